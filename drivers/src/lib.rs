@@ -1,0 +1,1 @@
+//! Device protocols for the kiosk: each device as a sans-IO codec, its transports and a simulator of the device side.

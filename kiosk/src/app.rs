@@ -1,0 +1,51 @@
+//! Starts the kiosk: the Slint window on the main thread, with the configured hall and language.
+
+use crate::config::{Config, Orientation};
+use crate::ui::{AppWindow, HomeAdapter};
+use anyhow::Context;
+use slint::ComponentHandle;
+
+/// The UI language codes the kiosk knows; the first configured one is selected at start.
+pub fn select_language(code: &str) {
+    // zh-CN is the source language of every @tr string: the empty selection means "untranslated".
+    let bundle = if code == "zh-CN" { "" } else { code };
+    if let Err(e) = slint::select_bundled_translation(bundle) {
+        log::warn!("UI language {code} is not available ({e}); staying with Chinese.");
+    }
+}
+
+/// Builds the window and fills it from the configuration, without running the event loop.
+pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
+    let window = AppWindow::new().context("cannot create the kiosk window")?;
+    select_language(config.kiosk.languages.first().map_or("zh-CN", String::as_str));
+    let home = window.global::<HomeAdapter>();
+    home.set_hall_name(config.kiosk.hall_name.clone().into());
+    home.set_portrait(config.ui.orientation == Orientation::Portrait);
+    window.global::<crate::ui::Theme>().set_elder_mode(config.ui.elder_mode);
+    let (w, h) = match config.ui.orientation {
+        Orientation::Landscape => (1920.0, 1080.0),
+        Orientation::Portrait => (1080.0, 1920.0),
+    };
+    window.window().set_size(slint::LogicalSize::new(w, h));
+    Ok(window)
+}
+
+/// Runs the kiosk until the window is closed.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    log::info!("kiosk {} starting for {}", config.kiosk.id, config.kiosk.hall_name);
+    let window = build_window(&config)?;
+    let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
+    let clock = slint::Timer::default();
+    let weak = window.as_weak();
+    let tick = move || {
+        if let Some(w) = weak.upgrade() {
+            let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone());
+            w.global::<HomeAdapter>().set_clock(now.strftime("%Y-%m-%d %H:%M").to_string().into());
+        }
+    };
+    tick();
+    clock.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(1), tick);
+    window.global::<HomeAdapter>().on_tile_activated(|kind| log::info!("tile activated: {kind:?}"));
+    window.run().context("the UI event loop stopped with an error")?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The `kiosk` subcommands: parse arguments, call the library, turn errors into exit codes and sentences.
+
+use crate::config::Config;
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod admin;
+
+/// Exit code for invalid input (configuration, arguments, files) — nothing was changed.
+pub const EXIT_INVALID: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "kiosk", version, about = "Self-service kiosk for a 24-hour government service hall.", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the kiosk with simulated devices and the built-in demo configuration.
+    Demo(DemoArgs),
+    /// Run the kiosk with a configuration file.
+    Run {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Work with configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Make hashes for the [admin] section.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's journal, keys and printed output.
+    #[arg(long, value_name = "DIR", default_value = "kiosk-demo")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file: exit 0 when valid, 2 with the reason on stderr when not.
+    Check { file: PathBuf },
+}
+
+/// An error that has already been explained to the user and carries its exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+pub fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Some(exit) = err.downcast_ref::<Exit>() {
+                eprintln!("kiosk: {}", exit.message);
+                return ExitCode::from(exit.code);
+            }
+            eprintln!("kiosk: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Config(ConfigCommand::Check { file }) => {
+            let config = load_config(&file)?;
+            println!(
+                "{}: valid configuration for kiosk {} ({}), {} queue categories.",
+                file.display(),
+                config.kiosk.id,
+                config.kiosk.hall_name,
+                config.queue.categories.len()
+            );
+            Ok(())
+        }
+        Command::Run { config } => {
+            let config = load_config(&config)?;
+            crate::app::run(config)
+        }
+        Command::Demo(args) => {
+            std::fs::create_dir_all(&args.state_dir)
+                .with_context(|| format!("cannot create the demo folder {}", args.state_dir.display()))?;
+            let state_dir = std::fs::canonicalize(&args.state_dir)?;
+            eprintln!("kiosk demo: state (journal, keys, printed tickets) goes to {}", state_dir.display());
+            crate::app::run(Config::demo(&state_dir))
+        }
+        Command::Admin(cmd) => admin::run(cmd),
+    }
+}
+
+/// Loads a configuration or explains why not, with exit code 2.
+pub fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|e| Exit { code: EXIT_INVALID, message: e.to_string() }.into())
+}

@@ -1,0 +1,322 @@
+//! One TOML file per kiosk: its shape (serde), its meaning (validation) and errors that name file, line, column and field.
+
+mod locate;
+mod validate;
+
+pub use locate::{FieldPath, line_column};
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The demo configuration, built into the binary so `kiosk demo` runs from any directory.
+pub const DEMO_TOML: &str = include_str!("../../../config/kiosk.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub kiosk: KioskSection,
+    pub journal: JournalSection,
+    pub devices: Devices,
+    pub queue: QueueSection,
+    #[serde(default)]
+    pub ui: UiSection,
+    pub admin: AdminSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSection {
+    /// Stable identifier of this box in the county's fleet (journal key with seq).
+    pub id: String,
+    pub hall_name: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Local time at which the business day (and queue numbering) rolls over, "HH:MM".
+    #[serde(default = "default_rollover")]
+    pub business_day_rollover: String,
+    /// UI languages, the first is the default: "zh-CN" and/or "en".
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSection {
+    pub path: PathBuf,
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// Per-kiosk HMAC secret for subject identifiers; created on first start when missing.
+    #[serde(default)]
+    pub secret_path: Option<PathBuf>,
+    /// ed25519 key for signed checkpoints; created on first start when missing.
+    #[serde(default)]
+    pub signing_key_path: Option<PathBuf>,
+    /// How many leading and trailing characters of an ID number stay visible.
+    #[serde(default = "default_mask_keep")]
+    pub id_mask_keep: (u8, u8),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Devices {
+    pub id_reader: IdReaderConfig,
+    pub ticket_printer: TicketPrinterConfig,
+    pub licence_printer: LicencePrinterConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdReaderConfig {
+    /// "simulated" or a serial device path such as /dev/ttyUSB0.
+    pub port: String,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrinterTransport {
+    Simulated,
+    Tcp,
+    Serial,
+    UsbLp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketPrinterConfig {
+    pub transport: PrinterTransport,
+    /// host:port for `tcp`.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Device path for `serial` and `usb-lp`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_paper_width")]
+    pub paper_width_mm: u32,
+    #[serde(default = "default_printer_model")]
+    pub model: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicencePrinterConfig {
+    /// "simulated" or ipp://host:port/path.
+    pub uri: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSection {
+    /// Age (from the ID card) from which a ticket is a priority ticket.
+    #[serde(default = "default_priority_age")]
+    pub priority_age: u32,
+    pub categories: Vec<CategoryConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryConfig {
+    pub prefix: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub first: u32,
+    pub last: u32,
+    #[serde(default)]
+    pub requires_id: bool,
+    /// Opening hours as "HH:MM-HH:MM" ranges in the hall's time zone; "00:00-24:00" is round the clock.
+    #[serde(default = "default_hours")]
+    pub hours: Vec<String>,
+    /// Days the hours apply to ("mon" … "sun"); all days when empty.
+    #[serde(default)]
+    pub days: Vec<String>,
+    /// Tickets one person (by subject HMAC) may take per business day; 0 = no limit.
+    #[serde(default)]
+    pub daily_limit_per_person: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Orientation {
+    #[default]
+    Landscape,
+    Portrait,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSection {
+    #[serde(default)]
+    pub orientation: Orientation,
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_s: u32,
+    /// Start in elder mode (larger type and targets); citizens can still switch.
+    #[serde(default)]
+    pub elder_mode: bool,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        Self { orientation: Orientation::default(), idle_timeout_s: default_idle_timeout(), elder_mode: false }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    pub listen: String,
+    /// SHA-256 hashes ("sha256:<hex>") of the bearer tokens staff tools present.
+    #[serde(default)]
+    pub token_hashes: Vec<String>,
+    /// PBKDF2 hash of the maintenance PIN: "pbkdf2-sha256:<iterations>:<salt hex>:<hash hex>".
+    pub maintenance_pin_hash: String,
+}
+
+fn default_timezone() -> String {
+    "Asia/Shanghai".into()
+}
+fn default_rollover() -> String {
+    "04:00".into()
+}
+fn default_languages() -> Vec<String> {
+    vec!["zh-CN".into(), "en".into()]
+}
+fn default_retention_days() -> u32 {
+    180
+}
+fn default_mask_keep() -> (u8, u8) {
+    (3, 4)
+}
+fn default_baud() -> u32 {
+    115_200
+}
+fn default_poll_ms() -> u32 {
+    250
+}
+fn default_paper_width() -> u32 {
+    80
+}
+fn default_printer_model() -> String {
+    "generic-80".into()
+}
+fn default_priority_age() -> u32 {
+    65
+}
+fn default_hours() -> Vec<String> {
+    vec!["00:00-24:00".into()]
+}
+fn default_idle_timeout() -> u32 {
+    60
+}
+
+/// Why a configuration was refused. Display gives one full sentence a technician can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read the configuration file ({source}). Check that the path is right and the kiosk user may read it.", file = .file.display())]
+    Unreadable { file: PathBuf, source: std::io::Error },
+    #[error("{}", .0)]
+    Invalid(Box<Located>),
+}
+
+/// A problem at a place in the file.
+#[derive(Debug)]
+pub struct Located {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// Dotted path of the field, e.g. `queue.categories[1].prefix`; empty for syntax errors outside any field.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl ConfigError {
+    /// The located error, when there is one (everything but an unreadable file).
+    pub fn located(&self) -> Option<&Located> {
+        match self {
+            ConfigError::Invalid(l) => Some(l),
+            ConfigError::Unreadable { .. } => None,
+        }
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let src = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Unreadable { file: path.to_owned(), source })?;
+        Self::parse(&src, path)
+    }
+
+    /// Parses and validates `src`; `file` is used only in messages.
+    pub fn parse(src: &str, file: &Path) -> Result<Config, ConfigError> {
+        let index = locate::SpanIndex::new(src);
+        let at = |offset: usize, field: String, message: String| {
+            let (line, column) = line_column(src, offset);
+            ConfigError::Invalid(Box::new(Located { file: file.to_owned(), line, column, field, message }))
+        };
+        let config: Config = toml::from_str(src).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let raw = e.message().trim().to_owned();
+            let mut field = index.path_at(span.start).to_string();
+            // serde reports a missing field at the table that lacks it; name the field itself.
+            if let Some(missing) = raw.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                field = if field.is_empty() { missing.to_owned() } else { format!("{field}.{missing}") };
+            }
+            at(span.start, field, humanize_serde_message(&raw))
+        })?;
+        if let Err(problem) = validate::check(&config) {
+            let span = index.span_of(&problem.path).unwrap_or(0..0);
+            return Err(at(span.start, problem.path.to_string(), problem.message));
+        }
+        Ok(config)
+    }
+
+    /// The built-in demo configuration with its journal moved into `state_dir`.
+    pub fn demo(state_dir: &Path) -> Config {
+        let mut config = Self::parse(DEMO_TOML, Path::new("<built-in demo configuration>"))
+            .expect("the built-in demo configuration is valid");
+        config.journal.path = state_dir.join("journal.sqlite3");
+        config.journal.secret_path = Some(state_dir.join("subject.key"));
+        config.journal.signing_key_path = Some(state_dir.join("checkpoint.ed25519"));
+        config
+    }
+}
+
+/// Turns serde/toml wording into a sentence that also says what to do.
+fn humanize_serde_message(raw: &str) -> String {
+    let mut msg = raw.to_owned();
+    if let Some(first) = msg.get(..1) {
+        msg.replace_range(..1, &first.to_uppercase());
+    }
+    if !msg.ends_with('.') {
+        msg.push('.');
+    }
+    let hint = if raw.starts_with("unknown field") {
+        " Remove the key or correct its spelling (see config/kiosk.toml for every key)."
+    } else if raw.starts_with("missing field") {
+        " Add it; config/kiosk.toml shows an example."
+    } else if raw.starts_with("invalid type") {
+        " Write the value with the type shown in config/kiosk.toml."
+    } else if raw.starts_with("unknown variant") {
+        " Use one of the values listed."
+    } else {
+        " Fix the TOML syntax at this place."
+    };
+    msg.push_str(hint);
+    msg
+}

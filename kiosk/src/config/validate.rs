@@ -1,0 +1,369 @@
+//! What a well-formed configuration must also mean: unique prefixes, sane bands, known time zone, plausible devices.
+
+use super::locate::FieldPath;
+use super::{Config, PrinterTransport};
+
+/// The first problem found, with the field it is about.
+pub struct Problem {
+    pub path: FieldPath,
+    pub message: String,
+}
+
+fn root() -> FieldPath {
+    FieldPath::default()
+}
+
+fn fail(path: FieldPath, message: impl Into<String>) -> Result<(), Problem> {
+    Err(Problem { path, message: message.into() })
+}
+
+/// Parses "HH:MM" (00:00 to 24:00) into minutes after midnight.
+pub fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    let minutes = h * 60 + m;
+    (m < 60 && minutes <= 24 * 60).then_some(minutes)
+}
+
+/// Parses "HH:MM-HH:MM" into a half-open minute range.
+pub fn parse_hours(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once('-')?;
+    let (a, b) = (parse_hhmm(a.trim())?, parse_hhmm(b.trim())?);
+    (a < b).then_some((a, b))
+}
+
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const BAUDS: [u32; 8] = [9_600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600];
+
+pub fn check(c: &Config) -> Result<(), Problem> {
+    check_kiosk(c)?;
+    check_journal(c)?;
+    check_devices(c)?;
+    check_queue(c)?;
+    check_ui_admin(c)
+}
+
+fn check_kiosk(c: &Config) -> Result<(), Problem> {
+    let k = &c.kiosk;
+    let p = root().key("kiosk");
+    if k.id.is_empty()
+        || k.id.len() > 64
+        || !k.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
+    {
+        return fail(
+            p.key("id"),
+            format!(
+                "The kiosk id \"{}\" must be 1 to 64 characters of a-z, 0-9, '-' or '_', e.g. \"linshu-county-01\".",
+                k.id
+            ),
+        );
+    }
+    if k.hall_name.trim().is_empty() {
+        return fail(p.key("hall_name"), "The hall name is empty; write the name citizens see on the home screen.");
+    }
+    if jiff::tz::TimeZone::get(&k.timezone).is_err() {
+        return fail(
+            p.key("timezone"),
+            format!("\"{}\" is not a known IANA time zone; use a name such as \"Asia/Shanghai\".", k.timezone),
+        );
+    }
+    match parse_hhmm(&k.business_day_rollover) {
+        Some(m) if m < 24 * 60 => {}
+        _ => {
+            return fail(
+                p.key("business_day_rollover"),
+                format!(
+                    "\"{}\" is not a time of day; write it as \"HH:MM\" between 00:00 and 23:59, e.g. \"04:00\".",
+                    k.business_day_rollover
+                ),
+            );
+        }
+    }
+    if k.languages.is_empty() {
+        return fail(p.key("languages"), "At least one UI language is needed: \"zh-CN\", \"en\" or both.");
+    }
+    for (i, lang) in k.languages.iter().enumerate() {
+        if !matches!(lang.as_str(), "zh-CN" | "en") {
+            return fail(
+                p.clone().key("languages").index(i),
+                format!("\"{lang}\" is not a supported language; use \"zh-CN\" or \"en\"."),
+            );
+        }
+        if k.languages[..i].contains(lang) {
+            return fail(
+                p.clone().key("languages").index(i),
+                format!("\"{lang}\" is listed twice; list each language once."),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_journal(c: &Config) -> Result<(), Problem> {
+    let j = &c.journal;
+    let p = root().key("journal");
+    if j.path.as_os_str().is_empty() {
+        return fail(
+            p.key("path"),
+            "The journal path is empty; give the SQLite file's path, e.g. \"/var/lib/kiosk/journal.sqlite3\".",
+        );
+    }
+    if j.retention_days < 180 {
+        return fail(
+            p.key("retention_days"),
+            format!(
+                "{} days is too short: logs must be kept at least 180 days (Cybersecurity Law art. 21). Use 180 or more.",
+                j.retention_days
+            ),
+        );
+    }
+    let (head, tail) = j.id_mask_keep;
+    if usize::from(head) + usize::from(tail) > 10 {
+        return fail(
+            p.key("id_mask_keep"),
+            format!(
+                "Keeping {head} + {tail} characters of an 18-character ID number shows too much; keep at most 10 in all, e.g. [3, 4]."
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn plausible_device_path(s: &str) -> bool {
+    s.starts_with("/dev/") && s.len() > 5 && !s.contains(char::is_whitespace)
+}
+
+fn check_devices(c: &Config) -> Result<(), Problem> {
+    let d = &c.devices;
+    let p = root().key("devices");
+
+    let r = &d.id_reader;
+    let rp = p.clone().key("id_reader");
+    if r.port != "simulated" && !plausible_device_path(&r.port) {
+        return fail(
+            rp.key("port"),
+            format!("\"{}\" is neither \"simulated\" nor a serial device path such as \"/dev/ttyUSB0\".", r.port),
+        );
+    }
+    if !BAUDS.contains(&r.baud) {
+        return fail(
+            rp.key("baud"),
+            format!("{} is not a serial speed readers use; ID-card readers normally run at 115200.", r.baud),
+        );
+    }
+    if !(50..=5_000).contains(&r.poll_interval_ms) {
+        return fail(
+            rp.key("poll_interval_ms"),
+            format!("{} ms is outside 50–5000 ms; 250 ms is a good default.", r.poll_interval_ms),
+        );
+    }
+
+    let t = &d.ticket_printer;
+    let tp = p.clone().key("ticket_printer");
+    match t.transport {
+        PrinterTransport::Simulated => {}
+        PrinterTransport::Tcp => {
+            let Some(addr) = &t.address else {
+                return fail(
+                    tp.key("address"),
+                    "The tcp transport needs `address` as host:port, e.g. \"192.0.2.10:9100\".",
+                );
+            };
+            let ok = addr
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+            if !ok {
+                return fail(
+                    tp.key("address"),
+                    format!("\"{addr}\" is not host:port; write it like \"192.0.2.10:9100\"."),
+                );
+            }
+        }
+        PrinterTransport::Serial | PrinterTransport::UsbLp => {
+            let example = if t.transport == PrinterTransport::Serial { "/dev/ttyS1" } else { "/dev/usb/lp0" };
+            match &t.path {
+                None => {
+                    return fail(
+                        tp.key("path"),
+                        format!("This transport needs `path`, the printer's device file, e.g. \"{example}\"."),
+                    );
+                }
+                Some(path) if !plausible_device_path(&path.to_string_lossy()) => {
+                    return fail(
+                        tp.key("path"),
+                        format!("\"{}\" is not a device path such as \"{example}\".", path.display()),
+                    );
+                }
+                Some(_) => {}
+            }
+            if t.transport == PrinterTransport::Serial && !BAUDS.contains(&t.baud) {
+                return fail(
+                    tp.key("baud"),
+                    format!("{} is not a standard serial speed; thermal printers use e.g. 9600 or 115200.", t.baud),
+                );
+            }
+        }
+    }
+    if !matches!(t.paper_width_mm, 58 | 80) {
+        return fail(
+            tp.key("paper_width_mm"),
+            format!("{} mm paper is not supported; use 58 or 80.", t.paper_width_mm),
+        );
+    }
+    if t.model.trim().is_empty() {
+        return fail(tp.key("model"), "The printer model is empty; use \"generic-80\" or \"generic-58\" if unsure.");
+    }
+
+    let l = &d.licence_printer;
+    let uri_ok = l.uri == "simulated"
+        || ["ipp://", "ipps://"]
+            .iter()
+            .any(|s| l.uri.strip_prefix(s).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')));
+    if !uri_ok {
+        return fail(
+            p.key("licence_printer").key("uri"),
+            format!(
+                "\"{}\" is neither \"simulated\" nor an IPP address such as \"ipp://192.0.2.20:631/ipp/print\".",
+                l.uri
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn check_queue(c: &Config) -> Result<(), Problem> {
+    let q = &c.queue;
+    let p = root().key("queue");
+    if !(50..=120).contains(&q.priority_age) {
+        return fail(
+            p.key("priority_age"),
+            format!("{} is not a plausible priority age; use a value from 50 to 120, e.g. 65.", q.priority_age),
+        );
+    }
+    if q.categories.is_empty() {
+        return fail(p.key("categories"), "No queue categories are configured; add at least one [[queue.categories]].");
+    }
+    for (i, cat) in q.categories.iter().enumerate() {
+        let cp = p.clone().key("categories").index(i);
+        if cat.prefix.is_empty() || cat.prefix.len() > 2 || !cat.prefix.chars().all(|ch| ch.is_ascii_uppercase()) {
+            return fail(
+                cp.key("prefix"),
+                format!("\"{}\" is not a prefix; use one or two capital letters, e.g. \"A\".", cat.prefix),
+            );
+        }
+        if let Some(j) = q.categories[..i].iter().position(|o| o.prefix == cat.prefix) {
+            return fail(
+                cp.key("prefix"),
+                format!(
+                    "The prefix \"{}\" is already used by category {j} ({}); give every category its own prefix.",
+                    cat.prefix, q.categories[j].name_zh
+                ),
+            );
+        }
+        if cat.name_zh.trim().is_empty() || cat.name_en.trim().is_empty() {
+            let which = if cat.name_zh.trim().is_empty() { "name_zh" } else { "name_en" };
+            return fail(cp.key(which), "The category name is empty; citizens choose categories by name.");
+        }
+        if !(1..=9999).contains(&cat.first) {
+            return fail(cp.key("first"), format!("{} is outside the number range 1–9999.", cat.first));
+        }
+        if !(1..=9999).contains(&cat.last) || cat.last < cat.first {
+            return fail(
+                cp.key("last"),
+                format!("{} must be within 1–9999 and not below `first` ({}).", cat.last, cat.first),
+            );
+        }
+        for (j, other) in q.categories[..i].iter().enumerate() {
+            if cat.first <= other.last && other.first <= cat.last {
+                return fail(
+                    cp.key("first"),
+                    format!(
+                        "The band {}–{} overlaps category {j} ({}, {}–{}); give each category its own numbers.",
+                        cat.first, cat.last, other.prefix, other.first, other.last
+                    ),
+                );
+            }
+        }
+        if cat.hours.is_empty() {
+            return fail(cp.key("hours"), "No opening hours are given; use [\"00:00-24:00\"] for round the clock.");
+        }
+        for (h, hours) in cat.hours.iter().enumerate() {
+            if super::validate::parse_hours(hours).is_none() {
+                return fail(
+                    cp.clone().key("hours").index(h),
+                    format!(
+                        "\"{hours}\" is not an opening time range; write \"HH:MM-HH:MM\" with the start before the end, e.g. \"08:30-12:00\"."
+                    ),
+                );
+            }
+        }
+        for (d, day) in cat.days.iter().enumerate() {
+            if !WEEKDAYS.contains(&day.as_str()) {
+                return fail(
+                    cp.clone().key("days").index(d),
+                    format!("\"{day}\" is not a weekday; use mon, tue, wed, thu, fri, sat or sun."),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_ui_admin(c: &Config) -> Result<(), Problem> {
+    if !(15..=600).contains(&c.ui.idle_timeout_s) {
+        return fail(
+            root().key("ui").key("idle_timeout_s"),
+            format!("{} s is outside 15–600 s; 60 s suits most halls (elder mode doubles it).", c.ui.idle_timeout_s),
+        );
+    }
+    let a = &c.admin;
+    let p = root().key("admin");
+    if a.listen.parse::<std::net::SocketAddr>().is_err() {
+        return fail(
+            p.key("listen"),
+            format!("\"{}\" is not an address:port to listen on, e.g. \"127.0.0.1:8080\".", a.listen),
+        );
+    }
+    for (i, h) in a.token_hashes.iter().enumerate() {
+        let ok = h
+            .strip_prefix("sha256:")
+            .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|ch| ch.is_ascii_hexdigit()));
+        if !ok {
+            return fail(
+                p.clone().key("token_hashes").index(i),
+                "A token hash must be \"sha256:\" followed by 64 hex digits; create one with `kiosk admin hash-token`.",
+            );
+        }
+    }
+    if !valid_pin_hash(&a.maintenance_pin_hash) {
+        return fail(
+            p.key("maintenance_pin_hash"),
+            "The PIN hash must look like \"pbkdf2-sha256:<iterations>:<salt hex>:<64 hex digits>\"; create one with `kiosk admin hash-pin`.",
+        );
+    }
+    Ok(())
+}
+
+fn valid_pin_hash(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    let hex = |x: &str| !x.is_empty() && x.len().is_multiple_of(2) && x.chars().all(|ch| ch.is_ascii_hexdigit());
+    matches!(parts.as_slice(), ["pbkdf2-sha256", iters, salt, hash]
+        if iters.parse::<u32>().is_ok_and(|n| n >= 10_000) && hex(salt) && salt.len() >= 16 && hash.len() == 64 && hex(hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_parse() {
+        assert_eq!(parse_hours("08:30-12:00"), Some((510, 720)));
+        assert_eq!(parse_hours("00:00-24:00"), Some((0, 1440)));
+        assert_eq!(parse_hours("12:00-08:00"), None);
+        assert_eq!(parse_hours("8:30-12:00"), None);
+        assert_eq!(parse_hhmm("23:60"), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! The kiosk application as a library: configuration, CLI, UI binding and (later) journal, queue and flows.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod secrets;
+pub mod ui;

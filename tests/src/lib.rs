@@ -1,0 +1,152 @@
+//! Shared fixtures for the end-to-end tests: the built `kiosk` binary, temp folders and a private X server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace root (where `config/` and `target/` live).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
+}
+
+/// The `kiosk` binary of this build profile, built by `scripts/test` before the tests run.
+pub fn kiosk_bin() -> PathBuf {
+    // The test executable lives in target/<profile>/deps/; the binary in target/<profile>/.
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("test binaries live in target/<profile>/deps");
+    let bin = profile_dir.join("kiosk");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p kiosk --bin kiosk` first (scripts/test does).",
+        bin.display()
+    );
+    bin
+}
+
+/// A `kiosk` command with a quiet log and no inherited display.
+pub fn kiosk() -> Command {
+    let mut cmd = Command::new(kiosk_bin());
+    cmd.env("RUST_LOG", "warn").env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    cmd
+}
+
+/// Runs a command to completion, returning its output as text.
+pub fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
+    let Output { status, stdout, stderr } = cmd.stdin(Stdio::null()).output().expect("the command starts");
+    (status.code(), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
+}
+
+/// Polls `f` until it returns Some or `deadline` passes. A deadline, not a speed assertion.
+pub fn wait_for<T>(deadline: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if start.elapsed() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A child process that is killed when the test ends, pass or fail.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private Xvfb server on a free display number.
+pub struct Xvfb {
+    pub display: String,
+    _child: KillOnDrop,
+}
+
+impl Xvfb {
+    pub fn start(width: u32, height: u32) -> Xvfb {
+        for n in 40..240 {
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists() || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                continue;
+            }
+            let child = Command::new("Xvfb")
+                .arg(format!(":{n}"))
+                .args(["-screen", "0", &format!("{width}x{height}x24"), "-nolisten", "tcp", "-nolisten", "unix"])
+                .args(["-listen", "unix"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb is installed (scripts/test installs the xvfb package)");
+            let mut child = KillOnDrop(child);
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            let up = wait_for(Duration::from_secs(10), || {
+                if let Ok(Some(_)) = child.0.try_wait() {
+                    return Some(false); // lost the race for this display number
+                }
+                socket.exists().then_some(true)
+            });
+            if up == Some(true) {
+                return Xvfb { display: format!(":{n}"), _child: child };
+            }
+        }
+        panic!("no free X display number between :40 and :239");
+    }
+
+    /// Screenshot of the whole screen as RGB rows.
+    pub fn screenshot(&self, png_path: &Path) -> Option<Rgb> {
+        let ok = Command::new("import")
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(png_path)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        if !ok {
+            return None;
+        }
+        Rgb::load(png_path)
+    }
+}
+
+/// A decoded RGB image.
+pub struct Rgb {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<[u8; 3]>,
+}
+
+impl Rgb {
+    pub fn load(path: &Path) -> Option<Rgb> {
+        let mut decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).ok()?));
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+        let mut reader = decoder.read_info().ok()?;
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).ok()?;
+        let channels = info.color_type.samples();
+        let pixels = buf[..info.buffer_size()]
+            .chunks(channels)
+            .map(|p| match channels {
+                1 | 2 => [p[0]; 3],
+                _ => [p[0], p[1], p[2]],
+            })
+            .collect();
+        Some(Rgb { width: info.width, height: info.height, pixels })
+    }
+
+    /// Fraction of pixels in the rectangle for which `pred` holds.
+    pub fn fraction(&self, x0: u32, y0: u32, x1: u32, y1: u32, pred: impl Fn([u8; 3]) -> bool) -> f64 {
+        let (x1, y1) = (x1.min(self.width), y1.min(self.height));
+        let mut hit = 0u64;
+        let mut all = 0u64;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                all += 1;
+                hit += u64::from(pred(self.pixels[(y * self.width + x) as usize]));
+            }
+        }
+        if all == 0 { 0.0 } else { hit as f64 / all as f64 }
+    }
+}

@@ -1,0 +1,138 @@
+//! `kiosk config check` on good and bad files: exit codes and messages that name file, line, column and field.
+
+use kiosk_e2e::{kiosk, run, workspace_root};
+use std::path::{Path, PathBuf};
+
+fn demo_toml() -> String {
+    std::fs::read_to_string(workspace_root().join("config/kiosk.toml")).unwrap()
+}
+
+/// Writes `text` to a temp file and runs `kiosk config check` on it.
+fn check(dir: &Path, text: &str) -> (Option<i32>, String, PathBuf) {
+    let path = dir.join("kiosk.toml");
+    std::fs::write(&path, text).unwrap();
+    let (code, _out, err) = run(kiosk().args(["config", "check"]).arg(&path));
+    (code, err, path)
+}
+
+/// 1-based line and column of the first occurrence of `needle` in `text`.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    let off = text.find(needle).unwrap_or_else(|| panic!("{needle:?} is in the test file"));
+    let line = text[..off].matches('\n').count() + 1;
+    let line_start = text[..off].rfind('\n').map_or(0, |p| p + 1);
+    (line, text[line_start..off].chars().count() + 1)
+}
+
+/// Replaces exactly one occurrence, so a test cannot silently edit nothing.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} occurs once in config/kiosk.toml");
+    text.replacen(from, to, 1)
+}
+
+fn assert_rejected(text: &str, at: &str, field: &str, says: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, path) = check(dir.path(), text);
+    assert_eq!(code, Some(2), "exit code 2 for an invalid file; stderr: {err}");
+    let (line, col) = position(text, at);
+    let expected = format!("{}:{line}:{col}: field `{field}`: ", path.display());
+    assert!(err.contains(&expected), "stderr names {expected:?}; got: {err}");
+    assert!(err.to_lowercase().contains(&says.to_lowercase()), "stderr says {says:?}; got: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one clear line; got: {err}");
+}
+
+#[test]
+fn the_demo_configuration_is_valid() {
+    let (code, out, err) = run(kiosk().args(["config", "check"]).arg(workspace_root().join("config/kiosk.toml")));
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert!(out.contains("linshu-county-01") && out.contains("4 queue categories"), "{out}");
+}
+
+#[test]
+fn invalid_toml_syntax_names_line_and_column() {
+    let text = edit(&demo_toml(), "baud = 115200\npoll_interval_ms", "baud = = 115200\npoll_interval_ms");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, path) = check(dir.path(), &text);
+    assert_eq!(code, Some(2), "{err}");
+    let (line, _) = position(&text, "baud = = 115200");
+    assert!(err.contains(&format!("{}:{line}:", path.display())), "{err}");
+    assert!(err.contains("TOML syntax"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_the_field() {
+    let text = edit(&demo_toml(), "first = 1001", "first = \"1001\"");
+    assert_rejected(&text, "\"1001\"", "queue.categories[1].first", "invalid type");
+}
+
+#[test]
+fn unknown_key_is_rejected() {
+    let text = edit(&demo_toml(), "elder_mode = false", "elder_mode = false\nelderly_mode = true");
+    assert_rejected(&text, "elderly_mode", "ui.elderly_mode", "unknown field `elderly_mode`");
+}
+
+#[test]
+fn missing_required_field_is_named() {
+    let text = edit(&demo_toml(), "hall_name = \"临沭县24小时政务服务大厅\"\n", "");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, path) = check(dir.path(), &text);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("field `kiosk.hall_name`") && err.contains("Missing field `hall_name`. Add it"), "{err}");
+    assert!(err.starts_with(&format!("kiosk: {}:", path.display())), "{err}");
+}
+
+#[test]
+fn duplicate_prefixes_are_rejected() {
+    let text = edit(&demo_toml(), "prefix = \"C\"", "prefix = \"B\"");
+    let at = text.match_indices("prefix = \"B\"").nth(1).unwrap().0 + "prefix = ".len();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, path) = check(dir.path(), &text);
+    assert_eq!(code, Some(2), "{err}");
+    let line = text[..at].matches('\n').count() + 1;
+    assert!(err.contains(&format!("{}:{line}:10: field `queue.categories[2].prefix`", path.display())), "{err}");
+    assert!(err.contains("already used"), "{err}");
+}
+
+#[test]
+fn overlapping_bands_are_rejected() {
+    let text = edit(&demo_toml(), "first = 2001", "first = 1500");
+    assert_rejected(&text, "1500", "queue.categories[2].first", "overlaps category 1");
+}
+
+#[test]
+fn band_outside_range_is_rejected() {
+    let text = edit(&demo_toml(), "last = 3999", "last = 10000");
+    assert_rejected(&text, "10000", "queue.categories[3].last", "1–9999");
+}
+
+#[test]
+fn unknown_timezone_is_rejected() {
+    let text = edit(&demo_toml(), "timezone = \"Asia/Shanghai\"", "timezone = \"Asia/Linshu\"");
+    assert_rejected(&text, "\"Asia/Linshu\"", "kiosk.timezone", "not a known IANA time zone");
+}
+
+#[test]
+fn short_retention_is_rejected() {
+    let text = edit(&demo_toml(), "retention_days = 180", "retention_days = 90");
+    assert_rejected(&text, "90", "journal.retention_days", "at least 180 days");
+}
+
+#[test]
+fn implausible_device_path_is_rejected() {
+    let text = edit(&demo_toml(), "port = \"simulated\"                      # or", "port = \"COM3\" # or");
+    assert_rejected(&text, "\"COM3\"", "devices.id_reader.port", "serial device path");
+}
+
+#[test]
+fn unknown_transport_is_rejected() {
+    let text = edit(&demo_toml(), "transport = \"simulated\"", "transport = \"bluetooth\"");
+    assert_rejected(&text, "\"bluetooth\"", "devices.ticket_printer.transport", "unknown variant");
+}
+
+#[test]
+fn unreadable_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let (code, _out, err) = run(kiosk().args(["config", "check"]).arg(&missing));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&format!("{}: cannot read the configuration file", missing.display())), "{err}");
+}

@@ -1,0 +1,52 @@
+//! `kiosk demo` in a real window under Xvfb: the window appears and the six tiles are drawn.
+
+use kiosk_e2e::{KillOnDrop, Xvfb, kiosk, wait_for};
+use std::time::Duration;
+
+/// Close to the tiles' government red (#b4191f), allowing for antialiasing.
+fn is_tile_red(p: [u8; 3]) -> bool {
+    p[0] > 150 && p[1] < 60 && p[2] < 70
+}
+
+#[test]
+fn demo_shows_the_home_tiles_in_a_real_window() {
+    let x = Xvfb::start(1920, 1080);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let child = kiosk()
+        .env("DISPLAY", &x.display)
+        .arg("demo")
+        .arg("--state-dir")
+        .arg(&state)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("kiosk.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let shot = dir.path().join("screen.png");
+
+    // Tiles sit below the title row: three columns by two rows across the screen.
+    let drawn = wait_for(Duration::from_secs(60), || {
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!(
+                "kiosk demo exited with {status}: {}",
+                std::fs::read_to_string(dir.path().join("kiosk.log")).unwrap()
+            );
+        }
+        let img = x.screenshot(&shot)?;
+        let red = img.fraction(0, 200, 1920, 1080, is_tile_red);
+        // White title text inside the first tile.
+        let text = img.fraction(60, 200, 640, 600, |p| p.iter().all(|&c| c > 230));
+        (red > 0.4 && text > 0.005).then_some((red, text))
+    });
+    assert!(
+        drawn.is_some(),
+        "the tile area stayed blank; last screenshot at {}; log: {}",
+        shot.display(),
+        std::fs::read_to_string(dir.path().join("kiosk.log")).unwrap_or_default()
+    );
+    assert!(state.is_dir(), "the demo names and creates its state folder");
+    if let Ok(keep) = std::env::var("KIOSK_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+}
