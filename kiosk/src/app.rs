@@ -1,6 +1,7 @@
 //! Starts the kiosk: the Slint window on the main thread, with the configured hall and language.
 
 use crate::config::{Config, Orientation};
+use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
 use crate::ui::{AppWindow, HomeAdapter};
 use anyhow::Context;
 use slint::ComponentHandle;
@@ -33,6 +34,16 @@ pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
 /// Runs the kiosk until the window is closed.
 pub fn run(config: Config) -> anyhow::Result<()> {
     log::info!("kiosk {} starting for {}", config.kiosk.id, config.kiosk.hall_name);
+    // Journal first: a kiosk that cannot record what it does does not open for citizens.
+    let journal = Journal::open(JournalSettings::from_config(&config))?;
+    journal.append(NewEntry::new(EntryKind::Boot, serde_json::json!({ "version": env!("CARGO_PKG_VERSION") })))?;
+    journal.append(NewEntry::new(
+        EntryKind::ConfigLoaded,
+        serde_json::json!({
+            "hall_name": config.kiosk.hall_name,
+            "categories": config.queue.categories.iter().map(|c| &c.prefix).collect::<Vec<_>>(),
+        }),
+    ))?;
     let window = build_window(&config)?;
     let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
     let clock = slint::Timer::default();
@@ -46,6 +57,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     tick();
     clock.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(1), tick);
     window.global::<HomeAdapter>().on_tile_activated(|kind| log::info!("tile activated: {kind:?}"));
-    window.run().context("the UI event loop stopped with an error")?;
-    Ok(())
+    let result = window.run().context("the UI event loop stopped with an error");
+    journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": result.is_ok() })))?;
+    result
 }

@@ -3,5 +3,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod journal;
 pub mod secrets;
 pub mod ui;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod admin;
+mod journal;
 
 /// Exit code for invalid input (configuration, arguments, files) — nothing was changed.
 pub const EXIT_INVALID: u8 = 2;
@@ -30,6 +31,9 @@ pub enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// County staff's tools for the transaction journal.
+    #[command(subcommand)]
+    Journal(journal::JournalCommand),
     /// Make hashes for the [admin] section.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -97,6 +101,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             crate::app::run(Config::demo(&state_dir))
         }
         Command::Admin(cmd) => admin::run(cmd),
+        Command::Journal(cmd) => journal::run(cmd),
     }
 }
 

@@ -1,0 +1,262 @@
+//! `kiosk journal`: export, verify, find, pubkey and purge — the county staff's tools for the journal.
+
+use super::{EXIT_INVALID, Exit, load_config};
+use crate::journal::{
+    self, EntryKind, ExportFilter, ExportFormat, Journal, JournalSettings, NewEntry, Verdict, chain, keys,
+};
+use anyhow::Context;
+use clap::Subcommand;
+use sha2::Digest;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// Exit code of `verify` when the journal was altered.
+pub const EXIT_TAMPERED: u8 = 1;
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Export entries in seq order as JSON lines (closed by a signed checkpoint) or CSV.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// First local date (YYYY-MM-DD, the hall's time zone) to include.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last local date (YYYY-MM-DD) to include.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Only entries of this kind (repeatable), e.g. --kind ticket_issued.
+        #[arg(long = "kind", value_name = "KIND")]
+        kinds: Vec<String>,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Verify an export or a journal database: exit 0 intact, 1 tampered, 2 unreadable.
+    Verify {
+        path: PathBuf,
+        /// The kiosk's checkpoint public key (64 hex digits, or a file holding them).
+        #[arg(long, value_name = "KEY")]
+        pubkey: Option<String>,
+    },
+    /// List one person's entries by ID number (via the keyed hash; nothing is stored). "-" reads it from stdin.
+    Find {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "N")]
+        id_number: String,
+    },
+    /// Print the public key that verifies this kiosk's checkpoints.
+    Pubkey {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Clear payloads older than the retention period (never under 180 days); the chain stays verifiable.
+    Purge {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+fn invalid(message: String) -> anyhow::Error {
+    Exit { code: EXIT_INVALID, message }.into()
+}
+
+pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
+    match cmd {
+        JournalCommand::Export { config, from, to, kinds, format, out } => export(&config, from, to, kinds, format, &out),
+        JournalCommand::Verify { path, pubkey } => verify(&path, pubkey.as_deref()),
+        JournalCommand::Find { config, id_number } => find(&config, &id_number),
+        JournalCommand::Pubkey { config } => {
+            let config = load_config(&config)?;
+            let settings = JournalSettings::from_config(&config);
+            let key = read_existing_secret(&settings.signing_key_path)?;
+            println!("{}", hex::encode(ed25519_dalek::SigningKey::from_bytes(&key).verifying_key().as_bytes()));
+            Ok(())
+        }
+        JournalCommand::Purge { config } => purge(&config),
+    }
+}
+
+/// Reads a key without creating it: staff tools must not invent a kiosk's secrets.
+fn read_existing_secret(path: &Path) -> anyhow::Result<zeroize::Zeroizing<[u8; 32]>> {
+    if !path.exists() {
+        return Err(invalid(format!(
+            "{}: the key file does not exist. Run the kiosk once to create it, or check [journal] in the configuration.",
+            path.display()
+        )));
+    }
+    keys::load_or_create_secret(path).map_err(|e| invalid(e.to_string()))
+}
+
+/// Start of a local date in the hall's time zone, as an entry-format UTC string.
+fn local_date_start(date: &str, tz: &jiff::tz::TimeZone, flag: &str) -> anyhow::Result<String> {
+    let d: jiff::civil::Date = date
+        .parse()
+        .map_err(|_| invalid(format!("{flag} {date}: not a date; write it as YYYY-MM-DD, e.g. 2026-11-25.")))?;
+    let zoned = d.to_zoned_datetime(tz.clone()).map_err(|e| invalid(format!("{flag} {date}: {e}.")))?;
+    Ok(journal::format_utc(zoned.timestamp()))
+}
+
+fn export(
+    config_path: &Path,
+    from: Option<String>,
+    to: Option<String>,
+    kinds: Vec<String>,
+    format: ExportFormat,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let config = load_config(config_path)?;
+    let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
+    let mut filter = ExportFilter::default();
+    if let Some(f) = &from {
+        filter.from_utc = Some(local_date_start(f, &tz, "--from")?);
+    }
+    if let Some(t) = &to {
+        let d: jiff::civil::Date =
+            t.parse().map_err(|_| invalid(format!("--to {t}: not a date; write it as YYYY-MM-DD, e.g. 2026-11-25.")))?;
+        let next = d.tomorrow().map_err(|e| invalid(format!("--to {t}: {e}.")))?;
+        filter.to_utc = Some(local_date_start(&next.to_string(), &tz, "--to")?);
+    }
+    for k in &kinds {
+        let kind = EntryKind::parse(k).ok_or_else(|| {
+            let all: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
+            invalid(format!("--kind {k}: not an entry kind; use one of {}.", all.join(", ")))
+        })?;
+        filter.kinds.push(kind);
+    }
+    let journal = Journal::open(JournalSettings::from_config(&config))?;
+    let reader = journal::open_read_only(&config.journal.path)?;
+    let header = journal::export::ExportHeader {
+        format: journal::export::EXPORT_FORMAT_NAME.into(),
+        version: 1,
+        kiosk_id: config.kiosk.id.clone(),
+        public_key: journal.public_key().to_owned(),
+        exported_at: journal::utc_now(),
+        contiguous: filter.is_contiguous(),
+        filter: serde_json::json!({ "from": from, "to": to, "kinds": kinds }),
+    };
+    // Write beside the target and rename at the end: a failed export leaves no half file.
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}; check the --out folder exists and is writable", dir.display()))?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("exporting");
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+    let summary = journal::export(
+        &reader,
+        &filter,
+        format,
+        Some(&header),
+        &mut w,
+        &|n| bar.set_message(format!("{n} entries")),
+        &mut |last| journal.checkpoint_at(last.seq, &last.hash),
+    )?;
+    w.flush()?;
+    drop(w);
+    tmp.as_file().sync_all()?;
+    bar.finish_and_clear();
+    let digest = hex::encode(sha2::Sha256::digest(std::fs::read(tmp.path())?));
+    tmp.persist(out).with_context(|| format!("cannot move the export to {}", out.display()))?;
+    journal.append(NewEntry::new(
+        EntryKind::JournalExported,
+        serde_json::json!({
+            "format": match format { ExportFormat::Jsonl => "jsonl", ExportFormat::Csv => "csv" },
+            "from": from, "to": to, "kinds": kinds,
+            "entries": summary.entries, "first_seq": summary.first_seq, "last_seq": summary.last_seq,
+            "sha256": digest,
+        }),
+    ))?;
+    eprintln!(
+        "Exported {} entries{} to {} (sha256 {digest}).",
+        summary.entries,
+        match (summary.first_seq, summary.last_seq) {
+            (Some(a), Some(b)) => format!(" (seq {a}–{b})"),
+            _ => String::new(),
+        },
+        out.display()
+    );
+    Ok(())
+}
+
+fn verify(path: &Path, pubkey: Option<&str>) -> anyhow::Result<()> {
+    let trusted = match pubkey {
+        None => None,
+        Some(k) => {
+            let text = if Path::new(k).is_file() { std::fs::read_to_string(k)? } else { k.to_owned() };
+            Some(chain::parse_public_key(&text).map_err(|e| invalid(format!("--pubkey: {e}.")))?)
+        }
+    };
+    match journal::verify_path(path, trusted.as_ref()) {
+        Err(e) => Err(invalid(format!("{e} Nothing was verified."))),
+        Ok(Verdict::Tampered { seq, what }) => Err(Exit {
+            code: EXIT_TAMPERED,
+            message: format!("{}: TAMPERED at seq {seq}: {what}.", path.display()),
+        }
+        .into()),
+        Ok(Verdict::Intact { entries, first_seq, last_seq, checkpoints, notes }) => {
+            let range = match (first_seq, last_seq) {
+                (Some(a), Some(b)) => format!("seq {a}–{b}"),
+                _ => "no entries".into(),
+            };
+            println!("{}: intact: {entries} entries ({range}), {checkpoints} signed checkpoint(s) verified.", path.display());
+            for n in notes {
+                println!("note: {n}.");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn find(config_path: &Path, id_number: &str) -> anyhow::Result<()> {
+    let config = load_config(config_path)?;
+    let mut id = zeroize::Zeroizing::new(id_number.to_owned());
+    if id_number == "-" {
+        id.clear();
+        std::io::stdin().lock().read_line(&mut id)?;
+    }
+    let settings = JournalSettings::from_config(&config);
+    let subject = keys::SubjectKey::from_bytes(*read_existing_secret(&settings.secret_path)?).subject(&id);
+    let conn = journal::open_read_only(&config.journal.path)?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM entries WHERE json_extract(payload, '$.subject') = ?1 ORDER BY seq",
+        journal::ENTRY_COLUMNS
+    ))?;
+    let rows = stmt.query_map([&subject], journal::schema_entry_from_row)?;
+    let mut n = 0;
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    for e in rows {
+        let e = e?;
+        n += 1;
+        writeln!(out, "{}\t{}\t{}\t{}\t{}", e.seq, e.time_utc, e.kind, e.session_id, e.payload.unwrap_or_default())?;
+    }
+    eprintln!("{n} entries for {}.", keys::mask_id_number(&id, config.journal.id_mask_keep));
+    Ok(())
+}
+
+fn purge(config_path: &Path) -> anyhow::Result<()> {
+    let config = load_config(config_path)?;
+    let days = config.journal.retention_days.max(180);
+    let cutoff = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .context("the retention cutoff is out of range")?;
+    let cutoff = journal::format_utc(cutoff);
+    let journal = Journal::open(JournalSettings::from_config(&config))?;
+    let c = cutoff.clone();
+    let (_, purged) = journal.transact(move |conn| {
+        let n = conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&c])?;
+        let entry = NewEntry::new(
+            EntryKind::RetentionPurge,
+            serde_json::json!({ "before": c, "retention_days": days, "payloads_cleared": n }),
+        );
+        Ok((vec![entry], n))
+    })?;
+    drop(journal);
+    // Old page images linger in the WAL until a checkpoint: fold them in so purged text is gone from disk.
+    let conn = rusqlite::Connection::open(&config.journal.path)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    println!("Cleared the payloads of {purged} entries older than {cutoff} ({days} days); every entry and the chain remain.");
+    Ok(())
+}

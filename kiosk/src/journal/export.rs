@@ -1,0 +1,179 @@
+//! Exports for county staff: entries in seq order as JSON lines (with the covering checkpoint) or CSV.
+
+use super::schema::{ENTRY_COLUMNS, entry_from_row};
+use super::{Checkpoint, Entry, EntryKind, JournalError};
+use rusqlite::Connection;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+/// Which entries to export. Times are UTC strings in the entries' own format, so they compare as text.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ExportFilter {
+    /// Inclusive lower bound on time_utc.
+    pub from_utc: Option<String>,
+    /// Exclusive upper bound on time_utc.
+    pub to_utc: Option<String>,
+    /// Only these kinds; all when empty.
+    pub kinds: Vec<EntryKind>,
+}
+
+impl ExportFilter {
+    /// An export without a kind filter is a contiguous stretch of the chain and verifies as one.
+    pub fn is_contiguous(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    fn sql(&self) -> (String, Vec<String>) {
+        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE 1 = 1");
+        let mut args = Vec::new();
+        if let Some(from) = &self.from_utc {
+            args.push(from.clone());
+            sql.push_str(&format!(" AND time_utc >= ?{}", args.len()));
+        }
+        if let Some(to) = &self.to_utc {
+            args.push(to.clone());
+            sql.push_str(&format!(" AND time_utc < ?{}", args.len()));
+        }
+        if !self.kinds.is_empty() {
+            let marks: Vec<String> = self
+                .kinds
+                .iter()
+                .map(|k| {
+                    args.push(k.as_str().to_owned());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
+        }
+        sql.push_str(" ORDER BY seq");
+        (sql, args)
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExportSummary {
+    pub entries: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub last_hash: Option<String>,
+}
+
+/// The first line of a JSON-lines export.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ExportHeader {
+    pub format: String,
+    pub version: u32,
+    pub kiosk_id: String,
+    pub public_key: String,
+    pub exported_at: String,
+    /// True when no kind filter was applied: the entries form one unbroken stretch of the chain.
+    pub contiguous: bool,
+    pub filter: serde_json::Value,
+}
+
+pub const EXPORT_FORMAT_NAME: &str = "kiosk-journal-export";
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: [&str; 11] =
+    ["seq", "kiosk_id", "boot_id", "time_utc", "mono_ms", "session_id", "kind", "payload", "payload_digest", "prev_hash", "hash"];
+
+/// Writes the selected entries to `out`. For JSON lines, `header` goes first and the checkpoint
+/// produced by `seal` (called with the last exported entry) last.
+pub fn export(
+    conn: &Connection,
+    filter: &ExportFilter,
+    format: ExportFormat,
+    header: Option<&ExportHeader>,
+    out: &mut dyn Write,
+    progress: &dyn Fn(u64),
+    seal: &mut dyn FnMut(&Entry) -> Result<Checkpoint, JournalError>,
+) -> Result<ExportSummary, JournalError> {
+    let io = |e: std::io::Error| JournalError::Refused(format!("Cannot write the export ({e}); check the output path and free space."));
+    let mut summary = ExportSummary { entries: 0, first_seq: None, last_seq: None, last_hash: None };
+    let mut last: Option<Entry> = None;
+    let mut count = |e: &Entry, last: &mut Option<Entry>| {
+        summary.entries += 1;
+        summary.first_seq.get_or_insert(e.seq);
+        if summary.entries.is_multiple_of(10_000) {
+            progress(summary.entries);
+        }
+        *last = Some(e.clone());
+    };
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(CSV_HEADER).map_err(|e| io(e.into()))?;
+            for_each_entry(conn, filter, |e| {
+                let (seq, mono) = (e.seq.to_string(), e.mono_ms.to_string());
+                w.write_record([
+                    seq.as_str(),
+                    &e.kiosk_id,
+                    &e.boot_id,
+                    &e.time_utc,
+                    &mono,
+                    &e.session_id,
+                    &e.kind,
+                    e.payload.as_deref().unwrap_or(""),
+                    &e.payload_digest,
+                    &e.prev_hash,
+                    &e.hash,
+                ])
+                .map_err(|e| io(e.into()))?;
+                count(&e, &mut last);
+                Ok(())
+            })?;
+            w.flush().map_err(io)?;
+        }
+        ExportFormat::Jsonl => {
+            if let Some(h) = header {
+                serde_json::to_writer(&mut *out, h).map_err(|e| io(e.into()))?;
+                out.write_all(b"\n").map_err(io)?;
+            }
+            for_each_entry(conn, filter, |e| {
+                serde_json::to_writer(&mut *out, &e).map_err(|e| io(e.into()))?;
+                out.write_all(b"\n").map_err(io)?;
+                count(&e, &mut last);
+                Ok(())
+            })?;
+        }
+    }
+    if let Some(e) = &last {
+        summary.last_seq = Some(e.seq);
+        summary.last_hash = Some(e.hash.clone());
+        if format == ExportFormat::Jsonl {
+            let cp = seal(e)?;
+            serde_json::to_writer(&mut *out, &serde_json::json!({ "checkpoint": cp })).map_err(|e| io(e.into()))?;
+            out.write_all(b"\n").map_err(io)?;
+        }
+    }
+    out.flush().map_err(io)?;
+    progress(summary.entries);
+    Ok(summary)
+}
+
+/// Calls `f` for each selected entry in seq order, inside one read transaction:
+/// a consistent snapshot even while the kiosk keeps writing.
+fn for_each_entry(
+    conn: &Connection,
+    filter: &ExportFilter,
+    mut f: impl FnMut(Entry) -> Result<(), JournalError>,
+) -> Result<(), JournalError> {
+    conn.execute_batch("BEGIN")?;
+    let result = (|| {
+        let (sql, args) = filter.sql();
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+        while let Some(row) = rows.next()? {
+            f(entry_from_row(row)?)?;
+        }
+        Ok(())
+    })();
+    conn.execute_batch("COMMIT")?;
+    result
+}

@@ -1,0 +1,208 @@
+//! The transaction journal: one SQLite writer thread, a hash chain over every entry, signed checkpoints, no plaintext personal data.
+//!
+//! Callers hand entries (or a unit of work that yields entries) to [`Journal`];
+//! the writer thread commits them durably — WAL, `synchronous=FULL` — and only
+//! then returns their seqs. Requests that arrive while a commit runs are
+//! grouped into the next transaction. The exact bytes of the chain are in
+//! docs/journal-format.md.
+
+pub mod chain;
+pub mod export;
+pub mod keys;
+mod schema;
+mod verify;
+mod writer;
+
+pub use chain::Checkpoint;
+pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
+pub use keys::{SubjectKey, mask_id_number, mask_name};
+pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only};
+pub use verify::{Verdict, verify_path};
+pub use writer::{Journal, JournalSettings};
+
+use std::path::PathBuf;
+
+/// What happened. The journal's vocabulary; stored as the snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Boot,
+    Shutdown,
+    ConfigLoaded,
+    SessionStart,
+    SessionEnd,
+    CardRead,
+    CardReadFailed,
+    TicketIssued,
+    TicketPrinted,
+    TicketPrintFailed,
+    TicketReprinted,
+    TicketVoided,
+    TicketCalled,
+    TicketCompleted,
+    TicketNoShow,
+    ReceiptPrinted,
+    LicencePrintRequested,
+    LicencePrinted,
+    LicencePrintFailed,
+    Evaluation,
+    AssistanceCalled,
+    DeviceFault,
+    DeviceRecovered,
+    MaintenanceLogin,
+    MaintenanceLoginFailed,
+    MaintenanceAction,
+    JournalExported,
+    RetentionPurge,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 28] = [
+        EntryKind::Boot,
+        EntryKind::Shutdown,
+        EntryKind::ConfigLoaded,
+        EntryKind::SessionStart,
+        EntryKind::SessionEnd,
+        EntryKind::CardRead,
+        EntryKind::CardReadFailed,
+        EntryKind::TicketIssued,
+        EntryKind::TicketPrinted,
+        EntryKind::TicketPrintFailed,
+        EntryKind::TicketReprinted,
+        EntryKind::TicketVoided,
+        EntryKind::TicketCalled,
+        EntryKind::TicketCompleted,
+        EntryKind::TicketNoShow,
+        EntryKind::ReceiptPrinted,
+        EntryKind::LicencePrintRequested,
+        EntryKind::LicencePrinted,
+        EntryKind::LicencePrintFailed,
+        EntryKind::Evaluation,
+        EntryKind::AssistanceCalled,
+        EntryKind::DeviceFault,
+        EntryKind::DeviceRecovered,
+        EntryKind::MaintenanceLogin,
+        EntryKind::MaintenanceLoginFailed,
+        EntryKind::MaintenanceAction,
+        EntryKind::JournalExported,
+        EntryKind::RetentionPurge,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Boot => "boot",
+            EntryKind::Shutdown => "shutdown",
+            EntryKind::ConfigLoaded => "config_loaded",
+            EntryKind::SessionStart => "session_start",
+            EntryKind::SessionEnd => "session_end",
+            EntryKind::CardRead => "card_read",
+            EntryKind::CardReadFailed => "card_read_failed",
+            EntryKind::TicketIssued => "ticket_issued",
+            EntryKind::TicketPrinted => "ticket_printed",
+            EntryKind::TicketPrintFailed => "ticket_print_failed",
+            EntryKind::TicketReprinted => "ticket_reprinted",
+            EntryKind::TicketVoided => "ticket_voided",
+            EntryKind::TicketCalled => "ticket_called",
+            EntryKind::TicketCompleted => "ticket_completed",
+            EntryKind::TicketNoShow => "ticket_no_show",
+            EntryKind::ReceiptPrinted => "receipt_printed",
+            EntryKind::LicencePrintRequested => "licence_print_requested",
+            EntryKind::LicencePrinted => "licence_printed",
+            EntryKind::LicencePrintFailed => "licence_print_failed",
+            EntryKind::Evaluation => "evaluation",
+            EntryKind::AssistanceCalled => "assistance_called",
+            EntryKind::DeviceFault => "device_fault",
+            EntryKind::DeviceRecovered => "device_recovered",
+            EntryKind::MaintenanceLogin => "maintenance_login",
+            EntryKind::MaintenanceLoginFailed => "maintenance_login_failed",
+            EntryKind::MaintenanceAction => "maintenance_action",
+            EntryKind::JournalExported => "journal_exported",
+            EntryKind::RetentionPurge => "retention_purge",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// An entry before the journal gives it a seq, times and hashes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEntry {
+    pub kind: EntryKind,
+    /// The citizen session it belongs to; empty when none.
+    pub session_id: String,
+    /// Facts about the event. Never an ID number, name, address or photo: use
+    /// `subject` (HMAC) and `id_masked` for people.
+    pub payload: serde_json::Value,
+}
+
+impl NewEntry {
+    pub fn new(kind: EntryKind, payload: serde_json::Value) -> Self {
+        Self { kind, session_id: String::new(), payload }
+    }
+
+    pub fn in_session(mut self, session_id: impl Into<String>) -> Self {
+        self.session_id = session_id.into();
+        self
+    }
+}
+
+/// An entry as stored and exported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub kiosk_id: String,
+    pub boot_id: String,
+    pub time_utc: String,
+    pub mono_ms: i64,
+    pub session_id: String,
+    pub kind: String,
+    /// The payload's JSON text; None once purged after the retention period.
+    pub payload: Option<String>,
+    pub payload_digest: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error(
+        "Cannot open the journal {path} ({source}). Check that the disk is mounted and writable and that [journal] path is right.",
+        path = .path.display()
+    )]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "The journal {path} failed SQLite's integrity check ({detail}). The kiosk will not start and has left the file untouched: copy it off the box for county staff, then set a new [journal] path.",
+        path = .path.display()
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "The journal {path} belongs to kiosk \"{found}\", not \"{expected}\". Each kiosk keeps its own journal: check [kiosk] id and [journal] path.",
+        path = .path.display()
+    )]
+    ForeignKiosk { path: PathBuf, found: String, expected: String },
+    #[error("The key file {path} is unusable: {what}.", path = .path.display())]
+    Key { path: PathBuf, what: String },
+    #[error(
+        "The journal could not record this ({0}); nothing of it was saved. Check free disk space; the transaction was refused."
+    )]
+    Write(#[from] rusqlite::Error),
+    #[error(
+        "The journal could not commit ({0}); nothing of it was saved. Check free disk space; the transaction was refused."
+    )]
+    CommitFailed(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("The journal writer has stopped, so nothing can be recorded; restart the kiosk.")]
+    Stopped,
+}
+
+/// The current UTC time as stored in entries: RFC 3339 with milliseconds and `Z`.
+pub fn utc_now() -> String {
+    format_utc(jiff::Timestamp::now())
+}
+
+pub fn format_utc(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}

@@ -1,0 +1,148 @@
+//! The journal's SQLite file: pragmas, tables, the guards against edits, and opening it for reading.
+
+use super::{Entry, JournalError};
+use rusqlite::{Connection, OpenFlags, Row};
+use std::path::Path;
+
+pub const FORMAT_VERSION: &str = "1";
+
+/// Column list in the order `Entry` is read from a row.
+pub const ENTRY_COLUMNS: &str =
+    "seq, kiosk_id, boot_id, time_utc, mono_ms, session_id, kind, payload, payload_digest, prev_hash, hash";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS entries (
+    seq            INTEGER PRIMARY KEY,
+    kiosk_id       TEXT NOT NULL,
+    boot_id        TEXT NOT NULL,
+    time_utc       TEXT NOT NULL,
+    mono_ms        INTEGER NOT NULL,
+    session_id     TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    payload        TEXT,
+    payload_digest TEXT NOT NULL,
+    prev_hash      TEXT NOT NULL,
+    hash           TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS entries_time ON entries(time_utc);
+CREATE INDEX IF NOT EXISTS entries_kind ON entries(kind);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq        INTEGER PRIMARY KEY,
+    kiosk_id   TEXT NOT NULL,
+    head_hash  TEXT NOT NULL,
+    time_utc   TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    signature  TEXT NOT NULL
+) STRICT;
+-- Audit records are never deleted or rewritten (GB/T 22239 level 3); only a
+-- payload may be cleared after its retention period. The chain catches anyone
+-- who drops these guards.
+CREATE TRIGGER IF NOT EXISTS entries_never_deleted BEFORE DELETE ON entries
+BEGIN SELECT RAISE(ABORT, 'journal entries are never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS entries_only_purged BEFORE UPDATE ON entries
+WHEN NEW.seq IS NOT OLD.seq OR NEW.kiosk_id IS NOT OLD.kiosk_id OR NEW.boot_id IS NOT OLD.boot_id
+  OR NEW.time_utc IS NOT OLD.time_utc OR NEW.mono_ms IS NOT OLD.mono_ms OR NEW.session_id IS NOT OLD.session_id
+  OR NEW.kind IS NOT OLD.kind OR NEW.payload_digest IS NOT OLD.payload_digest
+  OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
+  OR (NEW.payload IS NOT NULL AND NEW.payload IS NOT OLD.payload)
+BEGIN SELECT RAISE(ABORT, 'journal entries are never rewritten; only payloads are purged'); END;
+";
+
+/// Opens (creating if needed) the journal for writing: pragmas, quick_check, schema, owner check.
+pub fn open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, JournalError> {
+    let open_err = |source| JournalError::Open { path: path.to_owned(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| open_err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+    }
+    let existed = path.exists();
+    let conn = Connection::open(path).map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
+    if existed {
+        // Check before changing anything, so a damaged file stays as it was for staff.
+        quick_check(&conn, path)?;
+    }
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA cell_size_check = ON;",
+    )
+    .map_err(open_err)?;
+    conn.execute_batch(SCHEMA).map_err(open_err)?;
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('kiosk_id', ?1)", [kiosk_id]).map_err(open_err)?;
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', ?1)", [FORMAT_VERSION])
+        .map_err(open_err)?;
+    let owner: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'kiosk_id'", [], |r| r.get(0)).map_err(open_err)?;
+    if owner != kiosk_id {
+        return Err(JournalError::ForeignKiosk { path: path.to_owned(), found: owner, expected: kiosk_id.to_owned() });
+    }
+    Ok(conn)
+}
+
+fn quick_check(conn: &Connection, path: &Path) -> Result<(), JournalError> {
+    let corrupt = |detail: String| JournalError::Corrupt { path: path.to_owned(), detail };
+    let mut stmt = conn.prepare("PRAGMA quick_check").map_err(|e| corrupt(e.to_string()))?;
+    let rows: Vec<String> =
+        stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).map_err(|e| corrupt(e.to_string()))?;
+    match rows.as_slice() {
+        [ok] if ok == "ok" => Ok(()),
+        other => Err(corrupt(other.join("; "))),
+    }
+}
+
+/// Opens an existing journal read-only (export, verify, find), checking it first.
+pub fn open_read_only(path: &Path) -> Result<Connection, JournalError> {
+    let open_err = |source| JournalError::Open { path: path.to_owned(), source };
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
+    quick_check(&conn, path)?;
+    let has_entries: bool = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'entries'", [], |r| {
+            r.get::<_, i64>(0).map(|n| n == 1)
+        })
+        .map_err(|e| JournalError::Corrupt { path: path.to_owned(), detail: e.to_string() })?;
+    if !has_entries {
+        return Err(JournalError::Corrupt { path: path.to_owned(), detail: "it has no entries table: not a kiosk journal".into() });
+    }
+    Ok(conn)
+}
+
+pub fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        seq: r.get::<_, i64>(0)? as u64,
+        kiosk_id: r.get(1)?,
+        boot_id: r.get(2)?,
+        time_utc: r.get(3)?,
+        mono_ms: r.get(4)?,
+        session_id: r.get(5)?,
+        kind: r.get(6)?,
+        payload: r.get(7)?,
+        payload_digest: r.get(8)?,
+        prev_hash: r.get(9)?,
+        hash: r.get(10)?,
+    })
+}
+
+/// The last entry's seq and hash, or (0, genesis) for an empty journal.
+pub fn head(conn: &Connection) -> rusqlite::Result<(u64, [u8; 32])> {
+    let row: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map(Some)
+        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+    Ok(match row {
+        None => (0, super::chain::GENESIS),
+        Some((seq, hash)) => {
+            let mut h = [0u8; 32];
+            hex::decode_to_slice(&hash, &mut h)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+            (seq as u64, h)
+        }
+    })
+}

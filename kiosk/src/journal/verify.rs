@@ -1,0 +1,320 @@
+//! Checks an export or a live journal file: every entry's hash, the links between them, the signed checkpoints.
+
+use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, payload_digest};
+use super::export::{CSV_HEADER, EXPORT_FORMAT_NAME, ExportHeader};
+use super::schema::{ENTRY_COLUMNS, entry_from_row, open_read_only};
+use super::{Entry, JournalError};
+use ed25519_dalek::VerifyingKey;
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::Path;
+
+/// The outcome of a verification that could read its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Intact { entries: u64, first_seq: Option<u64>, last_seq: Option<u64>, checkpoints: u64, notes: Vec<String> },
+    Tampered { seq: u64, what: String },
+}
+
+/// Why the input could not be read at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreadable(pub String);
+
+/// Streaming chain checker: feed entries in file order, then checkpoints.
+struct Checker {
+    contiguous: bool,
+    kiosk_id: Option<String>,
+    prev: Option<(u64, String)>,
+    entries: u64,
+    first_seq: Option<u64>,
+    /// Hashes at the seqs a checkpoint names, captured while streaming.
+    wanted: HashMap<u64, Option<String>>,
+    notes: Vec<String>,
+}
+
+type Bad = (u64, String);
+
+impl Checker {
+    fn new(contiguous: bool, checkpoint_seqs: impl IntoIterator<Item = u64>) -> Self {
+        Checker {
+            contiguous,
+            kiosk_id: None,
+            prev: None,
+            entries: 0,
+            first_seq: None,
+            wanted: checkpoint_seqs.into_iter().map(|s| (s, None)).collect(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, e: &Entry) -> Result<(), Bad> {
+        let bad = |what: String| Err((e.seq, what));
+        match &self.kiosk_id {
+            None => self.kiosk_id = Some(e.kiosk_id.clone()),
+            Some(k) if *k != e.kiosk_id => {
+                return bad(format!("the entry names kiosk \"{}\" but the journal is kiosk \"{k}\"", e.kiosk_id));
+            }
+            Some(_) => {}
+        }
+        let mut digest = [0u8; 32];
+        if hex::decode_to_slice(&e.payload_digest, &mut digest).is_err() {
+            return bad("its payload_digest is not 64 hex digits".into());
+        }
+        if let Some(p) = &e.payload
+            && payload_digest(p) != digest
+        {
+            return bad("its payload was altered (the payload no longer matches payload_digest)".into());
+        }
+        let mut prev_hash = [0u8; 32];
+        if hex::decode_to_slice(&e.prev_hash, &mut prev_hash).is_err() {
+            return bad("its prev_hash is not 64 hex digits".into());
+        }
+        let fields = ChainFields {
+            seq: e.seq,
+            kiosk_id: &e.kiosk_id,
+            boot_id: &e.boot_id,
+            time_utc: &e.time_utc,
+            mono_ms: e.mono_ms,
+            session_id: &e.session_id,
+            kind: &e.kind,
+            payload_digest: digest,
+        };
+        if hex::encode(entry_hash(&prev_hash, &fields)) != e.hash {
+            return bad("a field of the entry was edited (its hash does not match its contents)".into());
+        }
+        match &self.prev {
+            None => {
+                if e.seq == 1 && prev_hash != GENESIS {
+                    return bad("the first entry does not start from the genesis hash".into());
+                }
+                if self.contiguous && e.seq != 1 {
+                    self.notes.push(format!("the entries start at seq {}, not 1 (a date-limited export)", e.seq));
+                }
+            }
+            Some((pseq, phash)) => {
+                if e.seq <= *pseq {
+                    let what = if e.seq == *pseq { "duplicated" } else { "out of order (entries swapped or moved)" };
+                    return bad(format!("entry {} follows entry {pseq}: {what}", e.seq));
+                }
+                if e.seq == pseq + 1 && e.prev_hash != *phash {
+                    return bad(format!(
+                        "its prev_hash does not match entry {pseq}'s hash: the chain is broken (an entry was replaced or inserted)"
+                    ));
+                }
+                if e.seq > pseq + 1 && self.contiguous {
+                    return bad(format!("entries {} to {} are missing (deleted)", pseq + 1, e.seq - 1));
+                }
+            }
+        }
+        if let Some(slot) = self.wanted.get_mut(&e.seq) {
+            *slot = Some(e.hash.clone());
+        }
+        self.entries += 1;
+        self.first_seq.get_or_insert(e.seq);
+        self.prev = Some((e.seq, e.hash.clone()));
+        Ok(())
+    }
+
+    fn check_checkpoint(&mut self, cp: &Checkpoint, trusted: Option<&VerifyingKey>) -> Result<(), Bad> {
+        cp.verify(trusted).map_err(|what| (cp.seq, format!("forged checkpoint: {what}")))?;
+        if let Some(k) = &self.kiosk_id
+            && *k != cp.kiosk_id
+        {
+            return Err((cp.seq, format!("the checkpoint is for kiosk \"{}\", not \"{k}\"", cp.kiosk_id)));
+        }
+        let last = self.prev.as_ref().map_or(0, |(s, _)| *s);
+        if cp.seq > last {
+            return Err((
+                last + 1,
+                format!("the journal ends at seq {last} but a signed checkpoint covers seq {}: the tail was cut", cp.seq),
+            ));
+        }
+        match self.wanted.get(&cp.seq) {
+            Some(Some(hash)) if *hash == cp.head_hash => Ok(()),
+            Some(Some(_)) => Err((cp.seq, "the entry differs from what the signed checkpoint recorded (rewritten chain)".into())),
+            _ => {
+                if self.contiguous {
+                    Err((cp.seq, "the entry a signed checkpoint names is missing".into()))
+                } else {
+                    self.notes.push(format!("checkpoint at seq {} is outside this filtered export", cp.seq));
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn finish(self, checkpoints: u64) -> Verdict {
+        Verdict::Intact {
+            entries: self.entries,
+            first_seq: self.first_seq,
+            last_seq: self.prev.map(|(s, _)| s),
+            checkpoints,
+            notes: self.notes,
+        }
+    }
+}
+
+fn tampered((seq, what): Bad) -> Verdict {
+    Verdict::Tampered { seq, what }
+}
+
+/// Verifies a JSON-lines or CSV export, or a journal database, by looking at its first bytes.
+pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict, Unreadable> {
+    let unreadable = |what: String| Unreadable(format!("{}: {what}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(|e| unreadable(format!("cannot open it ({e}).")))?;
+    let mut magic = [0u8; 16];
+    let n = std::io::Read::read(&mut file, &mut magic).map_err(|e| unreadable(format!("cannot read it ({e}).")))?;
+    if n == 16 && &magic == b"SQLite format 3\0" {
+        return verify_database(path, trusted).map_err(|e| unreadable(e.to_string()));
+    }
+    let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| unreadable(format!("cannot open it ({e}).")))?);
+    if magic.starts_with(b"seq,") {
+        verify_csv(reader).map_err(unreadable)
+    } else if magic.starts_with(b"{") {
+        verify_jsonl(reader, trusted).map_err(unreadable)
+    } else {
+        Err(unreadable("this is neither a journal database nor a jsonl or csv export from `kiosk journal export`.".into()))
+    }
+}
+
+fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict, JournalError> {
+    let conn = open_read_only(path)?;
+    conn.execute_batch("BEGIN")?;
+    let mut cps: Vec<Checkpoint> = conn
+        .prepare("SELECT kiosk_id, seq, head_hash, time_utc, public_key, signature FROM checkpoints ORDER BY seq")?
+        .query_map([], |r| {
+            Ok(Checkpoint {
+                kiosk_id: r.get(0)?,
+                seq: r.get::<_, i64>(1)? as u64,
+                head_hash: r.get(2)?,
+                time_utc: r.get(3)?,
+                public_key: r.get(4)?,
+                signature: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut checker = Checker::new(true, cps.iter().map(|c| c.seq));
+    {
+        let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"))?;
+        let mut rows = stmt.query([])?;
+        let mut first = true;
+        while let Some(row) = rows.next()? {
+            let e = entry_from_row(row)?;
+            if first && e.seq != 1 {
+                return Ok(tampered((1, format!("the journal starts at seq {}: the first entries were deleted", e.seq))));
+            }
+            first = false;
+            if let Err(bad) = checker.feed(&e) {
+                return Ok(tampered(bad));
+            }
+        }
+    }
+    let n = cps.len() as u64;
+    if cps.is_empty() {
+        checker.notes.push("no signed checkpoint yet: a cut tail could not be detected".into());
+    }
+    // The newest checkpoint matters most for a cut tail; check it first.
+    cps.reverse();
+    for cp in &cps {
+        if let Err(bad) = checker.check_checkpoint(cp, trusted) {
+            return Ok(tampered(bad));
+        }
+    }
+    if trusted.is_none() && n > 0 {
+        checker.notes.push("checkpoints were checked against the key stored with them; pass --pubkey for a trustworthy check".into());
+    }
+    Ok(checker.finish(n))
+}
+
+fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<Verdict, String> {
+    let mut lines = reader.lines().enumerate();
+    let header: ExportHeader = match lines.next() {
+        Some((_, Ok(l))) => serde_json::from_str(&l).map_err(|e| format!("line 1 is not an export header ({e})."))?,
+        _ => return Err("the file is empty.".into()),
+    };
+    if header.format != EXPORT_FORMAT_NAME || header.version != 1 {
+        return Err(format!("line 1 names format {} v{}, which this kiosk does not know.", header.format, header.version));
+    }
+    let mut checkpoint: Option<Checkpoint> = None;
+    // Checkpoint seqs are only known at the end, so remember every hash (32 bytes of hex a line).
+    let mut checker = Checker::new(header.contiguous, std::iter::empty());
+    let mut hashes: HashMap<u64, String> = HashMap::new();
+    for (i, line) in lines {
+        let line = line.map_err(|e| format!("cannot read line {} ({e}).", i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if checkpoint.is_some() {
+            return Ok(tampered((0, format!("line {} follows the closing checkpoint: entries were appended after signing", i + 1))));
+        }
+        let value: serde_json::Value = serde_json::from_str(&line).map_err(|e| format!("line {} is not JSON ({e}).", i + 1))?;
+        if let Some(cp) = value.get("checkpoint") {
+            checkpoint = Some(
+                serde_json::from_value(cp.clone()).map_err(|e| format!("line {} is not a valid checkpoint ({e}).", i + 1))?,
+            );
+            continue;
+        }
+        let e: Entry = serde_json::from_value(value).map_err(|e| format!("line {} is not a journal entry ({e}).", i + 1))?;
+        if let Err(bad) = checker.feed(&e) {
+            return Ok(tampered(bad));
+        }
+        hashes.insert(e.seq, e.hash.clone());
+        if e.kiosk_id != header.kiosk_id {
+            return Ok(tampered((e.seq, format!("the entry names kiosk \"{}\", the export \"{}\"", e.kiosk_id, header.kiosk_id))));
+        }
+    }
+    let Some(cp) = checkpoint else {
+        let seq = checker.prev.as_ref().map_or(0, |(s, _)| s + 1);
+        if checker.entries == 0 {
+            return Ok(checker.finish(0));
+        }
+        return Ok(tampered((seq, "the closing signed checkpoint is missing: the export was cut or edited".into())));
+    };
+    let trusted_key = match trusted {
+        Some(k) => Some(*k),
+        None => {
+            checker.notes.push("the checkpoint was checked against the key in the export itself; pass --pubkey for a trustworthy check".into());
+            Some(super::chain::parse_public_key(&header.public_key).map_err(|e| format!("line 1: {e}."))?)
+        }
+    };
+    checker.wanted = hashes.into_iter().filter(|(s, _)| *s == cp.seq).map(|(s, h)| (s, Some(h))).collect();
+    if let Err(bad) = checker.check_checkpoint(&cp, trusted_key.as_ref()) {
+        return Ok(tampered(bad));
+    }
+    if checker.prev.as_ref().is_some_and(|(s, _)| *s != cp.seq) {
+        return Ok(tampered((cp.seq, "the closing checkpoint does not cover the last entry".into())));
+    }
+    Ok(checker.finish(1))
+}
+
+fn verify_csv(reader: impl std::io::Read) -> Result<Verdict, String> {
+    let mut r = csv::Reader::from_reader(reader);
+    let headers = r.headers().map_err(|e| format!("the CSV header cannot be read ({e})."))?.clone();
+    if headers.iter().ne(CSV_HEADER) {
+        return Err(format!("the CSV header is not `{}`.", CSV_HEADER.join(",")));
+    }
+    let mut checker = Checker::new(false, std::iter::empty());
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| format!("CSV row {} cannot be read ({e}).", i + 2))?;
+        let num = |s: &str| s.parse::<i64>().map_err(|_| format!("CSV row {}: \"{s}\" is not a number.", i + 2));
+        let e = Entry {
+            seq: num(&rec[0])? as u64,
+            kiosk_id: rec[1].to_owned(),
+            boot_id: rec[2].to_owned(),
+            time_utc: rec[3].to_owned(),
+            mono_ms: num(&rec[4])?,
+            session_id: rec[5].to_owned(),
+            kind: rec[6].to_owned(),
+            payload: (!rec[7].is_empty()).then(|| rec[7].to_owned()),
+            payload_digest: rec[8].to_owned(),
+            prev_hash: rec[9].to_owned(),
+            hash: rec[10].to_owned(),
+        };
+        if let Err(bad) = checker.feed(&e) {
+            return Ok(tampered(bad));
+        }
+    }
+    checker.notes.push("CSV exports carry no signed checkpoint: each entry and each link was checked, but a cut tail or a missing stretch cannot be detected; verify a jsonl export for that".into());
+    Ok(checker.finish(0))
+}
