@@ -150,3 +150,15 @@ impl Rgb {
         if all == 0 { 0.0 } else { hit as f64 / all as f64 }
     }
 }
+
+/// Writes config/kiosk.toml into `dir` with the journal and keys moved into `dir`; returns its path.
+pub fn config_in(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(workspace_root().join("config/kiosk.toml")).expect("config/kiosk.toml");
+    let text = text
+        .replace("/var/lib/kiosk/journal.sqlite3", &dir.join("journal.sqlite3").to_string_lossy())
+        .replace("/var/lib/kiosk/subject.key", &dir.join("subject.key").to_string_lossy())
+        .replace("/var/lib/kiosk/checkpoint.ed25519", &dir.join("checkpoint.ed25519").to_string_lossy());
+    let path = dir.join("kiosk.toml");
+    std::fs::write(&path, text).expect("write the test configuration");
+    path
+}

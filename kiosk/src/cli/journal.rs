@@ -65,7 +65,9 @@ fn invalid(message: String) -> anyhow::Error {
 
 pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
     match cmd {
-        JournalCommand::Export { config, from, to, kinds, format, out } => export(&config, from, to, kinds, format, &out),
+        JournalCommand::Export { config, from, to, kinds, format, out } => {
+            export(&config, from, to, kinds, format, &out)
+        }
         JournalCommand::Verify { path, pubkey } => verify(&path, pubkey.as_deref()),
         JournalCommand::Find { config, id_number } => find(&config, &id_number),
         JournalCommand::Pubkey { config } => {
@@ -114,8 +116,9 @@ fn export(
         filter.from_utc = Some(local_date_start(f, &tz, "--from")?);
     }
     if let Some(t) = &to {
-        let d: jiff::civil::Date =
-            t.parse().map_err(|_| invalid(format!("--to {t}: not a date; write it as YYYY-MM-DD, e.g. 2026-11-25.")))?;
+        let d: jiff::civil::Date = t
+            .parse()
+            .map_err(|_| invalid(format!("--to {t}: not a date; write it as YYYY-MM-DD, e.g. 2026-11-25.")))?;
         let next = d.tomorrow().map_err(|e| invalid(format!("--to {t}: {e}.")))?;
         filter.to_utc = Some(local_date_start(&next.to_string(), &tz, "--to")?);
     }
@@ -190,17 +193,19 @@ fn verify(path: &Path, pubkey: Option<&str>) -> anyhow::Result<()> {
     };
     match journal::verify_path(path, trusted.as_ref()) {
         Err(e) => Err(invalid(format!("{e} Nothing was verified."))),
-        Ok(Verdict::Tampered { seq, what }) => Err(Exit {
-            code: EXIT_TAMPERED,
-            message: format!("{}: TAMPERED at seq {seq}: {what}.", path.display()),
+        Ok(Verdict::Tampered { seq, what }) => {
+            Err(Exit { code: EXIT_TAMPERED, message: format!("{}: TAMPERED at seq {seq}: {what}.", path.display()) }
+                .into())
         }
-        .into()),
         Ok(Verdict::Intact { entries, first_seq, last_seq, checkpoints, notes }) => {
             let range = match (first_seq, last_seq) {
                 (Some(a), Some(b)) => format!("seq {a}–{b}"),
                 _ => "no entries".into(),
             };
-            println!("{}: intact: {entries} entries ({range}), {checkpoints} signed checkpoint(s) verified.", path.display());
+            println!(
+                "{}: intact: {entries} entries ({range}), {checkpoints} signed checkpoint(s) verified.",
+                path.display()
+            );
             for n in notes {
                 println!("note: {n}.");
             }
@@ -238,25 +243,11 @@ fn find(config_path: &Path, id_number: &str) -> anyhow::Result<()> {
 
 fn purge(config_path: &Path) -> anyhow::Result<()> {
     let config = load_config(config_path)?;
-    let days = config.journal.retention_days.max(180);
-    let cutoff = jiff::Timestamp::now()
-        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
-        .context("the retention cutoff is out of range")?;
-    let cutoff = journal::format_utc(cutoff);
     let journal = Journal::open(JournalSettings::from_config(&config))?;
-    let c = cutoff.clone();
-    let (_, purged) = journal.transact(move |conn| {
-        let n = conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&c])?;
-        let entry = NewEntry::new(
-            EntryKind::RetentionPurge,
-            serde_json::json!({ "before": c, "retention_days": days, "payloads_cleared": n }),
-        );
-        Ok((vec![entry], n))
-    })?;
-    drop(journal);
-    // Old page images linger in the WAL until a checkpoint: fold them in so purged text is gone from disk.
-    let conn = rusqlite::Connection::open(&config.journal.path)?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    println!("Cleared the payloads of {purged} entries older than {cutoff} ({days} days); every entry and the chain remain.");
+    let summary = journal::purge(&journal, config.journal.retention_days, jiff::Timestamp::now())?;
+    println!(
+        "Cleared the payloads of {} entries older than {} ({} days); every entry and the chain remain.",
+        summary.payloads_cleared, summary.before, summary.retention_days
+    );
     Ok(())
 }

@@ -103,8 +103,9 @@ impl Checkpoint {
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| format!("checkpoint at seq {} has a malformed signature", self.seq))?;
         let text = Self::signed_text(&self.kiosk_id, self.seq, &self.head_hash, &self.time_utc);
-        key.verify(text.as_bytes(), &Signature::from_bytes(&sig))
-            .map_err(|_| format!("checkpoint at seq {} has a signature that does not verify (forged or altered)", self.seq))
+        key.verify(text.as_bytes(), &Signature::from_bytes(&sig)).map_err(|_| {
+            format!("checkpoint at seq {} has a signature that does not verify (forged or altered)", self.seq)
+        })
     }
 }
 

@@ -80,8 +80,19 @@ pub struct ExportHeader {
 pub const EXPORT_FORMAT_NAME: &str = "kiosk-journal-export";
 
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 11] =
-    ["seq", "kiosk_id", "boot_id", "time_utc", "mono_ms", "session_id", "kind", "payload", "payload_digest", "prev_hash", "hash"];
+pub const CSV_HEADER: [&str; 11] = [
+    "seq",
+    "kiosk_id",
+    "boot_id",
+    "time_utc",
+    "mono_ms",
+    "session_id",
+    "kind",
+    "payload",
+    "payload_digest",
+    "prev_hash",
+    "hash",
+];
 
 /// Writes the selected entries to `out`. For JSON lines, `header` goes first and the checkpoint
 /// produced by `seal` (called with the last exported entry) last.
@@ -94,7 +105,9 @@ pub fn export(
     progress: &dyn Fn(u64),
     seal: &mut dyn FnMut(&Entry) -> Result<Checkpoint, JournalError>,
 ) -> Result<ExportSummary, JournalError> {
-    let io = |e: std::io::Error| JournalError::Refused(format!("Cannot write the export ({e}); check the output path and free space."));
+    let io = |e: std::io::Error| {
+        JournalError::Refused(format!("Cannot write the export ({e}); check the output path and free space."))
+    };
     let mut summary = ExportSummary { entries: 0, first_seq: None, last_seq: None, last_hash: None };
     let mut last: Option<Entry> = None;
     let mut count = |e: &Entry, last: &mut Option<Entry>| {

@@ -58,10 +58,17 @@ pub fn load_or_create_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, Journal
             let bytes = Zeroizing::new(bytes);
             let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0);
             if mode & 0o077 != 0 {
-                log::warn!("{} is readable by other users (mode {:o}); run chmod 600 on it.", path.display(), mode & 0o777);
+                log::warn!(
+                    "{} is readable by other users (mode {:o}); run chmod 600 on it.",
+                    path.display(),
+                    mode & 0o777
+                );
             }
             let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                key_err(format!("it holds {} bytes, not 32; restore it from backup (a new key would break continuity)", bytes.len()))
+                key_err(format!(
+                    "it holds {} bytes, not 32; restore it from backup (a new key would break continuity)",
+                    bytes.len()
+                ))
             })?;
             Ok(Zeroizing::new(arr))
         }

@@ -206,3 +206,38 @@ pub fn utc_now() -> String {
 pub fn format_utc(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
+
+/// What a retention purge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeSummary {
+    pub before: String,
+    pub retention_days: u32,
+    pub payloads_cleared: usize,
+}
+
+/// Clears the payloads of entries older than `retention_days` (never fewer than 180) before `now`,
+/// journals a retention_purge entry in the same transaction, and folds the WAL in so the
+/// cleared text is gone from disk (secure_delete overwrites the freed cells).
+pub fn purge(journal: &Journal, retention_days: u32, now: jiff::Timestamp) -> Result<PurgeSummary, JournalError> {
+    let days = retention_days.max(MIN_RETENTION_DAYS);
+    let cutoff = now
+        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .map_err(|e| JournalError::Refused(format!("The retention cutoff is out of range ({e}).")))?;
+    let before = format_utc(cutoff);
+    let b = before.clone();
+    let (_, payloads_cleared) = journal.transact(move |conn| {
+        let n = conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&b])?;
+        let entry = NewEntry::new(
+            EntryKind::RetentionPurge,
+            serde_json::json!({ "before": b, "retention_days": days, "payloads_cleared": n }),
+        );
+        Ok((vec![entry], n))
+    })?;
+    let conn = rusqlite::Connection::open(&journal.settings().path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(PurgeSummary { before, retention_days: days, payloads_cleared })
+}
+
+/// Logs are kept at least six months (Cybersecurity Law art. 21).
+pub const MIN_RETENTION_DAYS: u32 = 180;

@@ -109,7 +109,10 @@ pub fn open_read_only(path: &Path) -> Result<Connection, JournalError> {
         })
         .map_err(|e| JournalError::Corrupt { path: path.to_owned(), detail: e.to_string() })?;
     if !has_entries {
-        return Err(JournalError::Corrupt { path: path.to_owned(), detail: "it has no entries table: not a kiosk journal".into() });
+        return Err(JournalError::Corrupt {
+            path: path.to_owned(),
+            detail: "it has no entries table: not a kiosk journal".into(),
+        });
     }
     Ok(conn)
 }

@@ -31,6 +31,9 @@ struct Checker {
     /// Hashes at the seqs a checkpoint names, captured while streaming.
     wanted: HashMap<u64, Option<String>>,
     notes: Vec<String>,
+    /// A gap seen at the last entry: reported as missing entries unless the next entry
+    /// turns out to be the missing one arriving late (then it is a swap).
+    pending_gap: Option<Bad>,
 }
 
 type Bad = (u64, String);
@@ -45,11 +48,22 @@ impl Checker {
             first_seq: None,
             wanted: checkpoint_seqs.into_iter().map(|s| (s, None)).collect(),
             notes: Vec::new(),
+            pending_gap: None,
         }
+    }
+
+    /// Reports a gap that no later entry explained.
+    fn end(&mut self) -> Result<(), Bad> {
+        self.pending_gap.take().map_or(Ok(()), Err)
     }
 
     fn feed(&mut self, e: &Entry) -> Result<(), Bad> {
         let bad = |what: String| Err((e.seq, what));
+        if let Some(gap) = self.pending_gap.take()
+            && self.prev.as_ref().is_some_and(|(pseq, _)| e.seq > *pseq)
+        {
+            return Err(gap);
+        }
         match &self.kiosk_id {
             None => self.kiosk_id = Some(e.kiosk_id.clone()),
             Some(k) if *k != e.kiosk_id => {
@@ -103,7 +117,8 @@ impl Checker {
                     ));
                 }
                 if e.seq > pseq + 1 && self.contiguous {
-                    return bad(format!("entries {} to {} are missing (deleted)", pseq + 1, e.seq - 1));
+                    self.pending_gap =
+                        Some((e.seq, format!("entries {} to {} are missing (deleted)", pseq + 1, e.seq - 1)));
                 }
             }
         }
@@ -127,12 +142,17 @@ impl Checker {
         if cp.seq > last {
             return Err((
                 last + 1,
-                format!("the journal ends at seq {last} but a signed checkpoint covers seq {}: the tail was cut", cp.seq),
+                format!(
+                    "the journal ends at seq {last} but a signed checkpoint covers seq {}: the tail was cut",
+                    cp.seq
+                ),
             ));
         }
         match self.wanted.get(&cp.seq) {
             Some(Some(hash)) if *hash == cp.head_hash => Ok(()),
-            Some(Some(_)) => Err((cp.seq, "the entry differs from what the signed checkpoint recorded (rewritten chain)".into())),
+            Some(Some(_)) => {
+                Err((cp.seq, "the entry differs from what the signed checkpoint recorded (rewritten chain)".into()))
+            }
             _ => {
                 if self.contiguous {
                     Err((cp.seq, "the entry a signed checkpoint names is missing".into()))
@@ -168,13 +188,16 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
     if n == 16 && &magic == b"SQLite format 3\0" {
         return verify_database(path, trusted).map_err(|e| unreadable(e.to_string()));
     }
-    let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| unreadable(format!("cannot open it ({e}).")))?);
+    let reader =
+        std::io::BufReader::new(std::fs::File::open(path).map_err(|e| unreadable(format!("cannot open it ({e}).")))?);
     if magic.starts_with(b"seq,") {
         verify_csv(reader).map_err(unreadable)
     } else if magic.starts_with(b"{") {
         verify_jsonl(reader, trusted).map_err(unreadable)
     } else {
-        Err(unreadable("this is neither a journal database nor a jsonl or csv export from `kiosk journal export`.".into()))
+        Err(unreadable(
+            "this is neither a journal database nor a jsonl or csv export from `kiosk journal export`.".into(),
+        ))
     }
 }
 
@@ -202,13 +225,19 @@ fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
         while let Some(row) = rows.next()? {
             let e = entry_from_row(row)?;
             if first && e.seq != 1 {
-                return Ok(tampered((1, format!("the journal starts at seq {}: the first entries were deleted", e.seq))));
+                return Ok(tampered((
+                    1,
+                    format!("the journal starts at seq {}: the first entries were deleted", e.seq),
+                )));
             }
             first = false;
             if let Err(bad) = checker.feed(&e) {
                 return Ok(tampered(bad));
             }
         }
+    }
+    if let Err(bad) = checker.end() {
+        return Ok(tampered(bad));
     }
     let n = cps.len() as u64;
     if cps.is_empty() {
@@ -222,7 +251,9 @@ fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
         }
     }
     if trusted.is_none() && n > 0 {
-        checker.notes.push("checkpoints were checked against the key stored with them; pass --pubkey for a trustworthy check".into());
+        checker.notes.push(
+            "checkpoints were checked against the key stored with them; pass --pubkey for a trustworthy check".into(),
+        );
     }
     Ok(checker.finish(n))
 }
@@ -234,7 +265,10 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
         _ => return Err("the file is empty.".into()),
     };
     if header.format != EXPORT_FORMAT_NAME || header.version != 1 {
-        return Err(format!("line 1 names format {} v{}, which this kiosk does not know.", header.format, header.version));
+        return Err(format!(
+            "line 1 names format {} v{}, which this kiosk does not know.",
+            header.format, header.version
+        ));
     }
     let mut checkpoint: Option<Checkpoint> = None;
     // Checkpoint seqs are only known at the end, so remember every hash (32 bytes of hex a line).
@@ -246,23 +280,35 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
             continue;
         }
         if checkpoint.is_some() {
-            return Ok(tampered((0, format!("line {} follows the closing checkpoint: entries were appended after signing", i + 1))));
+            return Ok(tampered((
+                0,
+                format!("line {} follows the closing checkpoint: entries were appended after signing", i + 1),
+            )));
         }
-        let value: serde_json::Value = serde_json::from_str(&line).map_err(|e| format!("line {} is not JSON ({e}).", i + 1))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| format!("line {} is not JSON ({e}).", i + 1))?;
         if let Some(cp) = value.get("checkpoint") {
             checkpoint = Some(
-                serde_json::from_value(cp.clone()).map_err(|e| format!("line {} is not a valid checkpoint ({e}).", i + 1))?,
+                serde_json::from_value(cp.clone())
+                    .map_err(|e| format!("line {} is not a valid checkpoint ({e}).", i + 1))?,
             );
             continue;
         }
-        let e: Entry = serde_json::from_value(value).map_err(|e| format!("line {} is not a journal entry ({e}).", i + 1))?;
+        let e: Entry =
+            serde_json::from_value(value).map_err(|e| format!("line {} is not a journal entry ({e}).", i + 1))?;
         if let Err(bad) = checker.feed(&e) {
             return Ok(tampered(bad));
         }
         hashes.insert(e.seq, e.hash.clone());
         if e.kiosk_id != header.kiosk_id {
-            return Ok(tampered((e.seq, format!("the entry names kiosk \"{}\", the export \"{}\"", e.kiosk_id, header.kiosk_id))));
+            return Ok(tampered((
+                e.seq,
+                format!("the entry names kiosk \"{}\", the export \"{}\"", e.kiosk_id, header.kiosk_id),
+            )));
         }
+    }
+    if let Err(bad) = checker.end() {
+        return Ok(tampered(bad));
     }
     let Some(cp) = checkpoint else {
         let seq = checker.prev.as_ref().map_or(0, |(s, _)| s + 1);
@@ -314,6 +360,9 @@ fn verify_csv(reader: impl std::io::Read) -> Result<Verdict, String> {
         if let Err(bad) = checker.feed(&e) {
             return Ok(tampered(bad));
         }
+    }
+    if let Err(bad) = checker.end() {
+        return Ok(tampered(bad));
     }
     checker.notes.push("CSV exports carry no signed checkpoint: each entry and each link was checked, but a cut tail or a missing stretch cannot be detected; verify a jsonl export for that".into());
     Ok(checker.finish(0))

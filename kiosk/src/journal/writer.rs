@@ -157,8 +157,9 @@ impl Journal {
     /// Signs and records a checkpoint over a given entry (an export's last entry).
     pub fn checkpoint_at(&self, seq: u64, hash_hex: &str) -> Result<Checkpoint, JournalError> {
         let mut hash = [0u8; 32];
-        hex::decode_to_slice(hash_hex, &mut hash)
-            .map_err(|_| JournalError::Refused(format!("Entry {seq} has a malformed hash; run `kiosk journal verify`.")))?;
+        hex::decode_to_slice(hash_hex, &mut hash).map_err(|_| {
+            JournalError::Refused(format!("Entry {seq} has a malformed hash; run `kiosk journal verify`."))
+        })?;
         let cp = Checkpoint::sign(&self.signing, &self.settings.kiosk_id, seq, &hash, &utc_now());
         let stored = cp.clone();
         self.transact(move |conn| {
@@ -253,7 +254,9 @@ impl Writer {
     }
 
     fn latest_checkpoint_seq(&self) -> rusqlite::Result<u64> {
-        self.conn.query_row("SELECT coalesce(max(seq), 0) FROM checkpoints", [], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+        self.conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM checkpoints", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
     }
 
     fn process(&mut self, batch: Vec<Request>) {
@@ -366,7 +369,8 @@ fn insert_entry(
     mono_ms: i64,
     e: &NewEntry,
 ) -> Result<[u8; 32], JournalError> {
-    let payload = serde_json::to_string(&e.payload).map_err(|err| JournalError::Refused(format!("Unserialisable payload: {err}.")))?;
+    let payload = serde_json::to_string(&e.payload)
+        .map_err(|err| JournalError::Refused(format!("Unserialisable payload: {err}.")))?;
     let digest = payload_digest(&payload);
     let fields = ChainFields {
         seq,

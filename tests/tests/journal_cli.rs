@@ -1,0 +1,364 @@
+//! `kiosk journal` for county staff: export, verify (every tamper case), find, pubkey, purge — real files, real processes.
+
+use kiosk::config::Config;
+use kiosk::journal::{EntryKind, Journal, JournalSettings, NewEntry};
+use kiosk_e2e::{config_in, kiosk, run};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+const ID_NUMBER: &str = "37132919800101123X";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    config: PathBuf,
+    db: PathBuf,
+}
+
+/// A journal with 30 entries, one person's card reads among them.
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let config = config_in(&dir);
+    let journal = Journal::open(JournalSettings::from_config(&Config::load(&config).unwrap())).unwrap();
+    let subject = journal.subject_key().subject(ID_NUMBER);
+    for i in 0..30 {
+        let e = if i % 10 == 3 {
+            NewEntry::new(EntryKind::CardRead, json!({ "subject": subject, "id_masked": "371***********123X" }))
+        } else {
+            NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": format!("A{i:03}") }))
+        };
+        journal.append(e.in_session(format!("s{}", i / 5))).unwrap();
+    }
+    drop(journal);
+    Fixture { db: dir.join("journal.sqlite3"), _dir: tmp, dir, config }
+}
+
+fn export(f: &Fixture, format: &str, extra: &[&str]) -> PathBuf {
+    let out = f.dir.join(format!("export-{}.{format}", extra.join("-").replace("--", "")));
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&f.config)
+        .args(["--format", format, "--out"])
+        .arg(&out)
+        .args(extra));
+    assert_eq!(code, Some(0), "export: {err}");
+    out
+}
+
+fn verify(path: &Path, pubkey: Option<&str>) -> (Option<i32>, String) {
+    let mut cmd = kiosk();
+    cmd.args(["journal", "verify"]).arg(path);
+    if let Some(k) = pubkey {
+        cmd.args(["--pubkey", k]);
+    }
+    let (code, out, err) = run(&mut cmd);
+    (code, out + &err)
+}
+
+fn pubkey(f: &Fixture) -> String {
+    let (code, out, err) = run(kiosk().args(["journal", "pubkey", "--config"]).arg(&f.config));
+    assert_eq!(code, Some(0), "{err}");
+    out.trim().to_owned()
+}
+
+#[track_caller]
+fn assert_tampered(path: &Path, seq: u64, says: &str) {
+    let (code, text) = verify(path, None);
+    assert_eq!(code, Some(1), "tampered → exit 1: {text}");
+    assert!(text.contains(&format!("TAMPERED at seq {seq}:")), "names seq {seq}: {text}");
+    assert!(text.contains(says), "says {says:?}: {text}");
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap().lines().map(str::to_owned).collect()
+}
+
+fn write_lines(path: &Path, lines: &[String]) -> PathBuf {
+    let out = path.with_extension("edited.jsonl");
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    out
+}
+
+/// Drops the guards a tamperer would drop first.
+fn raw_db(path: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("DROP TRIGGER entries_never_deleted; DROP TRIGGER entries_only_purged;").unwrap();
+    conn
+}
+
+#[test]
+fn export_and_verify_an_untouched_journal() {
+    let f = fixture();
+    let key = pubkey(&f);
+    let out = export(&f, "jsonl", &[]);
+    let l = lines(&out);
+    assert_eq!(l.len(), 1 + 30 + 1, "header, 30 entries, checkpoint");
+    assert!(l[0].contains("\"format\":\"kiosk-journal-export\""));
+    assert!(l[1].contains("\"seq\":1,"));
+    assert!(l[31].starts_with("{\"checkpoint\":") && l[31].contains("\"seq\":30,"));
+    let (code, text) = verify(&out, Some(&key));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("intact: 30 entries (seq 1–30), 1 signed checkpoint(s) verified"), "{text}");
+    let (code, text) = verify(&f.db, Some(&key));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("intact: 31 entries"), "the export itself was journaled: {text}");
+
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    let payload: String =
+        conn.query_row("SELECT payload FROM entries WHERE kind = 'journal_exported'", [], |r| r.get(0)).unwrap();
+    assert!(payload.contains("\"entries\":30") && payload.contains("\"sha256\""), "{payload}");
+}
+
+#[test]
+fn csv_export_has_one_row_per_entry() {
+    let f = fixture();
+    let out = export(&f, "csv", &["--kind", "card_read"]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "seq,kiosk_id,boot_id,time_utc,mono_ms,session_id,kind,payload,payload_digest,prev_hash,hash"
+    );
+    let rows: Vec<&str> = rows.collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows.iter().all(|r| r.contains(",card_read,")));
+    let (code, text) = verify(&out, None);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("intact: 3 entries"), "{text}");
+}
+
+#[test]
+fn date_and_kind_filters_select_entries() {
+    let f = fixture();
+    let out = export(&f, "jsonl", &["--kind", "card_read", "--kind", "ticket_issued", "--from", "2000-01-01"]);
+    assert_eq!(lines(&out).len(), 32);
+    let out = export(&f, "jsonl", &["--to", "2000-01-01"]);
+    assert_eq!(lines(&out).len(), 1, "only the header: nothing is that old");
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&f.config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(f.dir.join("x.jsonl"))
+        .args(["--kind", "ticket_eaten"]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--kind ticket_eaten: not an entry kind"), "{err}");
+    assert!(!f.dir.join("x.jsonl").exists(), "a refused export writes nothing");
+}
+
+#[test]
+fn an_edited_field_in_an_export_is_caught() {
+    let f = fixture();
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    l[5] = l[5].replace("\"ticket_issued\"", "\"ticket_voided\"");
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 5, "a field of the entry was edited");
+}
+
+#[test]
+fn an_edited_payload_in_an_export_is_caught() {
+    let f = fixture();
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    assert!(l[2].contains("A001"));
+    l[2] = l[2].replace("A001", "A999");
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 2, "payload was altered");
+}
+
+#[test]
+fn a_deleted_entry_in_an_export_is_caught() {
+    let f = fixture();
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    l.remove(10);
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 11, "entries 10 to 10 are missing");
+}
+
+#[test]
+fn a_duplicated_entry_in_an_export_is_caught() {
+    let f = fixture();
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    let dup = l[7].clone();
+    l.insert(8, dup);
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 7, "duplicated");
+}
+
+#[test]
+fn swapped_entries_in_an_export_are_caught() {
+    let f = fixture();
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    l.swap(12, 13);
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 12, "out of order");
+}
+
+#[test]
+fn a_cut_tail_in_an_export_is_caught() {
+    let f = fixture();
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    let cp = l.pop().unwrap();
+    l.pop();
+    l.push(cp);
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 30, "the tail was cut");
+    l.pop();
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 30, "closing signed checkpoint is missing");
+}
+
+#[test]
+fn a_forged_checkpoint_is_caught() {
+    let f = fixture();
+    let key = pubkey(&f);
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    // A rewritten chain: the tamperer re-signs with a key of their own.
+    let other = ed25519_dalek_signing(&[9; 32]);
+    let last: serde_json::Value = serde_json::from_str(&l[30]).unwrap();
+    let cp = kiosk::journal::Checkpoint::sign(
+        &other,
+        "linshu-county-01",
+        30,
+        &hex32(last["hash"].as_str().unwrap()),
+        "2026-01-01T00:00:00.000Z",
+    );
+    l[31] = serde_json::json!({ "checkpoint": cp }).to_string();
+    let edited = write_lines(&f.dir.join("e.jsonl"), &l);
+    let (code, text) = verify(&edited, Some(&key));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("TAMPERED at seq 30: forged checkpoint"), "{text}");
+    // Altering a signed field breaks the signature even against the embedded key.
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    let cp = l.last_mut().unwrap();
+    assert!(cp.contains("\"seq\":31,"), "the second export covers the first one's journal entry: {cp}");
+    *cp = cp.replace("\"seq\":31,", "\"seq\":30,");
+    assert_tampered(&write_lines(&f.dir.join("e2.jsonl"), &l), 30, "does not verify");
+}
+
+fn ed25519_dalek_signing(bytes: &[u8; 32]) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(bytes)
+}
+
+fn hex32(s: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn tampering_with_the_database_is_caught() {
+    let f = fixture();
+    let conn = raw_db(&f.db);
+    conn.execute("UPDATE entries SET session_id = 's9' WHERE seq = 6", []).unwrap();
+    drop(conn);
+    assert_tampered(&f.db, 6, "a field of the entry was edited");
+
+    let f = fixture();
+    raw_db(&f.db).execute("DELETE FROM entries WHERE seq = 17", []).unwrap();
+    assert_tampered(&f.db, 18, "entries 17 to 17 are missing");
+
+    let f = fixture();
+    // Swap two entries' contents under their seqs.
+    let conn = raw_db(&f.db);
+    conn.execute_batch(
+        "UPDATE entries SET seq = -1 WHERE seq = 8; UPDATE entries SET seq = 8 WHERE seq = 9; UPDATE entries SET seq = 9 WHERE seq = -1;",
+    )
+    .unwrap();
+    drop(conn);
+    assert_tampered(&f.db, 8, "edited");
+
+    let f = fixture();
+    raw_db(&f.db).execute("UPDATE entries SET payload = '{\"ticket\":\"A999\"}' WHERE seq = 1", []).unwrap();
+    assert_tampered(&f.db, 1, "payload was altered");
+}
+
+#[test]
+fn a_cut_tail_and_a_rewritten_chain_in_the_database_are_caught() {
+    let f = fixture();
+    let journal = Journal::open(JournalSettings::from_config(&Config::load(&f.config).unwrap())).unwrap();
+    journal.checkpoint().unwrap();
+    drop(journal);
+    raw_db(&f.db).execute("DELETE FROM entries WHERE seq > 27", []).unwrap();
+    assert_tampered(&f.db, 28, "the tail was cut");
+
+    // Rewrite everything after an edit, recomputing every hash: only the signature stands in the way.
+    let f = fixture();
+    let journal = Journal::open(JournalSettings::from_config(&Config::load(&f.config).unwrap())).unwrap();
+    journal.checkpoint().unwrap();
+    drop(journal);
+    let conn = raw_db(&f.db);
+    conn.execute("UPDATE entries SET payload = '{\"ticket\":\"A777\"}' WHERE seq = 3", []).unwrap();
+    rehash_from(&conn, 3);
+    drop(conn);
+    assert_tampered(&f.db, 30, "rewritten chain");
+}
+
+/// What a capable tamperer does: recompute digests and hashes from `seq` on.
+fn rehash_from(conn: &rusqlite::Connection, from: i64) {
+    use kiosk::journal::chain::{ChainFields, entry_hash, payload_digest};
+    let rows: Vec<kiosk::journal::Entry> = conn
+        .prepare(&format!("SELECT {} FROM entries WHERE seq >= ?1 ORDER BY seq", kiosk::journal::ENTRY_COLUMNS))
+        .unwrap()
+        .query_map([from], kiosk::journal::schema_entry_from_row)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut prev: String = conn.query_row("SELECT hash FROM entries WHERE seq = ?1", [from - 1], |r| r.get(0)).unwrap();
+    for e in rows {
+        let digest = payload_digest(e.payload.as_deref().unwrap());
+        let fields = ChainFields {
+            seq: e.seq,
+            kiosk_id: &e.kiosk_id,
+            boot_id: &e.boot_id,
+            time_utc: &e.time_utc,
+            mono_ms: e.mono_ms,
+            session_id: &e.session_id,
+            kind: &e.kind,
+            payload_digest: digest,
+        };
+        let hash = hex::encode(entry_hash(&hex32(&prev), &fields));
+        conn.execute(
+            "UPDATE entries SET payload_digest = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![hex::encode(digest), prev, hash, e.seq as i64],
+        )
+        .unwrap();
+        prev = hash;
+    }
+}
+
+#[test]
+fn unreadable_inputs_exit_2() {
+    let f = fixture();
+    let (code, text) = verify(&f.dir.join("missing.jsonl"), None);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("cannot open it"), "{text}");
+    let junk = f.dir.join("junk.bin");
+    std::fs::write(&junk, b"\x00\x01 not a journal").unwrap();
+    let (code, text) = verify(&junk, None);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("neither a journal database nor"), "{text}");
+    let (code, text) = verify(&f.db, Some("abc"));
+    assert_eq!(code, Some(2), "{text}");
+}
+
+#[test]
+fn find_lists_one_persons_entries_by_keyed_hash() {
+    let f = fixture();
+    let (code, out, err) =
+        run(kiosk().args(["journal", "find", "--config"]).arg(&f.config).args(["--id-number", ID_NUMBER]));
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(rows.iter().all(|r| r.contains("\tcard_read\t")));
+    assert!(err.contains("3 entries for 371***********123X"), "{err}");
+    let (_, out, _) =
+        run(kiosk().args(["journal", "find", "--config"]).arg(&f.config).args(["--id-number", "110101199003077777"]));
+    assert!(out.is_empty());
+}
+
+#[test]
+fn purge_from_the_cli_keeps_young_entries_and_is_journaled() {
+    let f = fixture();
+    let (code, out, err) = run(kiosk().args(["journal", "purge", "--config"]).arg(&f.config));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("Cleared the payloads of 0 entries"), "nothing is 180 days old yet: {out}");
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    let purge: String =
+        conn.query_row("SELECT payload FROM entries WHERE kind = 'retention_purge'", [], |r| r.get(0)).unwrap();
+    assert!(purge.contains("\"retention_days\":180"), "{purge}");
+    let (code, text) = verify(&f.db, None);
+    assert_eq!(code, Some(0), "{text}");
+}
