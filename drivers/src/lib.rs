@@ -1,1 +1,2 @@
 //! Device protocols for the kiosk: each device as a sans-IO codec, its transports and a simulator of the device side.
+pub mod escpos;

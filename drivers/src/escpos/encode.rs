@@ -1,0 +1,190 @@
+//! Documents to ESC/POS bytes for Chinese thermal printers: GB18030 text in Chinese mode, native or raster QR, cut. Pure.
+
+use super::document::{Align, Block, Document, Size};
+
+/// What one printer model can do (per-model profile from the configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Printable width in dots: 384 for 58 mm, 576 for 80 mm (8 dots/mm).
+    pub width_dots: u32,
+    /// Native `GS ( k` QR codes; otherwise the QR is sent as a raster image.
+    pub native_qr: bool,
+    /// The printer has a two-byte Chinese font; otherwise text would need raster (not yet supported).
+    pub chinese_font: bool,
+    pub cutter: bool,
+}
+
+impl Profile {
+    /// The built-in profiles, by the `model` name in the configuration.
+    pub fn named(model: &str, paper_width_mm: u32) -> Option<Profile> {
+        let width_dots = if paper_width_mm == 58 { 384 } else { 576 };
+        match model {
+            "generic-80" | "generic-58" => Some(Profile { width_dots, native_qr: true, chinese_font: true, cutter: true }),
+            "raster-qr" => Some(Profile { width_dots, native_qr: false, chinese_font: true, cutter: true }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    #[error(
+        "The text \"{text}\" has the character '{ch}' (U+{code:04X}), which two-byte Chinese printer fonts lack; this printer model cannot print it yet."
+    )]
+    OutsideTwoByteFont { text: String, ch: char, code: u32 },
+    #[error("The QR payload is too long for a QR code ({0} bytes).")]
+    QrTooLong(usize),
+    #[error("This printer model has no Chinese font; raster text is not supported for it yet.")]
+    NoChineseFont,
+}
+
+pub const ESC: u8 = 0x1B;
+pub const GS: u8 = 0x1D;
+pub const FS: u8 = 0x1C;
+
+/// Encodes text as two-byte GB18030 (GBK range), refusing anything that would need four bytes.
+pub fn gb18030(text: &str) -> Result<Vec<u8>, EncodeError> {
+    // U+00A5 ¥ becomes a four-byte sequence printers show as junk; the full-width ￥ is A3 A4.
+    let text = text.replace('\u{a5}', "\u{ffe5}");
+    let mut out = Vec::with_capacity(text.len());
+    for ch in text.chars() {
+        let mut buf = [0u8; 4];
+        let s = ch.encode_utf8(&mut buf);
+        let (bytes, _, _) = encoding_rs::GB18030.encode(s);
+        if bytes.len() > 2 {
+            return Err(EncodeError::OutsideTwoByteFont { text: text.clone(), ch, code: ch as u32 });
+        }
+        out.extend_from_slice(&bytes);
+    }
+    Ok(out)
+}
+
+fn align_byte(a: Align) -> u8 {
+    match a {
+        Align::Left => 0,
+        Align::Center => 1,
+        Align::Right => 2,
+    }
+}
+
+/// `GS !` value: width multiplier − 1 in the high nibble, height − 1 in the low nibble.
+pub fn size_byte(s: Size) -> u8 {
+    let m = s.scale() - 1;
+    (m << 4) | m
+}
+
+/// `FS !` value for Chinese characters: 0x04 double width, 0x08 double height.
+fn chinese_size_byte(s: Size) -> u8 {
+    if s == Size::Normal { 0x00 } else { 0x0C }
+}
+
+pub fn encode(doc: &Document, profile: &Profile) -> Result<Vec<u8>, EncodeError> {
+    if !profile.chinese_font {
+        return Err(EncodeError::NoChineseFont);
+    }
+    let mut out = vec![ESC, b'@', FS, b'&'];
+    for block in &doc.blocks {
+        match block {
+            Block::Text { text, align, size, bold } => {
+                out.extend_from_slice(&[ESC, b'a', align_byte(*align)]);
+                out.extend_from_slice(&[ESC, b'E', u8::from(*bold)]);
+                out.extend_from_slice(&[FS, b'!', chinese_size_byte(*size)]);
+                out.extend_from_slice(&[GS, b'!', size_byte(*size)]);
+                out.extend_from_slice(&gb18030(text)?);
+                out.push(b'\n');
+                out.extend_from_slice(&[GS, b'!', 0, FS, b'!', 0, ESC, b'E', 0]);
+            }
+            Block::Qr { data, align } => {
+                out.extend_from_slice(&[ESC, b'a', align_byte(*align)]);
+                if profile.native_qr {
+                    native_qr(&mut out, data)?;
+                } else {
+                    raster_qr(&mut out, data, profile.width_dots)?;
+                }
+            }
+            Block::Feed(n) => out.extend_from_slice(&[ESC, b'd', *n]),
+            Block::Cut => {
+                if profile.cutter {
+                    // Feed to the cutter, then a partial cut.
+                    out.extend_from_slice(&[GS, b'V', 66, 0]);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `GS ( k`: model 2, module size 6, error correction M, store, print.
+fn native_qr(out: &mut Vec<u8>, data: &str) -> Result<(), EncodeError> {
+    let bytes = data.as_bytes();
+    let len = bytes.len() + 3;
+    if len > 7089 {
+        return Err(EncodeError::QrTooLong(bytes.len()));
+    }
+    out.extend_from_slice(&[GS, b'(', b'k', 4, 0, 49, 65, 50, 0]);
+    out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 67, 6]);
+    out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 69, 49]);
+    out.extend_from_slice(&[GS, b'(', b'k', (len & 0xFF) as u8, (len >> 8) as u8, 49, 80, 48]);
+    out.extend_from_slice(bytes);
+    out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 81, 48]);
+    out.push(b'\n');
+    Ok(())
+}
+
+/// The QR as a `GS v 0` raster image, for models that print native QR commands as text.
+fn raster_qr(out: &mut Vec<u8>, data: &str, width_dots: u32) -> Result<(), EncodeError> {
+    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| EncodeError::QrTooLong(data.len()))?;
+    let modules = code.width() as u32;
+    let quiet = 4;
+    let scale = (width_dots / 2 / (modules + 2 * quiet)).max(1);
+    let side = (modules + 2 * quiet) * scale;
+    let colors = code.to_colors();
+    let row_bytes = side.div_ceil(8);
+    out.extend_from_slice(&[GS, b'v', b'0', 0]);
+    out.extend_from_slice(&[(row_bytes & 0xFF) as u8, (row_bytes >> 8) as u8, (side & 0xFF) as u8, (side >> 8) as u8]);
+    for y in 0..side {
+        let mut row = vec![0u8; row_bytes as usize];
+        for x in 0..side {
+            let (mx, my) = ((x / scale) as i64 - quiet as i64, (y / scale) as i64 - quiet as i64);
+            let dark = mx >= 0
+                && my >= 0
+                && (mx as u32) < modules
+                && (my as u32) < modules
+                && colors[(my as u32 * modules + mx as u32) as usize] == qrcode::Color::Dark;
+            if dark {
+                row[(x / 8) as usize] |= 0x80 >> (x % 8);
+            }
+        }
+        out.extend_from_slice(&row);
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_text_is_two_byte_gb18030() {
+        assert_eq!(gb18030("取号").unwrap(), vec![0xC8, 0xA1, 0xBA, 0xC5]);
+        assert_eq!(gb18030("¥5").unwrap(), vec![0xA3, 0xA4, b'5']);
+        let err = gb18030("王\u{20000}").unwrap_err();
+        assert!(matches!(err, EncodeError::OutsideTwoByteFont { code: 0x20000, .. }));
+    }
+
+    #[test]
+    fn a_ticket_starts_in_chinese_mode_and_ends_with_a_cut() {
+        let doc = Document {
+            blocks: vec![
+                Block::Text { text: "A023".into(), align: Align::Center, size: Size::Quad, bold: true },
+                Block::Cut,
+            ],
+        };
+        let bytes = encode(&doc, &Profile::named("generic-80", 80).unwrap()).unwrap();
+        assert_eq!(&bytes[..4], &[ESC, b'@', FS, b'&']);
+        assert!(bytes.windows(3).any(|w| w == [GS, b'!', 0x33]));
+        assert_eq!(&bytes[bytes.len() - 4..], &[GS, b'V', 66, 0]);
+    }
+}

@@ -1,0 +1,354 @@
+//! The virtual thermal printer: serves TCP like a port-9100 printer, answers DLE EOT with a chosen status,
+//! and writes each job as a text transcript and a PNG at the paper's dot width.
+
+use super::decode::{Command, Decoder, size_class};
+use super::document::{Align, Size};
+use super::status::PrinterStatus;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The state the virtual printer reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimStatus {
+    Ok,
+    NearEnd,
+    PaperOut,
+    CoverOpen,
+    /// Answers nothing (a printer gone offline at paper end).
+    Silent,
+}
+
+impl SimStatus {
+    pub fn parse(s: &str) -> Option<SimStatus> {
+        Some(match s {
+            "ok" => SimStatus::Ok,
+            "near-end" => SimStatus::NearEnd,
+            "paper-out" => SimStatus::PaperOut,
+            "cover-open" => SimStatus::CoverOpen,
+            "silent" => SimStatus::Silent,
+            _ => return None,
+        })
+    }
+
+    fn printer_status(self) -> PrinterStatus {
+        let mut st = PrinterStatus::default();
+        match self {
+            SimStatus::Ok | SimStatus::Silent => {}
+            SimStatus::NearEnd => st.paper_near_end = true,
+            SimStatus::PaperOut => st.paper_out = true,
+            SimStatus::CoverOpen => st.cover_open = true,
+        }
+        st
+    }
+}
+
+/// Shared handle: change the status while serving; count jobs.
+#[derive(Clone)]
+pub struct VirtualPrinter {
+    pub status: Arc<Mutex<SimStatus>>,
+    out_dir: PathBuf,
+    width_dots: u32,
+    jobs: Arc<AtomicU32>,
+    font: Option<Arc<Vec<u8>>>,
+}
+
+impl VirtualPrinter {
+    pub fn new(out_dir: &Path, width_dots: u32, status: SimStatus) -> std::io::Result<VirtualPrinter> {
+        std::fs::create_dir_all(out_dir)?;
+        let font = find_cjk_font().and_then(|p| std::fs::read(p).ok()).map(Arc::new);
+        if font.is_none() {
+            log::warn!("virtual printer: no CJK font found (set KIOSK_FONT); PNGs will show boxes for text");
+        }
+        Ok(VirtualPrinter {
+            status: Arc::new(Mutex::new(status)),
+            out_dir: out_dir.to_owned(),
+            width_dots,
+            jobs: Arc::new(AtomicU32::new(0)),
+            font,
+        })
+    }
+
+    pub fn set_status(&self, s: SimStatus) {
+        if let Ok(mut g) = self.status.lock() {
+            *g = s;
+        }
+    }
+
+    fn current(&self) -> SimStatus {
+        self.status.lock().map(|g| *g).unwrap_or(SimStatus::Silent)
+    }
+
+    pub fn jobs_printed(&self) -> u32 {
+        self.jobs.load(Ordering::SeqCst)
+    }
+
+    /// Accepts connections forever, one thread each.
+    pub fn serve(&self, listener: TcpListener) {
+        for stream in listener.incoming().flatten() {
+            let me = self.clone();
+            std::thread::spawn(move || {
+                if let Err(e) = me.handle(stream) {
+                    log::debug!("virtual printer: connection ended: {e}");
+                }
+            });
+        }
+    }
+
+    /// Serves one byte stream (a TCP connection or a pty) until it closes.
+    pub fn handle(&self, mut stream: impl Read + Write) -> std::io::Result<()> {
+        let mut decoder = Decoder::default();
+        let mut job: Vec<Command> = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            decoder.feed(&buf[..n]);
+            while let Some(cmd) = decoder.next_command() {
+                match cmd {
+                    Command::StatusRequest(k) => {
+                        let st = self.current();
+                        if st != SimStatus::Silent && (1..=4).contains(&k) {
+                            stream.write_all(&[st.printer_status().answers()[usize::from(k - 1)]])?;
+                            stream.flush()?;
+                        }
+                    }
+                    Command::Cut => {
+                        job.push(Command::Cut);
+                        let st = self.current();
+                        if st.printer_status().fault().is_some() || st == SimStatus::Silent {
+                            log::info!("virtual printer: job dropped, printer is {st:?}");
+                        } else {
+                            self.write_job(&job)?;
+                        }
+                        job.clear();
+                    }
+                    other => job.push(other),
+                }
+            }
+        }
+    }
+
+    fn write_job(&self, job: &[Command]) -> std::io::Result<()> {
+        let n = self.jobs.fetch_add(1, Ordering::SeqCst) + 1;
+        let stem = self.out_dir.join(format!("job-{n:04}"));
+        std::fs::write(stem.with_extension("txt"), transcript(job))?;
+        let png = render_png(job, self.width_dots, self.font.as_deref().map(Vec::as_slice));
+        std::fs::write(stem.with_extension("png"), png)?;
+        Ok(())
+    }
+}
+
+/// Finds a CJK font: $KIOSK_FONT, then Noto Sans CJK, then WenQuanYi Micro Hei.
+pub fn find_cjk_font() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("KIOSK_FONT").map(PathBuf::from).into_iter().collect();
+    candidates.extend(
+        [
+            "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+            "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+            "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        ]
+        .map(PathBuf::from),
+    );
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// One line per printed element, with its style: what tests and technicians read.
+pub fn transcript(job: &[Command]) -> String {
+    let mut out = String::new();
+    let (mut align, mut bold, mut size) = (Align::Left, false, Size::Normal);
+    for cmd in job {
+        match cmd {
+            Command::Align(a) => align = *a,
+            Command::Bold(b) => bold = *b,
+            Command::Size { width, .. } => size = size_class(*width),
+            Command::Init => (align, bold, size) = (Align::Left, false, Size::Normal),
+            Command::Line(text) => {
+                let a = match align {
+                    Align::Left => "left",
+                    Align::Center => "center",
+                    Align::Right => "right",
+                };
+                let s = match size {
+                    Size::Normal => "x1",
+                    Size::Double => "x2",
+                    Size::Quad => "x4",
+                };
+                out.push_str(&format!("[{a} {s}{}] {text}\n", if bold { " bold" } else { "" }));
+            }
+            Command::Qr(data) => out.push_str(&format!("[qr] {data}\n")),
+            Command::Raster { width_bytes, height, .. } => {
+                out.push_str(&format!("[raster {}x{}]\n", u32::from(*width_bytes) * 8, height))
+            }
+            Command::Feed(n) => out.push_str(&format!("[feed {n}]\n")),
+            Command::Cut => out.push_str("[cut]\n"),
+            Command::Unknown(bytes) => out.push_str(&format!("[unknown {}]\n", hex(bytes))),
+            Command::ChineseMode(_) | Command::ChineseSize(_) | Command::StatusRequest(_) => {}
+        }
+    }
+    out
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" ")
+}
+
+/// Base glyph height in dots (the printers' 24×24 Chinese font).
+const LINE_DOTS: u32 = 24;
+const QR_MODULE_DOTS: u32 = 6;
+
+/// Renders a job to a 1-bit-looking grayscale PNG at the paper's dot width.
+pub fn render_png(job: &[Command], width: u32, font: Option<&[u8]>) -> Vec<u8> {
+    use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+    let font = font.and_then(|f| FontRef::try_from_slice_and_index(f, 0).ok());
+    let mut canvas = Canvas { width, rows: Vec::new() };
+    let (mut align, mut size) = (Align::Left, Size::Normal);
+    let mut y = 16u32;
+    for cmd in job {
+        match cmd {
+            Command::Align(a) => align = *a,
+            Command::Size { width: w, .. } => size = size_class(*w),
+            Command::Init => (align, size) = (Align::Left, Size::Normal),
+            Command::Line(text) => {
+                let px = (LINE_DOTS * u32::from(size.scale())) as f32;
+                let h = px as u32 + 6;
+                canvas.ensure(y + h);
+                if let Some(font) = &font {
+                    let sf = font.as_scaled(PxScale::from(px));
+                    let text_w: f32 = text.chars().map(|c| sf.h_advance(sf.glyph_id(c))).sum();
+                    let mut x = x_for(align, text_w as u32, width) as f32;
+                    for c in text.chars() {
+                        let g = sf.scaled_glyph(c);
+                        let adv = sf.h_advance(g.id);
+                        let g = ab_glyph::Glyph { position: ab_glyph::point(x, y as f32 + sf.ascent()), ..g };
+                        if let Some(outline) = font.outline_glyph(g) {
+                            let b = outline.px_bounds();
+                            outline.draw(|gx, gy, cov| {
+                                if cov > 0.45 {
+                                    canvas.set((b.min.x as i64) + i64::from(gx), (b.min.y as i64) + i64::from(gy));
+                                }
+                            });
+                        }
+                        x += adv;
+                    }
+                } else {
+                    // No font: a box per character so layout is still visible.
+                    let cw = px as u32 / 2;
+                    let x0 = x_for(align, cw * text.chars().count() as u32, width);
+                    for (i, _) in text.chars().enumerate() {
+                        let cx = x0 + i as u32 * cw;
+                        for d in 0..cw.saturating_sub(2) {
+                            canvas.set(i64::from(cx + d), i64::from(y));
+                            canvas.set(i64::from(cx + d), i64::from(y + px as u32 - 1));
+                        }
+                    }
+                }
+                y += h;
+            }
+            Command::Qr(data) => {
+                if let Ok(code) = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M) {
+                    let m = code.width() as u32;
+                    let side = m * QR_MODULE_DOTS;
+                    let x0 = x_for(align, side, width);
+                    canvas.ensure(y + side + 12);
+                    let colors = code.to_colors();
+                    for my in 0..m {
+                        for mx in 0..m {
+                            if colors[(my * m + mx) as usize] == qrcode::Color::Dark {
+                                for dy in 0..QR_MODULE_DOTS {
+                                    for dx in 0..QR_MODULE_DOTS {
+                                        canvas.set(
+                                            i64::from(x0 + mx * QR_MODULE_DOTS + dx),
+                                            i64::from(y + my * QR_MODULE_DOTS + dy),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    y += side + 12;
+                }
+            }
+            Command::Raster { width_bytes, height, bits } => {
+                let w = u32::from(*width_bytes) * 8;
+                let x0 = x_for(align, w, width);
+                canvas.ensure(y + u32::from(*height));
+                for ry in 0..u32::from(*height) {
+                    for rx in 0..w {
+                        let byte = bits[(ry * u32::from(*width_bytes) + rx / 8) as usize];
+                        if byte & (0x80 >> (rx % 8)) != 0 {
+                            canvas.set(i64::from(x0 + rx), i64::from(y + ry));
+                        }
+                    }
+                }
+                y += u32::from(*height);
+            }
+            Command::Feed(n) => y += u32::from(*n) * LINE_DOTS,
+            Command::Cut => {
+                y += 8;
+                canvas.ensure(y + 2);
+                for x in (0..width).step_by(8) {
+                    for d in 0..4 {
+                        canvas.set(i64::from(x + d), i64::from(y));
+                    }
+                }
+                y += 2;
+            }
+            _ => {}
+        }
+    }
+    canvas.ensure(y + 16);
+    canvas.png()
+}
+
+fn x_for(align: Align, w: u32, width: u32) -> u32 {
+    match align {
+        Align::Left => 0,
+        Align::Center => width.saturating_sub(w) / 2,
+        Align::Right => width.saturating_sub(w),
+    }
+}
+
+struct Canvas {
+    width: u32,
+    rows: Vec<Vec<u8>>,
+}
+
+impl Canvas {
+    fn ensure(&mut self, h: u32) {
+        while self.rows.len() < h as usize {
+            self.rows.push(vec![255; self.width as usize]);
+        }
+    }
+    fn set(&mut self, x: i64, y: i64) {
+        if x >= 0 && y >= 0 && (x as u32) < self.width {
+            self.ensure(y as u32 + 1);
+            self.rows[y as usize][x as usize] = 0;
+        }
+    }
+    fn png(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut out, self.width, self.rows.len() as u32);
+            enc.set_color(png::ColorType::Grayscale);
+            enc.set_depth(png::BitDepth::Eight);
+            if let Ok(mut w) = enc.write_header() {
+                let data: Vec<u8> = self.rows.concat();
+                let _ = w.write_image_data(&data);
+            }
+        }
+        out
+    }
+}
+
+/// Starts a virtual printer on `addr` in a background thread; returns the bound address.
+pub fn spawn(addr: &str, printer: VirtualPrinter) -> std::io::Result<std::net::SocketAddr> {
+    let listener = TcpListener::bind(addr)?;
+    let local = listener.local_addr()?;
+    std::thread::Builder::new().name("virtual-printer".into()).spawn(move || printer.serve(listener))?;
+    Ok(local)
+}

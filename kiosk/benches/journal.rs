@@ -1,0 +1,146 @@
+//! Journal benchmarks: durable append vs bare SQLite, group commit, verify and export of a million entries.
+//!
+//! Each line: `bench NAME: VALUE UNIT (baseline BASE: VALUE UNIT, ratio R, goal G)`; the baseline
+//! runs in the same process on the same disk, so the ratio is what to compare across machines.
+
+use kiosk::journal::{EntryKind, ExportFilter, ExportFormat, Journal, JournalSettings, NewEntry, Verdict};
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+fn settings(dir: &Path) -> JournalSettings {
+    JournalSettings {
+        kiosk_id: "bench-kiosk".into(),
+        path: dir.join("journal.sqlite3"),
+        secret_path: dir.join("subject.key"),
+        signing_key_path: dir.join("checkpoint.ed25519"),
+    }
+}
+
+fn report(name: &str, value: f64, unit: &str, base_name: &str, base: f64, base_unit: &str, ratio: f64, goal: &str) {
+    println!("bench {name}: {value:.1} {unit} (baseline {base_name}: {base:.1} {base_unit}, ratio {ratio:.2}, goal {goal})");
+}
+
+fn payload(i: u64) -> serde_json::Value {
+    json!({ "ticket": format!("A{:03}", i % 1000), "category": "A", "waiting_ahead": i % 17 })
+}
+
+/// One entry per commit through the writer thread, against a bare rusqlite loop doing the same.
+fn durable_append(n: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(settings(dir.path())).unwrap();
+    let t = Instant::now();
+    for i in 0..n {
+        journal.append(NewEntry::new(EntryKind::TicketIssued, payload(i))).unwrap();
+    }
+    let ours = n as f64 / t.elapsed().as_secs_f64();
+    drop(journal);
+
+    let conn = rusqlite::Connection::open(dir.path().join("bare.sqlite3")).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON;
+         CREATE TABLE entries (seq INTEGER PRIMARY KEY, kiosk_id TEXT NOT NULL, boot_id TEXT NOT NULL, time_utc TEXT NOT NULL,
+           mono_ms INTEGER NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT, payload_digest TEXT NOT NULL,
+           prev_hash TEXT NOT NULL, hash TEXT NOT NULL) STRICT;",
+    )
+    .unwrap();
+    let h = "0".repeat(64);
+    let t = Instant::now();
+    for i in 0..n {
+        conn.execute(
+            "INSERT INTO entries VALUES (?1, 'bench-kiosk', '0123456789abcdef', '2026-11-25T12:00:00.000Z', ?1, '', 'ticket_issued', ?2, ?3, ?3, ?3)",
+            rusqlite::params![i as i64 + 1, payload(i).to_string(), h],
+        )
+        .unwrap();
+    }
+    let bare = n as f64 / t.elapsed().as_secs_f64();
+    report("journal_durable_append", ours, "commits/s", "bare rusqlite, same pragmas and rows", bare, "commits/s", ours / bare, ">= 0.9");
+}
+
+/// Eight submitters at once: group commit folds them into fewer transactions.
+fn group_commit(per_thread: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(settings(dir.path())).unwrap();
+    let t = Instant::now();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let j = journal.clone();
+            std::thread::spawn(move || {
+                for i in 0..per_thread {
+                    j.append(NewEntry::new(EntryKind::Evaluation, payload(i))).unwrap();
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|h| h.join().unwrap());
+    let grouped = (8 * per_thread) as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for i in 0..per_thread {
+        journal.append(NewEntry::new(EntryKind::Evaluation, payload(i))).unwrap();
+    }
+    let single = per_thread as f64 / t.elapsed().as_secs_f64();
+    report("journal_group_commit_8_submitters", grouped, "entries/s", "one submitter", single, "entries/s", grouped / single, "> 1");
+}
+
+/// Fills a journal with `n` entries quickly (10,000 per transaction).
+fn fill(dir: &Path, n: u64) {
+    let journal = Journal::open(settings(dir)).unwrap();
+    let mut done = 0;
+    while done < n {
+        let batch = (n - done).min(10_000);
+        journal
+            .transact(move |_| Ok(((0..batch).map(|i| NewEntry::new(EntryKind::TicketIssued, payload(done + i))).collect(), ())))
+            .unwrap();
+        done += batch;
+    }
+}
+
+fn verify_and_export(n: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), n);
+    let db = dir.path().join("journal.sqlite3");
+    rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+
+    let t = Instant::now();
+    match kiosk::journal::verify_path(&db, None).unwrap() {
+        Verdict::Intact { entries, .. } => assert_eq!(entries, n),
+        other => panic!("{other:?}"),
+    }
+    let verify_s = t.elapsed().as_secs_f64();
+    let bytes = std::fs::read(&db).unwrap();
+    let t = Instant::now();
+    let _ = std::hint::black_box(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let sha_s = t.elapsed().as_secs_f64();
+    report(&format!("journal_verify_{n}"), verify_s, "s", "plain SHA-256 over the database file", sha_s, "s", verify_s / sha_s, "report");
+
+    let out = dir.path().join("export.csv");
+    let conn = kiosk::journal::open_read_only(&db).unwrap();
+    let t = Instant::now();
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out).unwrap());
+    kiosk::journal::export(&conn, &ExportFilter::default(), ExportFormat::Csv, None, &mut w, &|_| {}, &mut |_| unreachable!())
+        .unwrap();
+    drop(w);
+    let ours = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let status = std::process::Command::new("sqlite3")
+        .arg("-csv")
+        .arg(&db)
+        .arg(format!("SELECT {} FROM entries ORDER BY seq", kiosk::journal::ENTRY_COLUMNS))
+        .stdout(std::fs::File::create(dir.path().join("sqlite3.csv")).unwrap())
+        .status();
+    let base = t.elapsed().as_secs_f64();
+    match status {
+        Ok(s) if s.success() => {
+            report(&format!("journal_export_csv_{n}"), ours, "s", "sqlite3 -csv, same table", base, "s", ours / base, "<= 1.5")
+        }
+        _ => println!("bench journal_export_csv_{n}: {ours:.2} s (baseline sqlite3 -csv: unavailable — install sqlite3)"),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a number sets the size of the million-entry runs (for quick checks).
+    let n: u64 = std::env::var("KIOSK_BENCH_ENTRIES").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    durable_append(500);
+    group_commit(250);
+    verify_and_export(n);
+}
