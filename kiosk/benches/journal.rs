@@ -17,8 +17,11 @@ fn settings(dir: &Path) -> JournalSettings {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn report(name: &str, value: f64, unit: &str, base_name: &str, base: f64, base_unit: &str, ratio: f64, goal: &str) {
-    println!("bench {name}: {value:.1} {unit} (baseline {base_name}: {base:.1} {base_unit}, ratio {ratio:.2}, goal {goal})");
+    println!(
+        "bench {name}: {value:.1} {unit} (baseline {base_name}: {base:.1} {base_unit}, ratio {ratio:.2}, goal {goal})"
+    );
 }
 
 fn payload(i: u64) -> serde_json::Value {
@@ -54,7 +57,16 @@ fn durable_append(n: u64) {
         .unwrap();
     }
     let bare = n as f64 / t.elapsed().as_secs_f64();
-    report("journal_durable_append", ours, "commits/s", "bare rusqlite, same pragmas and rows", bare, "commits/s", ours / bare, ">= 0.9");
+    report(
+        "journal_durable_append",
+        ours,
+        "commits/s",
+        "bare rusqlite, same pragmas and rows",
+        bare,
+        "commits/s",
+        ours / bare,
+        ">= 0.9",
+    );
 }
 
 /// Eight submitters at once: group commit folds them into fewer transactions.
@@ -79,7 +91,16 @@ fn group_commit(per_thread: u64) {
         journal.append(NewEntry::new(EntryKind::Evaluation, payload(i))).unwrap();
     }
     let single = per_thread as f64 / t.elapsed().as_secs_f64();
-    report("journal_group_commit_8_submitters", grouped, "entries/s", "one submitter", single, "entries/s", grouped / single, "> 1");
+    report(
+        "journal_group_commit_8_submitters",
+        grouped,
+        "entries/s",
+        "one submitter",
+        single,
+        "entries/s",
+        grouped / single,
+        "> 1",
+    );
 }
 
 /// Fills a journal with `n` entries quickly (10,000 per transaction).
@@ -89,7 +110,9 @@ fn fill(dir: &Path, n: u64) {
     while done < n {
         let batch = (n - done).min(10_000);
         journal
-            .transact(move |_| Ok(((0..batch).map(|i| NewEntry::new(EntryKind::TicketIssued, payload(done + i))).collect(), ())))
+            .transact(move |_| {
+                Ok(((0..batch).map(|i| NewEntry::new(EntryKind::TicketIssued, payload(done + i))).collect(), ()))
+            })
             .unwrap();
         done += batch;
     }
@@ -111,14 +134,31 @@ fn verify_and_export(n: u64) {
     let t = Instant::now();
     let _ = std::hint::black_box(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     let sha_s = t.elapsed().as_secs_f64();
-    report(&format!("journal_verify_{n}"), verify_s, "s", "plain SHA-256 over the database file", sha_s, "s", verify_s / sha_s, "report");
+    report(
+        &format!("journal_verify_{n}"),
+        verify_s,
+        "s",
+        "plain SHA-256 over the database file",
+        sha_s,
+        "s",
+        verify_s / sha_s,
+        "report",
+    );
 
     let out = dir.path().join("export.csv");
     let conn = kiosk::journal::open_read_only(&db).unwrap();
     let t = Instant::now();
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out).unwrap());
-    kiosk::journal::export(&conn, &ExportFilter::default(), ExportFormat::Csv, None, &mut w, &|_| {}, &mut |_| unreachable!())
-        .unwrap();
+    kiosk::journal::export(
+        &conn,
+        &ExportFilter::default(),
+        ExportFormat::Csv,
+        None,
+        &mut w,
+        &|_| {},
+        &mut |_| unreachable!(),
+    )
+    .unwrap();
     drop(w);
     let ours = t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -130,10 +170,19 @@ fn verify_and_export(n: u64) {
         .status();
     let base = t.elapsed().as_secs_f64();
     match status {
-        Ok(s) if s.success() => {
-            report(&format!("journal_export_csv_{n}"), ours, "s", "sqlite3 -csv, same table", base, "s", ours / base, "<= 1.5")
+        Ok(s) if s.success() => report(
+            &format!("journal_export_csv_{n}"),
+            ours,
+            "s",
+            "sqlite3 -csv, same table",
+            base,
+            "s",
+            ours / base,
+            "<= 1.5",
+        ),
+        _ => {
+            println!("bench journal_export_csv_{n}: {ours:.2} s (baseline sqlite3 -csv: unavailable — install sqlite3)")
         }
-        _ => println!("bench journal_export_csv_{n}: {ours:.2} s (baseline sqlite3 -csv: unavailable — install sqlite3)"),
     }
 }
 

@@ -4,5 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod journal;
+pub mod queue;
 pub mod secrets;
+pub mod ticket;
 pub mod ui;

@@ -9,7 +9,10 @@ pub enum Command {
     Align(Align),
     Bold(bool),
     /// `GS !` size (width and height multipliers).
-    Size { width: u8, height: u8 },
+    Size {
+        width: u8,
+        height: u8,
+    },
     /// `FS !` Chinese print mode byte.
     ChineseSize(u8),
     /// A line of text (decoded from GB18030) ended by LF.
@@ -17,7 +20,11 @@ pub enum Command {
     /// Stored QR payload printed (`GS ( k` fn 80 then fn 81).
     Qr(String),
     /// `GS v 0` raster: width in bytes, height in dots, bits MSB first.
-    Raster { width_bytes: u16, height: u16, bits: Vec<u8> },
+    Raster {
+        width_bytes: u16,
+        height: u16,
+        bits: Vec<u8>,
+    },
     Feed(u8),
     Cut,
     /// `DLE EOT n`: the host asks for status; the printer answers at once.
@@ -171,7 +178,10 @@ impl Decoder {
                         if !need(8 + size) {
                             return Parsed::Incomplete;
                         }
-                        Parsed::Cmd(Command::Raster { width_bytes: wb, height: h, bits: b[8..8 + size].to_vec() }, 8 + size)
+                        Parsed::Cmd(
+                            Command::Raster { width_bytes: wb, height: h, bits: b[8..8 + size].to_vec() },
+                            8 + size,
+                        )
                     }
                     _ => Parsed::Cmd(Command::Unknown(b[..2].to_vec()), 2),
                 }
@@ -217,7 +227,9 @@ mod tests {
     fn decodes_what_the_encoder_sends_split_at_every_byte() {
         let doc = Document {
             blocks: vec![
-                Block::Text { text: "临沭县 综合业务".into(), align: Align::Center, size: Size::Double, bold: true },
+                Block::Text {
+                    text: "临沭县 综合业务".into(), align: Align::Center, size: Size::Double, bold: true
+                },
                 Block::Qr { data: "https://example.invalid/t/1".into(), align: Align::Center },
                 Block::Cut,
             ],

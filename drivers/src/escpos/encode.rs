@@ -19,7 +19,9 @@ impl Profile {
     pub fn named(model: &str, paper_width_mm: u32) -> Option<Profile> {
         let width_dots = if paper_width_mm == 58 { 384 } else { 576 };
         match model {
-            "generic-80" | "generic-58" => Some(Profile { width_dots, native_qr: true, chinese_font: true, cutter: true }),
+            "generic-80" | "generic-58" => {
+                Some(Profile { width_dots, native_qr: true, chinese_font: true, cutter: true })
+            }
             "raster-qr" => Some(Profile { width_dots, native_qr: false, chinese_font: true, cutter: true }),
             _ => None,
         }
@@ -127,7 +129,6 @@ fn native_qr(out: &mut Vec<u8>, data: &str) -> Result<(), EncodeError> {
     out.extend_from_slice(&[GS, b'(', b'k', (len & 0xFF) as u8, (len >> 8) as u8, 49, 80, 48]);
     out.extend_from_slice(bytes);
     out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 81, 48]);
-    out.push(b'\n');
     Ok(())
 }
 
@@ -158,7 +159,6 @@ fn raster_qr(out: &mut Vec<u8>, data: &str, width_dots: u32) -> Result<(), Encod
         }
         out.extend_from_slice(&row);
     }
-    out.push(b'\n');
     Ok(())
 }
 

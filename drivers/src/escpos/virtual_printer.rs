@@ -134,9 +134,20 @@ impl VirtualPrinter {
     }
 
     fn write_job(&self, job: &[Command]) -> std::io::Result<()> {
-        let n = self.jobs.fetch_add(1, Ordering::SeqCst) + 1;
-        let stem = self.out_dir.join(format!("job-{n:04}"));
-        std::fs::write(stem.with_extension("txt"), transcript(job))?;
+        self.jobs.fetch_add(1, Ordering::SeqCst);
+        // Claim the next free job number: several printers (processes) may share one folder.
+        let mut n = 1u32;
+        let stem = loop {
+            let stem = self.out_dir.join(format!("job-{n:04}"));
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(stem.with_extension("txt")) {
+                Ok(mut f) => {
+                    f.write_all(transcript(job).as_bytes())?;
+                    break stem;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+                Err(e) => return Err(e),
+            }
+        };
         let png = render_png(job, self.width_dots, self.font.as_deref().map(Vec::as_slice));
         std::fs::write(stem.with_extension("png"), png)?;
         Ok(())

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 mod admin;
 mod journal;
+mod ticket;
+pub use ticket::simulated_printer;
 
 /// Exit code for invalid input (configuration, arguments, files) — nothing was changed.
 pub const EXIT_INVALID: u8 = 2;
@@ -34,6 +36,12 @@ pub enum Command {
     /// County staff's tools for the transaction journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// Queue tickets without the UI.
+    #[command(subcommand)]
+    Ticket(ticket::TicketCommand),
+    /// Device simulators that speak the real protocols.
+    #[command(subcommand)]
+    Sim(ticket::SimCommand),
     /// Make hashes for the [admin] section.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -102,6 +110,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(cmd) => admin::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
+        Command::Ticket(cmd) => ticket::run_ticket(cmd),
+        Command::Sim(cmd) => ticket::run_sim(cmd),
     }
 }
 

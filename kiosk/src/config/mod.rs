@@ -4,6 +4,7 @@ mod locate;
 mod validate;
 
 pub use locate::{FieldPath, line_column};
+pub use validate::{parse_hhmm, parse_hours};
 
 use serde::Deserialize;
 use std::fmt;

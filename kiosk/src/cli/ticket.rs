@@ -1,0 +1,83 @@
+//! `kiosk ticket` and `kiosk sim printer`: issue a ticket without the UI, and run the virtual thermal printer.
+
+use super::{EXIT_INVALID, Exit, load_config};
+use crate::config::{Config, PrinterTransport};
+use crate::journal::{Journal, JournalSettings};
+use crate::queue::Queue;
+use crate::ticket::{TicketError, TicketPrinter, issue_and_print};
+use clap::Subcommand;
+use drivers::escpos::virtual_printer::{SimStatus, VirtualPrinter, spawn};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    /// Issue and print one ticket; prints its number and id, or exits non-zero with the cause.
+    Issue {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "PREFIX")]
+        category: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// A virtual thermal printer on TCP: writes each job as .txt and .png, answers status as chosen.
+    Printer {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
+        listen: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// ok, near-end, paper-out, cover-open or silent.
+        #[arg(long, default_value = "ok")]
+        status: String,
+        /// 576 for 80 mm paper, 384 for 58 mm.
+        #[arg(long, default_value_t = 576)]
+        width_dots: u32,
+    },
+}
+
+/// Starts the in-process virtual printer a `simulated` configuration uses; returns its address.
+pub fn simulated_printer(config: &Config) -> anyhow::Result<Option<String>> {
+    if config.devices.ticket_printer.transport != PrinterTransport::Simulated {
+        return Ok(None);
+    }
+    let dir = config.journal.path.parent().map(|p| p.join("printed")).unwrap_or_else(|| "printed".into());
+    let width = if config.devices.ticket_printer.paper_width_mm == 58 { 384 } else { 576 };
+    let addr = spawn("127.0.0.1:0", VirtualPrinter::new(&dir, width, SimStatus::Ok)?)?;
+    log::info!("simulated ticket printer on {addr}, jobs in {}", dir.display());
+    Ok(Some(addr.to_string()))
+}
+
+pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
+    let TicketCommand::Issue { config, category } = cmd;
+    let config = load_config(&config)?;
+    let printer = TicketPrinter::from_config(&config, simulated_printer(&config)?)
+        .map_err(|m| Exit { code: EXIT_INVALID, message: m })?;
+    let journal = Journal::open(JournalSettings::from_config(&config))?;
+    let queue = Queue::new(&config, journal)?;
+    match issue_and_print(&queue, &printer, &config.kiosk.hall_name, &category, jiff::Timestamp::now(), "") {
+        Ok(t) => {
+            println!("{} {}", t.display, t.id);
+            Ok(())
+        }
+        Err(e @ TicketError::Queue(crate::queue::QueueError::UnknownCategory(..))) => {
+            Err(Exit { code: EXIT_INVALID, message: e.to_string() }.into())
+        }
+        Err(e) => Err(Exit { code: 1, message: e.to_string() }.into()),
+    }
+}
+
+pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
+    let SimCommand::Printer { listen, out, status, width_dots } = cmd;
+    let status = SimStatus::parse(&status).ok_or_else(|| Exit {
+        code: EXIT_INVALID,
+        message: format!("--status {status}: use ok, near-end, paper-out, cover-open or silent."),
+    })?;
+    let printer = VirtualPrinter::new(&out, width_dots, status)?;
+    let listener = std::net::TcpListener::bind(&listen)
+        .map_err(|e| Exit { code: EXIT_INVALID, message: format!("--listen {listen}: cannot listen there ({e}).") })?;
+    eprintln!("virtual printer listening on {}, jobs go to {}", listener.local_addr()?, out.display());
+    printer.serve(listener);
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Queue tickets: numbers by category and business day, taken inside a journal transaction before anything prints.
+
+use crate::config::{CategoryConfig, Config};
+use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use serde_json::json;
+
+/// The day a ticket belongs to: local date in the hall's zone, shifted back by the rollover time.
+pub fn business_day(now: Timestamp, tz: &TimeZone, rollover_minutes: u32) -> Date {
+    let shifted = now - jiff::SignedDuration::from_mins(i64::from(rollover_minutes));
+    shifted.to_zoned_datetime(tz.clone()).date()
+}
+
+/// A ticket as issued (and, once printed, as on paper).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Ticket {
+    /// Unique id: kiosk, business day and number.
+    pub id: String,
+    /// What is printed and called: prefix and zero-padded number, e.g. A023.
+    pub display: String,
+    pub prefix: String,
+    pub number: u32,
+    pub category_zh: String,
+    pub category_en: String,
+    pub business_day: String,
+    /// Printed, not yet called tickets before this one in its category.
+    pub waiting_ahead: u32,
+    pub priority: bool,
+    /// Local issue time, "YYYY-MM-DD HH:MM".
+    pub issued_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("There is no queue category \"{0}\"; the configured prefixes are {1}.")]
+    UnknownCategory(String, String),
+    #[error("{name_zh}暂停取号，{opens_zh}开始。 {name_en} is closed now; it opens {opens_en}.")]
+    Closed { name_zh: String, name_en: String, opens_zh: String, opens_en: String },
+    #[error(
+        "{name_zh}今日号码已取完（{first}–{last}），请联系工作人员。 All numbers for {name_en} today ({first}–{last}) are taken; please ask a member of staff."
+    )]
+    BandExhausted { name_zh: String, name_en: String, first: String, last: String },
+    #[error("您今天已取{limit}张{name_zh}号票。 You have already taken {limit} tickets for {name_en} today.")]
+    DailyLimit { name_zh: String, name_en: String, limit: u32 },
+    #[error("There is no ticket {0}.")]
+    UnknownTicket(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS ticket_counters (
+    business_day TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    last_number  INTEGER NOT NULL,
+    PRIMARY KEY (business_day, prefix)
+) STRICT;
+CREATE TABLE IF NOT EXISTS tickets (
+    id           TEXT PRIMARY KEY,
+    business_day TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    number       INTEGER NOT NULL,
+    state        TEXT NOT NULL,  -- issued, printed, print_failed, voided, called, completed, no_show
+    priority     INTEGER NOT NULL,
+    subject      TEXT,
+    issued_seq   INTEGER,
+    UNIQUE (business_day, prefix, number)
+) STRICT;
+";
+
+/// The hall's queue on this kiosk.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    journal: Journal,
+    kiosk_id: String,
+    categories: Vec<CategoryConfig>,
+    tz: TimeZone,
+    rollover_minutes: u32,
+}
+
+fn parse_hhmm(s: &str) -> u32 {
+    crate::config::parse_hhmm(s).unwrap_or(0)
+}
+
+fn weekday_name(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Monday => "mon",
+        Weekday::Tuesday => "tue",
+        Weekday::Wednesday => "wed",
+        Weekday::Thursday => "thu",
+        Weekday::Friday => "fri",
+        Weekday::Saturday => "sat",
+        Weekday::Sunday => "sun",
+    }
+}
+
+impl Queue {
+    pub fn new(config: &Config, journal: Journal) -> Result<Queue, QueueError> {
+        journal.transact(|conn| {
+            conn.execute_batch(SCHEMA)?;
+            Ok((vec![], ()))
+        })?;
+        Ok(Queue {
+            journal,
+            kiosk_id: config.kiosk.id.clone(),
+            categories: config.queue.categories.clone(),
+            tz: TimeZone::get(&config.kiosk.timezone)
+                .map_err(|e| QueueError::Journal(JournalError::Refused(e.to_string())))?,
+            rollover_minutes: parse_hhmm(&config.kiosk.business_day_rollover),
+        })
+    }
+
+    pub fn categories(&self) -> &[CategoryConfig] {
+        &self.categories
+    }
+
+    fn category(&self, prefix: &str) -> Result<&CategoryConfig, QueueError> {
+        self.categories.iter().find(|c| c.prefix == prefix).ok_or_else(|| {
+            QueueError::UnknownCategory(
+                prefix.to_owned(),
+                self.categories.iter().map(|c| c.prefix.as_str()).collect::<Vec<_>>().join(", "),
+            )
+        })
+    }
+
+    fn open_at(cat: &CategoryConfig, day: Weekday, minute: u32) -> bool {
+        (cat.days.is_empty() || cat.days.iter().any(|d| d == weekday_name(day)))
+            && cat.hours.iter().filter_map(|h| crate::config::parse_hours(h)).any(|(a, b)| a <= minute && minute < b)
+    }
+
+    /// Ok when the category issues tickets at `now`; otherwise when it opens next.
+    pub fn check_open(&self, cat: &CategoryConfig, now: Timestamp) -> Result<(), QueueError> {
+        let local = now.to_zoned_datetime(self.tz.clone());
+        let minute = u32::from(local.hour() as u8) * 60 + u32::from(local.minute() as u8);
+        if Self::open_at(cat, local.weekday(), minute) {
+            return Ok(());
+        }
+        // Next opening within a week: the earliest range start after now.
+        let mut next: Option<(i64, Date, u32)> = None;
+        for offset in 0..8i64 {
+            let Ok(date) = local.date().checked_add(offset.days()) else { continue };
+            if !(cat.days.is_empty() || cat.days.iter().any(|d| d == weekday_name(date.weekday()))) {
+                continue;
+            }
+            for (a, _) in cat.hours.iter().filter_map(|h| crate::config::parse_hours(h)) {
+                if offset == 0 && a <= minute {
+                    continue;
+                }
+                let key = offset * 1440 + i64::from(a);
+                if next.is_none_or(|(k, _, _)| key < k) {
+                    next = Some((key, date, a));
+                }
+            }
+            if next.is_some() {
+                break;
+            }
+        }
+        let (opens_zh, opens_en) = match next {
+            Some((_, date, a)) => {
+                let hm = format!("{:02}:{:02}", a / 60, a % 60);
+                if date == local.date() {
+                    (format!("今天{hm}"), format!("today at {hm}"))
+                } else {
+                    (format!("{}月{}日{hm}", date.month(), date.day()), format!("on {date} at {hm}"))
+                }
+            }
+            None => ("另行通知".into(), "at a time to be announced".into()),
+        };
+        Err(QueueError::Closed { name_zh: cat.name_zh.clone(), name_en: cat.name_en.clone(), opens_zh, opens_en })
+    }
+
+    /// Takes the next number in the category and journals ticket_issued, in one durable transaction.
+    pub fn issue(
+        &self,
+        prefix: &str,
+        now: Timestamp,
+        subject: Option<String>,
+        priority: bool,
+        session_id: &str,
+    ) -> Result<(Ticket, u64), QueueError> {
+        let cat = self.category(prefix)?.clone();
+        self.check_open(&cat, now)?;
+        let day = business_day(now, &self.tz, self.rollover_minutes).to_string();
+        let issued_at = now.to_zoned_datetime(self.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+        let kiosk_id = self.kiosk_id.clone();
+        let session = session_id.to_owned();
+        let (seqs, ticket) = self.journal.transact(move |conn| {
+            let refuse = |e: QueueError| JournalError::Refused(e.to_string());
+            let last: Option<i64> = conn
+                .query_row(
+                    "SELECT last_number FROM ticket_counters WHERE business_day = ?1 AND prefix = ?2",
+                    [&day, &cat.prefix],
+                    |r| r.get(0),
+                )
+                .map(Some)
+                .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+            let number = last.map_or(cat.first, |n| n as u32 + 1);
+            let width = cat.last.to_string().len().max(3);
+            if number > cat.last {
+                return Err(refuse(QueueError::BandExhausted {
+                    name_zh: cat.name_zh.clone(),
+                    name_en: cat.name_en.clone(),
+                    first: format!("{}{:0width$}", cat.prefix, cat.first),
+                    last: format!("{}{:0width$}", cat.prefix, cat.last),
+                }));
+            }
+            if let (Some(s), limit) = (&subject, cat.daily_limit_per_person)
+                && limit > 0
+            {
+                let taken: i64 = conn.query_row(
+                    "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND subject = ?3 AND state != 'voided'",
+                    [&day, &cat.prefix, s],
+                    |r| r.get(0),
+                )?;
+                if taken >= i64::from(limit) {
+                    return Err(refuse(QueueError::DailyLimit { name_zh: cat.name_zh.clone(), name_en: cat.name_en.clone(), limit }));
+                }
+            }
+            conn.execute(
+                "INSERT INTO ticket_counters (business_day, prefix, last_number) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (business_day, prefix) DO UPDATE SET last_number = excluded.last_number",
+                rusqlite::params![day, cat.prefix, number],
+            )?;
+            let waiting: i64 = conn.query_row(
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
+                [&day, &cat.prefix],
+                |r| r.get(0),
+            )?;
+            let display = format!("{}{:0width$}", cat.prefix, number);
+            let id = format!("{kiosk_id}-{}-{display}", day.replace('-', ""));
+            conn.execute(
+                "INSERT INTO tickets (id, business_day, prefix, number, state, priority, subject) VALUES (?1, ?2, ?3, ?4, 'issued', ?5, ?6)",
+                rusqlite::params![id, day, cat.prefix, number, priority, subject],
+            )?;
+            let ticket = Ticket {
+                id,
+                display,
+                prefix: cat.prefix.clone(),
+                number,
+                category_zh: cat.name_zh.clone(),
+                category_en: cat.name_en.clone(),
+                business_day: day.clone(),
+                waiting_ahead: waiting as u32,
+                priority,
+                issued_at: issued_at.clone(),
+            };
+            let mut payload = json!({
+                "ticket_id": ticket.id, "number": ticket.display, "category": ticket.prefix,
+                "business_day": ticket.business_day, "waiting_ahead": ticket.waiting_ahead, "priority": priority,
+            });
+            if let Some(s) = &subject {
+                payload["subject"] = json!(s);
+            }
+            Ok((vec![NewEntry::new(EntryKind::TicketIssued, payload).in_session(session)], ticket))
+        })?;
+        let seq = seqs[0];
+        self.journal.transact({
+            let id = ticket.id.clone();
+            move |conn| {
+                conn.execute("UPDATE tickets SET issued_seq = ?1 WHERE id = ?2", rusqlite::params![seq as i64, id])?;
+                Ok((vec![], ()))
+            }
+        })?;
+        Ok((ticket, seq))
+    }
+
+    /// Records an outcome: new state and its journal entry, atomically.
+    pub fn record(
+        &self,
+        ticket_id: &str,
+        state: &'static str,
+        kind: EntryKind,
+        detail: serde_json::Value,
+        session_id: &str,
+    ) -> Result<u64, QueueError> {
+        let id = ticket_id.to_owned();
+        let session = session_id.to_owned();
+        let (seqs, ()) = self.journal.transact(move |conn| {
+            let n = conn.execute("UPDATE tickets SET state = ?1 WHERE id = ?2", [state, &id])?;
+            if n == 0 {
+                return Err(JournalError::Refused(QueueError::UnknownTicket(id).to_string()));
+            }
+            let mut payload = json!({ "ticket_id": id, "state": state });
+            if let (Some(p), Some(d)) = (payload.as_object_mut(), detail.as_object()) {
+                p.extend(d.clone());
+            }
+            Ok((vec![NewEntry::new(kind, payload).in_session(session)], ()))
+        })?;
+        Ok(seqs[0])
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_day_rolls_over_at_the_configured_hour() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let at =
+            |s: &str| s.parse::<jiff::civil::DateTime>().unwrap().to_zoned_datetime(tz.clone()).unwrap().timestamp();
+        assert_eq!(business_day(at("2026-11-25T03:59"), &tz, 240).to_string(), "2026-11-24");
+        assert_eq!(business_day(at("2026-11-25T04:00"), &tz, 240).to_string(), "2026-11-25");
+        assert_eq!(business_day(at("2026-11-25T00:00"), &tz, 0).to_string(), "2026-11-25");
+    }
+}

@@ -1,0 +1,214 @@
+//! Issuing and printing a queue ticket end to end: number (journaled) → template → ESC/POS → printer → outcome (journaled).
+
+use crate::config::{Config, PrinterTransport};
+use crate::journal::EntryKind;
+use crate::queue::{Queue, QueueError, Ticket};
+use drivers::escpos::transport::{Link, PrintError, TcpLink, print_job};
+use drivers::escpos::{Align, Block, Document, Profile, Size, StatusFault, encode};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The built-in ticket template (assets/templates/ticket.toml).
+pub const TICKET_TEMPLATE: &str = include_str!("../../assets/templates/ticket.toml");
+
+/// How long the printer may take to answer a status request or accept bytes.
+pub const PRINTER_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Template {
+    block: Vec<TemplateBlock>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateBlock {
+    text: Option<String>,
+    qr: Option<String>,
+    feed: Option<u8>,
+    #[serde(default)]
+    cut: bool,
+    #[serde(default)]
+    align: Align,
+    #[serde(default)]
+    size: Size,
+    #[serde(default)]
+    bold: bool,
+    when: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("The ticket template is not valid TOML ({0}).")]
+    Syntax(String),
+    #[error("The ticket template uses {{{0}}}, which is not a known placeholder.")]
+    UnknownPlaceholder(String),
+}
+
+fn substitute(text: &str, values: &BTreeMap<&str, String>) -> Result<String, TemplateError> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').ok_or_else(|| TemplateError::UnknownPlaceholder(rest[start..].to_owned()))?;
+        let key = &rest[start + 1..start + end];
+        out.push_str(values.get(key).ok_or_else(|| TemplateError::UnknownPlaceholder(key.to_owned()))?);
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Fills the template with a ticket's facts.
+pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Document, TemplateError> {
+    let tpl: Template = toml::from_str(template).map_err(|e| TemplateError::Syntax(e.to_string()))?;
+    let values: BTreeMap<&str, String> = BTreeMap::from([
+        ("hall_name", hall_name.to_owned()),
+        ("category_zh", t.category_zh.clone()),
+        ("category_en", t.category_en.clone()),
+        ("number", t.display.clone()),
+        ("waiting_ahead", t.waiting_ahead.to_string()),
+        ("time", t.issued_at.clone()),
+        ("ticket_id", t.id.clone()),
+        ("business_day", t.business_day.clone()),
+    ]);
+    let mut doc = Document::default();
+    for b in tpl.block {
+        if b.when.as_deref() == Some("priority") && !t.priority {
+            continue;
+        }
+        if let Some(text) = &b.text {
+            doc.blocks.push(Block::Text {
+                text: substitute(text, &values)?,
+                align: b.align,
+                size: b.size,
+                bold: b.bold,
+            });
+        }
+        if let Some(qr) = &b.qr {
+            doc.blocks.push(Block::Qr { data: substitute(qr, &values)?, align: b.align });
+        }
+        if let Some(n) = b.feed {
+            doc.blocks.push(Block::Feed(n));
+        }
+        if b.cut {
+            doc.blocks.push(Block::Cut);
+        }
+    }
+    Ok(doc)
+}
+
+/// Where tickets go: the configured thermal printer.
+#[derive(Debug, Clone)]
+pub struct TicketPrinter {
+    address: String,
+    profile: Profile,
+}
+
+impl TicketPrinter {
+    /// For `tcp`; `simulated` needs the address of a running virtual printer.
+    pub fn from_config(config: &Config, simulated_address: Option<String>) -> Result<TicketPrinter, String> {
+        let p = &config.devices.ticket_printer;
+        let profile = Profile::named(&p.model, p.paper_width_mm).ok_or_else(|| {
+            format!("The printer model \"{}\" is unknown; use generic-80, generic-58 or raster-qr.", p.model)
+        })?;
+        let address = match p.transport {
+            PrinterTransport::Tcp => p.address.clone().unwrap_or_default(),
+            PrinterTransport::Simulated => simulated_address.ok_or("The simulated printer is not running.")?,
+            PrinterTransport::Serial | PrinterTransport::UsbLp => {
+                return Err("Serial and USB printer transports are not supported yet; use tcp or simulated.".into());
+            }
+        };
+        Ok(TicketPrinter { address, profile })
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    fn print(&self, job: &[u8]) -> Result<drivers::escpos::transport::JobReport, PrintError> {
+        let mut link: Box<dyn Link> = Box::new(TcpLink::connect(&self.address, PRINTER_TIMEOUT)?);
+        print_job(link.as_mut(), job, PRINTER_TIMEOUT)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("Ticket {number} was not printed: {} / {}", .fault.sentence_zh(), .fault.sentence_en())]
+    NotPrinted { number: String, ticket_id: String, fault: StatusFault },
+    #[error("Ticket {number} cannot be laid out: {source}")]
+    Layout { number: String, source: Box<dyn std::error::Error + Send + Sync> },
+}
+
+/// Takes a number, prints it, records the outcome. On any printer fault the ticket is
+/// ticket_print_failed (it never waits in the queue unprinted) and the error names the cause.
+pub fn issue_and_print(
+    queue: &Queue,
+    printer: &TicketPrinter,
+    hall_name: &str,
+    prefix: &str,
+    now: jiff::Timestamp,
+    session_id: &str,
+) -> Result<Ticket, TicketError> {
+    let (ticket, _) = queue.issue(prefix, now, None, false, session_id)?;
+    let bytes = render_ticket(TICKET_TEMPLATE, hall_name, &ticket)
+        .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        .and_then(|doc| encode(&doc, printer.profile()).map_err(|e| Box::new(e) as _));
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(source) => {
+            queue.record(
+                &ticket.id,
+                "print_failed",
+                EntryKind::TicketPrintFailed,
+                json!({ "cause": "layout", "detail": source.to_string() }),
+                session_id,
+            )?;
+            return Err(TicketError::Layout { number: ticket.display, source });
+        }
+    };
+    match printer.print(&bytes) {
+        Ok(report) => {
+            queue.record(
+                &ticket.id,
+                "printed",
+                EntryKind::TicketPrinted,
+                json!({ "number": ticket.display }),
+                session_id,
+            )?;
+            if report.paper_near_end {
+                queue
+                    .journal()
+                    .append(crate::journal::NewEntry::new(
+                        EntryKind::DeviceFault,
+                        json!({ "device": "ticket_printer", "severity": "warning", "fault": "paper_near_end",
+                            "message": "The ticket printer's paper is nearly out; replace the roll soon." }),
+                    ))
+                    .map_err(QueueError::from)?;
+            }
+            Ok(ticket)
+        }
+        Err(e) => {
+            let fault = e.fault();
+            log::warn!("ticket {} not printed: {e}", ticket.display);
+            queue.record(
+                &ticket.id,
+                "print_failed",
+                EntryKind::TicketPrintFailed,
+                json!({ "number": ticket.display, "cause": fault.code(), "detail": e.to_string() }),
+                session_id,
+            )?;
+            queue
+                .journal()
+                .append(crate::journal::NewEntry::new(
+                    EntryKind::DeviceFault,
+                    json!({ "device": "ticket_printer", "severity": "error", "fault": fault.code() }),
+                ))
+                .map_err(QueueError::from)?;
+            Err(TicketError::NotPrinted { number: ticket.display, ticket_id: ticket.id, fault })
+        }
+    }
+}
