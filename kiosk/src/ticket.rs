@@ -1,7 +1,7 @@
 //! Issuing and printing a queue ticket end to end: number (journaled) → template → ESC/POS → printer → outcome (journaled).
 
 use crate::config::{Config, PrinterTransport};
-use crate::journal::EntryKind;
+use crate::journal::{EntryKind, NewEntry};
 use crate::queue::{Queue, QueueError, Ticket};
 use drivers::escpos::transport::{Link, PrintError, TcpLink, print_job};
 use drivers::escpos::{Align, Block, Document, Profile, Size, StatusFault, encode};
@@ -139,6 +139,8 @@ pub enum TicketError {
     Queue(#[from] QueueError),
     #[error("Ticket {number} was not printed: {} / {}", .fault.sentence_zh(), .fault.sentence_en())]
     NotPrinted { number: String, ticket_id: String, fault: StatusFault },
+    #[error("Ticket {number} is {state}; only a ticket that is {wanted} can be changed this way.")]
+    WrongState { number: String, state: String, wanted: &'static str },
     #[error("Ticket {number} cannot be laid out: {source}")]
     Layout { number: String, source: Box<dyn std::error::Error + Send + Sync> },
 }
@@ -154,6 +156,47 @@ pub fn issue_and_print(
     session_id: &str,
 ) -> Result<Ticket, TicketError> {
     let (ticket, _) = queue.issue(prefix, now, None, false, session_id)?;
+    print_ticket(queue, printer, hall_name, ticket, EntryKind::TicketPrinted, session_id)
+}
+
+/// Prints a ticket whose print failed again, with the same number (ticket_reprinted).
+pub fn reprint(
+    queue: &Queue,
+    printer: &TicketPrinter,
+    hall_name: &str,
+    ticket_id: &str,
+) -> Result<Ticket, TicketError> {
+    let (ticket, state) = queue.load(ticket_id)?;
+    if state != "print_failed" {
+        return Err(TicketError::WrongState { number: ticket.display, state, wanted: "print_failed" });
+    }
+    print_ticket(queue, printer, hall_name, ticket, EntryKind::TicketReprinted, "")
+}
+
+/// Voids a ticket that was never handed out (issued or print_failed), so it never waits in the queue.
+pub fn void(queue: &Queue, ticket_id: &str, reason: &str) -> Result<Ticket, TicketError> {
+    let (ticket, state) = queue.load(ticket_id)?;
+    if !matches!(state.as_str(), "issued" | "print_failed") {
+        return Err(TicketError::WrongState { number: ticket.display, state, wanted: "issued or print_failed" });
+    }
+    queue.record(
+        &ticket.id,
+        "voided",
+        EntryKind::TicketVoided,
+        json!({ "number": ticket.display, "reason": reason }),
+        "",
+    )?;
+    Ok(ticket)
+}
+
+fn print_ticket(
+    queue: &Queue,
+    printer: &TicketPrinter,
+    hall_name: &str,
+    ticket: Ticket,
+    success: EntryKind,
+    session_id: &str,
+) -> Result<Ticket, TicketError> {
     let bytes = render_ticket(TICKET_TEMPLATE, hall_name, &ticket)
         .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         .and_then(|doc| encode(&doc, printer.profile()).map_err(|e| Box::new(e) as _));
@@ -164,7 +207,7 @@ pub fn issue_and_print(
                 &ticket.id,
                 "print_failed",
                 EntryKind::TicketPrintFailed,
-                json!({ "cause": "layout", "detail": source.to_string() }),
+                json!({ "number": ticket.display, "cause": "layout", "detail": source.to_string() }),
                 session_id,
             )?;
             return Err(TicketError::Layout { number: ticket.display, source });
@@ -172,20 +215,14 @@ pub fn issue_and_print(
     };
     match printer.print(&bytes) {
         Ok(report) => {
-            queue.record(
-                &ticket.id,
-                "printed",
-                EntryKind::TicketPrinted,
-                json!({ "number": ticket.display }),
-                session_id,
-            )?;
+            queue.record(&ticket.id, "printed", success, json!({ "number": ticket.display }), session_id)?;
             if report.paper_near_end {
                 queue
                     .journal()
-                    .append(crate::journal::NewEntry::new(
+                    .append(NewEntry::new(
                         EntryKind::DeviceFault,
                         json!({ "device": "ticket_printer", "severity": "warning", "fault": "paper_near_end",
-                            "message": "The ticket printer's paper is nearly out; replace the roll soon." }),
+                                "message": "The ticket printer's paper is nearly out; replace the roll soon." }),
                     ))
                     .map_err(QueueError::from)?;
             }
@@ -203,7 +240,7 @@ pub fn issue_and_print(
             )?;
             queue
                 .journal()
-                .append(crate::journal::NewEntry::new(
+                .append(NewEntry::new(
                     EntryKind::DeviceFault,
                     json!({ "device": "ticket_printer", "severity": "error", "fault": fault.code() }),
                 ))

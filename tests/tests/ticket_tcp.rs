@@ -146,3 +146,44 @@ fn four_processes_at_once_never_duplicate_a_number() {
     let expected: Vec<String> = (1..=200).map(|n| format!("A{n:03}")).collect();
     assert_eq!(numbers, expected, "200 tickets from 4 processes: every number once, no gaps");
 }
+
+#[test]
+fn a_failed_ticket_is_reprinted_with_its_number_or_voided_when_the_printer_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("printed");
+    let db = dir.path().join("journal.sqlite3");
+    let (printer, addr) = sim_printer(&out, "paper-out");
+    let config = tcp_config(dir.path(), &addr);
+    let (code, _, err) = issue(&config, "A");
+    assert_eq!(code, Some(1), "{err}");
+    let (code, _, _) = issue(&config, "A");
+    assert_eq!(code, Some(1));
+    drop(printer);
+    let ids = journal_rows(&db, "SELECT id FROM tickets ORDER BY number");
+    assert_eq!(ids.len(), 2);
+
+    // Paper refilled: a printer that answers "ok" again.
+    let (_printer, addr) = sim_printer(&out, "ok");
+    let config = tcp_config(dir.path(), &addr);
+    let (code, stdout, err) =
+        run(kiosk().args(["ticket", "reprint", "--config"]).arg(&config).args(["--ticket", &ids[0]]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(stdout.starts_with("A001 "), "same number: {stdout}");
+    let transcript = std::fs::read_to_string(out.join("job-0001.txt")).unwrap();
+    assert!(transcript.contains("[center x4 bold] A001\n"), "{transcript}");
+
+    let (code, _, err) = run(kiosk().args(["ticket", "void", "--config"]).arg(&config).args(["--ticket", &ids[0]]));
+    assert_eq!(code, Some(2), "a printed ticket cannot be voided: {err}");
+    assert!(err.contains("A001 is printed"), "{err}");
+    let (code, _, err) = run(kiosk().args(["ticket", "void", "--config"]).arg(&config).args(["--ticket", &ids[1]]));
+    assert_eq!(code, Some(0), "{err}");
+
+    let (code, stdout, _) = issue(&config, "A");
+    assert_eq!(code, Some(0));
+    assert!(stdout.starts_with("A003 "), "the voided A002 leaves a gap, never a duplicate: {stdout}");
+    let states = journal_rows(&db, "SELECT number || ':' || state FROM tickets ORDER BY number");
+    assert_eq!(states, ["1:printed", "2:voided", "3:printed"]);
+    let kinds =
+        journal_rows(&db, "SELECT kind FROM entries WHERE kind IN ('ticket_reprinted', 'ticket_voided') ORDER BY seq");
+    assert_eq!(kinds, ["ticket_reprinted", "ticket_voided"]);
+}

@@ -4,7 +4,7 @@ use super::{EXIT_INVALID, Exit, load_config};
 use crate::config::{Config, PrinterTransport};
 use crate::journal::{Journal, JournalSettings};
 use crate::queue::Queue;
-use crate::ticket::{TicketError, TicketPrinter, issue_and_print};
+use crate::ticket::{TicketError, TicketPrinter, issue_and_print, reprint, void};
 use clap::Subcommand;
 use drivers::escpos::virtual_printer::{SimStatus, VirtualPrinter, spawn};
 use std::path::PathBuf;
@@ -17,6 +17,22 @@ pub enum TicketCommand {
         config: PathBuf,
         #[arg(long, value_name = "PREFIX")]
         category: String,
+    },
+    /// Print again, with the same number, a ticket whose print failed.
+    Reprint {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "ID")]
+        ticket: String,
+    },
+    /// Void a ticket that was never handed out, so it never waits in the queue.
+    Void {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "ID")]
+        ticket: String,
+        #[arg(long, default_value = "voided by staff")]
+        reason: String,
     },
 }
 
@@ -50,20 +66,36 @@ pub fn simulated_printer(config: &Config) -> anyhow::Result<Option<String>> {
 }
 
 pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
-    let TicketCommand::Issue { config, category } = cmd;
-    let config = load_config(&config)?;
-    let printer = TicketPrinter::from_config(&config, simulated_printer(&config)?)
-        .map_err(|m| Exit { code: EXIT_INVALID, message: m })?;
+    let path = match &cmd {
+        TicketCommand::Issue { config, .. }
+        | TicketCommand::Reprint { config, .. }
+        | TicketCommand::Void { config, .. } => config.clone(),
+    };
+    let config = load_config(&path)?;
     let journal = Journal::open(JournalSettings::from_config(&config))?;
     let queue = Queue::new(&config, journal)?;
-    match issue_and_print(&queue, &printer, &config.kiosk.hall_name, &category, jiff::Timestamp::now(), "") {
+    let printer = || -> anyhow::Result<TicketPrinter> {
+        TicketPrinter::from_config(&config, simulated_printer(&config)?)
+            .map_err(|m| Exit { code: EXIT_INVALID, message: m }.into())
+    };
+    let result = match cmd {
+        TicketCommand::Issue { category, .. } => {
+            issue_and_print(&queue, &printer()?, &config.kiosk.hall_name, &category, jiff::Timestamp::now(), "")
+        }
+        TicketCommand::Reprint { ticket, .. } => reprint(&queue, &printer()?, &config.kiosk.hall_name, &ticket),
+        TicketCommand::Void { ticket, reason, .. } => void(&queue, &ticket, &reason),
+    };
+    match result {
         Ok(t) => {
             println!("{} {}", t.display, t.id);
             Ok(())
         }
-        Err(e @ TicketError::Queue(crate::queue::QueueError::UnknownCategory(..))) => {
-            Err(Exit { code: EXIT_INVALID, message: e.to_string() }.into())
-        }
+        Err(
+            e @ (TicketError::Queue(
+                crate::queue::QueueError::UnknownCategory(..) | crate::queue::QueueError::UnknownTicket(_),
+            )
+            | TicketError::WrongState { .. }),
+        ) => Err(Exit { code: EXIT_INVALID, message: e.to_string() }.into()),
         Err(e) => Err(Exit { code: 1, message: e.to_string() }.into()),
     }
 }

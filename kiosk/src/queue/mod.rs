@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     priority     INTEGER NOT NULL,
     subject      TEXT,
     issued_seq   INTEGER,
+    issued_at    TEXT NOT NULL,
     UNIQUE (business_day, prefix, number)
 ) STRICT;
 ";
@@ -231,8 +232,9 @@ impl Queue {
             let display = format!("{}{:0width$}", cat.prefix, number);
             let id = format!("{kiosk_id}-{}-{display}", day.replace('-', ""));
             conn.execute(
-                "INSERT INTO tickets (id, business_day, prefix, number, state, priority, subject) VALUES (?1, ?2, ?3, ?4, 'issued', ?5, ?6)",
-                rusqlite::params![id, day, cat.prefix, number, priority, subject],
+                "INSERT INTO tickets (id, business_day, prefix, number, state, priority, subject, issued_at)
+                 VALUES (?1, ?2, ?3, ?4, 'issued', ?5, ?6, ?7)",
+                rusqlite::params![id, day, cat.prefix, number, priority, subject, issued_at],
             )?;
             let ticket = Ticket {
                 id,
@@ -289,6 +291,52 @@ impl Queue {
             Ok((vec![NewEntry::new(kind, payload).in_session(session)], ()))
         })?;
         Ok(seqs[0])
+    }
+
+    /// A stored ticket with its current state, for reprinting and the counter API.
+    pub fn load(&self, ticket_id: &str) -> Result<(Ticket, String), QueueError> {
+        let conn = crate::journal::open_read_only(&self.journal.settings().path)?;
+        let row = conn.query_row(
+            "SELECT business_day, prefix, number, state, priority, issued_at FROM tickets WHERE id = ?1",
+            [ticket_id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            },
+        );
+        let (day, prefix, number, state, priority, issued_at) = match row {
+            Ok(r) => r,
+            Err(rusqlite::Error::QueryReturnedNoRows) => return Err(QueueError::UnknownTicket(ticket_id.to_owned())),
+            Err(e) => return Err(QueueError::Journal(e.into())),
+        };
+        let cat = self.category(&prefix)?;
+        let waiting: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed' AND number < ?3",
+                rusqlite::params![day, prefix, number],
+                |r| r.get(0),
+            )
+            .map_err(|e| QueueError::Journal(e.into()))?;
+        let width = cat.last.to_string().len().max(3);
+        let ticket = Ticket {
+            id: ticket_id.to_owned(),
+            display: format!("{prefix}{:0width$}", number),
+            prefix: prefix.clone(),
+            number: number as u32,
+            category_zh: cat.name_zh.clone(),
+            category_en: cat.name_en.clone(),
+            business_day: day,
+            waiting_ahead: waiting as u32,
+            priority,
+            issued_at,
+        };
+        Ok((ticket, state))
     }
 
     pub fn journal(&self) -> &Journal {
