@@ -3,7 +3,7 @@
 use crate::config::{Config, PrinterTransport};
 use crate::journal::{EntryKind, NewEntry};
 use crate::queue::{Queue, QueueError, Ticket};
-use drivers::escpos::transport::{Link, PrintError, TcpLink, print_job};
+use drivers::escpos::transport::{DeviceFileLink, Link, PrintError, SerialLink, TcpLink, print_job};
 use drivers::escpos::{Align, Block, Document, Profile, Size, StatusFault, encode};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -102,8 +102,15 @@ pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Docu
 /// Where tickets go: the configured thermal printer.
 #[derive(Debug, Clone)]
 pub struct TicketPrinter {
-    address: String,
+    endpoint: Endpoint,
     profile: Profile,
+}
+
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Tcp(String),
+    Serial(String, u32),
+    UsbLp(String),
 }
 
 impl TicketPrinter {
@@ -113,14 +120,16 @@ impl TicketPrinter {
         let profile = Profile::named(&p.model, p.paper_width_mm).ok_or_else(|| {
             format!("The printer model \"{}\" is unknown; use generic-80, generic-58 or raster-qr.", p.model)
         })?;
-        let address = match p.transport {
-            PrinterTransport::Tcp => p.address.clone().unwrap_or_default(),
-            PrinterTransport::Simulated => simulated_address.ok_or("The simulated printer is not running.")?,
-            PrinterTransport::Serial | PrinterTransport::UsbLp => {
-                return Err("Serial and USB printer transports are not supported yet; use tcp or simulated.".into());
+        let path = || p.path.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        let endpoint = match p.transport {
+            PrinterTransport::Tcp => Endpoint::Tcp(p.address.clone().unwrap_or_default()),
+            PrinterTransport::Simulated => {
+                Endpoint::Tcp(simulated_address.ok_or("The simulated printer is not running.")?)
             }
+            PrinterTransport::Serial => Endpoint::Serial(path(), p.baud),
+            PrinterTransport::UsbLp => Endpoint::UsbLp(path()),
         };
-        Ok(TicketPrinter { address, profile })
+        Ok(TicketPrinter { endpoint, profile })
     }
 
     pub fn profile(&self) -> &Profile {
@@ -128,7 +137,11 @@ impl TicketPrinter {
     }
 
     fn print(&self, job: &[u8]) -> Result<drivers::escpos::transport::JobReport, PrintError> {
-        let mut link: Box<dyn Link> = Box::new(TcpLink::connect(&self.address, PRINTER_TIMEOUT)?);
+        let mut link: Box<dyn Link> = match &self.endpoint {
+            Endpoint::Tcp(address) => Box::new(TcpLink::connect(address, PRINTER_TIMEOUT)?),
+            Endpoint::Serial(path, baud) => Box::new(SerialLink::open(path, *baud, PRINTER_TIMEOUT)?),
+            Endpoint::UsbLp(path) => Box::new(DeviceFileLink::open(path, PRINTER_TIMEOUT)?),
+        };
         print_job(link.as_mut(), job, PRINTER_TIMEOUT)
     }
 }

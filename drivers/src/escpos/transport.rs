@@ -120,3 +120,105 @@ pub fn print_job(link: &mut dyn Link, job: &[u8], timeout: Duration) -> Result<J
     }
     Ok(JobReport { paper_near_end: before.paper_near_end || after.paper_near_end })
 }
+
+/// A printer on a serial port (or the pty of the virtual printer).
+pub struct SerialLink(pub serialport::TTYPort);
+
+impl SerialLink {
+    pub fn open(path: &str, baud: u32, timeout: Duration) -> std::io::Result<SerialLink> {
+        serialport::new(path, baud).timeout(timeout).open_native().map(SerialLink).map_err(std::io::Error::from)
+    }
+}
+
+impl Read for SerialLink {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for SerialLink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Link for SerialLink {
+    fn set_read_timeout(&mut self, timeout: Duration) -> std::io::Result<()> {
+        serialport::SerialPort::set_timeout(&mut self.0, timeout).map_err(std::io::Error::from)
+    }
+    fn discard_input(&mut self) -> std::io::Result<()> {
+        serialport::SerialPort::clear(&self.0, serialport::ClearBuffer::Input).map_err(std::io::Error::from)
+    }
+}
+
+/// A USB printer-class device file (`/dev/usb/lp0`), opened non-blocking so no read or write can hang.
+pub struct DeviceFileLink {
+    file: std::fs::File,
+    timeout: Duration,
+}
+
+/// O_NONBLOCK on Linux (x86_64, aarch64, armv7 alike).
+const O_NONBLOCK: i32 = 0o4000;
+
+impl DeviceFileLink {
+    pub fn open(path: &str, timeout: Duration) -> std::io::Result<DeviceFileLink> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new().read(true).write(true).custom_flags(O_NONBLOCK).open(path)?;
+        Ok(DeviceFileLink { file, timeout })
+    }
+
+    /// Retries a non-blocking call until it makes progress or the timeout passes.
+    fn with_deadline<T>(&mut self, mut op: impl FnMut(&mut std::fs::File) -> std::io::Result<T>) -> std::io::Result<T> {
+        let deadline = std::time::Instant::now() + self.timeout;
+        loop {
+            match op(&mut self.file) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the printer did not answer in time",
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+impl Read for DeviceFileLink {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.with_deadline(|f| f.read(buf))
+    }
+}
+
+impl Write for DeviceFileLink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.with_deadline(|f| f.write(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Link for DeviceFileLink {
+    fn set_read_timeout(&mut self, timeout: Duration) -> std::io::Result<()> {
+        self.timeout = timeout;
+        Ok(())
+    }
+    fn discard_input(&mut self) -> std::io::Result<()> {
+        let mut buf = [0u8; 256];
+        loop {
+            match self.file.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}

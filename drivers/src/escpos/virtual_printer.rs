@@ -103,10 +103,20 @@ impl VirtualPrinter {
         let mut job: Vec<Command> = Vec::new();
         let mut buf = [0u8; 4096];
         loop {
-            let n = stream.read(&mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
+            let n = match stream.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                // A pty served with a read timeout: nothing arrived yet.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             decoder.feed(&buf[..n]);
             while let Some(cmd) = decoder.next_command() {
                 match cmd {
@@ -362,4 +372,19 @@ pub fn spawn(addr: &str, printer: VirtualPrinter) -> std::io::Result<std::net::S
     let local = listener.local_addr()?;
     std::thread::Builder::new().name("virtual-printer".into()).spawn(move || printer.serve(listener))?;
     Ok(local)
+}
+
+/// Serves the virtual printer on a new pseudo-terminal; returns the path a host opens as its serial port.
+/// The returned guard keeps the pty alive.
+pub fn spawn_pty(printer: VirtualPrinter) -> std::io::Result<(String, serialport::TTYPort)> {
+    let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::from)?;
+    let path = serialport::SerialPort::name(&slave).ok_or_else(|| std::io::Error::other("the pty has no name"))?;
+    serialport::SerialPort::set_timeout(&mut master, std::time::Duration::from_secs(3600))
+        .map_err(std::io::Error::from)?;
+    std::thread::Builder::new().name("virtual-printer-pty".into()).spawn(move || {
+        if let Err(e) = printer.handle(master) {
+            log::warn!("virtual printer pty: {e}");
+        }
+    })?;
+    Ok((path, slave))
 }

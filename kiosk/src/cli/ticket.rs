@@ -42,6 +42,9 @@ pub enum SimCommand {
     Printer {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
         listen: String,
+        /// Serve a new pseudo-terminal (a serial printer) instead of TCP; prints its path.
+        #[arg(long)]
+        pty: bool,
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// ok, near-end, paper-out, cover-open or silent.
@@ -101,12 +104,19 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
 }
 
 pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
-    let SimCommand::Printer { listen, out, status, width_dots } = cmd;
+    let SimCommand::Printer { listen, pty, out, status, width_dots } = cmd;
     let status = SimStatus::parse(&status).ok_or_else(|| Exit {
         code: EXIT_INVALID,
         message: format!("--status {status}: use ok, near-end, paper-out, cover-open or silent."),
     })?;
     let printer = VirtualPrinter::new(&out, width_dots, status)?;
+    if pty {
+        let (path, _keep_open) = drivers::escpos::virtual_printer::spawn_pty(printer)?;
+        eprintln!("virtual printer listening on {path}, jobs go to {}", out.display());
+        loop {
+            std::thread::park();
+        }
+    }
     let listener = std::net::TcpListener::bind(&listen)
         .map_err(|e| Exit { code: EXIT_INVALID, message: format!("--listen {listen}: cannot listen there ({e}).") })?;
     eprintln!("virtual printer listening on {}, jobs go to {}", listener.local_addr()?, out.display());
