@@ -2,7 +2,9 @@
 
 use crate::config::{Config, Orientation};
 use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
-use crate::ui::{AppWindow, HomeAdapter};
+use crate::queue::Queue;
+use crate::ticket::{TicketPrinter, issue_and_print};
+use crate::ui::{AppWindow, HomeAdapter, TileKind};
 use anyhow::Context;
 use slint::ComponentHandle;
 
@@ -56,7 +58,38 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     };
     tick();
     clock.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(1), tick);
-    window.global::<HomeAdapter>().on_tile_activated(|kind| log::info!("tile activated: {kind:?}"));
+    let queue = Queue::new(&config, journal.clone())?;
+    let admin_config = config.clone();
+    let admin_queue = queue.clone();
+    std::thread::Builder::new().name("admin-api".into()).spawn(move || {
+        if let Err(e) = crate::admin::serve(&admin_config, admin_queue) {
+            log::warn!("the staff API is not available: {e:#}");
+        }
+    })?;
+    let printer =
+        TicketPrinter::from_config(&config, crate::cli::simulated_printer(&config)?).map_err(anyhow::Error::msg)?;
+    let weak = window.as_weak();
+    let hall = config.kiosk.hall_name.clone();
+    let first_category = config.queue.categories.first().map(|c| c.prefix.clone()).unwrap_or_default();
+    window.global::<HomeAdapter>().on_tile_activated(move |kind| {
+        log::info!("tile activated: {kind:?}");
+        if kind != TileKind::TakeNumber {
+            return;
+        }
+        // Printing waits on the printer: keep it off the UI thread, hand the sentence back.
+        let (queue, printer, hall, prefix, weak) =
+            (queue.clone(), printer.clone(), hall.clone(), first_category.clone(), weak.clone());
+        std::thread::spawn(move || {
+            let message = match issue_and_print(&queue, &printer, &hall, &prefix, jiff::Timestamp::now(), "") {
+                Ok(t) => format!(
+                    "请取走您的号票 {} · 前面还有 {} 人\nPlease take your ticket {} · {} waiting ahead",
+                    t.display, t.waiting_ahead, t.display, t.waiting_ahead
+                ),
+                Err(e) => e.to_string(),
+            };
+            let _ = weak.upgrade_in_event_loop(move |w| w.global::<HomeAdapter>().set_message(message.into()));
+        });
+    });
     let result = window.run().context("the UI event loop stopped with an error");
     journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": result.is_ok() })))?;
     result

@@ -1,5 +1,6 @@
 //! The kiosk application as a library: configuration, CLI, UI binding and (later) journal, queue and flows.
 
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -46,6 +46,31 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
         std::fs::read_to_string(dir.path().join("kiosk.log")).unwrap_or_default()
     );
     assert!(state.is_dir(), "the demo names and creates its state folder");
+
+    // A tap on 取号 (the first tile) prints a ticket on the demo's virtual printer.
+    let clicked = std::process::Command::new("xdotool")
+        .env("DISPLAY", &x.display)
+        .args(["mousemove", "340", "350", "click", "1"])
+        .status()
+        .unwrap();
+    assert!(clicked.success());
+    let job = state.join("printed/job-0001.txt");
+    let transcript =
+        wait_for(Duration::from_secs(30), || std::fs::read_to_string(&job).ok().filter(|t| t.contains("[cut]")));
+    let transcript = transcript.unwrap_or_else(|| {
+        panic!("no ticket printed; log: {}", std::fs::read_to_string(dir.path().join("kiosk.log")).unwrap_or_default())
+    });
+    assert!(transcript.contains("[center x4 bold] A001"), "{transcript}");
+    assert!(state.join("printed/job-0001.png").exists());
+    let conn = rusqlite::Connection::open(state.join("journal.sqlite3")).unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM entries ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, ["boot", "config_loaded", "ticket_issued", "ticket_printed"]);
     if let Ok(keep) = std::env::var("KIOSK_KEEP_SCREENSHOT") {
         std::fs::copy(&shot, keep).unwrap();
     }

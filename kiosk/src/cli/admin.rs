@@ -9,14 +9,23 @@ pub enum AdminCommand {
     HashToken,
     /// Read a maintenance PIN (4–12 digits) from stdin and print its hash for `admin.maintenance_pin_hash`.
     HashPin,
+    /// Serve the staff HTTP API (counter calls) without the UI.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: std::path::PathBuf,
+    },
 }
 
 pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let secret = line.trim_end_matches(['\r', '\n']);
     match cmd {
+        AdminCommand::Serve { config } => {
+            let config = super::load_config(&config)?;
+            let journal = crate::journal::Journal::open(crate::journal::JournalSettings::from_config(&config))?;
+            let queue = crate::queue::Queue::new(&config, journal)?;
+            crate::admin::serve(&config, queue)
+        }
         AdminCommand::HashToken => {
+            let secret = read_secret()?;
             if secret.len() < 16 {
                 return Err(super::Exit {
                     code: super::EXIT_INVALID,
@@ -24,9 +33,11 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
                 }
                 .into());
             }
-            println!("{}", crate::secrets::token_hash(secret));
+            println!("{}", crate::secrets::token_hash(&secret));
+            Ok(())
         }
         AdminCommand::HashPin => {
+            let secret = read_secret()?;
             if !(4..=12).contains(&secret.len()) || !secret.chars().all(|c| c.is_ascii_digit()) {
                 return Err(super::Exit {
                     code: super::EXIT_INVALID,
@@ -34,8 +45,16 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
                 }
                 .into());
             }
-            println!("{}", crate::secrets::pin_hash(secret, &crate::secrets::random_bytes::<16>()?));
+            println!("{}", crate::secrets::pin_hash(&secret, &crate::secrets::random_bytes::<16>()?));
+            Ok(())
         }
     }
-    Ok(())
+}
+
+/// One line from stdin, without its line ending.
+fn read_secret() -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().lock().read_line(&mut line)?;
+    let trimmed = line.trim_end_matches(['\r', '\n']).to_owned();
+    Ok(zeroize::Zeroizing::new(trimmed))
 }

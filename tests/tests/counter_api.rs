@@ -1,0 +1,118 @@
+//! The staff counter API over a real HTTP socket: calls make "waiting ahead" on the next ticket true.
+
+use kiosk_e2e::{KillOnDrop, config_in, kiosk, run, wait_for};
+use std::io::{BufRead, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+const TOKEN: &str = "demo-staff-token";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status: u16 = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}
+
+fn setup(dir: &Path) -> (KillOnDrop, KillOnDrop, std::path::PathBuf, u16) {
+    let out = dir.join("printed");
+    let mut printer = kiosk()
+        .args(["sim", "printer", "--listen", "127.0.0.1:0", "--out"])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(printer.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("listening on ").nth(1).and_then(|r| r.split(',').next()).unwrap().to_owned();
+    let port = free_port();
+    let config = config_in(dir);
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("transport = \"simulated\"", "transport = \"tcp\"")
+        .replace("address = \"127.0.0.1:9100\"", &format!("address = \"{addr}\""))
+        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""));
+    std::fs::write(&config, text).unwrap();
+    let admin = kiosk().args(["admin", "serve", "--config"]).arg(&config).spawn().unwrap();
+    wait_for(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).ok()).expect("the admin API listens");
+    (KillOnDrop(printer), KillOnDrop(admin), config, port)
+}
+
+fn issue(config: &Path) -> String {
+    let (code, stdout, err) = run(kiosk().args(["ticket", "issue", "--config"]).arg(config).args(["--category", "A"]));
+    assert_eq!(code, Some(0), "{err}");
+    stdout.split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn calling_tickets_changes_the_waiting_count_on_the_next_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_printer, _admin, config, port) = setup(dir.path());
+    for _ in 0..3 {
+        issue(&config);
+    }
+    let (status, body) = http(port, "GET", "/api/queue", None, "");
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = http(port, "GET", "/api/queue", Some("wrong-token-wrong-token"), "");
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = http(port, "GET", "/api/queue", Some(TOKEN), "");
+    assert_eq!((status, body["categories"]["A"]["waiting"].as_i64()), (200, Some(3)), "{body}");
+
+    let (status, body) = http(port, "POST", "/api/counters/5/call-next", Some(TOKEN), r#"{"categories":["A","D"]}"#);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["called"]["number"], "A001", "{body}");
+    let a001 = body["called"]["ticket_id"].as_str().unwrap().to_owned();
+
+    assert_eq!(issue(&config), "A004");
+    let transcript = std::fs::read_to_string(dir.path().join("printed/job-0004.txt")).unwrap();
+    assert!(transcript.contains("前面还有 2 人"), "A002 and A003 wait; A001 was called: {transcript}");
+
+    let (status, _) = http(port, "POST", &format!("/api/tickets/{a001}/recall"), Some(TOKEN), r#"{"counter":"5"}"#);
+    assert_eq!(status, 200);
+    let (status, body) = http(port, "POST", &format!("/api/tickets/{a001}/complete"), Some(TOKEN), "");
+    assert_eq!((status, body["state"].as_str()), (200, Some("completed")), "{body}");
+    let (status, body) = http(port, "POST", &format!("/api/tickets/{a001}/complete"), Some(TOKEN), "");
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("A001 is completed"), "{body}");
+
+    let (_, body) = http(port, "POST", "/api/counters/5/call-next", Some(TOKEN), r#"{"categories":["A"]}"#);
+    let a002 = body["called"]["ticket_id"].as_str().unwrap().to_owned();
+    let (status, _) = http(port, "POST", &format!("/api/tickets/{a002}/no-show"), Some(TOKEN), "");
+    assert_eq!(status, 200);
+
+    for (path, body, want) in [
+        ("/api/counters/5/call-next", "{not json", 400),
+        ("/api/counters/5/call-next", r#"{"categories":["Z"]}"#, 400),
+        ("/api/tickets/nope/complete", "", 404),
+        ("/api/nothing", "", 404),
+    ] {
+        let (status, resp) = http(port, "POST", path, Some(TOKEN), body);
+        assert_eq!(status, want, "{path} {body}: {resp}");
+        assert!(resp["error"].is_string(), "{resp}");
+    }
+
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM entries WHERE kind IN ('ticket_called', 'ticket_completed', 'ticket_no_show') ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, ["ticket_called", "ticket_called", "ticket_completed", "ticket_called", "ticket_no_show"]);
+}
