@@ -4,7 +4,7 @@ use crate::config::{Config, PrinterTransport};
 use crate::journal::{EntryKind, NewEntry};
 use crate::queue::{Queue, QueueError, Ticket};
 use drivers::escpos::transport::{DeviceFileLink, Link, PrintError, SerialLink, TcpLink, print_job};
-use drivers::escpos::{Align, Block, Document, Profile, Size, StatusFault, encode};
+use drivers::escpos::{Align, Block, Document, GlyphRasterizer, Profile, Size, StatusFault, encode_with};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -104,6 +104,8 @@ pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Docu
 pub struct TicketPrinter {
     endpoint: Endpoint,
     profile: Profile,
+    /// Draws lines the printer's two-byte font cannot (rare characters in names).
+    raster: Option<std::sync::Arc<GlyphRasterizer>>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +131,11 @@ impl TicketPrinter {
             PrinterTransport::Serial => Endpoint::Serial(path(), p.baud),
             PrinterTransport::UsbLp => Endpoint::UsbLp(path()),
         };
-        Ok(TicketPrinter { endpoint, profile })
+        let raster = GlyphRasterizer::find().map(std::sync::Arc::new);
+        if raster.is_none() {
+            log::warn!("no CJK font found: lines with rare characters cannot be printed (install fonts-noto-cjk)");
+        }
+        Ok(TicketPrinter { endpoint, profile, raster })
     }
 
     pub fn profile(&self) -> &Profile {
@@ -212,7 +218,7 @@ fn print_ticket(
 ) -> Result<Ticket, TicketError> {
     let bytes = render_ticket(TICKET_TEMPLATE, hall_name, &ticket)
         .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
-        .and_then(|doc| encode(&doc, printer.profile()).map_err(|e| Box::new(e) as _));
+        .and_then(|doc| encode_with(&doc, printer.profile(), printer.raster.as_deref()).map_err(|e| Box::new(e) as _));
     let bytes = match bytes {
         Ok(b) => b,
         Err(source) => {

@@ -187,3 +187,18 @@ fn a_failed_ticket_is_reprinted_with_its_number_or_voided_when_the_printer_retur
         journal_rows(&db, "SELECT kind FROM entries WHERE kind IN ('ticket_reprinted', 'ticket_voided') ORDER BY seq");
     assert_eq!(kinds, ["ticket_reprinted", "ticket_voided"]);
 }
+
+#[test]
+fn a_hall_name_with_a_rare_character_prints_as_a_raster_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("printed");
+    let (_printer, addr) = sim_printer(&out, "ok");
+    let config = tcp_config(dir.path(), &addr);
+    let text = std::fs::read_to_string(&config).unwrap().replace("临沭县24小时政务服务大厅", "临沭县㐀村便民服务点");
+    std::fs::write(&config, text).unwrap();
+    let (code, _, err) = issue(&config, "A");
+    assert_eq!(code, Some(0), "{err}");
+    let transcript = std::fs::read_to_string(out.join("job-0001.txt")).unwrap();
+    assert!(transcript.starts_with("[raster 576x28]\n"), "{transcript}");
+    assert!(transcript.contains("[center x4 bold] A001"), "{transcript}");
+}

@@ -1,6 +1,7 @@
 //! Documents to ESC/POS bytes for Chinese thermal printers: GB18030 text in Chinese mode, native or raster QR, cut. Pure.
 
 use super::document::{Align, Block, Document, Size};
+use super::raster::GlyphRasterizer;
 
 /// What one printer model can do (per-model profile from the configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +82,16 @@ fn chinese_size_byte(s: Size) -> u8 {
 }
 
 pub fn encode(doc: &Document, profile: &Profile) -> Result<Vec<u8>, EncodeError> {
+    encode_with(doc, profile, None)
+}
+
+/// Like [`encode`]; a line with a character outside the two-byte font (a rare name character,
+/// CJK extension B) is sent as a raster image drawn by `raster` instead of being refused.
+pub fn encode_with(
+    doc: &Document,
+    profile: &Profile,
+    raster: Option<&GlyphRasterizer>,
+) -> Result<Vec<u8>, EncodeError> {
     if !profile.chinese_font {
         return Err(EncodeError::NoChineseFont);
     }
@@ -88,11 +99,23 @@ pub fn encode(doc: &Document, profile: &Profile) -> Result<Vec<u8>, EncodeError>
     for block in &doc.blocks {
         match block {
             Block::Text { text, align, size, bold } => {
+                let encoded = match (gb18030(text), raster) {
+                    (Ok(bytes), _) => bytes,
+                    (Err(EncodeError::OutsideTwoByteFont { .. }), Some(r)) => {
+                        let line = r.line(text, *size, *align, profile.width_dots);
+                        out.extend_from_slice(&[ESC, b'a', 0, GS, b'v', b'0', 0]);
+                        out.extend_from_slice(&line.width_bytes.to_le_bytes());
+                        out.extend_from_slice(&line.height.to_le_bytes());
+                        out.extend_from_slice(&line.bits);
+                        continue;
+                    }
+                    (Err(e), _) => return Err(e),
+                };
                 out.extend_from_slice(&[ESC, b'a', align_byte(*align)]);
                 out.extend_from_slice(&[ESC, b'E', u8::from(*bold)]);
                 out.extend_from_slice(&[FS, b'!', chinese_size_byte(*size)]);
                 out.extend_from_slice(&[GS, b'!', size_byte(*size)]);
-                out.extend_from_slice(&gb18030(text)?);
+                out.extend_from_slice(&encoded);
                 out.push(b'\n');
                 out.extend_from_slice(&[GS, b'!', 0, FS, b'!', 0, ESC, b'E', 0]);
             }
@@ -172,6 +195,24 @@ mod tests {
         assert_eq!(gb18030("¥5").unwrap(), vec![0xA3, 0xA4, b'5']);
         let err = gb18030("王\u{20000}").unwrap_err();
         assert!(matches!(err, EncodeError::OutsideTwoByteFont { code: 0x20000, .. }));
+    }
+
+    #[test]
+    fn a_line_outside_the_two_byte_font_becomes_a_raster_image() {
+        let doc = Document {
+            blocks: vec![Block::Text { text: "龚㐀".into(), align: Align::Center, size: Size::Normal, bold: false }],
+        };
+        let profile = Profile::named("generic-80", 80).unwrap();
+        assert!(matches!(encode(&doc, &profile), Err(EncodeError::OutsideTwoByteFont { code: 0x3400, .. })));
+        let r = GlyphRasterizer::find().expect("a CJK font is installed (scripts/test installs fonts-wqy-microhei)");
+        let bytes = encode_with(&doc, &profile, Some(&r)).unwrap();
+        let at = bytes.windows(4).position(|w| w == [GS, b'v', b'0', 0]).expect("GS v 0");
+        let (wb, h) =
+            (u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]), u16::from_le_bytes([bytes[at + 6], bytes[at + 7]]));
+        assert_eq!(wb, 72, "576 dots wide");
+        assert_eq!(h, 28);
+        let image = &bytes[at + 8..at + 8 + usize::from(wb) * usize::from(h)];
+        assert!(image.iter().any(|&b| b != 0), "龚 is drawn");
     }
 
     #[test]

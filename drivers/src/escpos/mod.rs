@@ -3,10 +3,12 @@
 pub mod decode;
 pub mod document;
 pub mod encode;
+pub mod raster;
 pub mod status;
 pub mod transport;
 pub mod virtual_printer;
 
 pub use document::{Align, Block, Document, Size};
-pub use encode::{EncodeError, Profile, encode};
+pub use encode::{EncodeError, Profile, encode, encode_with};
+pub use raster::GlyphRasterizer;
 pub use status::{PrinterStatus, StatusFault};

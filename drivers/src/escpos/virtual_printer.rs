@@ -58,7 +58,7 @@ pub struct VirtualPrinter {
 impl VirtualPrinter {
     pub fn new(out_dir: &Path, width_dots: u32, status: SimStatus) -> std::io::Result<VirtualPrinter> {
         std::fs::create_dir_all(out_dir)?;
-        let font = find_cjk_font().and_then(|p| std::fs::read(p).ok()).map(Arc::new);
+        let font = super::raster::find_cjk_font().and_then(|p| std::fs::read(p).ok()).map(Arc::new);
         if font.is_none() {
             log::warn!("virtual printer: no CJK font found (set KIOSK_FONT); PNGs will show boxes for text");
         }
@@ -164,20 +164,6 @@ impl VirtualPrinter {
     }
 }
 
-/// Finds a CJK font: $KIOSK_FONT, then Noto Sans CJK, then WenQuanYi Micro Hei.
-pub fn find_cjk_font() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("KIOSK_FONT").map(PathBuf::from).into_iter().collect();
-    candidates.extend(
-        [
-            "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-            "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-            "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-        ]
-        .map(PathBuf::from),
-    );
-    candidates.into_iter().find(|p| p.is_file())
-}
-
 /// One line per printed element, with its style: what tests and technicians read.
 pub fn transcript(job: &[Command]) -> String {
     let mut out = String::new();
@@ -218,14 +204,12 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" ")
 }
 
-/// Base glyph height in dots (the printers' 24×24 Chinese font).
-const LINE_DOTS: u32 = 24;
+use super::raster::LINE_DOTS;
 const QR_MODULE_DOTS: u32 = 6;
 
 /// Renders a job to a 1-bit-looking grayscale PNG at the paper's dot width.
 pub fn render_png(job: &[Command], width: u32, font: Option<&[u8]>) -> Vec<u8> {
-    use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
-    let font = font.and_then(|f| FontRef::try_from_slice_and_index(f, 0).ok());
+    let font = font.and_then(|f| ab_glyph::FontRef::try_from_slice_and_index(f, 0).ok());
     let mut canvas = Canvas { width, rows: Vec::new() };
     let (mut align, mut size) = (Align::Left, Size::Normal);
     let mut y = 16u32;
@@ -239,23 +223,8 @@ pub fn render_png(job: &[Command], width: u32, font: Option<&[u8]>) -> Vec<u8> {
                 let h = px as u32 + 6;
                 canvas.ensure(y + h);
                 if let Some(font) = &font {
-                    let sf = font.as_scaled(PxScale::from(px));
-                    let text_w: f32 = text.chars().map(|c| sf.h_advance(sf.glyph_id(c))).sum();
-                    let mut x = x_for(align, text_w as u32, width) as f32;
-                    for c in text.chars() {
-                        let g = sf.scaled_glyph(c);
-                        let adv = sf.h_advance(g.id);
-                        let g = ab_glyph::Glyph { position: ab_glyph::point(x, y as f32 + sf.ascent()), ..g };
-                        if let Some(outline) = font.outline_glyph(g) {
-                            let b = outline.px_bounds();
-                            outline.draw(|gx, gy, cov| {
-                                if cov > 0.45 {
-                                    canvas.set((b.min.x as i64) + i64::from(gx), (b.min.y as i64) + i64::from(gy));
-                                }
-                            });
-                        }
-                        x += adv;
-                    }
+                    let x = x_for(align, super::raster::text_width(font, text, px) as u32, width);
+                    super::raster::draw_text(font, text, px, x as f32, y as f32, |dx, dy| canvas.set(dx, dy));
                 } else {
                     // No font: a box per character so layout is still visible.
                     let cw = px as u32 / 2;
