@@ -305,7 +305,6 @@ impl Writer {
             Err(e) => return Err((txns.into_iter().map(|(_, r)| r).collect(), e.into())),
         };
         let mut results = Vec::with_capacity(txns.len());
-        let mut pending: Vec<SyncSender<_>> = Vec::new();
         let head = schema::head(&tx);
         let (mut seq, mut prev) = match head {
             Ok(h) => h,
@@ -313,19 +312,28 @@ impl Writer {
         };
         let mut checkpoint_due = false;
         let time_utc = utc_now();
+        // A lone request needs no savepoint: if it fails, the whole transaction rolls back.
+        let alone = txns.len() == 1;
         for (work, reply) in txns {
             let outcome = (|| -> Result<(Vec<u64>, u64, [u8; 32]), JournalError> {
-                let sp = tx.savepoint()?;
-                let entries = work(&sp)?;
-                let (mut s, mut p) = (seq, prev);
-                let mut seqs = Vec::with_capacity(entries.len());
-                for e in entries {
-                    s += 1;
-                    p = insert_entry(&sp, s, &p, &kiosk_id, &boot_id, &time_utc, mono_ms, &e)?;
-                    seqs.push(s);
+                let run = |conn: &Connection| -> Result<(Vec<u64>, u64, [u8; 32]), JournalError> {
+                    let entries = work(conn)?;
+                    let (mut s, mut p) = (seq, prev);
+                    let mut seqs = Vec::with_capacity(entries.len());
+                    for e in entries {
+                        s += 1;
+                        p = insert_entry(conn, s, &p, &kiosk_id, &boot_id, &time_utc, mono_ms, &e)?;
+                        seqs.push(s);
+                    }
+                    Ok((seqs, s, p))
+                };
+                if alone {
+                    return run(&tx);
                 }
+                let sp = tx.savepoint()?;
+                let out = run(&sp)?;
                 sp.commit()?;
-                Ok((seqs, s, p))
+                Ok(out)
             })();
             match outcome {
                 Ok((seqs, s, p)) => {
@@ -335,6 +343,11 @@ impl Writer {
                 }
                 Err(e) => results.push((reply, Err(e))),
             }
+        }
+        if alone && results.iter().any(|(_, r)| r.is_err()) {
+            // The lone request failed: undo whatever it wrote (dropping the transaction rolls back).
+            drop(tx);
+            return Ok(results);
         }
         if checkpoint_due {
             let cp = Checkpoint::sign(&self.signing, &kiosk_id, seq, &prev, &time_utc);
@@ -350,10 +363,7 @@ impl Writer {
                 }
                 Ok(results)
             }
-            Err(e) => {
-                pending.extend(results.into_iter().map(|(r, _)| r));
-                Err((pending, e.into()))
-            }
+            Err(e) => Err((results.into_iter().map(|(r, _)| r).collect(), e.into())),
         }
     }
 }
