@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod admin;
+mod idcard;
 mod journal;
+mod sim;
 mod ticket;
 pub use ticket::simulated_printer;
 
@@ -41,7 +43,10 @@ pub enum Command {
     Ticket(ticket::TicketCommand),
     /// Device simulators that speak the real protocols.
     #[command(subcommand)]
-    Sim(ticket::SimCommand),
+    Sim(sim::SimCommand),
+    /// Technicians' tools for the ID-card reader.
+    #[command(subcommand)]
+    Idcard(idcard::IdcardCommand),
     /// Make hashes for the [admin] section.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -111,7 +116,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => admin::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
         Command::Ticket(cmd) => ticket::run_ticket(cmd),
-        Command::Sim(cmd) => ticket::run_sim(cmd),
+        Command::Sim(cmd) => sim::run_sim(cmd),
+        Command::Idcard(cmd) => idcard::run(cmd),
     }
 }
 

@@ -36,26 +36,6 @@ pub enum TicketCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum SimCommand {
-    /// A virtual thermal printer on TCP: writes each job as .txt and .png, answers status as chosen.
-    Printer {
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
-        listen: String,
-        /// Serve a new pseudo-terminal (a serial printer) instead of TCP; prints its path.
-        #[arg(long)]
-        pty: bool,
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// ok, near-end, paper-out, cover-open or silent.
-        #[arg(long, default_value = "ok")]
-        status: String,
-        /// 576 for 80 mm paper, 384 for 58 mm.
-        #[arg(long, default_value_t = 576)]
-        width_dots: u32,
-    },
-}
-
 /// Starts the in-process virtual printer a `simulated` configuration uses; returns its address.
 pub fn simulated_printer(config: &Config) -> anyhow::Result<Option<String>> {
     if config.devices.ticket_printer.transport != PrinterTransport::Simulated {
@@ -101,25 +81,4 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
         ) => Err(Exit { code: EXIT_INVALID, message: e.to_string() }.into()),
         Err(e) => Err(Exit { code: 1, message: e.to_string() }.into()),
     }
-}
-
-pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
-    let SimCommand::Printer { listen, pty, out, status, width_dots } = cmd;
-    let status = SimStatus::parse(&status).ok_or_else(|| Exit {
-        code: EXIT_INVALID,
-        message: format!("--status {status}: use ok, near-end, paper-out, cover-open or silent."),
-    })?;
-    let printer = VirtualPrinter::new(&out, width_dots, status)?;
-    if pty {
-        let (path, _keep_open) = drivers::escpos::virtual_printer::spawn_pty(printer)?;
-        eprintln!("virtual printer listening on {path}, jobs go to {}", out.display());
-        loop {
-            std::thread::park();
-        }
-    }
-    let listener = std::net::TcpListener::bind(&listen)
-        .map_err(|e| Exit { code: EXIT_INVALID, message: format!("--listen {listen}: cannot listen there ({e}).") })?;
-    eprintln!("virtual printer listening on {}, jobs go to {}", listener.local_addr()?, out.display());
-    printer.serve(listener);
-    Ok(())
 }

@@ -1,0 +1,184 @@
+//! The reader task: talks to the SAM over a serial port, polls for cards, reports insertions, removals and faults.
+
+use super::card::IdCard;
+use super::frame::{self, Decoder, Request};
+use super::reply::{Reply, ReplyError, interpret};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    #[error("the reader did not answer {0:?} in time")]
+    Timeout(Request),
+    #[error("the serial port failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Reply(#[from] ReplyError),
+    #[error("the reader sent a broken frame: {0}")]
+    Frame(#[from] frame::FrameError),
+}
+
+/// The SAM's identity and state at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamInfo {
+    pub sam_id: String,
+}
+
+/// One conversation with a SAM over any byte link.
+pub struct Sam<L> {
+    link: L,
+    decoder: Decoder,
+    /// Bytes exchanged so far (for the wire-time benchmark).
+    pub bytes_exchanged: usize,
+}
+
+impl<L: Read + Write> Sam<L> {
+    pub fn new(link: L) -> Self {
+        Sam { link, decoder: Decoder::default(), bytes_exchanged: 0 }
+    }
+
+    /// Sends `req` and waits (up to its timeout) for the reply.
+    pub fn call(&mut self, req: Request) -> Result<Reply, ReaderError> {
+        let bytes = frame::encode(req);
+        self.link.write_all(&bytes)?;
+        self.link.flush()?;
+        self.bytes_exchanged += bytes.len();
+        let deadline = Instant::now() + Duration::from_millis(req.timeout_ms());
+        let mut buf = [0u8; 2048];
+        loop {
+            if let Some(f) = self.decoder.next_frame() {
+                let f = f?;
+                self.bytes_exchanged += 8 + f.data.len() + 2;
+                return Ok(interpret(req, &f)?);
+            }
+            if Instant::now() >= deadline {
+                return Err(ReaderError::Timeout(req));
+            }
+            match self.link.read(&mut buf) {
+                Ok(0) => return Err(ReaderError::Io(std::io::ErrorKind::UnexpectedEof.into())),
+                Ok(n) => self.decoder.feed(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Reset, status and ID: what `kiosk doctor` reports.
+    pub fn init(&mut self) -> Result<SamInfo, ReaderError> {
+        self.call(Request::ResetSam)?;
+        self.call(Request::SamStatus)?;
+        let sam_id = match self.call(Request::SamId)? {
+            Reply::SamId(id) => id.iter().map(|b| format!("{b:02X}")).collect(),
+            _ => String::new(),
+        };
+        Ok(SamInfo { sam_id })
+    }
+
+    /// Whether a card lies on the reader.
+    pub fn card_present(&mut self) -> Result<bool, ReaderError> {
+        Ok(matches!(self.call(Request::FindCard)?, Reply::CardPresent))
+    }
+
+    /// Find, select and read; None when no card is on the reader.
+    pub fn read_card(&mut self) -> Result<Option<IdCard>, ReaderError> {
+        if !self.card_present()? {
+            return Ok(None);
+        }
+        self.call(Request::SelectCard)?;
+        match self.call(Request::ReadText)? {
+            Reply::CardData(card) => Ok(Some(*card)),
+            _ => Err(ReplyError::Malformed("no card data in the read reply").into()),
+        }
+    }
+}
+
+/// What the reader task reports.
+#[derive(Debug)]
+pub enum ReaderEvent {
+    Ready(SamInfo),
+    CardInserted(Box<IdCard>),
+    /// A card is on the reader but could not be read (wrong type, SW3 error, bad data).
+    CardReadFailed(String),
+    CardRemoved,
+    /// The reader is gone or not answering; retried with backoff.
+    Fault(String),
+    Recovered,
+}
+
+/// Opens the port at `path` and reads cards until `events` is dropped. Never panics on device bytes.
+pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc::Sender<ReaderEvent>) {
+    let mut backoff = Duration::from_millis(500);
+    let mut faulted = false;
+    loop {
+        let opened = serialport::new(path, baud).timeout(Duration::from_millis(50)).open_native();
+        let port = match opened {
+            Ok(p) => p,
+            Err(e) => {
+                if !faulted && events.send(ReaderEvent::Fault(format!("cannot open {path}: {e}"))).is_err() {
+                    return;
+                }
+                faulted = true;
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        let mut sam = Sam::new(port);
+        let outcome = (|| -> Result<(), ReaderError> {
+            let info = sam.init()?;
+            if faulted {
+                let _ = events.send(ReaderEvent::Recovered);
+                faulted = false;
+            }
+            backoff = Duration::from_millis(500);
+            if events.send(ReaderEvent::Ready(info)).is_err() {
+                return Ok(());
+            }
+            let mut on_reader = false;
+            loop {
+                let present = sam.card_present()?;
+                if present && !on_reader {
+                    on_reader = true;
+                    let read = (|| {
+                        sam.call(Request::SelectCard)?;
+                        match sam.call(Request::ReadText)? {
+                            Reply::CardData(card) => Ok(card),
+                            _ => Err(ReaderError::Reply(ReplyError::Malformed("no card data"))),
+                        }
+                    })();
+                    let ev = match read {
+                        Ok(card) => ReaderEvent::CardInserted(card),
+                        Err(e @ (ReaderError::Reply(_) | ReaderError::Frame(_))) => {
+                            ReaderEvent::CardReadFailed(e.to_string())
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    if events.send(ev).is_err() {
+                        return Ok(());
+                    }
+                } else if !present && on_reader {
+                    on_reader = false;
+                    if events.send(ReaderEvent::CardRemoved).is_err() {
+                        return Ok(());
+                    }
+                }
+                std::thread::sleep(poll);
+            }
+        })();
+        match outcome {
+            Ok(()) => return,
+            Err(e) => {
+                if !faulted && events.send(ReaderEvent::Fault(e.to_string())).is_err() {
+                    return;
+                }
+                faulted = true;
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}

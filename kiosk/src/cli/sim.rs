@@ -1,0 +1,72 @@
+//! `kiosk sim`: device simulators that speak the real protocols (thermal printer, ID-card reader).
+
+use super::{EXIT_INVALID, Exit};
+use clap::Subcommand;
+use drivers::escpos::virtual_printer::{SimStatus, VirtualPrinter};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// A virtual thermal printer on TCP: writes each job as .txt and .png, answers status as chosen.
+    Printer {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
+        listen: String,
+        /// Serve a new pseudo-terminal (a serial printer) instead of TCP; prints its path.
+        #[arg(long)]
+        pty: bool,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// ok, near-end, paper-out, cover-open or silent.
+        #[arg(long, default_value = "ok")]
+        status: String,
+        /// 576 for 80 mm paper, 384 for 58 mm.
+        #[arg(long, default_value_t = 576)]
+        width_dots: u32,
+    },
+    /// The SAM of an ID-card reader on a pty (or a given port); cards placed and removed by stdin commands:
+    /// `place N`, `remove`, `fault none|silent|checksum|garbage|sw3-41`, `list`.
+    Idreader {
+        /// Serve a new pseudo-terminal and print its path.
+        #[arg(long, conflicts_with = "port")]
+        pty: bool,
+        /// Serve an existing serial port instead.
+        #[arg(long, value_name = "PATH")]
+        port: Option<String>,
+        #[arg(long, value_name = "FIXTURES.toml")]
+        cards: PathBuf,
+        /// Place this card (index in the fixture file) at start.
+        #[arg(long, value_name = "N")]
+        place: Option<usize>,
+        #[arg(long, default_value = "none")]
+        fault: String,
+        /// Send replies at the real 115200-baud rate.
+        #[arg(long)]
+        paced: bool,
+    },
+}
+
+pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
+    let (listen, pty, out, status, width_dots) = match cmd {
+        SimCommand::Printer { listen, pty, out, status, width_dots } => (listen, pty, out, status, width_dots),
+        SimCommand::Idreader { pty, port, cards, place, fault, paced } => {
+            return super::idcard::run_sim(pty, port, &cards, place, &fault, paced);
+        }
+    };
+    let status = SimStatus::parse(&status).ok_or_else(|| Exit {
+        code: EXIT_INVALID,
+        message: format!("--status {status}: use ok, near-end, paper-out, cover-open or silent."),
+    })?;
+    let printer = VirtualPrinter::new(&out, width_dots, status)?;
+    if pty {
+        let (path, _keep_open) = drivers::escpos::virtual_printer::spawn_pty(printer)?;
+        eprintln!("virtual printer listening on {path}, jobs go to {}", out.display());
+        loop {
+            std::thread::park();
+        }
+    }
+    let listener = std::net::TcpListener::bind(&listen)
+        .map_err(|e| Exit { code: EXIT_INVALID, message: format!("--listen {listen}: cannot listen there ({e}).") })?;
+    eprintln!("virtual printer listening on {}, jobs go to {}", listener.local_addr()?, out.display());
+    printer.serve(listener);
+    Ok(())
+}
