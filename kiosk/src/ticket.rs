@@ -160,6 +160,8 @@ pub enum TicketError {
     NotPrinted { number: String, ticket_id: String, fault: StatusFault },
     #[error("Ticket {number} is {state}; only a ticket that is {wanted} can be changed this way.")]
     WrongState { number: String, state: String, wanted: &'static str },
+    #[error("{0}")]
+    Card(String),
     #[error("Ticket {number} cannot be laid out: {source}")]
     Layout { number: String, source: Box<dyn std::error::Error + Send + Sync> },
 }
@@ -176,6 +178,53 @@ pub fn issue_and_print(
 ) -> Result<Ticket, TicketError> {
     let (ticket, _) = queue.issue(prefix, now, None, false, session_id)?;
     print_ticket(queue, printer, hall_name, ticket, EntryKind::TicketPrinted, session_id)
+}
+
+/// A ticket for a category that requires an ID card: the card read is journaled (keyed hash and
+/// masked number only), an expired card is refused, and age from the card can make it a priority ticket.
+#[allow(clippy::too_many_arguments)]
+pub fn issue_with_card(
+    queue: &Queue,
+    printer: &TicketPrinter,
+    config: &Config,
+    prefix: &str,
+    card: &drivers::idcard::IdCard,
+    now: jiff::Timestamp,
+    session_id: &str,
+) -> Result<Ticket, TicketError> {
+    let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let local = now.to_zoned_datetime(tz).date();
+    let today =
+        drivers::idcard::CardDate { year: local.year() as u16, month: local.month() as u8, day: local.day() as u8 };
+    let subject = queue.journal().subject_key().subject(&card.id_number);
+    let id_masked = crate::journal::mask_id_number(&card.id_number, config.journal.id_mask_keep);
+    let journal = queue.journal();
+    if card.expired_on(today) {
+        journal
+            .append(
+                NewEntry::new(
+                    EntryKind::CardReadFailed,
+                    json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "reason": "expired" }),
+                )
+                .in_session(session_id),
+            )
+            .map_err(QueueError::from)?;
+        return Err(TicketError::Card(
+            "您的证件已过期，请使用有效证件或联系工作人员。 Your card has expired; please use a valid card or ask a member of staff.".into(),
+        ));
+    }
+    let priority = card.age_on(today) >= config.queue.priority_age;
+    journal
+        .append(
+            NewEntry::new(
+                EntryKind::CardRead,
+                json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "purpose": "ticket", "priority": priority }),
+            )
+            .in_session(session_id),
+        )
+        .map_err(QueueError::from)?;
+    let (ticket, _) = queue.issue(prefix, now, Some(subject), priority, session_id)?;
+    print_ticket(queue, printer, &config.kiosk.hall_name, ticket, EntryKind::TicketPrinted, session_id)
 }
 
 /// Prints a ticket whose print failed again, with the same number (ticket_reprinted).

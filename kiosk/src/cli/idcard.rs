@@ -4,7 +4,7 @@ use super::{EXIT_INVALID, Exit};
 use clap::Subcommand;
 use drivers::idcard::sim::{Fault, SamSim, serve};
 use drivers::idcard::{IdCard, Sam, Validity, decode_hex_reply, fixtures};
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -193,7 +193,8 @@ pub fn run_sim(
             [] => continue,
             _ => "commands: place N, remove, fault MODE, list".into(),
         };
-        eprintln!("{reply}");
+        // The operator may have closed stderr; a lost acknowledgement must not stop the simulator.
+        let _ = writeln!(std::io::stderr(), "{reply}");
     }
     // stdin closed (e.g. under a test harness): keep serving until killed.
     loop {

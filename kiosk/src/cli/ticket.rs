@@ -48,6 +48,46 @@ pub fn simulated_printer(config: &Config) -> anyhow::Result<Option<String>> {
     Ok(Some(addr.to_string()))
 }
 
+/// Waits for a card on the configured reader (a category that requires ID).
+fn read_card_for_ticket(config: &Config) -> anyhow::Result<drivers::idcard::IdCard> {
+    let r = &config.devices.id_reader;
+    if r.port == "simulated" {
+        return Err(Exit {
+            code: EXIT_INVALID,
+            message: "This category needs an ID card, and the configured reader is simulated; run `kiosk sim idreader --pty` and set [devices.id_reader] port to its path.".into(),
+        }
+        .into());
+    }
+    let link = serialport::new(&r.port, r.baud)
+        .timeout(std::time::Duration::from_millis(50))
+        .open_native()
+        .map_err(|e| Exit { code: 1, message: format!("The ID-card reader at {} cannot be opened ({e}).", r.port) })?;
+    let mut sam = drivers::idcard::Sam::new(link);
+    sam.init().map_err(|e| Exit { code: 1, message: format!("The ID-card reader does not answer ({e}).") })?;
+    eprintln!("请将身份证放在读卡器上 Please place your ID card on the reader.");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match sam.read_card() {
+            Ok(Some(card)) => return Ok(card),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(u64::from(r.poll_interval_ms)))
+            }
+            Ok(None) => {
+                return Err(Exit { code: 1, message: "No ID card was placed on the reader within 30 s.".into() }.into());
+            }
+            Err(e) => {
+                return Err(Exit {
+                    code: 1,
+                    message: format!(
+                        "读卡失败，请重新放置证件。 The card could not be read ({e}); please place it again."
+                    ),
+                }
+                .into());
+            }
+        }
+    }
+}
+
 pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
     let path = match &cmd {
         TicketCommand::Issue { config, .. }
@@ -63,7 +103,22 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
     };
     let result = match cmd {
         TicketCommand::Issue { category, .. } => {
-            issue_and_print(&queue, &printer()?, &config.kiosk.hall_name, &category, jiff::Timestamp::now(), "")
+            let needs_card = config.queue.categories.iter().any(|c| c.prefix == category && c.requires_id);
+            if needs_card {
+                let card = read_card_for_ticket(&config)?;
+                let session = hex::encode(crate::secrets::random_bytes::<8>()?);
+                crate::ticket::issue_with_card(
+                    &queue,
+                    &printer()?,
+                    &config,
+                    &category,
+                    &card,
+                    jiff::Timestamp::now(),
+                    &session,
+                )
+            } else {
+                issue_and_print(&queue, &printer()?, &config.kiosk.hall_name, &category, jiff::Timestamp::now(), "")
+            }
         }
         TicketCommand::Reprint { ticket, .. } => reprint(&queue, &printer()?, &config.kiosk.hall_name, &ticket),
         TicketCommand::Void { ticket, reason, .. } => void(&queue, &ticket, &reason),
