@@ -133,41 +133,38 @@ impl Decoder {
 
     /// The next frame's body: the bytes between LEN and CHK (a request's CMD PARA DATA).
     pub fn next_body(&mut self) -> Option<Result<Vec<u8>, FrameError>> {
-        loop {
-            let start = self.buf.windows(5).position(|w| w == PREAMBLE);
-            let Some(start) = start else {
-                // Keep a possible partial preamble at the end.
-                let keep = self.buf.len().min(4);
-                let drop = self.buf.len() - keep;
-                self.noise += drop;
-                self.buf.drain(..drop);
-                return None;
-            };
-            if start > 0 {
-                self.noise += start;
-                self.buf.drain(..start);
-            }
-            if self.buf.len() < 7 {
-                return None;
-            }
-            let len = usize::from(u16::from_be_bytes([self.buf[5], self.buf[6]]));
-            if len > MAX_LEN || len < 3 {
-                // Not a real frame: skip this preamble and look for the next one.
-                self.buf.drain(..1);
-                self.noise += 1;
-                return Some(Err(if len > MAX_LEN { FrameError::Oversized(len) } else { FrameError::Undersized(len) }));
-            }
-            if self.buf.len() < 7 + len {
-                return None;
-            }
-            let whole: Vec<u8> = self.buf.drain(..7 + len).collect();
-            let want = checksum(&whole[5..6 + len]);
-            let got = whole[6 + len];
-            if got != want {
-                return Some(Err(FrameError::Checksum { got, want }));
-            }
-            return Some(Ok(whole[7..6 + len].to_vec()));
+        let Some(start) = self.buf.windows(5).position(|w| w == PREAMBLE) else {
+            // Keep a possible partial preamble at the end.
+            let keep = self.buf.len().min(4);
+            let drop = self.buf.len() - keep;
+            self.noise += drop;
+            self.buf.drain(..drop);
+            return None;
+        };
+        if start > 0 {
+            self.noise += start;
+            self.buf.drain(..start);
         }
+        if self.buf.len() < 7 {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([self.buf[5], self.buf[6]]));
+        if !(3..=MAX_LEN).contains(&len) {
+            // Not a real frame: skip this preamble and look for the next one.
+            self.buf.drain(..1);
+            self.noise += 1;
+            return Some(Err(if len > MAX_LEN { FrameError::Oversized(len) } else { FrameError::Undersized(len) }));
+        }
+        if self.buf.len() < 7 + len {
+            return None;
+        }
+        let whole: Vec<u8> = self.buf.drain(..7 + len).collect();
+        let want = checksum(&whole[5..6 + len]);
+        let got = whole[6 + len];
+        if got != want {
+            return Some(Err(FrameError::Checksum { got, want }));
+        }
+        Some(Ok(whole[7..6 + len].to_vec()))
     }
 }
 

@@ -81,7 +81,7 @@ pub fn interpret(req: Request, frame: &Frame) -> Result<Reply, ReplyError> {
 /// Reads a card from one hex-encoded 30 01 or 30 10 reply frame (whitespace ignored, noise before the preamble tolerated).
 pub fn decode_hex_reply(hex: &str) -> Result<IdCard, String> {
     let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err("the input is not hex digits (an even number of 0-9 A-F, whitespace allowed)".into());
     }
     let bytes: Vec<u8> =
