@@ -137,7 +137,13 @@ impl VirtualPrinter {
                         }
                         job.clear();
                     }
-                    other => job.push(other),
+                    other => {
+                        job.push(other);
+                        if job.len() >= MAX_JOB_COMMANDS {
+                            self.write_job(&job)?;
+                            job.clear();
+                        }
+                    }
                 }
             }
         }
@@ -303,6 +309,10 @@ fn x_for(align: Align, w: u32, width: u32) -> u32 {
     }
 }
 
+const MAX_ROWS: u32 = 40_000;
+/// Commands held for one job before it is written out even without a cut.
+const MAX_JOB_COMMANDS: usize = 100_000;
+
 struct Canvas {
     width: u32,
     rows: Vec<Vec<u8>>,
@@ -310,12 +320,14 @@ struct Canvas {
 
 impl Canvas {
     fn ensure(&mut self, h: u32) {
+        // A job longer than 5 m of paper is no ticket: stop growing rather than exhaust memory.
+        let h = h.min(MAX_ROWS);
         while self.rows.len() < h as usize {
             self.rows.push(vec![255; self.width as usize]);
         }
     }
     fn set(&mut self, x: i64, y: i64) {
-        if x >= 0 && y >= 0 && (x as u32) < self.width {
+        if x >= 0 && y >= 0 && (x as u32) < self.width && y < i64::from(MAX_ROWS) {
             self.ensure(y as u32 + 1);
             self.rows[y as usize][x as usize] = 0;
         }
