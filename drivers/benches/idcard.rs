@@ -39,7 +39,10 @@ fn main() {
         wire.push(sam.bytes_exchanged as f64 * 10.0 / 115_200.0 * 1000.0);
     }
     let (m, w) = (median(times), median(wire));
-    println!("bench idcard_find_select_read: {m:.1} ms (baseline wire time of the bytes at 115200 baud: {w:.1} ms, ratio {:.2}, goal <= 1.1)", m / w);
+    println!(
+        "bench idcard_find_select_read: {m:.1} ms (baseline wire time of the bytes at 115200 baud: {w:.1} ms, ratio {:.2}, goal <= 1.1)",
+        m / w
+    );
 
     let (state, slave) = sim(true);
     let path = slave.name().unwrap();
@@ -59,6 +62,10 @@ fn main() {
         assert!(matches!(rx.recv_timeout(Duration::from_secs(10)), Ok(ReaderEvent::CardRemoved)));
     }
     let m = median(lat);
-    println!("bench idcard_card_on_to_inserted: {m:.1} ms (baseline wire time + half the 250 ms poll: {:.1} ms, ratio {:.2}, goal < 1000 ms)", w + 125.0, m / (w + 125.0));
+    println!(
+        "bench idcard_card_on_to_inserted: {m:.1} ms (baseline wire time + half the 250 ms poll: {:.1} ms, ratio {:.2}, goal < 1000 ms)",
+        w + 125.0,
+        m / (w + 125.0)
+    );
     drop(slave);
 }

@@ -40,9 +40,9 @@ struct TemplateBlock {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    #[error("The ticket template is not valid TOML ({0}).")]
+    #[error("The print template is not valid TOML ({0}).")]
     Syntax(String),
-    #[error("The ticket template uses {{{0}}}, which is not a known placeholder.")]
+    #[error("The print template uses {{{0}}}, which is not a known placeholder.")]
     UnknownPlaceholder(String),
 }
 
@@ -60,34 +60,28 @@ fn substitute(text: &str, values: &BTreeMap<&str, String>) -> Result<String, Tem
     Ok(out)
 }
 
-/// Fills the template with a ticket's facts.
-pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Document, TemplateError> {
+/// Fills a template: `{placeholders}` from `values`; blocks with `when = "flag"` only when `flags` has it.
+pub fn render_template(
+    template: &str,
+    values: &BTreeMap<&str, String>,
+    flags: &[&str],
+) -> Result<Document, TemplateError> {
     let tpl: Template = toml::from_str(template).map_err(|e| TemplateError::Syntax(e.to_string()))?;
-    let values: BTreeMap<&str, String> = BTreeMap::from([
-        ("hall_name", hall_name.to_owned()),
-        ("category_zh", t.category_zh.clone()),
-        ("category_en", t.category_en.clone()),
-        ("number", t.display.clone()),
-        ("waiting_ahead", t.waiting_ahead.to_string()),
-        ("time", t.issued_at.clone()),
-        ("ticket_id", t.id.clone()),
-        ("business_day", t.business_day.clone()),
-    ]);
     let mut doc = Document::default();
     for b in tpl.block {
-        if b.when.as_deref() == Some("priority") && !t.priority {
+        if b.when.as_deref().is_some_and(|w| !flags.contains(&w)) {
             continue;
         }
         if let Some(text) = &b.text {
             doc.blocks.push(Block::Text {
-                text: substitute(text, &values)?,
+                text: substitute(text, values)?,
                 align: b.align,
                 size: b.size,
                 bold: b.bold,
             });
         }
         if let Some(qr) = &b.qr {
-            doc.blocks.push(Block::Qr { data: substitute(qr, &values)?, align: b.align });
+            doc.blocks.push(Block::Qr { data: substitute(qr, values)?, align: b.align });
         }
         if let Some(n) = b.feed {
             doc.blocks.push(Block::Feed(n));
@@ -98,6 +92,26 @@ pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Docu
     }
     Ok(doc)
 }
+
+/// Fills the ticket template with a ticket's facts.
+pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Document, TemplateError> {
+    let values: BTreeMap<&str, String> = BTreeMap::from([
+        ("hall_name", hall_name.to_owned()),
+        ("category_zh", t.category_zh.clone()),
+        ("category_en", t.category_en.clone()),
+        ("number", t.display.clone()),
+        ("waiting_ahead", t.waiting_ahead.to_string()),
+        ("time", t.issued_at.clone()),
+        ("ticket_id", t.id.clone()),
+        ("business_day", t.business_day.clone()),
+    ]);
+    render_template(template, &values, if t.priority { &["priority"] } else { &[] })
+}
+
+/// The transaction receipt template (assets/templates/receipt.toml).
+pub const RECEIPT_TEMPLATE: &str = include_str!("../../assets/templates/receipt.toml");
+/// The printed guide template for a service item (assets/templates/guide.toml).
+pub const GUIDE_TEMPLATE: &str = include_str!("../../assets/templates/guide.toml");
 
 /// Where tickets go: the configured thermal printer.
 #[derive(Debug, Clone)]
@@ -120,7 +134,10 @@ impl TicketPrinter {
     pub fn from_config(config: &Config, simulated_address: Option<String>) -> Result<TicketPrinter, String> {
         let p = &config.devices.ticket_printer;
         let profile = Profile::named(&p.model, p.paper_width_mm).ok_or_else(|| {
-            format!("The printer model \"{}\" is unknown; use generic-80, generic-58 or raster-qr.", p.model)
+            format!(
+                "The printer model \"{}\" is unknown; use generic-80, generic-58, raster-qr or raster-only.",
+                p.model
+            )
         })?;
         let path = || p.path.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
         let endpoint = match p.transport {
@@ -315,5 +332,64 @@ fn print_ticket(
                 .map_err(QueueError::from)?;
             Err(TicketError::NotPrinted { number: ticket.display, ticket_id: ticket.id, fault })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(doc: &Document) -> Vec<String> {
+        doc.blocks
+            .iter()
+            .filter_map(|b| if let Block::Text { text, .. } = b { Some(text.clone()) } else { None })
+            .collect()
+    }
+
+    #[test]
+    fn receipt_and_guide_templates_fill_every_placeholder() {
+        let receipt = render_template(
+            RECEIPT_TEMPLATE,
+            &BTreeMap::from([
+                ("hall_name", "临沭县24小时政务服务大厅".to_owned()),
+                ("service_zh", "营业执照打印".to_owned()),
+                ("service_en", "Business licence print".to_owned()),
+                ("result_zh", "已打印 1 份".to_owned()),
+                ("result_en", "1 copy printed".to_owned()),
+                ("transaction_id", "linshu-county-01-42".to_owned()),
+                ("time", "2026-11-25 21:00".to_owned()),
+            ]),
+            &[],
+        )
+        .unwrap();
+        let t = texts(&receipt);
+        assert!(
+            t.iter().any(|l| l.contains("营业执照打印")) && t.iter().any(|l| l.contains("1 copy printed")),
+            "{t:?}"
+        );
+        assert_eq!(receipt.blocks.last(), Some(&Block::Cut));
+        let guide = render_template(
+            GUIDE_TEMPLATE,
+            &BTreeMap::from([
+                ("hall_name", "临沭县24小时政务服务大厅".to_owned()),
+                ("item_zh", "个体工商户设立登记".to_owned()),
+                ("item_en", "Registering a sole trader".to_owned()),
+                ("materials", "身份证原件；经营场所证明".to_owned()),
+                ("window", "3号窗口 Window 3".to_owned()),
+                ("time_limit", "即办 Same day".to_owned()),
+                ("item_url", "https://zwfw.example.invalid/item/1".to_owned()),
+                ("time", "2026-11-25 21:00".to_owned()),
+            ]),
+            &[],
+        )
+        .unwrap();
+        assert!(texts(&guide).iter().any(|l| l.contains("经营场所证明")));
+        assert!(guide.blocks.iter().any(|b| matches!(b, Block::Qr { data, .. } if data.ends_with("/item/1"))));
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_an_error() {
+        let err = render_template("[[block]]\ntext = \"{nope}\"\n", &BTreeMap::new(), &[]).unwrap_err();
+        assert_eq!(err.to_string(), "The print template uses {nope}, which is not a known placeholder.");
     }
 }

@@ -136,3 +136,9 @@ fn unreadable_file_is_a_clear_error() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains(&format!("{}: cannot read the configuration file", missing.display())), "{err}");
 }
+
+#[test]
+fn unknown_printer_model_is_rejected() {
+    let text = edit(&demo_toml(), "model = \"generic-80\"", "model = \"tm-t88\"");
+    assert_rejected(&text, "\"tm-t88\"", "devices.ticket_printer.model", "not a known printer model");
+}

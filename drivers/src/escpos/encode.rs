@@ -10,7 +10,7 @@ pub struct Profile {
     pub width_dots: u32,
     /// Native `GS ( k` QR codes; otherwise the QR is sent as a raster image.
     pub native_qr: bool,
-    /// The printer has a two-byte Chinese font; otherwise text would need raster (not yet supported).
+    /// The printer has a two-byte Chinese font; otherwise every line is drawn as a raster image.
     pub chinese_font: bool,
     pub cutter: bool,
 }
@@ -24,6 +24,8 @@ impl Profile {
                 Some(Profile { width_dots, native_qr: true, chinese_font: true, cutter: true })
             }
             "raster-qr" => Some(Profile { width_dots, native_qr: false, chinese_font: true, cutter: true }),
+            // Models without a Chinese font (or that garble it): every line and the QR as images.
+            "raster-only" => Some(Profile { width_dots, native_qr: false, chinese_font: false, cutter: true }),
             _ => None,
         }
     }
@@ -37,7 +39,9 @@ pub enum EncodeError {
     OutsideTwoByteFont { text: String, ch: char, code: u32 },
     #[error("The QR payload is too long for a QR code ({0} bytes).")]
     QrTooLong(usize),
-    #[error("This printer model has no Chinese font; raster text is not supported for it yet.")]
+    #[error(
+        "This printer model has no Chinese font and no CJK font is installed to draw the text; install fonts-noto-cjk."
+    )]
     NoChineseFont,
 }
 
@@ -92,15 +96,25 @@ pub fn encode_with(
     profile: &Profile,
     raster: Option<&GlyphRasterizer>,
 ) -> Result<Vec<u8>, EncodeError> {
-    if !profile.chinese_font {
+    if !profile.chinese_font && raster.is_none() {
         return Err(EncodeError::NoChineseFont);
     }
     let mut out = vec![ESC, b'@', FS, b'&'];
     for block in &doc.blocks {
         match block {
             Block::Text { text, align, size, bold } => {
-                let encoded = match (gb18030(text), raster) {
+                // Raster-only models draw every line; others only lines their font lacks.
+                let font_text = if profile.chinese_font { gb18030(text) } else { Err(EncodeError::NoChineseFont) };
+                let encoded = match (font_text, raster) {
                     (Ok(bytes), _) => bytes,
+                    (Err(EncodeError::NoChineseFont), Some(r)) => {
+                        let line = r.line(text, *size, *align, profile.width_dots);
+                        out.extend_from_slice(&[ESC, b'a', 0, GS, b'v', b'0', 0]);
+                        out.extend_from_slice(&line.width_bytes.to_le_bytes());
+                        out.extend_from_slice(&line.height.to_le_bytes());
+                        out.extend_from_slice(&line.bits);
+                        continue;
+                    }
                     (Err(EncodeError::OutsideTwoByteFont { .. }), Some(r)) => {
                         let line = r.line(text, *size, *align, profile.width_dots);
                         out.extend_from_slice(&[ESC, b'a', 0, GS, b'v', b'0', 0]);
@@ -227,5 +241,27 @@ mod tests {
         assert_eq!(&bytes[..4], &[ESC, b'@', FS, b'&']);
         assert!(bytes.windows(3).any(|w| w == [GS, b'!', 0x33]));
         assert_eq!(&bytes[bytes.len() - 4..], &[GS, b'V', 66, 0]);
+    }
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+
+    #[test]
+    fn a_raster_only_model_prints_no_text_bytes() {
+        let doc = Document {
+            blocks: vec![
+                Block::Text { text: "综合业务 A001".into(), align: Align::Center, size: Size::Double, bold: false },
+                Block::Qr { data: "x".into(), align: Align::Center },
+            ],
+        };
+        let profile = Profile::named("raster-only", 58).unwrap();
+        assert_eq!(encode(&doc, &profile), Err(EncodeError::NoChineseFont));
+        let r = GlyphRasterizer::find().expect("a CJK font is installed (scripts/test installs fonts-wqy-microhei)");
+        let bytes = encode_with(&doc, &profile, Some(&r)).unwrap();
+        assert!(!bytes.windows(2).any(|w| w == [FS, b'!']), "no Chinese-mode text commands");
+        assert_eq!(bytes.windows(4).filter(|w| *w == [GS, b'v', b'0', 0]).count(), 2, "the line and the QR as images");
+        assert!(!bytes.windows(3).any(|w| w == [GS, b'(', b'k']), "no native QR");
     }
 }

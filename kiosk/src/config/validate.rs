@@ -35,6 +35,8 @@ pub fn parse_hours(s: &str) -> Option<(u32, u32)> {
     (a < b).then_some((a, b))
 }
 
+/// Thermal printer profiles the driver knows (drivers::escpos::Profile::named).
+pub const PRINTER_MODELS: [&str; 4] = ["generic-80", "generic-58", "raster-qr", "raster-only"];
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const BAUDS: [u32; 8] = [9_600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600];
 
@@ -213,8 +215,15 @@ fn check_devices(c: &Config) -> Result<(), Problem> {
             format!("{} mm paper is not supported; use 58 or 80.", t.paper_width_mm),
         );
     }
-    if t.model.trim().is_empty() {
-        return fail(tp.key("model"), "The printer model is empty; use \"generic-80\" or \"generic-58\" if unsure.");
+    if !PRINTER_MODELS.contains(&t.model.as_str()) {
+        return fail(
+            tp.key("model"),
+            format!(
+                "\"{}\" is not a known printer model; use one of {} (\"generic-80\" if unsure).",
+                t.model,
+                PRINTER_MODELS.join(", ")
+            ),
+        );
     }
 
     let l = &d.licence_printer;
