@@ -59,6 +59,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     tick();
     clock.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(1), tick);
     let queue = Queue::new(&config, journal.clone())?;
+    let _id_reader = crate::devices::start_id_reader(&config, journal.clone())?;
     let admin_config = config.clone();
     let admin_queue = queue.clone();
     std::thread::Builder::new().name("admin-api".into()).spawn(move || {

@@ -88,6 +88,8 @@ impl VirtualPrinter {
     /// Accepts connections forever, one thread each.
     pub fn serve(&self, listener: TcpListener) {
         for stream in listener.incoming().flatten() {
+            // Status answers are single bytes: without this, Nagle holds them for the host's delayed ACK.
+            let _ = stream.set_nodelay(true);
             let me = self.clone();
             std::thread::spawn(move || {
                 if let Err(e) = me.handle(stream) {
