@@ -3,8 +3,8 @@
 use crate::config::{Config, Orientation};
 use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
 use crate::queue::Queue;
-use crate::ticket::{TicketPrinter, issue_and_print};
-use crate::ui::{AppWindow, HomeAdapter, TileKind};
+use crate::ticket::TicketPrinter;
+use crate::ui::{AppWindow, HomeAdapter};
 use anyhow::Context;
 use slint::ComponentHandle;
 
@@ -33,8 +33,24 @@ pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
     Ok(window)
 }
 
+/// A started kiosk: the window and what must live as long as it (timers, devices, journal).
+pub struct Kiosk {
+    pub window: AppWindow,
+    pub journal: Journal,
+    pub reader: crate::devices::IdReaderHandle,
+    _timers: Vec<slint::Timer>,
+}
+
 /// Runs the kiosk until the window is closed.
 pub fn run(config: Config) -> anyhow::Result<()> {
+    let kiosk = start(config)?;
+    let result = kiosk.window.run().context("the UI event loop stopped with an error");
+    kiosk.journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": result.is_ok() })))?;
+    result
+}
+
+/// Opens the journal, starts the devices and the staff API, and builds the bound window (not yet shown).
+pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     log::info!("kiosk {} starting for {}", config.kiosk.id, config.kiosk.hall_name);
     // Journal first: a kiosk that cannot record what it does does not open for citizens.
     let journal = Journal::open(JournalSettings::from_config(&config))?;
@@ -59,7 +75,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     tick();
     clock.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(1), tick);
     let queue = Queue::new(&config, journal.clone())?;
-    let _id_reader = crate::devices::start_id_reader(&config, journal.clone())?;
+    let reader = crate::devices::start_id_reader(&config, journal.clone())?;
     let admin_config = config.clone();
     let admin_queue = queue.clone();
     std::thread::Builder::new().name("admin-api".into()).spawn(move || {
@@ -67,31 +83,17 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             log::warn!("the staff API is not available: {e:#}");
         }
     })?;
-    let printer =
-        TicketPrinter::from_config(&config, crate::cli::simulated_printer(&config)?).map_err(anyhow::Error::msg)?;
-    let weak = window.as_weak();
-    let hall = config.kiosk.hall_name.clone();
-    let first_category = config.queue.categories.first().map(|c| c.prefix.clone()).unwrap_or_default();
-    window.global::<HomeAdapter>().on_tile_activated(move |kind| {
-        log::info!("tile activated: {kind:?}");
-        if kind != TileKind::TakeNumber {
-            return;
-        }
-        // Printing waits on the printer: keep it off the UI thread, hand the sentence back.
-        let (queue, printer, hall, prefix, weak) =
-            (queue.clone(), printer.clone(), hall.clone(), first_category.clone(), weak.clone());
-        std::thread::spawn(move || {
-            let message = match issue_and_print(&queue, &printer, &hall, &prefix, jiff::Timestamp::now(), "") {
-                Ok(t) => format!(
-                    "请取走您的号票 {} · 前面还有 {} 人\nPlease take your ticket {} · {} waiting ahead",
-                    t.display, t.waiting_ahead, t.display, t.waiting_ahead
-                ),
-                Err(e) => e.to_string(),
-            };
-            let _ = weak.upgrade_in_event_loop(move |w| w.global::<HomeAdapter>().set_message(message.into()));
-        });
-    });
-    let result = window.run().context("the UI event loop stopped with an error");
-    journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": result.is_ok() })))?;
-    result
+    let simulated = crate::cli::simulated_printer(&config)?;
+    let printer_sim = simulated.as_ref().map(|(_, p)| p.clone());
+    let printer = TicketPrinter::from_config(&config, simulated.map(|(a, _)| a)).map_err(anyhow::Error::msg)?;
+    let services = crate::ui::take_number::Services {
+        config: config.clone(),
+        queue,
+        printer,
+        reader: reader.clone(),
+        printer_sim,
+    };
+    let mut timers = crate::ui::take_number::bind(&window, services);
+    timers.push(clock);
+    Ok(Kiosk { window, journal, reader, _timers: timers })
 }

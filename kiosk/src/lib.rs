@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod devices;
+pub mod flows;
 pub mod journal;
 pub mod queue;
 pub mod secrets;

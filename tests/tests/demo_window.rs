@@ -47,13 +47,18 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
     );
     assert!(state.is_dir(), "the demo names and creates its state folder");
 
-    // A tap on 取号 (the first tile) prints a ticket on the demo's virtual printer.
-    let clicked = std::process::Command::new("xdotool")
-        .env("DISPLAY", &x.display)
-        .args(["mousemove", "340", "350", "click", "1"])
-        .status()
-        .unwrap();
-    assert!(clicked.success());
+    // Tap 取号 (the first tile), then 综合业务 (the first category): a ticket on the demo's virtual printer.
+    let click = |x_: &str, y: &str| {
+        let ok = std::process::Command::new("xdotool")
+            .env("DISPLAY", &x.display)
+            .args(["mousemove", x_, y, "click", "1"])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    click("340", "350");
+    std::thread::sleep(Duration::from_millis(1500));
+    click("500", "360");
     let job = state.join("printed/job-0001.txt");
     let transcript =
         wait_for(Duration::from_secs(30), || std::fs::read_to_string(&job).ok().filter(|t| t.contains("[cut]")));
@@ -61,7 +66,8 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
         panic!("no ticket printed; log: {}", std::fs::read_to_string(dir.path().join("kiosk.log")).unwrap_or_default())
     });
     assert!(transcript.contains("[center x4 bold] A001"), "{transcript}");
-    assert!(state.join("printed/job-0001.png").exists());
+    let png = state.join("printed/job-0001.png");
+    assert!(wait_for(Duration::from_secs(20), || png.exists().then_some(())).is_some(), "the ticket PNG is drawn");
     let conn = rusqlite::Connection::open(state.join("journal.sqlite3")).unwrap();
     let kinds: Vec<String> = conn
         .prepare("SELECT kind FROM entries ORDER BY seq")
@@ -70,7 +76,14 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(kinds, ["boot", "config_loaded", "ticket_issued", "ticket_printed"]);
+    assert_eq!(kinds, ["boot", "config_loaded", "session_start", "ticket_issued", "ticket_printed"]);
+    // The screen tells the citizen their number.
+    let shown = wait_for(Duration::from_secs(10), || {
+        let img = x.screenshot(&shot)?;
+        // The big red number in the middle of the screen.
+        (img.fraction(600, 480, 1320, 680, is_tile_red) > 0.05).then_some(())
+    });
+    assert!(shown.is_some(), "the ticket number is not on screen; see {}", shot.display());
     if let Ok(keep) = std::env::var("KIOSK_KEEP_SCREENSHOT") {
         std::fs::copy(&shot, keep).unwrap();
     }

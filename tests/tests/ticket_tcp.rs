@@ -61,7 +61,9 @@ fn tickets_print_over_tcp_with_number_chinese_text_qr_and_cut() {
     assert!(transcript.trim_end().ends_with("[cut]"), "{transcript}");
 
     // The QR drawn on the PNG decodes to the ticket's own id.
-    let img = kiosk_e2e::Rgb::load(&out.join("job-0003.png")).unwrap();
+    let png = out.join("job-0003.png");
+    kiosk_e2e::wait_for(std::time::Duration::from_secs(20), || png.exists().then_some(())).expect("the PNG is drawn");
+    let img = kiosk_e2e::Rgb::load(&png).unwrap();
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(img.width as usize, img.height as usize, |x, y| {
         img.pixels[y * img.width as usize + x][0]
     });

@@ -166,8 +166,16 @@ impl VirtualPrinter {
                 Err(e) => return Err(e),
             }
         };
-        let png = render_png(job, self.width_dots, self.font.as_deref().map(Vec::as_slice));
-        std::fs::write(stem.with_extension("png"), png)?;
+        // Status is real time on a real printer: draw the picture off the connection's thread so the
+        // next DLE EOT is answered at once. The PNG appears atomically (written, then renamed).
+        let (job, width, font) = (job.to_vec(), self.width_dots, self.font.clone());
+        std::thread::spawn(move || {
+            let png = render_png(&job, width, font.as_deref().map(Vec::as_slice));
+            let tmp = stem.with_extension("png.part");
+            if std::fs::write(&tmp, png).and_then(|()| std::fs::rename(&tmp, stem.with_extension("png"))).is_err() {
+                log::warn!("virtual printer: cannot write {}", stem.with_extension("png").display());
+            }
+        });
         Ok(())
     }
 }

@@ -36,16 +36,18 @@ pub enum TicketCommand {
     },
 }
 
-/// Starts the in-process virtual printer a `simulated` configuration uses; returns its address.
-pub fn simulated_printer(config: &Config) -> anyhow::Result<Option<String>> {
+/// Starts the in-process virtual printer a `simulated` configuration uses; returns its address
+/// and a handle to set its status (the demo's simulator panel).
+pub fn simulated_printer(config: &Config) -> anyhow::Result<Option<(String, VirtualPrinter)>> {
     if config.devices.ticket_printer.transport != PrinterTransport::Simulated {
         return Ok(None);
     }
     let dir = config.journal.path.parent().map(|p| p.join("printed")).unwrap_or_else(|| "printed".into());
     let width = if config.devices.ticket_printer.paper_width_mm == 58 { 384 } else { 576 };
-    let addr = spawn("127.0.0.1:0", VirtualPrinter::new(&dir, width, SimStatus::Ok)?)?;
+    let printer = VirtualPrinter::new(&dir, width, SimStatus::Ok)?;
+    let addr = spawn("127.0.0.1:0", printer.clone())?;
     log::info!("simulated ticket printer on {addr}, jobs in {}", dir.display());
-    Ok(Some(addr.to_string()))
+    Ok(Some((addr.to_string(), printer)))
 }
 
 /// Waits for a card on the configured reader (a category that requires ID).
@@ -98,7 +100,7 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
     let journal = Journal::open(JournalSettings::from_config(&config))?;
     let queue = Queue::new(&config, journal)?;
     let printer = || -> anyhow::Result<TicketPrinter> {
-        TicketPrinter::from_config(&config, simulated_printer(&config)?)
+        TicketPrinter::from_config(&config, simulated_printer(&config)?.map(|(a, _)| a))
             .map_err(|m| Exit { code: EXIT_INVALID, message: m }.into())
     };
     let result = match cmd {

@@ -339,6 +339,24 @@ impl Queue {
         Ok((ticket, state))
     }
 
+    /// Printed, not yet called tickets per category in the business day of `now`.
+    pub fn waiting_counts(&self, now: Timestamp) -> Result<Vec<(String, u32)>, QueueError> {
+        let day = business_day(now, &self.tz, self.rollover_minutes).to_string();
+        let conn = crate::journal::open_read_only(&self.journal.settings().path)?;
+        let mut out = Vec::new();
+        for cat in &self.categories {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
+                    [&day, &cat.prefix],
+                    |r| r.get(0),
+                )
+                .map_err(JournalError::from)?;
+            out.push((cat.prefix.clone(), n as u32));
+        }
+        Ok(out)
+    }
+
     pub fn journal(&self) -> &Journal {
         &self.journal
     }

@@ -1,0 +1,115 @@
+//! Take a number through the real UI under Slint's testing backend, by accessible labels, against the
+//! simulated ID-card reader (a pty) and the virtual printer (a socket): the number on screen is the journal's.
+
+use i_slint_backend_testing::ElementHandle;
+use kiosk::config::Config;
+use slint::ComponentHandle;
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Resolves after `ms` on the Slint event loop (a timer, not a thread sleep, so the UI keeps running).
+struct Sleep {
+    done: Rc<Cell<bool>>,
+    started: bool,
+    ms: u64,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done.get() {
+            return Poll::Ready(());
+        }
+        if !self.started {
+            self.started = true;
+            let (done, waker) = (self.done.clone(), cx.waker().clone());
+            slint::Timer::single_shot(Duration::from_millis(self.ms), move || {
+                done.set(true);
+                waker.wake();
+            });
+        }
+        Poll::Pending
+    }
+}
+
+fn sleep(ms: u64) -> Sleep {
+    Sleep { done: Rc::new(Cell::new(false)), started: false, ms }
+}
+
+/// Waits (on the event loop) until an element with `label` exists; None after a generous deadline.
+async fn find(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementHandle> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(e) = ElementHandle::find_by_accessible_label(window, label).next() {
+            return Some(e);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        sleep(50).await;
+    }
+}
+
+#[test]
+fn take_a_number_with_an_id_card_by_accessible_labels() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    // 帮办代办 (D) is open round the clock; let it require an ID card for this test.
+    config.queue.categories[3].requires_id = true;
+    config.admin.listen = "127.0.0.1:0".into();
+    let kiosk = kiosk::app::start(config).unwrap();
+    let outcome: Rc<Cell<Option<Result<String, String>>>> = Rc::new(Cell::new(None));
+    let out = outcome.clone();
+    let window = kiosk.window.clone_strong();
+    let reader = kiosk.reader.clone();
+    slint::spawn_local(async move {
+        let result = async {
+            find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+            find(&window, "帮办代办 Accompanied service")
+                .await
+                .ok_or("no category D")?
+                .invoke_accessible_default_action();
+            find(&window, "请将身份证放在读卡器上 Please place your ID card on the reader")
+                .await
+                .ok_or("no card prompt")?;
+            // The simulator panel's "place card" puts 张三丰 (76, a priority ticket) on the simulated reader.
+            reader.simulator.as_ref().ok_or("no simulated reader")?.lock().map_err(|_| "sim")?.place(0);
+            find(&window, "请取走您的号票 D3001 · 前面还有 0 人").await.ok_or("no done screen")?;
+            // The big number alone, as a citizen reads it.
+            let number = find(&window, "D3001").await.ok_or("the number is not on screen")?;
+            Ok::<String, &str>(number.accessible_label().unwrap_or_default().to_string())
+        }
+        .await;
+        out.set(Some(result.map_err(str::to_owned)));
+        let _ = slint::quit_event_loop();
+    })
+    .unwrap();
+    slint::run_event_loop_until_quit().unwrap();
+    let shown = outcome.take().expect("the test ran").unwrap();
+
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let (number, priority): (String, bool) = conn
+        .query_row(
+            "SELECT json_extract(payload, '$.number'), json_extract(payload, '$.priority') FROM entries WHERE kind = 'ticket_issued'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(number, shown, "the number on screen is the journal's");
+    assert!(priority, "age from the card made it a priority ticket");
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM entries WHERE kind NOT IN ('boot', 'config_loaded') ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, ["session_start", "card_read", "ticket_issued", "ticket_printed"]);
+    let transcript = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
+    assert!(transcript.contains("D3001") && transcript.contains("优先 Priority"), "{transcript}");
+}
