@@ -20,7 +20,9 @@ pub fn select_language(code: &str) {
 /// Builds the window and fills it from the configuration, without running the event loop.
 pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
     let window = AppWindow::new().context("cannot create the kiosk window")?;
-    select_language(config.kiosk.languages.first().map_or("zh-CN", String::as_str));
+    let first = config.kiosk.languages.first().map_or("zh-CN", String::as_str);
+    select_language(first);
+    window.global::<crate::ui::Lang>().set_english(first == "en");
     let home = window.global::<HomeAdapter>();
     home.set_hall_name(config.kiosk.hall_name.clone().into());
     home.set_portrait(config.ui.orientation == Orientation::Portrait);
@@ -94,6 +96,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         printer_sim,
     };
     let mut timers = crate::ui::take_number::bind(&window, services);
+    crate::ui::home::bind(&window, journal.clone());
     timers.push(clock);
     Ok(Kiosk { window, journal, reader, _timers: timers })
 }

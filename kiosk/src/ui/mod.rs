@@ -8,4 +8,5 @@ mod generated {
 
 pub use generated::*;
 
+pub mod home;
 pub mod take_number;

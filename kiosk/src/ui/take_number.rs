@@ -81,9 +81,12 @@ pub fn bind(window: &AppWindow, services: Services) -> Vec<slint::Timer> {
     let d = dispatch.clone();
     window.global::<AppAdapter>().on_touched(move || d(Event::Touch));
     let d = dispatch.clone();
+    let weak = window.as_weak();
     window.global::<super::HomeAdapter>().on_tile_activated(move |kind| {
         if kind == super::TileKind::TakeNumber {
             d(Event::OpenTakeNumber);
+        } else if let Some(w) = weak.upgrade() {
+            super::home::show_unavailable(&w, kind);
         }
     });
 
@@ -192,7 +195,7 @@ fn render(window: &AppWindow, st: &State, services: &Services) {
         Screen::Categories => {
             app.set_page(Page::TakeNumber);
             take.set_screen(TakeScreen::Categories);
-            take.set_categories(category_model(services));
+            take.set_categories(category_model(services, window.global::<super::Lang>().get_english()));
         }
         Screen::CardPrompt { failure, .. } => {
             app.set_page(Page::TakeNumber);
@@ -214,10 +217,10 @@ fn render(window: &AppWindow, st: &State, services: &Services) {
     }
 }
 
-fn category_model(services: &Services) -> ModelRc<CategoryItem> {
+fn category_model(services: &Services, english: bool) -> ModelRc<CategoryItem> {
     let now = jiff::Timestamp::now();
     let waiting = services.queue.waiting_counts(now).unwrap_or_default();
-    let en_first = services.config.kiosk.languages.first().is_some_and(|l| l == "en");
+    let en_first = english;
     let items: Vec<CategoryItem> = services
         .queue
         .categories()

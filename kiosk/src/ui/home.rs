@@ -1,0 +1,76 @@
+//! The home screen's own controls: language, elder mode, calling for assistance, and services not offered yet.
+
+use super::{AppAdapter, AppWindow, HomeAdapter, Lang, Page, Theme, TileKind};
+use crate::journal::{EntryKind, Journal, NewEntry};
+use slint::ComponentHandle;
+use std::time::Duration;
+
+/// The service names, zh and en, for the "not available yet" page.
+fn tile_title(kind: TileKind, english: bool) -> &'static str {
+    match (kind, english) {
+        (TileKind::TakeNumber, false) => "取号",
+        (TileKind::TakeNumber, true) => "Take a number",
+        (TileKind::PrintLicence, false) => "证照打印",
+        (TileKind::PrintLicence, true) => "Print a licence",
+        (TileKind::FindService, false) => "事项查询",
+        (TileKind::FindService, true) => "Find a service",
+        (TileKind::CaseProgress, false) => "办件查询",
+        (TileKind::CaseProgress, true) => "Case progress",
+        (TileKind::Appointment, false) => "预约签到",
+        (TileKind::Appointment, true) => "Appointment check-in",
+        (TileKind::Rating, false) => "好差评",
+        (TileKind::Rating, true) => "Rate our service",
+    }
+}
+
+/// Shows the plain "not available here yet" page for a service whose work has not landed.
+pub fn show_unavailable(window: &AppWindow, kind: TileKind) {
+    let app = window.global::<AppAdapter>();
+    app.set_unavailable_title(tile_title(kind, window.global::<Lang>().get_english()).into());
+    app.set_page(Page::Unavailable);
+}
+
+/// Wires the home screen's buttons.
+pub fn bind(window: &AppWindow, journal: Journal) {
+    let home = window.global::<HomeAdapter>();
+    let weak = window.as_weak();
+    home.on_switch_language(move || {
+        let Some(w) = weak.upgrade() else { return };
+        let lang = w.global::<Lang>();
+        let english = !lang.get_english();
+        lang.set_english(english);
+        crate::app::select_language(if english { "en" } else { "zh-CN" });
+    });
+    let weak = window.as_weak();
+    home.on_toggle_elder_mode(move || {
+        if let Some(w) = weak.upgrade() {
+            let theme = w.global::<Theme>();
+            theme.set_elder_mode(!theme.get_elder_mode());
+        }
+    });
+    let weak = window.as_weak();
+    home.on_call_assistance(move || {
+        let Some(w) = weak.upgrade() else { return };
+        let home = w.global::<HomeAdapter>();
+        if home.get_assistance_called() {
+            return;
+        }
+        match journal.append(NewEntry::new(EntryKind::AssistanceCalled, serde_json::json!({ "from": "home" }))) {
+            Ok(_) => home.set_assistance_called(true),
+            Err(e) => log::error!("assistance call not journaled: {e}"),
+        }
+        // Staff see the journal entry; the notice stays a minute so the citizen knows help is coming.
+        let weak = w.as_weak();
+        slint::Timer::single_shot(Duration::from_secs(60), move || {
+            if let Some(w) = weak.upgrade() {
+                w.global::<HomeAdapter>().set_assistance_called(false);
+            }
+        });
+    });
+    let weak = window.as_weak();
+    window.global::<AppAdapter>().on_go_home(move || {
+        if let Some(w) = weak.upgrade() {
+            w.global::<AppAdapter>().set_page(Page::Home);
+        }
+    });
+}

@@ -1,0 +1,108 @@
+//! The home screen under Slint's testing backend: language switch, elder mode, calling for help, services not offered yet.
+
+use i_slint_backend_testing::ElementHandle;
+use kiosk::config::Config;
+use slint::ComponentHandle;
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Resolves after `ms` on the Slint event loop (a timer, not a thread sleep, so the UI keeps running).
+struct Sleep {
+    done: Rc<Cell<bool>>,
+    started: bool,
+    ms: u64,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done.get() {
+            return Poll::Ready(());
+        }
+        if !self.started {
+            self.started = true;
+            let (done, waker) = (self.done.clone(), cx.waker().clone());
+            slint::Timer::single_shot(Duration::from_millis(self.ms), move || {
+                done.set(true);
+                waker.wake();
+            });
+        }
+        Poll::Pending
+    }
+}
+
+fn sleep(ms: u64) -> Sleep {
+    Sleep { done: Rc::new(Cell::new(false)), started: false, ms }
+}
+
+/// Waits (on the event loop) until an element with `label` exists; None after a generous deadline.
+async fn find(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementHandle> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(e) = ElementHandle::find_by_accessible_label(window, label).next() {
+            return Some(e);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        sleep(50).await;
+    }
+}
+
+#[test]
+fn home_controls_work_and_unavailable_services_say_so() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    config.admin.listen = "127.0.0.1:0".into();
+    let kiosk = kiosk::app::start(config).unwrap();
+    let outcome: Rc<Cell<Option<Result<(), String>>>> = Rc::new(Cell::new(None));
+    let out = outcome.clone();
+    let window = kiosk.window.clone_strong();
+    slint::spawn_local(async move {
+        let result = async {
+            find(&window, "呼叫帮办 Call for assistance").await.ok_or("no assistance button")?.invoke_accessible_default_action();
+            find(&window, "已通知工作人员 Staff are on their way").await.ok_or("no notice after calling")?;
+
+            find(&window, "长者模式 Elder mode").await.ok_or("no elder mode button")?.invoke_accessible_default_action();
+            if !window.global::<kiosk::ui::Theme>().get_elder_mode() {
+                return Err("elder mode did not switch on");
+            }
+            // Elder mode: every home target at least 60 px in both axes.
+            for label in ["取号 Take a number", "标准模式 Standard", "English"] {
+                let e = find(&window, label).await.ok_or("a target vanished")?;
+                let size = e.size();
+                if size.width < 60.0 || size.height < 60.0 {
+                    return Err("a target is under 60 px in elder mode");
+                }
+            }
+
+            find(&window, "证照打印 Print a licence").await.ok_or("no licence tile")?.invoke_accessible_default_action();
+            find(&window, "此服务暂未开通，请到窗口办理。 This service is not available at this kiosk yet; please ask at a window.")
+                .await
+                .ok_or("no plain 'not available' sentence")?;
+            find(&window, "返回首页 Home").await.ok_or("no way home")?.invoke_accessible_default_action();
+
+            find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
+            find(&window, "Take a number").await.ok_or("the tiles did not switch to English")?;
+            find(&window, "Staff are on their way").await.ok_or("the buttons did not switch to English")?;
+            find(&window, "中文").await.ok_or("no way back to Chinese")?.invoke_accessible_default_action();
+            find(&window, "取号 Take a number").await.ok_or("the tiles did not switch back")?;
+            Ok(())
+        }
+        .await;
+        out.set(Some(result.map_err(str::to_owned)));
+        let _ = slint::quit_event_loop();
+    })
+    .unwrap();
+    slint::run_event_loop_until_quit().unwrap();
+    outcome.take().expect("the test ran").unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let n: i64 =
+        conn.query_row("SELECT count(*) FROM entries WHERE kind = 'assistance_called'", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1, "calling for help is journaled once");
+}
