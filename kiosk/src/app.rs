@@ -40,6 +40,8 @@ pub struct Kiosk {
     pub window: AppWindow,
     pub journal: Journal,
     pub reader: crate::devices::IdReaderHandle,
+    /// The in-process virtual printer when the configuration says `simulated`.
+    pub printer_sim: Option<drivers::escpos::virtual_printer::VirtualPrinter>,
     _timers: Vec<slint::Timer>,
 }
 
@@ -88,15 +90,19 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let simulated = crate::cli::simulated_printer(&config)?;
     let printer_sim = simulated.as_ref().map(|(_, p)| p.clone());
     let printer = TicketPrinter::from_config(&config, simulated.map(|(a, _)| a)).map_err(anyhow::Error::msg)?;
+    let weak = window.as_weak();
+    crate::devices::watch_ticket_printer(printer.clone(), journal.clone(), move |fault| {
+        let _ = weak.upgrade_in_event_loop(move |w| crate::ui::home::set_printer_fault(&w, fault));
+    })?;
     let services = crate::ui::take_number::Services {
         config: config.clone(),
         queue,
         printer,
         reader: reader.clone(),
-        printer_sim,
+        printer_sim: printer_sim.clone(),
     };
     let mut timers = crate::ui::take_number::bind(&window, services);
     crate::ui::home::bind(&window, journal.clone());
     timers.push(clock);
-    Ok(Kiosk { window, journal, reader, _timers: timers })
+    Ok(Kiosk { window, journal, reader, printer_sim, _timers: timers })
 }

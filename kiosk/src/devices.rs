@@ -101,3 +101,37 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
     })?;
     Ok(handle)
 }
+
+/// How often the ticket printer's status is asked while the kiosk runs.
+pub const PRINTER_PROBE_EVERY: Duration = Duration::from_secs(5);
+
+/// Watches the ticket printer: a fault disables taking numbers (with the reason) and is journaled;
+/// recovery re-enables it and is journaled. `on_change` gets the citizen's sentence, or None when healthy.
+pub fn watch_ticket_printer(
+    printer: crate::ticket::TicketPrinter,
+    journal: Journal,
+    on_change: impl Fn(Option<drivers::escpos::StatusFault>) + Send + 'static,
+) -> anyhow::Result<()> {
+    std::thread::Builder::new().name("printer-health".into()).spawn(move || {
+        let mut last: Option<Option<drivers::escpos::StatusFault>> = None;
+        loop {
+            let now = printer.probe().err();
+            if last != Some(now) {
+                let payload = match now {
+                    Some(f) => (EntryKind::DeviceFault, json!({ "device": "ticket_printer", "severity": "error", "fault": f.code(), "source": "probe" })),
+                    None => (EntryKind::DeviceRecovered, json!({ "device": "ticket_printer" })),
+                };
+                // The first probe of a healthy printer is no recovery.
+                if !(last.is_none() && now.is_none())
+                    && let Err(e) = journal.append(NewEntry::new(payload.0, payload.1))
+                {
+                    log::error!("printer health not journaled: {e}");
+                }
+                on_change(now);
+                last = Some(now);
+            }
+            std::thread::sleep(PRINTER_PROBE_EVERY);
+        }
+    })?;
+    Ok(())
+}

@@ -159,6 +159,24 @@ impl TicketPrinter {
         &self.profile
     }
 
+    /// Asks the printer for its status now (the health monitor's probe).
+    pub fn probe(&self) -> Result<drivers::escpos::PrinterStatus, StatusFault> {
+        let mut link = self.connect().map_err(|_| StatusFault::NoAnswer)?;
+        let st = drivers::escpos::transport::query_status(link.as_mut(), PRINTER_TIMEOUT)?;
+        match st.fault() {
+            Some(f) => Err(f),
+            None => Ok(st),
+        }
+    }
+
+    fn connect(&self) -> std::io::Result<Box<dyn Link>> {
+        Ok(match &self.endpoint {
+            Endpoint::Tcp(address) => Box::new(TcpLink::connect(address, PRINTER_TIMEOUT)?),
+            Endpoint::Serial(path, baud) => Box::new(SerialLink::open(path, *baud, PRINTER_TIMEOUT)?),
+            Endpoint::UsbLp(path) => Box::new(DeviceFileLink::open(path, PRINTER_TIMEOUT)?),
+        })
+    }
+
     fn print(&self, job: &[u8]) -> Result<drivers::escpos::transport::JobReport, PrintError> {
         let mut link: Box<dyn Link> = match &self.endpoint {
             Endpoint::Tcp(address) => Box::new(TcpLink::connect(address, PRINTER_TIMEOUT)?),

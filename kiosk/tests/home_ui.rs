@@ -63,8 +63,34 @@ fn home_controls_work_and_unavailable_services_say_so() {
     let outcome: Rc<Cell<Option<Result<(), String>>>> = Rc::new(Cell::new(None));
     let out = outcome.clone();
     let window = kiosk.window.clone_strong();
+    let printer = kiosk.printer_sim.clone().expect("the demo prints to a virtual printer");
     slint::spawn_local(async move {
         let result = async {
+            // The printer runs out of paper: 取号 is disabled and says why, until it is refilled.
+            printer.set_status(drivers::escpos::virtual_printer::SimStatus::PaperOut);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let tile = find(&window, "取号 Take a number").await.ok_or("no tile")?;
+                if tile.accessible_enabled() == Some(false) {
+                    if tile.accessible_description().as_deref() != Some("打印机缺纸，请联系工作人员") {
+                        return Err("the disabled tile does not say the printer is out of paper");
+                    }
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err("取号 stays enabled without paper");
+                }
+                sleep(200).await;
+            }
+            printer.set_status(drivers::escpos::virtual_printer::SimStatus::Ok);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while find(&window, "取号 Take a number").await.and_then(|t| t.accessible_enabled()) != Some(true) {
+                if Instant::now() > deadline {
+                    return Err("取号 did not come back after the paper was refilled");
+                }
+                sleep(200).await;
+            }
+
             find(&window, "呼叫帮办 Call for assistance").await.ok_or("no assistance button")?.invoke_accessible_default_action();
             find(&window, "已通知工作人员 Staff are on their way").await.ok_or("no notice after calling")?;
 
@@ -105,4 +131,12 @@ fn home_controls_work_and_unavailable_services_say_so() {
     let n: i64 =
         conn.query_row("SELECT count(*) FROM entries WHERE kind = 'assistance_called'", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1, "calling for help is journaled once");
+    let health: Vec<String> = conn
+        .prepare("SELECT kind || ':' || coalesce(json_extract(payload, '$.fault'), '') FROM entries WHERE json_extract(payload, '$.device') = 'ticket_printer' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(health, ["device_fault:paper_out", "device_recovered:"]);
 }

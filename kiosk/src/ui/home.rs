@@ -74,3 +74,13 @@ pub fn bind(window: &AppWindow, journal: Journal) {
         }
     });
 }
+
+/// Disables 取号 while the ticket printer has a fault, saying why; re-enables it when it clears.
+pub fn set_printer_fault(window: &AppWindow, fault: Option<drivers::escpos::StatusFault>) {
+    let home = window.global::<HomeAdapter>();
+    home.set_printer_ok(fault.is_none());
+    let english = window.global::<Lang>().get_english();
+    home.set_printer_fault(
+        fault.map(|f| if english { f.sentence_en() } else { f.sentence_zh() }).unwrap_or_default().into(),
+    );
+}
