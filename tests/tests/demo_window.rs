@@ -68,14 +68,17 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
     assert!(transcript.contains("[center x4 bold] A001"), "{transcript}");
     let png = state.join("printed/job-0001.png");
     assert!(wait_for(Duration::from_secs(20), || png.exists().then_some(())).is_some(), "the ticket PNG is drawn");
-    let conn = rusqlite::Connection::open(state.join("journal.sqlite3")).unwrap();
-    let kinds: Vec<String> = conn
-        .prepare("SELECT kind FROM entries ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    // The paper is out before the kiosk hears the printer's final status: wait for the outcome row.
+    let kinds_now = || -> Vec<String> {
+        let conn = rusqlite::Connection::open(state.join("journal.sqlite3")).unwrap();
+        let mut stmt = conn.prepare("SELECT kind FROM entries ORDER BY seq").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    let kinds = wait_for(Duration::from_secs(20), || {
+        let k = kinds_now();
+        k.iter().any(|x| x == "ticket_printed").then_some(k)
+    })
+    .unwrap_or_else(kinds_now);
     assert_eq!(kinds, ["boot", "config_loaded", "session_start", "ticket_issued", "ticket_printed"]);
     // The screen tells the citizen their number.
     let shown = wait_for(Duration::from_secs(10), || {
