@@ -78,15 +78,30 @@ pub fn load_or_create_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, Journal
             }
             let mut bytes = Zeroizing::new([0u8; 32]);
             getrandom::fill(bytes.as_mut()).map_err(|e| key_err(format!("no randomness from the OS ({e})")))?;
+            // Written aside, then linked into place: a power cut never leaves a short key file,
+            // and an existing key is never overwritten (the link fails instead).
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            let _ = std::fs::remove_file(&tmp);
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(path)
+                .open(&tmp)
                 .map_err(|e| key_err(format!("cannot create it ({e})")))?;
             file.write_all(bytes.as_ref())
                 .and_then(|()| file.sync_all())
                 .map_err(|e| key_err(format!("cannot write it ({e})")))?;
+            let linked = std::fs::hard_link(&tmp, path);
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => {}
+                // Another process created it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return load_or_create_secret(path),
+                Err(e) => return Err(key_err(format!("cannot put it in place ({e})"))),
+            }
+            if let Some(dir) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
+                let _ = dir.sync_all();
+            }
             log::info!("created {}", path.display());
             Ok(bytes)
         }

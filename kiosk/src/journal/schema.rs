@@ -73,7 +73,8 @@ pub fn open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, Journ
          PRAGMA cell_size_check = ON;",
     )
     .map_err(open_err)?;
-    conn.execute_batch(SCHEMA).map_err(open_err)?;
+    // All of the schema or none of it, even if the power goes during the first start.
+    conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;")).map_err(open_err)?;
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('kiosk_id', ?1)", [kiosk_id]).map_err(open_err)?;
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', ?1)", [FORMAT_VERSION])
         .map_err(open_err)?;
