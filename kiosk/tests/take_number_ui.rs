@@ -1,58 +1,13 @@
 //! Take a number through the real UI under Slint's testing backend, by accessible labels, against the
 //! simulated ID-card reader (a pty) and the virtual printer (a socket): the number on screen is the journal's.
 
-use i_slint_backend_testing::ElementHandle;
 use kiosk::config::Config;
 use slint::ComponentHandle;
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
-/// Resolves after `ms` on the Slint event loop (a timer, not a thread sleep, so the UI keeps running).
-struct Sleep {
-    done: Rc<Cell<bool>>,
-    started: bool,
-    ms: u64,
-}
-
-impl Future for Sleep {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.done.get() {
-            return Poll::Ready(());
-        }
-        if !self.started {
-            self.started = true;
-            let (done, waker) = (self.done.clone(), cx.waker().clone());
-            slint::Timer::single_shot(Duration::from_millis(self.ms), move || {
-                done.set(true);
-                waker.wake();
-            });
-        }
-        Poll::Pending
-    }
-}
-
-fn sleep(ms: u64) -> Sleep {
-    Sleep { done: Rc::new(Cell::new(false)), started: false, ms }
-}
-
-/// Waits (on the event loop) until an element with `label` exists; None after a generous deadline.
-async fn find(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementHandle> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(e) = ElementHandle::find_by_accessible_label(window, label).next() {
-            return Some(e);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        sleep(50).await;
-    }
-}
+mod common;
+use common::find;
 
 #[test]
 fn take_a_number_with_an_id_card_by_accessible_labels() {

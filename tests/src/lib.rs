@@ -162,3 +162,25 @@ pub fn config_in(dir: &Path) -> PathBuf {
     std::fs::write(&path, text).expect("write the test configuration");
     path
 }
+
+/// Starts `kiosk sim printer` with `args` (e.g. `["--listen", "127.0.0.1:0"]` or `["--pty"]`) writing jobs to `out`;
+/// returns the process and the address or pty path it says it listens on.
+pub fn sim_printer(out: &Path, status: &str, args: &[&str]) -> (KillOnDrop, String) {
+    let mut child = kiosk()
+        .args(["sim", "printer", "--status", status, "--out"])
+        .arg(out)
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kiosk sim printer starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stderr.take().expect("stderr")), &mut line)
+        .expect("the printer says where it listens");
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (KillOnDrop(child), addr)
+}

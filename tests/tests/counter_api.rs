@@ -1,10 +1,9 @@
 //! The staff counter API over a real HTTP socket: calls make "waiting ahead" on the next ticket true.
 
 use kiosk_e2e::{KillOnDrop, config_in, kiosk, run, wait_for};
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 const TOKEN: &str = "demo-staff-token";
@@ -30,16 +29,7 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) ->
 }
 
 fn setup(dir: &Path) -> (KillOnDrop, KillOnDrop, std::path::PathBuf, u16) {
-    let out = dir.join("printed");
-    let mut printer = kiosk()
-        .args(["sim", "printer", "--listen", "127.0.0.1:0", "--out"])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(printer.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.split("listening on ").nth(1).and_then(|r| r.split(',').next()).unwrap().to_owned();
+    let (printer, addr) = kiosk_e2e::sim_printer(&dir.join("printed"), "ok", &["--listen", "127.0.0.1:0"]);
     let port = free_port();
     let config = config_in(dir);
     let text = std::fs::read_to_string(&config)
@@ -50,7 +40,7 @@ fn setup(dir: &Path) -> (KillOnDrop, KillOnDrop, std::path::PathBuf, u16) {
     std::fs::write(&config, text).unwrap();
     let admin = kiosk().args(["admin", "serve", "--config"]).arg(&config).spawn().unwrap();
     wait_for(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).ok()).expect("the admin API listens");
-    (KillOnDrop(printer), KillOnDrop(admin), config, port)
+    (printer, KillOnDrop(admin), config, port)
 }
 
 fn issue(config: &Path) -> String {

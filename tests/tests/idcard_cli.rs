@@ -118,16 +118,7 @@ fn a_card_session_leaves_no_id_number_name_or_address_anywhere() {
     let dir = tempfile::tempdir().unwrap();
     let (_sim, reader) = sim_reader(0);
     let out = dir.path().join("printed");
-    let mut printer = kiosk()
-        .args(["sim", "printer", "--listen", "127.0.0.1:0", "--out"])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(printer.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let _printer = KillOnDrop(printer);
-    let addr = line.split("listening on ").nth(1).and_then(|r| r.split(',').next()).unwrap().to_owned();
+    let (_printer, addr) = kiosk_e2e::sim_printer(&out, "ok", &["--listen", "127.0.0.1:0"]);
     let config = config_in(dir.path());
     // Category D (round the clock) requires an ID card here.
     let text = std::fs::read_to_string(&config)

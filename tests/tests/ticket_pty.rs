@@ -1,22 +1,12 @@
 //! Queue tickets to a serial printer and a USB printer-class device file, both played by the virtual printer on a real pty.
 
 use kiosk_e2e::{KillOnDrop, config_in, kiosk, run};
-use std::io::BufRead;
 use std::path::Path;
-use std::process::Stdio;
 
 fn pty_printer(out: &Path, status: &str) -> (KillOnDrop, String) {
-    let mut child = kiosk()
-        .args(["sim", "printer", "--pty", "--status", status, "--out"])
-        .arg(out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let path = line.split("listening on ").nth(1).and_then(|r| r.split(',').next()).expect("pty path").to_owned();
-    assert!(path.starts_with("/dev/pts/"), "{line}");
-    (KillOnDrop(child), path)
+    let (child, path) = kiosk_e2e::sim_printer(out, status, &["--pty"]);
+    assert!(path.starts_with("/dev/pts/"), "{path}");
+    (child, path)
 }
 
 fn config_for(dir: &Path, transport: &str, path: &str) -> std::path::PathBuf {

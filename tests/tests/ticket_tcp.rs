@@ -1,22 +1,10 @@
 //! Queue tickets end to end over a real TCP socket to the virtual printer: number, text, QR, cut, faults, concurrency.
 
 use kiosk_e2e::{KillOnDrop, config_in, kiosk, run};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
-/// Starts `kiosk sim printer` on a free port; returns it with its address.
 fn sim_printer(out: &Path, status: &str) -> (KillOnDrop, String) {
-    let mut child = kiosk()
-        .args(["sim", "printer", "--listen", "127.0.0.1:0", "--status", status, "--out"])
-        .arg(out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.split("listening on ").nth(1).and_then(|r| r.split(',').next()).expect("address line").to_owned();
-    (KillOnDrop(child), addr)
+    kiosk_e2e::sim_printer(out, status, &["--listen", "127.0.0.1:0"])
 }
 
 fn tcp_config(dir: &Path, addr: &str) -> PathBuf {

@@ -108,19 +108,11 @@ pub fn encode_with(
                 let encoded = match (font_text, raster) {
                     (Ok(bytes), _) => bytes,
                     (Err(EncodeError::NoChineseFont), Some(r)) => {
-                        let line = r.line(text, *size, *align, profile.width_dots);
-                        out.extend_from_slice(&[ESC, b'a', 0, GS, b'v', b'0', 0]);
-                        out.extend_from_slice(&line.width_bytes.to_le_bytes());
-                        out.extend_from_slice(&line.height.to_le_bytes());
-                        out.extend_from_slice(&line.bits);
+                        push_raster(&mut out, &r.line(text, *size, *align, profile.width_dots));
                         continue;
                     }
                     (Err(EncodeError::OutsideTwoByteFont { .. }), Some(r)) => {
-                        let line = r.line(text, *size, *align, profile.width_dots);
-                        out.extend_from_slice(&[ESC, b'a', 0, GS, b'v', b'0', 0]);
-                        out.extend_from_slice(&line.width_bytes.to_le_bytes());
-                        out.extend_from_slice(&line.height.to_le_bytes());
-                        out.extend_from_slice(&line.bits);
+                        push_raster(&mut out, &r.line(text, *size, *align, profile.width_dots));
                         continue;
                     }
                     (Err(e), _) => return Err(e),
@@ -151,6 +143,14 @@ pub fn encode_with(
         }
     }
     Ok(out)
+}
+
+/// A full-width `GS v 0` image (alignment is already inside the image).
+fn push_raster(out: &mut Vec<u8>, line: &super::raster::RasterLine) {
+    out.extend_from_slice(&[ESC, b'a', 0, GS, b'v', b'0', 0]);
+    out.extend_from_slice(&line.width_bytes.to_le_bytes());
+    out.extend_from_slice(&line.height.to_le_bytes());
+    out.extend_from_slice(&line.bits);
 }
 
 /// `GS ( k`: model 2, module size 6, error correction M, store, print.

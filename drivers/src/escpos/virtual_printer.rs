@@ -105,19 +105,11 @@ impl VirtualPrinter {
         let mut job: Vec<Command> = Vec::new();
         let mut buf = [0u8; 4096];
         loop {
-            let n = match stream.read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
+            let n = match crate::read_available(&mut stream, &mut buf)? {
+                Some(0) => return Ok(()),
+                Some(n) => n,
                 // A pty served with a read timeout: nothing arrived yet.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(e),
+                None => continue,
             };
             decoder.feed(&buf[..n]);
             while let Some(cmd) = decoder.next_command() {

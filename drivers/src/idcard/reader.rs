@@ -54,15 +54,10 @@ impl<L: Read + Write> Sam<L> {
             if Instant::now() >= deadline {
                 return Err(ReaderError::Timeout(req));
             }
-            match self.link.read(&mut buf) {
-                Ok(0) => return Err(ReaderError::Io(std::io::ErrorKind::UnexpectedEof.into())),
-                Ok(n) => self.decoder.feed(&buf[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-                    ) => {}
-                Err(e) => return Err(e.into()),
+            match crate::read_available(&mut self.link, &mut buf)? {
+                Some(0) => return Err(ReaderError::Io(std::io::ErrorKind::UnexpectedEof.into())),
+                Some(n) => self.decoder.feed(&buf[..n]),
+                None => {}
             }
         }
     }

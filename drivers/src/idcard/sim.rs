@@ -139,18 +139,10 @@ pub fn serve(sim: Arc<Mutex<SamSim>>, mut port: impl Read + Write, paced: bool) 
     let mut dec = Decoder::default();
     let mut buf = [0u8; 1024];
     loop {
-        let n = match port.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue;
-            }
-            Err(e) => return Err(e),
+        let n = match crate::read_available(&mut port, &mut buf)? {
+            Some(0) => return Ok(()),
+            Some(n) => n,
+            None => continue,
         };
         dec.feed(&buf[..n]);
         while let Some(body) = dec.next_body() {
