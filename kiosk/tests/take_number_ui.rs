@@ -37,7 +37,15 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
             find(&window, "请取走您的号票 D3001 · 前面还有 0 人").await.ok_or("no done screen")?;
             // The big number alone, as a citizen reads it.
             let number = find(&window, "D3001").await.ok_or("the number is not on screen")?;
-            Ok::<String, &str>(number.accessible_label().unwrap_or_default().to_string())
+            let shown = number.accessible_label().unwrap_or_default().to_string();
+            // Rate it: a negative rating asks why.
+            find(&window, "不满意 Dissatisfied").await.ok_or("no rating buttons")?.invoke_accessible_default_action();
+            find(&window, "办理效率低 Too slow")
+                .await
+                .ok_or("no reasons for a negative rating")?
+                .invoke_accessible_default_action();
+            find(&window, "感谢您的评价 Thank you for your rating").await.ok_or("no thanks")?;
+            Ok::<String, &str>(shown)
         }
         .await;
         out.set(Some(result.map_err(str::to_owned)));
@@ -64,7 +72,22 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(kinds, ["session_start", "card_read", "ticket_issued", "ticket_printed"]);
+    assert_eq!(kinds, ["session_start", "card_read", "ticket_issued", "ticket_printed", "evaluation"]);
+    let (level, reason, ticket, follow_up): (i64, String, String, bool) = conn
+        .query_row(
+            "SELECT json_extract(payload, '$.level'), json_extract(payload, '$.reason'), json_extract(payload, '$.transaction.ticket_id'),
+                    json_extract(payload, '$.follow_up') FROM entries WHERE kind = 'evaluation'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let issued_id: String = conn
+        .query_row("SELECT json_extract(payload, '$.ticket_id') FROM entries WHERE kind = 'ticket_issued'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!((level, reason.as_str(), follow_up), (2, "slow", true));
+    assert_eq!(ticket, issued_id, "the rating is tied to exactly this transaction");
     let transcript = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
     assert!(transcript.contains("D3001") && transcript.contains("优先 Priority"), "{transcript}");
 }

@@ -13,10 +13,18 @@ pub enum Screen {
     Printing {
         prefix: String,
     },
+    /// "Take your ticket", with the five-level rating (GB/T 39734) offered.
     Done {
+        ticket_id: String,
         number: String,
         waiting_ahead: u32,
     },
+    /// A negative rating asks why, from the standard's fixed list.
+    RatingReasons {
+        ticket_id: String,
+        level: u8,
+    },
+    Thanks,
     /// A sentence for the citizen (printer fault, category closed, limit reached).
     Failed {
         message: String,
@@ -37,10 +45,15 @@ pub enum Event {
     CardPresent,
     CardFailed(String),
     TicketPrinted {
+        ticket_id: String,
         number: String,
         waiting_ahead: u32,
     },
     TicketFailed(String),
+    /// 5 非常满意 … 1 非常不满意.
+    Rate(u8),
+    /// The reason for a negative rating.
+    RateReason(String),
     /// Any touch: the citizen is still there.
     Touch,
     /// "Continue" on the idle prompt.
@@ -57,6 +70,12 @@ pub enum Command {
         prefix: String,
         with_card: bool,
     },
+    /// Journal an evaluation tied to the transaction (the ticket).
+    RecordEvaluation {
+        ticket_id: String,
+        level: u8,
+        reason: Option<String>,
+    },
     /// Clear personal data from models and memory, journal session_end.
     EndSession {
         reason: &'static str,
@@ -65,8 +84,28 @@ pub enum Command {
 
 /// Seconds the "continue?" countdown runs before the session ends.
 pub const IDLE_COUNTDOWN_MS: u64 = 10_000;
-/// How long the "take your ticket" screen stays before going home.
-pub const DONE_SCREEN_MS: u64 = 12_000;
+/// How long the "take your ticket" screen (with the rating offer) stays before going home.
+pub const DONE_SCREEN_MS: u64 = 20_000;
+/// How long "thank you" stays.
+pub const THANKS_SCREEN_MS: u64 = 3_000;
+
+/// The five levels of GB/T 39734-2020, best first, as (level, zh, en).
+pub const RATING_LEVELS: [(u8, &str, &str); 5] = [
+    (5, "非常满意", "Very satisfied"),
+    (4, "满意", "Satisfied"),
+    (3, "基本满意", "Fairly satisfied"),
+    (2, "不满意", "Dissatisfied"),
+    (1, "非常不满意", "Very dissatisfied"),
+];
+
+/// Reasons a negative rating offers (after the standard's annex of negative-review content).
+pub const NEGATIVE_REASONS: [(&str, &str); 5] = [
+    ("slow", "办理效率低 Too slow"),
+    ("attitude", "服务态度差 Poor attitude"),
+    ("guidance", "指引不清楚 Unclear guidance"),
+    ("equipment", "设备有故障 Equipment problem"),
+    ("other", "其他问题 Something else"),
+];
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -154,12 +193,33 @@ impl Session {
                 }
                 vec![]
             }
-            Event::TicketPrinted { number, waiting_ahead } => {
+            Event::TicketPrinted { ticket_id, number, waiting_ahead } => {
                 if matches!(self.screen, Screen::Printing { .. }) {
-                    self.go(Screen::Done { number, waiting_ahead }, now_ms);
+                    self.go(Screen::Done { ticket_id, number, waiting_ahead }, now_ms);
                 }
                 vec![]
             }
+            Event::Rate(level) => match &self.screen {
+                Screen::Done { ticket_id, .. } if (1..=5).contains(&level) => {
+                    let ticket_id = ticket_id.clone();
+                    if level <= 2 {
+                        self.go(Screen::RatingReasons { ticket_id, level }, now_ms);
+                        vec![]
+                    } else {
+                        self.go(Screen::Thanks, now_ms);
+                        vec![Command::RecordEvaluation { ticket_id, level, reason: None }]
+                    }
+                }
+                _ => vec![],
+            },
+            Event::RateReason(reason) => match &self.screen {
+                Screen::RatingReasons { ticket_id, level } => {
+                    let (ticket_id, level) = (ticket_id.clone(), *level);
+                    self.go(Screen::Thanks, now_ms);
+                    vec![Command::RecordEvaluation { ticket_id, level, reason: Some(reason) }]
+                }
+                _ => vec![],
+            },
             Event::TicketFailed(message) => {
                 if matches!(self.screen, Screen::Printing { .. }) {
                     self.go(Screen::Failed { message }, now_ms);
@@ -173,6 +233,9 @@ impl Session {
         match self.screen {
             Screen::Home | Screen::Printing { .. } => return vec![],
             Screen::Done { .. } if now_ms.saturating_sub(self.entered_ms) >= DONE_SCREEN_MS => {
+                return self.end("completed", now_ms);
+            }
+            Screen::Thanks if now_ms.saturating_sub(self.entered_ms) >= THANKS_SCREEN_MS => {
                 return self.end("completed", now_ms);
             }
             _ => {}
@@ -204,8 +267,8 @@ mod tests {
         assert_eq!(s.handle(Event::OpenTakeNumber, 0), vec![Command::StartSession]);
         assert_eq!(choose(&mut s, "A", false, 1_000), vec![Command::Issue { prefix: "A".into(), with_card: false }]);
         assert_eq!(s.handle(Event::Cancel, 1_500), vec![], "printing cannot be cancelled");
-        s.handle(Event::TicketPrinted { number: "A023".into(), waiting_ahead: 5 }, 2_000);
-        assert_eq!(s.screen, Screen::Done { number: "A023".into(), waiting_ahead: 5 });
+        s.handle(Event::TicketPrinted { ticket_id: "t1".into(), number: "A023".into(), waiting_ahead: 5 }, 2_000);
+        assert_eq!(s.screen, Screen::Done { ticket_id: "t1".into(), number: "A023".into(), waiting_ahead: 5 });
         assert_eq!(s.handle(Event::Tick, 2_000 + DONE_SCREEN_MS), vec![Command::EndSession { reason: "completed" }]);
         assert_eq!(s.screen, Screen::Home);
     }
@@ -237,6 +300,32 @@ mod tests {
         assert_eq!(s.handle(Event::Tick, 135_000), vec![Command::EndSession { reason: "idle" }]);
         assert_eq!(s.screen, Screen::Home);
         assert_eq!(s.handle(Event::Tick, 500_000), vec![], "home has no session to end");
+    }
+
+    #[test]
+    fn ratings_are_tied_to_the_ticket_and_negative_ones_ask_why() {
+        let mut s = Session::new(60_000);
+        s.handle(Event::OpenTakeNumber, 0);
+        choose(&mut s, "A", false, 0);
+        s.handle(Event::TicketPrinted { ticket_id: "t1".into(), number: "A001".into(), waiting_ahead: 0 }, 1_000);
+        assert_eq!(
+            s.handle(Event::Rate(4), 2_000),
+            vec![Command::RecordEvaluation { ticket_id: "t1".into(), level: 4, reason: None }]
+        );
+        assert_eq!(s.screen, Screen::Thanks);
+        assert_eq!(s.handle(Event::Rate(4), 2_100), vec![], "one evaluation per transaction");
+        assert_eq!(s.handle(Event::Tick, 2_000 + THANKS_SCREEN_MS), vec![Command::EndSession { reason: "completed" }]);
+
+        s.handle(Event::OpenTakeNumber, 10_000);
+        choose(&mut s, "A", false, 10_000);
+        s.handle(Event::TicketPrinted { ticket_id: "t2".into(), number: "A002".into(), waiting_ahead: 1 }, 11_000);
+        assert_eq!(s.handle(Event::Rate(9), 11_500), vec![], "no such level");
+        assert_eq!(s.handle(Event::Rate(1), 12_000), vec![]);
+        assert_eq!(s.screen, Screen::RatingReasons { ticket_id: "t2".into(), level: 1 });
+        assert_eq!(
+            s.handle(Event::RateReason("slow".into()), 13_000),
+            vec![Command::RecordEvaluation { ticket_id: "t2".into(), level: 1, reason: Some("slow".into()) }]
+        );
     }
 
     #[test]

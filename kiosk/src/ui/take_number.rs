@@ -77,6 +77,20 @@ pub fn bind(window: &AppWindow, services: Services) -> Vec<slint::Timer> {
     let d = dispatch.clone();
     take.on_cancel(move || d(Event::Cancel));
     let d = dispatch.clone();
+    take.on_rate(move |level| d(Event::Rate(level.clamp(0, 255) as u8)));
+    let d = dispatch.clone();
+    take.on_rate_reason(move |code| d(Event::RateReason(code.to_string())));
+    let levels: Vec<super::ChoiceItem> = crate::flows::take_number::RATING_LEVELS
+        .iter()
+        .map(|(level, zh, en)| super::ChoiceItem { code: level.to_string().into(), label: format!("{zh} {en}").into() })
+        .collect();
+    take.set_levels(ModelRc::new(VecModel::from(levels)));
+    let reasons: Vec<super::ChoiceItem> = crate::flows::take_number::NEGATIVE_REASONS
+        .iter()
+        .map(|(code, label)| super::ChoiceItem { code: (*code).into(), label: (*label).into() })
+        .collect();
+    take.set_reasons(ModelRc::new(VecModel::from(reasons)));
+    let d = dispatch.clone();
     take.on_continue_session(move || d(Event::Continue));
     let d = dispatch.clone();
     window.global::<AppAdapter>().on_touched(move || d(Event::Touch));
@@ -121,6 +135,19 @@ fn execute(window: &AppWindow, state: &Rc<RefCell<State>>, services: &Rc<Service
                 log::error!("session_start not journaled: {e}");
             }
         }
+        Command::RecordEvaluation { ticket_id, level, reason } => {
+            let id = state.borrow().session_id.clone();
+            let name =
+                crate::flows::take_number::RATING_LEVELS.iter().find(|(l, ..)| *l == level).map_or("", |(_, zh, _)| zh);
+            let payload = serde_json::json!({
+                "transaction": { "kind": "ticket", "ticket_id": ticket_id },
+                "level": level, "level_name": name, "reason": reason,
+                "channel": "kiosk", "follow_up": level <= 2,
+            });
+            if let Err(e) = journal.append(NewEntry::new(EntryKind::Evaluation, payload).in_session(id)) {
+                log::error!("evaluation not journaled: {e}");
+            }
+        }
         Command::EndSession { reason } => {
             let id = std::mem::take(&mut state.borrow_mut().session_id);
             // Personal data goes with the session: the card in memory (zeroed on drop) and the screen's text.
@@ -158,7 +185,11 @@ fn execute(window: &AppWindow, state: &Rc<RefCell<State>>, services: &Rc<Service
                     issue_and_print(&s.queue, &s.printer, &s.config.kiosk.hall_name, &prefix, now, &session_id)
                 };
                 let event = match result {
-                    Ok(t) => Event::TicketPrinted { number: t.display.clone(), waiting_ahead: t.waiting_ahead },
+                    Ok(t) => Event::TicketPrinted {
+                        ticket_id: t.id.clone(),
+                        number: t.display.clone(),
+                        waiting_ahead: t.waiting_ahead,
+                    },
                     Err(e) => Event::TicketFailed(e.to_string()),
                 };
                 // Back on the UI thread, the result re-enters the flow as an event.
@@ -205,10 +236,16 @@ fn render(window: &AppWindow, st: &State, services: &Services) {
         Screen::Printing { .. } => {
             take.set_screen(TakeScreen::Printing);
         }
-        Screen::Done { number, waiting_ahead } => {
+        Screen::Done { number, waiting_ahead, .. } => {
             take.set_screen(TakeScreen::Done);
             take.set_number(number.into());
             take.set_waiting_ahead(*waiting_ahead as i32);
+        }
+        Screen::RatingReasons { .. } => {
+            take.set_screen(TakeScreen::RatingReasons);
+        }
+        Screen::Thanks => {
+            take.set_screen(TakeScreen::Thanks);
         }
         Screen::Failed { message } => {
             take.set_screen(TakeScreen::Failed);
