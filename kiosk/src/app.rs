@@ -94,6 +94,17 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     crate::devices::watch_ticket_printer(printer.clone(), journal.clone(), move |fault| {
         let _ = weak.upgrade_in_event_loop(move |w| crate::ui::home::set_printer_fault(&w, fault));
     })?;
+    crate::ui::maintenance::bind(
+        &window,
+        crate::ui::maintenance::MaintenanceServices {
+            journal: journal.clone(),
+            pin_hash: config.admin.maintenance_pin_hash.clone(),
+            printer: printer.clone(),
+            reader: reader.clone(),
+            kiosk_id: config.kiosk.id.clone(),
+            hall_name: config.kiosk.hall_name.clone(),
+        },
+    );
     let services = crate::ui::take_number::Services {
         config: config.clone(),
         queue,

@@ -159,6 +159,12 @@ impl TicketPrinter {
         &self.profile
     }
 
+    /// Prints any document (a test page, a receipt) and reports whether it came out.
+    pub fn print_document(&self, doc: &Document) -> Result<(), String> {
+        let bytes = encode_with(doc, &self.profile, self.raster.as_deref()).map_err(|e| e.to_string())?;
+        self.print(&bytes).map(|_| ()).map_err(|e| e.to_string())
+    }
+
     /// Asks the printer for its status now (the health monitor's probe).
     pub fn probe(&self) -> Result<drivers::escpos::PrinterStatus, StatusFault> {
         let mut link = self.connect().map_err(|_| StatusFault::NoAnswer)?;

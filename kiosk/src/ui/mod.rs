@@ -9,4 +9,5 @@ mod generated {
 pub use generated::*;
 
 pub mod home;
+pub mod maintenance;
 pub mod take_number;
