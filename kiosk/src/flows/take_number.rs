@@ -122,6 +122,11 @@ impl Session {
         Session { screen: Screen::Home, idle_timeout_ms, last_activity_ms: 0, countdown_until_ms: None, entered_ms: 0 }
     }
 
+    /// Elder mode doubles the time before the "continue?" prompt; switched from the home screen.
+    pub fn set_idle_timeout(&mut self, idle_timeout_ms: u64) {
+        self.idle_timeout_ms = idle_timeout_ms;
+    }
+
     /// Seconds left on the idle countdown, for the screen.
     pub fn countdown_s(&self, now_ms: u64) -> Option<u64> {
         self.countdown_until_ms.map(|until| until.saturating_sub(now_ms).div_ceil(1000))

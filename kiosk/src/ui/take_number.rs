@@ -96,8 +96,12 @@ pub fn bind(window: &AppWindow, services: Services) -> Vec<slint::Timer> {
     window.global::<AppAdapter>().on_touched(move || d(Event::Touch));
     let d = dispatch.clone();
     let weak = window.as_weak();
+    let st = state.clone();
     window.global::<super::HomeAdapter>().on_tile_activated(move |kind| {
         if kind == super::TileKind::TakeNumber {
+            // Elder mode (from the config or the home switch) doubles the idle time.
+            let elder = weak.upgrade().is_some_and(|w| w.global::<super::Theme>().get_elder_mode());
+            st.borrow_mut().session.set_idle_timeout(idle_ms * if elder { 2 } else { 1 });
             d(Event::OpenTakeNumber);
         } else if let Some(w) = weak.upgrade() {
             super::home::show_unavailable(&w, kind);
