@@ -2,12 +2,10 @@
 
 use kiosk::config::Config;
 use slint::ComponentHandle;
-use std::cell::Cell;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{find, sleep};
+use common::{drive, find, sleep};
 
 #[test]
 fn home_controls_work_and_unavailable_services_say_so() {
@@ -16,73 +14,69 @@ fn home_controls_work_and_unavailable_services_say_so() {
     let mut config = Config::demo(dir.path());
     config.admin.listen = "127.0.0.1:0".into();
     let kiosk = kiosk::app::start(config).unwrap();
-    let outcome: Rc<Cell<Option<Result<(), String>>>> = Rc::new(Cell::new(None));
-    let out = outcome.clone();
     let window = kiosk.window.clone_strong();
     let printer = kiosk.printer_sim.clone().expect("the demo prints to a virtual printer");
-    slint::spawn_local(async move {
-        let result = async {
-            // The printer runs out of paper: 取号 is disabled and says why, until it is refilled.
-            printer.set_status(drivers::escpos::virtual_printer::SimStatus::PaperOut);
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let tile = find(&window, "取号 Take a number").await.ok_or("no tile")?;
-                if tile.accessible_enabled() == Some(false) {
-                    if tile.accessible_description().as_deref() != Some("打印机缺纸，请联系工作人员") {
-                        return Err("the disabled tile does not say the printer is out of paper");
-                    }
-                    break;
+    drive(async move {
+        // The printer runs out of paper: 取号 is disabled and says why, until it is refilled.
+        printer.set_status(drivers::escpos::virtual_printer::SimStatus::PaperOut);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let tile = find(&window, "取号 Take a number").await.ok_or("no tile")?;
+            if tile.accessible_enabled() == Some(false) {
+                if tile.accessible_description().as_deref() != Some("打印机缺纸，请联系工作人员") {
+                    return Err("the disabled tile does not say the printer is out of paper");
                 }
-                if Instant::now() > deadline {
-                    return Err("取号 stays enabled without paper");
-                }
-                sleep(200).await;
+                break;
             }
-            printer.set_status(drivers::escpos::virtual_printer::SimStatus::Ok);
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while find(&window, "取号 Take a number").await.and_then(|t| t.accessible_enabled()) != Some(true) {
-                if Instant::now() > deadline {
-                    return Err("取号 did not come back after the paper was refilled");
-                }
-                sleep(200).await;
+            if Instant::now() > deadline {
+                return Err("取号 stays enabled without paper");
             }
-
-            find(&window, "呼叫帮办 Call for assistance").await.ok_or("no assistance button")?.invoke_accessible_default_action();
-            find(&window, "已通知工作人员 Staff are on their way").await.ok_or("no notice after calling")?;
-
-            find(&window, "长者模式 Elder mode").await.ok_or("no elder mode button")?.invoke_accessible_default_action();
-            if !window.global::<kiosk::ui::Theme>().get_elder_mode() {
-                return Err("elder mode did not switch on");
-            }
-            // Elder mode: every home target at least 60 px in both axes.
-            for label in ["取号 Take a number", "标准模式 Standard", "English"] {
-                let e = find(&window, label).await.ok_or("a target vanished")?;
-                let size = e.size();
-                if size.width < 60.0 || size.height < 60.0 {
-                    return Err("a target is under 60 px in elder mode");
-                }
-            }
-
-            find(&window, "证照打印 Print a licence").await.ok_or("no licence tile")?.invoke_accessible_default_action();
-            find(&window, "此服务暂未开通，请到窗口办理。 This service is not available at this kiosk yet; please ask at a window.")
-                .await
-                .ok_or("no plain 'not available' sentence")?;
-            find(&window, "返回首页 Home").await.ok_or("no way home")?.invoke_accessible_default_action();
-
-            find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
-            find(&window, "Take a number").await.ok_or("the tiles did not switch to English")?;
-            find(&window, "Staff are on their way").await.ok_or("the buttons did not switch to English")?;
-            find(&window, "中文").await.ok_or("no way back to Chinese")?.invoke_accessible_default_action();
-            find(&window, "取号 Take a number").await.ok_or("the tiles did not switch back")?;
-            Ok(())
+            sleep(200).await;
         }
-        .await;
-        out.set(Some(result.map_err(str::to_owned)));
-        let _ = slint::quit_event_loop();
-    })
-    .unwrap();
-    slint::run_event_loop_until_quit().unwrap();
-    outcome.take().expect("the test ran").unwrap();
+        printer.set_status(drivers::escpos::virtual_printer::SimStatus::Ok);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while find(&window, "取号 Take a number").await.and_then(|t| t.accessible_enabled()) != Some(true) {
+            if Instant::now() > deadline {
+                return Err("取号 did not come back after the paper was refilled");
+            }
+            sleep(200).await;
+        }
+
+        find(&window, "呼叫帮办 Call for assistance")
+            .await
+            .ok_or("no assistance button")?
+            .invoke_accessible_default_action();
+        find(&window, "已通知工作人员 Staff are on their way").await.ok_or("no notice after calling")?;
+
+        find(&window, "长者模式 Elder mode").await.ok_or("no elder mode button")?.invoke_accessible_default_action();
+        if !window.global::<kiosk::ui::Theme>().get_elder_mode() {
+            return Err("elder mode did not switch on");
+        }
+        // Elder mode: every home target at least 60 px in both axes.
+        for label in ["取号 Take a number", "标准模式 Standard", "English"] {
+            let e = find(&window, label).await.ok_or("a target vanished")?;
+            let size = e.size();
+            if size.width < 60.0 || size.height < 60.0 {
+                return Err("a target is under 60 px in elder mode");
+            }
+        }
+
+        find(&window, "证照打印 Print a licence").await.ok_or("no licence tile")?.invoke_accessible_default_action();
+        find(
+            &window,
+            "此服务暂未开通，请到窗口办理。 This service is not available at this kiosk yet; please ask at a window.",
+        )
+        .await
+        .ok_or("no plain 'not available' sentence")?;
+        find(&window, "返回首页 Home").await.ok_or("no way home")?.invoke_accessible_default_action();
+
+        find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
+        find(&window, "Take a number").await.ok_or("the tiles did not switch to English")?;
+        find(&window, "Staff are on their way").await.ok_or("the buttons did not switch to English")?;
+        find(&window, "中文").await.ok_or("no way back to Chinese")?.invoke_accessible_default_action();
+        find(&window, "取号 Take a number").await.ok_or("the tiles did not switch back")?;
+        Ok(())
+    });
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let n: i64 =
         conn.query_row("SELECT count(*) FROM entries WHERE kind = 'assistance_called'", [], |r| r.get(0)).unwrap();

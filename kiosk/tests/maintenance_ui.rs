@@ -2,11 +2,9 @@
 //! opens device status and a test print, and leaving is journaled.
 
 mod common;
-use common::find;
+use common::{drive, find};
 use kiosk::config::Config;
 use slint::ComponentHandle;
-use std::cell::Cell;
-use std::rc::Rc;
 
 #[test]
 fn pin_pad_unlocks_maintenance_and_every_step_is_journaled() {
@@ -15,45 +13,33 @@ fn pin_pad_unlocks_maintenance_and_every_step_is_journaled() {
     let mut config = Config::demo(dir.path());
     config.admin.listen = "127.0.0.1:0".into();
     let kiosk = kiosk::app::start(config).unwrap();
-    let outcome: Rc<Cell<Option<Result<(), String>>>> = Rc::new(Cell::new(None));
-    let out = outcome.clone();
     let window = kiosk.window.clone_strong();
-    slint::spawn_local(async move {
-        let result = async {
-            let press = |label: &'static str| {
-                let w = window.clone_strong();
-                async move {
-                    find(&w, label).await.ok_or(label)?.invoke_accessible_default_action();
-                    Ok::<(), &str>(())
-                }
-            };
-            press("维护 Maintenance").await?;
-            find(&window, "维护登录 Maintenance login").await.ok_or("no PIN pad")?;
-            for d in ["1", "1", "1", "1"] {
-                press(d).await?;
+    drive(async move {
+        let press = |label: &'static str| {
+            let w = window.clone_strong();
+            async move {
+                find(&w, label).await.ok_or(label)?.invoke_accessible_default_action();
+                Ok::<(), &str>(())
             }
-            press("确定 OK").await?;
-            find(&window, "PIN 错误，请重试。 Wrong PIN, please try again.")
-                .await
-                .ok_or("a wrong PIN was not refused")?;
-            for d in ["2", "4", "6", "8"] {
-                press(d).await?;
-            }
-            press("确定 OK").await?;
-            find(&window, "设备维护 Maintenance").await.ok_or("the right PIN did not open maintenance")?;
-            press("测试打印 Test print").await?;
-            find(&window, "测试页已打印。 The test page was printed.").await.ok_or("the test print failed")?;
-            press("退出维护 Leave maintenance").await?;
-            find(&window, "取号 Take a number").await.ok_or("not back home")?;
-            Ok(())
+        };
+        press("维护 Maintenance").await?;
+        find(&window, "维护登录 Maintenance login").await.ok_or("no PIN pad")?;
+        for d in ["1", "1", "1", "1"] {
+            press(d).await?;
         }
-        .await;
-        out.set(Some(result.map_err(str::to_owned)));
-        let _ = slint::quit_event_loop();
-    })
-    .unwrap();
-    slint::run_event_loop_until_quit().unwrap();
-    outcome.take().expect("the test ran").unwrap();
+        press("确定 OK").await?;
+        find(&window, "PIN 错误，请重试。 Wrong PIN, please try again.").await.ok_or("a wrong PIN was not refused")?;
+        for d in ["2", "4", "6", "8"] {
+            press(d).await?;
+        }
+        press("确定 OK").await?;
+        find(&window, "设备维护 Maintenance").await.ok_or("the right PIN did not open maintenance")?;
+        press("测试打印 Test print").await?;
+        find(&window, "测试页已打印。 The test page was printed.").await.ok_or("the test print failed")?;
+        press("退出维护 Leave maintenance").await?;
+        find(&window, "取号 Take a number").await.ok_or("not back home")?;
+        Ok(())
+    });
 
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let rows: Vec<String> = conn

@@ -3,11 +3,9 @@
 
 use kiosk::config::Config;
 use slint::ComponentHandle;
-use std::cell::Cell;
-use std::rc::Rc;
 
 mod common;
-use common::find;
+use common::{drive, find};
 
 #[test]
 fn take_a_number_with_an_id_card_by_accessible_labels() {
@@ -18,42 +16,30 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     config.queue.categories[3].requires_id = true;
     config.admin.listen = "127.0.0.1:0".into();
     let kiosk = kiosk::app::start(config).unwrap();
-    let outcome: Rc<Cell<Option<Result<String, String>>>> = Rc::new(Cell::new(None));
-    let out = outcome.clone();
     let window = kiosk.window.clone_strong();
     let reader = kiosk.reader.clone();
-    slint::spawn_local(async move {
-        let result = async {
-            find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
-            find(&window, "帮办代办 Accompanied service")
-                .await
-                .ok_or("no category D")?
-                .invoke_accessible_default_action();
-            find(&window, "请将身份证放在读卡器上 Please place your ID card on the reader")
-                .await
-                .ok_or("no card prompt")?;
-            // The simulator panel's "place card" puts 张三丰 (76, a priority ticket) on the simulated reader.
-            reader.simulator.as_ref().ok_or("no simulated reader")?.lock().map_err(|_| "sim")?.place(0);
-            find(&window, "请取走您的号票 D3001 · 前面还有 0 人").await.ok_or("no done screen")?;
-            // The big number alone, as a citizen reads it.
-            let number = find(&window, "D3001").await.ok_or("the number is not on screen")?;
-            let shown = number.accessible_label().unwrap_or_default().to_string();
-            // Rate it: a negative rating asks why.
-            find(&window, "不满意 Dissatisfied").await.ok_or("no rating buttons")?.invoke_accessible_default_action();
-            find(&window, "办理效率低 Too slow")
-                .await
-                .ok_or("no reasons for a negative rating")?
-                .invoke_accessible_default_action();
-            find(&window, "感谢您的评价 Thank you for your rating").await.ok_or("no thanks")?;
-            Ok::<String, &str>(shown)
-        }
-        .await;
-        out.set(Some(result.map_err(str::to_owned)));
-        let _ = slint::quit_event_loop();
-    })
-    .unwrap();
-    slint::run_event_loop_until_quit().unwrap();
-    let shown = outcome.take().expect("the test ran").unwrap();
+    let result = drive(async move {
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        find(&window, "帮办代办 Accompanied service").await.ok_or("no category D")?.invoke_accessible_default_action();
+        find(&window, "请将身份证放在读卡器上 Please place your ID card on the reader")
+            .await
+            .ok_or("no card prompt")?;
+        // The simulator panel's "place card" puts 张三丰 (76, a priority ticket) on the simulated reader.
+        reader.simulator.as_ref().ok_or("no simulated reader")?.lock().map_err(|_| "sim")?.place(0);
+        find(&window, "请取走您的号票 D3001 · 前面还有 0 人").await.ok_or("no done screen")?;
+        // The big number alone, as a citizen reads it.
+        let number = find(&window, "D3001").await.ok_or("the number is not on screen")?;
+        let shown = number.accessible_label().unwrap_or_default().to_string();
+        // Rate it: a negative rating asks why.
+        find(&window, "不满意 Dissatisfied").await.ok_or("no rating buttons")?.invoke_accessible_default_action();
+        find(&window, "办理效率低 Too slow")
+            .await
+            .ok_or("no reasons for a negative rating")?
+            .invoke_accessible_default_action();
+        find(&window, "感谢您的评价 Thank you for your rating").await.ok_or("no thanks")?;
+        Ok::<String, &str>(shown)
+    });
+    let shown = result;
 
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let (number, priority): (String, bool) = conn

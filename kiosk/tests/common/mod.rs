@@ -52,3 +52,16 @@ pub async fn find(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementH
         sleep(50).await;
     }
 }
+
+/// Runs a UI script on the Slint event loop until it finishes; returns its value or fails the test with its reason.
+pub fn drive<T: 'static>(script: impl Future<Output = Result<T, &'static str>> + 'static) -> T {
+    let outcome: Rc<Cell<Option<Result<T, String>>>> = Rc::new(Cell::new(None));
+    let out = outcome.clone();
+    slint::spawn_local(async move {
+        out.set(Some(script.await.map_err(str::to_owned)));
+        let _ = slint::quit_event_loop();
+    })
+    .expect("the event loop takes the script");
+    slint::run_event_loop_until_quit().expect("the event loop runs");
+    outcome.take().expect("the UI script ran").unwrap()
+}
