@@ -1,6 +1,7 @@
 //! Device protocols for the kiosk: each device as a sans-IO codec, its transports and a simulator of the device side.
 pub mod escpos;
 pub mod idcard;
+pub mod ipp;
 
 /// One read from a device link where "nothing yet" is normal: a timeout, a would-block or an
 /// interrupt gives `Ok(None)`; end of stream gives `Ok(Some(0))`.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod devices;
 pub mod flows;
 pub mod journal;
+pub mod licence;
 pub mod queue;
 pub mod secrets;
 pub mod ticket;

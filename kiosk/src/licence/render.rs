@@ -1,0 +1,395 @@
+//! Renders a licence template with a document's fields to a PDF/A-2b file (krilla), CJK font embedded and subset.
+
+use super::template::{Align, Item, PAGE_HEIGHT_MM, PAGE_WIDTH_MM, Template, fill, parse_color};
+use ab_glyph::Font as _;
+use krilla::color::rgb;
+use krilla::configure::{Archival, ConfigurationBuilder};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::image::Image;
+use krilla::metadata::Metadata;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::text::{Font, TextDirection};
+use krilla::{Document, SerializeSettings};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where a CJK font is looked for when the configuration names none, best first: Noto Serif / Sans
+/// CJK (Debian fonts-noto-cjk, on the box) cover rare name characters; WenQuanYi Micro Hei
+/// (fonts-wqy-microhei) is the small fallback the tests use. The number is the face index in the
+/// collection (2 is Simplified Chinese in the Noto CJK collections).
+pub const FONT_CANDIDATES: [(&str, u32); 4] = [
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+];
+
+/// Why a PDF could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(
+        "No CJK font for licences was found (looked for {0}). Install Debian's fonts-noto-cjk, or set [licence] font to a .ttf/.otf/.ttc file."
+    )]
+    NoFont(String),
+    #[error("The font {path} cannot be used ({what}). Set [licence] font to a TrueType or OpenType CJK font.", path = .path.display())]
+    BadFont { path: PathBuf, what: String },
+    #[error(
+        "The font {font} has no glyph for \"{ch}\" (U+{code:04X}) in {place}. Install a font that covers it (fonts-noto-cjk covers rare name characters) and set [licence] font; nothing was printed.",
+        code = *.ch as u32
+    )]
+    MissingGlyph { font: String, ch: char, place: String },
+    #[error("The document does not fit its template: {0}")]
+    Data(String),
+    #[error("The PDF could not be written ({0}).")]
+    Pdf(String),
+}
+
+/// A loaded CJK font: bytes shared by the measurer (ab_glyph) and the PDF writer (krilla).
+#[derive(Clone)]
+pub struct PdfFont {
+    data: Arc<Vec<u8>>,
+    index: u32,
+    pub path: PathBuf,
+    pdf: Font,
+}
+
+impl std::fmt::Debug for PdfFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PdfFont({}#{})", self.path.display(), self.index)
+    }
+}
+
+impl PdfFont {
+    pub fn load(path: &Path, index: u32) -> Result<PdfFont, RenderError> {
+        let bad = |what: String| RenderError::BadFont { path: path.to_path_buf(), what };
+        let data = Arc::new(std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?);
+        ab_glyph::FontRef::try_from_slice_and_index(&data, index).map_err(|e| bad(e.to_string()))?;
+        let pdf = Font::new(data.clone().into(), index).ok_or_else(|| bad("krilla cannot read it".into()))?;
+        Ok(PdfFont { data, index, path: path.to_path_buf(), pdf })
+    }
+
+    /// The configured font, or the first candidate installed.
+    pub fn find(configured: Option<&Path>, index: Option<u32>) -> Result<PdfFont, RenderError> {
+        if let Some(p) = configured {
+            return PdfFont::load(p, index.unwrap_or(0));
+        }
+        for (p, i) in FONT_CANDIDATES {
+            if Path::new(p).exists() {
+                return PdfFont::load(Path::new(p), index.unwrap_or(i));
+            }
+        }
+        Err(RenderError::NoFont(FONT_CANDIDATES.map(|(p, _)| p).join(", ")))
+    }
+
+    fn face(&self) -> ab_glyph::FontRef<'_> {
+        // Checked in `load`, so this cannot fail; fall back to face 0 to stay panic-free regardless.
+        ab_glyph::FontRef::try_from_slice_and_index(&self.data, self.index)
+            .or_else(|_| ab_glyph::FontRef::try_from_slice(&self.data))
+            .expect("font parsed at load time")
+    }
+
+    /// The first character of `text` the font cannot draw.
+    pub fn missing(&self, text: &str) -> Option<char> {
+        let face = self.face();
+        text.chars().find(|c| !c.is_whitespace() && !c.is_control() && face.glyph_id(*c).0 == 0)
+    }
+
+    fn advance(face: &ab_glyph::FontRef<'_>, c: char, size_pt: f32) -> f32 {
+        let upem = face.units_per_em().unwrap_or(1000.0);
+        face.h_advance_unscaled(face.glyph_id(c)) * size_pt / upem
+    }
+
+    /// Width of one line in points.
+    pub fn width(&self, text: &str, size_pt: f32) -> f32 {
+        let face = self.face();
+        text.chars().map(|c| Self::advance(&face, c, size_pt)).sum()
+    }
+
+    /// Breaks `text` into lines no wider than `width_pt`. Chinese breaks between any two
+    /// characters; closing punctuation never starts a line (it hangs at the end instead).
+    pub fn wrap(&self, text: &str, size_pt: f32, width_pt: f32) -> Vec<String> {
+        const NO_LINE_START: &str = "，。、；：？！）」』》〉】”’,.;:?!)%";
+        let face = self.face();
+        let mut lines = vec![];
+        for para in text.split('\n') {
+            let mut line = String::new();
+            let mut w = 0.0;
+            for c in para.chars() {
+                let a = Self::advance(&face, c, size_pt);
+                if w + a > width_pt && !line.is_empty() && !NO_LINE_START.contains(c) {
+                    lines.push(std::mem::take(&mut line));
+                    w = 0.0;
+                }
+                line.push(c);
+                w += a;
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+const PT_PER_MM: f32 = 72.0 / 25.4;
+
+fn pt(mm: f32) -> f32 {
+    mm * PT_PER_MM
+}
+
+fn color(c: Option<&str>) -> rgb::Color {
+    let (r, g, b) = c.and_then(parse_color).unwrap_or((0, 0, 0));
+    rgb::Color::new(r, g, b)
+}
+
+/// The fields of one document as the template sees them: its data plus the special fields.
+#[derive(Debug, Clone)]
+pub struct RenderInput<'a> {
+    pub document_id: &'a str,
+    pub data: &'a BTreeMap<String, String>,
+    pub verify_url: &'a str,
+    pub kiosk_id: &'a str,
+    /// Local time of printing: shown as "YYYY-MM-DD HH:MM" and the PDF's creation date.
+    pub printed_at: &'a jiff::ZonedDateTime,
+}
+
+fn pdf_date(z: &jiff::ZonedDateTime) -> krilla::metadata::DateTime {
+    let offset_s = z.offset().seconds();
+    krilla::metadata::DateTime::new(z.year().clamp(0, 9999) as u16)
+        .month(z.month() as u8)
+        .day(z.day() as u8)
+        .hour(z.hour() as u8)
+        .minute(z.minute() as u8)
+        .second(z.second() as u8)
+        .utc_offset_hour((offset_s / 3600) as i8)
+        .utc_offset_minute((offset_s.abs() % 3600 / 60) as u8)
+}
+
+/// Renders one document to PDF/A-2b bytes.
+pub fn render(template: &Template, input: &RenderInput<'_>, font: &PdfFont) -> Result<Vec<u8>, RenderError> {
+    let missing = template.missing_fields(input.data);
+    if !missing.is_empty() {
+        return Err(RenderError::Data(format!(
+            "document {} ({}) lacks {}",
+            input.document_id,
+            template.doc_type,
+            missing.join(", ")
+        )));
+    }
+    let mut fields = input.data.clone();
+    fields.insert("document_id".into(), input.document_id.into());
+    fields.insert("verify_url".into(), input.verify_url.into());
+    fields.insert("kiosk_id".into(), input.kiosk_id.into());
+    fields.insert("printed_at".into(), input.printed_at.strftime("%Y-%m-%d %H:%M").to_string());
+    let font_name = font.path.display().to_string();
+
+    let configuration = ConfigurationBuilder::new()
+        .with_archival_validator(Archival::A2_B)
+        .finish()
+        .map_err(|e| RenderError::Pdf(format!("{e:?}")))?;
+    let settings = SerializeSettings { configuration, ..SerializeSettings::default() };
+    let mut document = Document::new_with(settings);
+    let title = fill(&format!("{} {{document_id}}", template.title_zh), &fields).map_err(RenderError::Data)?;
+    document.set_metadata(
+        Metadata::new()
+            .title(title)
+            .language("zh-CN".into())
+            .creator("kiosk (self-service licence printing)".into())
+            .producer(format!("kiosk {}", env!("CARGO_PKG_VERSION")))
+            .creation_date(pdf_date(input.printed_at)),
+    );
+    let page_settings = PageSettings::from_wh(pt(PAGE_WIDTH_MM), pt(PAGE_HEIGHT_MM))
+        .ok_or_else(|| RenderError::Pdf("bad page size".into()))?;
+    let mut page = document.start_page_with(page_settings);
+    let mut surface = page.surface();
+
+    for (i, item) in template.items.iter().enumerate() {
+        let place = |what: &str| format!("item {} ({what}) of template {}", i + 1, template.doc_type);
+        let text_of = |t: &str, what: &str| -> Result<String, RenderError> {
+            let s = fill(t, &fields).map_err(|e| RenderError::Data(format!("{}: {e}", place(what))))?;
+            if let Some(ch) = font.missing(&s) {
+                return Err(RenderError::MissingGlyph { font: font_name.clone(), ch, place: place(what) });
+            }
+            Ok(s)
+        };
+        let draw_line =
+            |surface: &mut krilla::surface::Surface<'_>, s: &str, x: f32, y: f32, size: f32, c: rgb::Color| {
+                surface.set_fill(Some(Fill { paint: c.into(), ..Fill::default() }));
+                surface.set_stroke(None);
+                surface.draw_text(Point::from_xy(x, y), font.pdf.clone(), size, s, false, TextDirection::Auto);
+            };
+        match item {
+            Item::Text { text, x_mm, y_mm, size_pt, align, color: c } => {
+                let s = text_of(text, "text")?;
+                let w = font.width(&s, *size_pt);
+                let x = match align {
+                    Align::Left => pt(*x_mm),
+                    Align::Center => pt(*x_mm) - w / 2.0,
+                    Align::Right => pt(*x_mm) - w,
+                };
+                draw_line(&mut surface, &s, x, pt(*y_mm), *size_pt, color(c.as_deref()));
+            }
+            Item::Paragraph { text, x_mm, y_mm, width_mm, size_pt, line_height, max_lines, color: c } => {
+                let s = text_of(text, "paragraph")?;
+                let lines = font.wrap(&s, *size_pt, pt(*width_mm));
+                if lines.len() > *max_lines as usize {
+                    return Err(RenderError::Data(format!(
+                        "{}: the text needs {} lines and the template allows {max_lines}",
+                        place("paragraph"),
+                        lines.len()
+                    )));
+                }
+                for (n, line) in lines.iter().enumerate() {
+                    let y = pt(*y_mm) + n as f32 * size_pt * line_height;
+                    draw_line(&mut surface, line, pt(*x_mm), y, *size_pt, color(c.as_deref()));
+                }
+            }
+            Item::Row { label, text, x_mm, y_mm, label_width_mm, width_mm, size_pt, max_lines } => {
+                let l = text_of(label, "row label")?;
+                let s = text_of(text, "row")?;
+                draw_line(&mut surface, &l, pt(*x_mm), pt(*y_mm), *size_pt, color(None));
+                let lines = font.wrap(&s, *size_pt, pt(width_mm - label_width_mm));
+                if lines.len() > *max_lines as usize {
+                    return Err(RenderError::Data(format!(
+                        "{}: \"{l}\" needs {} lines and the template allows {max_lines}",
+                        place("row"),
+                        lines.len()
+                    )));
+                }
+                for (n, line) in lines.iter().enumerate() {
+                    let y = pt(*y_mm) + n as f32 * size_pt * 1.5;
+                    draw_line(&mut surface, line, pt(x_mm + label_width_mm), y, *size_pt, color(None));
+                }
+            }
+            Item::Qr { content, x_mm, y_mm, size_mm } => {
+                let s = fill(content, &fields).map_err(|e| RenderError::Data(format!("{}: {e}", place("qr"))))?;
+                let code = qrcode::QrCode::with_error_correction_level(s.as_bytes(), qrcode::EcLevel::M)
+                    .map_err(|e| RenderError::Data(format!("{}: {e}", place("qr"))))?;
+                let n = code.width();
+                // A quiet zone of 2 modules inside the square keeps scanners happy next to other ink.
+                let module = pt(*size_mm) / (n as f32 + 4.0);
+                let (x0, y0) = (pt(*x_mm) + 2.0 * module, pt(*y_mm) + 2.0 * module);
+                let mut pb = PathBuilder::new();
+                for (idx, dark) in code.to_colors().iter().enumerate() {
+                    if *dark == qrcode::Color::Dark {
+                        let (cx, cy) = ((idx % n) as f32, (idx / n) as f32);
+                        if let Some(r) = Rect::from_xywh(x0 + cx * module, y0 + cy * module, module, module) {
+                            pb.push_rect(r);
+                        }
+                    }
+                }
+                if let Some(path) = pb.finish() {
+                    surface.set_stroke(None);
+                    surface.set_fill(Some(Fill { paint: rgb::Color::black().into(), ..Fill::default() }));
+                    surface.draw_path(&path);
+                }
+            }
+            Item::Seal { x_mm, y_mm, size_mm } => {
+                let Some(png) = &template.seal else { continue };
+                let image = Image::from_png(png.clone().into(), false)
+                    .map_err(|e| RenderError::Data(format!("{}: the seal image is unusable ({e})", place("seal"))))?;
+                let size = Size::from_wh(pt(*size_mm), pt(*size_mm))
+                    .ok_or_else(|| RenderError::Data(format!("{}: zero size", place("seal"))))?;
+                surface.push_transform(&Transform::from_translate(pt(*x_mm), pt(*y_mm)));
+                surface.draw_image(image, size);
+                surface.pop();
+            }
+            Item::Frame { x_mm, y_mm, width_mm, height_mm, line_pt, color: c } => {
+                let mut pb = PathBuilder::new();
+                if let Some(r) = Rect::from_xywh(pt(*x_mm), pt(*y_mm), pt(*width_mm), pt(*height_mm)) {
+                    pb.push_rect(r);
+                }
+                if let Some(path) = pb.finish() {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(Stroke {
+                        paint: color(c.as_deref()).into(),
+                        width: *line_pt,
+                        ..Stroke::default()
+                    }));
+                    surface.draw_path(&path);
+                }
+            }
+        }
+    }
+    surface.finish();
+    page.finish();
+    document.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::licence::template::Templates;
+
+    pub fn demo_data() -> BTreeMap<String, String> {
+        [
+            ("name", "临沭县示例农业科技有限公司"),
+            ("credit_code", "91371329MA3EXAMPLE"),
+            ("company_type", "有限责任公司（自然人投资或控股）"),
+            ("legal_representative", "王建国"),
+            ("registered_capital", "伍佰万元整"),
+            ("established", "2019年03月18日"),
+            ("term", "2019年03月18日 至 长期"),
+            ("address", "山东省临沂市临沭县示例路88号"),
+            (
+                "scope",
+                "农业技术推广服务；农产品初加工；谷物种植。（依法须经批准的项目，经相关部门批准后方可开展经营活动）",
+            ),
+            ("authority", "临沭县行政审批服务局"),
+            ("issue_date", "2024年05月06日"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    pub fn night() -> jiff::ZonedDateTime {
+        "2026-11-25T03:00:00+08:00[Asia/Shanghai]".parse().unwrap()
+    }
+
+    #[test]
+    fn business_licence_renders_a_pdf_with_the_font_subset() {
+        let Ok(font) = PdfFont::find(None, None) else {
+            panic!("no CJK font installed: scripts/test installs fonts-wqy-microhei");
+        };
+        let t = Templates::builtin().unwrap();
+        let data = demo_data();
+        let input = RenderInput {
+            document_id: "BL-0001",
+            data: &data,
+            verify_url: "https://verify.example.invalid/BL-0001",
+            kiosk_id: "linshu-county-01",
+            printed_at: &night(),
+        };
+        let pdf = render(t.get("business_licence").unwrap(), &input, &font).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        // Subset: far smaller than the 5 MB font file.
+        assert!(pdf.len() < 400_000, "{} bytes", pdf.len());
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("pdfaid:part") || text.contains("pdfaid"), "PDF/A identification missing");
+    }
+
+    #[test]
+    fn missing_fields_and_overflow_are_errors() {
+        let font = PdfFont::find(None, None).unwrap();
+        let t = Templates::builtin().unwrap();
+        let mut data = demo_data();
+        data.remove("scope");
+        let input = RenderInput { document_id: "X", data: &data, verify_url: "u", kiosk_id: "k", printed_at: &night() };
+        let e = render(t.get("business_licence").unwrap(), &input, &font).unwrap_err().to_string();
+        assert!(e.contains("lacks scope"), "{e}");
+        let mut data = demo_data();
+        data.insert("scope".into(), "很长的经营范围".repeat(60));
+        let input = RenderInput { document_id: "X", data: &data, verify_url: "u", kiosk_id: "k", printed_at: &night() };
+        let e = render(t.get("business_licence").unwrap(), &input, &font).unwrap_err().to_string();
+        assert!(e.contains("经 营 范 围") && e.contains("allows 6"), "{e}");
+    }
+
+    #[test]
+    fn wrapping_keeps_punctuation_off_line_starts() {
+        let font = PdfFont::find(None, None).unwrap();
+        let w = font.width("一二三四", 10.0);
+        let lines = font.wrap("一二三四，五六", 10.0, w + 0.1);
+        assert_eq!(lines, ["一二三四，", "五六"]);
+    }
+}
