@@ -9,8 +9,10 @@ use std::process::ExitCode;
 mod admin;
 mod idcard;
 mod journal;
+mod licence;
 mod sim;
 mod ticket;
+pub use licence::import_file;
 pub use ticket::simulated_printer;
 
 /// Exit code for invalid input (configuration, arguments, files) — nothing was changed.
@@ -47,6 +49,12 @@ pub enum Command {
     /// Technicians' tools for the ID-card reader.
     #[command(subcommand)]
     Idcard(idcard::IdcardCommand),
+    /// The county office's tools for the local document store.
+    #[command(subcommand)]
+    Documents(licence::DocumentsCommand),
+    /// Licence printing without the UI: print, render, printer status.
+    #[command(subcommand)]
+    Licence(licence::LicenceCommand),
     /// Make hashes for the [admin] section.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -111,13 +119,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot create the demo folder {}", args.state_dir.display()))?;
             let state_dir = std::fs::canonicalize(&args.state_dir)?;
             eprintln!("kiosk demo: state (journal, keys, printed tickets) goes to {}", state_dir.display());
-            crate::app::run(Config::demo(&state_dir))
+            let config = Config::demo(&state_dir);
+            // The fictional documents of the fixture card holders, so licence printing works out of the box.
+            let samples = state_dir.join("sample-documents.jsonl");
+            std::fs::write(&samples, crate::licence::SAMPLE_DOCUMENTS)?;
+            import_file(&config, &samples)?;
+            crate::app::run(config)
         }
         Command::Admin(cmd) => admin::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
         Command::Ticket(cmd) => ticket::run_ticket(cmd),
         Command::Sim(cmd) => sim::run_sim(cmd),
         Command::Idcard(cmd) => idcard::run(cmd),
+        Command::Documents(cmd) => licence::run_documents(cmd),
+        Command::Licence(cmd) => licence::run_licence(cmd),
     }
 }
 

@@ -23,6 +23,17 @@ pub enum SimCommand {
         #[arg(long, default_value_t = 576)]
         width_dots: u32,
     },
+    /// A stand-in for the provincial platform's document API (docs/backend-api.md), serving the
+    /// documents of an import-format JSONL file. Not the real platform: for tests and demos.
+    Platform {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+        listen: String,
+        #[arg(long, value_name = "FILE.jsonl")]
+        documents: PathBuf,
+        /// Require this bearer token.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
     /// The SAM of an ID-card reader on a pty (or a given port); cards placed and removed by stdin commands:
     /// `place N`, `remove`, `fault none|silent|checksum|garbage|sw3-41`, `list`.
     Idreader {
@@ -50,6 +61,15 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
         SimCommand::Printer { listen, pty, out, status, width_dots } => (listen, pty, out, status, width_dots),
         SimCommand::Idreader { pty, port, cards, place, fault, paced } => {
             return super::idcard::run_sim(pty, port, &cards, place, &fault, paced);
+        }
+        SimCommand::Platform { listen, documents, token } => {
+            let text = std::fs::read_to_string(&documents).map_err(|e| Exit {
+                code: EXIT_INVALID,
+                message: format!("{}: cannot read the documents ({e}).", documents.display()),
+            })?;
+            let standin = crate::licence::platform::StandIn::from_jsonl(&text, token)
+                .map_err(|e| Exit { code: EXIT_INVALID, message: format!("{}: {e}", documents.display()) })?;
+            return standin.serve(&listen);
         }
     };
     let status = SimStatus::parse(&status).ok_or_else(|| Exit {

@@ -23,6 +23,8 @@ pub struct Config {
     #[serde(default)]
     pub ui: UiSection,
     pub admin: AdminSection,
+    #[serde(default)]
+    pub licence: LicenceSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +111,62 @@ pub struct TicketPrinterConfig {
 pub struct LicencePrinterConfig {
     /// "simulated" or ipp://host:port/path.
     pub uri: String,
+    /// How long a job may take from Print-Job to completed before it is cancelled and reported.
+    #[serde(default = "default_job_timeout")]
+    pub job_timeout_s: u32,
+    /// Print on both sides of the sheet.
+    #[serde(default)]
+    pub two_sided: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentSourceKind {
+    /// The local store that `kiosk documents import` fills.
+    #[default]
+    Local,
+    /// The provincial platform's HTTP API (docs/backend-api.md).
+    Platform,
+}
+
+/// Licence self-printing: where documents come from and how they are drawn.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceSection {
+    #[serde(default)]
+    pub source: DocumentSourceKind,
+    /// The local document store (SQLite; holds personal data, mode 0600).
+    #[serde(default = "default_store_path")]
+    pub store_path: PathBuf,
+    /// Base URL of the platform API for `source = "platform"`, e.g. http://10.20.0.5:8090/kiosk-api.
+    #[serde(default)]
+    pub platform_url: Option<String>,
+    /// File holding the kiosk's bearer token for the platform.
+    #[serde(default)]
+    pub platform_token_file: Option<PathBuf>,
+    /// Address printed as the QR code for online verification; `{document_id}` is replaced.
+    #[serde(default = "default_verify_url")]
+    pub verify_url: String,
+    /// CJK font for licences; by default the first of Noto Serif CJK, Noto Sans CJK, WenQuanYi found.
+    #[serde(default)]
+    pub font: Option<PathBuf>,
+    /// Face index in a font collection (.ttc).
+    #[serde(default)]
+    pub font_index: Option<u32>,
+}
+
+impl Default for LicenceSection {
+    fn default() -> Self {
+        Self {
+            source: DocumentSourceKind::Local,
+            store_path: default_store_path(),
+            platform_url: None,
+            platform_token_file: None,
+            verify_url: default_verify_url(),
+            font: None,
+            font_index: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -211,6 +269,15 @@ fn default_priority_age() -> u32 {
 fn default_hours() -> Vec<String> {
     vec!["00:00-24:00".into()]
 }
+fn default_job_timeout() -> u32 {
+    180
+}
+fn default_store_path() -> PathBuf {
+    "/var/lib/kiosk/documents.sqlite3".into()
+}
+fn default_verify_url() -> String {
+    "https://zwfw.example.invalid/verify/{document_id}".into()
+}
 fn default_idle_timeout() -> u32 {
     60
 }
@@ -294,6 +361,7 @@ impl Config {
         config.journal.path = state_dir.join("journal.sqlite3");
         config.journal.secret_path = Some(state_dir.join("subject.key"));
         config.journal.signing_key_path = Some(state_dir.join("checkpoint.ed25519"));
+        config.licence.store_path = state_dir.join("documents.sqlite3");
         config
     }
 }

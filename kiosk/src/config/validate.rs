@@ -45,6 +45,7 @@ pub fn check(c: &Config) -> Result<(), Problem> {
     check_journal(c)?;
     check_devices(c)?;
     check_queue(c)?;
+    check_licence(c)?;
     check_ui_admin(c)
 }
 
@@ -228,16 +229,57 @@ fn check_devices(c: &Config) -> Result<(), Problem> {
     }
 
     let l = &d.licence_printer;
-    let uri_ok = l.uri == "simulated"
-        || ["ipp://", "ipps://"]
-            .iter()
-            .any(|s| l.uri.strip_prefix(s).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')));
-    if !uri_ok {
+    if l.uri != "simulated"
+        && let Err(e) = drivers::ipp::parse_uri(&l.uri)
+    {
+        return fail(p.clone().key("licence_printer").key("uri"), format!("{e} Or write \"simulated\"."));
+    }
+    if !(10..=3600).contains(&l.job_timeout_s) {
         return fail(
-            p.key("licence_printer").key("uri"),
+            p.key("licence_printer").key("job_timeout_s"),
+            format!("{} seconds is out of range; allow 10 to 3600 seconds for a job to finish.", l.job_timeout_s),
+        );
+    }
+    Ok(())
+}
+
+fn check_licence(c: &Config) -> Result<(), Problem> {
+    let l = &c.licence;
+    let p = root().key("licence");
+    if l.source == super::DocumentSourceKind::Platform {
+        let ok = l
+            .platform_url
+            .as_deref()
+            .is_some_and(|u| u.strip_prefix("http://").is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')));
+        if !ok {
+            return fail(
+                p.key("platform_url"),
+                "With source = \"platform\" set platform_url to the platform's http:// base address, e.g. \"http://10.20.0.5:8090/kiosk-api\" (https needs a TLS proxy on the box).",
+            );
+        }
+    }
+    if !l.verify_url.contains("{document_id}") {
+        return fail(
+            p.key("verify_url"),
+            "The verification address must contain {document_id}, which is replaced by each document's id.",
+        );
+    }
+    if let Some(f) = &l.font
+        && !f.is_file()
+    {
+        return fail(
+            p.key("font"),
+            format!("The font file {} does not exist; install fonts-noto-cjk or correct the path.", f.display()),
+        );
+    }
+    if let Some(t) = &l.platform_token_file
+        && !t.is_file()
+    {
+        return fail(
+            p.key("platform_token_file"),
             format!(
-                "\"{}\" is neither \"simulated\" nor an IPP address such as \"ipp://192.0.2.20:631/ipp/print\".",
-                l.uri
+                "The token file {} does not exist; ask the county office for the kiosk's platform token.",
+                t.display()
             ),
         );
     }

@@ -1,0 +1,343 @@
+//! Printing a citizen's licence, journaled: the copies still allowed (counted from the journal), then
+//! licence_print_requested → Print-Job → follow the job → licence_printed or licence_print_failed.
+
+use super::platform::PlatformSource;
+use super::printer::{LicencePrinter, SimulatedA4};
+use super::render::{PdfFont, RenderError, RenderInput, render};
+use super::store::{DocumentSource, Holder, LicenceDocument, LocalStore, SourceError};
+use super::template::Templates;
+use crate::config::{Config, DocumentSourceKind};
+use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
+use drivers::ipp::{IppPrinter, JobState, PrintRequest, PrinterFault};
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS licence_prints (
+    id            TEXT PRIMARY KEY,
+    document_id   TEXT NOT NULL,
+    copies        INTEGER NOT NULL,
+    state         TEXT NOT NULL,   -- requested, printed, failed
+    requested_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS licence_prints_document ON licence_prints (document_id);
+";
+
+/// Why a licence was not printed. Every variant has a sentence for the citizen.
+#[derive(Debug, thiserror::Error)]
+pub enum LicenceError {
+    #[error("{}", .0.technician())]
+    Printer(PrinterFault),
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Render(#[from] RenderError),
+    #[error(
+        "Document {document_id} allows {allowed} copies at the kiosk and {used} have been printed; {asked} more would exceed that."
+    )]
+    CopyLimit { document_id: String, allowed: u32, used: u32, asked: u32 },
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+}
+
+impl LicenceError {
+    /// The reason code journaled in licence_print_failed.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LicenceError::Printer(f) => f.code(),
+            LicenceError::Source(_) => "document_source",
+            LicenceError::Render(_) => "render_failed",
+            LicenceError::CopyLimit { .. } => "copy_limit",
+            LicenceError::Journal(_) => "journal",
+        }
+    }
+
+    pub fn sentence_zh(&self) -> String {
+        match self {
+            LicenceError::Printer(f) => f.sentence_zh().into(),
+            LicenceError::Source(_) => "暂时无法查询证照，请稍后再试或联系工作人员".into(),
+            LicenceError::Render(_) | LicenceError::Journal(_) => "证照暂时无法打印，请联系工作人员".into(),
+            LicenceError::CopyLimit { allowed, .. } => format!("此证照最多可自助打印 {allowed} 份，已达上限"),
+        }
+    }
+
+    pub fn sentence_en(&self) -> String {
+        match self {
+            LicenceError::Printer(f) => f.sentence_en().into(),
+            LicenceError::Source(_) => {
+                "Your documents cannot be looked up right now, please try later or ask a member of staff.".into()
+            }
+            LicenceError::Render(_) | LicenceError::Journal(_) => {
+                "This document cannot be printed right now, please ask a member of staff.".into()
+            }
+            LicenceError::CopyLimit { allowed, .. } => {
+                format!("This document may be printed {allowed} times at the kiosk, and that limit is reached.")
+            }
+        }
+    }
+}
+
+/// A document as the citizen's list shows it.
+#[derive(Debug, Clone)]
+pub struct DocumentChoice {
+    pub document: LicenceDocument,
+    pub title_zh: String,
+    pub title_en: String,
+    /// The document's number with its middle masked.
+    pub number_masked: String,
+    /// Copies still allowed.
+    pub remaining: u32,
+}
+
+/// A finished print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printed {
+    pub print_id: String,
+    pub job_id: i32,
+    pub copies: u32,
+    pub remaining: u32,
+}
+
+/// Everything licence printing needs, shared by the UI flow and the CLI.
+#[derive(Clone)]
+pub struct Licences {
+    journal: Journal,
+    source: Arc<dyn DocumentSource>,
+    pub printer: LicencePrinter,
+    pub templates: Templates,
+    font: Result<PdfFont, String>,
+    kiosk_id: String,
+    verify_url: String,
+    tz: jiff::tz::TimeZone,
+    job_timeout: Duration,
+    two_sided: bool,
+}
+
+impl std::fmt::Debug for Licences {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Licences({}, {})", self.source.describe(), self.printer.describe())
+    }
+}
+
+/// The folder the simulated licence printer files PDFs in: next to the journal.
+pub fn simulated_output_dir(config: &Config) -> std::path::PathBuf {
+    config.journal.path.parent().unwrap_or(Path::new(".")).join("licence-prints")
+}
+
+impl Licences {
+    /// Builds the service from the configuration. A missing font does not stop the kiosk (the
+    /// tile says the service is unavailable and the journal says why); everything else must be right.
+    pub fn from_config(config: &Config, journal: Journal) -> anyhow::Result<Licences> {
+        let templates = Templates::builtin()?;
+        let l = &config.licence;
+        let source: Arc<dyn DocumentSource> = match l.source {
+            DocumentSourceKind::Local => Arc::new(LocalStore::new(&l.store_path)),
+            DocumentSourceKind::Platform => {
+                let token = match &l.platform_token_file {
+                    Some(p) => Some(
+                        std::fs::read_to_string(p)
+                            .map_err(|e| anyhow::anyhow!("cannot read the platform token {} ({e})", p.display()))?
+                            .trim()
+                            .to_string(),
+                    ),
+                    None => None,
+                };
+                let url = l.platform_url.as_deref().unwrap_or_default();
+                Arc::new(PlatformSource::new(url, token, &config.kiosk.id, templates.clone()))
+            }
+        };
+        let p = &config.devices.licence_printer;
+        let printer = if p.uri == "simulated" {
+            LicencePrinter::Simulated(SimulatedA4::new(&simulated_output_dir(config)))
+        } else {
+            LicencePrinter::Ipp(IppPrinter::new(&p.uri, Duration::from_secs(15))?)
+        };
+        journal.transact(|conn| {
+            conn.execute_batch(SCHEMA)?;
+            Ok((vec![], ()))
+        })?;
+        Ok(Licences {
+            journal,
+            source,
+            printer,
+            templates,
+            font: PdfFont::find(l.font.as_deref(), l.font_index).map_err(|e| e.to_string()),
+            kiosk_id: config.kiosk.id.clone(),
+            verify_url: l.verify_url.clone(),
+            tz: jiff::tz::TimeZone::get(&config.kiosk.timezone)?,
+            job_timeout: Duration::from_secs(u64::from(p.job_timeout_s)),
+            two_sided: p.two_sided,
+        })
+    }
+
+    pub fn source(&self) -> &dyn DocumentSource {
+        self.source.as_ref()
+    }
+
+    /// Why the service cannot print at all (no font), for the tile and the maintenance screen.
+    pub fn unavailable(&self) -> Option<&str> {
+        self.font.as_ref().err().map(String::as_str)
+    }
+
+    /// Copies of a document printed or in flight (a print whose outcome a crash lost counts: never
+    /// more than allowed, and staff can check the journal).
+    pub fn used(&self, document_id: &str) -> Result<u32, LicenceError> {
+        let conn = crate::journal::open_read_only(&self.journal.settings().path)?;
+        let used: i64 = conn
+            .query_row(
+                "SELECT coalesce(sum(copies), 0) FROM licence_prints WHERE document_id = ?1 AND state != 'failed'",
+                [document_id],
+                |r| r.get(0),
+            )
+            .map_err(JournalError::from)?;
+        Ok(u32::try_from(used).unwrap_or(u32::MAX))
+    }
+
+    fn choice(&self, document: LicenceDocument) -> Result<DocumentChoice, LicenceError> {
+        let template = self.templates.get(&document.doc_type).map_err(|e| SourceError::Invalid(e.to_string()))?;
+        let number = document.data.get(&template.number_field).cloned().unwrap_or_default();
+        let remaining = document.copies_allowed.saturating_sub(self.used(&document.id)?);
+        Ok(DocumentChoice {
+            title_zh: template.title_zh.clone(),
+            title_en: template.title_en.clone(),
+            number_masked: crate::journal::mask_id_number(&number, (4, 4)),
+            remaining,
+            document,
+        })
+    }
+
+    /// The holder's documents with the copies each still allows.
+    pub fn documents_for(&self, id_number: &str) -> Result<Vec<DocumentChoice>, LicenceError> {
+        let subject = self.journal.subject_key().subject(id_number);
+        let docs = self.source.for_holder(&Holder { id_number, subject: &subject })?;
+        docs.into_iter().map(|d| self.choice(d)).collect()
+    }
+
+    /// One document by id, for the technician's CLI.
+    pub fn document(&self, id: &str) -> Result<DocumentChoice, LicenceError> {
+        let doc = self.source.by_id(id)?;
+        self.choice(doc)
+    }
+
+    /// The PDF of a document as it would print now.
+    pub fn render(&self, document: &LicenceDocument) -> Result<Vec<u8>, LicenceError> {
+        let font = self.font.as_ref().map_err(|e| SourceError::Unavailable(e.clone()))?;
+        let template = self.templates.get(&document.doc_type).map_err(|e| SourceError::Invalid(e.to_string()))?;
+        let now = jiff::Timestamp::now().to_zoned_datetime(self.tz.clone());
+        let verify_url = self.verify_url.replace("{document_id}", &document.id);
+        let input = RenderInput {
+            document_id: &document.id,
+            data: &document.data,
+            verify_url: &verify_url,
+            kiosk_id: &self.kiosk_id,
+            printed_at: &now,
+        };
+        Ok(render(template, &input, font)?)
+    }
+
+    fn failed(&self, session: &str, doc: &LicenceDocument, copies: u32, print_id: Option<&str>, e: &LicenceError) {
+        let mut payload = json!({
+            "document_id": doc.id, "document_type": doc.doc_type, "copies": copies, "reason": e.code(),
+        });
+        if let Some(id) = print_id {
+            payload["print_id"] = json!(id);
+        }
+        if let LicenceError::Printer(f) = e
+            && let Some(d) = f.detail()
+        {
+            payload["detail"] = json!(d);
+        }
+        let entries = {
+            let mut v = vec![NewEntry::new(EntryKind::LicencePrintFailed, payload).in_session(session)];
+            if let LicenceError::Printer(f) = e {
+                v.push(
+                    NewEntry::new(
+                        EntryKind::DeviceFault,
+                        json!({ "device": "licence_printer", "fault": f.code(), "source": "print" }),
+                    )
+                    .in_session(session),
+                );
+            }
+            v
+        };
+        let id = print_id.map(str::to_string);
+        let result = self.journal.transact(move |conn| {
+            if let Some(id) = id {
+                conn.execute("UPDATE licence_prints SET state = 'failed' WHERE id = ?1", [&id])?;
+            }
+            Ok((entries, ()))
+        });
+        if let Err(err) = result {
+            log::error!("cannot journal a failed licence print: {err}");
+        }
+    }
+
+    /// Prints `copies` of `doc`: render, check the printer, reserve the copies with
+    /// licence_print_requested, send, follow the job, record the outcome. `on_state` hears the job's
+    /// states for the screen.
+    pub fn print(
+        &self,
+        doc: &LicenceDocument,
+        copies: u32,
+        session: &str,
+        mut on_state: impl FnMut(JobState),
+    ) -> Result<Printed, LicenceError> {
+        let fail = |e: LicenceError, print_id: Option<&str>| {
+            self.failed(session, doc, copies, print_id, &e);
+            e
+        };
+        let pdf = self.render(doc).map_err(|e| fail(e, None))?;
+        let status = self.printer.status().map_err(|f| fail(LicenceError::Printer(f), None))?;
+        if let Some(f) = status.fault() {
+            return Err(fail(LicenceError::Printer(f), None));
+        }
+        let print_id =
+            format!("{}-{}", self.kiosk_id, hex::encode(crate::secrets::random_bytes::<6>().unwrap_or([0; 6])));
+        let (id, document_id, allowed, doc_type, subject) =
+            (print_id.clone(), doc.id.clone(), doc.copies_allowed, doc.doc_type.clone(), doc.subject.clone());
+        let sess = session.to_string();
+        let reserved = self.journal.transact(move |conn| {
+            let used: i64 = conn.query_row(
+                "SELECT coalesce(sum(copies), 0) FROM licence_prints WHERE document_id = ?1 AND state != 'failed'",
+                [&document_id],
+                |r| r.get(0),
+            )?;
+            let used = u32::try_from(used).unwrap_or(u32::MAX);
+            if copies == 0 || used.saturating_add(copies) > allowed {
+                return Ok((vec![], Err(LicenceError::CopyLimit { document_id, allowed, used, asked: copies })));
+            }
+            conn.execute(
+                "INSERT INTO licence_prints (id, document_id, copies, state, requested_at) VALUES (?1, ?2, ?3, 'requested', ?4)",
+                rusqlite::params![id, document_id, copies, crate::journal::utc_now()],
+            )?;
+            let mut payload = json!({
+                "print_id": id, "document_id": document_id, "document_type": doc_type, "copies": copies,
+                "allowed": allowed, "used_before": used,
+            });
+            if !subject.is_empty() {
+                payload["subject"] = json!(subject);
+            }
+            Ok((vec![NewEntry::new(EntryKind::LicencePrintRequested, payload).in_session(sess)], Ok(used)))
+        });
+        let used_before = match reserved {
+            Ok((_, Ok(used))) => used,
+            Ok((_, Err(e))) => return Err(fail(e, None)),
+            Err(e) => return Err(LicenceError::Journal(e)),
+        };
+        let req = PrintRequest { pdf: &pdf, job_name: &doc.id, copies, two_sided: self.two_sided };
+        let job_id = self.printer.submit(&req).map_err(|f| fail(LicenceError::Printer(f), Some(&print_id)))?;
+        on_state(JobState::Pending);
+        self.printer
+            .follow(job_id, self.job_timeout, &mut on_state)
+            .map_err(|f| fail(LicenceError::Printer(f), Some(&print_id)))?;
+        let (id, document_id, sess) = (print_id.clone(), doc.id.clone(), session.to_string());
+        self.journal.transact(move |conn| {
+            conn.execute("UPDATE licence_prints SET state = 'printed' WHERE id = ?1", [&id])?;
+            let payload = json!({ "print_id": id, "document_id": document_id, "copies": copies, "job_id": job_id });
+            Ok((vec![NewEntry::new(EntryKind::LicencePrinted, payload).in_session(sess)], ()))
+        })?;
+        Ok(Printed { print_id, job_id, copies, remaining: doc.copies_allowed.saturating_sub(used_before + copies) })
+    }
+}
