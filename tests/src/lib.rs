@@ -157,7 +157,8 @@ pub fn config_in(dir: &Path) -> PathBuf {
     let text = text
         .replace("/var/lib/kiosk/journal.sqlite3", &dir.join("journal.sqlite3").to_string_lossy())
         .replace("/var/lib/kiosk/subject.key", &dir.join("subject.key").to_string_lossy())
-        .replace("/var/lib/kiosk/checkpoint.ed25519", &dir.join("checkpoint.ed25519").to_string_lossy());
+        .replace("/var/lib/kiosk/checkpoint.ed25519", &dir.join("checkpoint.ed25519").to_string_lossy())
+        .replace("/var/lib/kiosk/documents.sqlite3", &dir.join("documents.sqlite3").to_string_lossy());
     let path = dir.join("kiosk.toml");
     std::fs::write(&path, text).expect("write the test configuration");
     path
@@ -183,4 +184,74 @@ pub fn sim_printer(out: &Path, status: &str, args: &[&str]) -> (KillOnDrop, Stri
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
     (KillOnDrop(child), addr)
+}
+
+/// CUPS's `ippeveprinter` as the licence printer, on a private D-Bus bus (it refuses to start without
+/// DNS-SD), with A4 loaded and received jobs kept as files in `spool`.
+pub struct IppEve {
+    _printer: KillOnDrop,
+    _dbus: KillOnDrop,
+    pub uri: String,
+    pub spool: PathBuf,
+}
+
+/// A free TCP port on loopback (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+impl IppEve {
+    /// Starts a printer in `dir`; `command` is ippeveprinter's `-c` program (fault injection).
+    pub fn start(dir: &Path, command: Option<&Path>) -> IppEve {
+        let spool = dir.join("spool");
+        std::fs::create_dir_all(&spool).expect("spool folder");
+        let sock = dir.join("bus.sock");
+        let dbus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", &format!("--address=unix:path={}", sock.display())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (Debian package dbus; scripts/test installs it)");
+        let dbus = KillOnDrop(dbus);
+        wait_for(Duration::from_secs(5), || sock.exists().then_some(())).expect("the private D-Bus socket");
+        // media-ready A4 (the default is Letter) and PDF in; with -a the formats come from the file too.
+        let conf = dir.join("a4.conf");
+        std::fs::write(
+            &conf,
+            "ATTR keyword media-default iso_a4_210x297mm\nATTR keyword media-ready iso_a4_210x297mm\nATTR mimeMediaType document-format-supported application/pdf,image/pwg-raster\n\
+             ATTR keyword media-supported iso_a4_210x297mm,na_letter_8.5x11in\n\
+             ATTR keyword sides-supported one-sided,two-sided-long-edge\nATTR rangeOfInteger copies-supported 1-99\n",
+        )
+        .expect("printer attributes file");
+        let port = free_port();
+        let mut cmd = Command::new("ippeveprinter");
+        cmd.env("DBUS_SYSTEM_BUS_ADDRESS", format!("unix:path={}", sock.display()))
+            .args(["-r", "off", "-p", &port.to_string(), "-n", "localhost", "-k", "-a"])
+            .arg(&conf)
+            .arg("-d")
+            .arg(&spool);
+        if let Some(c) = command {
+            cmd.arg("-c").arg(c);
+        }
+        let log = std::fs::File::create(dir.join("ippeveprinter.log")).expect("log file");
+        let child = cmd
+            .arg("KioskA4")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("ippeveprinter (Debian package cups-ipp-utils; scripts/test installs it)");
+        let printer = KillOnDrop(child);
+        wait_for(Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+            .expect("ippeveprinter listening");
+        IppEve { _printer: printer, _dbus: dbus, uri: format!("ipp://127.0.0.1:{port}/ipp/print"), spool }
+    }
+
+    /// The documents the printer received, oldest first.
+    pub fn jobs(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.spool)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
 }

@@ -90,7 +90,13 @@ impl IppPrinter {
         let resp = client.send(op).map_err(unreachable)?;
         let status = resp.header().status_code();
         if !status.is_success() {
-            return Err(PrinterFault::Refused(format!("{status:?}")));
+            let message = resp
+                .attributes()
+                .first_of(DelimiterTag::OperationAttributes)
+                .and_then(|g| g.get("status-message"))
+                .map(|a| format!(": {}", a.value()))
+                .unwrap_or_default();
+            return Err(PrinterFault::Refused(format!("{status:?}{message}")));
         }
         Ok(resp)
     }

@@ -183,12 +183,12 @@ pub fn run_licence(cmd: LicenceCommand) -> anyhow::Result<()> {
             }
             let choice = licences.document(&document).map_err(printer_exit)?;
             eprintln!(
-                "{} {} ({}): {} of {} copies still allowed; printing {copies} on {}.",
+                "{} {} ({}): copies allowed {}, still allowed {}; printing {copies} on {}.",
                 choice.title_zh,
                 document,
                 choice.number_masked,
-                choice.remaining,
                 choice.document.copies_allowed,
+                choice.remaining,
                 licences.printer.describe()
             );
             let printed = licences
@@ -196,7 +196,7 @@ pub fn run_licence(cmd: LicenceCommand) -> anyhow::Result<()> {
                 .map_err(printer_exit)?;
             journal.checkpoint()?;
             println!(
-                "printed {document}: {} copies, job {}, print id {}; {} copies still allowed.",
+                "printed {document}: copies {}, job {}, print id {}; copies still allowed: {}.",
                 printed.copies, printed.job_id, printed.print_id, printed.remaining
             );
             Ok(())

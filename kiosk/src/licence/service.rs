@@ -35,7 +35,7 @@ pub enum LicenceError {
     #[error("{0}")]
     Render(#[from] RenderError),
     #[error(
-        "Document {document_id} allows {allowed} copies at the kiosk and {used} have been printed; {asked} more would exceed that."
+        "Document {document_id} may be printed {allowed} times at the kiosk and {used} have been printed; {asked} more would exceed that. The county office can raise copies_allowed by importing the document again."
     )]
     CopyLimit { document_id: String, allowed: u32, used: u32, asked: u32 },
     #[error("{0}")]
