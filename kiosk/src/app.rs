@@ -68,6 +68,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     ))?;
     let window = build_window(&config)?;
     let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
+    let tz_for_ui = tz.clone();
     let clock = slint::Timer::default();
     let weak = window.as_weak();
     let tick = move || {
@@ -112,8 +113,53 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         reader: reader.clone(),
         printer_sim: printer_sim.clone(),
     };
-    let mut timers = crate::ui::take_number::bind(&window, services);
+    let (mut timers, open_take) = crate::ui::take_number::bind(&window, services);
+    let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
+    let weak = window.as_weak();
+    let unavailable = licences.unavailable().map(str::to_string);
+    if let Some(why) = &unavailable {
+        log::warn!("licence printing is unavailable: {why}");
+    }
+    crate::devices::watch_licence_printer(licences.printer.clone(), journal.clone(), move |fault| {
+        // No font: the service cannot draw licences at all, whatever the printer says.
+        let reason = match (&unavailable, fault) {
+            (Some(_), _) => Some((
+                "证照打印暂不可用，请联系工作人员".to_string(),
+                "Licence printing is not available right now, please ask a member of staff.".to_string(),
+            )),
+            (None, Some(f)) => Some((f.sentence_zh().to_string(), f.sentence_en().to_string())),
+            (None, None) => None,
+        };
+        let _ = weak.upgrade_in_event_loop(move |w| crate::ui::home::set_licence_fault(&w, reason));
+    })?;
+    bind_licence_simulator(&window, &licences);
+    let idle_ms = u64::from(config.ui.idle_timeout_s) * if config.ui.elder_mode { 2000 } else { 1000 };
+    let (licence_timers, open_licence) = crate::ui::licence::bind(
+        &window,
+        crate::ui::licence::Services {
+            licences,
+            reader: reader.clone(),
+            journal: journal.clone(),
+            idle_timeout_ms: idle_ms,
+            timezone: tz_for_ui,
+        },
+    );
+    timers.extend(licence_timers);
+    crate::ui::home::route_tiles(
+        &window,
+        vec![(crate::ui::TileKind::TakeNumber, open_take), (crate::ui::TileKind::PrintLicence, open_licence)],
+    );
     crate::ui::home::bind(&window, journal.clone());
     timers.push(clock);
     Ok(Kiosk { window, journal, reader, printer_sim, _timers: timers })
+}
+
+/// In the demo, the simulator panel also sets the simulated licence printer's faults.
+fn bind_licence_simulator(window: &AppWindow, licences: &crate::licence::Licences) {
+    if let crate::licence::LicencePrinter::Simulated(sim) = &licences.printer {
+        let sim = sim.clone();
+        window.global::<crate::ui::SimAdapter>().on_licence_printer(move |reason| {
+            sim.set_reason((!reason.is_empty()).then_some(reason.as_str()));
+        });
+    }
 }

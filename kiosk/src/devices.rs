@@ -19,6 +19,8 @@ pub struct IdReaderHandle {
     pub card: Arc<Mutex<Option<Box<IdCard>>>>,
     /// Whether the reader answers.
     pub healthy: Arc<Mutex<bool>>,
+    /// Whether a card lies on the reader now (the card itself may already be taken by a flow).
+    pub present: Arc<std::sync::atomic::AtomicBool>,
     /// The simulated SAM in demo mode, so the simulator panel can place and remove cards.
     pub simulator: Option<Arc<Mutex<SamSim>>>,
 }
@@ -83,11 +85,13 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
                 }
                 ReaderEvent::CardInserted(card) => {
                     log::info!("card on the reader: {}", card.masked_id());
+                    h.present.store(true, std::sync::atomic::Ordering::SeqCst);
                     if let Ok(mut slot) = h.card.lock() {
                         *slot = Some(card);
                     }
                 }
                 ReaderEvent::CardRemoved => {
+                    h.present.store(false, std::sync::atomic::Ordering::SeqCst);
                     if let Ok(mut slot) = h.card.lock() {
                         *slot = None;
                     }
@@ -102,36 +106,77 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
     Ok(handle)
 }
 
+/// Watches a device by probing it every `every`: a fault (the probe's `Some`) disables the service that
+/// needs it, with the reason, and is journaled with `source: probe`; recovery re-enables it and is
+/// journaled. `on_change` gets the fault, or None when healthy.
+pub fn watch_device<F: PartialEq + Clone + Send + 'static>(
+    device: &'static str,
+    every: Duration,
+    probe: impl Fn() -> Option<F> + Send + 'static,
+    code: impl Fn(&F) -> String + Send + 'static,
+    journal: Journal,
+    on_change: impl Fn(Option<F>) + Send + 'static,
+) -> anyhow::Result<()> {
+    std::thread::Builder::new().name(format!("{device}-health")).spawn(move || {
+        let mut last: Option<Option<F>> = None;
+        loop {
+            let now = probe();
+            if last.as_ref() != Some(&now) {
+                let payload = match &now {
+                    Some(f) => (
+                        EntryKind::DeviceFault,
+                        json!({ "device": device, "severity": "error", "fault": code(f), "source": "probe" }),
+                    ),
+                    None => (EntryKind::DeviceRecovered, json!({ "device": device })),
+                };
+                // The first probe of a healthy device is no recovery.
+                if !(last.is_none() && now.is_none())
+                    && let Err(e) = journal.append(NewEntry::new(payload.0, payload.1))
+                {
+                    log::error!("{device} health not journaled: {e}");
+                }
+                on_change(now.clone());
+                last = Some(now);
+            }
+            std::thread::sleep(every);
+        }
+    })?;
+    Ok(())
+}
+
 /// How often the ticket printer's status is asked while the kiosk runs.
 pub const PRINTER_PROBE_EVERY: Duration = Duration::from_secs(5);
+/// The licence printer is asked less often: an IPP round trip costs the printer more than DLE EOT.
+pub const LICENCE_PROBE_EVERY: Duration = Duration::from_secs(10);
 
-/// Watches the ticket printer: a fault disables taking numbers (with the reason) and is journaled;
-/// recovery re-enables it and is journaled. `on_change` gets the citizen's sentence, or None when healthy.
+/// Watches the ticket printer (see [`watch_device`]).
 pub fn watch_ticket_printer(
     printer: crate::ticket::TicketPrinter,
     journal: Journal,
     on_change: impl Fn(Option<drivers::escpos::StatusFault>) + Send + 'static,
 ) -> anyhow::Result<()> {
-    std::thread::Builder::new().name("printer-health".into()).spawn(move || {
-        let mut last: Option<Option<drivers::escpos::StatusFault>> = None;
-        loop {
-            let now = printer.probe().err();
-            if last != Some(now) {
-                let payload = match now {
-                    Some(f) => (EntryKind::DeviceFault, json!({ "device": "ticket_printer", "severity": "error", "fault": f.code(), "source": "probe" })),
-                    None => (EntryKind::DeviceRecovered, json!({ "device": "ticket_printer" })),
-                };
-                // The first probe of a healthy printer is no recovery.
-                if !(last.is_none() && now.is_none())
-                    && let Err(e) = journal.append(NewEntry::new(payload.0, payload.1))
-                {
-                    log::error!("printer health not journaled: {e}");
-                }
-                on_change(now);
-                last = Some(now);
-            }
-            std::thread::sleep(PRINTER_PROBE_EVERY);
-        }
-    })?;
-    Ok(())
+    watch_device(
+        "ticket_printer",
+        PRINTER_PROBE_EVERY,
+        move || printer.probe().err(),
+        |f| f.code().to_string(),
+        journal,
+        on_change,
+    )
+}
+
+/// Watches the licence printer (see [`watch_device`]).
+pub fn watch_licence_printer(
+    printer: crate::licence::LicencePrinter,
+    journal: Journal,
+    on_change: impl Fn(Option<drivers::ipp::PrinterFault>) + Send + 'static,
+) -> anyhow::Result<()> {
+    watch_device(
+        "licence_printer",
+        LICENCE_PROBE_EVERY,
+        move || printer.status().and_then(|s| s.fault().map_or(Ok(()), Err)).err(),
+        |f| f.code().to_string(),
+        journal,
+        on_change,
+    )
 }

@@ -30,6 +30,28 @@ pub fn show_unavailable(window: &AppWindow, kind: TileKind) {
     app.set_page(Page::Unavailable);
 }
 
+/// Routes the home tiles: a flow's opener for the services this kiosk offers, the "not available
+/// yet" page for the rest.
+pub fn route_tiles(window: &AppWindow, openers: Vec<(TileKind, super::take_number::Opener)>) {
+    let weak = window.as_weak();
+    window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
+        Some((_, open)) => open(),
+        None => {
+            if let Some(w) = weak.upgrade() {
+                show_unavailable(&w, kind);
+            }
+        }
+    });
+}
+
+/// Disables 证照打印 while licences cannot be printed, saying why; re-enables it when that clears.
+pub fn set_licence_fault(window: &AppWindow, fault: Option<(String, String)>) {
+    let home = window.global::<HomeAdapter>();
+    home.set_licence_ok(fault.is_none());
+    let english = window.global::<Lang>().get_english();
+    home.set_licence_fault(fault.map(|(zh, en)| if english { en } else { zh }).unwrap_or_default().into());
+}
+
 /// Wires the home screen's buttons.
 pub fn bind(window: &AppWindow, journal: Journal) {
     let home = window.global::<HomeAdapter>();

@@ -9,5 +9,7 @@ mod generated {
 pub use generated::*;
 
 pub mod home;
+pub mod licence;
 pub mod maintenance;
+pub mod session;
 pub mod take_number;

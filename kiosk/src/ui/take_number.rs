@@ -5,7 +5,6 @@ use super::{AppAdapter, AppWindow, CategoryItem, Page, SimAdapter, TakeNumberAda
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
 use crate::flows::{Command, Event, Screen, Session};
-use crate::journal::{EntryKind, NewEntry};
 use crate::queue::Queue;
 use crate::ticket::{TicketPrinter, issue_and_print, issue_with_card};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel, Weak};
@@ -35,8 +34,12 @@ impl State {
     }
 }
 
-/// Wires the take-a-number page; returns the timers that must live as long as the window.
-pub fn bind(window: &AppWindow, services: Services) -> Vec<slint::Timer> {
+/// Opens a flow from its home tile.
+pub type Opener = Rc<dyn Fn()>;
+
+/// Wires the take-a-number page; returns the timers that must live as long as the window and the
+/// tile's opener.
+pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opener) {
     let idle_ms =
         u64::from(services.config.ui.idle_timeout_s) * if services.config.ui.elder_mode { 2000 } else { 1000 };
     let state = Rc::new(RefCell::new(State {
@@ -80,32 +83,24 @@ pub fn bind(window: &AppWindow, services: Services) -> Vec<slint::Timer> {
     take.on_rate(move |level| d(Event::Rate(level.clamp(0, 255) as u8)));
     let d = dispatch.clone();
     take.on_rate_reason(move |code| d(Event::RateReason(code.to_string())));
-    let levels: Vec<super::ChoiceItem> = crate::flows::take_number::RATING_LEVELS
-        .iter()
-        .map(|(level, zh, en)| super::ChoiceItem { code: level.to_string().into(), label: format!("{zh} {en}").into() })
-        .collect();
-    take.set_levels(ModelRc::new(VecModel::from(levels)));
-    let reasons: Vec<super::ChoiceItem> = crate::flows::take_number::NEGATIVE_REASONS
-        .iter()
-        .map(|(code, label)| super::ChoiceItem { code: (*code).into(), label: (*label).into() })
-        .collect();
-    take.set_reasons(ModelRc::new(VecModel::from(reasons)));
+    take.set_levels(super::session::levels());
+    take.set_reasons(super::session::reasons());
     let d = dispatch.clone();
     take.on_continue_session(move || d(Event::Continue));
     let d = dispatch.clone();
-    window.global::<AppAdapter>().on_touched(move || d(Event::Touch));
+    // One touch handler for the window: every flow hears that the citizen is still there.
+    window.global::<AppAdapter>().on_touched(move || {
+        d(Event::Touch);
+        super::licence::touched();
+    });
     let d = dispatch.clone();
     let weak = window.as_weak();
     let st = state.clone();
-    window.global::<super::HomeAdapter>().on_tile_activated(move |kind| {
-        if kind == super::TileKind::TakeNumber {
-            // Elder mode (from the config or the home switch) doubles the idle time.
-            let elder = weak.upgrade().is_some_and(|w| w.global::<super::Theme>().get_elder_mode());
-            st.borrow_mut().session.set_idle_timeout(idle_ms * if elder { 2 } else { 1 });
-            d(Event::OpenTakeNumber);
-        } else if let Some(w) = weak.upgrade() {
-            super::home::show_unavailable(&w, kind);
-        }
+    let open: Opener = Rc::new(move || {
+        // Elder mode (from the config or the home switch) doubles the idle time.
+        let elder = weak.upgrade().is_some_and(|w| w.global::<super::Theme>().get_elder_mode());
+        st.borrow_mut().session.set_idle_timeout(idle_ms * if elder { 2 } else { 1 });
+        d(Event::OpenTakeNumber);
     });
 
     bind_simulator(window, &services);
@@ -124,33 +119,19 @@ pub fn bind(window: &AppWindow, services: Services) -> Vec<slint::Timer> {
             d(Event::CardPresent);
         }
     });
-    vec![tick, card_poll]
+    (vec![tick, card_poll], open)
 }
 
 fn execute(window: &AppWindow, state: &Rc<RefCell<State>>, services: &Rc<Services>, cmd: Command) {
     let journal = services.queue.journal();
     match cmd {
         Command::StartSession => {
-            let id = crate::secrets::random_bytes::<8>().map(hex::encode).unwrap_or_default();
-            state.borrow_mut().session_id = id.clone();
-            if let Err(e) = journal.append(
-                NewEntry::new(EntryKind::SessionStart, serde_json::json!({ "flow": "take_number" })).in_session(id),
-            ) {
-                log::error!("session_start not journaled: {e}");
-            }
+            state.borrow_mut().session_id = super::session::start(journal, "take_number");
         }
         Command::RecordEvaluation { ticket_id, level, reason } => {
             let id = state.borrow().session_id.clone();
-            let name =
-                crate::flows::take_number::RATING_LEVELS.iter().find(|(l, ..)| *l == level).map_or("", |(_, zh, _)| zh);
-            let payload = serde_json::json!({
-                "transaction": { "kind": "ticket", "ticket_id": ticket_id },
-                "level": level, "level_name": name, "reason": reason,
-                "channel": "kiosk", "follow_up": level <= 2,
-            });
-            if let Err(e) = journal.append(NewEntry::new(EntryKind::Evaluation, payload).in_session(id)) {
-                log::error!("evaluation not journaled: {e}");
-            }
+            let transaction = serde_json::json!({ "kind": "ticket", "ticket_id": ticket_id });
+            super::session::evaluation(journal, id, transaction, level, reason);
         }
         Command::EndSession { reason } => {
             let id = std::mem::take(&mut state.borrow_mut().session_id);
@@ -162,11 +143,7 @@ fn execute(window: &AppWindow, state: &Rc<RefCell<State>>, services: &Rc<Service
             take.set_number(SharedString::new());
             take.set_message(SharedString::new());
             take.set_categories(ModelRc::default());
-            if let Err(e) = journal
-                .append(NewEntry::new(EntryKind::SessionEnd, serde_json::json!({ "reason": reason })).in_session(id))
-            {
-                log::error!("session_end not journaled: {e}");
-            }
+            super::session::end(journal, id, reason);
         }
         Command::Issue { prefix, with_card } => {
             let session_id = state.borrow().session_id.clone();
