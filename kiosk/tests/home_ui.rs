@@ -61,7 +61,7 @@ fn home_controls_work_and_unavailable_services_say_so() {
             }
         }
 
-        find(&window, "证照打印 Print a licence").await.ok_or("no licence tile")?.invoke_accessible_default_action();
+        find(&window, "事项查询 Find a service").await.ok_or("no look-up tile")?.invoke_accessible_default_action();
         find(
             &window,
             "此服务暂未开通，请到窗口办理。 This service is not available at this kiosk yet; please ask at a window.",
