@@ -65,6 +65,9 @@ pub struct DemoArgs {
     /// Folder for the demo's journal, keys and printed output.
     #[arg(long, value_name = "DIR", default_value = "kiosk-demo")]
     pub state_dir: PathBuf,
+    /// Print licences on this IPP printer (e.g. CUPS's ippeveprinter) instead of filing PDFs in the demo folder.
+    #[arg(long, value_name = "URI")]
+    pub licence_printer: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,7 +122,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot create the demo folder {}", args.state_dir.display()))?;
             let state_dir = std::fs::canonicalize(&args.state_dir)?;
             eprintln!("kiosk demo: state (journal, keys, printed tickets) goes to {}", state_dir.display());
-            let config = Config::demo(&state_dir);
+            let mut config = Config::demo(&state_dir);
+            if let Some(uri) = args.licence_printer {
+                drivers::ipp::parse_uri(&uri)
+                    .map_err(|e| Exit { code: EXIT_INVALID, message: format!("--licence-printer: {e}") })?;
+                config.devices.licence_printer.uri = uri;
+            }
             // The fictional documents of the fixture card holders, so licence printing works out of the box.
             let samples = state_dir.join("sample-documents.jsonl");
             std::fs::write(&samples, crate::licence::SAMPLE_DOCUMENTS)?;
