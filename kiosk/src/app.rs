@@ -133,14 +133,13 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         let _ = weak.upgrade_in_event_loop(move |w| crate::ui::home::set_licence_fault(&w, reason));
     })?;
     bind_licence_simulator(&window, &licences);
-    let idle_ms = u64::from(config.ui.idle_timeout_s) * if config.ui.elder_mode { 2000 } else { 1000 };
     let (licence_timers, open_licence) = crate::ui::licence::bind(
         &window,
         crate::ui::licence::Services {
             licences,
             reader: reader.clone(),
             journal: journal.clone(),
-            idle_timeout_ms: idle_ms,
+            idle_timeout_ms: config.ui.idle_timeout_ms(),
             timezone: tz_for_ui,
         },
     );

@@ -219,6 +219,14 @@ pub struct UiSection {
     pub elder_mode: bool,
 }
 
+impl UiSection {
+    /// The idle time before the "continue?" prompt in standard mode; elder mode doubles it when a
+    /// session opens (`ui::home::idle_timeout_ms`).
+    pub fn idle_timeout_ms(&self) -> u64 {
+        u64::from(self.idle_timeout_s) * 1000
+    }
+}
+
 impl Default for UiSection {
     fn default() -> Self {
         Self { orientation: Orientation::default(), idle_timeout_s: default_idle_timeout(), elder_mode: false }

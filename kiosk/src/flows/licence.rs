@@ -1,7 +1,8 @@
 //! Printing a licence: card → the holder's documents → copies → printing → done (with the rating offer),
 //! with the idle rules; taking the card away before printing ends the session.
 
-use super::take_number::{DONE_SCREEN_MS, IDLE_COUNTDOWN_MS, THANKS_SCREEN_MS};
+use super::idle::IdleClock;
+use super::take_number::{DONE_SCREEN_MS, THANKS_SCREEN_MS};
 
 /// One document as the list shows it (no personal data beyond the masked number).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +87,6 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     StartSession,
-    /// Take the card on the reader and check it (expiry), answering with CardRead / CardFailed.
-    TakeCard,
     /// Look up the holder's documents, answering with DocumentsLoaded / LookupFailed.
     Lookup,
     Print {
@@ -107,23 +106,12 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub screen: Screen,
-    idle_timeout_ms: u64,
-    last_activity_ms: u64,
-    pub countdown_until_ms: Option<u64>,
-    entered_ms: u64,
+    pub idle: IdleClock,
 }
 
 impl Session {
     pub fn new(idle_timeout_ms: u64) -> Session {
-        Session { screen: Screen::Home, idle_timeout_ms, last_activity_ms: 0, countdown_until_ms: None, entered_ms: 0 }
-    }
-
-    pub fn set_idle_timeout(&mut self, idle_timeout_ms: u64) {
-        self.idle_timeout_ms = idle_timeout_ms;
-    }
-
-    pub fn countdown_s(&self, now_ms: u64) -> Option<u64> {
-        self.countdown_until_ms.map(|until| until.saturating_sub(now_ms).div_ceil(1000))
+        Session { screen: Screen::Home, idle: IdleClock::new(idle_timeout_ms) }
     }
 
     /// Whether the flow is waiting for a card to appear on the reader.
@@ -133,9 +121,7 @@ impl Session {
 
     fn go(&mut self, screen: Screen, now_ms: u64) {
         self.screen = screen;
-        self.entered_ms = now_ms;
-        self.last_activity_ms = now_ms;
-        self.countdown_until_ms = None;
+        self.idle.entered(now_ms);
     }
 
     fn end(&mut self, reason: &'static str, now_ms: u64) -> Vec<Command> {
@@ -149,18 +135,17 @@ impl Session {
     pub fn handle(&mut self, event: Event, now_ms: u64) -> Vec<Command> {
         match event {
             Event::Touch => {
-                self.last_activity_ms = now_ms;
+                self.idle.touch(now_ms);
                 vec![]
             }
             Event::Continue => {
-                self.last_activity_ms = now_ms;
-                self.countdown_until_ms = None;
+                self.idle.resume(now_ms);
                 vec![]
             }
             Event::Tick => self.tick(now_ms),
             Event::Open if self.screen == Screen::Home => {
                 self.go(Screen::CardPrompt { failure: None }, now_ms);
-                vec![Command::StartSession, Command::TakeCard]
+                vec![Command::StartSession]
             }
             Event::Open => vec![],
             Event::CardRead { problem } => match (&self.screen, problem) {
@@ -211,7 +196,7 @@ impl Session {
                     let max = documents[*chosen].remaining.max(1);
                     *copies =
                         if event == Event::More { (*copies + 1).min(max) } else { copies.saturating_sub(1).max(1) };
-                    self.last_activity_ms = now_ms;
+                    self.idle.touch(now_ms);
                 }
                 vec![]
             }
@@ -283,29 +268,21 @@ impl Session {
     }
 
     fn tick(&mut self, now_ms: u64) -> Vec<Command> {
-        let since = now_ms.saturating_sub(self.entered_ms);
+        let since = self.idle.on_screen_ms(now_ms);
         match self.screen {
             Screen::Home | Screen::Printing { .. } | Screen::Loading => return vec![],
             Screen::Done { .. } if since >= DONE_SCREEN_MS => return self.end("completed", now_ms),
             Screen::Thanks if since >= THANKS_SCREEN_MS => return self.end("completed", now_ms),
             _ => {}
         }
-        match self.countdown_until_ms {
-            Some(until) if now_ms >= until => self.end("idle", now_ms),
-            Some(_) => vec![],
-            None => {
-                if now_ms.saturating_sub(self.last_activity_ms) >= self.idle_timeout_ms {
-                    self.countdown_until_ms = Some(now_ms + IDLE_COUNTDOWN_MS);
-                }
-                vec![]
-            }
-        }
+        if self.idle.expired(now_ms) { self.end("idle", now_ms) } else { vec![] }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flows::idle::IDLE_COUNTDOWN_MS;
 
     fn doc(id: &str, remaining: u32) -> DocumentSummary {
         DocumentSummary {
@@ -318,7 +295,7 @@ mod tests {
     }
 
     fn to_documents(s: &mut Session) {
-        assert_eq!(s.handle(Event::Open, 0), vec![Command::StartSession, Command::TakeCard]);
+        assert_eq!(s.handle(Event::Open, 0), vec![Command::StartSession]);
         assert_eq!(s.handle(Event::CardRead { problem: None }, 100), vec![Command::Lookup]);
         s.handle(Event::DocumentsLoaded(vec![doc("BL-1", 2), doc("P-1", 0)]), 200);
     }
@@ -380,9 +357,9 @@ mod tests {
         s.handle(Event::Back, 400);
         assert!(matches!(s.screen, Screen::Documents { .. }));
         assert_eq!(s.handle(Event::Tick, 60_400), vec![]);
-        assert_eq!(s.countdown_s(60_400), Some(10));
+        assert_eq!(s.idle.countdown_s(60_400), Some(10));
         s.handle(Event::Continue, 61_000);
-        assert_eq!(s.countdown_s(61_000), None);
+        assert_eq!(s.idle.countdown_s(61_000), None);
         s.handle(Event::Tick, 121_000);
         assert_eq!(s.handle(Event::Tick, 121_000 + IDLE_COUNTDOWN_MS), vec![Command::EndSession { reason: "idle" }]);
     }

@@ -1,5 +1,6 @@
 //! Citizen sessions as pure state machines: events and `now` in, commands out. No IO, no Slint, no clock.
 
+pub mod idle;
 pub mod licence;
 pub mod take_number;
 

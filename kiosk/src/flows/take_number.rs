@@ -82,8 +82,8 @@ pub enum Command {
     },
 }
 
-/// Seconds the "continue?" countdown runs before the session ends.
-pub const IDLE_COUNTDOWN_MS: u64 = 10_000;
+pub use super::idle::IDLE_COUNTDOWN_MS;
+use super::idle::IdleClock;
 /// How long the "take your ticket" screen (with the rating offer) stays before going home.
 pub const DONE_SCREEN_MS: u64 = 20_000;
 /// How long "thank you" stays.
@@ -110,33 +110,17 @@ pub const NEGATIVE_REASONS: [(&str, &str); 5] = [
 #[derive(Debug, Clone)]
 pub struct Session {
     pub screen: Screen,
-    idle_timeout_ms: u64,
-    last_activity_ms: u64,
-    /// When the idle countdown ends, while it runs.
-    pub countdown_until_ms: Option<u64>,
-    entered_ms: u64,
+    pub idle: IdleClock,
 }
 
 impl Session {
     pub fn new(idle_timeout_ms: u64) -> Session {
-        Session { screen: Screen::Home, idle_timeout_ms, last_activity_ms: 0, countdown_until_ms: None, entered_ms: 0 }
-    }
-
-    /// Elder mode doubles the time before the "continue?" prompt; switched from the home screen.
-    pub fn set_idle_timeout(&mut self, idle_timeout_ms: u64) {
-        self.idle_timeout_ms = idle_timeout_ms;
-    }
-
-    /// Seconds left on the idle countdown, for the screen.
-    pub fn countdown_s(&self, now_ms: u64) -> Option<u64> {
-        self.countdown_until_ms.map(|until| until.saturating_sub(now_ms).div_ceil(1000))
+        Session { screen: Screen::Home, idle: IdleClock::new(idle_timeout_ms) }
     }
 
     fn go(&mut self, screen: Screen, now_ms: u64) {
         self.screen = screen;
-        self.entered_ms = now_ms;
-        self.last_activity_ms = now_ms;
-        self.countdown_until_ms = None;
+        self.idle.entered(now_ms);
     }
 
     fn end(&mut self, reason: &'static str, now_ms: u64) -> Vec<Command> {
@@ -150,12 +134,11 @@ impl Session {
     pub fn handle(&mut self, event: Event, now_ms: u64) -> Vec<Command> {
         match event {
             Event::Touch => {
-                self.last_activity_ms = now_ms;
+                self.idle.touch(now_ms);
                 vec![]
             }
             Event::Continue => {
-                self.last_activity_ms = now_ms;
-                self.countdown_until_ms = None;
+                self.idle.resume(now_ms);
                 vec![]
             }
             Event::Tick => self.tick(now_ms),
@@ -237,24 +220,15 @@ impl Session {
     fn tick(&mut self, now_ms: u64) -> Vec<Command> {
         match self.screen {
             Screen::Home | Screen::Printing { .. } => return vec![],
-            Screen::Done { .. } if now_ms.saturating_sub(self.entered_ms) >= DONE_SCREEN_MS => {
+            Screen::Done { .. } if self.idle.on_screen_ms(now_ms) >= DONE_SCREEN_MS => {
                 return self.end("completed", now_ms);
             }
-            Screen::Thanks if now_ms.saturating_sub(self.entered_ms) >= THANKS_SCREEN_MS => {
+            Screen::Thanks if self.idle.on_screen_ms(now_ms) >= THANKS_SCREEN_MS => {
                 return self.end("completed", now_ms);
             }
             _ => {}
         }
-        match self.countdown_until_ms {
-            Some(until) if now_ms >= until => self.end("idle", now_ms),
-            Some(_) => vec![],
-            None => {
-                if now_ms.saturating_sub(self.last_activity_ms) >= self.idle_timeout_ms {
-                    self.countdown_until_ms = Some(now_ms + IDLE_COUNTDOWN_MS);
-                }
-                vec![]
-            }
-        }
+        if self.idle.expired(now_ms) { self.end("idle", now_ms) } else { vec![] }
     }
 }
 
@@ -295,13 +269,13 @@ mod tests {
         let mut s = Session::new(60_000);
         s.handle(Event::OpenTakeNumber, 0);
         assert_eq!(s.handle(Event::Tick, 59_000), vec![]);
-        assert_eq!(s.countdown_until_ms, None);
+        assert_eq!(s.idle.countdown_until_ms, None);
         s.handle(Event::Tick, 60_000);
-        assert_eq!(s.countdown_s(60_000), Some(10));
+        assert_eq!(s.idle.countdown_s(60_000), Some(10));
         s.handle(Event::Continue, 65_000);
-        assert_eq!(s.countdown_until_ms, None, "continue resets");
+        assert_eq!(s.idle.countdown_until_ms, None, "continue resets");
         s.handle(Event::Tick, 125_000);
-        assert_eq!(s.countdown_s(126_000), Some(9));
+        assert_eq!(s.idle.countdown_s(126_000), Some(9));
         assert_eq!(s.handle(Event::Tick, 135_000), vec![Command::EndSession { reason: "idle" }]);
         assert_eq!(s.screen, Screen::Home);
         assert_eq!(s.handle(Event::Tick, 500_000), vec![], "home has no session to end");
@@ -339,7 +313,7 @@ mod tests {
         s.handle(Event::OpenTakeNumber, 0);
         s.handle(Event::Touch, 25_000);
         s.handle(Event::Tick, 50_000);
-        assert_eq!(s.countdown_until_ms, None);
+        assert_eq!(s.idle.countdown_until_ms, None);
         assert_eq!(s.handle(Event::Cancel, 51_000), vec![Command::EndSession { reason: "cancelled" }]);
         assert_eq!(s.handle(Event::CardPresent, 52_000), vec![], "a card on the home screen starts nothing here");
     }

@@ -30,9 +30,18 @@ pub fn show_unavailable(window: &AppWindow, kind: TileKind) {
     app.set_page(Page::Unavailable);
 }
 
+/// Opens a citizen flow from its home tile.
+pub type Opener = std::rc::Rc<dyn Fn()>;
+
+/// The idle time for a session opening now: elder mode (from the config or the home switch) doubles it.
+pub fn idle_timeout_ms(window: &slint::Weak<AppWindow>, standard_ms: u64) -> u64 {
+    let elder = window.upgrade().is_some_and(|w| w.global::<Theme>().get_elder_mode());
+    standard_ms * if elder { 2 } else { 1 }
+}
+
 /// Routes the home tiles: a flow's opener for the services this kiosk offers, the "not available
 /// yet" page for the rest.
-pub fn route_tiles(window: &AppWindow, openers: Vec<(TileKind, super::take_number::Opener)>) {
+pub fn route_tiles(window: &AppWindow, openers: Vec<(TileKind, Opener)>) {
     let weak = window.as_weak();
     window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
         Some((_, open)) => open(),

@@ -1,7 +1,7 @@
 //! Binds the licence flow to its Slint adapter: the card from the reader, the document lookup and the print
 //! on worker threads, the flow's state drawn on the page. The holder's documents live here only for the session.
 
-use super::take_number::Opener;
+use super::home::Opener;
 use super::{AppAdapter, AppWindow, DocumentItem, LicenceAdapter, LicenceScreen, Page};
 use crate::devices::IdReaderHandle;
 use crate::flows::licence::{Command, DocumentSummary, Event, Screen, Session};
@@ -84,9 +84,6 @@ fn execute(c: &Rc<RefCell<Controller>>, cmd: Command) {
     match cmd {
         Command::StartSession => {
             ctl.session_id = super::session::start(&ctl.services.journal, "licence");
-        }
-        Command::TakeCard => {
-            // A card already on the reader counts: the citizen may have put it there first.
         }
         Command::Lookup => {
             let Some(card) = ctl.card.take() else {
@@ -192,7 +189,7 @@ fn render(ctl: &Controller) {
     let a = w.global::<LicenceAdapter>();
     let en = english(ctl);
     let now = ctl.started.elapsed().as_millis() as u64;
-    a.set_countdown(ctl.session.countdown_s(now).unwrap_or(0) as i32);
+    a.set_countdown(ctl.session.idle.countdown_s(now).unwrap_or(0) as i32);
     if ctl.session.screen != Screen::Home {
         app.set_page(Page::Licence);
     }
@@ -276,8 +273,7 @@ pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opene
     let idle_ms = services.idle_timeout_ms;
     let c = controller.clone();
     let open: Opener = Rc::new(move || {
-        let elder = weak.upgrade().is_some_and(|w| w.global::<super::Theme>().get_elder_mode());
-        c.borrow_mut().session.set_idle_timeout(idle_ms * if elder { 2 } else { 1 });
+        c.borrow_mut().session.idle.set_idle_timeout(super::home::idle_timeout_ms(&weak, idle_ms));
         dispatch(Event::Open);
     });
 

@@ -1,6 +1,7 @@
 //! Binds the take-a-number flow to its Slint adapter: events from taps, the reader and timers in; the flow's
 //! commands carried out on worker threads; the adapter redrawn from the flow's state.
 
+use super::home::Opener;
 use super::{AppAdapter, AppWindow, CategoryItem, Page, SimAdapter, TakeNumberAdapter, TakeScreen};
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
@@ -34,14 +35,10 @@ impl State {
     }
 }
 
-/// Opens a flow from its home tile.
-pub type Opener = Rc<dyn Fn()>;
-
 /// Wires the take-a-number page; returns the timers that must live as long as the window and the
 /// tile's opener.
 pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opener) {
-    let idle_ms =
-        u64::from(services.config.ui.idle_timeout_s) * if services.config.ui.elder_mode { 2000 } else { 1000 };
+    let idle_ms = services.config.ui.idle_timeout_ms();
     let state = Rc::new(RefCell::new(State {
         session: Session::new(idle_ms),
         session_id: String::new(),
@@ -97,9 +94,7 @@ pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opene
     let weak = window.as_weak();
     let st = state.clone();
     let open: Opener = Rc::new(move || {
-        // Elder mode (from the config or the home switch) doubles the idle time.
-        let elder = weak.upgrade().is_some_and(|w| w.global::<super::Theme>().get_elder_mode());
-        st.borrow_mut().session.set_idle_timeout(idle_ms * if elder { 2 } else { 1 });
+        st.borrow_mut().session.idle.set_idle_timeout(super::home::idle_timeout_ms(&weak, idle_ms));
         d(Event::OpenTakeNumber);
     });
 
@@ -199,7 +194,7 @@ fn render(window: &AppWindow, st: &State, services: &Services) {
     let app = window.global::<AppAdapter>();
     let take = window.global::<TakeNumberAdapter>();
     let now = st.now_ms();
-    take.set_countdown(st.session.countdown_s(now).unwrap_or(0) as i32);
+    take.set_countdown(st.session.idle.countdown_s(now).unwrap_or(0) as i32);
     match &st.session.screen {
         Screen::Home => {
             app.set_page(Page::Home);
