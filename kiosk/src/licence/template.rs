@@ -17,14 +17,8 @@ pub const BUILTIN: [(&str, &str); 3] = [
     ("generic_certificate.toml", include_str!("../../../assets/templates/licence/generic_certificate.toml")),
 ];
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Align {
-    #[default]
-    Left,
-    Center,
-    Right,
-}
+/// Text alignment, as in the thermal templates.
+pub use drivers::escpos::Align;
 
 /// One thing drawn on the page. Millimetres from the top-left corner; a text's `y_mm` is its baseline.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
