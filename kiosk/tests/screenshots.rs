@@ -1,10 +1,14 @@
 //! Every main page rendered by the software renderer and compared with committed references
-//! (docs/screenshots/reference/). `UPDATE_SCREENSHOTS=1 cargo test -p kiosk --test screenshots` rewrites them.
+//! (docs/screenshots/reference/, kept at half size to keep the repository small).
+//! `UPDATE_SCREENSHOTS=1 cargo test -p kiosk --test screenshots` rewrites them.
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kiosk::config::{Config, Orientation};
-use kiosk::ui::{AppAdapter, AppWindow, CategoryItem, HomeAdapter, Lang, Page, TakeNumberAdapter, TakeScreen, Theme};
-use slint::{ComponentHandle, ModelRc, VecModel};
+use kiosk::ui::{
+    AppAdapter, AppWindow, CategoryItem, DocumentItem, HomeAdapter, Lang, LicenceAdapter, LicenceScreen, Page,
+    TakeNumberAdapter, TakeScreen, Theme,
+};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use std::path::{Path, PathBuf};
 
 fn reference_dir() -> PathBuf {
@@ -35,10 +39,88 @@ fn categories(english: bool) -> ModelRc<CategoryItem> {
     ModelRc::new(VecModel::from(items))
 }
 
-/// Renders `window` to RGBA at its size.
+fn documents() -> ModelRc<DocumentItem> {
+    let items = vec![
+        DocumentItem {
+            id: "BL-1".into(),
+            title: "营业执照（副本） Business licence (copy)".into(),
+            number: "9137**********O01X".into(),
+            remaining: 5,
+        },
+        DocumentItem {
+            id: "P-1".into(),
+            title: "证明 Certificate of proof".into(),
+            number: "临沭人社**********927号".into(),
+            remaining: 0,
+        },
+    ];
+    ModelRc::new(VecModel::from(items))
+}
+
+/// Puts the window on one of the pages under test, with fixed sample content.
+fn show_case(window: &AppWindow, case: &str, english: bool) {
+    let app = window.global::<AppAdapter>();
+    let take = window.global::<TakeNumberAdapter>();
+    let licence = window.global::<LicenceAdapter>();
+    match case {
+        "home" => app.set_page(Page::Home),
+        "take-number" => {
+            app.set_page(Page::TakeNumber);
+            take.set_screen(TakeScreen::Categories);
+            take.set_categories(categories(english));
+        }
+        "ticket-taken" => {
+            app.set_page(Page::TakeNumber);
+            take.set_screen(TakeScreen::Done);
+            take.set_number("A023".into());
+            take.set_waiting_ahead(5);
+            take.set_levels(kiosk::ui::session::levels());
+        }
+        "licence-card" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::CardPrompt);
+            licence.set_message("此身份证已过期，请使用有效证件或到窗口办理".into());
+        }
+        "licence-documents" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::Documents);
+            licence.set_documents(documents());
+        }
+        "licence-copies" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::Copies);
+            licence.set_chosen(documents().row_data(0).unwrap());
+            licence.set_copies(2);
+        }
+        "licence-done" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::Done);
+            licence.set_remaining_after(3);
+            licence.set_levels(kiosk::ui::session::levels());
+        }
+        other => panic!("no screenshot case {other}"),
+    }
+}
+
+/// The pages under test.
+const CASES: [&str; 7] =
+    ["home", "take-number", "ticket-taken", "licence-card", "licence-documents", "licence-copies", "licence-done"];
+
+/// Renders `window` to RGBA at half its size (2×2 pixels averaged).
 fn snapshot(window: &AppWindow) -> (u32, u32, Vec<u8>) {
     let buf = window.window().take_snapshot().expect("the software renderer draws the window");
-    (buf.width(), buf.height(), buf.as_bytes().to_vec())
+    let (w, h, full) = (buf.width(), buf.height(), buf.as_bytes());
+    let (hw, hh) = (w / 2, h / 2);
+    let mut half = Vec::with_capacity((hw * hh * 4) as usize);
+    for y in 0..hh {
+        for x in 0..hw {
+            for c in 0..4 {
+                let at = |dx: u32, dy: u32| u32::from(full[(((2 * y + dy) * w + 2 * x + dx) * 4 + c) as usize]);
+                half.push(((at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1) + 2) / 4) as u8);
+            }
+        }
+    }
+    (hw, hh, half)
 }
 
 fn load_png(path: &Path) -> Option<(u32, u32, Vec<u8>)> {
@@ -54,6 +136,7 @@ fn save_png(path: &Path, (w, h, rgba): &(u32, u32, Vec<u8>)) {
     let mut enc = png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(path).unwrap()), *w, *h);
     enc.set_color(png::ColorType::Rgba);
     enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Best);
     enc.write_header().unwrap().write_image_data(rgba).unwrap();
 }
 
@@ -83,7 +166,7 @@ fn every_main_page_matches_its_reference() {
     for (orientation, o) in [(Orientation::Landscape, "landscape"), (Orientation::Portrait, "portrait")] {
         for (english, lang) in [(false, "zh"), (true, "en")] {
             for (elder, mode) in [(false, "standard"), (true, "elder")] {
-                for (page, p) in [(Page::Home, "home"), (Page::TakeNumber, "take-number")] {
+                for p in CASES {
                     let mut config = Config::demo(dir.path());
                     config.ui.orientation = orientation;
                     config.ui.elder_mode = elder;
@@ -91,10 +174,7 @@ fn every_main_page_matches_its_reference() {
                         if english { vec!["en".into(), "zh-CN".into()] } else { vec!["zh-CN".into(), "en".into()] };
                     let window = kiosk::app::build_window(&config).unwrap();
                     window.global::<HomeAdapter>().set_clock("2026-11-25 09:30".into());
-                    window.global::<AppAdapter>().set_page(page);
-                    let take = window.global::<TakeNumberAdapter>();
-                    take.set_screen(TakeScreen::Categories);
-                    take.set_categories(categories(english));
+                    show_case(&window, p, english);
                     assert_eq!(window.global::<Lang>().get_english(), english);
                     assert_eq!(window.global::<Theme>().get_elder_mode(), elder);
                     window.show().unwrap();
