@@ -113,7 +113,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         reader: reader.clone(),
         printer_sim: printer_sim.clone(),
     };
-    let (mut timers, open_take) = crate::ui::take_number::bind(&window, services);
+    let take_number = crate::ui::take_number::bind(&window, services);
     let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
     let weak = window.as_weak();
     let unavailable = licences.unavailable().map(str::to_string);
@@ -133,7 +133,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         let _ = weak.upgrade_in_event_loop(move |w| crate::ui::home::set_licence_fault(&w, reason));
     })?;
     bind_licence_simulator(&window, &licences);
-    let (licence_timers, open_licence) = crate::ui::licence::bind(
+    let licence = crate::ui::licence::bind(
         &window,
         crate::ui::licence::Services {
             licences,
@@ -143,10 +143,11 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             timezone: tz_for_ui,
         },
     );
-    timers.extend(licence_timers);
-    crate::ui::home::route_tiles(
+    let rating = crate::ui::rating::bind(&window, journal.clone(), config.ui.idle_timeout_ms());
+    use crate::ui::TileKind;
+    let mut timers = crate::ui::home::route_flows(
         &window,
-        vec![(crate::ui::TileKind::TakeNumber, open_take), (crate::ui::TileKind::PrintLicence, open_licence)],
+        vec![(TileKind::TakeNumber, take_number), (TileKind::PrintLicence, licence), (TileKind::Rating, rating)],
     );
     crate::ui::home::bind(&window, journal.clone());
     timers.push(clock);

@@ -6,7 +6,7 @@ use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kiosk::config::{Config, Orientation};
 use kiosk::ui::{
     AppAdapter, AppWindow, CategoryItem, DocumentItem, HomeAdapter, Lang, LicenceAdapter, LicenceScreen, Page,
-    TakeNumberAdapter, TakeScreen, Theme,
+    RatingAdapter, RatingScreen, TakeNumberAdapter, TakeScreen, Theme,
 };
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use std::path::{Path, PathBuf};
@@ -98,13 +98,27 @@ fn show_case(window: &AppWindow, case: &str, english: bool) {
             licence.set_remaining_after(3);
             licence.set_levels(kiosk::ui::session::levels());
         }
+        "rating" => {
+            app.set_page(Page::Rating);
+            let rating = window.global::<RatingAdapter>();
+            rating.set_screen(RatingScreen::Levels);
+            rating.set_levels(kiosk::ui::session::levels());
+        }
         other => panic!("no screenshot case {other}"),
     }
 }
 
 /// The pages under test.
-const CASES: [&str; 7] =
-    ["home", "take-number", "ticket-taken", "licence-card", "licence-documents", "licence-copies", "licence-done"];
+const CASES: [&str; 8] = [
+    "home",
+    "take-number",
+    "ticket-taken",
+    "licence-card",
+    "licence-documents",
+    "licence-copies",
+    "licence-done",
+    "rating",
+];
 
 /// Renders `window` to RGBA at half its size (2×2 pixels averaged).
 fn snapshot(window: &AppWindow) -> (u32, u32, Vec<u8>) {

@@ -2,6 +2,7 @@
 
 pub mod idle;
 pub mod licence;
+pub mod rating;
 pub mod take_number;
 
 pub use take_number::{Command, Event, Screen, Session};

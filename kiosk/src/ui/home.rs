@@ -30,8 +30,31 @@ pub fn show_unavailable(window: &AppWindow, kind: TileKind) {
     app.set_page(Page::Unavailable);
 }
 
-/// Opens a citizen flow from its home tile.
+/// Opens a citizen flow from its home tile (or tells it about a touch).
 pub type Opener = std::rc::Rc<dyn Fn()>;
+
+/// What a bound citizen flow gives the window: its timers (alive as long as the window), how its tile
+/// opens it, and how it hears that the citizen touched the screen.
+pub struct FlowHandle {
+    pub timers: Vec<slint::Timer>,
+    pub open: Opener,
+    pub touched: Opener,
+}
+
+/// Routes the home tiles to the flows and every touch to every flow (only the open one cares).
+pub fn route_flows(window: &AppWindow, flows: Vec<(TileKind, FlowHandle)>) -> Vec<slint::Timer> {
+    let mut timers = vec![];
+    let mut openers = vec![];
+    let mut touches = vec![];
+    for (kind, flow) in flows {
+        timers.extend(flow.timers);
+        openers.push((kind, flow.open));
+        touches.push(flow.touched);
+    }
+    window.global::<AppAdapter>().on_touched(move || touches.iter().for_each(|t| t()));
+    route_tiles(window, openers);
+    timers
+}
 
 /// The idle time for a session opening now: elder mode (from the config or the home switch) doubles it.
 pub fn idle_timeout_ms(window: &slint::Weak<AppWindow>, standard_ms: u64) -> u64 {
@@ -41,7 +64,7 @@ pub fn idle_timeout_ms(window: &slint::Weak<AppWindow>, standard_ms: u64) -> u64
 
 /// Routes the home tiles: a flow's opener for the services this kiosk offers, the "not available
 /// yet" page for the rest.
-pub fn route_tiles(window: &AppWindow, openers: Vec<(TileKind, Opener)>) {
+fn route_tiles(window: &AppWindow, openers: Vec<(TileKind, Opener)>) {
     let weak = window.as_weak();
     window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
         Some((_, open)) => open(),

@@ -1,7 +1,7 @@
 //! Binds the licence flow to its Slint adapter: the card from the reader, the document lookup and the print
 //! on worker threads, the flow's state drawn on the page. The holder's documents live here only for the session.
 
-use super::home::Opener;
+use super::home::{FlowHandle, Opener};
 use super::{AppAdapter, AppWindow, DocumentItem, LicenceAdapter, LicenceScreen, Page};
 use crate::devices::IdReaderHandle;
 use crate::flows::licence::{Command, DocumentSummary, Event, Screen, Session};
@@ -244,8 +244,8 @@ fn card_problem(card: &IdCard, tz: &jiff::tz::TimeZone, english: bool) -> Option
     })
 }
 
-/// Wires the licence page; returns its timers and the tile's opener.
-pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opener) {
+/// Wires the licence page.
+pub fn bind(window: &AppWindow, services: Services) -> FlowHandle {
     let controller = Rc::new(RefCell::new(Controller {
         session: Session::new(services.idle_timeout_ms),
         session_id: String::new(),
@@ -305,10 +305,5 @@ pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opene
             dispatch(Event::CardRemoved);
         }
     });
-    (vec![tick, poll], open)
-}
-
-/// Any touch: the citizen is still there.
-pub fn touched() {
-    dispatch(Event::Touch);
+    FlowHandle { timers: vec![tick, poll], open, touched: Rc::new(|| dispatch(Event::Touch)) }
 }

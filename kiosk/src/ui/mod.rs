@@ -11,5 +11,6 @@ pub use generated::*;
 pub mod home;
 pub mod licence;
 pub mod maintenance;
+pub mod rating;
 pub mod session;
 pub mod take_number;

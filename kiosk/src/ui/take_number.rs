@@ -1,7 +1,7 @@
 //! Binds the take-a-number flow to its Slint adapter: events from taps, the reader and timers in; the flow's
 //! commands carried out on worker threads; the adapter redrawn from the flow's state.
 
-use super::home::Opener;
+use super::home::{FlowHandle, Opener};
 use super::{AppAdapter, AppWindow, CategoryItem, Page, SimAdapter, TakeNumberAdapter, TakeScreen};
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
@@ -35,9 +35,8 @@ impl State {
     }
 }
 
-/// Wires the take-a-number page; returns the timers that must live as long as the window and the
-/// tile's opener.
-pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opener) {
+/// Wires the take-a-number page.
+pub fn bind(window: &AppWindow, services: Services) -> FlowHandle {
     let idle_ms = services.config.ui.idle_timeout_ms();
     let state = Rc::new(RefCell::new(State {
         session: Session::new(idle_ms),
@@ -85,11 +84,7 @@ pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opene
     let d = dispatch.clone();
     take.on_continue_session(move || d(Event::Continue));
     let d = dispatch.clone();
-    // One touch handler for the window: every flow hears that the citizen is still there.
-    window.global::<AppAdapter>().on_touched(move || {
-        d(Event::Touch);
-        super::licence::touched();
-    });
+    let touched: Opener = Rc::new(move || d(Event::Touch));
     let d = dispatch.clone();
     let weak = window.as_weak();
     let st = state.clone();
@@ -114,7 +109,7 @@ pub fn bind(window: &AppWindow, services: Services) -> (Vec<slint::Timer>, Opene
             d(Event::CardPresent);
         }
     });
-    (vec![tick, card_poll], open)
+    FlowHandle { timers: vec![tick, card_poll], open, touched }
 }
 
 fn execute(window: &AppWindow, state: &Rc<RefCell<State>>, services: &Rc<Services>, cmd: Command) {
@@ -197,7 +192,10 @@ fn render(window: &AppWindow, st: &State, services: &Services) {
     take.set_countdown(st.session.idle.countdown_s(now).unwrap_or(0) as i32);
     match &st.session.screen {
         Screen::Home => {
-            app.set_page(Page::Home);
+            // Only the flow that owns the page sends it home: the timers of every flow tick all the time.
+            if app.get_page() == Page::TakeNumber {
+                app.set_page(Page::Home);
+            }
         }
         Screen::Categories => {
             app.set_page(Page::TakeNumber);

@@ -65,3 +65,15 @@ pub fn drive<T: 'static>(script: impl Future<Output = Result<T, &'static str>> +
     slint::run_event_loop_until_quit().expect("the event loop runs");
     outcome.take().expect("the UI script ran").unwrap()
 }
+
+/// True when the window shows `page` at every look over `ms` (every 50 ms): no other flow's timer takes it away.
+pub async fn stays_on(window: &kiosk::ui::AppWindow, page: kiosk::ui::Page, ms: u64) -> bool {
+    use slint::ComponentHandle;
+    for _ in 0..ms / 50 {
+        if window.global::<kiosk::ui::AppAdapter>().get_page() != page {
+            return false;
+        }
+        sleep(50).await;
+    }
+    true
+}
