@@ -144,11 +144,8 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         },
     );
     let rating = crate::ui::rating::bind(&window, journal.clone(), config.ui.idle_timeout_ms());
-    use crate::ui::TileKind;
-    let mut timers = crate::ui::home::route_flows(
-        &window,
-        vec![(TileKind::TakeNumber, take_number), (TileKind::PrintLicence, licence), (TileKind::Rating, rating)],
-    );
+    let lookup = crate::ui::lookup::bind(&window, journal.clone(), reader.clone(), config.ui.idle_timeout_ms());
+    let mut timers = crate::ui::home::route_flows(&window, vec![take_number, licence, rating, lookup]);
     crate::ui::home::bind(&window, journal.clone());
     timers.push(clock);
     Ok(Kiosk { window, journal, reader, printer_sim, _timers: timers })

@@ -8,7 +8,7 @@ mod common;
 use common::{drive, find, sleep};
 
 #[test]
-fn home_controls_work_and_unavailable_services_say_so() {
+fn home_controls_work_and_services_not_connected_say_so() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::demo(dir.path());
@@ -61,7 +61,14 @@ fn home_controls_work_and_unavailable_services_say_so() {
             }
         }
 
+        // 事项查询 takes pinyin initials on its own keyboard, then says plainly it is not connected yet.
         find(&window, "事项查询 Find a service").await.ok_or("no look-up tile")?.invoke_accessible_default_action();
+        for key in ["B", "D", "C", "X"] {
+            find(&window, key).await.ok_or("no initials keyboard")?.invoke_accessible_default_action();
+        }
+        find(&window, "删除 Delete").await.ok_or("no delete key")?.invoke_accessible_default_action();
+        find(&window, "已输入 BDC").await.ok_or("the entry does not show BDC")?;
+        find(&window, "查询 Search").await.ok_or("no search button")?.invoke_accessible_default_action();
         find(
             &window,
             "此服务暂未开通，请到窗口办理。 This service is not available at this kiosk yet; please ask at a window.",

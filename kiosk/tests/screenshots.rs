@@ -5,8 +5,8 @@
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kiosk::config::{Config, Orientation};
 use kiosk::ui::{
-    AppAdapter, AppWindow, CategoryItem, DocumentItem, HomeAdapter, Lang, LicenceAdapter, LicenceScreen, Page,
-    RatingAdapter, RatingScreen, TakeNumberAdapter, TakeScreen, Theme,
+    AppAdapter, AppWindow, CategoryItem, DocumentItem, HomeAdapter, Lang, LicenceAdapter, LicenceScreen, LookupAdapter,
+    LookupScreen, Page, RatingAdapter, RatingScreen, TakeNumberAdapter, TakeScreen, Theme,
 };
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use std::path::{Path, PathBuf};
@@ -104,12 +104,26 @@ fn show_case(window: &AppWindow, case: &str, english: bool) {
             rating.set_screen(RatingScreen::Levels);
             rating.set_levels(kiosk::ui::session::levels());
         }
+        "lookup-initials" | "lookup-digits" => {
+            app.set_page(Page::Lookup);
+            let lookup = window.global::<LookupAdapter>();
+            let digits = case == "lookup-digits";
+            lookup.set_screen(if digits { LookupScreen::Digits } else { LookupScreen::Initials });
+            lookup.set_entry(if digits { "2026" } else { "BDC" }.into());
+            let title = match (digits, english) {
+                (true, true) => "Case progress",
+                (true, false) => "办件查询 Case progress",
+                (false, true) => "Find a service",
+                (false, false) => "事项查询 Find a service",
+            };
+            lookup.set_title(title.into());
+        }
         other => panic!("no screenshot case {other}"),
     }
 }
 
 /// The pages under test.
-const CASES: [&str; 8] = [
+const CASES: [&str; 10] = [
     "home",
     "take-number",
     "ticket-taken",
@@ -118,6 +132,8 @@ const CASES: [&str; 8] = [
     "licence-copies",
     "licence-done",
     "rating",
+    "lookup-initials",
+    "lookup-digits",
 ];
 
 /// Renders `window` to RGBA at half its size (2×2 pixels averaged).

@@ -2,6 +2,7 @@
 
 pub mod idle;
 pub mod licence;
+pub mod lookup;
 pub mod rating;
 pub mod take_number;
 

@@ -1,54 +1,30 @@
-//! The home screen's own controls: language, elder mode, calling for assistance, and services not offered yet.
+//! The home screen's own controls (language, elder mode, calling for assistance, device faults on tiles) and
+//! how its tiles open the citizen flows.
 
-use super::{AppAdapter, AppWindow, HomeAdapter, Lang, Page, Theme, TileKind};
+use super::{AppAdapter, AppWindow, HomeAdapter, Lang, Theme, TileKind};
 use crate::journal::{EntryKind, Journal, NewEntry};
 use slint::ComponentHandle;
 use std::time::Duration;
 
-/// The service names, zh and en, for the "not available yet" page.
-fn tile_title(kind: TileKind, english: bool) -> &'static str {
-    match (kind, english) {
-        (TileKind::TakeNumber, false) => "取号",
-        (TileKind::TakeNumber, true) => "Take a number",
-        (TileKind::PrintLicence, false) => "证照打印",
-        (TileKind::PrintLicence, true) => "Print a licence",
-        (TileKind::FindService, false) => "事项查询",
-        (TileKind::FindService, true) => "Find a service",
-        (TileKind::CaseProgress, false) => "办件查询",
-        (TileKind::CaseProgress, true) => "Case progress",
-        (TileKind::Appointment, false) => "预约签到",
-        (TileKind::Appointment, true) => "Appointment check-in",
-        (TileKind::Rating, false) => "好差评",
-        (TileKind::Rating, true) => "Rate our service",
-    }
-}
-
-/// Shows the plain "not available here yet" page for a service whose work has not landed.
-pub fn show_unavailable(window: &AppWindow, kind: TileKind) {
-    let app = window.global::<AppAdapter>();
-    app.set_unavailable_title(tile_title(kind, window.global::<Lang>().get_english()).into());
-    app.set_page(Page::Unavailable);
-}
-
 /// Opens a citizen flow from its home tile (or tells it about a touch).
 pub type Opener = std::rc::Rc<dyn Fn()>;
 
-/// What a bound citizen flow gives the window: its timers (alive as long as the window), how its tile
-/// opens it, and how it hears that the citizen touched the screen.
+/// What a bound citizen flow gives the window: its timers (alive as long as the window), how each of its
+/// tiles opens it, and how it hears that the citizen touched the screen.
 pub struct FlowHandle {
     pub timers: Vec<slint::Timer>,
-    pub open: Opener,
+    pub opens: Vec<(TileKind, Opener)>,
     pub touched: Opener,
 }
 
 /// Routes the home tiles to the flows and every touch to every flow (only the open one cares).
-pub fn route_flows(window: &AppWindow, flows: Vec<(TileKind, FlowHandle)>) -> Vec<slint::Timer> {
+pub fn route_flows(window: &AppWindow, flows: Vec<FlowHandle>) -> Vec<slint::Timer> {
     let mut timers = vec![];
     let mut openers = vec![];
     let mut touches = vec![];
-    for (kind, flow) in flows {
+    for flow in flows {
         timers.extend(flow.timers);
-        openers.push((kind, flow.open));
+        openers.extend(flow.opens);
         touches.push(flow.touched);
     }
     window.global::<AppAdapter>().on_touched(move || touches.iter().for_each(|t| t()));
@@ -62,17 +38,10 @@ pub fn idle_timeout_ms(window: &slint::Weak<AppWindow>, standard_ms: u64) -> u64
     standard_ms * if elder { 2 } else { 1 }
 }
 
-/// Routes the home tiles: a flow's opener for the services this kiosk offers, the "not available
-/// yet" page for the rest.
 fn route_tiles(window: &AppWindow, openers: Vec<(TileKind, Opener)>) {
-    let weak = window.as_weak();
     window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
         Some((_, open)) => open(),
-        None => {
-            if let Some(w) = weak.upgrade() {
-                show_unavailable(&w, kind);
-            }
-        }
+        None => log::error!("no flow is bound to the {kind:?} tile"),
     });
 }
 
@@ -120,12 +89,6 @@ pub fn bind(window: &AppWindow, journal: Journal) {
                 w.global::<HomeAdapter>().set_assistance_called(false);
             }
         });
-    });
-    let weak = window.as_weak();
-    window.global::<AppAdapter>().on_go_home(move || {
-        if let Some(w) = weak.upgrade() {
-            w.global::<AppAdapter>().set_page(Page::Home);
-        }
     });
 }
 

@@ -305,5 +305,9 @@ pub fn bind(window: &AppWindow, services: Services) -> FlowHandle {
             dispatch(Event::CardRemoved);
         }
     });
-    FlowHandle { timers: vec![tick, poll], open, touched: Rc::new(|| dispatch(Event::Touch)) }
+    FlowHandle {
+        timers: vec![tick, poll],
+        opens: vec![(super::TileKind::PrintLicence, open)],
+        touched: Rc::new(|| dispatch(Event::Touch)),
+    }
 }

@@ -10,6 +10,7 @@ pub use generated::*;
 
 pub mod home;
 pub mod licence;
+pub mod lookup;
 pub mod maintenance;
 pub mod rating;
 pub mod session;

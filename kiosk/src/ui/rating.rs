@@ -85,5 +85,5 @@ pub fn bind(window: &AppWindow, journal: Journal, idle_timeout_ms: u64) -> FlowH
         let d = dispatch.clone();
         Rc::new(move || d(Event::Touch))
     };
-    FlowHandle { timers: vec![tick], open, touched }
+    FlowHandle { timers: vec![tick], opens: vec![(super::TileKind::Rating, open)], touched }
 }

@@ -109,7 +109,7 @@ pub fn bind(window: &AppWindow, services: Services) -> FlowHandle {
             d(Event::CardPresent);
         }
     });
-    FlowHandle { timers: vec![tick, card_poll], open, touched }
+    FlowHandle { timers: vec![tick, card_poll], opens: vec![(super::TileKind::TakeNumber, open)], touched }
 }
 
 fn execute(window: &AppWindow, state: &Rc<RefCell<State>>, services: &Rc<Services>, cmd: Command) {
