@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Drives the kiosk through the Linux accessibility tree (AT-SPI), as a screen reader or test robot would.
+
+Usage: drive.py STEP...   where STEP is  click:LABEL  (find an element named LABEL in the application
+named "kiosk" and invoke its default action) or  wait:LABEL  (until an element named LABEL exists).
+Each step waits up to 30 s. Exit 0 when every step worked; 1 with the step that failed.
+Runs with Debian's /usr/bin/python3 (python3-pyatspi)."""
+
+import sys
+import time
+
+import pyatspi
+
+TIMEOUT_S = 30
+
+
+def kiosk_app():
+    for app in pyatspi.Registry.getDesktop(0):
+        if app is not None and app.name == "kiosk":
+            return app
+    return None
+
+
+def find(node, label, depth=0):
+    if node is None or depth > 30:
+        return None
+    try:
+        if node.name == label:
+            return node
+        for i in range(node.childCount):
+            hit = find(node.getChildAtIndex(i), label, depth + 1)
+            if hit is not None:
+                return hit
+    except Exception:  # an element vanished while we walked: try again on the next poll
+        return None
+    return None
+
+
+def step(kind, label):
+    deadline = time.time() + TIMEOUT_S
+    while time.time() < deadline:
+        app = kiosk_app()
+        node = find(app, label) if app is not None else None
+        if node is not None:
+            if kind == "wait":
+                return True
+            action = node.queryAction()
+            if action.nActions > 0 and action.doAction(0):
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def main():
+    for arg in sys.argv[1:]:
+        kind, _, label = arg.partition(":")
+        if kind not in ("click", "wait") or not label:
+            print(f"drive.py: bad step {arg!r}; write click:LABEL or wait:LABEL", file=sys.stderr)
+            return 2
+        if not step(kind, label):
+            app = kiosk_app()
+            print(f"drive.py: step {arg!r} failed (kiosk app {'found' if app else 'not found'} on the AT-SPI bus)",
+                  file=sys.stderr)
+            return 1
+        print(f"ok {arg}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
