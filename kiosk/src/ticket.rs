@@ -118,8 +118,9 @@ pub const GUIDE_TEMPLATE: &str = include_str!("../../assets/templates/guide.toml
 pub struct TicketPrinter {
     endpoint: Endpoint,
     profile: Profile,
-    /// Draws lines the printer's two-byte font cannot (rare characters in names).
-    raster: Option<std::sync::Arc<GlyphRasterizer>>,
+    /// Draws lines the printer's two-byte font cannot (rare characters in names); the font is read on
+    /// the first such line, not at start.
+    raster: std::sync::Arc<std::sync::OnceLock<Option<GlyphRasterizer>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -148,11 +149,21 @@ impl TicketPrinter {
             PrinterTransport::Serial => Endpoint::Serial(path(), p.baud),
             PrinterTransport::UsbLp => Endpoint::UsbLp(path()),
         };
-        let raster = GlyphRasterizer::find().map(std::sync::Arc::new);
-        if raster.is_none() {
-            log::warn!("no CJK font found: lines with rare characters cannot be printed (install fonts-noto-cjk)");
-        }
-        Ok(TicketPrinter { endpoint, profile, raster })
+        Ok(TicketPrinter { endpoint, profile, raster: std::sync::Arc::default() })
+    }
+
+    fn raster(&self) -> Option<&GlyphRasterizer> {
+        self.raster
+            .get_or_init(|| {
+                let r = GlyphRasterizer::find();
+                if r.is_none() {
+                    log::warn!(
+                        "no CJK font found: lines with rare characters cannot be printed (install fonts-noto-cjk)"
+                    );
+                }
+                r
+            })
+            .as_ref()
     }
 
     pub fn profile(&self) -> &Profile {
@@ -161,7 +172,7 @@ impl TicketPrinter {
 
     /// Prints any document (a test page, a receipt) and reports whether it came out.
     pub fn print_document(&self, doc: &Document) -> Result<(), String> {
-        let bytes = encode_with(doc, &self.profile, self.raster.as_deref()).map_err(|e| e.to_string())?;
+        let bytes = encode_with(doc, &self.profile, self.raster()).map_err(|e| e.to_string())?;
         self.print(&bytes).map(|_| ()).map_err(|e| e.to_string())
     }
 
@@ -308,7 +319,7 @@ fn print_ticket(
 ) -> Result<Ticket, TicketError> {
     let bytes = render_ticket(TICKET_TEMPLATE, hall_name, &ticket)
         .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
-        .and_then(|doc| encode_with(&doc, printer.profile(), printer.raster.as_deref()).map_err(|e| Box::new(e) as _));
+        .and_then(|doc| encode_with(&doc, printer.profile(), printer.raster()).map_err(|e| Box::new(e) as _));
     let bytes = match bytes {
         Ok(b) => b,
         Err(source) => {

@@ -21,6 +21,20 @@ pub fn find_cjk_font() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
+/// The bytes of a font file, read once per process and shared: the ticket rasterizer, the virtual
+/// printer and the licence PDFs all use the same CJK font, and a Noto CJK collection is tens of MB.
+pub fn shared_font(path: &std::path::Path) -> std::io::Result<std::sync::Arc<Vec<u8>>> {
+    use std::sync::{Arc, Mutex};
+    static FONTS: Mutex<Vec<(PathBuf, Arc<Vec<u8>>)>> = Mutex::new(Vec::new());
+    let mut fonts = FONTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, bytes)) = fonts.iter().find(|(p, _)| p == path) {
+        return Ok(bytes.clone());
+    }
+    let bytes = Arc::new(std::fs::read(path)?);
+    fonts.push((path.to_path_buf(), bytes.clone()));
+    Ok(bytes)
+}
+
 /// Width in pixels of `text` at `px`.
 pub fn text_width(font: &FontRef<'_>, text: &str, px: f32) -> f32 {
     let sf = font.as_scaled(PxScale::from(px));
@@ -57,7 +71,7 @@ pub struct RasterLine {
 
 /// Renders lines of text to dots with a font file's glyphs.
 pub struct GlyphRasterizer {
-    font: Vec<u8>,
+    font: std::sync::Arc<Vec<u8>>,
 }
 
 impl std::fmt::Debug for GlyphRasterizer {
@@ -67,14 +81,14 @@ impl std::fmt::Debug for GlyphRasterizer {
 }
 
 impl GlyphRasterizer {
-    pub fn new(font: Vec<u8>) -> Option<GlyphRasterizer> {
+    pub fn new(font: std::sync::Arc<Vec<u8>>) -> Option<GlyphRasterizer> {
         FontRef::try_from_slice_and_index(&font, 0).ok()?;
         Some(GlyphRasterizer { font })
     }
 
     /// The system's CJK font, if one is installed.
     pub fn find() -> Option<GlyphRasterizer> {
-        Self::new(std::fs::read(find_cjk_font()?).ok()?)
+        Self::new(shared_font(&find_cjk_font()?).ok()?)
     }
 
     pub fn font(&self) -> Option<FontRef<'_>> {

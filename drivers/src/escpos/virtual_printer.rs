@@ -52,22 +52,19 @@ pub struct VirtualPrinter {
     out_dir: PathBuf,
     width_dots: u32,
     jobs: Arc<AtomicU32>,
-    font: Option<Arc<Vec<u8>>>,
+    /// Loaded with the first job's picture (shared with the rest of the process), not at start.
+    font: Arc<std::sync::OnceLock<Option<Arc<Vec<u8>>>>>,
 }
 
 impl VirtualPrinter {
     pub fn new(out_dir: &Path, width_dots: u32, status: SimStatus) -> std::io::Result<VirtualPrinter> {
         std::fs::create_dir_all(out_dir)?;
-        let font = super::raster::find_cjk_font().and_then(|p| std::fs::read(p).ok()).map(Arc::new);
-        if font.is_none() {
-            log::warn!("virtual printer: no CJK font found (set KIOSK_FONT); PNGs will show boxes for text");
-        }
         Ok(VirtualPrinter {
             status: Arc::new(Mutex::new(status)),
             out_dir: out_dir.to_owned(),
             width_dots,
             jobs: Arc::new(AtomicU32::new(0)),
-            font,
+            font: Arc::default(),
         })
     }
 
@@ -160,7 +157,17 @@ impl VirtualPrinter {
         };
         // Status is real time on a real printer: draw the picture off the connection's thread so the
         // next DLE EOT is answered at once. The PNG appears atomically (written, then renamed).
-        let (job, width, font) = (job.to_vec(), self.width_dots, self.font.clone());
+        let font = self
+            .font
+            .get_or_init(|| {
+                let font = super::raster::find_cjk_font().and_then(|p| super::raster::shared_font(&p).ok());
+                if font.is_none() {
+                    log::warn!("virtual printer: no CJK font found (set KIOSK_FONT); PNGs will show boxes for text");
+                }
+                font
+            })
+            .clone();
+        let (job, width) = (job.to_vec(), self.width_dots);
         std::thread::spawn(move || {
             let png = render_png(&job, width, font.as_deref().map(Vec::as_slice));
             let tmp = stem.with_extension("png.part");

@@ -64,23 +64,28 @@ impl std::fmt::Debug for PdfFont {
 impl PdfFont {
     pub fn load(path: &Path, index: u32) -> Result<PdfFont, RenderError> {
         let bad = |what: String| RenderError::BadFont { path: path.to_path_buf(), what };
-        let data = Arc::new(std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?);
+        let data = drivers::escpos::raster::shared_font(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
         ab_glyph::FontRef::try_from_slice_and_index(&data, index).map_err(|e| bad(e.to_string()))?;
         let pdf = Font::new(data.clone().into(), index).ok_or_else(|| bad("krilla cannot read it".into()))?;
         Ok(PdfFont { data, index, path: path.to_path_buf(), pdf })
     }
 
+    /// Which font file (and face) would be used: the configured one, or the first candidate installed.
+    pub fn locate(configured: Option<&Path>, index: Option<u32>) -> Result<(PathBuf, u32), RenderError> {
+        if let Some(p) = configured {
+            return Ok((p.to_path_buf(), index.unwrap_or(0)));
+        }
+        FONT_CANDIDATES
+            .iter()
+            .find(|(p, _)| Path::new(p).exists())
+            .map(|(p, i)| (PathBuf::from(p), index.unwrap_or(*i)))
+            .ok_or_else(|| RenderError::NoFont(FONT_CANDIDATES.map(|(p, _)| p).join(", ")))
+    }
+
     /// The configured font, or the first candidate installed.
     pub fn find(configured: Option<&Path>, index: Option<u32>) -> Result<PdfFont, RenderError> {
-        if let Some(p) = configured {
-            return PdfFont::load(p, index.unwrap_or(0));
-        }
-        for (p, i) in FONT_CANDIDATES {
-            if Path::new(p).exists() {
-                return PdfFont::load(Path::new(p), index.unwrap_or(i));
-            }
-        }
-        Err(RenderError::NoFont(FONT_CANDIDATES.map(|(p, _)| p).join(", ")))
+        let (path, index) = Self::locate(configured, index)?;
+        PdfFont::load(&path, index)
     }
 
     fn face(&self) -> ab_glyph::FontRef<'_> {

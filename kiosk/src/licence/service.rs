@@ -107,7 +107,9 @@ pub struct Licences {
     source: Arc<dyn DocumentSource>,
     pub printer: LicencePrinter,
     pub templates: Templates,
-    font: Result<PdfFont, String>,
+    /// Where the font is (checked at start) and the font itself, read on the first render.
+    font_at: Result<(std::path::PathBuf, u32), String>,
+    font: Arc<std::sync::OnceLock<Result<PdfFont, String>>>,
     kiosk_id: String,
     verify_url: String,
     tz: jiff::tz::TimeZone,
@@ -163,7 +165,8 @@ impl Licences {
             source,
             printer,
             templates,
-            font: PdfFont::find(l.font.as_deref(), l.font_index).map_err(|e| e.to_string()),
+            font_at: PdfFont::locate(l.font.as_deref(), l.font_index).map_err(|e| e.to_string()),
+            font: Arc::default(),
             kiosk_id: config.kiosk.id.clone(),
             verify_url: l.verify_url.clone(),
             tz: jiff::tz::TimeZone::get(&config.kiosk.timezone)?,
@@ -178,7 +181,15 @@ impl Licences {
 
     /// Why the service cannot print at all (no font), for the tile and the maintenance screen.
     pub fn unavailable(&self) -> Option<&str> {
-        self.font.as_ref().err().map(String::as_str)
+        self.font_at.as_ref().err().map(String::as_str)
+    }
+
+    fn font(&self) -> Result<&PdfFont, LicenceError> {
+        let font = self.font.get_or_init(|| {
+            let (path, index) = self.font_at.clone()?;
+            PdfFont::load(&path, index).map_err(|e| e.to_string())
+        });
+        font.as_ref().map_err(|e| LicenceError::Source(SourceError::Unavailable(e.clone())))
     }
 
     /// Copies of a document printed or in flight (a print whose outcome a crash lost counts: never
@@ -223,7 +234,7 @@ impl Licences {
 
     /// The PDF of a document as it would print now.
     pub fn render(&self, document: &LicenceDocument) -> Result<Vec<u8>, LicenceError> {
-        let font = self.font.as_ref().map_err(|e| SourceError::Unavailable(e.clone()))?;
+        let font = self.font()?;
         let template = self.templates.get(&document.doc_type).map_err(|e| SourceError::Invalid(e.to_string()))?;
         let now = jiff::Timestamp::now().to_zoned_datetime(self.tz.clone());
         let verify_url = self.verify_url.replace("{document_id}", &document.id);
