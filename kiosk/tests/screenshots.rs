@@ -2,7 +2,7 @@
 //! (docs/screenshots/reference/, kept at half size to keep the repository small).
 //! `UPDATE_SCREENSHOTS=1 cargo test -p kiosk --test screenshots` rewrites them.
 
-use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+use i_slint_backend_testing::{AccessibleRole, ElementQuery, TestingBackend, TestingBackendOptions};
 use kiosk::config::{Config, Orientation};
 use kiosk::ui::{
     AppAdapter, AppWindow, CategoryItem, DocumentItem, HomeAdapter, Lang, LicenceAdapter, LicenceScreen, LookupAdapter,
@@ -118,12 +118,14 @@ fn show_case(window: &AppWindow, case: &str, english: bool) {
             };
             lookup.set_title(title.into());
         }
+        "maintenance-pin" => app.set_page(Page::MaintenancePin),
+        "maintenance" => app.set_page(Page::Maintenance),
         other => panic!("no screenshot case {other}"),
     }
 }
 
 /// The pages under test.
-const CASES: [&str; 10] = [
+const CASES: [&str; 12] = [
     "home",
     "take-number",
     "ticket-taken",
@@ -134,6 +136,8 @@ const CASES: [&str; 10] = [
     "rating",
     "lookup-initials",
     "lookup-digits",
+    "maintenance-pin",
+    "maintenance",
 ];
 
 /// Renders `window` to RGBA at half its size (2×2 pixels averaged).
@@ -208,6 +212,22 @@ fn every_main_page_matches_its_reference() {
                     assert_eq!(window.global::<Lang>().get_english(), english);
                     assert_eq!(window.global::<Theme>().get_elder_mode(), elder);
                     window.show().unwrap();
+                    if elder {
+                        // Elder mode: every touch target on every page is at least 60 × 60 logical px.
+                        for b in
+                            ElementQuery::from_root(&window).match_accessible_role(AccessibleRole::Button).find_all()
+                        {
+                            let size = b.size();
+                            if size.width < 60.0 || size.height < 60.0 {
+                                failures.push(format!(
+                                    "{p} ({o}, {lang}): the button \"{}\" is {:.0} × {:.0} px in elder mode",
+                                    b.accessible_label().unwrap_or_default(),
+                                    size.width,
+                                    size.height
+                                ));
+                            }
+                        }
+                    }
                     let shot = snapshot(&window);
                     window.hide().unwrap();
                     let name = format!("{p}-{o}-{lang}-{mode}.png");
