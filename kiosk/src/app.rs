@@ -1,27 +1,27 @@
-//! Starts the kiosk: the Slint window on the main thread, with the configured hall and language.
+//! Starts the kiosk — journal, device owners, staff API, the bound window — and stops it cleanly: open
+//! sessions end, device owners close their links, the API stops, the journal writes `shutdown` and a final
+//! signed checkpoint.
 
 use crate::config::{Config, Orientation};
+use crate::devices::{IdReaderHandle, TicketPrinter};
+use crate::flows::core::Sentence;
 use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
 use crate::queue::Queue;
-use crate::ticket::TicketPrinter;
 use crate::ui::{AppWindow, HomeAdapter};
 use anyhow::Context;
 use slint::ComponentHandle;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
-/// The UI language codes the kiosk knows; the first configured one is selected at start.
-pub fn select_language(code: &str) {
-    // zh-CN is the source language of every @tr string: the empty selection means "untranslated".
-    let bundle = if code == "zh-CN" { "" } else { code };
-    if let Err(e) = slint::select_bundled_translation(bundle) {
-        log::warn!("UI language {code} is not available ({e}); staying with Chinese.");
-    }
-}
+/// How often the licence printer is asked its state: an IPP round trip costs the printer more than DLE EOT.
+pub const LICENCE_PROBE_EVERY: Duration = Duration::from_secs(10);
 
 /// Builds the window and fills it from the configuration, without running the event loop.
 pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
     let window = AppWindow::new().context("cannot create the kiosk window")?;
     let first = config.kiosk.languages.first().map_or("zh-CN", String::as_str);
-    select_language(first);
+    crate::ui::home::select_language(first);
     window.global::<crate::ui::Lang>().set_english(first == "en");
     let home = window.global::<HomeAdapter>();
     home.set_hall_name(config.kiosk.hall_name.clone().into());
@@ -35,22 +35,67 @@ pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
     Ok(window)
 }
 
-/// A started kiosk: the window and what must live as long as it (timers, devices, journal).
+/// A started kiosk: the window and everything that must live as long as it. [`Kiosk::shutdown`] stops it.
 pub struct Kiosk {
     pub window: AppWindow,
     pub journal: Journal,
-    pub reader: crate::devices::IdReaderHandle,
+    pub reader: IdReaderHandle,
+    pub printer: TicketPrinter,
     /// The in-process virtual printer when the configuration says `simulated`.
     pub printer_sim: Option<drivers::escpos::virtual_printer::VirtualPrinter>,
-    _timers: Vec<slint::Timer>,
+    flows: crate::ui::home::Flows,
+    maintenance: crate::ui::maintenance::Maintenance,
+    admin: Option<crate::admin::AdminServer>,
+    licence_watch: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+    _clock: slint::Timer,
 }
 
-/// Runs the kiosk until the window is closed.
+impl Kiosk {
+    /// Stops everything in order (UI thread, after the event loop): open sessions end with `shutdown` and
+    /// the flows' workers finish their queues; the maintenance worker, the staff API and the device owners
+    /// stop; the journal records `shutdown` and signs a final checkpoint.
+    pub fn shutdown(mut self, clean: bool) -> anyhow::Result<()> {
+        self.flows.shutdown();
+        self.maintenance.stop();
+        if let Some(a) = self.admin.as_mut() {
+            a.stop();
+        }
+        self.licence_watch.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.licence_watch.1.take() {
+            let _ = t.join();
+        }
+        self.printer.stop();
+        self.reader.stop();
+        let recorded = self.journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": clean })));
+        self.journal.close();
+        recorded?;
+        log::info!("kiosk stopped");
+        Ok(())
+    }
+}
+
+/// Runs the kiosk until the window is closed or SIGTERM / SIGINT arrives, then stops it cleanly.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let kiosk = start(config)?;
-    let result = kiosk.window.run().context("the UI event loop stopped with an error");
-    kiosk.journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": result.is_ok() })))?;
-    result
+    let signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
+        .context("cannot listen for SIGTERM and SIGINT")?;
+    let signal_handle = signals.handle();
+    let listener = std::thread::Builder::new().name("signals".into()).spawn(move || {
+        let mut signals = signals;
+        if let Some(sig) = signals.forever().next() {
+            log::info!("signal {sig}: stopping the kiosk");
+            let _ = slint::invoke_from_event_loop(|| {
+                let _ = slint::quit_event_loop();
+            });
+        }
+    })?;
+    let result = kiosk.window.show().and_then(|()| slint::run_event_loop_until_quit());
+    let _ = kiosk.window.hide();
+    signal_handle.close();
+    let _ = listener.join();
+    let clean = result.is_ok();
+    kiosk.shutdown(clean)?;
+    result.context("the UI event loop stopped with an error")
 }
 
 /// Opens the journal, starts the devices and the staff API, and builds the bound window (not yet shown).
@@ -67,8 +112,84 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         }),
     ))?;
     let window = build_window(&config)?;
+    let inbox = crate::ui::inbox::install();
     let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
-    let tz_for_ui = tz.clone();
+    let clock = start_clock(&window, tz.clone());
+    let queue = Queue::new(&config, journal.clone())?;
+    let reader = crate::devices::start_id_reader(&config, journal.clone())?;
+    let admin = match crate::admin::start(&config, queue.clone()) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            log::warn!("the staff API is not available: {e:#}");
+            None
+        }
+    };
+    let simulated = crate::devices::ticket_printer::simulated(&config)?;
+    let printer_sim = simulated.as_ref().map(|(_, p)| p.clone());
+    let printer = TicketPrinter::from_config(&config, simulated.map(|(a, _)| a)).map_err(anyhow::Error::msg)?;
+    let weak = window.as_weak();
+    let route = crate::ui::inbox::route(move |body| {
+        if let (Some(w), Ok(fault)) = (weak.upgrade(), body.downcast::<Option<drivers::escpos::StatusFault>>()) {
+            crate::ui::home::set_printer_fault(&w, *fault);
+        }
+    });
+    let ib = inbox.clone();
+    printer.health().subscribe(move |fault| ib.post(route, fault));
+    printer.watch(journal.clone(), crate::devices::ticket_printer::PRINTER_PROBE_EVERY);
+    let maintenance = crate::ui::maintenance::bind(
+        &window,
+        &inbox,
+        crate::ui::maintenance::MaintenanceServices {
+            journal: journal.clone(),
+            pin_hash: config.admin.maintenance_pin_hash.clone(),
+            printer: printer.clone(),
+            reader: reader.clone(),
+            kiosk_id: config.kiosk.id.clone(),
+            hall_name: config.kiosk.hall_name.clone(),
+            timezone: tz.clone(),
+        },
+    );
+    let cx = crate::ui::controller::Context {
+        journal: journal.clone(),
+        reader: reader.clone(),
+        inbox: inbox.clone(),
+        idle_timeout_ms: config.ui.idle_timeout_ms(),
+    };
+    let take_number = crate::ui::take_number::bind(
+        &window,
+        &cx,
+        crate::ui::take_number::Services {
+            config: config.clone(),
+            timezone: tz.clone(),
+            queue,
+            printer: printer.clone(),
+            reader: reader.clone(),
+        },
+    );
+    crate::ui::take_number::bind_simulator(&window, &reader, printer_sim.clone());
+    let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
+    let licence_watch = watch_licences(&window, &inbox, &licences)?;
+    bind_licence_simulator(&window, &licences);
+    let licence = crate::ui::licence::bind(
+        &window,
+        &cx,
+        crate::ui::licence::Services {
+            licences,
+            reader: reader.clone(),
+            timezone: tz,
+            id_mask_keep: config.journal.id_mask_keep,
+            choices: vec![],
+        },
+    );
+    let rating = crate::ui::rating::bind(&window, &cx);
+    let lookup = crate::ui::lookup::bind(&window, &cx);
+    let flows = crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup]);
+    crate::ui::home::bind(&window, journal.clone(), &inbox);
+    Ok(Kiosk { window, journal, reader, printer, printer_sim, flows, maintenance, admin, licence_watch, _clock: clock })
+}
+
+/// The home screen's clock, in the kiosk's time zone.
+fn start_clock(window: &AppWindow, tz: jiff::tz::TimeZone) -> slint::Timer {
     let clock = slint::Timer::default();
     let weak = window.as_weak();
     let tick = move || {
@@ -78,77 +199,41 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         }
     };
     tick();
-    clock.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(1), tick);
-    let queue = Queue::new(&config, journal.clone())?;
-    let reader = crate::devices::start_id_reader(&config, journal.clone())?;
-    let admin_config = config.clone();
-    let admin_queue = queue.clone();
-    std::thread::Builder::new().name("admin-api".into()).spawn(move || {
-        if let Err(e) = crate::admin::serve(&admin_config, admin_queue) {
-            log::warn!("the staff API is not available: {e:#}");
+    clock.start(slint::TimerMode::Repeated, Duration::from_secs(1), tick);
+    clock
+}
+
+/// The 证照打印 tile follows the licence printer's one state (or stays off when no font can draw licences).
+fn watch_licences(
+    window: &AppWindow,
+    inbox: &crate::ui::inbox::Inbox,
+    licences: &crate::licence::Licences,
+) -> anyhow::Result<(Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>)> {
+    let weak = window.as_weak();
+    let route = crate::ui::inbox::route(move |body| {
+        if let (Some(w), Ok(reason)) = (weak.upgrade(), body.downcast::<Option<Sentence>>()) {
+            crate::ui::home::set_licence_fault(&w, *reason);
         }
-    })?;
-    let simulated = crate::cli::simulated_printer(&config)?;
-    let printer_sim = simulated.as_ref().map(|(_, p)| p.clone());
-    let printer = TicketPrinter::from_config(&config, simulated.map(|(a, _)| a)).map_err(anyhow::Error::msg)?;
-    let weak = window.as_weak();
-    crate::devices::watch_ticket_printer(printer.clone(), journal.clone(), move |fault| {
-        let _ = weak.upgrade_in_event_loop(move |w| crate::ui::home::set_printer_fault(&w, fault));
-    })?;
-    crate::ui::maintenance::bind(
-        &window,
-        crate::ui::maintenance::MaintenanceServices {
-            journal: journal.clone(),
-            pin_hash: config.admin.maintenance_pin_hash.clone(),
-            printer: printer.clone(),
-            reader: reader.clone(),
-            kiosk_id: config.kiosk.id.clone(),
-            hall_name: config.kiosk.hall_name.clone(),
-        },
-    );
-    let services = crate::ui::take_number::Services {
-        config: config.clone(),
-        queue,
-        printer,
-        reader: reader.clone(),
-        printer_sim: printer_sim.clone(),
-    };
-    let take_number = crate::ui::take_number::bind(&window, services);
-    let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
-    let weak = window.as_weak();
+    });
+    let inbox = inbox.clone();
     let unavailable = licences.unavailable().map(str::to_string);
     if let Some(why) = &unavailable {
         log::warn!("licence printing is unavailable: {why}");
     }
-    crate::devices::watch_licence_printer(licences.printer.clone(), journal.clone(), move |fault| {
-        // No font: the service cannot draw licences at all, whatever the printer says.
+    licences.health.subscribe(move |fault| {
         let reason = match (&unavailable, fault) {
-            (Some(_), _) => Some((
-                "证照打印暂不可用，请联系工作人员".to_string(),
-                "Licence printing is not available right now, please ask a member of staff.".to_string(),
+            (Some(_), _) => Some(Sentence::new(
+                "证照打印暂不可用，请联系工作人员",
+                "Licence printing is not available right now, please ask a member of staff.",
             )),
-            (None, Some(f)) => Some((f.sentence_zh().to_string(), f.sentence_en().to_string())),
+            (None, Some(f)) => Some(Sentence::new(f.sentence_zh(), f.sentence_en())),
             (None, None) => None,
         };
-        let _ = weak.upgrade_in_event_loop(move |w| crate::ui::home::set_licence_fault(&w, reason));
-    })?;
-    bind_licence_simulator(&window, &licences);
-    let licence = crate::ui::licence::bind(
-        &window,
-        crate::ui::licence::Services {
-            licences,
-            reader: reader.clone(),
-            journal: journal.clone(),
-            idle_timeout_ms: config.ui.idle_timeout_ms(),
-            timezone: tz_for_ui,
-        },
-    );
-    let rating = crate::ui::rating::bind(&window, journal.clone(), config.ui.idle_timeout_ms());
-    let lookup = crate::ui::lookup::bind(&window, journal.clone(), reader.clone(), config.ui.idle_timeout_ms());
-    let mut timers = crate::ui::home::route_flows(&window, vec![take_number, licence, rating, lookup]);
-    crate::ui::home::bind(&window, journal.clone());
-    timers.push(clock);
-    Ok(Kiosk { window, journal, reader, printer_sim, _timers: timers })
+        inbox.post(route, reason);
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = licences.watch(LICENCE_PROBE_EVERY, stop.clone())?;
+    Ok((stop, Some(thread)))
 }
 
 /// In the demo, the simulator panel also sets the simulated licence printer's faults.

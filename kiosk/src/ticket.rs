@@ -1,19 +1,15 @@
 //! Issuing and printing a queue ticket end to end: number (journaled) → template → ESC/POS → printer → outcome (journaled).
 
-use crate::config::{Config, PrinterTransport};
+use crate::config::Config;
+pub use crate::devices::ticket_printer::{PRINTER_TIMEOUT, TicketPrinter};
 use crate::journal::{EntryKind, NewEntry};
 use crate::queue::{Queue, QueueError, Ticket};
-use drivers::escpos::transport::{DeviceFileLink, Link, PrintError, SerialLink, TcpLink, print_job};
-use drivers::escpos::{Align, Block, Document, GlyphRasterizer, Profile, Size, StatusFault, encode_with};
+use drivers::escpos::{Align, Block, Document, Size, StatusFault, encode_with};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// The built-in ticket template (assets/templates/ticket.toml).
 pub const TICKET_TEMPLATE: &str = include_str!("../../assets/templates/ticket.toml");
-
-/// How long the printer may take to answer a status request or accept bytes.
-pub const PRINTER_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,97 +109,6 @@ pub const RECEIPT_TEMPLATE: &str = include_str!("../../assets/templates/receipt.
 /// The printed guide template for a service item (assets/templates/guide.toml).
 pub const GUIDE_TEMPLATE: &str = include_str!("../../assets/templates/guide.toml");
 
-/// Where tickets go: the configured thermal printer.
-#[derive(Debug, Clone)]
-pub struct TicketPrinter {
-    endpoint: Endpoint,
-    profile: Profile,
-    /// Draws lines the printer's two-byte font cannot (rare characters in names); the font is read on
-    /// the first such line, not at start.
-    raster: std::sync::Arc<std::sync::OnceLock<Option<GlyphRasterizer>>>,
-}
-
-#[derive(Debug, Clone)]
-enum Endpoint {
-    Tcp(String),
-    Serial(String, u32),
-    UsbLp(String),
-}
-
-impl TicketPrinter {
-    /// For `tcp`; `simulated` needs the address of a running virtual printer.
-    pub fn from_config(config: &Config, simulated_address: Option<String>) -> Result<TicketPrinter, String> {
-        let p = &config.devices.ticket_printer;
-        let profile = Profile::named(&p.model, p.paper_width_mm).ok_or_else(|| {
-            format!(
-                "The printer model \"{}\" is unknown; use generic-80, generic-58, raster-qr or raster-only.",
-                p.model
-            )
-        })?;
-        let path = || p.path.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-        let endpoint = match p.transport {
-            PrinterTransport::Tcp => Endpoint::Tcp(p.address.clone().unwrap_or_default()),
-            PrinterTransport::Simulated => {
-                Endpoint::Tcp(simulated_address.ok_or("The simulated printer is not running.")?)
-            }
-            PrinterTransport::Serial => Endpoint::Serial(path(), p.baud),
-            PrinterTransport::UsbLp => Endpoint::UsbLp(path()),
-        };
-        Ok(TicketPrinter { endpoint, profile, raster: std::sync::Arc::default() })
-    }
-
-    fn raster(&self) -> Option<&GlyphRasterizer> {
-        self.raster
-            .get_or_init(|| {
-                let r = GlyphRasterizer::find();
-                if r.is_none() {
-                    log::warn!(
-                        "no CJK font found: lines with rare characters cannot be printed (install fonts-noto-cjk)"
-                    );
-                }
-                r
-            })
-            .as_ref()
-    }
-
-    pub fn profile(&self) -> &Profile {
-        &self.profile
-    }
-
-    /// Prints any document (a test page, a receipt) and reports whether it came out.
-    pub fn print_document(&self, doc: &Document) -> Result<(), String> {
-        let bytes = encode_with(doc, &self.profile, self.raster()).map_err(|e| e.to_string())?;
-        self.print(&bytes).map(|_| ()).map_err(|e| e.to_string())
-    }
-
-    /// Asks the printer for its status now (the health monitor's probe).
-    pub fn probe(&self) -> Result<drivers::escpos::PrinterStatus, StatusFault> {
-        let mut link = self.connect().map_err(|_| StatusFault::NoAnswer)?;
-        let st = drivers::escpos::transport::query_status(link.as_mut(), PRINTER_TIMEOUT)?;
-        match st.fault() {
-            Some(f) => Err(f),
-            None => Ok(st),
-        }
-    }
-
-    fn connect(&self) -> std::io::Result<Box<dyn Link>> {
-        Ok(match &self.endpoint {
-            Endpoint::Tcp(address) => Box::new(TcpLink::connect(address, PRINTER_TIMEOUT)?),
-            Endpoint::Serial(path, baud) => Box::new(SerialLink::open(path, *baud, PRINTER_TIMEOUT)?),
-            Endpoint::UsbLp(path) => Box::new(DeviceFileLink::open(path, PRINTER_TIMEOUT)?),
-        })
-    }
-
-    fn print(&self, job: &[u8]) -> Result<drivers::escpos::transport::JobReport, PrintError> {
-        let mut link: Box<dyn Link> = match &self.endpoint {
-            Endpoint::Tcp(address) => Box::new(TcpLink::connect(address, PRINTER_TIMEOUT)?),
-            Endpoint::Serial(path, baud) => Box::new(SerialLink::open(path, *baud, PRINTER_TIMEOUT)?),
-            Endpoint::UsbLp(path) => Box::new(DeviceFileLink::open(path, PRINTER_TIMEOUT)?),
-        };
-        print_job(link.as_mut(), job, PRINTER_TIMEOUT)
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
     #[error(transparent)]
@@ -212,10 +117,29 @@ pub enum TicketError {
     NotPrinted { number: String, ticket_id: String, fault: StatusFault },
     #[error("Ticket {number} is {state}; only a ticket that is {wanted} can be changed this way.")]
     WrongState { number: String, state: String, wanted: &'static str },
-    #[error("{0}")]
-    Card(String),
+    #[error("{}", .0.sentence().en)]
+    CardRefused(crate::cards::CardRefusal),
     #[error("Ticket {number} cannot be laid out: {source}")]
     Layout { number: String, source: Box<dyn std::error::Error + Send + Sync> },
+}
+
+impl TicketError {
+    /// What the citizen reads, in each language.
+    pub fn sentence(&self) -> crate::flows::core::Sentence {
+        use crate::flows::core::Sentence;
+        match self {
+            TicketError::Queue(q) => q.sentence(),
+            TicketError::NotPrinted { number, fault, .. } => Sentence::new(
+                format!("号票 {number} 未能打印：{}", fault.sentence_zh()),
+                format!("Ticket {number} was not printed: {}", fault.sentence_en()),
+            ),
+            TicketError::CardRefused(r) => r.sentence(),
+            TicketError::WrongState { .. } | TicketError::Layout { .. } => Sentence::new(
+                "号票未能打印，请联系工作人员。",
+                "The ticket could not be printed; please ask a member of staff.",
+            ),
+        }
+    }
 }
 
 /// Takes a number, prints it, records the outcome. On any printer fault the ticket is
@@ -232,50 +156,35 @@ pub fn issue_and_print(
     print_ticket(queue, printer, hall_name, ticket, EntryKind::TicketPrinted, session_id)
 }
 
-/// A ticket for a category that requires an ID card: the card read is journaled (keyed hash and
-/// masked number only), an expired card is refused, and age from the card can make it a priority ticket.
+/// A ticket for a category that requires an ID card: the card rules ([`crate::cards::admit`]) check and
+/// journal the card, and age from the card can make it a priority ticket.
 #[allow(clippy::too_many_arguments)]
 pub fn issue_with_card(
     queue: &Queue,
     printer: &TicketPrinter,
     config: &Config,
+    tz: &jiff::tz::TimeZone,
     prefix: &str,
     card: &drivers::idcard::IdCard,
     now: jiff::Timestamp,
     session_id: &str,
 ) -> Result<Ticket, TicketError> {
-    let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let local = now.to_zoned_datetime(tz).date();
-    let today =
-        drivers::idcard::CardDate { year: local.year() as u16, month: local.month() as u8, day: local.day() as u8 };
-    let subject = queue.journal().subject_key().subject(&card.id_number);
-    let id_masked = crate::journal::mask_id_number(&card.id_number, config.journal.id_mask_keep);
-    let journal = queue.journal();
-    if card.expired_on(today) {
-        journal
-            .append(
-                NewEntry::new(
-                    EntryKind::CardReadFailed,
-                    json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "reason": "expired" }),
-                )
-                .in_session(session_id),
-            )
-            .map_err(QueueError::from)?;
-        return Err(TicketError::Card(
-            "您的证件已过期，请使用有效证件或联系工作人员。 Your card has expired; please use a valid card or ask a member of staff.".into(),
-        ));
-    }
+    let today = crate::cards::today(now, tz);
     let priority = card.age_on(today) >= config.queue.priority_age;
-    journal
-        .append(
-            NewEntry::new(
-                EntryKind::CardRead,
-                json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "purpose": "ticket", "priority": priority }),
-            )
-            .in_session(session_id),
-        )
-        .map_err(QueueError::from)?;
-    let (ticket, _) = queue.issue(prefix, now, Some(subject), priority, session_id)?;
+    let admitted = crate::cards::admit(
+        queue.journal(),
+        card,
+        today,
+        "ticket",
+        json!({ "priority": priority }),
+        config.journal.id_mask_keep,
+        session_id,
+    )
+    .map_err(|e| match e {
+        crate::cards::CardRuleError::Refused(r) => TicketError::CardRefused(r),
+        crate::cards::CardRuleError::Journal(j) => TicketError::Queue(QueueError::from(j)),
+    })?;
+    let (ticket, _) = queue.issue(prefix, now, Some(admitted.subject), priority, session_id)?;
     print_ticket(queue, printer, &config.kiosk.hall_name, ticket, EntryKind::TicketPrinted, session_id)
 }
 
@@ -333,9 +242,10 @@ fn print_ticket(
             return Err(TicketError::Layout { number: ticket.display, source });
         }
     };
-    match printer.print(&bytes) {
+    match printer.print(bytes) {
         Ok(report) => {
             queue.record(&ticket.id, "printed", success, json!({ "number": ticket.display }), session_id)?;
+            printer.health().observe(queue.journal(), None, "job");
             if report.paper_near_end {
                 queue
                     .journal()
@@ -358,13 +268,8 @@ fn print_ticket(
                 json!({ "number": ticket.display, "cause": fault.code(), "detail": e.to_string() }),
                 session_id,
             )?;
-            queue
-                .journal()
-                .append(NewEntry::new(
-                    EntryKind::DeviceFault,
-                    json!({ "device": "ticket_printer", "severity": "error", "fault": fault.code() }),
-                ))
-                .map_err(QueueError::from)?;
+            // The printer's one state: a fault the owner's probe already journaled is not journaled again.
+            printer.health().observe(queue.journal(), Some(fault), "job");
             Err(TicketError::NotPrinted { number: ticket.display, ticket_id: ticket.id, fault })
         }
     }

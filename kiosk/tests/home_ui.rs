@@ -84,6 +84,8 @@ fn home_controls_work_and_services_not_connected_say_so() {
         find(&window, "取号 Take a number").await.ok_or("the tiles did not switch back")?;
         Ok(())
     });
+    // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
+    kiosk.shutdown(true).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let n: i64 =
         conn.query_row("SELECT count(*) FROM entries WHERE kind = 'assistance_called'", [], |r| r.get(0)).unwrap();

@@ -59,6 +59,8 @@ fn print_a_business_licence_by_accessible_labels() {
         Ok::<(), &str>(())
     });
 
+    // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
+    kiosk.shutdown(true).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let rows: Vec<(String, String)> = conn
         .prepare("SELECT kind, coalesce(payload, '') FROM entries WHERE kind IN ('session_start', 'session_end', 'licence_print_requested', 'licence_printed', 'evaluation') ORDER BY seq")
@@ -70,10 +72,19 @@ fn print_a_business_licence_by_accessible_labels() {
     let kinds: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         kinds,
-        ["session_start", "session_end", "session_start", "licence_print_requested", "licence_printed", "evaluation"],
+        [
+            "session_start",
+            "session_end",
+            "session_start",
+            "licence_print_requested",
+            "licence_printed",
+            "evaluation",
+            "session_end"
+        ],
         "{rows:#?}"
     );
     assert!(rows[1].1.contains("card_removed"), "{}", rows[1].1);
+    assert!(rows[6].1.contains("shutdown"), "the session open at shutdown ends with it: {}", rows[6].1);
     assert!(rows[3].1.contains("\"copies\":2") && rows[3].1.contains("BL-91371329MA3DEMO01"), "{}", rows[3].1);
     let printed: serde_json::Value = serde_json::from_str(&rows[4].1).unwrap();
     let rating: serde_json::Value = serde_json::from_str(&rows[5].1).unwrap();

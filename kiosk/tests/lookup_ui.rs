@@ -41,6 +41,8 @@ fn case_progress_and_appointment_say_plainly_they_are_not_connected() {
         find(&window, "取号 Take a number").await.ok_or("not home")?;
         Ok::<(), &str>(())
     });
+    // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
+    kiosk.shutdown(true).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let rows: Vec<(String, String)> = conn
         .prepare("SELECT kind, payload FROM entries WHERE kind LIKE 'session_%' OR kind LIKE 'card_%' ORDER BY seq")

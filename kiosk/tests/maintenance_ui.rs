@@ -41,6 +41,8 @@ fn pin_pad_unlocks_maintenance_and_every_step_is_journaled() {
         Ok(())
     });
 
+    // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
+    kiosk.shutdown(true).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let rows: Vec<String> = conn
         .prepare("SELECT kind || ':' || coalesce(json_extract(payload, '$.action'), '') FROM entries WHERE kind LIKE 'maintenance%' ORDER BY seq")

@@ -30,6 +30,8 @@ fn rate_the_hall_by_accessible_labels() {
         find(&window, "取号 Take a number").await.ok_or("did not return home")?;
         Ok::<(), &str>(())
     });
+    // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
+    kiosk.shutdown(true).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let rows: Vec<(String, String)> = conn
         .prepare("SELECT kind, payload FROM entries WHERE kind IN ('session_start', 'evaluation', 'session_end') ORDER BY seq")

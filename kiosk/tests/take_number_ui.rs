@@ -41,6 +41,8 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     });
     let shown = result;
 
+    // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
+    kiosk.shutdown(true).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let (number, priority): (String, bool) = conn
         .query_row(
@@ -58,7 +60,10 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(kinds, ["session_start", "card_read", "ticket_issued", "ticket_printed", "evaluation"]);
+    assert_eq!(
+        kinds,
+        ["session_start", "card_read", "ticket_issued", "ticket_printed", "evaluation", "session_end", "shutdown"]
+    );
     let (level, reason, ticket, follow_up): (i64, String, String, bool) = conn
         .query_row(
             "SELECT json_extract(payload, '$.level'), json_extract(payload, '$.reason'), json_extract(payload, '$.transaction.ticket_id'),

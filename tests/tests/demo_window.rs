@@ -90,4 +90,30 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
     if let Ok(keep) = std::env::var("KIOSK_KEEP_SCREENSHOT") {
         std::fs::copy(&shot, keep).unwrap();
     }
+
+    // SIGTERM with the citizen's session still open: the session ends, the device owners close, the journal
+    // says `shutdown` and signs a checkpoint over its head, and the process exits 0.
+    let pid = child.0.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = wait_for(Duration::from_secs(20), || child.0.try_wait().unwrap());
+    let log = std::fs::read_to_string(dir.path().join("kiosk.log")).unwrap_or_default();
+    let status = status.unwrap_or_else(|| panic!("kiosk demo did not stop on SIGTERM; log: {log}"));
+    assert!(status.success(), "kiosk demo exited with {status} on SIGTERM; log: {log}");
+    let conn = rusqlite::Connection::open(state.join("journal.sqlite3")).unwrap();
+    let last: Vec<(String, String)> = conn
+        .prepare("SELECT kind, coalesce(payload, '') FROM entries ORDER BY seq DESC LIMIT 2")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(last[1].0, "session_end", "{last:?}");
+    assert!(last[1].1.contains("\"reason\":\"shutdown\""), "{last:?}");
+    assert_eq!(last[0].0, "shutdown", "{last:?}");
+    let (head, signed): (i64, i64) = conn
+        .query_row("SELECT (SELECT max(seq) FROM entries), (SELECT max(seq) FROM checkpoints)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(signed, head, "the final checkpoint covers the shutdown entry");
 }

@@ -90,6 +90,14 @@ fn idcard_decode_reads_captured_frames_and_refuses_bad_ones() {
     let (code, out, _) = decode(&card_frame_hex(&cards[3]), &["--reveal"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("港澳台居民居住证") && out.contains("810000199211204567"), "{out}");
+    // Every field of the permit: its pass number (通行证号码) and issue count too.
+    assert!(out.contains("通行证号码 Permit:  H12345678") && out.contains("签发次数 Issued:    01"), "{out}");
+    // A 2023 permanent-residence card's long English name, split at a word over two padded fields.
+    let mut long = cards[5].clone();
+    long.english_name = "WILLIAMSON-HARGREAVES, ELIZABETH ANNE".into();
+    let (code, out, err) = decode(&card_frame_hex(&long), &["--reveal"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("英文名 English:     WILLIAMSON-HARGREAVES, ELIZABETH ANNE\n"), "{out}");
 
     let mut broken = cards[0].clone();
     broken.id_number.replace_range(17.., "9");

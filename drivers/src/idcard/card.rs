@@ -379,11 +379,9 @@ impl IdCard {
                 gender: gender(f(30, 2)?)?,
                 issue_count: f(32, 4)?,
                 birth_date: date("birth_date", f(36, 16)?)?,
-                // The English name runs on from its first part into the second, spaces included.
-                english_name: format!("{}{}", ucs2_raw(text, 52, 70)?, ucs2_raw(text, 220, 22)?)
-                    .trim_end_matches([' ', '\0'])
-                    .trim()
-                    .to_owned(),
+                // A long English name is split at a word between two fields, each padded with spaces:
+                // the parts are joined by one space.
+                english_name: join_name_parts(&ucs2_raw(text, 52, 70)?, &ucs2_raw(text, 220, 22)?),
                 id_number: f(122, 36)?,
                 valid_from: date("valid_from", f(188, 16)?)?,
                 valid_to: validity(f(204, 16)?)?,
@@ -462,7 +460,7 @@ impl IdCard {
                 put(30, 2, self.gender.code());
                 put(32, 4, &self.issue_count);
                 put(36, 16, &d(self.birth_date));
-                let (a, b) = split_at_chars(&self.english_name, 35);
+                let (a, b) = split_name(&self.english_name, 35);
                 put(52, 70, a);
                 put(122, 36, &self.id_number);
                 put(188, 16, &d(self.valid_from));
@@ -476,11 +474,21 @@ impl IdCard {
     }
 }
 
-fn split_at_chars(s: &str, n: usize) -> (&str, &str) {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => s.split_at(i),
-        None => (s, ""),
+/// Splits a name that does not fit `n` characters at its last space within them (the card writes the parts
+/// to two fields); a name without such a space is cut at `n`.
+fn split_name(s: &str, n: usize) -> (&str, &str) {
+    let Some((cut, _)) = s.char_indices().nth(n) else { return (s, "") };
+    match s[..=cut].rfind(' ') {
+        Some(space) if space > 0 => (&s[..space], &s[space + 1..]),
+        _ => s.split_at(cut),
     }
+}
+
+/// The two fields of a split English name, padding dropped, joined by one space.
+fn join_name_parts(first: &str, second: &str) -> String {
+    let pad: &[char] = &[' ', '\0'];
+    let (a, b) = (first.trim_matches(pad), second.trim_matches(pad));
+    if b.is_empty() { a.to_owned() } else { format!("{a} {b}") }
 }
 
 #[cfg(test)]
@@ -536,6 +544,15 @@ mod tests {
         y.address = String::new();
         y.authority = String::new();
         y.english_name = "GARCIA MARQUEZ, ANA LUCIA MARIA DE LA PAZ".into();
+        // A name split at a word, each part padded, as a real card writes it: one space between the parts.
+        assert_eq!(
+            join_name_parts("GARCIA MARQUEZ, ANA LUCIA MARIA   ", "DE LA PAZ   "),
+            "GARCIA MARQUEZ, ANA LUCIA MARIA DE LA PAZ"
+        );
+        assert_eq!(
+            split_name("GARCIA MARQUEZ, ANA LUCIA MARIA DELAPAZ", 35),
+            ("GARCIA MARQUEZ, ANA LUCIA MARIA", "DELAPAZ")
+        );
         y.id_number = format!("93315619900101123{}", check_char("93315619900101123").unwrap());
         y.nationality = "ESP".into();
         y.issue_count = "00".into();

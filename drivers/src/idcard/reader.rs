@@ -106,6 +106,33 @@ pub enum ReaderEvent {
 
 /// Opens the port at `path` and reads cards until `events` is dropped. Never panics on device bytes.
 pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc::Sender<ReaderEvent>) {
+    run_reader_until(path, baud, poll, events, &std::sync::atomic::AtomicBool::new(false));
+}
+
+/// Sleeps `d`, waking early when `stop` is set; true when stopping.
+fn nap(d: Duration, stop: &std::sync::atomic::AtomicBool) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return true;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
+/// [`run_reader`] that also returns (closing the port) within about 50 ms of `stop` being set: the kiosk's
+/// reader owner stops this way at shutdown.
+pub fn run_reader_until(
+    path: &str,
+    baud: u32,
+    poll: Duration,
+    events: std::sync::mpsc::Sender<ReaderEvent>,
+    stop: &std::sync::atomic::AtomicBool,
+) {
     let mut backoff = Duration::from_millis(500);
     let mut faulted = false;
     loop {
@@ -117,7 +144,9 @@ pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc
                     return;
                 }
                 faulted = true;
-                std::thread::sleep(backoff);
+                if nap(backoff, stop) {
+                    return;
+                }
                 backoff = (backoff * 2).min(Duration::from_secs(10));
                 continue;
             }
@@ -161,7 +190,9 @@ pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc
                         return Ok(());
                     }
                 }
-                std::thread::sleep(poll);
+                if nap(poll, stop) {
+                    return Ok(());
+                }
             }
         })();
         match outcome {
@@ -171,7 +202,9 @@ pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc
                     return;
                 }
                 faulted = true;
-                std::thread::sleep(backoff);
+                if nap(backoff, stop) {
+                    return;
+                }
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
         }

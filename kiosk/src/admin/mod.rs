@@ -182,10 +182,45 @@ fn transition(
     Ok(ApiResponse { status: 200, body: json!({ "ticket_id": ticket_id, "number": ticket.display, "state": to }) })
 }
 
+/// The running staff API, for the kiosk to stop at shutdown.
+pub struct AdminServer {
+    server: std::sync::Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AdminServer {
+    /// Stops accepting, lets the request in hand finish, and waits for the listener thread.
+    pub fn stop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Listens on `[admin] listen` and serves on a thread of its own until [`AdminServer::stop`].
+pub fn start(config: &Config, queue: Queue) -> anyhow::Result<AdminServer> {
+    let server = std::sync::Arc::new(
+        tiny_http::Server::http(&config.admin.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} ({e}); check [admin] listen", config.admin.listen))?,
+    );
+    let (s, config) = (server.clone(), config.clone());
+    let thread = std::thread::Builder::new().name("admin-api".into()).spawn(move || {
+        if let Err(e) = serve_on(&s, &config, queue) {
+            log::warn!("the staff API stopped: {e:#}");
+        }
+    })?;
+    Ok(AdminServer { server, thread: Some(thread) })
+}
+
 /// Serves the API until the process ends. Requests without a configured bearer token get 401.
 pub fn serve(config: &Config, queue: Queue) -> anyhow::Result<()> {
     let server = tiny_http::Server::http(&config.admin.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {} ({e}); check [admin] listen", config.admin.listen))?;
+    serve_on(&server, config, queue)
+}
+
+fn serve_on(server: &tiny_http::Server, config: &Config, queue: Queue) -> anyhow::Result<()> {
     log::info!("admin API on {}", config.admin.listen);
     let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
     let rollover = crate::config::parse_hhmm(&config.kiosk.business_day_rollover).unwrap_or(0);

@@ -56,7 +56,7 @@ pub fn describe(card: &IdCard, reveal: bool, json: bool) -> String {
             "address": address, "id_number": id, "authority": card.authority,
             "valid_from": card.valid_from.to_string(), "valid_to": valid_to,
             "pass_number": if reveal { card.pass_number.clone() } else { drivers::idcard::card::mask(&card.pass_number, 1, 2) },
-            "nationality": card.nationality,
+            "nationality": card.nationality, "issue_count": card.issue_count,
         })
         .to_string();
     }
@@ -75,10 +75,17 @@ pub fn describe(card: &IdCard, reveal: bool, json: bool) -> String {
     if !card.nationality.is_empty() {
         out.push_str(&format!("国籍 Nationality:   {}\n", card.nationality));
     }
-    out.push_str(&format!(
-        "签发 Authority:     {}\n有效期 Valid:       {} – {valid_to}\n",
-        card.authority, card.valid_from
-    ));
+    if !card.pass_number.is_empty() {
+        let pass = if reveal { card.pass_number.clone() } else { drivers::idcard::card::mask(&card.pass_number, 1, 2) };
+        out.push_str(&format!("通行证号码 Permit:  {pass}\n"));
+    }
+    if !card.issue_count.is_empty() {
+        out.push_str(&format!("签发次数 Issued:    {}\n", card.issue_count));
+    }
+    if !card.authority.is_empty() {
+        out.push_str(&format!("签发 Authority:     {}\n", card.authority));
+    }
+    out.push_str(&format!("有效期 Valid:       {} – {valid_to}\n", card.valid_from));
     out
 }
 

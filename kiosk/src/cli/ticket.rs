@@ -1,12 +1,11 @@
 //! `kiosk ticket` and `kiosk sim printer`: issue a ticket without the UI, and run the virtual thermal printer.
 
 use super::{EXIT_INVALID, Exit, load_config};
-use crate::config::{Config, PrinterTransport};
+use crate::config::Config;
 use crate::journal::{Journal, JournalSettings};
 use crate::queue::Queue;
 use crate::ticket::{TicketError, TicketPrinter, issue_and_print, reprint, void};
 use clap::Subcommand;
-use drivers::escpos::virtual_printer::{SimStatus, VirtualPrinter, spawn};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -36,19 +35,7 @@ pub enum TicketCommand {
     },
 }
 
-/// Starts the in-process virtual printer a `simulated` configuration uses; returns its address
-/// and a handle to set its status (the demo's simulator panel).
-pub fn simulated_printer(config: &Config) -> anyhow::Result<Option<(String, VirtualPrinter)>> {
-    if config.devices.ticket_printer.transport != PrinterTransport::Simulated {
-        return Ok(None);
-    }
-    let dir = config.journal.path.parent().map(|p| p.join("printed")).unwrap_or_else(|| "printed".into());
-    let width = if config.devices.ticket_printer.paper_width_mm == 58 { 384 } else { 576 };
-    let printer = VirtualPrinter::new(&dir, width, SimStatus::Ok)?;
-    let addr = spawn("127.0.0.1:0", printer.clone())?;
-    log::info!("simulated ticket printer on {addr}, jobs in {}", dir.display());
-    Ok(Some((addr.to_string(), printer)))
-}
+pub use crate::devices::ticket_printer::simulated as simulated_printer;
 
 /// Waits for a card on the configured reader (a category that requires ID).
 fn read_card_for_ticket(config: &Config) -> anyhow::Result<drivers::idcard::IdCard> {
@@ -109,10 +96,12 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
             if needs_card {
                 let card = read_card_for_ticket(&config)?;
                 let session = hex::encode(crate::secrets::random_bytes::<8>()?);
+                let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
                 crate::ticket::issue_with_card(
                     &queue,
                     &printer()?,
                     &config,
+                    &tz,
                     &category,
                     &card,
                     jiff::Timestamp::now(),

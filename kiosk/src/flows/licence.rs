@@ -1,8 +1,7 @@
 //! Printing a licence: card → the holder's documents → copies → printing → done (with the rating offer),
 //! with the idle rules; taking the card away before printing ends the session.
 
-use super::idle::IdleClock;
-use super::take_number::{DONE_SCREEN_MS, THANKS_SCREEN_MS};
+use super::core::{DONE_SCREEN_MS, EndReason, Flow, Sentence, StepInput, Transaction, Transition};
 
 /// One document as the list shows it (no personal data beyond the masked number).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,13 +14,12 @@ pub struct DocumentSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Screen {
-    Home,
+pub enum Step {
     /// Waiting for the card; `failure` says why the last card did not do.
     CardPrompt {
-        failure: Option<String>,
+        failure: Option<Sentence>,
     },
-    /// Looking up the holder's documents.
+    /// Reading the card and looking up the holder's documents.
     Loading,
     Documents {
         documents: Vec<DocumentSummary>,
@@ -42,246 +40,141 @@ pub enum Screen {
         copies: u32,
         remaining: u32,
     },
-    RatingReasons {
-        print_id: String,
-        level: u8,
-    },
-    Thanks,
     Failed {
-        message: String,
+        message: Sentence,
     },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// The 证照打印 tile.
     Open,
-    /// A card was read; `problem` is the sentence when it cannot be used (expired, wrong type).
-    CardRead {
-        problem: Option<String>,
-    },
-    CardFailed(String),
-    CardRemoved,
+    /// The card cannot be used (expired, unreadable): place another.
+    CardRefused(Sentence),
     DocumentsLoaded(Vec<DocumentSummary>),
-    LookupFailed(String),
+    LookupFailed(Sentence),
     Choose(String),
     More,
     Fewer,
     Confirm,
     /// Back one step (documents ← copies); from the documents list, home.
     Back,
-    Cancel,
     JobState(String),
     Printed {
         print_id: String,
         copies: u32,
         remaining: u32,
     },
-    PrintFailed(String),
-    Rate(u8),
-    RateReason(String),
-    Touch,
-    Continue,
-    Tick,
+    PrintFailed(Sentence),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    StartSession,
-    /// Look up the holder's documents, answering with DocumentsLoaded / LookupFailed.
+pub enum Work {
+    /// Take the card off the reader, apply the card rules, look up the holder's documents; answers with
+    /// DocumentsLoaded, LookupFailed or CardRefused.
     Lookup,
     Print {
         document_id: String,
         copies: u32,
     },
-    RecordEvaluation {
-        print_id: String,
-        level: u8,
-        reason: Option<String>,
-    },
-    EndSession {
-        reason: &'static str,
-    },
 }
 
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub screen: Screen,
-    pub idle: IdleClock,
-}
+/// The licence self-printing flow.
+#[derive(Debug, Clone, Default)]
+pub struct PrintLicence;
 
-impl Session {
-    pub fn new(idle_timeout_ms: u64) -> Session {
-        Session { screen: Screen::Home, idle: IdleClock::new(idle_timeout_ms) }
+impl Flow for PrintLicence {
+    type Step = Step;
+    type Event = Event;
+    type Work = Work;
+
+    fn open(&mut self, event: Event) -> Option<(&'static str, Step, Vec<Work>)> {
+        (event == Event::Open).then_some(("licence", Step::CardPrompt { failure: None }, vec![]))
     }
 
-    /// Whether the flow is waiting for a card to appear on the reader.
-    pub fn wants_card(&self) -> bool {
-        matches!(self.screen, Screen::CardPrompt { .. })
-    }
-
-    fn go(&mut self, screen: Screen, now_ms: u64) {
-        self.screen = screen;
-        self.idle.entered(now_ms);
-    }
-
-    fn end(&mut self, reason: &'static str, now_ms: u64) -> Vec<Command> {
-        if self.screen == Screen::Home {
-            return vec![];
-        }
-        self.go(Screen::Home, now_ms);
-        vec![Command::EndSession { reason }]
-    }
-
-    pub fn handle(&mut self, event: Event, now_ms: u64) -> Vec<Command> {
-        match event {
-            Event::Touch => {
-                self.idle.touch(now_ms);
-                vec![]
+    fn step(&mut self, step: &Step, input: StepInput<Event>) -> Transition<Step, Work> {
+        let event = match input {
+            StepInput::CardPlaced => {
+                return match step {
+                    Step::CardPrompt { .. } => Transition::Go(Step::Loading, vec![Work::Lookup]),
+                    _ => Transition::Ignore,
+                };
             }
-            Event::Continue => {
-                self.idle.resume(now_ms);
-                vec![]
-            }
-            Event::Tick => self.tick(now_ms),
-            Event::Open if self.screen == Screen::Home => {
-                self.go(Screen::CardPrompt { failure: None }, now_ms);
-                vec![Command::StartSession]
-            }
-            Event::Open => vec![],
-            Event::CardRead { problem } => match (&self.screen, problem) {
-                (Screen::CardPrompt { .. }, None) => {
-                    self.go(Screen::Loading, now_ms);
-                    vec![Command::Lookup]
-                }
-                (Screen::CardPrompt { .. }, Some(p)) => {
-                    self.go(Screen::CardPrompt { failure: Some(p) }, now_ms);
-                    vec![]
-                }
-                _ => vec![],
-            },
-            Event::CardFailed(why) => {
-                if self.wants_card() {
-                    self.go(Screen::CardPrompt { failure: Some(why) }, now_ms);
-                }
-                vec![]
-            }
-            Event::CardRemoved => match self.screen {
-                // The card is the citizen's authority for what is on screen: without it, nothing stays.
-                Screen::Loading | Screen::Documents { .. } | Screen::Copies { .. } => self.end("card_removed", now_ms),
-                _ => vec![],
-            },
-            Event::DocumentsLoaded(documents) => {
-                if self.screen == Screen::Loading {
-                    self.go(Screen::Documents { documents }, now_ms);
-                }
-                vec![]
-            }
-            Event::LookupFailed(message) => {
-                if self.screen == Screen::Loading {
-                    self.go(Screen::Failed { message }, now_ms);
-                }
-                vec![]
-            }
-            Event::Choose(id) => {
-                if let Screen::Documents { documents } = &self.screen
-                    && let Some(chosen) = documents.iter().position(|d| d.id == id && d.remaining > 0)
-                {
-                    let documents = documents.clone();
-                    self.go(Screen::Copies { documents, chosen, copies: 1 }, now_ms);
-                }
-                vec![]
-            }
-            Event::More | Event::Fewer => {
-                if let Screen::Copies { documents, chosen, copies } = &mut self.screen {
-                    let max = documents[*chosen].remaining.max(1);
-                    *copies =
-                        if event == Event::More { (*copies + 1).min(max) } else { copies.saturating_sub(1).max(1) };
-                    self.idle.touch(now_ms);
-                }
-                vec![]
-            }
-            Event::Confirm => {
-                if let Screen::Copies { documents, chosen, copies } = &self.screen {
-                    let (document_id, copies) = (documents[*chosen].id.clone(), *copies);
-                    self.go(
-                        Screen::Printing { document_id: document_id.clone(), copies, stage: String::new() },
-                        now_ms,
-                    );
-                    return vec![Command::Print { document_id, copies }];
-                }
-                vec![]
-            }
-            Event::Back => match &self.screen {
-                Screen::Copies { documents, .. } => {
-                    let documents = documents.clone();
-                    self.go(Screen::Documents { documents }, now_ms);
-                    vec![]
-                }
-                Screen::Printing { .. } => vec![],
-                _ => self.end("cancelled", now_ms),
-            },
-            Event::Cancel => match self.screen {
-                // A job sent to the printer is followed to its end; the citizen waits for the paper.
-                Screen::Printing { .. } => vec![],
-                _ => self.end("cancelled", now_ms),
-            },
-            Event::JobState(stage) => {
-                if let Screen::Printing { stage: s, .. } = &mut self.screen {
-                    *s = stage;
-                }
-                vec![]
-            }
-            Event::Printed { print_id, copies, remaining } => {
-                if matches!(self.screen, Screen::Printing { .. }) {
-                    self.go(Screen::Done { print_id, copies, remaining }, now_ms);
-                }
-                vec![]
-            }
-            Event::PrintFailed(message) => {
-                if matches!(self.screen, Screen::Printing { .. }) {
-                    self.go(Screen::Failed { message }, now_ms);
-                }
-                vec![]
-            }
-            Event::Rate(level) => match &self.screen {
-                Screen::Done { print_id, .. } if (1..=5).contains(&level) => {
-                    let print_id = print_id.clone();
-                    if level <= 2 {
-                        self.go(Screen::RatingReasons { print_id, level }, now_ms);
-                        vec![]
-                    } else {
-                        self.go(Screen::Thanks, now_ms);
-                        vec![Command::RecordEvaluation { print_id, level, reason: None }]
+            // The card is the citizen's authority for what is on screen: without it, nothing stays.
+            StepInput::CardRemoved => {
+                return match step {
+                    Step::Loading | Step::Documents { .. } | Step::Copies { .. } => {
+                        Transition::End(EndReason::CardRemoved)
                     }
+                    _ => Transition::Ignore,
+                };
+            }
+            StepInput::Event(e) => e,
+        };
+        match (step, event) {
+            (Step::Loading, Event::CardRefused(why)) => Transition::Go(Step::CardPrompt { failure: Some(why) }, vec![]),
+            (Step::Loading, Event::DocumentsLoaded(documents)) => Transition::Go(Step::Documents { documents }, vec![]),
+            (Step::Loading, Event::LookupFailed(message)) => Transition::Go(Step::Failed { message }, vec![]),
+            (Step::Documents { documents }, Event::Choose(id)) => {
+                match documents.iter().position(|d| d.id == id && d.remaining > 0) {
+                    Some(chosen) => {
+                        Transition::Go(Step::Copies { documents: documents.clone(), chosen, copies: 1 }, vec![])
+                    }
+                    None => Transition::Ignore,
                 }
-                _ => vec![],
-            },
-            Event::RateReason(reason) => match &self.screen {
-                Screen::RatingReasons { print_id, level } => {
-                    let (print_id, level) = (print_id.clone(), *level);
-                    self.go(Screen::Thanks, now_ms);
-                    vec![Command::RecordEvaluation { print_id, level, reason: Some(reason) }]
-                }
-                _ => vec![],
-            },
+            }
+            (Step::Copies { documents, chosen, copies }, e @ (Event::More | Event::Fewer)) => {
+                let max = documents[*chosen].remaining.max(1);
+                let copies = if e == Event::More { (*copies + 1).min(max) } else { copies.saturating_sub(1).max(1) };
+                Transition::Update(Step::Copies { documents: documents.clone(), chosen: *chosen, copies })
+            }
+            (Step::Copies { documents, chosen, copies }, Event::Confirm) => {
+                let (document_id, copies) = (documents[*chosen].id.clone(), *copies);
+                Transition::Go(
+                    Step::Printing { document_id: document_id.clone(), copies, stage: String::new() },
+                    vec![Work::Print { document_id, copies }],
+                )
+            }
+            (Step::Copies { documents, .. }, Event::Back) => {
+                Transition::Go(Step::Documents { documents: documents.clone() }, vec![])
+            }
+            (Step::Printing { .. }, Event::Back) => Transition::Ignore,
+            (_, Event::Back) => Transition::End(EndReason::Cancelled),
+            (Step::Printing { document_id, copies, .. }, Event::JobState(stage)) => {
+                Transition::Update(Step::Printing { document_id: document_id.clone(), copies: *copies, stage })
+            }
+            (Step::Printing { .. }, Event::Printed { print_id, copies, remaining }) => {
+                Transition::Go(Step::Done { print_id, copies, remaining }, vec![])
+            }
+            (Step::Printing { .. }, Event::PrintFailed(message)) => Transition::Go(Step::Failed { message }, vec![]),
+            _ => Transition::Ignore,
         }
     }
 
-    fn tick(&mut self, now_ms: u64) -> Vec<Command> {
-        let since = self.idle.on_screen_ms(now_ms);
-        match self.screen {
-            Screen::Home | Screen::Printing { .. } | Screen::Loading => return vec![],
-            Screen::Done { .. } if since >= DONE_SCREEN_MS => return self.end("completed", now_ms),
-            Screen::Thanks if since >= THANKS_SCREEN_MS => return self.end("completed", now_ms),
-            _ => {}
+    fn rating_offer(&self, step: &Step) -> Option<Transaction> {
+        match step {
+            Step::Done { print_id, .. } => Some(Transaction::LicencePrint { print_id: print_id.clone() }),
+            _ => None,
         }
-        if self.idle.expired(now_ms) { self.end("idle", now_ms) } else { vec![] }
+    }
+
+    fn lingers_ms(&self, step: &Step) -> Option<u64> {
+        matches!(step, Step::Done { .. }).then_some(DONE_SCREEN_MS)
+    }
+
+    fn busy(&self, step: &Step) -> bool {
+        matches!(step, Step::Loading | Step::Printing { .. })
+    }
+
+    fn wants_card(&self, step: &Step) -> bool {
+        matches!(step, Step::CardPrompt { .. })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flows::core::{Command, Input, Phase, Session, THANKS_SCREEN_MS};
     use crate::flows::idle::IDLE_COUNTDOWN_MS;
 
     fn doc(id: &str, remaining: u32) -> DocumentSummary {
@@ -294,73 +187,90 @@ mod tests {
         }
     }
 
-    fn to_documents(s: &mut Session) {
-        assert_eq!(s.handle(Event::Open, 0), vec![Command::StartSession]);
-        assert_eq!(s.handle(Event::CardRead { problem: None }, 100), vec![Command::Lookup]);
-        s.handle(Event::DocumentsLoaded(vec![doc("BL-1", 2), doc("P-1", 0)]), 200);
+    fn ev(s: &mut Session<PrintLicence>, e: Event, now: u64) -> Vec<Command<Work>> {
+        s.handle(Input::Flow(e), now)
+    }
+
+    fn to_documents() -> Session<PrintLicence> {
+        let mut s = Session::new(PrintLicence, 60_000);
+        assert_eq!(ev(&mut s, Event::Open, 0), vec![Command::StartSession { flow: "licence" }]);
+        assert_eq!(s.handle(Input::CardPlaced, 100), vec![Command::Work(Work::Lookup)]);
+        ev(&mut s, Event::DocumentsLoaded(vec![doc("BL-1", 2), doc("P-1", 0)]), 200);
+        s
     }
 
     #[test]
     fn print_two_copies_then_rate() {
-        let mut s = Session::new(60_000);
-        to_documents(&mut s);
-        s.handle(Event::Choose("P-1".into()), 300);
-        assert!(matches!(s.screen, Screen::Documents { .. }), "a document with no copies left cannot be chosen");
-        s.handle(Event::Choose("BL-1".into()), 300);
+        let mut s = to_documents();
+        ev(&mut s, Event::Choose("P-1".into()), 300);
+        assert!(matches!(s.step(), Some(Step::Documents { .. })), "a document with no copies left cannot be chosen");
+        ev(&mut s, Event::Choose("BL-1".into()), 300);
         for _ in 0..5 {
-            s.handle(Event::More, 400);
+            ev(&mut s, Event::More, 400);
         }
-        assert!(matches!(s.screen, Screen::Copies { copies: 2, .. }), "copies stop at what is allowed");
-        s.handle(Event::Fewer, 450);
-        s.handle(Event::More, 460);
-        assert_eq!(s.handle(Event::Confirm, 500), vec![Command::Print { document_id: "BL-1".into(), copies: 2 }]);
-        assert_eq!(s.handle(Event::Cancel, 600), vec![], "a job in flight is not abandoned");
-        assert_eq!(s.handle(Event::CardRemoved, 650), vec![], "taking the card while printing is fine");
-        s.handle(Event::JobState("processing".into()), 700);
-        assert!(matches!(&s.screen, Screen::Printing { stage, .. } if stage == "processing"));
-        s.handle(Event::Printed { print_id: "p1".into(), copies: 2, remaining: 0 }, 800);
-        s.handle(Event::Rate(1), 900);
+        assert!(matches!(s.step(), Some(Step::Copies { copies: 2, .. })), "copies stop at what is allowed");
+        ev(&mut s, Event::Fewer, 450);
+        ev(&mut s, Event::More, 460);
         assert_eq!(
-            s.handle(Event::RateReason("slow".into()), 1_000),
-            vec![Command::RecordEvaluation { print_id: "p1".into(), level: 1, reason: Some("slow".into()) }]
+            ev(&mut s, Event::Confirm, 500),
+            vec![Command::Work(Work::Print { document_id: "BL-1".into(), copies: 2 })]
         );
-        assert_eq!(s.handle(Event::Tick, 1_000 + THANKS_SCREEN_MS), vec![Command::EndSession { reason: "completed" }]);
+        assert_eq!(s.handle(Input::Cancel, 600), vec![], "a job in flight is not abandoned");
+        assert_eq!(s.handle(Input::CardRemoved, 650), vec![], "taking the card while printing is fine");
+        ev(&mut s, Event::JobState("processing".into()), 700);
+        assert!(matches!(s.step(), Some(Step::Printing { stage, .. }) if stage == "processing"));
+        ev(&mut s, Event::Printed { print_id: "p1".into(), copies: 2, remaining: 0 }, 800);
+        s.handle(Input::Rate(1), 900);
+        assert_eq!(
+            s.handle(Input::RateReason("slow".into()), 1_000),
+            vec![Command::RecordEvaluation {
+                transaction: Transaction::LicencePrint { print_id: "p1".into() },
+                level: 1,
+                reason: Some("slow".into())
+            }]
+        );
+        assert_eq!(
+            s.handle(Input::Tick, 1_000 + THANKS_SCREEN_MS),
+            vec![Command::EndSession { reason: EndReason::Completed }]
+        );
     }
 
     #[test]
     fn card_problems_and_removal() {
-        let mut s = Session::new(60_000);
-        s.handle(Event::Open, 0);
-        s.handle(Event::CardRead { problem: Some("证件已过期".into()) }, 100);
-        assert_eq!(s.screen, Screen::CardPrompt { failure: Some("证件已过期".into()) });
-        s.handle(Event::CardFailed("读卡失败".into()), 200);
-        assert_eq!(s.screen, Screen::CardPrompt { failure: Some("读卡失败".into()) });
-        assert_eq!(s.handle(Event::CardRemoved, 250), vec![], "no card yet: nothing to end");
-        s.handle(Event::CardRead { problem: None }, 300);
-        s.handle(Event::DocumentsLoaded(vec![doc("BL-1", 1)]), 400);
-        s.handle(Event::Choose("BL-1".into()), 500);
-        assert_eq!(s.handle(Event::CardRemoved, 600), vec![Command::EndSession { reason: "card_removed" }]);
-        assert_eq!(s.screen, Screen::Home);
+        let mut s = Session::new(PrintLicence, 60_000);
+        ev(&mut s, Event::Open, 0);
+        s.handle(Input::CardPlaced, 50);
+        let expired = Sentence::new("证件已过期", "The card has expired");
+        ev(&mut s, Event::CardRefused(expired.clone()), 100);
+        assert_eq!(s.phase, Phase::Step(Step::CardPrompt { failure: Some(expired) }));
+        assert_eq!(s.handle(Input::CardRemoved, 250), vec![], "no card yet: nothing to end");
+        s.handle(Input::CardPlaced, 300);
+        ev(&mut s, Event::DocumentsLoaded(vec![doc("BL-1", 1)]), 400);
+        ev(&mut s, Event::Choose("BL-1".into()), 500);
+        assert_eq!(s.handle(Input::CardRemoved, 600), vec![Command::EndSession { reason: EndReason::CardRemoved }]);
+        assert_eq!(s.phase, Phase::Home);
     }
 
     #[test]
     fn lookup_failure_back_and_idle() {
-        let mut s = Session::new(60_000);
-        s.handle(Event::Open, 0);
-        s.handle(Event::CardRead { problem: None }, 100);
-        s.handle(Event::LookupFailed("暂时无法查询".into()), 200);
-        assert_eq!(s.screen, Screen::Failed { message: "暂时无法查询".into() });
-        assert_eq!(s.handle(Event::Back, 300), vec![Command::EndSession { reason: "cancelled" }]);
-        let mut s = Session::new(60_000);
-        to_documents(&mut s);
-        s.handle(Event::Choose("BL-1".into()), 300);
-        s.handle(Event::Back, 400);
-        assert!(matches!(s.screen, Screen::Documents { .. }));
-        assert_eq!(s.handle(Event::Tick, 60_400), vec![]);
+        let mut s = Session::new(PrintLicence, 60_000);
+        ev(&mut s, Event::Open, 0);
+        s.handle(Input::CardPlaced, 100);
+        ev(&mut s, Event::LookupFailed(Sentence::new("暂时无法查询", "Cannot look up now")), 200);
+        assert!(matches!(s.step(), Some(Step::Failed { .. })));
+        assert_eq!(ev(&mut s, Event::Back, 300), vec![Command::EndSession { reason: EndReason::Cancelled }]);
+        let mut s = to_documents();
+        ev(&mut s, Event::Choose("BL-1".into()), 300);
+        ev(&mut s, Event::Back, 400);
+        assert!(matches!(s.step(), Some(Step::Documents { .. })));
+        assert_eq!(s.handle(Input::Tick, 60_400), vec![]);
         assert_eq!(s.idle.countdown_s(60_400), Some(10));
-        s.handle(Event::Continue, 61_000);
+        s.handle(Input::Continue, 61_000);
         assert_eq!(s.idle.countdown_s(61_000), None);
-        s.handle(Event::Tick, 121_000);
-        assert_eq!(s.handle(Event::Tick, 121_000 + IDLE_COUNTDOWN_MS), vec![Command::EndSession { reason: "idle" }]);
+        s.handle(Input::Tick, 121_000);
+        assert_eq!(
+            s.handle(Input::Tick, 121_000 + IDLE_COUNTDOWN_MS),
+            vec![Command::EndSession { reason: EndReason::Idle }]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! (case number on a digit pad), appointment check-in (ID card) — as flows that take the citizen's input
 //! and then say plainly that the service is not available here yet. No data is made up.
 
-use super::idle::IdleClock;
+use super::core::{Flow, StepInput, Transition};
 
 /// Which service, and so which way the citizen enters what they look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +43,7 @@ impl Service {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Screen {
-    Home,
+pub enum Step {
     Entry {
         service: Service,
         text: String,
@@ -60,147 +59,113 @@ pub enum Screen {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// One of the three tiles.
     Open(Service),
     Key(char),
     Backspace,
     Clear,
     Submit,
-    CardRead,
-    Cancel,
-    Touch,
-    Continue,
-    Tick,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    StartSession { service: Service },
-    EndSession { reason: &'static str },
+pub enum Work {
+    /// Take the card off the reader and drop it (zeroed): nothing of it is needed yet.
+    DiscardCard,
 }
 
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub screen: Screen,
-    pub idle: IdleClock,
-}
+/// The three look-up services that are not connected yet.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup;
 
-impl Session {
-    pub fn new(idle_timeout_ms: u64) -> Session {
-        Session { screen: Screen::Home, idle: IdleClock::new(idle_timeout_ms) }
+impl Flow for Lookup {
+    type Step = Step;
+    type Event = Event;
+    type Work = Work;
+
+    fn open(&mut self, event: Event) -> Option<(&'static str, Step, Vec<Work>)> {
+        let Event::Open(service) = event else { return None };
+        let step = if service == Service::Appointment {
+            Step::CardPrompt { service }
+        } else {
+            Step::Entry { service, text: String::new() }
+        };
+        Some((service.name(), step, vec![]))
     }
 
-    fn go(&mut self, screen: Screen, now_ms: u64) {
-        self.screen = screen;
-        self.idle.entered(now_ms);
-    }
-
-    fn end(&mut self, reason: &'static str, now_ms: u64) -> Vec<Command> {
-        if self.screen == Screen::Home {
-            return vec![];
-        }
-        self.go(Screen::Home, now_ms);
-        vec![Command::EndSession { reason }]
-    }
-
-    pub fn handle(&mut self, event: Event, now_ms: u64) -> Vec<Command> {
-        match (event, &mut self.screen) {
-            (Event::Open(service), Screen::Home) => {
-                let screen = if service == Service::Appointment {
-                    Screen::CardPrompt { service }
-                } else {
-                    Screen::Entry { service, text: String::new() }
-                };
-                self.go(screen, now_ms);
-                vec![Command::StartSession { service }]
-            }
-            (Event::Key(c), Screen::Entry { service, text }) => {
-                if service.accepts(c) && text.chars().count() < service.max_len() {
-                    text.push(c);
+    fn step(&mut self, step: &Step, input: StepInput<Event>) -> Transition<Step, Work> {
+        match (step, input) {
+            (Step::Entry { service, text }, StepInput::Event(e)) => {
+                let (service, mut text) = (*service, text.clone());
+                match e {
+                    Event::Key(c) if service.accepts(c) && text.chars().count() < service.max_len() => text.push(c),
+                    Event::Key(_) => {}
+                    Event::Backspace => {
+                        text.pop();
+                    }
+                    Event::Clear => text.clear(),
+                    Event::Submit if !text.is_empty() => {
+                        return Transition::Go(Step::NotAvailable { service }, vec![]);
+                    }
+                    Event::Submit | Event::Open(_) => return Transition::Ignore,
                 }
-                self.idle.touch(now_ms);
-                vec![]
+                Transition::Update(Step::Entry { service, text })
             }
-            (Event::Backspace, Screen::Entry { text, .. }) => {
-                text.pop();
-                self.idle.touch(now_ms);
-                vec![]
+            (Step::CardPrompt { service }, StepInput::CardPlaced) => {
+                Transition::Go(Step::NotAvailable { service: *service }, vec![Work::DiscardCard])
             }
-            (Event::Clear, Screen::Entry { text, .. }) => {
-                text.clear();
-                self.idle.touch(now_ms);
-                vec![]
-            }
-            (Event::Submit, Screen::Entry { service, text }) if !text.is_empty() => {
-                let service = *service;
-                self.go(Screen::NotAvailable { service }, now_ms);
-                vec![]
-            }
-            (Event::CardRead, Screen::CardPrompt { service }) => {
-                let service = *service;
-                self.go(Screen::NotAvailable { service }, now_ms);
-                vec![]
-            }
-            (Event::Cancel, _) => self.end("cancelled", now_ms),
-            (Event::Touch, _) => {
-                self.idle.touch(now_ms);
-                vec![]
-            }
-            (Event::Continue, _) => {
-                self.idle.resume(now_ms);
-                vec![]
-            }
-            (Event::Tick, Screen::Home) => vec![],
-            (Event::Tick, _) => {
-                if self.idle.expired(now_ms) {
-                    self.end("idle", now_ms)
-                } else {
-                    vec![]
-                }
-            }
-            _ => vec![],
+            _ => Transition::Ignore,
         }
+    }
+
+    fn wants_card(&self, step: &Step) -> bool {
+        matches!(step, Step::CardPrompt { .. })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flows::core::{Command, EndReason, Input, Phase, Session};
+
+    fn ev(s: &mut Session<Lookup>, e: Event, now: u64) -> Vec<Command<Work>> {
+        s.handle(Input::Flow(e), now)
+    }
 
     #[test]
     fn initials_take_letters_only_up_to_the_limit() {
-        let mut s = Session::new(60_000);
+        let mut s = Session::new(Lookup, 60_000);
         assert_eq!(
-            s.handle(Event::Open(Service::FindService), 0),
-            vec![Command::StartSession { service: Service::FindService }]
+            ev(&mut s, Event::Open(Service::FindService), 0),
+            vec![Command::StartSession { flow: "find_service" }]
         );
-        assert_eq!(s.handle(Event::Submit, 10), vec![]);
-        assert!(matches!(s.screen, Screen::Entry { .. }), "nothing to look up yet");
+        assert_eq!(ev(&mut s, Event::Submit, 10), vec![]);
+        assert!(matches!(s.step(), Some(Step::Entry { .. })), "nothing to look up yet");
         for c in "BDC1xABCDEFGH".chars() {
-            s.handle(Event::Key(c), 20);
+            ev(&mut s, Event::Key(c), 20);
         }
-        assert_eq!(s.screen, Screen::Entry { service: Service::FindService, text: "BDCABCDE".into() });
-        s.handle(Event::Backspace, 30);
-        s.handle(Event::Submit, 40);
-        assert_eq!(s.screen, Screen::NotAvailable { service: Service::FindService });
-        assert_eq!(s.handle(Event::Cancel, 50), vec![Command::EndSession { reason: "cancelled" }]);
+        assert_eq!(s.phase, Phase::Step(Step::Entry { service: Service::FindService, text: "BDCABCDE".into() }));
+        ev(&mut s, Event::Backspace, 30);
+        ev(&mut s, Event::Submit, 40);
+        assert_eq!(s.phase, Phase::Step(Step::NotAvailable { service: Service::FindService }));
+        assert_eq!(s.handle(Input::Cancel, 50), vec![Command::EndSession { reason: EndReason::Cancelled }]);
     }
 
     #[test]
     fn case_numbers_are_digits_and_appointments_start_with_the_card() {
-        let mut s = Session::new(60_000);
-        s.handle(Event::Open(Service::CaseProgress), 0);
+        let mut s = Session::new(Lookup, 60_000);
+        ev(&mut s, Event::Open(Service::CaseProgress), 0);
         for c in "12A3".chars() {
-            s.handle(Event::Key(c), 10);
+            ev(&mut s, Event::Key(c), 10);
         }
-        assert_eq!(s.screen, Screen::Entry { service: Service::CaseProgress, text: "123".into() });
-        s.handle(Event::Clear, 20);
-        assert_eq!(s.screen, Screen::Entry { service: Service::CaseProgress, text: String::new() });
-        s.handle(Event::Cancel, 30);
-        s.handle(Event::Open(Service::Appointment), 40);
-        assert_eq!(s.screen, Screen::CardPrompt { service: Service::Appointment });
-        s.handle(Event::CardRead, 50);
-        assert_eq!(s.screen, Screen::NotAvailable { service: Service::Appointment });
-        s.handle(Event::Tick, 60_050);
-        assert_eq!(s.handle(Event::Tick, 70_050), vec![Command::EndSession { reason: "idle" }]);
+        assert_eq!(s.phase, Phase::Step(Step::Entry { service: Service::CaseProgress, text: "123".into() }));
+        ev(&mut s, Event::Clear, 20);
+        assert_eq!(s.phase, Phase::Step(Step::Entry { service: Service::CaseProgress, text: String::new() }));
+        s.handle(Input::Cancel, 30);
+        ev(&mut s, Event::Open(Service::Appointment), 40);
+        assert!(s.wants_card());
+        assert_eq!(s.handle(Input::CardPlaced, 50), vec![Command::Work(Work::DiscardCard)]);
+        assert_eq!(s.phase, Phase::Step(Step::NotAvailable { service: Service::Appointment }));
+        s.handle(Input::Tick, 60_050);
+        assert_eq!(s.handle(Input::Tick, 70_050), vec![Command::EndSession { reason: EndReason::Idle }]);
     }
 }

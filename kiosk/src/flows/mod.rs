@@ -1,9 +1,9 @@
-//! Citizen sessions as pure state machines: events and `now` in, commands out. No IO, no Slint, no clock.
+//! Citizen sessions as pure state machines: inputs and `now` in, commands out. No IO, no Slint, no clock.
+//! `core` holds what every session shares; each other module is one flow's own steps.
 
+pub mod core;
 pub mod idle;
 pub mod licence;
 pub mod lookup;
 pub mod rating;
 pub mod take_number;
-
-pub use take_number::{Command, Event, Screen, Session};

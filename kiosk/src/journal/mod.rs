@@ -18,7 +18,7 @@ pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only};
 pub use verify::{Verdict, verify_path};
-pub use writer::{Journal, JournalSettings};
+pub use writer::{Journal, JournalSettings, set_test_commit_delay};
 
 use std::path::PathBuf;
 

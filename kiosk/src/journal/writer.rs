@@ -14,6 +14,16 @@ use std::time::{Duration, Instant};
 pub const CHECKPOINT_EVERY_ENTRIES: u64 = 1_000;
 /// … and after this long when anything changed.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(15 * 60);
+/// A test hook: every commit of this process's journals takes this much longer (a slow SD card), so the
+/// UI-stall benchmark can show that no commit runs on the UI thread. Zero in the kiosk.
+static TEST_COMMIT_DELAY_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Slows every commit by `delay` (benchmarks and tests only).
+#[doc(hidden)]
+pub fn set_test_commit_delay(delay: Duration) {
+    TEST_COMMIT_DELAY_MS.store(delay.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Upper bound on requests grouped into one transaction.
 const MAX_GROUP: usize = 512;
 
@@ -51,13 +61,19 @@ struct Inner {
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
+impl Inner {
+    fn close(&self) {
         // Closing the channel lets the writer finish what it has and stop.
         self.tx.lock().map(|mut t| t.take()).ok();
         if let Some(handle) = self.thread.lock().ok().and_then(|mut h| h.take()) {
             let _ = handle.join();
         }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -184,6 +200,12 @@ impl Journal {
 
     pub fn settings(&self) -> &JournalSettings {
         &self.settings
+    }
+
+    /// Stops the writer after what it has been given: it commits that, signs a checkpoint over the head
+    /// and closes the file. Returns when it has. Every clone then answers [`JournalError::Stopped`].
+    pub fn close(&self) {
+        self.inner.close();
     }
 }
 
@@ -354,6 +376,10 @@ impl Writer {
             if let Err(e) = insert_checkpoint(&tx, &cp) {
                 log::warn!("journal: checkpoint at seq {seq} not written: {e}");
             }
+        }
+        let delay = TEST_COMMIT_DELAY_MS.load(std::sync::atomic::Ordering::Relaxed);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay));
         }
         match tx.commit() {
             Ok(()) => {

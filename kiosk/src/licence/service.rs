@@ -7,6 +7,7 @@ use super::render::{PdfFont, RenderError, RenderInput, render};
 use super::store::{DocumentSource, Holder, LicenceDocument, LocalStore, SourceError};
 use super::template::Templates;
 use crate::config::{Config, DocumentSourceKind};
+use crate::devices::DeviceHealth;
 use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
 use drivers::ipp::{IppPrinter, JobState, PrintRequest, PrinterFault};
 use serde_json::json;
@@ -106,6 +107,8 @@ pub struct Licences {
     journal: Journal,
     source: Arc<dyn DocumentSource>,
     pub printer: LicencePrinter,
+    /// The licence printer's one state, whoever noticed it (the watcher's probe or a print).
+    pub health: Arc<DeviceHealth<PrinterFault>>,
     pub templates: Templates,
     /// Where the font is (checked at start) and the font itself, read on the first render.
     font_at: Result<(std::path::PathBuf, u32), String>,
@@ -164,6 +167,7 @@ impl Licences {
             journal,
             source,
             printer,
+            health: DeviceHealth::new("licence_printer", |f: &PrinterFault| f.code().to_string()),
             templates,
             font_at: PdfFont::locate(l.font.as_deref(), l.font_index).map_err(|e| e.to_string()),
             font: Arc::default(),
@@ -260,19 +264,7 @@ impl Licences {
         {
             payload["detail"] = json!(d);
         }
-        let entries = {
-            let mut v = vec![NewEntry::new(EntryKind::LicencePrintFailed, payload).in_session(session)];
-            if let LicenceError::Printer(f) = e {
-                v.push(
-                    NewEntry::new(
-                        EntryKind::DeviceFault,
-                        json!({ "device": "licence_printer", "fault": f.code(), "source": "print" }),
-                    )
-                    .in_session(session),
-                );
-            }
-            v
-        };
+        let entries = vec![NewEntry::new(EntryKind::LicencePrintFailed, payload).in_session(session)];
         let id = print_id.map(str::to_string);
         let result = self.journal.transact(move |conn| {
             if let Some(id) = id {
@@ -283,6 +275,29 @@ impl Licences {
         if let Err(err) = result {
             log::error!("cannot journal a failed licence print: {err}");
         }
+        if let LicenceError::Printer(f) = e {
+            self.health.observe(&self.journal, Some(f.clone()), "print");
+        }
+    }
+
+    /// Probes the licence printer every `every` until `stop` is set, so its tile and the journal follow
+    /// its state between prints. Returns the watcher thread for the caller to join.
+    pub fn watch(
+        &self,
+        every: Duration,
+        stop: Arc<std::sync::atomic::AtomicBool>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let me = self.clone();
+        std::thread::Builder::new().name("licence-printer-health".into()).spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let fault = me.printer.status().and_then(|s| s.fault().map_or(Ok(()), Err)).err();
+                me.health.observe(&me.journal, fault, "probe");
+                let until = std::time::Instant::now() + every;
+                while std::time::Instant::now() < until && !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        })
     }
 
     /// Prints `copies` of `doc`: render, check the printer, reserve the copies with
@@ -349,6 +364,7 @@ impl Licences {
             let payload = json!({ "print_id": id, "document_id": document_id, "copies": copies, "job_id": job_id });
             Ok((vec![NewEntry::new(EntryKind::LicencePrinted, payload).in_session(sess)], ()))
         })?;
+        self.health.observe(&self.journal, None, "print");
         Ok(Printed { print_id, job_id, copies, remaining: doc.copies_allowed.saturating_sub(used_before + copies) })
     }
 }

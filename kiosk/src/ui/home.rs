@@ -1,35 +1,78 @@
 //! The home screen's own controls (language, elder mode, calling for assistance, device faults on tiles) and
-//! how its tiles open the citizen flows.
+//! how its tiles, touches and the reader's news reach the citizen flows.
 
+use super::inbox::{self, Inbox};
 use super::{AppAdapter, AppWindow, HomeAdapter, Lang, Theme, TileKind};
+use crate::devices::{IdReaderHandle, ReaderNews};
+use crate::flows::core::Sentence;
 use crate::journal::{EntryKind, Journal, NewEntry};
 use slint::ComponentHandle;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Opens a citizen flow from its home tile (or tells it about a touch).
-pub type Opener = std::rc::Rc<dyn Fn()>;
+pub type Opener = Rc<dyn Fn()>;
 
 /// What a bound citizen flow gives the window: its timers (alive as long as the window), how each of its
-/// tiles opens it, and how it hears that the citizen touched the screen.
+/// tiles opens it, how it hears a touch and the reader's news, and how it ends its session at shutdown.
 pub struct FlowHandle {
     pub timers: Vec<slint::Timer>,
     pub opens: Vec<(TileKind, Opener)>,
     pub touched: Opener,
+    pub card: Rc<dyn Fn(ReaderNews)>,
+    /// Ends the open session (reason `shutdown`) and waits for the flow's worker to finish its queue.
+    pub shutdown: Opener,
 }
 
-/// Routes the home tiles to the flows and every touch to every flow (only the open one cares).
-pub fn route_flows(window: &AppWindow, flows: Vec<FlowHandle>) -> Vec<slint::Timer> {
+/// The bound flows, kept as long as the window.
+pub struct Flows {
+    _timers: Vec<slint::Timer>,
+    shutdowns: Vec<Opener>,
+}
+
+impl Flows {
+    /// Ends every open session and stops every flow's worker (UI thread, after the event loop has stopped).
+    pub fn shutdown(&self) {
+        self.shutdowns.iter().for_each(|s| s());
+    }
+}
+
+/// Selects the UI language: zh-CN is the source language of every @tr string, so its bundle is "".
+pub fn select_language(code: &str) {
+    let bundle = if code == "zh-CN" { "" } else { code };
+    if let Err(e) = slint::select_bundled_translation(bundle) {
+        log::warn!("UI language {code} is not available ({e}); staying with Chinese.");
+    }
+}
+
+/// Routes the home tiles to the flows, every touch to every flow (only the open one cares) and the reader's
+/// news, through the inbox, to every flow (only one waiting for a card cares).
+pub fn route_flows(window: &AppWindow, inbox: &Inbox, reader: &IdReaderHandle, flows: Vec<FlowHandle>) -> Flows {
     let mut timers = vec![];
     let mut openers = vec![];
     let mut touches = vec![];
+    let mut cards = vec![];
+    let mut shutdowns = vec![];
     for flow in flows {
         timers.extend(flow.timers);
         openers.extend(flow.opens);
         touches.push(flow.touched);
+        cards.push(flow.card);
+        shutdowns.push(flow.shutdown);
     }
     window.global::<AppAdapter>().on_touched(move || touches.iter().for_each(|t| t()));
-    route_tiles(window, openers);
-    timers
+    window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
+        Some((_, open)) => open(),
+        None => log::error!("no flow is bound to the {kind:?} tile"),
+    });
+    let route = inbox::route(move |body| {
+        if let Ok(news) = body.downcast::<ReaderNews>() {
+            cards.iter().for_each(|c| c(*news));
+        }
+    });
+    let inbox = inbox.clone();
+    reader.subscribe(move |news| inbox.post(route, news));
+    Flows { _timers: timers, shutdowns }
 }
 
 /// The idle time for a session opening now: elder mode (from the config or the home switch) doubles it.
@@ -38,58 +81,12 @@ pub fn idle_timeout_ms(window: &slint::Weak<AppWindow>, standard_ms: u64) -> u64
     standard_ms * if elder { 2 } else { 1 }
 }
 
-fn route_tiles(window: &AppWindow, openers: Vec<(TileKind, Opener)>) {
-    window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
-        Some((_, open)) => open(),
-        None => log::error!("no flow is bound to the {kind:?} tile"),
-    });
-}
-
 /// Disables 证照打印 while licences cannot be printed, saying why; re-enables it when that clears.
-pub fn set_licence_fault(window: &AppWindow, fault: Option<(String, String)>) {
+pub fn set_licence_fault(window: &AppWindow, fault: Option<Sentence>) {
     let home = window.global::<HomeAdapter>();
     home.set_licence_ok(fault.is_none());
     let english = window.global::<Lang>().get_english();
-    home.set_licence_fault(fault.map(|(zh, en)| if english { en } else { zh }).unwrap_or_default().into());
-}
-
-/// Wires the home screen's buttons.
-pub fn bind(window: &AppWindow, journal: Journal) {
-    let home = window.global::<HomeAdapter>();
-    let weak = window.as_weak();
-    home.on_switch_language(move || {
-        let Some(w) = weak.upgrade() else { return };
-        let lang = w.global::<Lang>();
-        let english = !lang.get_english();
-        lang.set_english(english);
-        crate::app::select_language(if english { "en" } else { "zh-CN" });
-    });
-    let weak = window.as_weak();
-    home.on_toggle_elder_mode(move || {
-        if let Some(w) = weak.upgrade() {
-            let theme = w.global::<Theme>();
-            theme.set_elder_mode(!theme.get_elder_mode());
-        }
-    });
-    let weak = window.as_weak();
-    home.on_call_assistance(move || {
-        let Some(w) = weak.upgrade() else { return };
-        let home = w.global::<HomeAdapter>();
-        if home.get_assistance_called() {
-            return;
-        }
-        match journal.append(NewEntry::new(EntryKind::AssistanceCalled, serde_json::json!({ "from": "home" }))) {
-            Ok(_) => home.set_assistance_called(true),
-            Err(e) => log::error!("assistance call not journaled: {e}"),
-        }
-        // Staff see the journal entry; the notice stays a minute so the citizen knows help is coming.
-        let weak = w.as_weak();
-        slint::Timer::single_shot(Duration::from_secs(60), move || {
-            if let Some(w) = weak.upgrade() {
-                w.global::<HomeAdapter>().set_assistance_called(false);
-            }
-        });
-    });
+    home.set_licence_fault(fault.map(|s| s.pick(english).to_string()).unwrap_or_default().into());
 }
 
 /// Disables 取号 while the ticket printer has a fault, saying why; re-enables it when it clears.
@@ -100,4 +97,68 @@ pub fn set_printer_fault(window: &AppWindow, fault: Option<drivers::escpos::Stat
     home.set_printer_fault(
         fault.map(|f| if english { f.sentence_en() } else { f.sentence_zh() }).unwrap_or_default().into(),
     );
+}
+
+/// Wires the home screen's buttons. Calling for assistance is journaled off the UI thread; the notice shows
+/// once the journal has it.
+pub fn bind(window: &AppWindow, journal: Journal, inbox: &Inbox) {
+    let home = window.global::<HomeAdapter>();
+    let weak = window.as_weak();
+    home.on_switch_language(move || {
+        let Some(w) = weak.upgrade() else { return };
+        let lang = w.global::<Lang>();
+        let english = !lang.get_english();
+        lang.set_english(english);
+        select_language(if english { "en" } else { "zh-CN" });
+    });
+    let weak = window.as_weak();
+    home.on_toggle_elder_mode(move || {
+        if let Some(w) = weak.upgrade() {
+            let theme = w.global::<Theme>();
+            theme.set_elder_mode(!theme.get_elder_mode());
+        }
+    });
+    let weak = window.as_weak();
+    let route = inbox::route(move |body| {
+        let (Some(w), Ok(journaled)) = (weak.upgrade(), body.downcast::<bool>()) else { return };
+        let home = w.global::<HomeAdapter>();
+        home.set_assistance_called(*journaled);
+        if !*journaled {
+            return;
+        }
+        // Staff see the journal entry; the notice stays a minute so the citizen knows help is coming.
+        let weak = w.as_weak();
+        slint::Timer::single_shot(Duration::from_secs(60), move || {
+            if let Some(w) = weak.upgrade() {
+                w.global::<HomeAdapter>().set_assistance_called(false);
+            }
+        });
+    });
+    let weak = window.as_weak();
+    let inbox = inbox.clone();
+    let calling = Rc::new(std::cell::Cell::new(false));
+    home.on_call_assistance(move || {
+        let Some(w) = weak.upgrade() else { return };
+        if w.global::<HomeAdapter>().get_assistance_called() || calling.replace(true) {
+            return;
+        }
+        let (journal, inbox, calling_done) = (journal.clone(), inbox.clone(), calling.clone());
+        let spawned = std::thread::Builder::new().name("assistance".into()).spawn(move || {
+            let entry = NewEntry::new(EntryKind::AssistanceCalled, serde_json::json!({ "from": "home" }));
+            let journaled = match journal.append(entry) {
+                Ok(_) => true,
+                Err(e) => {
+                    log::error!("assistance call not journaled: {e}");
+                    false
+                }
+            };
+            inbox.post(route, journaled);
+        });
+        if let Err(e) = spawned {
+            log::error!("assistance call not started: {e}");
+        }
+        // The next call may go out once this one is answered (the notice then blocks repeats for a minute).
+        let done = calling_done;
+        slint::Timer::single_shot(Duration::from_secs(2), move || done.set(false));
+    });
 }

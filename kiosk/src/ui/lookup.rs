@@ -1,21 +1,15 @@
-//! Binds 事项查询, 办件查询 and 预约签到 to the lookup page: keyboards and the card prompt feed the flow,
-//! which says plainly that these services are not connected at this kiosk yet.
+//! 事项查询, 办件查询 and 预约签到 on the lookup page, on the flow controller: keyboards and the card prompt feed
+//! the flow, which says plainly that these services are not connected at this kiosk yet.
 
-use super::home::{FlowHandle, Opener};
-use super::{AppAdapter, AppWindow, LookupAdapter, LookupScreen, Page, TileKind};
+use super::controller::{Binding, Context, Job, Setup};
+use super::home::FlowHandle;
+use super::{AppWindow, LookupAdapter, LookupScreen, Page, TileKind};
 use crate::devices::IdReaderHandle;
-use crate::flows::lookup::{Command, Event, Screen, Service, Session};
-use crate::journal::Journal;
+use crate::flows::core::{Input, Phase, Session};
+use crate::flows::lookup::{Event, Lookup, Service, Step, Work};
 use slint::ComponentHandle;
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
 
-struct State {
-    session: Session,
-    session_id: String,
-    started: Instant,
-}
+struct Page_;
 
 fn title(service: Service, english: bool) -> &'static str {
     match (service, english) {
@@ -28,98 +22,65 @@ fn title(service: Service, english: bool) -> &'static str {
     }
 }
 
-/// Wires the lookup page for its three tiles.
-pub fn bind(window: &AppWindow, journal: Journal, reader: IdReaderHandle, idle_timeout_ms: u64) -> FlowHandle {
-    let state = Rc::new(RefCell::new(State {
-        session: Session::new(idle_timeout_ms),
-        session_id: String::new(),
-        started: Instant::now(),
-    }));
-    let weak = window.as_weak();
-    let dispatch: Rc<dyn Fn(Event)> = {
-        let state = state.clone();
-        Rc::new(move |event: Event| {
-            let Some(w) = weak.upgrade() else { return };
-            let mut st = state.borrow_mut();
-            let now = st.started.elapsed().as_millis() as u64;
-            for cmd in st.session.handle(event, now) {
-                match cmd {
-                    Command::StartSession { service } => {
-                        st.session_id = super::session::start(&journal, service.name())
-                    }
-                    Command::EndSession { reason } => {
-                        let id = std::mem::take(&mut st.session_id);
-                        super::session::end(&journal, id, reason);
-                    }
-                }
+impl Binding for Page_ {
+    type Flow = Lookup;
+    type Services = IdReaderHandle;
+    const PAGE: Page = Page::Lookup;
+
+    fn run(reader: &mut IdReaderHandle, work: Work, _job: &Job<Event>) {
+        match work {
+            // Nothing of the card is needed while the appointment system is not connected: dropped, zeroed.
+            Work::DiscardCard => drop(reader.take_card()),
+        }
+    }
+
+    fn render(&self, window: &AppWindow, session: &Session<Lookup>, english: bool, now_ms: u64) {
+        let a = window.global::<LookupAdapter>();
+        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
+        let (screen, service, entry) = match &session.phase {
+            Phase::Step(Step::Entry { service: s @ Service::CaseProgress, text }) => {
+                (LookupScreen::Digits, *s, text.as_str())
             }
-            let a = w.global::<LookupAdapter>();
-            let app = w.global::<AppAdapter>();
-            a.set_countdown(st.session.idle.countdown_s(now).unwrap_or(0) as i32);
-            let english = w.global::<super::Lang>().get_english();
-            let (screen, service, entry) = match &st.session.screen {
-                Screen::Home => {
-                    a.set_entry("".into());
-                    if app.get_page() == Page::Lookup {
-                        app.set_page(Page::Home);
-                    }
-                    return;
-                }
-                Screen::Entry { service: s @ Service::CaseProgress, text } => (LookupScreen::Digits, *s, text.as_str()),
-                Screen::Entry { service, text } => (LookupScreen::Initials, *service, text.as_str()),
-                Screen::CardPrompt { service } => (LookupScreen::CardPrompt, *service, ""),
-                Screen::NotAvailable { service } => (LookupScreen::NotAvailable, *service, ""),
-            };
-            a.set_screen(screen);
-            a.set_entry(entry.into());
-            a.set_title(title(service, english).into());
-            app.set_page(Page::Lookup);
-        })
-    };
+            Phase::Step(Step::Entry { service, text }) => (LookupScreen::Initials, *service, text.as_str()),
+            Phase::Step(Step::CardPrompt { service }) => (LookupScreen::CardPrompt, *service, ""),
+            Phase::Step(Step::NotAvailable { service }) => (LookupScreen::NotAvailable, *service, ""),
+            Phase::Home | Phase::RatingReasons { .. } | Phase::Thanks => return,
+        };
+        a.set_screen(screen);
+        a.set_entry(entry.into());
+        a.set_title(title(service, english).into());
+    }
+
+    fn clear(&self, window: &AppWindow) {
+        window.global::<LookupAdapter>().set_entry("".into());
+    }
+}
+
+/// Wires the lookup page for its three tiles.
+pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+    let tiles = vec![
+        (TileKind::FindService, Event::Open(Service::FindService)),
+        (TileKind::CaseProgress, Event::Open(Service::CaseProgress)),
+        (TileKind::Appointment, Event::Open(Service::Appointment)),
+    ];
+    let (handle, d) =
+        super::controller::bind(window, cx, Setup { binding: Page_, flow: Lookup, services: cx.reader.clone(), tiles });
     let a = window.global::<LookupAdapter>();
-    let d = dispatch.clone();
+    let f = d.clone();
     a.on_key(move |k| {
         if let Some(c) = k.chars().next() {
-            d(Event::Key(c));
+            f(Input::Flow(Event::Key(c)));
         }
     });
-    let d = dispatch.clone();
-    a.on_backspace(move || d(Event::Backspace));
-    let d = dispatch.clone();
-    a.on_clear(move || d(Event::Clear));
-    let d = dispatch.clone();
-    a.on_submit(move || d(Event::Submit));
-    let d = dispatch.clone();
-    a.on_cancel(move || d(Event::Cancel));
-    let d = dispatch.clone();
-    a.on_continue_session(move || d(Event::Continue));
-
-    let tick = slint::Timer::default();
-    let d = dispatch.clone();
-    tick.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || d(Event::Tick));
-    // The appointment check-in waits for a card; it is taken off the slot (and so zeroed) at once:
-    // nothing of it is needed while the appointment system is not connected.
-    let poll = slint::Timer::default();
-    let (d, st) = (dispatch.clone(), state.clone());
-    poll.start(slint::TimerMode::Repeated, Duration::from_millis(250), move || {
-        let waiting = matches!(st.borrow().session.screen, Screen::CardPrompt { .. });
-        if waiting && reader.card.lock().ok().and_then(|mut c| c.take()).is_some() {
-            d(Event::CardRead);
-        }
-    });
-
-    let opener = |service: Service| -> Opener {
-        let (d, st, weak) = (dispatch.clone(), state.clone(), window.as_weak());
-        Rc::new(move || {
-            st.borrow_mut().session.idle.set_idle_timeout(super::home::idle_timeout_ms(&weak, idle_timeout_ms));
-            d(Event::Open(service));
-        })
+    let flow = |event: Event| {
+        let f = d.clone();
+        move || f(Input::Flow(event.clone()))
     };
-    let opens = vec![
-        (TileKind::FindService, opener(Service::FindService)),
-        (TileKind::CaseProgress, opener(Service::CaseProgress)),
-        (TileKind::Appointment, opener(Service::Appointment)),
-    ];
-    let d = dispatch.clone();
-    FlowHandle { timers: vec![tick, poll], opens, touched: Rc::new(move || d(Event::Touch)) }
+    a.on_backspace(flow(Event::Backspace));
+    a.on_clear(flow(Event::Clear));
+    a.on_submit(flow(Event::Submit));
+    let f = d.clone();
+    a.on_cancel(move || f(Input::Cancel));
+    a.on_continue_session(move || d(Input::Continue));
+    handle
 }

@@ -8,7 +8,9 @@ mod generated {
 
 pub use generated::*;
 
+pub mod controller;
 pub mod home;
+pub mod inbox;
 pub mod licence;
 pub mod lookup;
 pub mod maintenance;

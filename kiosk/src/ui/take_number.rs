@@ -1,251 +1,141 @@
-//! Binds the take-a-number flow to its Slint adapter: events from taps, the reader and timers in; the flow's
-//! commands carried out on worker threads; the adapter redrawn from the flow's state.
+//! The take-a-number page on the flow controller: its callbacks feed the flow, its work (the categories'
+//! waiting counts, issuing and printing) runs on the flow's worker, its screens are drawn from the session.
 
-use super::home::{FlowHandle, Opener};
-use super::{AppAdapter, AppWindow, CategoryItem, Page, SimAdapter, TakeNumberAdapter, TakeScreen};
+use super::controller::{Binding, Context, Job, Setup};
+use super::home::FlowHandle;
+use super::{AppWindow, CategoryItem, Page, SimAdapter, TakeNumberAdapter, TakeScreen, TileKind};
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
-use crate::flows::{Command, Event, Screen, Session};
+use crate::flows::core::{Input, Phase, Sentence, Session};
+use crate::flows::take_number::{CategoryView, Event, Step, TakeNumber, Work};
 use crate::queue::Queue;
-use crate::ticket::{TicketPrinter, issue_and_print, issue_with_card};
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel, Weak};
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
+use crate::ticket::{TicketError, TicketPrinter, issue_and_print, issue_with_card};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
-/// Everything the controller needs; cloned into worker threads.
-#[derive(Clone)]
+/// What the flow's work needs; owned by its worker thread.
 pub struct Services {
     pub config: Config,
+    pub timezone: jiff::tz::TimeZone,
     pub queue: Queue,
     pub printer: TicketPrinter,
     pub reader: IdReaderHandle,
-    pub printer_sim: Option<drivers::escpos::virtual_printer::VirtualPrinter>,
 }
 
-struct State {
-    session: Session,
-    session_id: String,
-    started: Instant,
-}
+struct Page_;
 
-impl State {
-    fn now_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
-    }
-}
+impl Binding for Page_ {
+    type Flow = TakeNumber;
+    type Services = Services;
+    const PAGE: Page = Page::TakeNumber;
 
-/// Wires the take-a-number page.
-pub fn bind(window: &AppWindow, services: Services) -> FlowHandle {
-    let idle_ms = services.config.ui.idle_timeout_ms();
-    let state = Rc::new(RefCell::new(State {
-        session: Session::new(idle_ms),
-        session_id: String::new(),
-        started: Instant::now(),
-    }));
-    let services = Rc::new(services);
-
-    let dispatch = {
-        let state = state.clone();
-        let services = services.clone();
-        let weak = window.as_weak();
-        Rc::new(move |event: Event| {
-            let Some(window) = weak.upgrade() else { return };
-            let commands = {
-                let mut st = state.borrow_mut();
-                let now = st.now_ms();
-                st.session.handle(event, now)
-            };
-            for cmd in commands {
-                execute(&window, &state, &services, cmd);
-            }
-            render(&window, &state.borrow(), &services);
-        })
-    };
-
-    let d: Dispatch = dispatch.clone();
-    DELIVER.with(|slot| *slot.borrow_mut() = Some(d));
-
-    let take = window.global::<TakeNumberAdapter>();
-    let d = dispatch.clone();
-    let categories = services.config.queue.categories.clone();
-    take.on_choose(move |prefix| {
-        let requires_id = categories.iter().any(|c| c.prefix == prefix.as_str() && c.requires_id);
-        d(Event::Choose { prefix: prefix.to_string(), requires_id });
-    });
-    let d = dispatch.clone();
-    take.on_cancel(move || d(Event::Cancel));
-    let d = dispatch.clone();
-    take.on_rate(move |level| d(Event::Rate(level.clamp(0, 255) as u8)));
-    let d = dispatch.clone();
-    take.on_rate_reason(move |code| d(Event::RateReason(code.to_string())));
-    take.set_levels(super::session::levels());
-    take.set_reasons(super::session::reasons());
-    let d = dispatch.clone();
-    take.on_continue_session(move || d(Event::Continue));
-    let d = dispatch.clone();
-    let touched: Opener = Rc::new(move || d(Event::Touch));
-    let d = dispatch.clone();
-    let weak = window.as_weak();
-    let st = state.clone();
-    let open: Opener = Rc::new(move || {
-        st.borrow_mut().session.idle.set_idle_timeout(super::home::idle_timeout_ms(&weak, idle_ms));
-        d(Event::OpenTakeNumber);
-    });
-
-    bind_simulator(window, &services);
-
-    // Every second: idle rules. Every 250 ms on the card prompt: is a card on the reader?
-    let tick = slint::Timer::default();
-    let d = dispatch.clone();
-    tick.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || d(Event::Tick));
-    let card_poll = slint::Timer::default();
-    let d = dispatch.clone();
-    let reader = services.reader.clone();
-    let st = state.clone();
-    card_poll.start(slint::TimerMode::Repeated, Duration::from_millis(250), move || {
-        let waiting = matches!(st.borrow().session.screen, Screen::CardPrompt { .. });
-        if waiting && reader.card.lock().map(|c| c.is_some()).unwrap_or(false) {
-            d(Event::CardPresent);
-        }
-    });
-    FlowHandle { timers: vec![tick, card_poll], opens: vec![(super::TileKind::TakeNumber, open)], touched }
-}
-
-fn execute(window: &AppWindow, state: &Rc<RefCell<State>>, services: &Rc<Services>, cmd: Command) {
-    let journal = services.queue.journal();
-    match cmd {
-        Command::StartSession => {
-            state.borrow_mut().session_id = super::session::start(journal, "take_number");
-        }
-        Command::RecordEvaluation { ticket_id, level, reason } => {
-            let id = state.borrow().session_id.clone();
-            let transaction = serde_json::json!({ "kind": "ticket", "ticket_id": ticket_id });
-            super::session::evaluation(journal, id, transaction, level, reason);
-        }
-        Command::EndSession { reason } => {
-            let id = std::mem::take(&mut state.borrow_mut().session_id);
-            // Personal data goes with the session: the card in memory (zeroed on drop) and the screen's text.
-            if let Ok(mut card) = services.reader.card.lock() {
-                card.take();
-            }
-            let take = window.global::<TakeNumberAdapter>();
-            take.set_number(SharedString::new());
-            take.set_message(SharedString::new());
-            take.set_categories(ModelRc::default());
-            super::session::end(journal, id, reason);
-        }
-        Command::Issue { prefix, with_card } => {
-            let session_id = state.borrow().session_id.clone();
-            let weak: Weak<AppWindow> = window.as_weak();
-            let services_owned = Services::clone(services);
-            std::thread::spawn(move || {
-                let s = services_owned;
-                let now = jiff::Timestamp::now();
+    fn run(s: &mut Services, work: Work, job: &Job<Event>) {
+        let now = jiff::Timestamp::now();
+        match work {
+            Work::LoadCategories => job.reply(Event::CategoriesLoaded(categories(s, now))),
+            Work::Issue { prefix, with_card } => {
                 let result = if with_card {
-                    let card = s.reader.card.lock().ok().and_then(|mut c| c.take());
-                    match card {
-                        Some(card) => {
-                            issue_with_card(&s.queue, &s.printer, &s.config, &prefix, &card, now, &session_id)
+                    match s.reader.take_card() {
+                        Some(card) => issue_with_card(
+                            &s.queue,
+                            &s.printer,
+                            &s.config,
+                            &s.timezone,
+                            &prefix,
+                            &card,
+                            now,
+                            &job.session_id,
+                        ),
+                        None => {
+                            job.reply(Event::CardRefused(unreadable()));
+                            return;
                         }
-                        None => Err(crate::ticket::TicketError::Card(
-                            "读卡失败，请重新放置证件。 The card could not be read; please place it again.".into(),
-                        )),
                     }
                 } else {
-                    issue_and_print(&s.queue, &s.printer, &s.config.kiosk.hall_name, &prefix, now, &session_id)
+                    issue_and_print(&s.queue, &s.printer, &s.config.kiosk.hall_name, &prefix, now, &job.session_id)
                 };
-                let event = match result {
-                    Ok(t) => Event::TicketPrinted {
-                        ticket_id: t.id.clone(),
-                        number: t.display.clone(),
-                        waiting_ahead: t.waiting_ahead,
-                    },
-                    Err(e) => Event::TicketFailed(e.to_string()),
-                };
-                // Back on the UI thread, the result re-enters the flow as an event.
-                let _ = weak.upgrade_in_event_loop(move |_| deliver(event));
-            });
-        }
-    }
-}
-
-type Dispatch = Rc<dyn Fn(Event)>;
-
-thread_local! {
-    /// The flow's dispatcher on the UI thread, for results that come back from worker threads.
-    static DELIVER: RefCell<Option<Dispatch>> = const { RefCell::new(None) };
-}
-
-fn deliver(event: Event) {
-    DELIVER.with(|d| {
-        if let Some(f) = d.borrow().as_ref() {
-            f(event);
-        }
-    });
-}
-
-fn render(window: &AppWindow, st: &State, services: &Services) {
-    let app = window.global::<AppAdapter>();
-    let take = window.global::<TakeNumberAdapter>();
-    let now = st.now_ms();
-    take.set_countdown(st.session.idle.countdown_s(now).unwrap_or(0) as i32);
-    match &st.session.screen {
-        Screen::Home => {
-            // Only the flow that owns the page sends it home: the timers of every flow tick all the time.
-            if app.get_page() == Page::TakeNumber {
-                app.set_page(Page::Home);
+                job.reply(match result {
+                    Ok(t) => {
+                        Event::TicketPrinted { ticket_id: t.id, number: t.display, waiting_ahead: t.waiting_ahead }
+                    }
+                    Err(TicketError::CardRefused(r)) => Event::CardRefused(r.sentence()),
+                    Err(e) => Event::TicketFailed(e.sentence()),
+                });
             }
         }
-        Screen::Categories => {
-            app.set_page(Page::TakeNumber);
-            take.set_screen(TakeScreen::Categories);
-            take.set_categories(category_model(services, window.global::<super::Lang>().get_english()));
+    }
+
+    fn render(&self, window: &AppWindow, session: &Session<TakeNumber>, english: bool, now_ms: u64) {
+        let take = window.global::<TakeNumberAdapter>();
+        take.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
+        match &session.phase {
+            Phase::Home => {}
+            Phase::Step(Step::Categories { categories }) => {
+                take.set_screen(TakeScreen::Categories);
+                take.set_categories(category_model(categories, english));
+            }
+            Phase::Step(Step::CardPrompt { failure, .. }) => {
+                take.set_screen(TakeScreen::CardPrompt);
+                take.set_message(failure.as_ref().map(|f| f.pick(english)).unwrap_or_default().into());
+            }
+            Phase::Step(Step::Printing { .. }) => take.set_screen(TakeScreen::Printing),
+            Phase::Step(Step::Done { number, waiting_ahead, .. }) => {
+                take.set_screen(TakeScreen::Done);
+                take.set_number(number.into());
+                take.set_waiting_ahead(*waiting_ahead as i32);
+            }
+            Phase::Step(Step::Failed { message }) => {
+                take.set_screen(TakeScreen::Failed);
+                take.set_message(message.pick(english).into());
+            }
+            Phase::RatingReasons { .. } => take.set_screen(TakeScreen::RatingReasons),
+            Phase::Thanks => take.set_screen(TakeScreen::Thanks),
         }
-        Screen::CardPrompt { failure, .. } => {
-            app.set_page(Page::TakeNumber);
-            take.set_screen(TakeScreen::CardPrompt);
-            take.set_message(failure.clone().unwrap_or_default().into());
-        }
-        Screen::Printing { .. } => {
-            take.set_screen(TakeScreen::Printing);
-        }
-        Screen::Done { number, waiting_ahead, .. } => {
-            take.set_screen(TakeScreen::Done);
-            take.set_number(number.into());
-            take.set_waiting_ahead(*waiting_ahead as i32);
-        }
-        Screen::RatingReasons { .. } => {
-            take.set_screen(TakeScreen::RatingReasons);
-        }
-        Screen::Thanks => {
-            take.set_screen(TakeScreen::Thanks);
-        }
-        Screen::Failed { message } => {
-            take.set_screen(TakeScreen::Failed);
-            take.set_message(message.into());
-        }
+    }
+
+    fn clear(&self, window: &AppWindow) {
+        let take = window.global::<TakeNumberAdapter>();
+        take.set_number(SharedString::new());
+        take.set_message(SharedString::new());
+        take.set_categories(ModelRc::default());
     }
 }
 
-fn category_model(services: &Services, english: bool) -> ModelRc<CategoryItem> {
-    let now = jiff::Timestamp::now();
-    let waiting = services.queue.waiting_counts(now).unwrap_or_default();
-    let en_first = english;
-    let items: Vec<CategoryItem> = services
-        .queue
+fn unreadable() -> Sentence {
+    Sentence::new("读卡失败，请重新放置证件。", "The card could not be read; please place it again.")
+}
+
+/// The categories with their waiting counts and opening state now (a read of the journal file: worker only).
+fn categories(s: &Services, now: jiff::Timestamp) -> Vec<CategoryView> {
+    let waiting = s.queue.waiting_counts(now).unwrap_or_else(|e| {
+        log::warn!("waiting counts unavailable: {e}");
+        vec![]
+    });
+    s.queue
         .categories()
         .iter()
+        .map(|c| CategoryView {
+            prefix: c.prefix.clone(),
+            name_zh: c.name_zh.clone(),
+            name_en: c.name_en.clone(),
+            waiting: waiting.iter().find(|(p, _)| *p == c.prefix).map_or(0, |(_, n)| *n),
+            closed: s.queue.check_open(c, now).err().map(|e| e.sentence()),
+            requires_id: c.requires_id,
+        })
+        .collect()
+}
+
+fn category_model(categories: &[CategoryView], english: bool) -> ModelRc<CategoryItem> {
+    let items: Vec<CategoryItem> = categories
+        .iter()
         .map(|c| {
-            let open = services.queue.check_open(c, now);
-            let (name, subtitle) = if en_first { (&c.name_en, &c.name_zh) } else { (&c.name_zh, &c.name_en) };
+            let (name, subtitle) = if english { (&c.name_en, &c.name_zh) } else { (&c.name_zh, &c.name_en) };
             CategoryItem {
                 prefix: c.prefix.clone().into(),
                 name: name.into(),
                 subtitle: subtitle.into(),
-                waiting: waiting.iter().find(|(p, _)| *p == c.prefix).map_or(0, |(_, n)| *n as i32),
-                open: open.is_ok(),
-                note: open.err().map(|e| e.to_string()).unwrap_or_default().into(),
+                waiting: c.waiting as i32,
+                open: c.closed.is_none(),
+                note: c.closed.as_ref().map(|s| s.pick(english)).unwrap_or_default().into(),
                 requires_id: c.requires_id,
             }
         })
@@ -253,9 +143,36 @@ fn category_model(services: &Services, english: bool) -> ModelRc<CategoryItem> {
     ModelRc::new(VecModel::from(items))
 }
 
-fn bind_simulator(window: &AppWindow, services: &Rc<Services>) {
+/// Wires the take-a-number page.
+pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle {
+    let (handle, d) = super::controller::bind(
+        window,
+        cx,
+        Setup { binding: Page_, flow: TakeNumber, services, tiles: vec![(TileKind::TakeNumber, Event::Open)] },
+    );
+    let take = window.global::<TakeNumberAdapter>();
+    take.set_levels(super::session::levels());
+    take.set_reasons(super::session::reasons());
+    let f = d.clone();
+    take.on_choose(move |prefix| f(Input::Flow(Event::Choose(prefix.to_string()))));
+    let f = d.clone();
+    take.on_cancel(move || f(Input::Cancel));
+    let f = d.clone();
+    take.on_rate(move |level| f(Input::Rate(level.clamp(0, 255) as u8)));
+    let f = d.clone();
+    take.on_rate_reason(move |code| f(Input::RateReason(code.to_string())));
+    take.on_continue_session(move || d(Input::Continue));
+    handle
+}
+
+/// The demo's simulator panel: place or remove a fixture card, set the virtual printer's status.
+pub fn bind_simulator(
+    window: &AppWindow,
+    reader: &IdReaderHandle,
+    printer: Option<drivers::escpos::virtual_printer::VirtualPrinter>,
+) {
     let sim = window.global::<SimAdapter>();
-    let Some(reader_sim) = services.reader.simulator.clone() else { return };
+    let Some(reader_sim) = reader.simulator.clone() else { return };
     sim.set_enabled(true);
     let names: Vec<SharedString> = reader_sim
         .lock()
@@ -274,7 +191,6 @@ fn bind_simulator(window: &AppWindow, services: &Rc<Services>) {
             s.remove();
         }
     });
-    let printer = services.printer_sim.clone();
     sim.on_printer_status(move |status| {
         if let (Some(p), Some(st)) = (&printer, drivers::escpos::virtual_printer::SimStatus::parse(&status)) {
             p.set_status(st);

@@ -1,18 +1,31 @@
-//! Device tasks the running kiosk owns: the ID-card reader (real, or the simulator on a pty in demo mode),
-//! with its faults and recoveries journaled.
+//! The ID-card reader's owner: one thread holds the serial link (real, or the simulator on a pty in demo
+//! mode) and reads cards; a second publishes what it saw — the card into the in-memory slot, faults and
+//! recoveries into the journal, news to subscribers (the UI, through its inbox). No one polls.
 
 use crate::config::Config;
 use crate::journal::{EntryKind, Journal, NewEntry};
 use drivers::idcard::sim::{SamSim, serve};
-use drivers::idcard::{IdCard, ReaderEvent, fixtures, run_reader};
+use drivers::idcard::{IdCard, ReaderEvent, fixtures, run_reader_until};
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// The fixture cards built into the binary for the demo's simulated reader.
-pub const DEMO_CARDS: &str = include_str!("../../config/cards.toml");
+pub const DEMO_CARDS: &str = include_str!("../../../config/cards.toml");
 
-/// What the rest of the kiosk sees of the ID-card reader.
+/// What subscribers hear from the reader. The card itself stays in the slot until a flow takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReaderNews {
+    CardPlaced,
+    CardRemoved,
+    Fault,
+    Recovered,
+}
+
+type Subscriber = Box<dyn Fn(ReaderNews) + Send>;
+
+/// What the rest of the kiosk holds of the ID-card reader; cheap to clone.
 #[derive(Clone, Default)]
 pub struct IdReaderHandle {
     /// The card on the reader now, in memory only; taken (and so dropped and zeroed) by the flow that uses it.
@@ -20,9 +33,12 @@ pub struct IdReaderHandle {
     /// Whether the reader answers.
     pub healthy: Arc<Mutex<bool>>,
     /// Whether a card lies on the reader now (the card itself may already be taken by a flow).
-    pub present: Arc<std::sync::atomic::AtomicBool>,
+    pub present: Arc<AtomicBool>,
     /// The simulated SAM in demo mode, so the simulator panel can place and remove cards.
     pub simulator: Option<Arc<Mutex<SamSim>>>,
+    subscribers: Arc<Mutex<Vec<Subscriber>>>,
+    stop: Arc<AtomicBool>,
+    threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
 }
 
 impl std::fmt::Debug for IdReaderHandle {
@@ -31,7 +47,44 @@ impl std::fmt::Debug for IdReaderHandle {
     }
 }
 
-/// Starts the reader task and the thread that journals its faults.
+impl IdReaderHandle {
+    /// Tells `subscriber` everything the reader sees from now on.
+    pub fn subscribe(&self, subscriber: impl Fn(ReaderNews) + Send + 'static) {
+        if let Ok(mut s) = self.subscribers.lock() {
+            s.push(Box::new(subscriber));
+        }
+    }
+
+    /// Whether a read card waits in the slot for a flow to take it.
+    pub fn card_waiting(&self) -> bool {
+        self.card.lock().map(|c| c.is_some()).unwrap_or(false)
+    }
+
+    /// Takes the card out of the slot (the caller owns it now; dropping it zeroes it).
+    pub fn take_card(&self) -> Option<Box<IdCard>> {
+        self.card.lock().ok().and_then(|mut c| c.take())
+    }
+
+    /// Stops the reader's threads and closes the serial link; returns when they have ended.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let threads = self.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        for t in threads {
+            let _ = t.join();
+        }
+        self.take_card();
+    }
+
+    fn publish(&self, news: ReaderNews) {
+        if let Ok(subs) = self.subscribers.lock() {
+            for s in subs.iter() {
+                s(news);
+            }
+        }
+    }
+}
+
+/// Starts the reader's owner and the thread that publishes and journals what it sees.
 pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdReaderHandle> {
     let r = &config.devices.id_reader;
     let mut handle = IdReaderHandle::default();
@@ -42,6 +95,7 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
         serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(3600))?;
         let path = serialport::SerialPort::name(&slave).unwrap_or_default();
         let served = sim.clone();
+        // The simulator is the device, not ours to own: it ends with the process.
         std::thread::Builder::new().name("id-reader-sim".into()).spawn(move || {
             let _keep_open = slave;
             let _ = serve(served, master, false);
@@ -53,9 +107,13 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
     };
     let (tx, rx) = mpsc::channel();
     let (baud, poll) = (r.baud, Duration::from_millis(u64::from(r.poll_interval_ms)));
-    std::thread::Builder::new().name("id-reader".into()).spawn(move || run_reader(&path, baud, poll, tx))?;
+    let stop = handle.stop.clone();
+    let owner = std::thread::Builder::new()
+        .name("id-reader".into())
+        .spawn(move || run_reader_until(&path, baud, poll, tx, &stop))?;
     let h = handle.clone();
-    std::thread::Builder::new().name("id-reader-events".into()).spawn(move || {
+    // Ends when the owner has returned and dropped its sender.
+    let publisher = std::thread::Builder::new().name("id-reader-events".into()).spawn(move || {
         for event in rx {
             let record = |kind, payload| {
                 if let Err(e) = journal.append(NewEntry::new(kind, payload)) {
@@ -78,23 +136,25 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
                         EntryKind::DeviceFault,
                         json!({ "device": "id_reader", "severity": "error", "detail": detail }),
                     );
+                    h.publish(ReaderNews::Fault);
                 }
                 ReaderEvent::Recovered => {
                     log::info!("ID-card reader recovered");
                     record(EntryKind::DeviceRecovered, json!({ "device": "id_reader" }));
+                    h.publish(ReaderNews::Recovered);
                 }
                 ReaderEvent::CardInserted(card) => {
                     log::info!("card on the reader: {}", card.masked_id());
-                    h.present.store(true, std::sync::atomic::Ordering::SeqCst);
+                    h.present.store(true, Ordering::SeqCst);
                     if let Ok(mut slot) = h.card.lock() {
                         *slot = Some(card);
                     }
+                    h.publish(ReaderNews::CardPlaced);
                 }
                 ReaderEvent::CardRemoved => {
-                    h.present.store(false, std::sync::atomic::Ordering::SeqCst);
-                    if let Ok(mut slot) = h.card.lock() {
-                        *slot = None;
-                    }
+                    h.present.store(false, Ordering::SeqCst);
+                    h.take_card();
+                    h.publish(ReaderNews::CardRemoved);
                 }
                 ReaderEvent::CardReadFailed(why) => {
                     log::warn!("a card could not be read: {why}");
@@ -103,80 +163,8 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
             }
         }
     })?;
+    if let Ok(mut t) = handle.threads.lock() {
+        t.extend([owner, publisher]);
+    }
     Ok(handle)
-}
-
-/// Watches a device by probing it every `every`: a fault (the probe's `Some`) disables the service that
-/// needs it, with the reason, and is journaled with `source: probe`; recovery re-enables it and is
-/// journaled. `on_change` gets the fault, or None when healthy.
-pub fn watch_device<F: PartialEq + Clone + Send + 'static>(
-    device: &'static str,
-    every: Duration,
-    probe: impl Fn() -> Option<F> + Send + 'static,
-    code: impl Fn(&F) -> String + Send + 'static,
-    journal: Journal,
-    on_change: impl Fn(Option<F>) + Send + 'static,
-) -> anyhow::Result<()> {
-    std::thread::Builder::new().name(format!("{device}-health")).spawn(move || {
-        let mut last: Option<Option<F>> = None;
-        loop {
-            let now = probe();
-            if last.as_ref() != Some(&now) {
-                let payload = match &now {
-                    Some(f) => (
-                        EntryKind::DeviceFault,
-                        json!({ "device": device, "severity": "error", "fault": code(f), "source": "probe" }),
-                    ),
-                    None => (EntryKind::DeviceRecovered, json!({ "device": device })),
-                };
-                // The first probe of a healthy device is no recovery.
-                if !(last.is_none() && now.is_none())
-                    && let Err(e) = journal.append(NewEntry::new(payload.0, payload.1))
-                {
-                    log::error!("{device} health not journaled: {e}");
-                }
-                on_change(now.clone());
-                last = Some(now);
-            }
-            std::thread::sleep(every);
-        }
-    })?;
-    Ok(())
-}
-
-/// How often the ticket printer's status is asked while the kiosk runs.
-pub const PRINTER_PROBE_EVERY: Duration = Duration::from_secs(5);
-/// The licence printer is asked less often: an IPP round trip costs the printer more than DLE EOT.
-pub const LICENCE_PROBE_EVERY: Duration = Duration::from_secs(10);
-
-/// Watches the ticket printer (see [`watch_device`]).
-pub fn watch_ticket_printer(
-    printer: crate::ticket::TicketPrinter,
-    journal: Journal,
-    on_change: impl Fn(Option<drivers::escpos::StatusFault>) + Send + 'static,
-) -> anyhow::Result<()> {
-    watch_device(
-        "ticket_printer",
-        PRINTER_PROBE_EVERY,
-        move || printer.probe().err(),
-        |f| f.code().to_string(),
-        journal,
-        on_change,
-    )
-}
-
-/// Watches the licence printer (see [`watch_device`]).
-pub fn watch_licence_printer(
-    printer: crate::licence::LicencePrinter,
-    journal: Journal,
-    on_change: impl Fn(Option<drivers::ipp::PrinterFault>) + Send + 'static,
-) -> anyhow::Result<()> {
-    watch_device(
-        "licence_printer",
-        LICENCE_PROBE_EVERY,
-        move || printer.status().and_then(|s| s.fault().map_or(Ok(()), Err)).err(),
-        |f| f.code().to_string(),
-        journal,
-        on_change,
-    )
 }

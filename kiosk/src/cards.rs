@@ -1,0 +1,81 @@
+//! The card rules, in one place for every flow: a card read for a service is checked (an expired card is
+//! refused) and journaled the same way — `card_read` with its purpose, or `card_read_failed` with the
+//! reason — with the subject HMAC and the masked number only.
+
+use crate::flows::core::Sentence;
+use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
+use drivers::idcard::{CardDate, IdCard};
+use serde_json::json;
+
+/// Why a card that was read cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardRefusal {
+    Expired,
+}
+
+impl CardRefusal {
+    pub fn sentence(self) -> Sentence {
+        match self {
+            CardRefusal::Expired => Sentence::new(
+                "此身份证已过期，请使用有效证件或到窗口办理",
+                "This ID card has expired. Please use a valid card, or ask at a window.",
+            ),
+        }
+    }
+}
+
+/// A card the rules let through, as the journal knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmittedCard {
+    pub subject: String,
+    pub id_masked: String,
+    pub age: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CardRuleError {
+    #[error("The card was refused: {}", .0.sentence().en)]
+    Refused(CardRefusal),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// The local date at `now` in `tz`, as card dates are written.
+pub fn today(now: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> CardDate {
+    let d = now.to_zoned_datetime(tz.clone()).date();
+    CardDate { year: d.year() as u16, month: d.month() as u8, day: d.day() as u8 }
+}
+
+/// Checks `card` for `purpose` on `today` and journals the outcome in `session_id`. `details` (an object)
+/// is added to the `card_read` entry (a ticket's priority, say).
+pub fn admit(
+    journal: &Journal,
+    card: &IdCard,
+    today: CardDate,
+    purpose: &str,
+    details: serde_json::Value,
+    id_mask_keep: (u8, u8),
+    session_id: &str,
+) -> Result<AdmittedCard, CardRuleError> {
+    let subject = journal.subject_key().subject(&card.id_number);
+    let id_masked = crate::journal::mask_id_number(&card.id_number, id_mask_keep);
+    if card.expired_on(today) {
+        let refusal = CardRefusal::Expired;
+        journal.append(
+            NewEntry::new(
+                EntryKind::CardReadFailed,
+                json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "purpose": purpose,
+                        "reason": refusal }),
+            )
+            .in_session(session_id),
+        )?;
+        return Err(CardRuleError::Refused(refusal));
+    }
+    let mut payload = json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "purpose": purpose });
+    if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), details) {
+        p.extend(extra);
+    }
+    journal.append(NewEntry::new(EntryKind::CardRead, payload).in_session(session_id))?;
+    Ok(AdmittedCard { subject, id_masked, age: card.age_on(today) })
+}

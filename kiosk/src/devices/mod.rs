@@ -1,0 +1,87 @@
+//! The devices the running kiosk owns. Each device has exactly one owner thread that holds its link and runs
+//! every request in order (the journal's writer is the model); everything else holds a cloneable handle.
+//! Each device has one [`DeviceHealth`]: an outage gives one `device_fault` and one `device_recovered`,
+//! whoever noticed it (a probe or a job).
+
+pub mod reader;
+pub mod ticket_printer;
+
+pub use reader::{DEMO_CARDS, IdReaderHandle, ReaderNews, start_id_reader};
+pub use ticket_printer::TicketPrinter;
+
+use crate::journal::{EntryKind, Journal, NewEntry};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+type Listener<F> = Box<dyn Fn(Option<F>) + Send>;
+
+/// One device's state as the kiosk knows it: healthy or the fault it has. Shared by everyone who can
+/// notice a change (the owner's probe, a job's outcome); transitions are journaled once and told to the
+/// listeners (the home screen's tiles).
+pub struct DeviceHealth<F> {
+    device: &'static str,
+    code: fn(&F) -> String,
+    inner: Mutex<HealthState<F>>,
+}
+
+struct HealthState<F> {
+    /// None until the first observation.
+    current: Option<Option<F>>,
+    listeners: Vec<Listener<F>>,
+}
+
+impl<F> std::fmt::Debug for DeviceHealth<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceHealth").field("device", &self.device).finish()
+    }
+}
+
+impl<F: Clone + PartialEq + Send + 'static> DeviceHealth<F> {
+    pub fn new(device: &'static str, code: fn(&F) -> String) -> Arc<DeviceHealth<F>> {
+        Arc::new(DeviceHealth { device, code, inner: Mutex::new(HealthState { current: None, listeners: vec![] }) })
+    }
+
+    /// Tells `listener` every change from now on, starting with the current state when it is known.
+    pub fn subscribe(&self, listener: impl Fn(Option<F>) + Send + 'static) {
+        if let Ok(mut st) = self.inner.lock() {
+            if let Some(now) = &st.current {
+                listener(now.clone());
+            }
+            st.listeners.push(Box::new(listener));
+        }
+    }
+
+    /// The fault the device has now (None when healthy or not yet known).
+    pub fn fault(&self) -> Option<F> {
+        self.inner.lock().ok().and_then(|st| st.current.clone().flatten())
+    }
+
+    /// What someone just saw of the device: journals a change (`source` says who noticed) and tells the
+    /// listeners. The first observation of a healthy device is no recovery. Serialised by the lock, so two
+    /// observers of one outage journal it once.
+    pub fn observe(&self, journal: &Journal, now: Option<F>, source: &'static str) {
+        let Ok(mut st) = self.inner.lock() else { return };
+        if st.current.as_ref() == Some(&now) {
+            return;
+        }
+        let entry = match &now {
+            Some(f) => Some(NewEntry::new(
+                EntryKind::DeviceFault,
+                json!({ "device": self.device, "severity": "error", "fault": (self.code)(f), "source": source }),
+            )),
+            None if st.current.is_some() => {
+                Some(NewEntry::new(EntryKind::DeviceRecovered, json!({ "device": self.device, "source": source })))
+            }
+            None => None,
+        };
+        if let Some(e) = entry
+            && let Err(e) = journal.append(e)
+        {
+            log::error!("{} health not journaled: {e}", self.device);
+        }
+        for l in &st.listeners {
+            l(now.clone());
+        }
+        st.current = Some(now);
+    }
+}

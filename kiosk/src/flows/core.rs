@@ -1,0 +1,453 @@
+//! What every citizen flow shares, written once: the session around a flow's own steps — opening from a home
+//! tile, idle and the "continue?" countdown, cancel, the GB/T 39734 rating step, the closing screens, and
+//! shutdown. A flow implements [`Flow`] (its steps and their transitions); [`Session`] runs it. Pure: inputs and
+//! `now` in, [`Command`]s out.
+
+use super::idle::IdleClock;
+
+/// How long a "done" screen that offers the rating stays before going home.
+pub const DONE_SCREEN_MS: u64 = 20_000;
+/// How long "thank you" stays.
+pub const THANKS_SCREEN_MS: u64 = 3_000;
+
+/// The five levels of GB/T 39734-2020, best first, as (level, zh, en).
+pub const RATING_LEVELS: [(u8, &str, &str); 5] = [
+    (5, "非常满意", "Very satisfied"),
+    (4, "满意", "Satisfied"),
+    (3, "基本满意", "Fairly satisfied"),
+    (2, "不满意", "Dissatisfied"),
+    (1, "非常不满意", "Very dissatisfied"),
+];
+
+/// Reasons a negative rating offers (after the standard's annex of negative-review content).
+pub const NEGATIVE_REASONS: [(&str, &str); 5] = [
+    ("slow", "办理效率低 Too slow"),
+    ("attitude", "服务态度差 Poor attitude"),
+    ("guidance", "指引不清楚 Unclear guidance"),
+    ("equipment", "设备有故障 Equipment problem"),
+    ("other", "其他问题 Something else"),
+];
+
+/// Why a session ended; journaled as its snake_case name in `session_end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The citizen pressed back, cancel or home.
+    Cancelled,
+    /// Nobody answered the "continue?" countdown.
+    Idle,
+    /// The service was done and its closing screen has shown long enough.
+    Completed,
+    /// The card that authorised what was on screen was taken away.
+    CardRemoved,
+    /// The kiosk is stopping (SIGTERM, SIGINT, window closed).
+    Shutdown,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Cancelled => "cancelled",
+            EndReason::Idle => "idle",
+            EndReason::Completed => "completed",
+            EndReason::CardRemoved => "card_removed",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// What a rating is about: journaled as the evaluation's `transaction`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Transaction {
+    Ticket {
+        ticket_id: String,
+    },
+    LicencePrint {
+        print_id: String,
+    },
+    /// 好差评 on its own: the hall's service, no transaction of this kiosk.
+    HallService,
+}
+
+/// A sentence in both of the kiosk's languages, chosen when drawn (the citizen may switch meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sentence {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Sentence {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Sentence {
+        Sentence { zh: zh.into(), en: en.into() }
+    }
+
+    pub fn pick(&self, english: bool) -> &str {
+        if english { &self.en } else { &self.zh }
+    }
+}
+
+/// What reaches a session: the flow's own events, and what every flow hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input<E> {
+    /// The flow's own event (from its page, its home tile or its work's results).
+    Flow(E),
+    /// A card now lies on the reader (or already lay there when a step that wants one was entered).
+    CardPlaced,
+    /// The card was taken off the reader.
+    CardRemoved,
+    /// Any touch: the citizen is still there.
+    Touch,
+    /// "Continue" on the idle prompt.
+    Continue,
+    /// Time passes (every second).
+    Tick,
+    /// Back / cancel / home.
+    Cancel,
+    /// 5 非常满意 … 1 非常不满意, where the flow offers a rating.
+    Rate(u8),
+    /// The reason for a negative rating.
+    RateReason(String),
+    /// The kiosk is stopping: the session ends now, whatever it was doing.
+    Shutdown,
+}
+
+/// What a flow's step sees of a card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepInput<E> {
+    Event(E),
+    CardPlaced,
+    CardRemoved,
+}
+
+/// What a flow's step does with an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition<S, W> {
+    /// Nothing changes.
+    Ignore,
+    /// The same screen with new data (a key typed, copies changed, job progress): counts as activity.
+    Update(S),
+    /// A new screen, and work to run off the UI thread.
+    Go(S, Vec<W>),
+    /// The session ends.
+    End(EndReason),
+}
+
+/// What the controller does for a session: journal it, or run the flow's work off the UI thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command<W> {
+    StartSession {
+        flow: &'static str,
+    },
+    /// Clear personal data from screen and memory, journal `session_end`.
+    EndSession {
+        reason: EndReason,
+    },
+    RecordEvaluation {
+        transaction: Transaction,
+        level: u8,
+        reason: Option<String>,
+    },
+    Work(W),
+}
+
+/// What opening a session gives: its journal name, its first step and work for it.
+pub type Opening<S, W> = (&'static str, S, Vec<W>);
+
+/// A citizen flow: its steps and how they change. Everything a session shares lives in [`Session`].
+pub trait Flow {
+    type Step: Clone + PartialEq + std::fmt::Debug;
+    type Event: Clone + PartialEq + std::fmt::Debug;
+    type Work: Clone + PartialEq + std::fmt::Debug;
+
+    /// From the home screen: the session this event opens (its journal name), its first step and work.
+    fn open(&mut self, event: Self::Event) -> Option<Opening<Self::Step, Self::Work>>;
+
+    /// An input during the flow's own steps.
+    fn step(&mut self, step: &Self::Step, input: StepInput<Self::Event>) -> Transition<Self::Step, Self::Work>;
+
+    /// The transaction a step offers the rating for (its "done" screen).
+    fn rating_offer(&self, _step: &Self::Step) -> Option<Transaction> {
+        None
+    }
+
+    /// A step that ends the session as completed after this long on screen.
+    fn lingers_ms(&self, _step: &Self::Step) -> Option<u64> {
+        None
+    }
+
+    /// Work is in flight (printing, looking up): no idle prompt, and cancel waits for the outcome.
+    fn busy(&self, _step: &Self::Step) -> bool {
+        false
+    }
+
+    /// The step waits for a card on the reader.
+    fn wants_card(&self, _step: &Self::Step) -> bool {
+        false
+    }
+}
+
+/// Where a session is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase<S> {
+    Home,
+    Step(S),
+    /// A negative rating asks why, from the standard's fixed list.
+    RatingReasons {
+        transaction: Transaction,
+        level: u8,
+    },
+    Thanks,
+}
+
+/// One citizen session of flow `F`, with everything sessions share.
+#[derive(Debug, Clone)]
+pub struct Session<F: Flow> {
+    pub flow: F,
+    pub phase: Phase<F::Step>,
+    pub idle: IdleClock,
+}
+
+impl<F: Flow> Session<F> {
+    pub fn new(flow: F, idle_timeout_ms: u64) -> Session<F> {
+        Session { flow, phase: Phase::Home, idle: IdleClock::new(idle_timeout_ms) }
+    }
+
+    /// The flow's current step, if it is in one.
+    pub fn step(&self) -> Option<&F::Step> {
+        match &self.phase {
+            Phase::Step(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether the session is waiting for a card (the controller then tells it about one already there).
+    pub fn wants_card(&self) -> bool {
+        self.step().is_some_and(|s| self.flow.wants_card(s))
+    }
+
+    fn go(&mut self, phase: Phase<F::Step>, now_ms: u64) {
+        self.phase = phase;
+        self.idle.entered(now_ms);
+    }
+
+    fn end(&mut self, reason: EndReason, now_ms: u64) -> Vec<Command<F::Work>> {
+        if self.phase == Phase::Home {
+            return vec![];
+        }
+        self.go(Phase::Home, now_ms);
+        vec![Command::EndSession { reason }]
+    }
+
+    pub fn handle(&mut self, input: Input<F::Event>, now_ms: u64) -> Vec<Command<F::Work>> {
+        let busy = self.step().is_some_and(|s| self.flow.busy(s));
+        match input {
+            Input::Touch => {
+                self.idle.touch(now_ms);
+                vec![]
+            }
+            Input::Continue => {
+                self.idle.resume(now_ms);
+                vec![]
+            }
+            Input::Tick => self.tick(now_ms),
+            // A job already sent (a number journaled, a licence at the printer) is followed to its end.
+            Input::Cancel if busy => vec![],
+            Input::Cancel => self.end(EndReason::Cancelled, now_ms),
+            Input::Shutdown => self.end(EndReason::Shutdown, now_ms),
+            Input::Rate(level) => {
+                let offer = self.step().and_then(|s| self.flow.rating_offer(s));
+                match offer {
+                    Some(transaction) if (1..=5).contains(&level) => {
+                        if level <= 2 {
+                            self.go(Phase::RatingReasons { transaction, level }, now_ms);
+                            vec![]
+                        } else {
+                            self.go(Phase::Thanks, now_ms);
+                            vec![Command::RecordEvaluation { transaction, level, reason: None }]
+                        }
+                    }
+                    _ => vec![],
+                }
+            }
+            Input::RateReason(reason) => match &self.phase {
+                Phase::RatingReasons { transaction, level } => {
+                    let (transaction, level) = (transaction.clone(), *level);
+                    self.go(Phase::Thanks, now_ms);
+                    vec![Command::RecordEvaluation { transaction, level, reason: Some(reason) }]
+                }
+                _ => vec![],
+            },
+            Input::Flow(event) if self.phase == Phase::Home => match self.flow.open(event) {
+                Some((flow, step, work)) => {
+                    self.go(Phase::Step(step), now_ms);
+                    let mut commands = vec![Command::StartSession { flow }];
+                    commands.extend(work.into_iter().map(Command::Work));
+                    commands
+                }
+                None => vec![],
+            },
+            Input::Flow(event) => self.transition(StepInput::Event(event), now_ms),
+            Input::CardPlaced => self.transition(StepInput::CardPlaced, now_ms),
+            Input::CardRemoved => self.transition(StepInput::CardRemoved, now_ms),
+        }
+    }
+
+    fn transition(&mut self, input: StepInput<F::Event>, now_ms: u64) -> Vec<Command<F::Work>> {
+        let Phase::Step(step) = &self.phase else { return vec![] };
+        match self.flow.step(step, input) {
+            Transition::Ignore => vec![],
+            Transition::Update(step) => {
+                self.phase = Phase::Step(step);
+                self.idle.touch(now_ms);
+                vec![]
+            }
+            Transition::Go(step, work) => {
+                self.go(Phase::Step(step), now_ms);
+                work.into_iter().map(Command::Work).collect()
+            }
+            Transition::End(reason) => self.end(reason, now_ms),
+        }
+    }
+
+    fn tick(&mut self, now_ms: u64) -> Vec<Command<F::Work>> {
+        let on_screen = self.idle.on_screen_ms(now_ms);
+        match &self.phase {
+            Phase::Home => return vec![],
+            Phase::Step(s) if self.flow.busy(s) => return vec![],
+            Phase::Step(s) if self.flow.lingers_ms(s).is_some_and(|ms| on_screen >= ms) => {
+                return self.end(EndReason::Completed, now_ms);
+            }
+            Phase::Thanks if on_screen >= THANKS_SCREEN_MS => return self.end(EndReason::Completed, now_ms),
+            _ => {}
+        }
+        if self.idle.expired(now_ms) { self.end(EndReason::Idle, now_ms) } else { vec![] }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A two-step flow: a form, then (after work) a done screen that offers the rating.
+    #[derive(Debug, Clone)]
+    struct Form;
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Step {
+        Form,
+        Working,
+        Done,
+    }
+
+    impl Flow for Form {
+        type Step = Step;
+        type Event = &'static str;
+        type Work = &'static str;
+        fn open(&mut self, event: &'static str) -> Option<(&'static str, Step, Vec<&'static str>)> {
+            (event == "open").then_some(("form", Step::Form, vec![]))
+        }
+        fn step(&mut self, step: &Step, input: StepInput<&'static str>) -> Transition<Step, &'static str> {
+            match (step, input) {
+                (Step::Form, StepInput::Event("submit")) => Transition::Go(Step::Working, vec!["send"]),
+                (Step::Form, StepInput::CardPlaced) => Transition::Go(Step::Working, vec!["card"]),
+                (Step::Working, StepInput::Event("sent")) => Transition::Go(Step::Done, vec![]),
+                (Step::Form, StepInput::CardRemoved) => Transition::End(EndReason::CardRemoved),
+                _ => Transition::Ignore,
+            }
+        }
+        fn rating_offer(&self, step: &Step) -> Option<Transaction> {
+            (*step == Step::Done).then(|| Transaction::Ticket { ticket_id: "t1".into() })
+        }
+        fn lingers_ms(&self, step: &Step) -> Option<u64> {
+            (*step == Step::Done).then_some(DONE_SCREEN_MS)
+        }
+        fn busy(&self, step: &Step) -> bool {
+            *step == Step::Working
+        }
+        fn wants_card(&self, step: &Step) -> bool {
+            *step == Step::Form
+        }
+    }
+
+    #[test]
+    fn open_work_done_rate_and_thanks() {
+        let mut s = Session::new(Form, 60_000);
+        assert_eq!(s.handle(Input::Flow("nope"), 0), vec![], "only the tile's event opens it");
+        assert_eq!(s.handle(Input::Flow("open"), 0), vec![Command::StartSession { flow: "form" }]);
+        assert!(s.wants_card());
+        assert_eq!(s.handle(Input::Flow("submit"), 10), vec![Command::Work("send")]);
+        assert_eq!(s.handle(Input::Cancel, 20), vec![], "work in flight is followed to its end");
+        assert_eq!(s.handle(Input::Tick, 500_000), vec![], "no idle prompt while busy");
+        s.handle(Input::Flow("sent"), 500_100);
+        assert_eq!(s.handle(Input::Rate(9), 500_200), vec![], "only the five levels");
+        assert_eq!(s.handle(Input::Rate(1), 500_300), vec![]);
+        let tx = Transaction::Ticket { ticket_id: "t1".into() };
+        assert_eq!(s.phase, Phase::RatingReasons { transaction: tx.clone(), level: 1 });
+        assert_eq!(
+            s.handle(Input::RateReason("slow".into()), 500_400),
+            vec![Command::RecordEvaluation { transaction: tx, level: 1, reason: Some("slow".into()) }]
+        );
+        assert_eq!(s.handle(Input::Rate(4), 500_500), vec![], "one evaluation per transaction");
+        assert_eq!(
+            s.handle(Input::Tick, 500_400 + THANKS_SCREEN_MS),
+            vec![Command::EndSession { reason: EndReason::Completed }]
+        );
+        assert_eq!(s.phase, Phase::Home);
+    }
+
+    #[test]
+    fn done_lingers_then_completes_and_idle_asks_first() {
+        let mut s = Session::new(Form, 60_000);
+        s.handle(Input::Flow("open"), 0);
+        s.handle(Input::Flow("submit"), 0);
+        s.handle(Input::Flow("sent"), 1_000);
+        assert_eq!(
+            s.handle(Input::Tick, 1_000 + DONE_SCREEN_MS),
+            vec![Command::EndSession { reason: EndReason::Completed }]
+        );
+        s.handle(Input::Flow("open"), 100_000);
+        s.handle(Input::Touch, 150_000);
+        assert_eq!(s.handle(Input::Tick, 200_000), vec![]);
+        assert_eq!(s.idle.countdown_s(200_000), None, "a touch 50 s ago keeps the session");
+        assert_eq!(s.handle(Input::Tick, 210_000), vec![]);
+        assert_eq!(s.idle.countdown_s(210_000), Some(10), "the countdown opens 60 s after the last touch");
+        s.handle(Input::Continue, 215_000);
+        assert_eq!(s.idle.countdown_s(215_000), None);
+        s.handle(Input::Tick, 275_000);
+        assert_eq!(s.handle(Input::Tick, 285_000), vec![Command::EndSession { reason: EndReason::Idle }]);
+        assert_eq!(s.handle(Input::Tick, 900_000), vec![], "home has no session to end");
+    }
+
+    #[test]
+    fn cards_cancel_and_shutdown() {
+        let mut s = Session::new(Form, 60_000);
+        assert_eq!(s.handle(Input::CardPlaced, 0), vec![], "a card on the home screen starts nothing");
+        s.handle(Input::Flow("open"), 0);
+        assert_eq!(s.handle(Input::CardRemoved, 5), vec![Command::EndSession { reason: EndReason::CardRemoved }]);
+        s.handle(Input::Flow("open"), 10);
+        assert_eq!(s.handle(Input::CardPlaced, 20), vec![Command::Work("card")]);
+        assert_eq!(s.handle(Input::Shutdown, 30), vec![Command::EndSession { reason: EndReason::Shutdown }]);
+        s.handle(Input::Flow("open"), 40);
+        assert_eq!(s.handle(Input::Cancel, 50), vec![Command::EndSession { reason: EndReason::Cancelled }]);
+        assert_eq!(s.handle(Input::Cancel, 60), vec![]);
+        assert_eq!(s.handle(Input::Shutdown, 70), vec![], "nothing open: nothing to end at shutdown");
+    }
+
+    #[test]
+    fn transactions_and_reasons_serialise_as_the_journal_stores_them() {
+        assert_eq!(
+            serde_json::to_value(Transaction::Ticket { ticket_id: "t".into() }).unwrap(),
+            serde_json::json!({ "kind": "ticket", "ticket_id": "t" })
+        );
+        assert_eq!(
+            serde_json::to_value(Transaction::LicencePrint { print_id: "p".into() }).unwrap(),
+            serde_json::json!({ "kind": "licence_print", "print_id": "p" })
+        );
+        assert_eq!(
+            serde_json::to_value(Transaction::HallService).unwrap(),
+            serde_json::json!({ "kind": "hall_service" })
+        );
+        assert_eq!(serde_json::to_value(EndReason::CardRemoved).unwrap(), serde_json::json!("card_removed"));
+    }
+}

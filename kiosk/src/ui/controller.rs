@@ -1,0 +1,289 @@
+//! The one controller every citizen flow runs on. Inputs (taps, ticks, touches, card news, work results) go
+//! into the flow's pure [`Session`]; its commands are carried out off the UI thread by the flow's worker
+//! (session journaling, the flow's own work, in order); results come back through the [`inbox`]; the page is
+//! redrawn from the session's state. A flow's UI module writes only its page: a [`Binding`] and its callbacks.
+
+use super::home::{FlowHandle, Opener};
+use super::inbox::{self, Inbox, Route};
+use super::{AppAdapter, AppWindow, Lang, Page, TileKind};
+use crate::devices::{IdReaderHandle, ReaderNews};
+use crate::flows::core::{Command, EndReason, Flow, Input, RATING_LEVELS, Session, Transaction};
+use crate::journal::{EntryKind, Journal, NewEntry};
+use slint::ComponentHandle;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::mpsc::{Sender, channel};
+use std::time::{Duration, Instant};
+
+type WorkOf<B> = <<B as Binding>::Flow as Flow>::Work;
+type EventOf<B> = <<B as Binding>::Flow as Flow>::Event;
+
+/// One flow's page and work.
+pub trait Binding: 'static {
+    type Flow: Flow + 'static;
+    /// What the flow's work needs; owned by its worker thread.
+    type Services: Send + 'static;
+    /// The page the flow draws on.
+    const PAGE: Page;
+
+    /// Runs one piece of the flow's work on the worker thread; results go back with [`Job::reply`].
+    fn run(services: &mut Self::Services, work: WorkOf<Self>, job: &Job<EventOf<Self>>);
+
+    /// The session has ended: drop what the work kept of it (a holder's documents). Worker thread.
+    fn ended(_services: &mut Self::Services) {}
+
+    /// Draws the session on the page (UI thread; nothing that blocks).
+    fn render(&self, window: &AppWindow, session: &Session<Self::Flow>, english: bool, now_ms: u64);
+
+    /// Takes everything the session showed off the page: it has ended.
+    fn clear(&self, window: &AppWindow);
+}
+
+/// A piece of work as the worker runs it: the session it belongs to, the journal, the way back.
+pub struct Job<E> {
+    pub session_id: String,
+    pub journal: Journal,
+    inbox: Inbox,
+    route: Route,
+    _event: std::marker::PhantomData<fn(E)>,
+}
+
+impl<E: Send + 'static> Job<E> {
+    /// Sends a result back to the flow, on the UI thread. A session that has ended meanwhile ignores it.
+    pub fn reply(&self, event: E) {
+        self.inbox.post(self.route, (self.session_id.clone(), event));
+    }
+}
+
+enum Task<W> {
+    Start { session_id: String, flow: &'static str },
+    End { session_id: String, reason: EndReason },
+    Evaluate { session_id: String, transaction: Transaction, level: u8, reason: Option<String> },
+    Work { session_id: String, work: W },
+}
+
+/// How a flow is set up: its page binding, the flow itself and what its work needs.
+pub struct Setup<B: Binding> {
+    pub binding: B,
+    pub flow: B::Flow,
+    pub services: B::Services,
+    /// The home tiles that open this flow, and the event each sends.
+    pub tiles: Vec<(TileKind, EventOf<B>)>,
+}
+
+/// What every flow's controller shares.
+#[derive(Clone)]
+pub struct Context {
+    pub journal: Journal,
+    pub reader: IdReaderHandle,
+    pub inbox: Inbox,
+    /// The idle time in standard mode; elder mode doubles it for sessions that open while it is on.
+    pub idle_timeout_ms: u64,
+}
+
+struct Controller<B: Binding> {
+    binding: B,
+    session: Session<B::Flow>,
+    session_id: String,
+    started: Instant,
+    tasks: Option<Sender<Task<WorkOf<B>>>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+    reader: IdReaderHandle,
+    window: slint::Weak<AppWindow>,
+}
+
+/// Feeds one input to a flow (from its page's callbacks).
+pub type Dispatch<E> = Rc<dyn Fn(Input<E>)>;
+
+impl<B: Binding> Controller<B> {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn send(&self, task: Task<WorkOf<B>>) {
+        if self.tasks.as_ref().is_none_or(|t| t.send(task).is_err()) {
+            log::error!("the {:?} flow's worker has stopped; a command was dropped", B::PAGE);
+        }
+    }
+
+    fn execute(&mut self, window: &AppWindow, cmd: Command<WorkOf<B>>) {
+        match cmd {
+            Command::StartSession { flow } => {
+                self.session_id = crate::secrets::random_bytes::<8>().map(hex::encode).unwrap_or_default();
+                self.send(Task::Start { session_id: self.session_id.clone(), flow });
+            }
+            Command::EndSession { reason } => {
+                let session_id = std::mem::take(&mut self.session_id);
+                // Personal data goes with the session: the card in memory (zeroed on drop) and the page.
+                self.reader.take_card();
+                self.binding.clear(window);
+                self.send(Task::End { session_id, reason });
+            }
+            Command::RecordEvaluation { transaction, level, reason } => {
+                self.send(Task::Evaluate { session_id: self.session_id.clone(), transaction, level, reason });
+            }
+            Command::Work(work) => self.send(Task::Work { session_id: self.session_id.clone(), work }),
+        }
+    }
+
+    fn stop_worker(&mut self) {
+        self.tasks = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+fn dispatch<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<EventOf<B>>) {
+    let mut c = ctl.borrow_mut();
+    let Some(window) = c.window.upgrade() else { return };
+    let now = c.now_ms();
+    let mut commands = c.session.handle(input, now);
+    // A step that waits for a card hears about one that already lies on the reader.
+    if c.session.wants_card() && c.reader.card_waiting() {
+        commands.extend(c.session.handle(Input::CardPlaced, now));
+    }
+    for cmd in commands {
+        c.execute(&window, cmd);
+    }
+    let english = window.global::<Lang>().get_english();
+    c.binding.render(&window, &c.session, english, now);
+    let app = window.global::<AppAdapter>();
+    if c.session.phase == crate::flows::core::Phase::Home {
+        // Only the flow that owns the page sends it home: every flow's clock ticks all the time.
+        if app.get_page() == B::PAGE {
+            app.set_page(Page::Home);
+        }
+    } else if app.get_page() != B::PAGE {
+        app.set_page(B::PAGE);
+    }
+}
+
+fn run_worker<B: Binding>(
+    rx: std::sync::mpsc::Receiver<Task<WorkOf<B>>>,
+    mut services: B::Services,
+    journal: Journal,
+    inbox: Inbox,
+    route: Route,
+) where
+    EventOf<B>: Send,
+{
+    let journal_in = |session_id: &str, kind: EntryKind, payload: serde_json::Value| {
+        if let Err(e) = journal.append(NewEntry::new(kind, payload).in_session(session_id)) {
+            log::error!("{} not journaled: {e}", kind.as_str());
+        }
+    };
+    for task in rx {
+        match task {
+            Task::Start { session_id, flow } => {
+                journal_in(&session_id, EntryKind::SessionStart, serde_json::json!({ "flow": flow }));
+            }
+            Task::End { session_id, reason } => {
+                B::ended(&mut services);
+                journal_in(&session_id, EntryKind::SessionEnd, serde_json::json!({ "reason": reason }));
+            }
+            Task::Evaluate { session_id, transaction, level, reason } => {
+                let name = RATING_LEVELS.iter().find(|(l, ..)| *l == level).map_or("", |(_, zh, _)| zh);
+                let payload = serde_json::json!({
+                    "transaction": transaction,
+                    "level": level, "level_name": name, "reason": reason,
+                    "channel": "kiosk", "follow_up": level <= 2,
+                });
+                journal_in(&session_id, EntryKind::Evaluation, payload);
+            }
+            Task::Work { session_id, work } => {
+                let job = Job {
+                    session_id,
+                    journal: journal.clone(),
+                    inbox: inbox.clone(),
+                    route,
+                    _event: std::marker::PhantomData,
+                };
+                B::run(&mut services, work, &job);
+            }
+        }
+    }
+}
+
+/// Binds a flow: its worker thread, its clock, its tiles, touches, card news and shutdown. Returns what the
+/// window keeps, and the dispatcher the flow's page callbacks feed.
+pub fn bind<B: Binding>(window: &AppWindow, cx: &Context, setup: Setup<B>) -> (FlowHandle, Dispatch<EventOf<B>>)
+where
+    EventOf<B>: Send,
+    WorkOf<B>: Send,
+{
+    let (tx, rx) = channel();
+    let ctl = Rc::new(RefCell::new(Controller {
+        binding: setup.binding,
+        session: Session::new(setup.flow, cx.idle_timeout_ms),
+        session_id: String::new(),
+        started: Instant::now(),
+        tasks: Some(tx),
+        worker: None,
+        reader: cx.reader.clone(),
+        window: window.as_weak(),
+    }));
+    let weak_ctl = Rc::downgrade(&ctl);
+    let route = inbox::route(move |body| {
+        let Some(ctl) = weak_ctl.upgrade() else { return };
+        match body.downcast::<(String, EventOf<B>)>() {
+            Ok(letter) => {
+                let (session_id, event) = *letter;
+                if session_id == ctl.borrow().session_id {
+                    dispatch(&ctl, Input::Flow(event));
+                } else {
+                    log::debug!("a result for an ended session was dropped");
+                }
+            }
+            Err(_) => log::error!("a letter of the wrong kind reached the {:?} flow", B::PAGE),
+        }
+    });
+    let (services, journal, inbox) = (setup.services, cx.journal.clone(), cx.inbox.clone());
+    let worker = std::thread::Builder::new()
+        .name(format!("flow-{:?}", B::PAGE).to_lowercase())
+        .spawn(move || run_worker::<B>(rx, services, journal, inbox, route));
+    match worker {
+        Ok(w) => ctl.borrow_mut().worker = Some(w),
+        Err(e) => log::error!("the {:?} flow's worker could not start: {e}", B::PAGE),
+    }
+
+    let d: Dispatch<EventOf<B>> = {
+        let ctl = ctl.clone();
+        Rc::new(move |input| dispatch(&ctl, input))
+    };
+    let tick = slint::Timer::default();
+    let t = d.clone();
+    tick.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || t(Input::Tick));
+    let opens = setup
+        .tiles
+        .into_iter()
+        .map(|(tile, event)| {
+            let (ctl, weak, standard) = (ctl.clone(), window.as_weak(), cx.idle_timeout_ms);
+            let open: Opener = Rc::new(move || {
+                ctl.borrow_mut().session.idle.set_idle_timeout(super::home::idle_timeout_ms(&weak, standard));
+                dispatch(&ctl, Input::Flow(event.clone()));
+            });
+            (tile, open)
+        })
+        .collect();
+    let touched: Opener = {
+        let d = d.clone();
+        Rc::new(move || d(Input::Touch))
+    };
+    let card: Rc<dyn Fn(ReaderNews)> = {
+        let d = d.clone();
+        Rc::new(move |news| match news {
+            ReaderNews::CardPlaced => d(Input::CardPlaced),
+            ReaderNews::CardRemoved => d(Input::CardRemoved),
+            ReaderNews::Fault | ReaderNews::Recovered => {}
+        })
+    };
+    let shutdown: Opener = {
+        let ctl = ctl.clone();
+        Rc::new(move || {
+            dispatch(&ctl, Input::Shutdown);
+            ctl.borrow_mut().stop_worker();
+        })
+    };
+    (FlowHandle { timers: vec![tick], opens, touched, card, shutdown }, d)
+}
