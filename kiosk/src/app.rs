@@ -46,6 +46,8 @@ pub struct Kiosk {
     flows: crate::ui::home::Flows,
     maintenance: crate::ui::maintenance::Maintenance,
     admin: Option<crate::admin::AdminServer>,
+    /// The demo's virtual printer server, stopped after the printer's owner.
+    printer_server: Option<drivers::escpos::virtual_printer::Server>,
     licence_watch: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
     _clock: slint::Timer,
 }
@@ -65,6 +67,9 @@ impl Kiosk {
             let _ = t.join();
         }
         self.printer.stop();
+        if let Some(s) = self.printer_server.as_mut() {
+            s.stop();
+        }
         self.reader.stop();
         let recorded = self.journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": clean })));
         self.journal.close();
@@ -125,8 +130,10 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         }
     };
     let simulated = crate::devices::ticket_printer::simulated(&config)?;
-    let printer_sim = simulated.as_ref().map(|(_, p)| p.clone());
-    let printer = TicketPrinter::from_config(&config, simulated.map(|(a, _)| a)).map_err(anyhow::Error::msg)?;
+    let printer_sim = simulated.as_ref().map(|s| s.printer.clone());
+    let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
+        .map_err(anyhow::Error::msg)?;
+    let printer_server = simulated.map(|s| s.server);
     let weak = window.as_weak();
     let route = crate::ui::inbox::route(move |body| {
         if let (Some(w), Ok(fault)) = (weak.upgrade(), body.downcast::<Option<drivers::escpos::StatusFault>>()) {
@@ -185,7 +192,19 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let lookup = crate::ui::lookup::bind(&window, &cx);
     let flows = crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup]);
     crate::ui::home::bind(&window, journal.clone(), &inbox);
-    Ok(Kiosk { window, journal, reader, printer, printer_sim, flows, maintenance, admin, licence_watch, _clock: clock })
+    Ok(Kiosk {
+        window,
+        journal,
+        reader,
+        printer,
+        printer_sim,
+        flows,
+        maintenance,
+        admin,
+        printer_server,
+        licence_watch,
+        _clock: clock,
+    })
 }
 
 /// The home screen's clock, in the kiosk's time zone.

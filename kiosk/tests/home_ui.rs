@@ -16,6 +16,7 @@ fn home_controls_work_and_services_not_connected_say_so() {
     let kiosk = kiosk::app::start(config).unwrap();
     let window = kiosk.window.clone_strong();
     let printer = kiosk.printer_sim.clone().expect("the demo prints to a virtual printer");
+    let (ticket_printer, journal) = (kiosk.printer.clone(), kiosk.journal.clone());
     drive(async move {
         // The printer runs out of paper: 取号 is disabled and says why, until it is refilled.
         printer.set_status(drivers::escpos::virtual_printer::SimStatus::PaperOut);
@@ -32,6 +33,17 @@ fn home_controls_work_and_services_not_connected_say_so() {
                 return Err("取号 stays enabled without paper");
             }
             sleep(200).await;
+        }
+        // A job meets the same outage: it fails, and the outage the probe journaled is not journaled again.
+        let mut page = drivers::escpos::Document::default();
+        page.blocks.push(drivers::escpos::Block::Text {
+            text: "测试".into(),
+            align: drivers::escpos::Align::Left,
+            size: drivers::escpos::Size::Normal,
+            bold: false,
+        });
+        if ticket_printer.print_document(&page, &journal).is_ok() {
+            return Err("a job printed without paper");
         }
         printer.set_status(drivers::escpos::virtual_printer::SimStatus::Ok);
         let deadline = Instant::now() + Duration::from_secs(20);

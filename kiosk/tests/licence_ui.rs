@@ -84,6 +84,15 @@ fn print_a_business_licence_by_accessible_labels() {
         "{rows:#?}"
     );
     assert!(rows[1].1.contains("card_removed"), "{}", rows[1].1);
+    // The expired card was refused by the same card rule as a ticket's, and journaled the same way.
+    let refused: Vec<String> = conn
+        .prepare("SELECT json_extract(payload, '$.purpose') || ':' || json_extract(payload, '$.reason') FROM entries WHERE kind = 'card_read_failed'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(refused, ["licence:expired"]);
     assert!(rows[6].1.contains("shutdown"), "the session open at shutdown ends with it: {}", rows[6].1);
     assert!(rows[3].1.contains("\"copies\":2") && rows[3].1.contains("BL-91371329MA3DEMO01"), "{}", rows[3].1);
     let printed: serde_json::Value = serde_json::from_str(&rows[4].1).unwrap();

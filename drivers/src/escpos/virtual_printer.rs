@@ -84,7 +84,21 @@ impl VirtualPrinter {
 
     /// Accepts connections forever, one thread each.
     pub fn serve(&self, listener: TcpListener) {
-        for stream in listener.incoming().flatten() {
+        self.serve_until(listener, &std::sync::atomic::AtomicBool::new(false));
+    }
+
+    /// [`VirtualPrinter::serve`] that ends at the first connection after `stop` is set (the stopper connects
+    /// once to wake it; see [`Server::stop`]); connections already open run to their end.
+    pub fn serve_until(&self, listener: TcpListener, stop: &std::sync::atomic::AtomicBool) {
+        for stream in listener.incoming() {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            let Ok(stream) = stream else {
+                // Out of file handles, say: try again shortly rather than spin.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            };
             // Status answers are single bytes: without this, Nagle holds them for the host's delayed ACK.
             let _ = stream.set_nodelay(true);
             let me = self.clone();
@@ -362,6 +376,38 @@ pub fn spawn(addr: &str, printer: VirtualPrinter) -> std::io::Result<std::net::S
     let local = listener.local_addr()?;
     std::thread::Builder::new().name("virtual-printer".into()).spawn(move || printer.serve(listener))?;
     Ok(local)
+}
+
+/// A virtual printer listening on its own thread, which [`Server::stop`] ends.
+#[derive(Debug)]
+pub struct Server {
+    pub addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts a virtual printer on `addr`.
+    pub fn start(addr: &str, printer: VirtualPrinter) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(addr)?;
+        let local = listener.local_addr()?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("virtual-printer".into())
+            .spawn(move || printer.serve_until(listener, &flag))?;
+        Ok(Server { addr: local, stop, thread: Some(thread) })
+    }
+
+    /// Stops accepting and waits for the listener thread.
+    pub fn stop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the blocking accept; it sees the flag and returns.
+        let _ = std::net::TcpStream::connect_timeout(&self.addr, std::time::Duration::from_secs(1));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Serves the virtual printer on a new pseudo-terminal; returns the path a host opens as its serial port.

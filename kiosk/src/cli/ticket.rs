@@ -87,7 +87,7 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
     let journal = Journal::open(JournalSettings::from_config(&config))?;
     let queue = Queue::new(&config, journal)?;
     let printer = || -> anyhow::Result<TicketPrinter> {
-        TicketPrinter::from_config(&config, simulated_printer(&config)?.map(|(a, _)| a))
+        TicketPrinter::from_config(&config, simulated_printer(&config)?.map(|s| s.address))
             .map_err(|m| Exit { code: EXIT_INVALID, message: m }.into())
     };
     let result = match cmd {

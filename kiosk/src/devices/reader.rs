@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::journal::{EntryKind, Journal, NewEntry};
-use drivers::idcard::sim::{SamSim, serve};
+use drivers::idcard::sim::{SamSim, serve_until};
 use drivers::idcard::{IdCard, ReaderEvent, fixtures, run_reader_until};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,14 +92,18 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
         let cards = fixtures::load(DEMO_CARDS).map_err(anyhow::Error::msg)?;
         let sim = Arc::new(Mutex::new(SamSim::new(cards)));
         let (mut master, slave) = serialport::TTYPort::pair()?;
-        serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(3600))?;
+        // Short reads so the simulator sees the stop signal soon after the reader's.
+        serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(100))?;
         let path = serialport::SerialPort::name(&slave).unwrap_or_default();
         let served = sim.clone();
-        // The simulator is the device, not ours to own: it ends with the process.
-        std::thread::Builder::new().name("id-reader-sim".into()).spawn(move || {
+        let stop = handle.stop.clone();
+        let thread = std::thread::Builder::new().name("id-reader-sim".into()).spawn(move || {
             let _keep_open = slave;
-            let _ = serve(served, master, false);
+            let _ = serve_until(served, master, false, &stop);
         })?;
+        if let Ok(mut t) = handle.threads.lock() {
+            t.push(thread);
+        }
         handle.simulator = Some(sim);
         path
     } else {

@@ -235,19 +235,24 @@ impl Owner {
     }
 }
 
-/// Starts the in-process virtual printer a `simulated` configuration uses; returns its address and a
-/// handle to set its status (the demo's simulator panel).
-pub fn simulated(
-    config: &Config,
-) -> std::io::Result<Option<(String, drivers::escpos::virtual_printer::VirtualPrinter)>> {
-    use drivers::escpos::virtual_printer::{SimStatus, VirtualPrinter, spawn};
+/// The in-process virtual printer of a `simulated` configuration (the demo's).
+pub struct SimulatedPrinter {
+    pub address: String,
+    /// Its status, for the demo's simulator panel.
+    pub printer: drivers::escpos::virtual_printer::VirtualPrinter,
+    pub server: drivers::escpos::virtual_printer::Server,
+}
+
+/// Starts the in-process virtual printer a `simulated` configuration uses, filing jobs next to the journal.
+pub fn simulated(config: &Config) -> std::io::Result<Option<SimulatedPrinter>> {
+    use drivers::escpos::virtual_printer::{Server, SimStatus, VirtualPrinter};
     if config.devices.ticket_printer.transport != PrinterTransport::Simulated {
         return Ok(None);
     }
     let dir = config.journal.path.parent().map(|p| p.join("printed")).unwrap_or_else(|| "printed".into());
     let width = if config.devices.ticket_printer.paper_width_mm == 58 { 384 } else { 576 };
     let printer = VirtualPrinter::new(&dir, width, SimStatus::Ok)?;
-    let addr = spawn("127.0.0.1:0", printer.clone())?;
-    log::info!("simulated ticket printer on {addr}, jobs in {}", dir.display());
-    Ok(Some((addr.to_string(), printer)))
+    let server = Server::start("127.0.0.1:0", printer.clone())?;
+    log::info!("simulated ticket printer on {}, jobs in {}", server.addr, dir.display());
+    Ok(Some(SimulatedPrinter { address: server.addr.to_string(), printer, server }))
 }
