@@ -118,7 +118,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     ))?;
     let window = build_window(&config)?;
     let inbox = crate::ui::inbox::install();
-    let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
+    let tz = config.tz().clone();
     let clock = start_clock(&window, tz.clone());
     let queue = Queue::new(&config, journal.clone())?;
     let reader = crate::devices::start_id_reader(&config, journal.clone())?;

@@ -100,10 +100,18 @@ pub fn handle(
             transition(queue, &ticket_id, &["called"], "no_show", EntryKind::TicketNoShow, json!({}))
         }
     };
-    result.unwrap_or_else(|e| match e {
-        QueueError::UnknownTicket(_) => error(404, e.to_string()),
-        other => error(500, other.to_string()),
-    })
+    result.unwrap_or_else(|e| queue_error(&e))
+}
+
+/// A queue refusal as the staff client gets it: its own status, the sentence, and the next opening when
+/// the category is closed.
+pub fn queue_error(e: &QueueError) -> ApiResponse {
+    let mut r = error(e.http_status(), e.to_string());
+    if let QueueError::Closed { opens_zh, opens_en, .. } = e {
+        r.body["opens_zh"] = json!(opens_zh);
+        r.body["opens_en"] = json!(opens_en);
+    }
+    r
 }
 
 fn waiting_counts(queue: &Queue, day: &str) -> Result<ApiResponse, QueueError> {
@@ -222,7 +230,7 @@ pub fn serve(config: &Config, queue: Queue) -> anyhow::Result<()> {
 
 fn serve_on(server: &tiny_http::Server, config: &Config, queue: Queue) -> anyhow::Result<()> {
     log::info!("admin API on {}", config.admin.listen);
-    let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
+    let tz = config.tz().clone();
     let rollover = crate::config::parse_hhmm(&config.kiosk.business_day_rollover).unwrap_or(0);
     let hashes = config.admin.token_hashes.clone();
     for mut request in server.incoming_requests() {
@@ -272,5 +280,30 @@ mod tests {
         assert_eq!(route("POST", "/api/tickets/x/eat", b"").unwrap_err().status, 404);
         assert_eq!(route("GET", "/api/queue", b""), Ok(ApiRequest::Queue));
         assert_eq!(route("DELETE", "/api/queue", b"").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn queue_refusals_keep_their_meaning() {
+        let closed = QueueError::Closed {
+            name_zh: "综合业务".into(),
+            name_en: "General services".into(),
+            opens_zh: "明天 08:30".into(),
+            opens_en: "tomorrow at 08:30".into(),
+        };
+        let r = queue_error(&closed);
+        assert_eq!((r.status, r.body["opens_en"].as_str()), (423, Some("tomorrow at 08:30")));
+        let full = QueueError::BandExhausted {
+            name_zh: "综合业务".into(),
+            name_en: "General services".into(),
+            first: "A001".into(),
+            last: "A999".into(),
+        };
+        assert_eq!(queue_error(&full).status, 409);
+        let limit =
+            QueueError::DailyLimit { name_zh: "综合业务".into(), name_en: "General services".into(), limit: 3 };
+        assert_eq!(queue_error(&limit).status, 429);
+        assert_eq!(queue_error(&QueueError::UnknownTicket("t".into())).status, 404);
+        assert_eq!(queue_error(&QueueError::UnknownCategory("Z".into(), "A, B".into())).status, 404);
+        assert_eq!(queue_error(&QueueError::Journal(JournalError::Stopped)).status, 500);
     }
 }

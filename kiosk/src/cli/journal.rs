@@ -110,7 +110,7 @@ fn export(
     out: &Path,
 ) -> anyhow::Result<()> {
     let config = load_config(config_path)?;
-    let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
+    let tz = config.tz().clone();
     let mut filter = ExportFilter::default();
     if let Some(f) = &from {
         filter.from_utc = Some(local_date_start(f, &tz, "--from")?);

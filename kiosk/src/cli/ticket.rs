@@ -96,7 +96,7 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
             if needs_card {
                 let card = read_card_for_ticket(&config)?;
                 let session = hex::encode(crate::secrets::random_bytes::<8>()?);
-                let tz = jiff::tz::TimeZone::get(&config.kiosk.timezone)?;
+                let tz = config.tz().clone();
                 crate::ticket::issue_with_card(
                     &queue,
                     &printer()?,

@@ -35,6 +35,9 @@ pub struct KioskSection {
     pub hall_name: String,
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// `timezone` parsed, once, when the file is loaded (use [`Config::tz`]).
+    #[serde(skip, default = "placeholder_tz")]
+    tz: jiff::tz::TimeZone,
     /// Local time at which the business day (and queue numbering) rolls over, "HH:MM".
     #[serde(default = "default_rollover")]
     pub business_day_rollover: String,
@@ -244,6 +247,11 @@ pub struct AdminSection {
     pub maintenance_pin_hash: String,
 }
 
+/// Only until [`Config::parse`] sets the configured zone.
+fn placeholder_tz() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::UTC
+}
+
 fn default_timezone() -> String {
     "Asia/Shanghai".into()
 }
@@ -359,7 +367,18 @@ impl Config {
             let span = index.span_of(&problem.path).unwrap_or(0..0);
             return Err(at(span.start, problem.path.to_string(), problem.message));
         }
+        let mut config = config;
+        // Validated above: the name is a known zone.
+        config.kiosk.tz = jiff::tz::TimeZone::get(&config.kiosk.timezone).map_err(|e| {
+            let span = index.span_of(&FieldPath::default().key("kiosk").key("timezone")).unwrap_or(0..0);
+            at(span.start, "kiosk.timezone".into(), format!("The time zone cannot be loaded ({e})."))
+        })?;
         Ok(config)
+    }
+
+    /// The kiosk's time zone (`[kiosk] timezone`), parsed when the file was loaded.
+    pub fn tz(&self) -> &jiff::tz::TimeZone {
+        &self.kiosk.tz
     }
 
     /// The built-in demo configuration with its journal moved into `state_dir`.

@@ -173,7 +173,7 @@ impl Licences {
             font: Arc::default(),
             kiosk_id: config.kiosk.id.clone(),
             verify_url: l.verify_url.clone(),
-            tz: jiff::tz::TimeZone::get(&config.kiosk.timezone)?,
+            tz: config.tz().clone(),
             job_timeout: Duration::from_secs(u64::from(p.job_timeout_s)),
             two_sided: p.two_sided,
         })

@@ -51,6 +51,17 @@ pub enum QueueError {
 }
 
 impl QueueError {
+    /// The HTTP status a staff client gets for this refusal.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            QueueError::BandExhausted { .. } => 409,
+            QueueError::DailyLimit { .. } => 429,
+            QueueError::Closed { .. } => 423,
+            QueueError::UnknownCategory(..) | QueueError::UnknownTicket(_) => 404,
+            QueueError::Journal(_) => 500,
+        }
+    }
+
     /// What the citizen reads, in each language.
     pub fn sentence(&self) -> crate::flows::core::Sentence {
         use crate::flows::core::Sentence;
@@ -132,8 +143,7 @@ impl Queue {
             journal,
             kiosk_id: config.kiosk.id.clone(),
             categories: config.queue.categories.clone(),
-            tz: TimeZone::get(&config.kiosk.timezone)
-                .map_err(|e| QueueError::Journal(JournalError::Refused(e.to_string())))?,
+            tz: config.tz().clone(),
             rollover_minutes: parse_hhmm(&config.kiosk.business_day_rollover),
         })
     }
