@@ -135,6 +135,10 @@ impl<B: Binding> Controller<B> {
 }
 
 fn dispatch<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<EventOf<B>>) {
+    inbox::timed(|| dispatch_now(ctl, input));
+}
+
+fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<EventOf<B>>) {
     let mut c = ctl.borrow_mut();
     let Some(window) = c.window.upgrade() else { return };
     let now = c.now_ms();

@@ -25,6 +25,26 @@ struct Routes {
 
 thread_local! {
     static ROUTES: RefCell<Option<Routes>> = const { RefCell::new(None) };
+    /// The longest UI-thread callback timed so far (the UI-stall benchmark reads it).
+    static LONGEST: std::cell::Cell<std::time::Duration> = const { std::cell::Cell::new(std::time::Duration::ZERO) };
+}
+
+/// Runs a UI-thread callback and keeps the longest duration seen: nothing in one may block.
+pub fn timed<T>(f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    let took = started.elapsed();
+    LONGEST.with(|l| l.set(l.get().max(took)));
+    out
+}
+
+/// The longest callback [`timed`] on this thread since the last [`reset_longest`].
+pub fn longest() -> std::time::Duration {
+    LONGEST.with(std::cell::Cell::get)
+}
+
+pub fn reset_longest() {
+    LONGEST.with(|l| l.set(std::time::Duration::ZERO));
 }
 
 /// The sending side, for any thread; cheap to clone.
@@ -77,7 +97,7 @@ fn drain() {
             Some((routes.handlers.get(letter.to).cloned(), letter.body))
         });
         match next {
-            Some((Some(handler), body)) => handler(body),
+            Some((Some(handler), body)) => timed(|| handler(body)),
             Some((None, _)) => log::error!("a letter for an unknown route was dropped"),
             None => break,
         }
