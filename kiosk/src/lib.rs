@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod devices;
 pub mod flows;
+pub mod fonts;
 pub mod journal;
 pub mod licence;
 pub mod queue;

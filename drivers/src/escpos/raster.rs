@@ -69,30 +69,36 @@ pub struct RasterLine {
     pub bits: Vec<u8>,
 }
 
-/// Renders lines of text to dots with a font file's glyphs.
+/// A font's bytes, shared without copying: a file read once ([`shared_font`]) or data built into the binary
+/// (the kiosk's own font, mapped with the executable rather than read into the heap).
+pub type FontData = std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// Renders lines of text to dots with a font's glyphs.
 pub struct GlyphRasterizer {
-    font: std::sync::Arc<Vec<u8>>,
+    font: FontData,
+    index: u32,
 }
 
 impl std::fmt::Debug for GlyphRasterizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "GlyphRasterizer({} bytes of font)", self.font.len())
+        write!(f, "GlyphRasterizer({} bytes of font, face {})", (*self.font).as_ref().len(), self.index)
     }
 }
 
 impl GlyphRasterizer {
-    pub fn new(font: std::sync::Arc<Vec<u8>>) -> Option<GlyphRasterizer> {
-        FontRef::try_from_slice_and_index(&font, 0).ok()?;
-        Some(GlyphRasterizer { font })
+    /// A rasterizer on face `index` of `font` (a collection holds several faces); None when it is no font.
+    pub fn new(font: FontData, index: u32) -> Option<GlyphRasterizer> {
+        FontRef::try_from_slice_and_index((*font).as_ref(), index).ok()?;
+        Some(GlyphRasterizer { font, index })
     }
 
-    /// The system's CJK font, if one is installed.
+    /// The system's CJK font, if one is installed (face 0).
     pub fn find() -> Option<GlyphRasterizer> {
-        Self::new(shared_font(&find_cjk_font()?).ok()?)
+        Self::new(shared_font(&find_cjk_font()?).ok()?, 0)
     }
 
     pub fn font(&self) -> Option<FontRef<'_>> {
-        FontRef::try_from_slice_and_index(&self.font, 0).ok()
+        FontRef::try_from_slice_and_index((*self.font).as_ref(), self.index).ok()
     }
 
     pub fn line(&self, text: &str, size: Size, align: Align, width_dots: u32) -> RasterLine {

@@ -36,8 +36,8 @@ pub struct TicketPrinter {
     tx: Arc<Mutex<Option<Sender<Request>>>>,
     owner: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     profile: Profile,
-    /// Draws lines the printer's two-byte font cannot (rare characters in names); the font is read on
-    /// the first such line, not at start.
+    /// Draws lines the printer's two-byte font cannot (rare characters in names) with the kiosk's own font;
+    /// made on the first such line, not at start.
     raster: Arc<OnceLock<Option<GlyphRasterizer>>>,
     health: Arc<DeviceHealth<StatusFault>>,
 }
@@ -96,11 +96,9 @@ impl TicketPrinter {
     pub fn raster(&self) -> Option<&GlyphRasterizer> {
         self.raster
             .get_or_init(|| {
-                let r = GlyphRasterizer::find();
+                let r = GlyphRasterizer::new(crate::fonts::kiosk_font(), crate::fonts::KIOSK_FONT_FACE);
                 if r.is_none() {
-                    log::warn!(
-                        "no CJK font found: lines with rare characters cannot be printed (install fonts-noto-cjk)"
-                    );
+                    log::error!("the kiosk's own font cannot be read: lines with rare characters cannot be printed");
                 }
                 r
             })

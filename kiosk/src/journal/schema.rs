@@ -54,6 +54,27 @@ BEGIN SELECT RAISE(ABORT, 'journal entries are never rewritten; only payloads ar
 
 /// Opens (creating if needed) the journal for writing: pragmas, quick_check, schema, owner check.
 pub fn open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, JournalError> {
+    // Switching to WAL and recovering the WAL index can meet another process's close (which checkpoints
+    // and removes the WAL under an exclusive lock) and answer SQLITE_BUSY at once, without the busy
+    // handler: try again for as long as the busy timeout would have waited.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match try_open_for_writing(path, kiosk_id) {
+            Err(JournalError::Open { source, .. })
+                if std::time::Instant::now() < deadline
+                    && matches!(
+                        source.sqlite_error_code(),
+                        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                    ) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn try_open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, JournalError> {
     let open_err = |source| JournalError::Open { path: path.to_owned(), source };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| open_err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
@@ -88,9 +109,15 @@ pub fn open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, Journ
 
 fn quick_check(conn: &Connection, path: &Path) -> Result<(), JournalError> {
     let corrupt = |detail: String| JournalError::Corrupt { path: path.to_owned(), detail };
-    let mut stmt = conn.prepare("PRAGMA quick_check").map_err(|e| corrupt(e.to_string()))?;
-    let rows: Vec<String> =
-        stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).map_err(|e| corrupt(e.to_string()))?;
+    // A file another process holds locked is busy, not damaged.
+    let failed = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            JournalError::Open { path: path.to_owned(), source: e }
+        }
+        _ => corrupt(e.to_string()),
+    };
+    let mut stmt = conn.prepare("PRAGMA quick_check").map_err(failed)?;
+    let rows: Vec<String> = stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).map_err(failed)?;
     match rows.as_slice() {
         [ok] if ok == "ok" => Ok(()),
         other => Err(corrupt(other.join("; "))),

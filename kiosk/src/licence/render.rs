@@ -13,26 +13,14 @@ use krilla::text::{Font, TextDirection};
 use krilla::{Document, SerializeSettings};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-/// Where a CJK font is looked for when the configuration names none, best first: Noto Serif / Sans
-/// CJK (Debian fonts-noto-cjk, on the box) cover rare name characters; WenQuanYi Micro Hei
-/// (fonts-wqy-microhei) is the small fallback the tests use. The number is the face index in the
-/// collection (2 is Simplified Chinese in the Noto CJK collections).
-pub const FONT_CANDIDATES: [(&str, u32); 4] = [
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-];
+/// How the kiosk's own font (assets/fonts, built into the binary) is named where a font path is expected:
+/// licences use it unless `[licence] font` names another.
+pub const BUILT_IN_FONT: &str = "assets/fonts/wqy-microhei.ttc (built in)";
 
 /// Why a PDF could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error(
-        "No CJK font for licences was found (looked for {0}). Install Debian's fonts-noto-cjk, or set [licence] font to a .ttf/.otf/.ttc file."
-    )]
-    NoFont(String),
     #[error("The font {path} cannot be used ({what}). Set [licence] font to a TrueType or OpenType CJK font.", path = .path.display())]
     BadFont { path: PathBuf, what: String },
     #[error(
@@ -49,7 +37,7 @@ pub enum RenderError {
 /// A loaded CJK font: bytes shared by the measurer (ab_glyph) and the PDF writer (krilla).
 #[derive(Clone)]
 pub struct PdfFont {
-    data: Arc<Vec<u8>>,
+    data: drivers::escpos::raster::FontData,
     index: u32,
     pub path: PathBuf,
     pdf: Font,
@@ -64,25 +52,25 @@ impl std::fmt::Debug for PdfFont {
 impl PdfFont {
     pub fn load(path: &Path, index: u32) -> Result<PdfFont, RenderError> {
         let bad = |what: String| RenderError::BadFont { path: path.to_path_buf(), what };
-        let data = drivers::escpos::raster::shared_font(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-        ab_glyph::FontRef::try_from_slice_and_index(&data, index).map_err(|e| bad(e.to_string()))?;
+        let data: drivers::escpos::raster::FontData = if path == Path::new(BUILT_IN_FONT) {
+            crate::fonts::kiosk_font()
+        } else {
+            drivers::escpos::raster::shared_font(path).map_err(|e| bad(format!("cannot read it: {e}")))?
+        };
+        ab_glyph::FontRef::try_from_slice_and_index((*data).as_ref(), index).map_err(|e| bad(e.to_string()))?;
         let pdf = Font::new(data.clone().into(), index).ok_or_else(|| bad("krilla cannot read it".into()))?;
         Ok(PdfFont { data, index, path: path.to_path_buf(), pdf })
     }
 
-    /// Which font file (and face) would be used: the configured one, or the first candidate installed.
+    /// Which font file (and face) would be used: the configured one, or the kiosk's own.
     pub fn locate(configured: Option<&Path>, index: Option<u32>) -> Result<(PathBuf, u32), RenderError> {
-        if let Some(p) = configured {
-            return Ok((p.to_path_buf(), index.unwrap_or(0)));
-        }
-        FONT_CANDIDATES
-            .iter()
-            .find(|(p, _)| Path::new(p).exists())
-            .map(|(p, i)| (PathBuf::from(p), index.unwrap_or(*i)))
-            .ok_or_else(|| RenderError::NoFont(FONT_CANDIDATES.map(|(p, _)| p).join(", ")))
+        Ok(match configured {
+            Some(p) => (p.to_path_buf(), index.unwrap_or(0)),
+            None => (PathBuf::from(BUILT_IN_FONT), index.unwrap_or(crate::fonts::KIOSK_FONT_FACE)),
+        })
     }
 
-    /// The configured font, or the first candidate installed.
+    /// The configured font, or the kiosk's own.
     pub fn find(configured: Option<&Path>, index: Option<u32>) -> Result<PdfFont, RenderError> {
         let (path, index) = Self::locate(configured, index)?;
         PdfFont::load(&path, index)
@@ -90,8 +78,8 @@ impl PdfFont {
 
     fn face(&self) -> ab_glyph::FontRef<'_> {
         // Checked in `load`, so this cannot fail; fall back to face 0 to stay panic-free regardless.
-        ab_glyph::FontRef::try_from_slice_and_index(&self.data, self.index)
-            .or_else(|_| ab_glyph::FontRef::try_from_slice(&self.data))
+        ab_glyph::FontRef::try_from_slice_and_index((*self.data).as_ref(), self.index)
+            .or_else(|_| ab_glyph::FontRef::try_from_slice((*self.data).as_ref()))
             .expect("font parsed at load time")
     }
 
