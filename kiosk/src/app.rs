@@ -4,7 +4,7 @@
 
 use crate::config::{Config, Orientation};
 use crate::devices::{IdReaderHandle, TicketPrinter};
-use crate::flows::core::Sentence;
+use crate::flows::core::Reason;
 use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
 use crate::queue::Queue;
 use crate::ui::{AppWindow, HomeAdapter};
@@ -230,7 +230,7 @@ fn watch_licences(
 ) -> anyhow::Result<(Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>)> {
     let weak = window.as_weak();
     let route = crate::ui::inbox::route(move |body| {
-        if let (Some(w), Ok(reason)) = (weak.upgrade(), body.downcast::<Option<Sentence>>()) {
+        if let (Some(w), Ok(reason)) = (weak.upgrade(), body.downcast::<Option<Reason>>()) {
             crate::ui::home::set_licence_fault(&w, *reason);
         }
     });
@@ -241,11 +241,8 @@ fn watch_licences(
     }
     licences.health.subscribe(move |fault| {
         let reason = match (&unavailable, fault) {
-            (Some(_), _) => Some(Sentence::new(
-                "证照打印暂不可用，请联系工作人员",
-                "Licence printing is not available right now, please ask a member of staff.",
-            )),
-            (None, Some(f)) => Some(Sentence::new(f.sentence_zh(), f.sentence_en())),
+            (Some(_), _) => Some(Reason::LicenceUnavailable),
+            (None, Some(f)) => Some(Reason::A4(crate::devices::a4_trouble(&f))),
             (None, None) => None,
         };
         inbox.post(route, reason);

@@ -2,7 +2,7 @@
 //! refused) and journaled the same way — `card_read` with its purpose, or `card_read_failed` with the
 //! reason — with the subject HMAC and the masked number only.
 
-use crate::flows::core::Sentence;
+use crate::flows::core::Reason;
 use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
 use drivers::idcard::{CardDate, IdCard};
 use serde_json::json;
@@ -15,12 +15,10 @@ pub enum CardRefusal {
 }
 
 impl CardRefusal {
-    pub fn sentence(self) -> Sentence {
+    /// What the citizen is told.
+    pub fn reason(self) -> Reason {
         match self {
-            CardRefusal::Expired => Sentence::new(
-                "此身份证已过期，请使用有效证件或到窗口办理",
-                "This ID card has expired. Please use a valid card, or ask at a window.",
-            ),
+            CardRefusal::Expired => Reason::CardExpired,
         }
     }
 }
@@ -35,7 +33,7 @@ pub struct AdmittedCard {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CardRuleError {
-    #[error("The card was refused: {}", .0.sentence().en)]
+    #[error("The card was refused: it has expired; use a valid card.")]
     Refused(CardRefusal),
     #[error(transparent)]
     Journal(#[from] JournalError),

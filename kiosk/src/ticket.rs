@@ -113,31 +113,27 @@ pub const GUIDE_TEMPLATE: &str = include_str!("../../assets/templates/guide.toml
 pub enum TicketError {
     #[error(transparent)]
     Queue(#[from] QueueError),
-    #[error("Ticket {number} was not printed: {} / {}", .fault.sentence_zh(), .fault.sentence_en())]
+    #[error("Ticket {number} was not printed: {}", .fault.technician())]
     NotPrinted { number: String, ticket_id: String, fault: StatusFault },
     #[error("Ticket {number} is {state}; only a ticket that is {wanted} can be changed this way.")]
     WrongState { number: String, state: String, wanted: &'static str },
-    #[error("{}", .0.sentence().en)]
+    #[error("The card was refused ({0:?}); use a valid card.")]
     CardRefused(crate::cards::CardRefusal),
     #[error("Ticket {number} cannot be laid out: {source}")]
     Layout { number: String, source: Box<dyn std::error::Error + Send + Sync> },
 }
 
 impl TicketError {
-    /// What the citizen reads, in each language.
-    pub fn sentence(&self) -> crate::flows::core::Sentence {
-        use crate::flows::core::Sentence;
+    /// What the citizen is told.
+    pub fn reason(&self) -> crate::flows::core::Reason {
+        use crate::flows::core::Reason;
         match self {
-            TicketError::Queue(q) => q.sentence(),
-            TicketError::NotPrinted { number, fault, .. } => Sentence::new(
-                format!("号票 {number} 未能打印：{}", fault.sentence_zh()),
-                format!("Ticket {number} was not printed: {}", fault.sentence_en()),
-            ),
-            TicketError::CardRefused(r) => r.sentence(),
-            TicketError::WrongState { .. } | TicketError::Layout { .. } => Sentence::new(
-                "号票未能打印，请联系工作人员。",
-                "The ticket could not be printed; please ask a member of staff.",
-            ),
+            TicketError::Queue(q) => q.reason(),
+            TicketError::NotPrinted { number, fault, .. } => {
+                Reason::TicketNotPrinted { number: number.clone(), trouble: crate::devices::printer_trouble(*fault) }
+            }
+            TicketError::CardRefused(r) => r.reason(),
+            TicketError::WrongState { .. } | TicketError::Layout { .. } => Reason::TicketFailed,
         }
     }
 }

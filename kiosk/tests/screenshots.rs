@@ -4,141 +4,16 @@
 
 use i_slint_backend_testing::{AccessibleRole, ElementQuery, TestingBackend, TestingBackendOptions};
 use kiosk::config::{Config, Orientation};
-use kiosk::ui::{
-    AppAdapter, AppWindow, CategoryItem, DocumentItem, HomeAdapter, Lang, LicenceAdapter, LicenceScreen, LookupAdapter,
-    LookupScreen, Page, RatingAdapter, RatingScreen, TakeNumberAdapter, TakeScreen, Theme,
-};
-use slint::{ComponentHandle, Model, ModelRc, VecModel};
+use kiosk::ui::{AppWindow, HomeAdapter, Lang, Theme};
+use slint::ComponentHandle;
 use std::path::{Path, PathBuf};
+
+mod common;
+use common::pages::{CASES, show_case};
 
 fn reference_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/reference")
 }
-
-fn categories(english: bool) -> ModelRc<CategoryItem> {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config::demo(dir.path());
-    let items: Vec<CategoryItem> = config
-        .queue
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let (name, subtitle) = if english { (&c.name_en, &c.name_zh) } else { (&c.name_zh, &c.name_en) };
-            CategoryItem {
-                prefix: c.prefix.clone().into(),
-                name: name.into(),
-                subtitle: subtitle.into(),
-                waiting: i as i32 * 3,
-                open: i != 1,
-                note: if i == 1 { "不动产登记暂停取号，今天13:30开始。 Real estate registration is closed now; it opens today at 13:30.".into() } else { "".into() },
-                requires_id: c.requires_id,
-            }
-        })
-        .collect();
-    ModelRc::new(VecModel::from(items))
-}
-
-fn documents() -> ModelRc<DocumentItem> {
-    let items = vec![
-        DocumentItem {
-            id: "BL-1".into(),
-            title: "营业执照（副本） Business licence (copy)".into(),
-            number: "9137**********O01X".into(),
-            remaining: 5,
-        },
-        DocumentItem {
-            id: "P-1".into(),
-            title: "证明 Certificate of proof".into(),
-            number: "临沭人社**********927号".into(),
-            remaining: 0,
-        },
-    ];
-    ModelRc::new(VecModel::from(items))
-}
-
-/// Puts the window on one of the pages under test, with fixed sample content.
-fn show_case(window: &AppWindow, case: &str, english: bool) {
-    let app = window.global::<AppAdapter>();
-    let take = window.global::<TakeNumberAdapter>();
-    let licence = window.global::<LicenceAdapter>();
-    match case {
-        "home" => app.set_page(Page::Home),
-        "take-number" => {
-            app.set_page(Page::TakeNumber);
-            take.set_screen(TakeScreen::Categories);
-            take.set_categories(categories(english));
-        }
-        "ticket-taken" => {
-            app.set_page(Page::TakeNumber);
-            take.set_screen(TakeScreen::Done);
-            take.set_number("A023".into());
-            take.set_waiting_ahead(5);
-            take.set_levels(kiosk::ui::session::levels());
-        }
-        "licence-card" => {
-            app.set_page(Page::Licence);
-            licence.set_screen(LicenceScreen::CardPrompt);
-            licence.set_message("此身份证已过期，请使用有效证件或到窗口办理".into());
-        }
-        "licence-documents" => {
-            app.set_page(Page::Licence);
-            licence.set_screen(LicenceScreen::Documents);
-            licence.set_documents(documents());
-        }
-        "licence-copies" => {
-            app.set_page(Page::Licence);
-            licence.set_screen(LicenceScreen::Copies);
-            licence.set_chosen(documents().row_data(0).unwrap());
-            licence.set_copies(2);
-        }
-        "licence-done" => {
-            app.set_page(Page::Licence);
-            licence.set_screen(LicenceScreen::Done);
-            licence.set_remaining_after(3);
-            licence.set_levels(kiosk::ui::session::levels());
-        }
-        "rating" => {
-            app.set_page(Page::Rating);
-            let rating = window.global::<RatingAdapter>();
-            rating.set_screen(RatingScreen::Levels);
-            rating.set_levels(kiosk::ui::session::levels());
-        }
-        "lookup-initials" | "lookup-digits" => {
-            app.set_page(Page::Lookup);
-            let lookup = window.global::<LookupAdapter>();
-            let digits = case == "lookup-digits";
-            lookup.set_screen(if digits { LookupScreen::Digits } else { LookupScreen::Initials });
-            lookup.set_entry(if digits { "2026" } else { "BDC" }.into());
-            let title = match (digits, english) {
-                (true, true) => "Case progress",
-                (true, false) => "办件查询 Case progress",
-                (false, true) => "Find a service",
-                (false, false) => "事项查询 Find a service",
-            };
-            lookup.set_title(title.into());
-        }
-        "maintenance-pin" => app.set_page(Page::MaintenancePin),
-        "maintenance" => app.set_page(Page::Maintenance),
-        other => panic!("no screenshot case {other}"),
-    }
-}
-
-/// The pages under test.
-const CASES: [&str; 12] = [
-    "home",
-    "take-number",
-    "ticket-taken",
-    "licence-card",
-    "licence-documents",
-    "licence-copies",
-    "licence-done",
-    "rating",
-    "lookup-initials",
-    "lookup-digits",
-    "maintenance-pin",
-    "maintenance",
-];
 
 /// Renders `window` to RGBA at half its size (2×2 pixels averaged).
 fn snapshot(window: &AppWindow) -> (u32, u32, Vec<u8>) {

@@ -33,26 +33,21 @@ impl StatusFault {
         }
     }
 
-    /// The citizen's sentence, Chinese first.
-    pub fn sentence_zh(self) -> &'static str {
+    /// What a technician reads (CLI, logs): the cause and what to do. Citizens' sentences live in the kiosk's
+    /// translation catalogue, not here.
+    pub fn technician(self) -> &'static str {
         match self {
-            StatusFault::PaperOut => "打印机缺纸，请联系工作人员",
-            StatusFault::CoverOpen => "打印机盖未关好，请联系工作人员",
-            StatusFault::CutterError => "打印机切纸故障，请联系工作人员",
-            StatusFault::Offline | StatusFault::NoAnswer | StatusFault::Garbled => "打印机暂时无法使用，请联系工作人员",
-            StatusFault::Unrecoverable => "打印机故障，请联系工作人员",
-        }
-    }
-
-    pub fn sentence_en(self) -> &'static str {
-        match self {
-            StatusFault::PaperOut => "The printer is out of paper, please ask a member of staff.",
-            StatusFault::CoverOpen => "The printer cover is open, please ask a member of staff.",
-            StatusFault::CutterError => "The printer's paper cutter is stuck, please ask a member of staff.",
-            StatusFault::Offline | StatusFault::NoAnswer | StatusFault::Garbled => {
-                "The printer is not available right now, please ask a member of staff."
+            StatusFault::PaperOut => "The printer is out of paper: load a new roll.",
+            StatusFault::CoverOpen => "The printer cover is open: close it.",
+            StatusFault::CutterError => "The printer's paper cutter is stuck: clear it and close the cover.",
+            StatusFault::Offline => "The printer is offline (not available): check its panel and paper.",
+            StatusFault::NoAnswer => {
+                "The printer is not available: it did not answer a status request; check its power and cable."
             }
-            StatusFault::Unrecoverable => "The printer has a fault, please ask a member of staff.",
+            StatusFault::Garbled => {
+                "The printer is not available: its status answer was garbled; check the cable and baud rate."
+            }
+            StatusFault::Unrecoverable => "The printer reports an unrecoverable error: power-cycle it.",
         }
     }
 }

@@ -69,7 +69,7 @@ impl Link for TcpLink {
 /// Why a job did not print.
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
-    #[error("{} ({})", .0.sentence_en(), .0.code())]
+    #[error("{} ({})", .0.technician(), .0.code())]
     Fault(StatusFault),
     #[error("The printer connection failed ({0}); the ticket was not printed.")]
     Io(#[from] std::io::Error),

@@ -236,36 +236,6 @@ impl PrinterFault {
         }
     }
 
-    pub fn sentence_zh(&self) -> &'static str {
-        match self {
-            PrinterFault::MediaEmpty | PrinterFault::NoA4 => "证照打印机缺纸，请联系工作人员",
-            PrinterFault::MediaJam => "证照打印机卡纸，请联系工作人员",
-            PrinterFault::TonerEmpty => "证照打印机墨粉用完，请联系工作人员",
-            PrinterFault::CoverOpen => "证照打印机盖未关好，请联系工作人员",
-            PrinterFault::Stopped | PrinterFault::NoPdf | PrinterFault::Unreachable(_) | PrinterFault::Refused(_) => {
-                "证照打印机暂时无法使用，请联系工作人员"
-            }
-            PrinterFault::JobAborted(_) | PrinterFault::JobTimeout => "证照未能打印完成，请联系工作人员",
-        }
-    }
-
-    pub fn sentence_en(&self) -> &'static str {
-        match self {
-            PrinterFault::MediaEmpty | PrinterFault::NoA4 => {
-                "The licence printer is out of paper, please ask a member of staff."
-            }
-            PrinterFault::MediaJam => "Paper is jammed in the licence printer, please ask a member of staff.",
-            PrinterFault::TonerEmpty => "The licence printer is out of toner, please ask a member of staff.",
-            PrinterFault::CoverOpen => "The licence printer's cover is open, please ask a member of staff.",
-            PrinterFault::Stopped | PrinterFault::NoPdf | PrinterFault::Unreachable(_) | PrinterFault::Refused(_) => {
-                "The licence printer is not available right now, please ask a member of staff."
-            }
-            PrinterFault::JobAborted(_) | PrinterFault::JobTimeout => {
-                "Your document could not be printed, please ask a member of staff."
-            }
-        }
-    }
-
     /// What a technician reads (CLI, maintenance screen): the cause and what to do.
     pub fn technician(&self) -> String {
         match self {
@@ -353,8 +323,6 @@ mod tests {
             PrinterFault::JobAborted("x".into()),
             PrinterFault::JobTimeout,
         ] {
-            assert!(f.sentence_zh().contains("工作人员"), "{f:?}");
-            assert!(f.sentence_en().ends_with("member of staff."), "{f:?}");
             assert!(f.technician().ends_with('.') || f.technician().ends_with(')'), "{f:?}");
         }
     }

@@ -9,6 +9,7 @@ pub mod ticket_printer;
 pub use reader::{DEMO_CARDS, IdReaderHandle, ReaderNews, start_id_reader};
 pub use ticket_printer::TicketPrinter;
 
+use crate::flows::core::{A4Trouble, PrinterTrouble};
 use crate::journal::{EntryKind, Journal, NewEntry};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -83,5 +84,30 @@ impl<F: Clone + PartialEq + Send + 'static> DeviceHealth<F> {
             l(now.clone());
         }
         st.current = Some(now);
+    }
+}
+
+/// What a citizen is told about a ticket printer fault.
+pub fn printer_trouble(f: drivers::escpos::StatusFault) -> PrinterTrouble {
+    use drivers::escpos::StatusFault as F;
+    match f {
+        F::PaperOut => PrinterTrouble::PaperOut,
+        F::CoverOpen => PrinterTrouble::CoverOpen,
+        F::CutterError => PrinterTrouble::Cutter,
+        F::Offline | F::NoAnswer | F::Garbled => PrinterTrouble::Unavailable,
+        F::Unrecoverable => PrinterTrouble::Broken,
+    }
+}
+
+/// What a citizen is told about a licence printer fault.
+pub fn a4_trouble(f: &drivers::ipp::PrinterFault) -> A4Trouble {
+    use drivers::ipp::PrinterFault as F;
+    match f {
+        F::MediaEmpty | F::NoA4 => A4Trouble::PaperOut,
+        F::MediaJam => A4Trouble::Jam,
+        F::TonerEmpty => A4Trouble::Toner,
+        F::CoverOpen => A4Trouble::CoverOpen,
+        F::Stopped | F::NoPdf | F::Unreachable(_) | F::Refused(_) => A4Trouble::Unavailable,
+        F::JobAborted(_) | F::JobTimeout => A4Trouble::JobFailed,
     }
 }

@@ -70,21 +70,77 @@ pub enum Transaction {
     HallService,
 }
 
-/// A sentence in both of the kiosk's languages, chosen when drawn (the citizen may switch meanwhile).
+/// A name or time the kiosk holds in both of its languages (a category's name, an opening time): data
+/// that a sentence names, not a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Sentence {
+pub struct Named {
     pub zh: String,
     pub en: String,
 }
 
-impl Sentence {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Sentence {
-        Sentence { zh: zh.into(), en: en.into() }
+impl Named {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Named {
+        Named { zh: zh.into(), en: en.into() }
     }
+}
 
-    pub fn pick(&self, english: bool) -> &str {
-        if english { &self.en } else { &self.zh }
-    }
+/// Why the ticket printer cannot print, as the citizen is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrinterTrouble {
+    PaperOut,
+    CoverOpen,
+    Cutter,
+    Unavailable,
+    Broken,
+}
+
+/// Why the licence printer cannot print, as the citizen is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum A4Trouble {
+    PaperOut,
+    Jam,
+    Toner,
+    CoverOpen,
+    Unavailable,
+    JobFailed,
+}
+
+/// What the kiosk tells a citizen about a situation, typed: the UI words it through the translation
+/// catalogue (kiosk/ui/texts.slint), so no sentence is written in Rust and a language is one catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    CardExpired,
+    CardUnreadable,
+    CategoryClosed {
+        name: Named,
+        opens: Named,
+    },
+    NumbersExhausted {
+        name: Named,
+        first: String,
+        last: String,
+    },
+    DailyLimit {
+        name: Named,
+        limit: u32,
+    },
+    QueueUnavailable,
+    Printer(PrinterTrouble),
+    TicketNotPrinted {
+        number: String,
+        trouble: PrinterTrouble,
+    },
+    TicketFailed,
+    A4(A4Trouble),
+    /// Licences cannot be drawn at all (the configured font is unusable).
+    LicenceUnavailable,
+    NoDocuments,
+    LookupUnavailable,
+    DocumentGone,
+    CopyLimit {
+        allowed: u32,
+    },
+    LicenceFailed,
 }
 
 /// What reaches a session: the flow's own events, and what every flow hears.

@@ -1,7 +1,7 @@
 //! Printing a licence: card → the holder's documents → copies → printing → done (with the rating offer),
 //! with the idle rules; taking the card away before printing ends the session.
 
-use super::core::{DONE_SCREEN_MS, EndReason, Flow, Sentence, StepInput, Transaction, Transition};
+use super::core::{DONE_SCREEN_MS, EndReason, Flow, Reason, StepInput, Transaction, Transition};
 
 /// One document as the list shows it (no personal data beyond the masked number).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct DocumentSummary {
 pub enum Step {
     /// Waiting for the card; `failure` says why the last card did not do.
     CardPrompt {
-        failure: Option<Sentence>,
+        failure: Option<Reason>,
     },
     /// Reading the card and looking up the holder's documents.
     Loading,
@@ -41,7 +41,7 @@ pub enum Step {
         remaining: u32,
     },
     Failed {
-        message: Sentence,
+        message: Reason,
     },
 }
 
@@ -50,9 +50,9 @@ pub enum Event {
     /// The 证照打印 tile.
     Open,
     /// The card cannot be used (expired, unreadable): place another.
-    CardRefused(Sentence),
+    CardRefused(Reason),
     DocumentsLoaded(Vec<DocumentSummary>),
-    LookupFailed(Sentence),
+    LookupFailed(Reason),
     Choose(String),
     More,
     Fewer,
@@ -65,7 +65,7 @@ pub enum Event {
         copies: u32,
         remaining: u32,
     },
-    PrintFailed(Sentence),
+    PrintFailed(Reason),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,7 +240,7 @@ mod tests {
         let mut s = Session::new(PrintLicence, 60_000);
         ev(&mut s, Event::Open, 0);
         s.handle(Input::CardPlaced, 50);
-        let expired = Sentence::new("证件已过期", "The card has expired");
+        let expired = Reason::CardExpired;
         ev(&mut s, Event::CardRefused(expired.clone()), 100);
         assert_eq!(s.phase, Phase::Step(Step::CardPrompt { failure: Some(expired) }));
         assert_eq!(s.handle(Input::CardRemoved, 250), vec![], "no card yet: nothing to end");
@@ -256,7 +256,7 @@ mod tests {
         let mut s = Session::new(PrintLicence, 60_000);
         ev(&mut s, Event::Open, 0);
         s.handle(Input::CardPlaced, 100);
-        ev(&mut s, Event::LookupFailed(Sentence::new("暂时无法查询", "Cannot look up now")), 200);
+        ev(&mut s, Event::LookupFailed(Reason::LookupUnavailable), 200);
         assert!(matches!(s.step(), Some(Step::Failed { .. })));
         assert_eq!(ev(&mut s, Event::Back, 300), vec![Command::EndSession { reason: EndReason::Cancelled }]);
         let mut s = to_documents();

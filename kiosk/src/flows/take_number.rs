@@ -1,7 +1,7 @@
 //! Taking a queue number: category → (card, when the category needs one) → printing → done with the rating
 //! offer. Session, idle and rating come from [`super::core::Session`].
 
-use super::core::{DONE_SCREEN_MS, Flow, Sentence, StepInput, Transaction, Transition};
+use super::core::{DONE_SCREEN_MS, Flow, Reason, StepInput, Transaction, Transition};
 
 /// One category as the citizen sees it: names, people waiting, open or why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +11,7 @@ pub struct CategoryView {
     pub name_en: String,
     pub waiting: u32,
     /// None when open; why not (with the next opening) when closed.
-    pub closed: Option<Sentence>,
+    pub closed: Option<Reason>,
     pub requires_id: bool,
 }
 
@@ -25,7 +25,7 @@ pub enum Step {
     /// Waiting for an ID card; `failure` says why the last card did not do.
     CardPrompt {
         prefix: String,
-        failure: Option<Sentence>,
+        failure: Option<Reason>,
     },
     Printing {
         prefix: String,
@@ -38,7 +38,7 @@ pub enum Step {
     },
     /// A sentence for the citizen (printer fault, category closed, limit reached).
     Failed {
-        message: Sentence,
+        message: Reason,
     },
 }
 
@@ -50,13 +50,13 @@ pub enum Event {
     /// A category was tapped.
     Choose(String),
     /// The card on the reader cannot be used (expired, unreadable): place another.
-    CardRefused(Sentence),
+    CardRefused(Reason),
     TicketPrinted {
         ticket_id: String,
         number: String,
         waiting_ahead: u32,
     },
-    TicketFailed(Sentence),
+    TicketFailed(Reason),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +147,7 @@ mod tests {
             name_zh: "综合业务".into(),
             name_en: "General".into(),
             waiting: 2,
-            closed: closed.then(|| Sentence::new("已停止取号", "Closed")),
+            closed: closed.then_some(Reason::QueueUnavailable),
             requires_id,
         }
     }
@@ -207,11 +207,11 @@ mod tests {
             s.handle(Input::CardPlaced, 2_000),
             vec![Command::Work(Work::Issue { prefix: "B".into(), with_card: true })]
         );
-        let expired = Sentence::new("证件已过期", "The card has expired");
+        let expired = Reason::CardExpired;
         s.handle(Input::Flow(Event::CardRefused(expired.clone())), 2_500);
         assert_eq!(s.phase, Phase::Step(Step::CardPrompt { prefix: "B".into(), failure: Some(expired) }));
         s.handle(Input::CardPlaced, 3_000);
-        s.handle(Input::Flow(Event::TicketFailed(Sentence::new("缺纸", "Out of paper"))), 4_000);
+        s.handle(Input::Flow(Event::TicketFailed(Reason::TicketFailed)), 4_000);
         assert!(matches!(s.phase, Phase::Step(Step::Failed { .. })));
     }
 

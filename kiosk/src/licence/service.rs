@@ -55,27 +55,14 @@ impl LicenceError {
         }
     }
 
-    pub fn sentence_zh(&self) -> String {
+    /// What the citizen is told.
+    pub fn reason(&self) -> crate::flows::core::Reason {
+        use crate::flows::core::Reason;
         match self {
-            LicenceError::Printer(f) => f.sentence_zh().into(),
-            LicenceError::Source(_) => "暂时无法查询证照，请稍后再试或联系工作人员".into(),
-            LicenceError::Render(_) | LicenceError::Journal(_) => "证照暂时无法打印，请联系工作人员".into(),
-            LicenceError::CopyLimit { allowed, .. } => format!("此证照最多可自助打印 {allowed} 份，已达上限"),
-        }
-    }
-
-    pub fn sentence_en(&self) -> String {
-        match self {
-            LicenceError::Printer(f) => f.sentence_en().into(),
-            LicenceError::Source(_) => {
-                "Your documents cannot be looked up right now, please try later or ask a member of staff.".into()
-            }
-            LicenceError::Render(_) | LicenceError::Journal(_) => {
-                "This document cannot be printed right now, please ask a member of staff.".into()
-            }
-            LicenceError::CopyLimit { allowed, .. } => {
-                format!("This document may be printed {allowed} times at the kiosk, and that limit is reached.")
-            }
+            LicenceError::Printer(f) => Reason::A4(crate::devices::a4_trouble(f)),
+            LicenceError::Source(_) => Reason::LookupUnavailable,
+            LicenceError::Render(_) | LicenceError::Journal(_) => Reason::LicenceFailed,
+            LicenceError::CopyLimit { allowed, .. } => Reason::CopyLimit { allowed: *allowed },
         }
     }
 }

@@ -62,26 +62,24 @@ impl QueueError {
         }
     }
 
-    /// What the citizen reads, in each language.
-    pub fn sentence(&self) -> crate::flows::core::Sentence {
-        use crate::flows::core::Sentence;
+    /// What the citizen is told.
+    pub fn reason(&self) -> crate::flows::core::Reason {
+        use crate::flows::core::{Named, Reason};
         match self {
-            QueueError::Closed { name_zh, name_en, opens_zh, opens_en } => Sentence::new(
-                format!("{name_zh}暂停取号，{opens_zh}开始。"),
-                format!("{name_en} is closed now; it opens {opens_en}."),
-            ),
-            QueueError::BandExhausted { name_zh, name_en, first, last } => Sentence::new(
-                format!("{name_zh}今日号码已取完（{first}–{last}），请联系工作人员。"),
-                format!("All numbers for {name_en} today ({first}–{last}) are taken; please ask a member of staff."),
-            ),
-            QueueError::DailyLimit { name_zh, name_en, limit } => Sentence::new(
-                format!("您今天已取{limit}张{name_zh}号票。"),
-                format!("You have already taken {limit} tickets for {name_en} today."),
-            ),
-            QueueError::UnknownCategory(..) | QueueError::UnknownTicket(_) | QueueError::Journal(_) => Sentence::new(
-                "暂时无法取号，请联系工作人员。",
-                "A number cannot be taken right now; please ask a member of staff.",
-            ),
+            QueueError::Closed { name_zh, name_en, opens_zh, opens_en } => {
+                Reason::CategoryClosed { name: Named::new(name_zh, name_en), opens: Named::new(opens_zh, opens_en) }
+            }
+            QueueError::BandExhausted { name_zh, name_en, first, last } => Reason::NumbersExhausted {
+                name: Named::new(name_zh, name_en),
+                first: first.clone(),
+                last: last.clone(),
+            },
+            QueueError::DailyLimit { name_zh, name_en, limit } => {
+                Reason::DailyLimit { name: Named::new(name_zh, name_en), limit: *limit }
+            }
+            QueueError::UnknownCategory(..) | QueueError::UnknownTicket(_) | QueueError::Journal(_) => {
+                Reason::QueueUnavailable
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::inbox::{self, Inbox};
 use super::{AppAdapter, AppWindow, HomeAdapter, Lang, Theme, TileKind};
 use crate::devices::{IdReaderHandle, ReaderNews};
-use crate::flows::core::Sentence;
+use crate::flows::core::Reason;
 use crate::journal::{EntryKind, Journal, NewEntry};
 use slint::ComponentHandle;
 use std::rc::Rc;
@@ -82,21 +82,18 @@ pub fn idle_timeout_ms(window: &slint::Weak<AppWindow>, standard_ms: u64) -> u64
 }
 
 /// Disables 证照打印 while licences cannot be printed, saying why; re-enables it when that clears.
-pub fn set_licence_fault(window: &AppWindow, fault: Option<Sentence>) {
+pub fn set_licence_fault(window: &AppWindow, fault: Option<Reason>) {
     let home = window.global::<HomeAdapter>();
     home.set_licence_ok(fault.is_none());
-    let english = window.global::<Lang>().get_english();
-    home.set_licence_fault(fault.map(|s| s.pick(english).to_string()).unwrap_or_default().into());
+    home.set_licence_fault(super::reasons::to_ui_opt(fault.as_ref()));
 }
 
 /// Disables 取号 while the ticket printer has a fault, saying why; re-enables it when it clears.
 pub fn set_printer_fault(window: &AppWindow, fault: Option<drivers::escpos::StatusFault>) {
     let home = window.global::<HomeAdapter>();
     home.set_printer_ok(fault.is_none());
-    let english = window.global::<Lang>().get_english();
-    home.set_printer_fault(
-        fault.map(|f| if english { f.sentence_en() } else { f.sentence_zh() }).unwrap_or_default().into(),
-    );
+    let reason = fault.map(|f| Reason::Printer(crate::devices::printer_trouble(f)));
+    home.set_printer_fault(super::reasons::to_ui_opt(reason.as_ref()));
 }
 
 /// Wires the home screen's buttons. Calling for assistance is journaled off the UI thread; the notice shows

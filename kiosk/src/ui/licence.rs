@@ -3,12 +3,12 @@
 
 use super::controller::{Binding, Context, Job, Setup};
 use super::home::FlowHandle;
-use super::{AppWindow, DocumentItem, LicenceAdapter, LicenceScreen, Page, TileKind};
+use super::{AppWindow, DocumentItem, JobStage, LicenceAdapter, LicenceScreen, Page, TileKind};
 use crate::devices::IdReaderHandle;
-use crate::flows::core::{Input, Phase, Sentence, Session};
+use crate::flows::core::{Input, Phase, Reason, Session};
 use crate::flows::licence::{DocumentSummary, Event, PrintLicence, Step, Work};
 use crate::licence::{DocumentChoice, Licences};
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, ModelRc, VecModel};
 
 /// What the flow's work needs; owned by its worker thread.
 pub struct Services {
@@ -32,10 +32,6 @@ fn summary(c: &DocumentChoice) -> DocumentSummary {
     }
 }
 
-fn licence_sentence(e: &crate::licence::LicenceError) -> Sentence {
-    Sentence::new(e.sentence_zh(), e.sentence_en())
-}
-
 impl Binding for Page_ {
     type Flow = PrintLicence;
     type Services = Services;
@@ -45,10 +41,7 @@ impl Binding for Page_ {
         match work {
             Work::Lookup => {
                 let Some(card) = s.reader.take_card() else {
-                    job.reply(Event::CardRefused(Sentence::new(
-                        "读卡失败，请重新放置证件",
-                        "The card could not be read; please place it again.",
-                    )));
+                    job.reply(Event::CardRefused(Reason::CardUnreadable));
                     return;
                 };
                 let today = crate::cards::today(jiff::Timestamp::now(), &s.timezone);
@@ -62,44 +55,35 @@ impl Binding for Page_ {
                     &job.session_id,
                 );
                 match admitted {
-                    Err(crate::cards::CardRuleError::Refused(r)) => return job.reply(Event::CardRefused(r.sentence())),
+                    Err(crate::cards::CardRuleError::Refused(r)) => return job.reply(Event::CardRefused(r.reason())),
                     Err(crate::cards::CardRuleError::Journal(e)) => {
                         log::error!("card read not journaled: {e}");
-                        return job.reply(Event::LookupFailed(Sentence::new(
-                            "暂时无法查询，请到窗口咨询",
-                            "Documents cannot be looked up right now; please ask at a window.",
-                        )));
+                        return job.reply(Event::LookupFailed(Reason::LookupUnavailable));
                     }
                     Ok(_) => {}
                 }
                 let result = s.licences.documents_for(&card.id_number);
                 drop(card);
                 job.reply(match result {
-                    Ok(choices) if choices.is_empty() => Event::LookupFailed(Sentence::new(
-                        "没有查到可自助打印的证照，请到窗口咨询",
-                        "No documents that can be printed here were found for your card. Please ask at a window.",
-                    )),
+                    Ok(choices) if choices.is_empty() => Event::LookupFailed(Reason::NoDocuments),
                     Ok(choices) => {
                         let summaries = choices.iter().map(summary).collect();
                         s.choices = choices;
                         Event::DocumentsLoaded(summaries)
                     }
-                    Err(e) => Event::LookupFailed(licence_sentence(&e)),
+                    Err(e) => Event::LookupFailed(e.reason()),
                 });
             }
             Work::Print { document_id, copies } => {
                 let Some(choice) = s.choices.iter().find(|c| c.document.id == document_id) else {
-                    return job.reply(Event::PrintFailed(Sentence::new(
-                        "找不到该证照，请重新开始",
-                        "That document is no longer here; please start again.",
-                    )));
+                    return job.reply(Event::PrintFailed(Reason::DocumentGone));
                 };
                 let result = s.licences.print(&choice.document, copies, &job.session_id, |state| {
                     job.reply(Event::JobState(state.keyword().to_string()));
                 });
                 job.reply(match result {
                     Ok(p) => Event::Printed { print_id: p.print_id, copies: p.copies, remaining: p.remaining },
-                    Err(e) => Event::PrintFailed(licence_sentence(&e)),
+                    Err(e) => Event::PrintFailed(e.reason()),
                 });
             }
         }
@@ -116,7 +100,7 @@ impl Binding for Page_ {
             Phase::Home => {}
             Phase::Step(Step::CardPrompt { failure }) => {
                 a.set_screen(LicenceScreen::CardPrompt);
-                a.set_message(failure.as_ref().map(|f| f.pick(english)).unwrap_or_default().into());
+                a.set_reason(super::reasons::to_ui_opt(failure.as_ref()));
             }
             Phase::Step(Step::Loading) => a.set_screen(LicenceScreen::Loading),
             Phase::Step(Step::Documents { documents }) => {
@@ -131,7 +115,7 @@ impl Binding for Page_ {
             }
             Phase::Step(Step::Printing { stage, .. }) => {
                 a.set_screen(LicenceScreen::Printing);
-                a.set_stage(stage_sentence(stage).pick(english).into());
+                a.set_stage(job_stage(stage));
             }
             Phase::Step(Step::Done { remaining, .. }) => {
                 a.set_screen(LicenceScreen::Done);
@@ -139,7 +123,7 @@ impl Binding for Page_ {
             }
             Phase::Step(Step::Failed { message }) => {
                 a.set_screen(LicenceScreen::Failed);
-                a.set_message(message.pick(english).into());
+                a.set_reason(super::reasons::to_ui(message));
             }
             Phase::RatingReasons { .. } => a.set_screen(LicenceScreen::RatingReasons),
             Phase::Thanks => a.set_screen(LicenceScreen::Thanks),
@@ -150,7 +134,7 @@ impl Binding for Page_ {
         let a = window.global::<LicenceAdapter>();
         a.set_documents(ModelRc::default());
         a.set_chosen(DocumentItem::default());
-        a.set_message(SharedString::new());
+        a.set_reason(super::reasons::none());
     }
 }
 
@@ -168,16 +152,16 @@ fn item(d: &DocumentSummary, english: bool) -> DocumentItem {
     }
 }
 
-fn stage_sentence(stage: &str) -> Sentence {
-    let (zh, en) = match stage {
-        "pending" | "pending-held" => ("已发送到打印机，排队中", "Sent to the printer, waiting"),
-        "processing" => ("打印机正在打印", "The printer is printing"),
-        "processing-stopped" => ("打印机暂停，正在等待", "The printer has paused, waiting"),
-        "completed" => ("打印完成", "Printed"),
-        "" => ("正在准备文件", "Preparing the document"),
-        _ => ("正在处理", "Working"),
-    };
-    Sentence::new(zh, en)
+/// The job's state keyword (IPP) as the stage the page words.
+fn job_stage(keyword: &str) -> JobStage {
+    match keyword {
+        "pending" | "pending-held" => JobStage::Queued,
+        "processing" => JobStage::Printing,
+        "processing-stopped" => JobStage::Paused,
+        "completed" => JobStage::Printed,
+        "" => JobStage::Preparing,
+        _ => JobStage::Working,
+    }
 }
 
 /// Wires the licence page.

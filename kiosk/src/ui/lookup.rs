@@ -3,7 +3,7 @@
 
 use super::controller::{Binding, Context, Job, Setup};
 use super::home::FlowHandle;
-use super::{AppWindow, LookupAdapter, LookupScreen, Page, TileKind};
+use super::{AppWindow, LookupAdapter, LookupScreen, LookupService, Page, TileKind};
 use crate::devices::IdReaderHandle;
 use crate::flows::core::{Input, Phase, Session};
 use crate::flows::lookup::{Event, Lookup, Service, Step, Work};
@@ -11,14 +11,11 @@ use slint::ComponentHandle;
 
 struct Page_;
 
-fn title(service: Service, english: bool) -> &'static str {
-    match (service, english) {
-        (Service::FindService, false) => "事项查询 Find a service",
-        (Service::FindService, true) => "Find a service",
-        (Service::CaseProgress, false) => "办件查询 Case progress",
-        (Service::CaseProgress, true) => "Case progress",
-        (Service::Appointment, false) => "预约签到 Appointment check-in",
-        (Service::Appointment, true) => "Appointment check-in",
+fn service_of(service: Service) -> LookupService {
+    match service {
+        Service::FindService => LookupService::FindService,
+        Service::CaseProgress => LookupService::CaseProgress,
+        Service::Appointment => LookupService::Appointment,
     }
 }
 
@@ -34,7 +31,7 @@ impl Binding for Page_ {
         }
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<Lookup>, english: bool, now_ms: u64) {
+    fn render(&self, window: &AppWindow, session: &Session<Lookup>, _english: bool, now_ms: u64) {
         let a = window.global::<LookupAdapter>();
         a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         let (screen, service, entry) = match &session.phase {
@@ -48,7 +45,7 @@ impl Binding for Page_ {
         };
         a.set_screen(screen);
         a.set_entry(entry.into());
-        a.set_title(title(service, english).into());
+        a.set_service(service_of(service));
     }
 
     fn clear(&self, window: &AppWindow) {

@@ -3,7 +3,7 @@
 //! maintenance worker; answers come back through the inbox.
 
 use super::inbox::{self, Inbox};
-use super::{AppAdapter, AppWindow, MaintenanceAdapter, Page};
+use super::{AppAdapter, AppWindow, DeviceStatus, MaintenanceAdapter, MaintenanceNotice as Notice, Page};
 use crate::journal::{EntryKind, Journal, NewEntry};
 use crate::ticket::TicketPrinter;
 use slint::ComponentHandle;
@@ -36,9 +36,37 @@ enum Task {
 }
 
 enum Answer {
-    LoggedIn { status: String },
-    Message(String),
-    Printed { message: String, status: String },
+    LoggedIn { status: Status },
+    Notice { notice: Notice, minutes: u64 },
+    Printed { ok: bool, detail: String, status: Status },
+}
+
+/// The status lines as facts (the page words them): Send, unlike the UI's struct.
+struct Status {
+    kiosk: String,
+    hall: String,
+    printer: Result<bool, drivers::escpos::StatusFault>,
+    reader_ok: bool,
+    entries: String,
+}
+
+impl Status {
+    fn to_ui(&self) -> DeviceStatus {
+        let (printer, code, near_end) = match self.printer {
+            Ok(near_end) => (super::ReasonKind::None, String::new(), near_end),
+            Err(f) => (super::reasons::printer_kind(crate::devices::printer_trouble(f)), f.code().to_owned(), false),
+        };
+        DeviceStatus {
+            kiosk: self.kiosk.clone().into(),
+            hall: self.hall.clone().into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            printer,
+            printer_code: code.into(),
+            printer_near_end: near_end,
+            reader_ok: self.reader_ok,
+            entries: self.entries.clone().into(),
+        }
+    }
 }
 
 /// The worker's side: the lockout state lives here with the PIN check.
@@ -49,26 +77,20 @@ struct Worker {
 }
 
 impl Worker {
-    fn status_text(&self) -> String {
+    fn status(&self) -> Status {
         let s = &self.s;
-        let printer = match s.printer.probe() {
-            Ok(st) if st.paper_near_end => "纸将用尽 paper near end".to_owned(),
-            Ok(_) => "正常 OK".to_owned(),
-            Err(f) => format!("{} ({})", f.sentence_zh(), f.code()),
-        };
-        let reader =
-            if s.reader.healthy.lock().map(|h| *h).unwrap_or(false) { "正常 OK" } else { "无响应 not answering" };
         let entries = crate::journal::open_read_only(&s.journal.settings().path)
             .and_then(|c| {
                 c.query_row("SELECT coalesce(max(seq), 0) FROM entries", [], |r| r.get::<_, i64>(0)).map_err(Into::into)
             })
             .map_or_else(|e| format!("unreadable: {e}"), |n| n.to_string());
-        format!(
-            "终端 Kiosk: {} ({})\n版本 Version: {}\n号票打印机 Ticket printer: {printer}\n身份证阅读器 ID-card reader: {reader}\n日志条目 Journal entries: {entries}",
-            s.kiosk_id,
-            s.hall_name,
-            env!("CARGO_PKG_VERSION")
-        )
+        Status {
+            kiosk: s.kiosk_id.clone(),
+            hall: s.hall_name.clone(),
+            printer: s.printer.probe().map(|st| st.paper_near_end),
+            reader_ok: s.reader.healthy.lock().map(|h| *h).unwrap_or(false),
+            entries,
+        }
     }
 
     fn journal(&self, kind: EntryKind, payload: serde_json::Value) -> bool {
@@ -84,10 +106,8 @@ impl Worker {
     fn submit(&mut self, pin: &str) -> Answer {
         if let Some(until) = self.locked_until {
             if Instant::now() < until {
-                let mins = (until - Instant::now()).as_secs().div_ceil(60);
-                return Answer::Message(format!(
-                    "尝试次数过多，请 {mins} 分钟后再试。 Too many attempts; try again in {mins} min."
-                ));
+                let minutes = (until - Instant::now()).as_secs().div_ceil(60);
+                return Answer::Notice { notice: Notice::TryLater, minutes };
             }
             self.locked_until = None;
             self.failures = 0;
@@ -95,19 +115,17 @@ impl Worker {
         if crate::secrets::pin_matches(pin, &self.s.pin_hash) {
             self.failures = 0;
             if !self.journal(EntryKind::MaintenanceLogin, serde_json::json!({ "method": "pin" })) {
-                return Answer::Message(
-                    "日志不可写，无法进入维护。 The journal cannot be written; maintenance is refused.".into(),
-                );
+                return Answer::Notice { notice: Notice::JournalUnwritable, minutes: 0 };
             }
-            return Answer::LoggedIn { status: self.status_text() };
+            return Answer::LoggedIn { status: self.status() };
         }
         self.failures += 1;
         self.journal(EntryKind::MaintenanceLoginFailed, serde_json::json!({ "attempt": self.failures }));
         if self.failures >= MAX_FAILURES {
             self.locked_until = Some(Instant::now() + LOCKOUT);
-            Answer::Message("PIN 错误次数过多，已锁定 5 分钟。 Too many wrong PINs; locked for 5 minutes.".into())
+            Answer::Notice { notice: Notice::PinsLocked, minutes: LOCKOUT.as_secs() / 60 }
         } else {
-            Answer::Message("PIN 错误，请重试。 Wrong PIN, please try again.".into())
+            Answer::Notice { notice: Notice::WrongPin, minutes: 0 }
         }
     }
 
@@ -131,11 +149,7 @@ impl Worker {
             EntryKind::MaintenanceAction,
             serde_json::json!({ "action": "test_print", "ok": result.is_ok(), "detail": result.as_ref().err() }),
         );
-        let message = match result {
-            Ok(()) => "测试页已打印。 The test page was printed.".into(),
-            Err(e) => format!("测试打印失败：{e}"),
-        };
-        Answer::Printed { message, status: self.status_text() }
+        Answer::Printed { ok: result.is_ok(), detail: result.err().unwrap_or_default(), status: self.status() }
     }
 }
 
@@ -163,14 +177,18 @@ pub fn bind(window: &AppWindow, inbox: &Inbox, services: MaintenanceServices) ->
         let m = w.global::<MaintenanceAdapter>();
         match *answer {
             Answer::LoggedIn { status } => {
-                m.set_message("".into());
-                m.set_status(status.into());
+                m.set_notice(Notice::None);
+                m.set_status(status.to_ui());
                 w.global::<AppAdapter>().set_page(Page::Maintenance);
             }
-            Answer::Message(text) => m.set_message(text.into()),
-            Answer::Printed { message, status } => {
-                m.set_message(message.into());
-                m.set_status(status.into());
+            Answer::Notice { notice, minutes } => {
+                m.set_minutes(minutes as i32);
+                m.set_notice(notice);
+            }
+            Answer::Printed { ok, detail, status } => {
+                m.set_detail(detail.into());
+                m.set_notice(if ok { Notice::TestPrinted } else { Notice::TestPrintFailed });
+                m.set_status(status.to_ui());
             }
         }
     });
@@ -212,7 +230,7 @@ fn wire(window: &AppWindow, tx: Rc<RefCell<Option<Sender<Task>>>>) {
         p.borrow_mut().clear();
         let m = w.global::<MaintenanceAdapter>();
         m.set_pin_dots("".into());
-        m.set_message("".into());
+        m.set_notice(Notice::None);
         w.global::<AppAdapter>().set_page(Page::MaintenancePin);
     });
     let (weak, p) = (window.as_weak(), pin.clone());
@@ -248,8 +266,8 @@ fn wire(window: &AppWindow, tx: Rc<RefCell<Option<Sender<Task>>>>) {
         }
         let m = w.global::<MaintenanceAdapter>();
         m.set_pin_dots("".into());
-        m.set_message("".into());
-        m.set_status("".into());
+        m.set_notice(Notice::None);
+        m.set_status(DeviceStatus::default());
         w.global::<AppAdapter>().set_page(Page::Home);
     });
 }

@@ -15,5 +15,6 @@ pub mod licence;
 pub mod lookup;
 pub mod maintenance;
 pub mod rating;
+pub mod reasons;
 pub mod session;
 pub mod take_number;

@@ -6,7 +6,7 @@ use super::home::FlowHandle;
 use super::{AppWindow, CategoryItem, Page, SimAdapter, TakeNumberAdapter, TakeScreen, TileKind};
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
-use crate::flows::core::{Input, Phase, Sentence, Session};
+use crate::flows::core::{Input, Phase, Reason, Session};
 use crate::flows::take_number::{CategoryView, Event, Step, TakeNumber, Work};
 use crate::queue::Queue;
 use crate::ticket::{TicketError, TicketPrinter, issue_and_print, issue_with_card};
@@ -46,7 +46,7 @@ impl Binding for Page_ {
                             &job.session_id,
                         ),
                         None => {
-                            job.reply(Event::CardRefused(unreadable()));
+                            job.reply(Event::CardRefused(Reason::CardUnreadable));
                             return;
                         }
                     }
@@ -57,8 +57,8 @@ impl Binding for Page_ {
                     Ok(t) => {
                         Event::TicketPrinted { ticket_id: t.id, number: t.display, waiting_ahead: t.waiting_ahead }
                     }
-                    Err(TicketError::CardRefused(r)) => Event::CardRefused(r.sentence()),
-                    Err(e) => Event::TicketFailed(e.sentence()),
+                    Err(TicketError::CardRefused(r)) => Event::CardRefused(r.reason()),
+                    Err(e) => Event::TicketFailed(e.reason()),
                 });
             }
         }
@@ -75,7 +75,7 @@ impl Binding for Page_ {
             }
             Phase::Step(Step::CardPrompt { failure, .. }) => {
                 take.set_screen(TakeScreen::CardPrompt);
-                take.set_message(failure.as_ref().map(|f| f.pick(english)).unwrap_or_default().into());
+                take.set_reason(super::reasons::to_ui_opt(failure.as_ref()));
             }
             Phase::Step(Step::Printing { .. }) => take.set_screen(TakeScreen::Printing),
             Phase::Step(Step::Done { number, waiting_ahead, .. }) => {
@@ -85,7 +85,7 @@ impl Binding for Page_ {
             }
             Phase::Step(Step::Failed { message }) => {
                 take.set_screen(TakeScreen::Failed);
-                take.set_message(message.pick(english).into());
+                take.set_reason(super::reasons::to_ui(message));
             }
             Phase::RatingReasons { .. } => take.set_screen(TakeScreen::RatingReasons),
             Phase::Thanks => take.set_screen(TakeScreen::Thanks),
@@ -95,13 +95,9 @@ impl Binding for Page_ {
     fn clear(&self, window: &AppWindow) {
         let take = window.global::<TakeNumberAdapter>();
         take.set_number(SharedString::new());
-        take.set_message(SharedString::new());
+        take.set_reason(super::reasons::none());
         take.set_categories(ModelRc::default());
     }
-}
-
-fn unreadable() -> Sentence {
-    Sentence::new("读卡失败，请重新放置证件。", "The card could not be read; please place it again.")
 }
 
 /// The categories with their waiting counts and opening state now (a read of the journal file: worker only).
@@ -118,7 +114,7 @@ fn categories(s: &Services, now: jiff::Timestamp) -> Vec<CategoryView> {
             name_zh: c.name_zh.clone(),
             name_en: c.name_en.clone(),
             waiting: waiting.iter().find(|(p, _)| *p == c.prefix).map_or(0, |(_, n)| *n),
-            closed: s.queue.check_open(c, now).err().map(|e| e.sentence()),
+            closed: s.queue.check_open(c, now).err().map(|e| e.reason()),
             requires_id: c.requires_id,
         })
         .collect()
@@ -135,7 +131,7 @@ fn category_model(categories: &[CategoryView], english: bool) -> ModelRc<Categor
                 subtitle: subtitle.into(),
                 waiting: c.waiting as i32,
                 open: c.closed.is_none(),
-                note: c.closed.as_ref().map(|s| s.pick(english)).unwrap_or_default().into(),
+                closed: super::reasons::to_ui_opt(c.closed.as_ref()),
                 requires_id: c.requires_id,
             }
         })

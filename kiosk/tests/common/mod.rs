@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod pages;
+
 use i_slint_backend_testing::ElementHandle;
 use std::cell::Cell;
 use std::future::Future;

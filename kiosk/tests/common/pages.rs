@@ -1,0 +1,148 @@
+//! The main pages with fixed sample content, shared by the screenshot and pseudo-locale tests.
+
+use kiosk::config::Config;
+use kiosk::flows::core::{Named, Reason};
+use kiosk::ui::{
+    AppAdapter, AppWindow, CategoryItem, DeviceStatus, DocumentItem, LicenceAdapter, LicenceScreen, LookupAdapter,
+    LookupScreen, LookupService, MaintenanceAdapter, Page, RatingAdapter, RatingScreen, ReasonKind, TakeNumberAdapter,
+    TakeScreen,
+};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
+
+pub fn categories(english: bool) -> ModelRc<CategoryItem> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::demo(dir.path());
+    let items: Vec<CategoryItem> = config
+        .queue
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (name, subtitle) = if english { (&c.name_en, &c.name_zh) } else { (&c.name_zh, &c.name_en) };
+            CategoryItem {
+                prefix: c.prefix.clone().into(),
+                name: name.into(),
+                subtitle: subtitle.into(),
+                waiting: i as i32 * 3,
+                open: i != 1,
+                closed: if i == 1 {
+                    kiosk::ui::reasons::to_ui(&Reason::CategoryClosed {
+                        name: Named::new("不动产登记", "Real estate registration"),
+                        opens: Named::new("今天13:30", "today at 13:30"),
+                    })
+                } else {
+                    kiosk::ui::reasons::none()
+                },
+                requires_id: c.requires_id,
+            }
+        })
+        .collect();
+    ModelRc::new(VecModel::from(items))
+}
+
+pub fn documents() -> ModelRc<DocumentItem> {
+    let items = vec![
+        DocumentItem {
+            id: "BL-1".into(),
+            title: "营业执照（副本） Business licence (copy)".into(),
+            number: "9137**********O01X".into(),
+            remaining: 5,
+        },
+        DocumentItem {
+            id: "P-1".into(),
+            title: "证明 Certificate of proof".into(),
+            number: "临沭人社**********927号".into(),
+            remaining: 0,
+        },
+    ];
+    ModelRc::new(VecModel::from(items))
+}
+
+/// Puts the window on one of the pages under test, with fixed sample content.
+pub fn show_case(window: &AppWindow, case: &str, english: bool) {
+    let app = window.global::<AppAdapter>();
+    let take = window.global::<TakeNumberAdapter>();
+    let licence = window.global::<LicenceAdapter>();
+    match case {
+        "home" => app.set_page(Page::Home),
+        "take-number" => {
+            app.set_page(Page::TakeNumber);
+            take.set_screen(TakeScreen::Categories);
+            take.set_categories(categories(english));
+        }
+        "ticket-taken" => {
+            app.set_page(Page::TakeNumber);
+            take.set_screen(TakeScreen::Done);
+            take.set_number("A023".into());
+            take.set_waiting_ahead(5);
+            take.set_levels(kiosk::ui::session::levels());
+        }
+        "licence-card" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::CardPrompt);
+            licence.set_reason(kiosk::ui::reasons::to_ui(&Reason::CardExpired));
+        }
+        "licence-documents" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::Documents);
+            licence.set_documents(documents());
+        }
+        "licence-copies" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::Copies);
+            licence.set_chosen(documents().row_data(0).unwrap());
+            licence.set_copies(2);
+        }
+        "licence-done" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::Done);
+            licence.set_remaining_after(3);
+            licence.set_levels(kiosk::ui::session::levels());
+        }
+        "rating" => {
+            app.set_page(Page::Rating);
+            let rating = window.global::<RatingAdapter>();
+            rating.set_screen(RatingScreen::Levels);
+            rating.set_levels(kiosk::ui::session::levels());
+        }
+        "lookup-initials" | "lookup-digits" => {
+            app.set_page(Page::Lookup);
+            let lookup = window.global::<LookupAdapter>();
+            let digits = case == "lookup-digits";
+            lookup.set_screen(if digits { LookupScreen::Digits } else { LookupScreen::Initials });
+            lookup.set_entry(if digits { "2026" } else { "BDC" }.into());
+            lookup.set_service(if digits { LookupService::CaseProgress } else { LookupService::FindService });
+        }
+        "maintenance-pin" => app.set_page(Page::MaintenancePin),
+        "maintenance" => {
+            app.set_page(Page::Maintenance);
+            window.global::<MaintenanceAdapter>().set_status(DeviceStatus {
+                kiosk: "linshu-county-01".into(),
+                hall: "临沭县24小时政务服务大厅".into(),
+                version: "0.1.0".into(),
+                printer: ReasonKind::PrinterPaperOut,
+                printer_code: "paper_out".into(),
+                printer_near_end: false,
+                reader_ok: true,
+                entries: "42".into(),
+            });
+        }
+        other => panic!("no screenshot case {other}"),
+    }
+}
+
+/// The pages under test.
+pub const CASES: [&str; 12] = [
+    "home",
+    "take-number",
+    "ticket-taken",
+    "licence-card",
+    "licence-documents",
+    "licence-copies",
+    "licence-done",
+    "rating",
+    "lookup-initials",
+    "lookup-digits",
+    "maintenance-pin",
+    "maintenance",
+];

@@ -1,0 +1,101 @@
+//! One way to translate: with a pseudo-locale in which every catalogue string is bracketed ⟦…⟧ (generated
+//! by build.rs from the English catalogue), every page in both orientations and both modes shows no text
+//! that did not come through the catalogue — only bracketed sentences and data (names from the
+//! configuration, numbers, keys). Adding a language is adding one catalogue.
+
+use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+use kiosk::config::{Config, Orientation};
+use kiosk::ui::{HomeAdapter, Theme};
+use slint::ComponentHandle;
+
+mod common;
+use common::pages::{CASES, show_case};
+
+/// What a text is left with once its bracketed parts and the data the page shows are taken out.
+fn untranslated(text: &str, data: &[String]) -> String {
+    let mut rest = String::new();
+    let mut depth = 0;
+    for c in text.chars() {
+        match c {
+            '⟦' => depth += 1,
+            '⟧' => depth -= 1,
+            _ if depth == 0 => rest.push(c),
+            _ => {}
+        }
+    }
+    for d in data {
+        rest = rest.replace(d.as_str(), " ");
+    }
+    // Numbers, punctuation and single keys of a keyboard are the same in every language.
+    rest.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic) && w.chars().count() > 1).collect()
+}
+
+#[test]
+fn every_text_on_every_page_goes_through_the_catalogue() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        renderer_name: Some("software".into()),
+        ..Default::default()
+    })))
+    .ok();
+    let dir = tempfile::tempdir().unwrap();
+    let base = Config::demo(dir.path());
+    // Data, not sentences: the hall, the categories, the sample documents and ticket, the language switch's
+    // own names.
+    let mut data: Vec<String> = vec![base.kiosk.hall_name.clone(), "English".into(), "中文".into()];
+    for c in &base.queue.categories {
+        data.extend([c.name_zh.clone(), c.name_en.clone()]);
+    }
+    data.extend(
+        [
+            "营业执照（副本）",
+            "Business licence (copy)",
+            "证明",
+            "Certificate of proof",
+            "临沭人社**********927号",
+            "9137**********O01X",
+            "A023",
+        ]
+        .map(String::from),
+    );
+    data.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    let mut failures = Vec::new();
+    let mut seen = 0;
+    for orientation in [Orientation::Landscape, Orientation::Portrait] {
+        for elder in [false, true] {
+            for case in CASES {
+                let mut config = base.clone();
+                config.ui.orientation = orientation;
+                config.ui.elder_mode = elder;
+                let window = kiosk::app::build_window(&config).unwrap();
+                slint::select_bundled_translation("pseudo").unwrap();
+                window.global::<HomeAdapter>().set_clock("2026-11-25 09:30".into());
+                show_case(&window, case, false);
+                assert_eq!(window.global::<Theme>().get_elder_mode(), elder);
+                window.show().unwrap();
+                // What a screen reader and the eye get: every element's label and description (a Text's
+                // label is its text; a tile or button carries the texts drawn inside it).
+                let mut shown_texts = vec![];
+                for e in i_slint_backend_testing::ElementQuery::from_root(&window).match_descendants().find_all() {
+                    shown_texts.extend(e.accessible_label().map(|l| l.to_string()));
+                    shown_texts.extend(e.accessible_description().map(|l| l.to_string()));
+                }
+                for shown in shown_texts {
+                    if shown.trim().is_empty() {
+                        continue;
+                    }
+                    seen += 1;
+                    let left = untranslated(&shown, &data);
+                    if !left.is_empty() {
+                        failures.push(format!("{case} ({orientation:?}, elder {elder}): \"{shown}\""));
+                    }
+                }
+                window.hide().unwrap();
+            }
+        }
+    }
+    slint::select_bundled_translation("").unwrap();
+    assert!(seen > 200, "the walk found the pages' texts: {seen}");
+    failures.sort();
+    failures.dedup();
+    assert!(failures.is_empty(), "text on screen that is not in the catalogue:\n{}", failures.join("\n"));
+}
