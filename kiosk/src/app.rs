@@ -5,7 +5,7 @@
 use crate::config::{Config, Orientation};
 use crate::devices::{IdReaderHandle, TicketPrinter};
 use crate::flows::core::Reason;
-use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
+use crate::journal::{Journal, JournalSettings, payload};
 use crate::queue::Queue;
 use crate::ui::{AppWindow, HomeAdapter};
 use anyhow::Context;
@@ -71,7 +71,7 @@ impl Kiosk {
             s.stop();
         }
         self.reader.stop();
-        let recorded = self.journal.append(NewEntry::new(EntryKind::Shutdown, serde_json::json!({ "clean": clean })));
+        let recorded = self.journal.append(payload::Shutdown { clean }.into());
         self.journal.close();
         recorded?;
         log::info!("kiosk stopped");
@@ -108,14 +108,14 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     log::info!("kiosk {} starting for {}", config.kiosk.id, config.kiosk.hall_name);
     // Journal first: a kiosk that cannot record what it does does not open for citizens.
     let journal = Journal::open(JournalSettings::from_config(&config))?;
-    journal.append(NewEntry::new(EntryKind::Boot, serde_json::json!({ "version": env!("CARGO_PKG_VERSION") })))?;
-    journal.append(NewEntry::new(
-        EntryKind::ConfigLoaded,
-        serde_json::json!({
-            "hall_name": config.kiosk.hall_name,
-            "categories": config.queue.categories.iter().map(|c| &c.prefix).collect::<Vec<_>>(),
-        }),
-    ))?;
+    journal.append(payload::Boot { version: env!("CARGO_PKG_VERSION").into() }.into())?;
+    journal.append(
+        payload::ConfigLoaded {
+            hall_name: config.kiosk.hall_name.clone(),
+            categories: config.queue.categories.iter().map(|c| c.prefix.clone()).collect(),
+        }
+        .into(),
+    )?;
     let window = build_window(&config)?;
     let inbox = crate::ui::inbox::install();
     let tz = config.tz().clone();

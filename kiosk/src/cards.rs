@@ -3,9 +3,9 @@
 //! reason — with the subject HMAC and the masked number only.
 
 use crate::flows::core::Reason;
-use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
+use crate::journal::payload::{CardRead, CardReadFailed};
+use crate::journal::{Journal, JournalError, NewEntry};
 use drivers::idcard::{CardDate, IdCard};
-use serde_json::json;
 
 /// Why a card that was read cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -15,6 +15,13 @@ pub enum CardRefusal {
 }
 
 impl CardRefusal {
+    /// Its name in the journal.
+    pub fn code(self) -> &'static str {
+        match self {
+            CardRefusal::Expired => "expired",
+        }
+    }
+
     /// What the citizen is told.
     pub fn reason(self) -> Reason {
         match self {
@@ -45,14 +52,14 @@ pub fn today(now: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> CardDate {
     CardDate { year: d.year() as u16, month: d.month() as u8, day: d.day() as u8 }
 }
 
-/// Checks `card` for `purpose` on `today` and journals the outcome in `session_id`. `details` (an object)
-/// is added to the `card_read` entry (a ticket's priority, say).
+/// Checks `card` for `purpose` on `today` and journals the outcome in `session_id`; a ticket's `priority`
+/// goes into the `card_read` entry.
 pub fn admit(
     journal: &Journal,
     card: &IdCard,
     today: CardDate,
     purpose: &str,
-    details: serde_json::Value,
+    priority: Option<bool>,
     id_mask_keep: (u8, u8),
     session_id: &str,
 ) -> Result<AdmittedCard, CardRuleError> {
@@ -60,20 +67,25 @@ pub fn admit(
     let id_masked = crate::journal::mask_id_number(&card.id_number, id_mask_keep);
     if card.expired_on(today) {
         let refusal = CardRefusal::Expired;
-        journal.append(
-            NewEntry::new(
-                EntryKind::CardReadFailed,
-                json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "purpose": purpose,
-                        "reason": refusal }),
-            )
-            .in_session(session_id),
-        )?;
+        let entry: NewEntry = CardReadFailed {
+            subject: Some(subject),
+            id_masked: Some(id_masked),
+            card_kind: Some(card.kind),
+            purpose: Some(purpose.to_owned()),
+            reason: refusal.code().to_owned(),
+        }
+        .into();
+        journal.append(entry.in_session(session_id))?;
         return Err(CardRuleError::Refused(refusal));
     }
-    let mut payload = json!({ "subject": subject, "id_masked": id_masked, "card_kind": card.kind, "purpose": purpose });
-    if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), details) {
-        p.extend(extra);
+    let entry: NewEntry = CardRead {
+        subject: subject.clone(),
+        id_masked: id_masked.clone(),
+        card_kind: card.kind,
+        purpose: purpose.to_owned(),
+        priority,
     }
-    journal.append(NewEntry::new(EntryKind::CardRead, payload).in_session(session_id))?;
+    .into();
+    journal.append(entry.in_session(session_id))?;
     Ok(AdmittedCard { subject, id_masked, age: card.age_on(today) })
 }

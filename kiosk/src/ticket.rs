@@ -2,10 +2,9 @@
 
 use crate::config::Config;
 pub use crate::devices::ticket_printer::{PRINTER_TIMEOUT, TicketPrinter};
-use crate::journal::{EntryKind, NewEntry};
+use crate::journal::{NewEntry, TicketState, payload};
 use crate::queue::{Queue, QueueError, Ticket};
 use drivers::escpos::{Align, Block, Document, Size, StatusFault, encode_with};
-use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The built-in ticket template (assets/templates/ticket.toml).
@@ -116,7 +115,7 @@ pub enum TicketError {
     #[error("Ticket {number} was not printed: {}", .fault.technician())]
     NotPrinted { number: String, ticket_id: String, fault: StatusFault },
     #[error("Ticket {number} is {state}; only a ticket that is {wanted} can be changed this way.")]
-    WrongState { number: String, state: String, wanted: &'static str },
+    WrongState { number: String, state: TicketState, wanted: &'static str },
     #[error("The card was refused ({0:?}); use a valid card.")]
     CardRefused(crate::cards::CardRefusal),
     #[error("Ticket {number} cannot be laid out: {source}")]
@@ -149,7 +148,7 @@ pub fn issue_and_print(
     session_id: &str,
 ) -> Result<Ticket, TicketError> {
     let (ticket, _) = queue.issue(prefix, now, None, false, session_id)?;
-    print_ticket(queue, printer, hall_name, ticket, EntryKind::TicketPrinted, session_id)
+    print_ticket(queue, printer, hall_name, ticket, false, session_id)
 }
 
 /// A ticket for a category that requires an ID card: the card rules ([`crate::cards::admit`]) check and
@@ -172,7 +171,7 @@ pub fn issue_with_card(
         card,
         today,
         "ticket",
-        json!({ "priority": priority }),
+        Some(priority),
         config.journal.id_mask_keep,
         session_id,
     )
@@ -181,7 +180,7 @@ pub fn issue_with_card(
         crate::cards::CardRuleError::Journal(j) => TicketError::Queue(QueueError::from(j)),
     })?;
     let (ticket, _) = queue.issue(prefix, now, Some(admitted.subject), priority, session_id)?;
-    print_ticket(queue, printer, &config.kiosk.hall_name, ticket, EntryKind::TicketPrinted, session_id)
+    print_ticket(queue, printer, &config.kiosk.hall_name, ticket, false, session_id)
 }
 
 /// Prints a ticket whose print failed again, with the same number (ticket_reprinted).
@@ -192,25 +191,26 @@ pub fn reprint(
     ticket_id: &str,
 ) -> Result<Ticket, TicketError> {
     let (ticket, state) = queue.load(ticket_id)?;
-    if state != "print_failed" {
+    if state != TicketState::PrintFailed {
         return Err(TicketError::WrongState { number: ticket.display, state, wanted: "print_failed" });
     }
-    print_ticket(queue, printer, hall_name, ticket, EntryKind::TicketReprinted, "")
+    print_ticket(queue, printer, hall_name, ticket, true, "")
 }
 
 /// Voids a ticket that was never handed out (issued or print_failed), so it never waits in the queue.
 pub fn void(queue: &Queue, ticket_id: &str, reason: &str) -> Result<Ticket, TicketError> {
     let (ticket, state) = queue.load(ticket_id)?;
-    if !matches!(state.as_str(), "issued" | "print_failed") {
+    if !matches!(state, TicketState::Issued | TicketState::PrintFailed) {
         return Err(TicketError::WrongState { number: ticket.display, state, wanted: "issued or print_failed" });
     }
-    queue.record(
-        &ticket.id,
-        "voided",
-        EntryKind::TicketVoided,
-        json!({ "number": ticket.display, "reason": reason }),
-        "",
-    )?;
+    let state = TicketState::Voided;
+    let entry = payload::TicketVoided {
+        ticket_id: ticket.id.clone(),
+        state,
+        number: ticket.display.clone(),
+        reason: reason.to_owned(),
+    };
+    queue.record(&ticket.id, state, entry, "")?;
     Ok(ticket)
 }
 
@@ -219,37 +219,50 @@ fn print_ticket(
     printer: &TicketPrinter,
     hall_name: &str,
     ticket: Ticket,
-    success: EntryKind,
+    reprint: bool,
     session_id: &str,
 ) -> Result<Ticket, TicketError> {
+    let failed = |cause: &str, detail: String| payload::TicketPrintFailed {
+        ticket_id: ticket.id.clone(),
+        state: TicketState::PrintFailed,
+        number: ticket.display.clone(),
+        cause: cause.to_owned(),
+        detail,
+    };
     let bytes = render_ticket(TICKET_TEMPLATE, hall_name, &ticket)
         .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         .and_then(|doc| encode_with(&doc, printer.profile(), printer.raster()).map_err(|e| Box::new(e) as _));
     let bytes = match bytes {
         Ok(b) => b,
         Err(source) => {
-            queue.record(
-                &ticket.id,
-                "print_failed",
-                EntryKind::TicketPrintFailed,
-                json!({ "number": ticket.display, "cause": "layout", "detail": source.to_string() }),
-                session_id,
-            )?;
+            queue.record(&ticket.id, TicketState::PrintFailed, failed("layout", source.to_string()), session_id)?;
             return Err(TicketError::Layout { number: ticket.display, source });
         }
     };
     match printer.print(bytes) {
         Ok(report) => {
-            queue.record(&ticket.id, "printed", success, json!({ "number": ticket.display }), session_id)?;
+            let (ticket_id, state, number) = (ticket.id.clone(), TicketState::Printed, ticket.display.clone());
+            let entry: NewEntry = if reprint {
+                payload::TicketReprinted { ticket_id, state, number }.into()
+            } else {
+                payload::TicketPrinted { ticket_id, state, number }.into()
+            };
+            queue.record(&ticket.id, state, entry, session_id)?;
             printer.health().observe(queue.journal(), None, "job");
             if report.paper_near_end {
                 queue
                     .journal()
-                    .append(NewEntry::new(
-                        EntryKind::DeviceFault,
-                        json!({ "device": "ticket_printer", "severity": "warning", "fault": "paper_near_end",
-                                "message": "The ticket printer's paper is nearly out; replace the roll soon." }),
-                    ))
+                    .append(
+                        payload::DeviceFault {
+                            device: "ticket_printer".into(),
+                            severity: "warning".into(),
+                            fault: Some("paper_near_end".into()),
+                            source: Some("job".into()),
+                            detail: None,
+                            message: Some("The ticket printer's paper is nearly out; replace the roll soon.".into()),
+                        }
+                        .into(),
+                    )
                     .map_err(QueueError::from)?;
             }
             Ok(ticket)
@@ -257,13 +270,7 @@ fn print_ticket(
         Err(e) => {
             let fault = e.fault();
             log::warn!("ticket {} not printed: {e}", ticket.display);
-            queue.record(
-                &ticket.id,
-                "print_failed",
-                EntryKind::TicketPrintFailed,
-                json!({ "number": ticket.display, "cause": fault.code(), "detail": e.to_string() }),
-                session_id,
-            )?;
+            queue.record(&ticket.id, TicketState::PrintFailed, failed(fault.code(), e.to_string()), session_id)?;
             // The printer's one state: a fault the owner's probe already journaled is not journaled again.
             printer.health().observe(queue.journal(), Some(fault), "job");
             Err(TicketError::NotPrinted { number: ticket.display, ticket_id: ticket.id, fault })

@@ -1,7 +1,7 @@
 //! The staff HTTP API on `[admin] listen`: bearer-token protected; for now the counter calls that make "waiting ahead" true.
 
 use crate::config::Config;
-use crate::journal::{EntryKind, JournalError};
+use crate::journal::{JournalError, TicketState, payload};
 use crate::queue::{Queue, QueueError, business_day};
 use serde_json::{Value, json};
 use std::io::Read;
@@ -85,20 +85,19 @@ pub fn handle(
     let result = match req {
         ApiRequest::Queue => waiting_counts(queue, &day),
         ApiRequest::CallNext { counter, categories } => call_next(queue, &day, &counter, &categories),
-        ApiRequest::Recall { ticket_id, counter } => transition(
-            queue,
-            &ticket_id,
-            &["called"],
-            "called",
-            EntryKind::TicketCalled,
-            json!({ "counter": counter, "recall": true }),
-        ),
+        ApiRequest::Recall { ticket_id, counter } => {
+            transition(queue, &ticket_id, TicketState::Called, |ticket_id, state| {
+                payload::TicketCalled { ticket_id, state, counter, recall: true }.into()
+            })
+        }
         ApiRequest::Complete { ticket_id } => {
-            transition(queue, &ticket_id, &["called"], "completed", EntryKind::TicketCompleted, json!({}))
+            transition(queue, &ticket_id, TicketState::Completed, |ticket_id, state| {
+                payload::TicketCompleted { ticket_id, state }.into()
+            })
         }
-        ApiRequest::NoShow { ticket_id } => {
-            transition(queue, &ticket_id, &["called"], "no_show", EntryKind::TicketNoShow, json!({}))
-        }
+        ApiRequest::NoShow { ticket_id } => transition(queue, &ticket_id, TicketState::NoShow, |ticket_id, state| {
+            payload::TicketNoShow { ticket_id, state }.into()
+        }),
     };
     result.unwrap_or_else(|e| queue_error(&e))
 }
@@ -153,7 +152,7 @@ fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> 
             Err(e) => return Err(e.into()),
         };
         conn.execute("UPDATE tickets SET state = 'called' WHERE id = ?1", [&id])?;
-        let entry = crate::journal::NewEntry::new(EntryKind::TicketCalled, json!({ "ticket_id": id, "counter": counter_owned, "state": "called" }));
+        let entry = payload::TicketCalled { ticket_id: id.clone(), state: TicketState::Called, counter: counter_owned, recall: false }.into();
         Ok((vec![entry], Some((id, prefix, number))))
     })?;
     Ok(match called {
@@ -171,22 +170,18 @@ fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> 
     })
 }
 
+/// Moves a called ticket to `to` (recall keeps it called), journaled with the entry `entry` makes.
 fn transition(
     queue: &Queue,
     ticket_id: &str,
-    from: &[&str],
-    to: &'static str,
-    kind: EntryKind,
-    detail: Value,
+    to: TicketState,
+    entry: impl FnOnce(String, TicketState) -> crate::journal::NewEntry,
 ) -> Result<ApiResponse, QueueError> {
     let (ticket, state) = queue.load(ticket_id)?;
-    if !from.contains(&state.as_str()) {
-        return Ok(error(
-            409,
-            format!("Ticket {} is {state}; this needs a ticket that is {}.", ticket.display, from.join(" or ")),
-        ));
+    if state != TicketState::Called {
+        return Ok(error(409, format!("Ticket {} is {state}; this needs a ticket that is called.", ticket.display)));
     }
-    queue.record(ticket_id, to, kind, detail, "")?;
+    queue.record(ticket_id, to, entry(ticket_id.to_owned(), to), "")?;
     Ok(ApiResponse { status: 200, body: json!({ "ticket_id": ticket_id, "number": ticket.display, "state": to }) })
 }
 

@@ -1,9 +1,7 @@
 //! `kiosk journal`: export, verify, find, pubkey and purge — the county staff's tools for the journal.
 
 use super::{EXIT_INVALID, Exit, load_config};
-use crate::journal::{
-    self, EntryKind, ExportFilter, ExportFormat, Journal, JournalSettings, NewEntry, Verdict, chain, keys,
-};
+use crate::journal::{self, EntryKind, ExportFilter, ExportFormat, Journal, JournalSettings, Verdict, chain, keys};
 use anyhow::Context;
 use clap::Subcommand;
 use sha2::Digest;
@@ -162,15 +160,23 @@ fn export(
     bar.finish_and_clear();
     let digest = hex::encode(sha2::Sha256::digest(std::fs::read(tmp.path())?));
     tmp.persist(out).with_context(|| format!("cannot move the export to {}", out.display()))?;
-    journal.append(NewEntry::new(
-        EntryKind::JournalExported,
-        serde_json::json!({
-            "format": match format { ExportFormat::Jsonl => "jsonl", ExportFormat::Csv => "csv" },
-            "from": from, "to": to, "kinds": kinds,
-            "entries": summary.entries, "first_seq": summary.first_seq, "last_seq": summary.last_seq,
-            "sha256": digest,
-        }),
-    ))?;
+    journal.append(
+        crate::journal::payload::JournalExported {
+            format: match format {
+                ExportFormat::Jsonl => "jsonl",
+                ExportFormat::Csv => "csv",
+            }
+            .into(),
+            from: from.clone(),
+            to: to.clone(),
+            kinds: kinds.clone(),
+            entries: summary.entries as u64,
+            first_seq: summary.first_seq,
+            last_seq: summary.last_seq,
+            sha256: digest.clone(),
+        }
+        .into(),
+    )?;
     eprintln!(
         "Exported {} entries{} to {} (sha256 {digest}).",
         summary.entries,

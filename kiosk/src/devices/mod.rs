@@ -10,8 +10,8 @@ pub use reader::{DEMO_CARDS, IdReaderHandle, ReaderNews, start_id_reader};
 pub use ticket_printer::TicketPrinter;
 
 use crate::flows::core::{A4Trouble, PrinterTrouble};
-use crate::journal::{EntryKind, Journal, NewEntry};
-use serde_json::json;
+use crate::journal::payload::{DeviceFault, DeviceRecovered};
+use crate::journal::{Journal, NewEntry};
 use std::sync::{Arc, Mutex};
 
 type Listener<F> = Box<dyn Fn(Option<F>) + Send>;
@@ -65,13 +65,20 @@ impl<F: Clone + PartialEq + Send + 'static> DeviceHealth<F> {
         if st.current.as_ref() == Some(&now) {
             return;
         }
-        let entry = match &now {
-            Some(f) => Some(NewEntry::new(
-                EntryKind::DeviceFault,
-                json!({ "device": self.device, "severity": "error", "fault": (self.code)(f), "source": source }),
-            )),
+        let entry: Option<NewEntry> = match &now {
+            Some(f) => Some(
+                DeviceFault {
+                    device: self.device.into(),
+                    severity: "error".into(),
+                    fault: Some((self.code)(f)),
+                    source: Some(source.into()),
+                    detail: None,
+                    message: None,
+                }
+                .into(),
+            ),
             None if st.current.is_some() => {
-                Some(NewEntry::new(EntryKind::DeviceRecovered, json!({ "device": self.device, "source": source })))
+                Some(DeviceRecovered { device: self.device.into(), source: Some(source.into()) }.into())
             }
             None => None,
         };

@@ -3,10 +3,10 @@
 //! recoveries into the journal, news to subscribers (the UI, through its inbox). No one polls.
 
 use crate::config::Config;
-use crate::journal::{EntryKind, Journal, NewEntry};
+use crate::journal::payload::{CardReadFailed, DeviceFault, DeviceRecovered};
+use crate::journal::{Journal, NewEntry};
 use drivers::idcard::sim::{SamSim, serve_until};
 use drivers::idcard::{IdCard, ReaderEvent, fixtures, run_reader_until};
-use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -119,8 +119,8 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
     // Ends when the owner has returned and dropped its sender.
     let publisher = std::thread::Builder::new().name("id-reader-events".into()).spawn(move || {
         for event in rx {
-            let record = |kind, payload| {
-                if let Err(e) = journal.append(NewEntry::new(kind, payload)) {
+            let record = |entry: NewEntry| {
+                if let Err(e) = journal.append(entry) {
                     log::error!("cannot journal an ID-card reader event: {e}");
                 }
             };
@@ -137,14 +137,21 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
                         *ok = false;
                     }
                     record(
-                        EntryKind::DeviceFault,
-                        json!({ "device": "id_reader", "severity": "error", "detail": detail }),
+                        DeviceFault {
+                            device: "id_reader".into(),
+                            severity: "error".into(),
+                            fault: None,
+                            source: Some("reader".into()),
+                            detail: Some(detail),
+                            message: None,
+                        }
+                        .into(),
                     );
                     h.publish(ReaderNews::Fault);
                 }
                 ReaderEvent::Recovered => {
                     log::info!("ID-card reader recovered");
-                    record(EntryKind::DeviceRecovered, json!({ "device": "id_reader" }));
+                    record(DeviceRecovered { device: "id_reader".into(), source: Some("reader".into()) }.into());
                     h.publish(ReaderNews::Recovered);
                 }
                 ReaderEvent::CardInserted(card) => {
@@ -162,7 +169,10 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
                 }
                 ReaderEvent::CardReadFailed(why) => {
                     log::warn!("a card could not be read: {why}");
-                    record(EntryKind::CardReadFailed, json!({ "reason": why }));
+                    record(
+                        CardReadFailed { subject: None, id_masked: None, card_kind: None, purpose: None, reason: why }
+                            .into(),
+                    );
                 }
             }
         }

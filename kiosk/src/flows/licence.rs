@@ -13,6 +13,19 @@ pub struct DocumentSummary {
     pub remaining: u32,
 }
 
+/// How far a licence job is (from the printer's IPP job state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStage {
+    /// Rendering and checking the printer, before the job is sent.
+    Preparing,
+    Queued,
+    Printing,
+    Paused,
+    Printed,
+    /// Ended otherwise (cancelled, aborted): the outcome follows.
+    Ended,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Waiting for the card; `failure` says why the last card did not do.
@@ -32,8 +45,8 @@ pub enum Step {
     Printing {
         document_id: String,
         copies: u32,
-        /// The job's state keyword as the printer reports it, for the progress line.
-        stage: String,
+        /// How far the job is, as the printer reports it, for the progress line.
+        stage: JobStage,
     },
     Done {
         print_id: String,
@@ -59,7 +72,7 @@ pub enum Event {
     Confirm,
     /// Back one step (documents ← copies); from the documents list, home.
     Back,
-    JobState(String),
+    JobState(JobStage),
     Printed {
         print_id: String,
         copies: u32,
@@ -131,7 +144,7 @@ impl Flow for PrintLicence {
             (Step::Copies { documents, chosen, copies }, Event::Confirm) => {
                 let (document_id, copies) = (documents[*chosen].id.clone(), *copies);
                 Transition::Go(
-                    Step::Printing { document_id: document_id.clone(), copies, stage: String::new() },
+                    Step::Printing { document_id: document_id.clone(), copies, stage: JobStage::Preparing },
                     vec![Work::Print { document_id, copies }],
                 )
             }
@@ -217,8 +230,8 @@ mod tests {
         );
         assert_eq!(s.handle(Input::Cancel, 600), vec![], "a job in flight is not abandoned");
         assert_eq!(s.handle(Input::CardRemoved, 650), vec![], "taking the card while printing is fine");
-        ev(&mut s, Event::JobState("processing".into()), 700);
-        assert!(matches!(s.step(), Some(Step::Printing { stage, .. }) if stage == "processing"));
+        ev(&mut s, Event::JobState(JobStage::Printing), 700);
+        assert!(matches!(s.step(), Some(Step::Printing { stage: JobStage::Printing, .. })));
         ev(&mut s, Event::Printed { print_id: "p1".into(), copies: 2, remaining: 0 }, 800);
         s.handle(Input::Rate(1), 900);
         assert_eq!(

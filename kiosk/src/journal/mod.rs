@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod export;
 pub mod keys;
+pub mod payload;
 mod schema;
 mod verify;
 mod writer;
@@ -16,6 +17,7 @@ mod writer;
 pub use chain::Checkpoint;
 pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
+pub use payload::TicketState;
 pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only};
 pub use verify::{Verdict, verify_path};
 pub use writer::{Journal, JournalSettings, set_test_commit_delay};
@@ -227,10 +229,7 @@ pub fn purge(journal: &Journal, retention_days: u32, now: jiff::Timestamp) -> Re
     let b = before.clone();
     let (_, payloads_cleared) = journal.transact(move |conn| {
         let n = conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&b])?;
-        let entry = NewEntry::new(
-            EntryKind::RetentionPurge,
-            serde_json::json!({ "before": b, "retention_days": days, "payloads_cleared": n }),
-        );
+        let entry = payload::RetentionPurge { before: b, retention_days: days, payloads_cleared: n }.into();
         Ok((vec![entry], n))
     })?;
     let conn = rusqlite::Connection::open(&journal.settings().path)?;

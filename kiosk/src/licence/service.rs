@@ -8,9 +8,8 @@ use super::store::{DocumentSource, Holder, LicenceDocument, LocalStore, SourceEr
 use super::template::Templates;
 use crate::config::{Config, DocumentSourceKind};
 use crate::devices::DeviceHealth;
-use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
+use crate::journal::{Journal, JournalError, NewEntry, payload};
 use drivers::ipp::{IppPrinter, JobState, PrintRequest, PrinterFault};
-use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -240,18 +239,20 @@ impl Licences {
     }
 
     fn failed(&self, session: &str, doc: &LicenceDocument, copies: u32, print_id: Option<&str>, e: &LicenceError) {
-        let mut payload = json!({
-            "document_id": doc.id, "document_type": doc.doc_type, "copies": copies, "reason": e.code(),
-        });
-        if let Some(id) = print_id {
-            payload["print_id"] = json!(id);
+        let detail = match e {
+            LicenceError::Printer(f) => f.detail().map(str::to_owned),
+            _ => None,
+        };
+        let entry: NewEntry = payload::LicencePrintFailed {
+            document_id: doc.id.clone(),
+            document_type: doc.doc_type.clone(),
+            copies,
+            reason: e.code().to_owned(),
+            print_id: print_id.map(str::to_owned),
+            detail,
         }
-        if let LicenceError::Printer(f) = e
-            && let Some(d) = f.detail()
-        {
-            payload["detail"] = json!(d);
-        }
-        let entries = vec![NewEntry::new(EntryKind::LicencePrintFailed, payload).in_session(session)];
+        .into();
+        let entries = vec![entry.in_session(session)];
         let id = print_id.map(str::to_string);
         let result = self.journal.transact(move |conn| {
             if let Some(id) = id {
@@ -325,14 +326,17 @@ impl Licences {
                 "INSERT INTO licence_prints (id, document_id, copies, state, requested_at) VALUES (?1, ?2, ?3, 'requested', ?4)",
                 rusqlite::params![id, document_id, copies, crate::journal::utc_now()],
             )?;
-            let mut payload = json!({
-                "print_id": id, "document_id": document_id, "document_type": doc_type, "copies": copies,
-                "allowed": allowed, "used_before": used,
-            });
-            if !subject.is_empty() {
-                payload["subject"] = json!(subject);
+            let entry: NewEntry = payload::LicencePrintRequested {
+                print_id: id,
+                document_id,
+                document_type: doc_type,
+                copies,
+                allowed,
+                used_before: used,
+                subject: (!subject.is_empty()).then_some(subject),
             }
-            Ok((vec![NewEntry::new(EntryKind::LicencePrintRequested, payload).in_session(sess)], Ok(used)))
+            .into();
+            Ok((vec![entry.in_session(sess)], Ok(used)))
         });
         let used_before = match reserved {
             Ok((_, Ok(used))) => used,
@@ -348,8 +352,8 @@ impl Licences {
         let (id, document_id, sess) = (print_id.clone(), doc.id.clone(), session.to_string());
         self.journal.transact(move |conn| {
             conn.execute("UPDATE licence_prints SET state = 'printed' WHERE id = ?1", [&id])?;
-            let payload = json!({ "print_id": id, "document_id": document_id, "copies": copies, "job_id": job_id });
-            Ok((vec![NewEntry::new(EntryKind::LicencePrinted, payload).in_session(sess)], ()))
+            let entry: NewEntry = payload::LicencePrinted { print_id: id, document_id, copies, job_id }.into();
+            Ok((vec![entry.in_session(sess)], ()))
         })?;
         self.health.observe(&self.journal, None, "print");
         Ok(Printed { print_id, job_id, copies, remaining: doc.copies_allowed.saturating_sub(used_before + copies) })

@@ -1,11 +1,10 @@
 //! Queue tickets: numbers by category and business day, taken inside a journal transaction before anything prints.
 
 use crate::config::{CategoryConfig, Config};
-use crate::journal::{EntryKind, Journal, JournalError, NewEntry};
+use crate::journal::{Journal, JournalError, NewEntry, TicketState};
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use serde_json::json;
 
 /// The day a ticket belongs to: local date in the hall's zone, shifted back by the rollover time.
 pub fn business_day(now: Timestamp, tz: &TimeZone, rollover_minutes: u32) -> Date {
@@ -281,14 +280,17 @@ impl Queue {
                 priority,
                 issued_at: issued_at.clone(),
             };
-            let mut payload = json!({
-                "ticket_id": ticket.id, "number": ticket.display, "category": ticket.prefix,
-                "business_day": ticket.business_day, "waiting_ahead": ticket.waiting_ahead, "priority": priority,
-            });
-            if let Some(s) = &subject {
-                payload["subject"] = json!(s);
+            let entry: NewEntry = crate::journal::payload::TicketIssued {
+                ticket_id: ticket.id.clone(),
+                number: ticket.display.clone(),
+                category: ticket.prefix.clone(),
+                business_day: ticket.business_day.clone(),
+                waiting_ahead: ticket.waiting_ahead,
+                priority,
+                subject: subject.clone(),
             }
-            Ok((vec![NewEntry::new(EntryKind::TicketIssued, payload).in_session(session)], ticket))
+            .into();
+            Ok((vec![entry.in_session(session)], ticket))
         })?;
         let seq = seqs[0];
         self.journal.transact({
@@ -301,33 +303,28 @@ impl Queue {
         Ok((ticket, seq))
     }
 
-    /// Records an outcome: new state and its journal entry, atomically.
+    /// Records an outcome: the ticket's new state and its journal entry, atomically.
     pub fn record(
         &self,
         ticket_id: &str,
-        state: &'static str,
-        kind: EntryKind,
-        detail: serde_json::Value,
+        state: TicketState,
+        entry: impl Into<NewEntry>,
         session_id: &str,
     ) -> Result<u64, QueueError> {
         let id = ticket_id.to_owned();
-        let session = session_id.to_owned();
+        let entry = entry.into().in_session(session_id);
         let (seqs, ()) = self.journal.transact(move |conn| {
-            let n = conn.execute("UPDATE tickets SET state = ?1 WHERE id = ?2", [state, &id])?;
+            let n = conn.execute("UPDATE tickets SET state = ?1 WHERE id = ?2", [state.as_str(), &id])?;
             if n == 0 {
                 return Err(JournalError::Refused(QueueError::UnknownTicket(id).to_string()));
             }
-            let mut payload = json!({ "ticket_id": id, "state": state });
-            if let (Some(p), Some(d)) = (payload.as_object_mut(), detail.as_object()) {
-                p.extend(d.clone());
-            }
-            Ok((vec![NewEntry::new(kind, payload).in_session(session)], ()))
+            Ok((vec![entry], ()))
         })?;
         Ok(seqs[0])
     }
 
     /// A stored ticket with its current state, for reprinting and the counter API.
-    pub fn load(&self, ticket_id: &str) -> Result<(Ticket, String), QueueError> {
+    pub fn load(&self, ticket_id: &str) -> Result<(Ticket, TicketState), QueueError> {
         let conn = crate::journal::open_read_only(&self.journal.settings().path)?;
         let row = conn.query_row(
             "SELECT business_day, prefix, number, state, priority, issued_at FROM tickets WHERE id = ?1",
@@ -369,6 +366,9 @@ impl Queue {
             priority,
             issued_at,
         };
+        let state = TicketState::parse(&state).ok_or_else(|| {
+            QueueError::Journal(JournalError::Refused(format!("Ticket {ticket_id} has an unknown state \"{state}\".")))
+        })?;
         Ok((ticket, state))
     }
 

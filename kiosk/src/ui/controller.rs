@@ -8,7 +8,7 @@ use super::inbox::{self, Inbox, Route};
 use super::{AppAdapter, AppWindow, Lang, Page, TileKind};
 use crate::devices::{IdReaderHandle, ReaderNews};
 use crate::flows::core::{Command, EndReason, Flow, Input, RATING_LEVELS, Session, Transaction};
-use crate::journal::{EntryKind, Journal, NewEntry};
+use crate::journal::{Journal, NewEntry, payload};
 use slint::ComponentHandle;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -172,28 +172,32 @@ fn run_worker<B: Binding>(
 ) where
     EventOf<B>: Send,
 {
-    let journal_in = |session_id: &str, kind: EntryKind, payload: serde_json::Value| {
-        if let Err(e) = journal.append(NewEntry::new(kind, payload).in_session(session_id)) {
+    let journal_in = |session_id: &str, entry: NewEntry| {
+        let kind = entry.kind;
+        if let Err(e) = journal.append(entry.in_session(session_id)) {
             log::error!("{} not journaled: {e}", kind.as_str());
         }
     };
     for task in rx {
         match task {
             Task::Start { session_id, flow } => {
-                journal_in(&session_id, EntryKind::SessionStart, serde_json::json!({ "flow": flow }));
+                journal_in(&session_id, payload::SessionStart { flow: flow.into() }.into());
             }
             Task::End { session_id, reason } => {
                 B::ended(&mut services);
-                journal_in(&session_id, EntryKind::SessionEnd, serde_json::json!({ "reason": reason }));
+                journal_in(&session_id, payload::SessionEnd { reason }.into());
             }
             Task::Evaluate { session_id, transaction, level, reason } => {
                 let name = RATING_LEVELS.iter().find(|(l, ..)| *l == level).map_or("", |(_, zh, _)| zh);
-                let payload = serde_json::json!({
-                    "transaction": transaction,
-                    "level": level, "level_name": name, "reason": reason,
-                    "channel": "kiosk", "follow_up": level <= 2,
-                });
-                journal_in(&session_id, EntryKind::Evaluation, payload);
+                let entry = payload::Evaluation {
+                    transaction,
+                    level,
+                    level_name: name.into(),
+                    reason,
+                    channel: "kiosk".into(),
+                    follow_up: level <= 2,
+                };
+                journal_in(&session_id, entry.into());
             }
             Task::Work { session_id, work } => {
                 let job = Job {

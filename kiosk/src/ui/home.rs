@@ -5,7 +5,7 @@ use super::inbox::{self, Inbox};
 use super::{AppAdapter, AppWindow, HomeAdapter, Lang, Theme, TileKind};
 use crate::devices::{IdReaderHandle, ReaderNews};
 use crate::flows::core::Reason;
-use crate::journal::{EntryKind, Journal, NewEntry};
+use crate::journal::{Journal, payload};
 use slint::ComponentHandle;
 use std::rc::Rc;
 use std::time::Duration;
@@ -141,7 +141,7 @@ pub fn bind(window: &AppWindow, journal: Journal, inbox: &Inbox) {
         }
         let (journal, inbox, calling_done) = (journal.clone(), inbox.clone(), calling.clone());
         let spawned = std::thread::Builder::new().name("assistance".into()).spawn(move || {
-            let entry = NewEntry::new(EntryKind::AssistanceCalled, serde_json::json!({ "from": "home" }));
+            let entry = payload::AssistanceCalled { from: "home".into() }.into();
             let journaled = match journal.append(entry) {
                 Ok(_) => true,
                 Err(e) => {

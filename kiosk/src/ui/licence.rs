@@ -6,7 +6,7 @@ use super::home::FlowHandle;
 use super::{AppWindow, DocumentItem, JobStage, LicenceAdapter, LicenceScreen, Page, TileKind};
 use crate::devices::IdReaderHandle;
 use crate::flows::core::{Input, Phase, Reason, Session};
-use crate::flows::licence::{DocumentSummary, Event, PrintLicence, Step, Work};
+use crate::flows::licence::{DocumentSummary, Event, JobStage as Stage, PrintLicence, Step, Work};
 use crate::licence::{DocumentChoice, Licences};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -45,15 +45,8 @@ impl Binding for Page_ {
                     return;
                 };
                 let today = crate::cards::today(jiff::Timestamp::now(), &s.timezone);
-                let admitted = crate::cards::admit(
-                    &job.journal,
-                    &card,
-                    today,
-                    "licence",
-                    serde_json::json!({}),
-                    s.id_mask_keep,
-                    &job.session_id,
-                );
+                let admitted =
+                    crate::cards::admit(&job.journal, &card, today, "licence", None, s.id_mask_keep, &job.session_id);
                 match admitted {
                     Err(crate::cards::CardRuleError::Refused(r)) => return job.reply(Event::CardRefused(r.reason())),
                     Err(crate::cards::CardRuleError::Journal(e)) => {
@@ -79,7 +72,7 @@ impl Binding for Page_ {
                     return job.reply(Event::PrintFailed(Reason::DocumentGone));
                 };
                 let result = s.licences.print(&choice.document, copies, &job.session_id, |state| {
-                    job.reply(Event::JobState(state.keyword().to_string()));
+                    job.reply(Event::JobState(stage_of(state)));
                 });
                 job.reply(match result {
                     Ok(p) => Event::Printed { print_id: p.print_id, copies: p.copies, remaining: p.remaining },
@@ -115,7 +108,7 @@ impl Binding for Page_ {
             }
             Phase::Step(Step::Printing { stage, .. }) => {
                 a.set_screen(LicenceScreen::Printing);
-                a.set_stage(job_stage(stage));
+                a.set_stage(ui_stage(*stage));
             }
             Phase::Step(Step::Done { remaining, .. }) => {
                 a.set_screen(LicenceScreen::Done);
@@ -152,15 +145,27 @@ fn item(d: &DocumentSummary, english: bool) -> DocumentItem {
     }
 }
 
-/// The job's state keyword (IPP) as the stage the page words.
-fn job_stage(keyword: &str) -> JobStage {
-    match keyword {
-        "pending" | "pending-held" => JobStage::Queued,
-        "processing" => JobStage::Printing,
-        "processing-stopped" => JobStage::Paused,
-        "completed" => JobStage::Printed,
-        "" => JobStage::Preparing,
-        _ => JobStage::Working,
+/// The printer's job state as the flow's stage.
+fn stage_of(state: drivers::ipp::JobState) -> Stage {
+    use drivers::ipp::JobState as J;
+    match state {
+        J::Pending | J::PendingHeld => Stage::Queued,
+        J::Processing => Stage::Printing,
+        J::ProcessingStopped => Stage::Paused,
+        J::Completed => Stage::Printed,
+        J::Canceled | J::Aborted => Stage::Ended,
+    }
+}
+
+/// The flow's stage as the page words it.
+fn ui_stage(stage: Stage) -> JobStage {
+    match stage {
+        Stage::Preparing => JobStage::Preparing,
+        Stage::Queued => JobStage::Queued,
+        Stage::Printing => JobStage::Printing,
+        Stage::Paused => JobStage::Paused,
+        Stage::Printed => JobStage::Printed,
+        Stage::Ended => JobStage::Working,
     }
 }
 

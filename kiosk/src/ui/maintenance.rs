@@ -4,7 +4,7 @@
 
 use super::inbox::{self, Inbox};
 use super::{AppAdapter, AppWindow, DeviceStatus, MaintenanceAdapter, MaintenanceNotice as Notice, Page};
-use crate::journal::{EntryKind, Journal, NewEntry};
+use crate::journal::{Journal, NewEntry, payload};
 use crate::ticket::TicketPrinter;
 use slint::ComponentHandle;
 use std::cell::RefCell;
@@ -93,8 +93,10 @@ impl Worker {
         }
     }
 
-    fn journal(&self, kind: EntryKind, payload: serde_json::Value) -> bool {
-        match self.s.journal.append(NewEntry::new(kind, payload)) {
+    fn journal(&self, entry: impl Into<NewEntry>) -> bool {
+        let entry = entry.into();
+        let kind = entry.kind;
+        match self.s.journal.append(entry) {
             Ok(_) => true,
             Err(e) => {
                 log::error!("{} not journaled: {e}", kind.as_str());
@@ -114,13 +116,13 @@ impl Worker {
         }
         if crate::secrets::pin_matches(pin, &self.s.pin_hash) {
             self.failures = 0;
-            if !self.journal(EntryKind::MaintenanceLogin, serde_json::json!({ "method": "pin" })) {
+            if !self.journal(payload::MaintenanceLogin { method: "pin".into() }) {
                 return Answer::Notice { notice: Notice::JournalUnwritable, minutes: 0 };
             }
             return Answer::LoggedIn { status: self.status() };
         }
         self.failures += 1;
-        self.journal(EntryKind::MaintenanceLoginFailed, serde_json::json!({ "attempt": self.failures }));
+        self.journal(payload::MaintenanceLoginFailed { attempt: self.failures });
         if self.failures >= MAX_FAILURES {
             self.locked_until = Some(Instant::now() + LOCKOUT);
             Answer::Notice { notice: Notice::PinsLocked, minutes: LOCKOUT.as_secs() / 60 }
@@ -145,10 +147,11 @@ impl Worker {
         let result = crate::ticket::render_template(crate::ticket::RECEIPT_TEMPLATE, &values, &[])
             .map_err(|e| e.to_string())
             .and_then(|doc| s.printer.print_document(&doc, &s.journal));
-        self.journal(
-            EntryKind::MaintenanceAction,
-            serde_json::json!({ "action": "test_print", "ok": result.is_ok(), "detail": result.as_ref().err() }),
-        );
+        self.journal(payload::MaintenanceAction {
+            action: "test_print".into(),
+            ok: Some(result.is_ok()),
+            detail: result.as_ref().err().cloned(),
+        });
         Answer::Printed { ok: result.is_ok(), detail: result.err().unwrap_or_default(), status: self.status() }
     }
 }
@@ -201,7 +204,7 @@ pub fn bind(window: &AppWindow, inbox: &Inbox, services: MaintenanceServices) ->
                 Task::Submit(pin) => Some(worker.submit(&pin)),
                 Task::TestPrint => Some(worker.test_print()),
                 Task::Logout => {
-                    worker.journal(EntryKind::MaintenanceAction, serde_json::json!({ "action": "logout" }));
+                    worker.journal(payload::MaintenanceAction { action: "logout".into(), ok: None, detail: None });
                     None
                 }
             };

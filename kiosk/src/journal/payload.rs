@@ -1,0 +1,238 @@
+//! One serde struct per entry kind: what each kind's payload holds, typed, written in one place.
+//! `docs/journal-format.md` lists the same fields (a test compares them), and the JSON is exactly what the
+//! hash chain covers through the payload digest.
+
+use super::{EntryKind, NewEntry};
+use crate::flows::core::{EndReason, Transaction};
+use serde::Serialize;
+
+/// A ticket's state, stored by its name in the `tickets` table and in ticket entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    Issued,
+    Printed,
+    PrintFailed,
+    Voided,
+    Called,
+    Completed,
+    NoShow,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 7] = [
+        TicketState::Issued,
+        TicketState::Printed,
+        TicketState::PrintFailed,
+        TicketState::Voided,
+        TicketState::Called,
+        TicketState::Completed,
+        TicketState::NoShow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Issued => "issued",
+            TicketState::Printed => "printed",
+            TicketState::PrintFailed => "print_failed",
+            TicketState::Voided => "voided",
+            TicketState::Called => "called",
+            TicketState::Completed => "completed",
+            TicketState::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TicketState> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for TicketState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! payloads {
+    ($( $(#[$doc:meta])* $kind:ident { $( $(#[$m:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, PartialEq, Serialize)]
+            pub struct $kind { $( $(#[$m])* pub $field: $ty ),* }
+
+            impl From<$kind> for NewEntry {
+                fn from(p: $kind) -> NewEntry {
+                    // A struct of strings, numbers and enums always serialises; Null would still be journaled.
+                    NewEntry::new(EntryKind::$kind, serde_json::to_value(&p).unwrap_or(serde_json::Value::Null))
+                }
+            }
+        )*
+
+        /// Every kind with a payload struct and its fields, in order (the format document lists the same).
+        pub const PAYLOAD_FIELDS: &[(EntryKind, &[&str])] = &[ $( (EntryKind::$kind, &[ $( stringify!($field) ),* ]) ),* ];
+    };
+}
+
+fn no(b: &bool) -> bool {
+    !*b
+}
+
+payloads! {
+    /// The kiosk started.
+    Boot { version: String }
+    /// The kiosk stopped; `clean` is false when the UI loop ended with an error.
+    Shutdown { clean: bool }
+    /// The configuration the kiosk started with (nothing secret).
+    ConfigLoaded { hall_name: String, categories: Vec<String> }
+    /// A citizen session opened on a flow (`take_number`, `licence`, `rating`, `find_service`, …).
+    SessionStart { flow: String }
+    SessionEnd { reason: EndReason }
+    /// A card the rules let through, for `purpose` (`ticket`, `licence`).
+    CardRead {
+        subject: String,
+        id_masked: String,
+        card_kind: drivers::idcard::CardKind,
+        purpose: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        priority: Option<bool>,
+    }
+    /// A card refused (`reason` = `expired`, with the card's subject) or unreadable (`reason` = the reader's
+    /// error, no subject).
+    CardReadFailed {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id_masked: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        card_kind: Option<drivers::idcard::CardKind>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
+        reason: String,
+    }
+    TicketIssued {
+        ticket_id: String,
+        number: String,
+        category: String,
+        business_day: String,
+        waiting_ahead: u32,
+        priority: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+    }
+    TicketPrinted { ticket_id: String, state: TicketState, number: String }
+    /// `cause` is the printer fault's code, or `layout`.
+    TicketPrintFailed { ticket_id: String, state: TicketState, number: String, cause: String, detail: String }
+    TicketReprinted { ticket_id: String, state: TicketState, number: String }
+    TicketVoided { ticket_id: String, state: TicketState, number: String, reason: String }
+    TicketCalled {
+        ticket_id: String,
+        state: TicketState,
+        counter: String,
+        #[serde(skip_serializing_if = "no")]
+        recall: bool,
+    }
+    TicketCompleted { ticket_id: String, state: TicketState }
+    TicketNoShow { ticket_id: String, state: TicketState }
+    /// Written before the job is sent: the copies are reserved with it.
+    LicencePrintRequested {
+        print_id: String,
+        document_id: String,
+        document_type: String,
+        copies: u32,
+        allowed: u32,
+        used_before: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+    }
+    LicencePrinted { print_id: String, document_id: String, copies: u32, job_id: i32 }
+    /// `reason` is the fault's code (`media_empty`, `copy_limit`, …); `print_id` once copies were reserved.
+    LicencePrintFailed {
+        document_id: String,
+        document_type: String,
+        copies: u32,
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        print_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    }
+    /// A GB/T 39734 rating; levels 1 and 2 are flagged for follow-up.
+    Evaluation {
+        transaction: Transaction,
+        level: u8,
+        level_name: String,
+        reason: Option<String>,
+        channel: String,
+        follow_up: bool,
+    }
+    AssistanceCalled { from: String }
+    /// One per outage of `device`, whoever noticed it (`source`: `probe`, `job`, `print`).
+    DeviceFault {
+        device: String,
+        severity: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fault: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    }
+    DeviceRecovered {
+        device: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    }
+    MaintenanceLogin { method: String }
+    MaintenanceLoginFailed { attempt: u32 }
+    MaintenanceAction {
+        action: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ok: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    }
+    JournalExported {
+        format: String,
+        from: Option<String>,
+        to: Option<String>,
+        kinds: Vec<String>,
+        entries: u64,
+        first_seq: Option<u64>,
+        last_seq: Option<u64>,
+        sha256: String,
+    }
+    RetentionPurge { before: String, retention_days: u32, payloads_cleared: usize }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_but_the_receipt_has_a_payload_and_the_format_document_lists_its_fields() {
+        let doc = include_str!("../../../docs/journal-format.md");
+        for kind in EntryKind::ALL {
+            let Some((_, fields)) = PAYLOAD_FIELDS.iter().find(|(k, _)| *k == kind) else {
+                assert_eq!(kind, EntryKind::ReceiptPrinted, "{kind:?} has no payload struct");
+                continue;
+            };
+            let fields = fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+            let row = format!("| `{}` | {fields} |", kind.as_str());
+            assert!(doc.contains(&row), "docs/journal-format.md lacks the row\n{row}");
+        }
+    }
+
+    #[test]
+    fn payloads_serialise_as_before() {
+        let e: NewEntry =
+            TicketCalled { ticket_id: "t".into(), state: TicketState::Called, counter: "3".into(), recall: false }
+                .into();
+        assert_eq!(e.kind, EntryKind::TicketCalled);
+        assert_eq!(e.payload, serde_json::json!({ "ticket_id": "t", "state": "called", "counter": "3" }));
+        let e: NewEntry = SessionEnd { reason: EndReason::CardRemoved }.into();
+        assert_eq!(e.payload, serde_json::json!({ "reason": "card_removed" }));
+        assert_eq!(TicketState::parse("print_failed"), Some(TicketState::PrintFailed));
+    }
+}
