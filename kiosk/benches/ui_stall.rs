@@ -7,41 +7,14 @@ use kiosk::config::Config;
 use kiosk::ui::{AppAdapter, HomeAdapter, Page, TakeNumberAdapter, TakeScreen, TileKind};
 use slint::ComponentHandle;
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 const SESSIONS: usize = 100;
 
-struct Sleep {
-    done: Rc<Cell<bool>>,
-    started: bool,
-    ms: u64,
-}
-
-impl Future for Sleep {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.done.get() {
-            return Poll::Ready(());
-        }
-        if !self.started {
-            self.started = true;
-            let (done, waker) = (self.done.clone(), cx.waker().clone());
-            slint::Timer::single_shot(Duration::from_millis(self.ms), move || {
-                done.set(true);
-                waker.wake();
-            });
-        }
-        Poll::Pending
-    }
-}
-
-fn sleep(ms: u64) -> Sleep {
-    Sleep { done: Rc::new(Cell::new(false)), started: false, ms }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::sleep;
 
 /// Runs `SESSIONS` sessions; returns the longest UI callback and the wall time.
 fn run(commit_delay: Duration) -> (Duration, Duration) {

@@ -92,6 +92,28 @@ struct Controller<B: Binding> {
     window: slint::Weak<AppWindow>,
 }
 
+/// Wires what every flow's page has the same way: cancel and "continue" (the idle prompt), and where the
+/// page rates (`rating`), the five levels, the reasons and their callbacks. Each page's adapter is its
+/// own Slint global, so this is a macro over the adapter.
+#[macro_export]
+macro_rules! wire_session_callbacks {
+    ($adapter:expr, $dispatch:expr) => {{
+        let f = $dispatch.clone();
+        $adapter.on_cancel(move || f($crate::flows::core::Input::Cancel));
+        let f = $dispatch.clone();
+        $adapter.on_continue_session(move || f($crate::flows::core::Input::Continue));
+    }};
+    ($adapter:expr, $dispatch:expr, rating) => {{
+        $crate::wire_session_callbacks!($adapter, $dispatch);
+        $adapter.set_levels($crate::ui::session::levels());
+        $adapter.set_reasons($crate::ui::session::reasons());
+        let f = $dispatch.clone();
+        $adapter.on_rate(move |level| f($crate::flows::core::Input::Rate(level.clamp(0, 255) as u8)));
+        let f = $dispatch.clone();
+        $adapter.on_rate_reason(move |code| f($crate::flows::core::Input::RateReason(code.to_string())));
+    }};
+}
+
 /// Feeds one input to a flow (from its page's callbacks).
 pub type Dispatch<E> = Rc<dyn Fn(Input<E>)>;
 

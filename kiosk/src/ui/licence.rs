@@ -177,8 +177,7 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
         Setup { binding: Page_, flow: PrintLicence, services, tiles: vec![(TileKind::PrintLicence, Event::Open)] },
     );
     let a = window.global::<LicenceAdapter>();
-    a.set_levels(super::session::levels());
-    a.set_reasons(super::session::reasons());
+    crate::wire_session_callbacks!(a, d, rating);
     let flow = |event: Event| {
         let f = d.clone();
         move || f(Input::Flow(event.clone()))
@@ -187,14 +186,6 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
     a.on_fewer(flow(Event::Fewer));
     a.on_confirm(flow(Event::Confirm));
     a.on_back(flow(Event::Back));
-    let f = d.clone();
-    a.on_choose(move |id| f(Input::Flow(Event::Choose(id.to_string()))));
-    let f = d.clone();
-    a.on_cancel(move || f(Input::Cancel));
-    let f = d.clone();
-    a.on_rate(move |level| f(Input::Rate(level.clamp(0, 255) as u8)));
-    let f = d.clone();
-    a.on_rate_reason(move |code| f(Input::RateReason(code.to_string())));
-    a.on_continue_session(move || d(Input::Continue));
+    a.on_choose(move |id| d(Input::Flow(Event::Choose(id.to_string()))));
     handle
 }

@@ -76,8 +76,6 @@ pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
     a.on_backspace(flow(Event::Backspace));
     a.on_clear(flow(Event::Clear));
     a.on_submit(flow(Event::Submit));
-    let f = d.clone();
-    a.on_cancel(move || f(Input::Cancel));
-    a.on_continue_session(move || d(Input::Continue));
+    crate::wire_session_callbacks!(a, d);
     handle
 }

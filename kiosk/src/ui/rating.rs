@@ -4,7 +4,7 @@
 use super::controller::{Binding, Context, Job, Setup};
 use super::home::FlowHandle;
 use super::{AppWindow, Page, RatingAdapter, RatingScreen, TileKind};
-use crate::flows::core::{Input, Phase, Session};
+use crate::flows::core::{Phase, Session};
 use crate::flows::rating::{Event, RateService};
 use slint::ComponentHandle;
 
@@ -39,14 +39,6 @@ pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
         Setup { binding: Page_, flow: RateService, services: (), tiles: vec![(TileKind::Rating, Event::Open)] },
     );
     let a = window.global::<RatingAdapter>();
-    a.set_levels(super::session::levels());
-    a.set_reasons(super::session::reasons());
-    let f = d.clone();
-    a.on_rate(move |level| f(Input::Rate(level.clamp(0, 255) as u8)));
-    let f = d.clone();
-    a.on_rate_reason(move |code| f(Input::RateReason(code.to_string())));
-    let f = d.clone();
-    a.on_cancel(move || f(Input::Cancel));
-    a.on_continue_session(move || d(Input::Continue));
+    crate::wire_session_callbacks!(a, d, rating);
     handle
 }

@@ -147,17 +147,8 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
         Setup { binding: Page_, flow: TakeNumber, services, tiles: vec![(TileKind::TakeNumber, Event::Open)] },
     );
     let take = window.global::<TakeNumberAdapter>();
-    take.set_levels(super::session::levels());
-    take.set_reasons(super::session::reasons());
-    let f = d.clone();
-    take.on_choose(move |prefix| f(Input::Flow(Event::Choose(prefix.to_string()))));
-    let f = d.clone();
-    take.on_cancel(move || f(Input::Cancel));
-    let f = d.clone();
-    take.on_rate(move |level| f(Input::Rate(level.clamp(0, 255) as u8)));
-    let f = d.clone();
-    take.on_rate_reason(move |code| f(Input::RateReason(code.to_string())));
-    take.on_continue_session(move || d(Input::Continue));
+    crate::wire_session_callbacks!(take, d, rating);
+    take.on_choose(move |prefix| d(Input::Flow(Event::Choose(prefix.to_string()))));
     handle
 }
 
