@@ -226,7 +226,7 @@ pub fn serve(config: &Config, queue: Queue) -> anyhow::Result<()> {
 fn serve_on(server: &tiny_http::Server, config: &Config, queue: Queue) -> anyhow::Result<()> {
     log::info!("admin API on {}", config.admin.listen);
     let tz = config.tz().clone();
-    let rollover = crate::config::parse_hhmm(&config.kiosk.business_day_rollover).unwrap_or(0);
+    let rollover = config.rollover_minutes();
     let hashes = config.admin.token_hashes.clone();
     for mut request in server.incoming_requests() {
         let authorised = request

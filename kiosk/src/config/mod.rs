@@ -38,6 +38,9 @@ pub struct KioskSection {
     /// `timezone` parsed, once, when the file is loaded (use [`Config::tz`]).
     #[serde(skip, default = "placeholder_tz")]
     tz: jiff::tz::TimeZone,
+    /// `business_day_rollover` parsed, once, when the file is loaded (use [`Config::rollover_minutes`]).
+    #[serde(skip)]
+    rollover_minutes: u32,
     /// Local time at which the business day (and queue numbering) rolls over, "HH:MM".
     #[serde(default = "default_rollover")]
     pub business_day_rollover: String,
@@ -194,12 +197,22 @@ pub struct CategoryConfig {
     /// Opening hours as "HH:MM-HH:MM" ranges in the hall's time zone; "00:00-24:00" is round the clock.
     #[serde(default = "default_hours")]
     pub hours: Vec<String>,
+    /// `hours` parsed, once, when the file is loaded: half-open minute ranges (use [`CategoryConfig::open_ranges`]).
+    #[serde(skip)]
+    open_ranges: Vec<(u32, u32)>,
     /// Days the hours apply to ("mon" … "sun"); all days when empty.
     #[serde(default)]
     pub days: Vec<String>,
     /// Tickets one person (by subject HMAC) may take per business day; 0 = no limit.
     #[serde(default)]
     pub daily_limit_per_person: u32,
+}
+
+impl CategoryConfig {
+    /// The opening hours as half-open minute ranges of the local day, parsed when the file was loaded.
+    pub fn open_ranges(&self) -> &[(u32, u32)] {
+        &self.open_ranges
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -373,7 +386,21 @@ impl Config {
             let span = index.span_of(&FieldPath::default().key("kiosk").key("timezone")).unwrap_or(0..0);
             at(span.start, "kiosk.timezone".into(), format!("The time zone cannot be loaded ({e})."))
         })?;
+        // Validated above: every range parses.
+        for cat in &mut config.queue.categories {
+            cat.open_ranges = cat.hours.iter().filter_map(|h| parse_hours(h)).collect();
+        }
+        // Validated above: "HH:MM" within the day.
+        config.kiosk.rollover_minutes = parse_hhmm(&config.kiosk.business_day_rollover).ok_or_else(|| {
+            let span = index.span_of(&FieldPath::default().key("kiosk").key("business_day_rollover")).unwrap_or(0..0);
+            at(span.start, "kiosk.business_day_rollover".into(), "Write the time as HH:MM, e.g. \"00:00\".".into())
+        })?;
         Ok(config)
+    }
+
+    /// Minutes after local midnight at which the business day rolls over, parsed when the file was loaded.
+    pub fn rollover_minutes(&self) -> u32 {
+        self.kiosk.rollover_minutes
     }
 
     /// The kiosk's time zone (`[kiosk] timezone`), parsed when the file was loaded.

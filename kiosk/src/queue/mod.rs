@@ -114,10 +114,6 @@ pub struct Queue {
     rollover_minutes: u32,
 }
 
-fn parse_hhmm(s: &str) -> u32 {
-    crate::config::parse_hhmm(s).unwrap_or(0)
-}
-
 fn weekday_name(w: Weekday) -> &'static str {
     match w {
         Weekday::Monday => "mon",
@@ -141,7 +137,7 @@ impl Queue {
             kiosk_id: config.kiosk.id.clone(),
             categories: config.queue.categories.clone(),
             tz: config.tz().clone(),
-            rollover_minutes: parse_hhmm(&config.kiosk.business_day_rollover),
+            rollover_minutes: config.rollover_minutes(),
         })
     }
 
@@ -160,7 +156,7 @@ impl Queue {
 
     fn open_at(cat: &CategoryConfig, day: Weekday, minute: u32) -> bool {
         (cat.days.is_empty() || cat.days.iter().any(|d| d == weekday_name(day)))
-            && cat.hours.iter().filter_map(|h| crate::config::parse_hours(h)).any(|(a, b)| a <= minute && minute < b)
+            && cat.open_ranges().iter().any(|&(a, b)| a <= minute && minute < b)
     }
 
     /// Ok when the category issues tickets at `now`; otherwise when it opens next.
@@ -177,7 +173,7 @@ impl Queue {
             if !(cat.days.is_empty() || cat.days.iter().any(|d| d == weekday_name(date.weekday()))) {
                 continue;
             }
-            for (a, _) in cat.hours.iter().filter_map(|h| crate::config::parse_hours(h)) {
+            for &(a, _) in cat.open_ranges() {
                 if offset == 0 && a <= minute {
                     continue;
                 }
