@@ -49,6 +49,7 @@ pub struct Kiosk {
     /// The demo's virtual printer server, stopped after the printer's owner.
     printer_server: Option<drivers::escpos::virtual_printer::Server>,
     licence_watch: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+    licence_printer: crate::licence::LicencePrinterOwner,
     _clock: slint::Timer,
 }
 
@@ -66,6 +67,7 @@ impl Kiosk {
         if let Some(t) = self.licence_watch.1.take() {
             let _ = t.join();
         }
+        self.licence_printer.stop();
         self.printer.stop();
         if let Some(s) = self.printer_server.as_mut() {
             s.stop();
@@ -176,6 +178,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     crate::ui::take_number::bind_simulator(&window, &reader, printer_sim.clone());
     let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
     let licence_watch = watch_licences(&window, &inbox, &licences)?;
+    let licence_printer = licences.printer.clone();
     bind_licence_simulator(&window, &licences);
     let licence = crate::ui::licence::bind(
         &window,
@@ -203,6 +206,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         admin,
         printer_server,
         licence_watch,
+        licence_printer,
         _clock: clock,
     })
 }
@@ -254,7 +258,7 @@ fn watch_licences(
 
 /// In the demo, the simulator panel also sets the simulated licence printer's faults.
 fn bind_licence_simulator(window: &AppWindow, licences: &crate::licence::Licences) {
-    if let crate::licence::LicencePrinter::Simulated(sim) = &licences.printer {
+    if let Some(sim) = licences.printer.simulated() {
         let sim = sim.clone();
         window.global::<crate::ui::SimAdapter>().on_licence_printer(move |reason| {
             sim.set_reason((!reason.is_empty()).then_some(reason.as_str()));

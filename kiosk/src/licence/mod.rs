@@ -15,5 +15,5 @@ pub use store::{DocumentSource, Holder, LicenceDocument, LocalStore, SourceError
 pub mod printer;
 pub mod service;
 
-pub use printer::{LicencePrinter, SimulatedA4};
+pub use printer::{LicencePrinter, LicencePrinterOwner, SimulatedA4};
 pub use service::{DocumentChoice, LicenceError, Licences, Printed};

@@ -107,3 +107,140 @@ impl LicencePrinter {
         }
     }
 }
+
+/// What the owner tells a job's caller while it runs.
+enum JobNews {
+    State(JobState),
+    Done(Result<i32, PrinterFault>),
+}
+
+enum Request {
+    Status(std::sync::mpsc::SyncSender<Result<PrinterStatus, PrinterFault>>),
+    Print {
+        pdf: Vec<u8>,
+        job_name: String,
+        copies: u32,
+        two_sided: bool,
+        deadline: Duration,
+        news: std::sync::mpsc::Sender<JobNews>,
+    },
+}
+
+/// The licence printer's owner: one thread holds the printer (the IPP client, or the demo's folder) and
+/// runs status requests and jobs one after another, so a probe never interleaves with a job. Everyone else
+/// holds this handle; cheap to clone. The owner stops with [`LicencePrinterOwner::stop`] or the last handle.
+#[derive(Clone)]
+pub struct LicencePrinterOwner {
+    tx: Arc<Mutex<Option<std::sync::mpsc::Sender<Request>>>>,
+    thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    describe: String,
+    simulated: Option<SimulatedA4>,
+}
+
+impl std::fmt::Debug for LicencePrinterOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LicencePrinterOwner").field("printer", &self.describe).finish()
+    }
+}
+
+impl LicencePrinterOwner {
+    /// Starts the owner thread for `printer`.
+    pub fn start(printer: LicencePrinter) -> std::io::Result<LicencePrinterOwner> {
+        let describe = printer.describe();
+        let simulated = match &printer {
+            LicencePrinter::Simulated(s) => Some(s.clone()),
+            LicencePrinter::Ipp(_) => None,
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<Request>();
+        let thread = std::thread::Builder::new().name("licence-printer".into()).spawn(move || {
+            for req in rx {
+                match req {
+                    Request::Status(reply) => {
+                        let _ = reply.send(printer.status());
+                    }
+                    Request::Print { pdf, job_name, copies, two_sided, deadline, news } => {
+                        let req = PrintRequest { pdf: &pdf, job_name: &job_name, copies, two_sided };
+                        let outcome = printer.submit(&req).and_then(|job_id| {
+                            let _ = news.send(JobNews::State(JobState::Pending));
+                            printer
+                                .follow(job_id, deadline, |state| {
+                                    let _ = news.send(JobNews::State(state));
+                                })
+                                .map(|()| job_id)
+                        });
+                        let _ = news.send(JobNews::Done(outcome));
+                    }
+                }
+            }
+        })?;
+        Ok(LicencePrinterOwner {
+            tx: Arc::new(Mutex::new(Some(tx))),
+            thread: Arc::new(Mutex::new(Some(thread))),
+            describe,
+            simulated,
+        })
+    }
+
+    fn send(&self, req: Request) -> bool {
+        self.tx.lock().ok().and_then(|tx| tx.as_ref().map(|tx| tx.send(req).is_ok())).unwrap_or(false)
+    }
+
+    fn stopped() -> PrinterFault {
+        PrinterFault::Unreachable("the licence printer's owner has stopped".into())
+    }
+
+    pub fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    /// The demo's simulated printer, for the simulator panel.
+    pub fn simulated(&self) -> Option<&SimulatedA4> {
+        self.simulated.as_ref()
+    }
+
+    /// The printer's state now (Get-Printer-Attributes), in the owner's turn.
+    pub fn status(&self) -> Result<PrinterStatus, PrinterFault> {
+        let (reply, rx) = std::sync::mpsc::sync_channel(1);
+        if !self.send(Request::Status(reply)) {
+            return Err(Self::stopped());
+        }
+        rx.recv().unwrap_or_else(|_| Err(Self::stopped()))
+    }
+
+    /// Sends a job and follows it to its end (Print-Job, then Get-Job-Attributes until it is done or
+    /// `deadline` passes) in the owner's turn; `on_state` hears the job's states. Returns the job id.
+    pub fn print(
+        &self,
+        req: &PrintRequest<'_>,
+        deadline: Duration,
+        mut on_state: impl FnMut(JobState),
+    ) -> Result<i32, PrinterFault> {
+        let (news, rx) = std::sync::mpsc::channel();
+        let sent = self.send(Request::Print {
+            pdf: req.pdf.to_vec(),
+            job_name: req.job_name.to_owned(),
+            copies: req.copies,
+            two_sided: req.two_sided,
+            deadline,
+            news,
+        });
+        if !sent {
+            return Err(Self::stopped());
+        }
+        for n in rx {
+            match n {
+                JobNews::State(s) => on_state(s),
+                JobNews::Done(outcome) => return outcome,
+            }
+        }
+        Err(Self::stopped())
+    }
+
+    /// Stops the owner after the request it is running.
+    pub fn stop(&self) {
+        self.tx.lock().map(|mut t| t.take()).ok();
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+    }
+}

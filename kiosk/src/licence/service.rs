@@ -2,7 +2,7 @@
 //! licence_print_requested → Print-Job → follow the job → licence_printed or licence_print_failed.
 
 use super::platform::PlatformSource;
-use super::printer::{LicencePrinter, SimulatedA4};
+use super::printer::{LicencePrinter, LicencePrinterOwner, SimulatedA4};
 use super::render::{PdfFont, RenderError, RenderInput, render};
 use super::store::{DocumentSource, Holder, LicenceDocument, LocalStore, SourceError};
 use super::template::Templates;
@@ -92,7 +92,8 @@ pub struct Printed {
 pub struct Licences {
     journal: Journal,
     source: Arc<dyn DocumentSource>,
-    pub printer: LicencePrinter,
+    /// The licence printer's owner (its one link).
+    pub printer: LicencePrinterOwner,
     /// The licence printer's one state, whoever noticed it (the watcher's probe or a print).
     pub health: Arc<DeviceHealth<PrinterFault>>,
     pub templates: Templates,
@@ -145,6 +146,7 @@ impl Licences {
         } else {
             LicencePrinter::Ipp(IppPrinter::new(&p.uri, Duration::from_secs(15))?)
         };
+        let printer = LicencePrinterOwner::start(printer)?;
         journal.transact(|conn| {
             conn.execute_batch(SCHEMA)?;
             Ok((vec![], ()))
@@ -344,10 +346,9 @@ impl Licences {
             Err(e) => return Err(LicenceError::Journal(e)),
         };
         let req = PrintRequest { pdf: &pdf, job_name: &doc.id, copies, two_sided: self.two_sided };
-        let job_id = self.printer.submit(&req).map_err(|f| fail(LicenceError::Printer(f), Some(&print_id)))?;
-        on_state(JobState::Pending);
-        self.printer
-            .follow(job_id, self.job_timeout, &mut on_state)
+        let job_id = self
+            .printer
+            .print(&req, self.job_timeout, &mut on_state)
             .map_err(|f| fail(LicenceError::Printer(f), Some(&print_id)))?;
         let (id, document_id, sess) = (print_id.clone(), doc.id.clone(), session.to_string());
         self.journal.transact(move |conn| {
