@@ -62,6 +62,12 @@ fn pin_pad_unlocks_maintenance_and_every_step_is_journaled() {
     );
     let printed = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
     assert!(printed.contains("打印测试") && printed.contains("the printer works"), "{printed}");
+    // Printed times are the kiosk's local time (Asia/Shanghai in the demo), as on the screen, not UTC.
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let local = |t: jiff::Timestamp| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let now = jiff::Timestamp::now();
+    let minutes = [local(now), local(now - jiff::SignedDuration::from_mins(1))];
+    assert!(minutes.iter().any(|m| printed.contains(m.as_str())), "{printed} shows none of {minutes:?}");
     let all: String = conn
         .prepare("SELECT coalesce(payload, '') FROM entries")
         .unwrap()
