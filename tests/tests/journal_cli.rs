@@ -362,3 +362,81 @@ fn purge_from_the_cli_keeps_young_entries_and_is_journaled() {
     let (code, text) = verify(&f.db, None);
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// Issue #13: a verifier with no blind spots in what it reads. Each of these verified, or said the wrong
+/// thing, before.
+#[test]
+fn strict_parsing_refuses_what_a_lenient_reader_would_let_through() {
+    let f = fixture();
+    let exported = export(&f, "jsonl", &[]);
+    let l = lines(&exported);
+    let edited = |i: usize, from: &str, to: &str| {
+        let mut l = l.clone();
+        assert!(l[i].contains(from), "{}", l[i]);
+        l[i] = l[i].replacen(from, to, 1);
+        write_lines(&f.dir.join("e.jsonl"), &l)
+    };
+    // A duplicate key: a reader that keeps the first sees a tampered payload, one that keeps the last sees
+    // the original.
+    let dup = edited(3, "{", r#"{"payload":"{\"ticket\":\"A999\"}","#);
+    assert_tampered(&dup, 3, "duplicate field `payload`");
+    // Upper-case hex and seq 0 are not what the format says.
+    let hash = serde_json::from_str::<serde_json::Value>(&l[4]).unwrap()["hash"].as_str().unwrap().to_owned();
+    assert_tampered(&edited(4, &hash, &hash.to_uppercase()), 4, "64 lower-case hex digits");
+    assert_tampered(&edited(1, r#""seq":1,"#, r#""seq":0,"#), 0, "seq 0");
+    // A line after the closing checkpoint names where it is, not seq 0.
+    let mut extra = l.clone();
+    extra.push(l[5].clone());
+    let (code, text) = verify(&write_lines(&f.dir.join("e.jsonl"), &extra), None);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("TAMPERED at seq 31:") && text.contains("line 33 follows the closing checkpoint"), "{text}");
+    // Bytes that are not text after `{`: said as such, not "the file is empty".
+    let garbage = f.dir.join("garbage.jsonl");
+    std::fs::write(&garbage, b"{\xff\xfe\x00\x01garbage\n").unwrap();
+    let (code, text) = verify(&garbage, None);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("line 1 is not UTF-8 text") && !text.contains("empty"), "{text}");
+    // A byte-order mark before the header.
+    let bom = f.dir.join("bom.jsonl");
+    std::fs::write(&bom, [b"\xef\xbb\xbf".as_slice(), std::fs::read(&exported).unwrap().as_slice()].concat()).unwrap();
+    let (code, text) = verify(&bom, None);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("byte-order mark"), "{text}");
+    // A negative seq in a CSV row is named as written, not as 18446744073709551615.
+    let csv = export(&f, "csv", &[]);
+    let text_csv = std::fs::read_to_string(&csv).unwrap();
+    let row: Vec<&str> = text_csv.lines().collect();
+    let mut rows: Vec<String> = row.iter().map(|s| s.to_string()).collect();
+    rows[2] = rows[2].replacen("2,", "-2,", 1);
+    let negative = f.dir.join("negative.csv");
+    std::fs::write(&negative, rows.join("\n") + "\n").unwrap();
+    let (code, text) = verify(&negative, None);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("\"-2\"") && !text.contains("18446744073709551615"), "{text}");
+}
+
+#[test]
+fn verifying_a_database_writes_nothing_beside_it_and_names_a_dropped_table() {
+    let f = fixture();
+    // A copy as staff would carry it on a USB stick: no -wal beside it, a folder that must stay untouched.
+    let stick = f.dir.join("stick");
+    std::fs::create_dir(&stick).unwrap();
+    let copy = stick.join("journal.sqlite3");
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    drop(conn);
+    // The main file alone, still marked as a WAL database, as copying it off the box gives.
+    std::fs::copy(&f.db, &copy).unwrap();
+    let before: Vec<_> = std::fs::read_dir(&stick).unwrap().flatten().map(|e| e.file_name()).collect();
+    let (code, text) = verify(&copy, None);
+    assert_eq!(code, Some(0), "{text}");
+    let after: Vec<_> = std::fs::read_dir(&stick).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(after, before, "verify wrote beside the file it checked");
+    // The checkpoints table dropped: said plainly, not "check free disk space".
+    let raw = raw_db(&copy);
+    raw.execute_batch("DROP TABLE checkpoints;").unwrap();
+    drop(raw);
+    let (code, text) = verify(&copy, None);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("checkpoints") && !text.contains("disk space"), "{text}");
+}

@@ -150,8 +150,9 @@ impl NewEntry {
     }
 }
 
-/// An entry as stored and exported.
+/// An entry as stored and exported. Read back strictly: an unknown or repeated key is an error.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entry {
     pub seq: u64,
     pub kiosk_id: String,

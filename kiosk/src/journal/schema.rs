@@ -129,6 +129,41 @@ pub fn open_read_only(path: &Path) -> Result<Connection, JournalError> {
     let open_err = |source| JournalError::Open { path: path.to_owned(), source };
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(open_err)?;
+    checked(conn, path)
+}
+
+/// Opens a journal to verify it, writing nothing anywhere: a file with no -wal beside it (a copy carried
+/// off the box, a read-only stick) is opened immutable, so SQLite creates no -wal or -shm; a live journal
+/// (its -wal present) is opened read-only as the kiosk's own readers are.
+pub fn open_for_verify(path: &Path) -> Result<Connection, JournalError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if Path::new(&wal).exists() {
+        return open_read_only(path);
+    }
+    let open_err = |source| JournalError::Open { path: path.to_owned(), source };
+    let absolute =
+        std::path::absolute(path).map_err(|e| open_err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+    // A URI names the file: characters that mean something in a URI are escaped.
+    let mut uri = String::from("file:");
+    for b in absolute.as_os_str().as_encoded_bytes() {
+        match b {
+            b'/' | b'-' | b'_' | b'.' | b'~' => uri.push(*b as char),
+            b if b.is_ascii_alphanumeric() => uri.push(*b as char),
+            b => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    let conn = Connection::open_with_flags(
+        &uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(open_err)?;
+    checked(conn, path)
+}
+
+fn checked(conn: Connection, path: &Path) -> Result<Connection, JournalError> {
+    let open_err = |source| JournalError::Open { path: path.to_owned(), source };
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
     quick_check(&conn, path)?;
     let has_entries: bool = conn

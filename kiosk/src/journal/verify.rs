@@ -2,7 +2,7 @@
 
 use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, payload_digest};
 use super::export::{CSV_HEADER, EXPORT_FORMAT_NAME, ExportHeader};
-use super::schema::{ENTRY_COLUMNS, entry_from_row, open_read_only};
+use super::schema::{ENTRY_COLUMNS, entry_from_row, open_for_verify};
 use super::{Entry, JournalError};
 use ed25519_dalek::VerifyingKey;
 use std::collections::HashMap;
@@ -59,6 +59,14 @@ impl Checker {
 
     fn feed(&mut self, e: &Entry) -> Result<(), Bad> {
         let bad = |what: String| Err((e.seq, what));
+        if e.seq == 0 {
+            return bad("seq 0 is not a seq: they start at 1".into());
+        }
+        for (name, value) in [("payload_digest", &e.payload_digest), ("prev_hash", &e.prev_hash), ("hash", &e.hash)] {
+            if !is_lower_hex64(value) {
+                return bad(format!("its {name} is not 64 lower-case hex digits"));
+            }
+        }
         if let Some(gap) = self.pending_gap.take()
             && self.prev.as_ref().is_some_and(|(pseq, _)| e.seq > *pseq)
         {
@@ -179,6 +187,18 @@ fn tampered((seq, what): Bad) -> Verdict {
     Verdict::Tampered { seq, what }
 }
 
+/// What the format writes for every hash: exactly 64 lower-case hex digits.
+fn is_lower_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The closing line of a jsonl export; unknown or repeated keys are refused.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointLine {
+    checkpoint: Checkpoint,
+}
+
 /// Verifies a JSON-lines or CSV export, or a journal database, by looking at its first bytes.
 pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict, Unreadable> {
     let unreadable = |what: String| Unreadable(format!("{}: {what}", path.display()));
@@ -187,6 +207,13 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
     let n = std::io::Read::read(&mut file, &mut magic).map_err(|e| unreadable(format!("cannot read it ({e}).")))?;
     if n == 16 && &magic == b"SQLite format 3\0" {
         return verify_database(path, trusted).map_err(|e| unreadable(e.to_string()));
+    }
+    if magic.starts_with(b"\xef\xbb\xbf{") {
+        return Ok(tampered((
+            1,
+            "line 1 begins with a byte-order mark, which `kiosk journal export` never writes: the file was edited"
+                .into(),
+        )));
     }
     let reader =
         std::io::BufReader::new(std::fs::File::open(path).map_err(|e| unreadable(format!("cannot open it ({e}).")))?);
@@ -202,8 +229,16 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
 }
 
 fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict, JournalError> {
-    let conn = open_read_only(path)?;
+    let conn = open_for_verify(path)?;
     conn.execute_batch("BEGIN")?;
+    let has_checkpoints: bool = conn.query_row(
+        "SELECT count(*) = 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_checkpoints {
+        return Ok(tampered((1, "the journal has no `checkpoints` table: it was dropped".into())));
+    }
     let mut cps: Vec<Checkpoint> = conn
         .prepare("SELECT kiosk_id, seq, head_hash, time_utc, public_key, signature FROM checkpoints ORDER BY seq")?
         .query_map([], |r| {
@@ -262,7 +297,8 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
     let mut lines = reader.lines().enumerate();
     let header: ExportHeader = match lines.next() {
         Some((_, Ok(l))) => serde_json::from_str(&l).map_err(|e| format!("line 1 is not an export header ({e})."))?,
-        _ => return Err("the file is empty.".into()),
+        Some((_, Err(e))) => return Err(format!("line 1 is not UTF-8 text ({e}).")),
+        None => return Err("the file is empty.".into()),
     };
     if header.format != EXPORT_FORMAT_NAME || header.version != 1 {
         return Err(format!(
@@ -279,23 +315,30 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
         if line.trim().is_empty() {
             continue;
         }
-        if checkpoint.is_some() {
+        let next_seq = checker.prev.as_ref().map_or(1, |(s, _)| s + 1);
+        if let Some(cp) = &checkpoint {
             return Ok(tampered((
-                0,
+                cp.seq + 1,
                 format!("line {} follows the closing checkpoint: entries were appended after signing", i + 1),
             )));
         }
-        let value: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| format!("line {} is not JSON ({e}).", i + 1))?;
-        if let Some(cp) = value.get("checkpoint") {
-            checkpoint = Some(
-                serde_json::from_value(cp.clone())
-                    .map_err(|e| format!("line {} is not a valid checkpoint ({e}).", i + 1))?,
-            );
+        // Parsed straight into the entry's shape: a repeated or unknown key is refused, never resolved to
+        // the first or last of two values.
+        if line.trim_start().starts_with("{\"checkpoint\"") {
+            match serde_json::from_str::<CheckpointLine>(&line) {
+                Ok(cp) => checkpoint = Some(cp.checkpoint),
+                Err(e) => {
+                    return Ok(tampered((next_seq, format!("line {} is not a well-formed checkpoint ({e})", i + 1))));
+                }
+            }
             continue;
         }
-        let e: Entry =
-            serde_json::from_value(value).map_err(|e| format!("line {} is not a journal entry ({e}).", i + 1))?;
+        let e: Entry = match serde_json::from_str(&line) {
+            Ok(e) => e,
+            Err(err) => {
+                return Ok(tampered((next_seq, format!("line {} is not a well-formed entry ({err})", i + 1))));
+            }
+        };
         if let Err(bad) = checker.feed(&e) {
             return Ok(tampered(bad));
         }
@@ -343,13 +386,23 @@ fn verify_csv(reader: impl std::io::Read) -> Result<Verdict, String> {
     let mut checker = Checker::new(false, std::iter::empty());
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| format!("CSV row {} cannot be read ({e}).", i + 2))?;
-        let num = |s: &str| s.parse::<i64>().map_err(|_| format!("CSV row {}: \"{s}\" is not a number.", i + 2));
+        let next_seq = checker.prev.as_ref().map_or(1, |(s, _)| s + 1);
+        let row_bad = |what: String| Ok(tampered((next_seq, format!("CSV row {}: {what}", i + 2))));
+        if rec.len() != CSV_HEADER.len() {
+            return row_bad(format!("it has {} fields, not {}", rec.len(), CSV_HEADER.len()));
+        }
+        let Ok(seq) = rec[0].parse::<u64>() else {
+            return row_bad(format!("seq \"{}\" is not a whole number ≥ 1", &rec[0]));
+        };
+        let Ok(mono_ms) = rec[4].parse::<i64>() else {
+            return row_bad(format!("mono_ms \"{}\" is not a whole number", &rec[4]));
+        };
         let e = Entry {
-            seq: num(&rec[0])? as u64,
+            seq,
             kiosk_id: rec[1].to_owned(),
             boot_id: rec[2].to_owned(),
             time_utc: rec[3].to_owned(),
-            mono_ms: num(&rec[4])?,
+            mono_ms,
             session_id: rec[5].to_owned(),
             kind: rec[6].to_owned(),
             payload: (!rec[7].is_empty()).then(|| rec[7].to_owned()),
