@@ -440,3 +440,65 @@ fn verifying_a_database_writes_nothing_beside_it_and_names_a_dropped_table() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("checkpoints") && !text.contains("disk space"), "{text}");
 }
+
+/// Issue #13: `meta` is checked, and without `--pubkey` every checkpoint must be signed by the journal's
+/// own key (the one in `meta`, or the export header): one signed by another key is not "intact".
+#[test]
+fn a_checkpoint_signed_by_another_key_and_a_foreign_meta_are_caught_without_pubkey() {
+    let f = fixture();
+    let other = ed25519_dalek_signing(&[7; 32]);
+    let conn = raw_db(&f.db);
+    let (seq, hash): (i64, String) =
+        conn.query_row("SELECT seq, hash FROM entries WHERE seq = 20", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let cp = kiosk::journal::Checkpoint::sign(
+        &other,
+        "linshu-county-01",
+        seq as u64,
+        &hex32(&hash),
+        "2026-01-01T00:00:00.000Z",
+    );
+    conn.execute(
+        "INSERT INTO checkpoints (seq, kiosk_id, head_hash, time_utc, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![seq, cp.kiosk_id, cp.head_hash, cp.time_utc, cp.public_key, cp.signature],
+    )
+    .unwrap();
+    drop(conn);
+    assert_tampered(&f.db, 20, "not by the journal's key");
+
+    // The same in an export: the closing checkpoint signed by a key other than the header's.
+    let f = fixture();
+    let mut l = lines(&export(&f, "jsonl", &[]));
+    let last: serde_json::Value = serde_json::from_str(&l[30]).unwrap();
+    let cp = kiosk::journal::Checkpoint::sign(
+        &other,
+        "linshu-county-01",
+        30,
+        &hex32(last["hash"].as_str().unwrap()),
+        "2026-01-01T00:00:00.000Z",
+    );
+    l[31] = serde_json::json!({ "checkpoint": cp }).to_string();
+    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 30, "not by the journal's key");
+
+    // meta names another kiosk or format than the entries.
+    let f = fixture();
+    raw_db(&f.db).execute("UPDATE meta SET value = 'another-kiosk' WHERE key = 'kiosk_id'", []).unwrap();
+    assert_tampered(&f.db, 1, "meta names kiosk \"another-kiosk\"");
+    let f = fixture();
+    raw_db(&f.db).execute("UPDATE meta SET value = '9' WHERE key = 'format_version'", []).unwrap();
+    let (code, text) = verify(&f.db, None);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("format version 9"), "{text}");
+}
+
+/// Issue #13: the checkpoints table has guards like the entries table.
+#[test]
+fn checkpoints_cannot_be_deleted_or_rewritten_through_sqlite() {
+    let f = fixture();
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM checkpoints", [], |r| r.get(0)).unwrap();
+    assert!(n >= 1, "the fixture's journal signed a checkpoint when it closed");
+    let deleted = conn.execute("DELETE FROM checkpoints", []).unwrap_err().to_string();
+    assert!(deleted.contains("never deleted"), "{deleted}");
+    let rewritten = conn.execute("UPDATE checkpoints SET head_hash = 'x'", []).unwrap_err().to_string();
+    assert!(rewritten.contains("never rewritten"), "{rewritten}");
+}

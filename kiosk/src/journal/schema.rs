@@ -50,6 +50,11 @@ WHEN NEW.seq IS NOT OLD.seq OR NEW.kiosk_id IS NOT OLD.kiosk_id OR NEW.boot_id I
   OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
   OR (NEW.payload IS NOT NULL AND NEW.payload IS NOT OLD.payload)
 BEGIN SELECT RAISE(ABORT, 'journal entries are never rewritten; only payloads are purged'); END;
+-- Signed checkpoints are evidence too: a second signature over the same seq is ignored, never swapped in.
+CREATE TRIGGER IF NOT EXISTS checkpoints_never_deleted BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'signed checkpoints are never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS checkpoints_never_rewritten BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'signed checkpoints are never rewritten'); END;
 ";
 
 /// Opens (creating if needed) the journal for writing: pragmas, quick_check, schema, owner check.

@@ -187,6 +187,17 @@ fn tampered((seq, what): Bad) -> Verdict {
     Verdict::Tampered { seq, what }
 }
 
+/// A checkpoint signed by a key other than the one the journal names for itself.
+fn not_own_key(cp: &Checkpoint, own: &str, named_in: &str) -> Bad {
+    (
+        cp.seq,
+        format!(
+            "the checkpoint at seq {} was signed by key {}, not by the journal's key {own} ({named_in})",
+            cp.seq, cp.public_key
+        ),
+    )
+}
+
 /// What the format writes for every hash: exactly 64 lower-case hex digits.
 fn is_lower_hex64(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -239,6 +250,25 @@ fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
     if !has_checkpoints {
         return Ok(tampered((1, "the journal has no `checkpoints` table: it was dropped".into())));
     }
+    // What the journal says of itself: its kiosk, its format and its own signing key.
+    let meta = |key: &str| -> Result<Option<String>, JournalError> {
+        match conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, String>(0)) {
+            Ok(v) => Ok(Some(v)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    };
+    let meta_kiosk = meta("kiosk_id")?;
+    let meta_key = meta("public_key")?;
+    if let Some(v) = meta("format_version")?
+        && v != super::schema::FORMAT_VERSION
+    {
+        return Err(JournalError::Refused(format!(
+            "{}: the journal is in format version {v}, which this kiosk does not know (it reads version {}).",
+            path.display(),
+            super::schema::FORMAT_VERSION
+        )));
+    }
     let mut cps: Vec<Checkpoint> = conn
         .prepare("SELECT kiosk_id, seq, head_hash, time_utc, public_key, signature FROM checkpoints ORDER BY seq")?
         .query_map([], |r| {
@@ -266,6 +296,14 @@ fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
                 )));
             }
             first = false;
+            if let Some(k) = &meta_kiosk
+                && *k != e.kiosk_id
+            {
+                return Ok(tampered((
+                    e.seq,
+                    format!("meta names kiosk \"{k}\" but entry {} is kiosk \"{}\"", e.seq, e.kiosk_id),
+                )));
+            }
             if let Err(bad) = checker.feed(&e) {
                 return Ok(tampered(bad));
             }
@@ -281,6 +319,12 @@ fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
     // The newest checkpoint matters most for a cut tail; check it first.
     cps.reverse();
     for cp in &cps {
+        if trusted.is_none()
+            && let Some(own) = &meta_key
+            && *own != cp.public_key
+        {
+            return Ok(tampered(not_own_key(cp, own, "its meta")));
+        }
         if let Err(bad) = checker.check_checkpoint(cp, trusted) {
             return Ok(tampered(bad));
         }
@@ -360,6 +404,9 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
         }
         return Ok(tampered((seq, "the closing signed checkpoint is missing: the export was cut or edited".into())));
     };
+    if trusted.is_none() && cp.public_key != header.public_key {
+        return Ok(tampered(not_own_key(&cp, &header.public_key, "the export header")));
+    }
     let trusted_key = match trusted {
         Some(k) => Some(*k),
         None => {

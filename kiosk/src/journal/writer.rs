@@ -441,7 +441,7 @@ fn insert_entry(
 
 pub(super) fn insert_checkpoint(conn: &Connection, cp: &Checkpoint) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO checkpoints (seq, kiosk_id, head_hash, time_utc, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR IGNORE INTO checkpoints (seq, kiosk_id, head_hash, time_utc, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         rusqlite::params![cp.seq as i64, cp.kiosk_id, cp.head_hash, cp.time_utc, cp.public_key, cp.signature],
     )?;
     Ok(())
