@@ -142,3 +142,39 @@ fn unknown_printer_model_is_rejected() {
     let text = edit(&demo_toml(), "model = \"generic-80\"", "model = \"tm-t88\"");
     assert_rejected(&text, "\"tm-t88\"", "devices.ticket_printer.model", "not a known printer model");
 }
+
+/// Issue #13: a journal, key or store path that cannot be a file of ours is refused at `config check`, with
+/// the field named, and nothing is created (a dangling symlink used to overflow the stack, exit 134).
+#[test]
+fn file_paths_that_cannot_be_files_of_ours_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("a-folder")).unwrap();
+    std::fs::write(d.join("a-file"), "x").unwrap();
+    std::os::unix::fs::symlink(d.join("missing/journal.sqlite3"), d.join("dangling")).unwrap();
+    let journal_line = "path = \"/var/lib/kiosk/journal.sqlite3\"";
+    for (path, says) in [
+        (d.join("a-folder"), "is a folder, not a file"),
+        (d.join("a-file/journal.sqlite3"), "which is a file, not a folder"),
+        (d.join("dangling"), "symbolic link to a file that cannot be reached"),
+        (PathBuf::from("/proc/self/journal.sqlite3"), "under /proc, /sys or /dev"),
+        (PathBuf::from("/dev/null"), "under /proc, /sys or /dev"),
+    ] {
+        let text = edit(&demo_toml(), journal_line, &format!("path = \"{}\"", path.display()));
+        let (code, err, file) = check(d, &text);
+        assert_eq!(code, Some(2), "{}: {err}", path.display());
+        let (line, col) = position(&text, &format!("\"{}\"", path.display()));
+        assert!(err.contains(&format!("{}:{line}:{col}: field `journal.path`: ", file.display())), "{err}");
+        assert!(err.contains(says), "{}: {err}", path.display());
+    }
+    assert!(!d.join("missing").exists(), "nothing was created");
+    // Two stores in one file.
+    let text = edit(
+        &edit(&demo_toml(), journal_line, &format!("path = \"{}\"", d.join("j.sqlite3").display())),
+        "store_path = \"/var/lib/kiosk/documents.sqlite3\"",
+        &format!("store_path = \"{}\"", d.join("j.sqlite3").display()),
+    );
+    let (code, err, _) = check(d, &text);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("field `licence.store_path`") && err.contains("is the journal as well"), "{err}");
+}

@@ -123,6 +123,30 @@ fn check_journal(c: &Config) -> Result<(), Problem> {
             ),
         );
     }
+    let dir = j.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let files = [
+        (p.clone().key("path"), j.path.clone(), "the journal"),
+        (
+            p.clone().key("secret_path"),
+            j.secret_path.clone().unwrap_or_else(|| dir.join("subject.key")),
+            "the subject key",
+        ),
+        (
+            p.clone().key("signing_key_path"),
+            j.signing_key_path.clone().unwrap_or_else(|| dir.join("checkpoint.ed25519")),
+            "the signing key",
+        ),
+        (root().key("licence").key("store_path"), c.licence.store_path.clone(), "the documents store"),
+    ];
+    for (i, (field, path, what)) in files.iter().enumerate() {
+        check_file_path(field, path, what)?;
+        if let Some((_, _, other)) = files[..i].iter().find(|(_, earlier, _)| same_file(earlier, path)) {
+            return fail(
+                field.clone(),
+                format!("{} is {} as well: each needs a file of its own.", path.display(), other),
+            );
+        }
+    }
     let (head, tail) = j.id_mask_keep;
     if usize::from(head) + usize::from(tail) > 10 {
         return fail(
@@ -131,6 +155,48 @@ fn check_journal(c: &Config) -> Result<(), Problem> {
                 "Keeping {head} + {tail} characters of an 18-character ID number shows too much; keep at most 10 in all, e.g. [3, 4]."
             ),
         );
+    }
+    Ok(())
+}
+
+/// Two paths that name one file: the same text, or (when it exists) the same file once links are followed.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A path the kiosk will create or open as a regular file of its own: nothing there yet, or a regular file
+/// (possibly through a symlink that resolves). Checked without creating anything.
+fn check_file_path(field: &FieldPath, path: &std::path::Path, what: &str) -> Result<(), Problem> {
+    let bad = |why: String| fail(field.clone(), format!("{} ({what}) {why}", path.display()));
+    if ["/proc", "/sys", "/dev"].iter().any(|sys| path.starts_with(sys)) {
+        return bad(
+            "is under /proc, /sys or /dev, which hold no files of ours; use a folder such as /var/lib/kiosk.".into()
+        );
+    }
+    if let Ok(link) = std::fs::symlink_metadata(path) {
+        match std::fs::metadata(path) {
+            Err(e) if link.file_type().is_symlink() => {
+                return bad(format!(
+                    "is a symbolic link to a file that cannot be reached ({e}); point it at the file or remove it."
+                ));
+            }
+            Err(e) => return bad(format!("cannot be examined ({e}).")),
+            Ok(m) if m.is_dir() => return bad("is a folder, not a file; name a file inside it.".into()),
+            Ok(m) if !m.is_file() => {
+                return bad("is a device or special file, not a regular file; name a file in a folder of ours.".into());
+            }
+            Ok(_) => {}
+        }
+    }
+    let mut ancestor = path.parent();
+    while let Some(a) = ancestor {
+        if let Ok(m) = std::fs::metadata(a) {
+            if !m.is_dir() {
+                return bad(format!("lies under {}, which is a file, not a folder.", a.display()));
+            }
+            break;
+        }
+        ancestor = a.parent();
     }
     Ok(())
 }

@@ -52,6 +52,12 @@ pub fn mask_name(name: &str) -> String {
 
 /// Reads a 32-byte secret from `path`, creating it (mode 0600) with fresh random bytes on first start.
 pub fn load_or_create_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, JournalError> {
+    load_or_create(path, true)
+}
+
+/// `may_retry`: another process may create the file between our read and our link, once; after that an
+/// existing-but-unreadable path (a dangling symlink) is an error, never a loop.
+fn load_or_create(path: &Path, may_retry: bool) -> Result<Zeroizing<[u8; 32]>, JournalError> {
     let key_err = |what: String| JournalError::Key { path: path.to_owned(), what };
     match std::fs::read(path) {
         Ok(bytes) => {
@@ -73,6 +79,11 @@ pub fn load_or_create_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, Journal
             Ok(Zeroizing::new(arr))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                return Err(key_err(
+                    "it is a symbolic link to a file that does not exist; point it at the key or remove it".into(),
+                ));
+            }
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| key_err(format!("cannot create its folder ({e})")))?;
             }
@@ -96,7 +107,9 @@ pub fn load_or_create_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, Journal
             match linked {
                 Ok(()) => {}
                 // Another process created it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return load_or_create_secret(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && may_retry => {
+                    return load_or_create(path, false);
+                }
                 Err(e) => return Err(key_err(format!("cannot put it in place ({e})"))),
             }
             if let Some(dir) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
@@ -112,6 +125,16 @@ pub fn load_or_create_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, Journal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dangling_symlink_is_an_error_not_a_stack_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("subject.key");
+        std::os::unix::fs::symlink(dir.path().join("gone/subject.key"), &key).unwrap();
+        let err = load_or_create_secret(&key).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert!(!dir.path().join("gone").exists(), "nothing created");
+    }
 
     #[test]
     fn masks() {
