@@ -502,3 +502,37 @@ fn checkpoints_cannot_be_deleted_or_rewritten_through_sqlite() {
     let rewritten = conn.execute("UPDATE checkpoints SET head_hash = 'x'", []).unwrap_err().to_string();
     assert!(rewritten.contains("never rewritten"), "{rewritten}");
 }
+
+/// Issue #13: what the kiosk writes about people is readable by the kiosk's user only, from creation: the
+/// journal and its WAL files, the documents store, the keys and the exports are 0600 (the process umask).
+#[test]
+fn files_the_kiosk_creates_are_its_users_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let config = config_in(dir);
+    let sample = kiosk_e2e::workspace_root().join("config/sample-documents.jsonl");
+    let (code, _, err) = run(kiosk().args(["documents", "import", "--config"]).arg(&config).arg(&sample));
+    assert_eq!(code, Some(0), "{err}");
+    let out = dir.join("export.jsonl");
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(&out));
+    assert_eq!(code, Some(0), "{err}");
+    let mut checked = vec![];
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "kiosk.toml" {
+            continue;
+        }
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{name} is mode {mode:o}");
+        checked.push(name);
+    }
+    checked.sort();
+    for must in ["journal.sqlite3", "documents.sqlite3", "subject.key", "checkpoint.ed25519", "export.jsonl"] {
+        assert!(checked.iter().any(|n| n == must), "{must} was made: {checked:?}");
+    }
+}

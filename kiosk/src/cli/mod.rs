@@ -85,6 +85,9 @@ pub struct Exit {
 }
 
 pub fn main() -> ExitCode {
+    // Everything the kiosk writes (journal and its WAL files, documents store, keys, exports, printed
+    // samples) concerns people: readable by the kiosk's user alone, from the moment it is created.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     match dispatch(cli) {
