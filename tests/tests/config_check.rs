@@ -178,3 +178,14 @@ fn file_paths_that_cannot_be_files_of_ours_are_refused() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("field `licence.store_path`") && err.contains("is the journal as well"), "{err}");
 }
+
+/// Issue #13: a PIN hash asking for an absurd number of PBKDF2 iterations would freeze every login.
+#[test]
+fn a_pin_hash_with_absurd_iterations_is_refused() {
+    let text = demo_toml();
+    let line = text.lines().find(|l| l.starts_with("maintenance_pin_hash = ")).unwrap().to_owned();
+    let iterations = line.split(':').nth(1).unwrap().to_owned();
+    let absurd = line.replacen(&format!(":{iterations}:"), ":4000000000:", 1);
+    let text = edit(&text, &line, &absurd);
+    assert_rejected(&text, "\"pbkdf2-sha256:4000000000", "admin.maintenance_pin_hash", "4000000000 PBKDF2 iterations");
+}

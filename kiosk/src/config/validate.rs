@@ -456,6 +456,17 @@ fn check_ui_admin(c: &Config) -> Result<(), Problem> {
             );
         }
     }
+    let iterations = a.maintenance_pin_hash.split(':').nth(1).and_then(|n| n.parse::<u64>().ok());
+    if iterations.is_some_and(|n| n > u64::from(crate::secrets::MAX_PIN_ITERATIONS)) {
+        return fail(
+            p.key("maintenance_pin_hash"),
+            format!(
+                "The PIN hash asks for {} PBKDF2 iterations; more than {} would keep the maintenance screen busy for minutes at every login. Create a hash with `kiosk admin hash-pin`.",
+                iterations.unwrap_or_default(),
+                crate::secrets::MAX_PIN_ITERATIONS
+            ),
+        );
+    }
     if !valid_pin_hash(&a.maintenance_pin_hash) {
         return fail(
             p.key("maintenance_pin_hash"),
