@@ -204,19 +204,8 @@ fn a_cut_tail_in_an_export_is_caught() {
 fn a_forged_checkpoint_is_caught() {
     let f = fixture();
     let key = pubkey(&f);
-    let mut l = lines(&export(&f, "jsonl", &[]));
     // A rewritten chain: the tamperer re-signs with a key of their own.
-    let other = ed25519_dalek_signing(&[9; 32]);
-    let last: serde_json::Value = serde_json::from_str(&l[30]).unwrap();
-    let cp = kiosk::journal::Checkpoint::sign(
-        &other,
-        "linshu-county-01",
-        30,
-        &hex32(last["hash"].as_str().unwrap()),
-        "2026-01-01T00:00:00.000Z",
-    );
-    l[31] = serde_json::json!({ "checkpoint": cp }).to_string();
-    let edited = write_lines(&f.dir.join("e.jsonl"), &l);
+    let edited = resigned_export(&f, &ed25519_dalek_signing(&[9; 32]));
     let (code, text) = verify(&edited, Some(&key));
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("TAMPERED at seq 30: forged checkpoint"), "{text}");
@@ -226,6 +215,21 @@ fn a_forged_checkpoint_is_caught() {
     assert!(cp.contains("\"seq\":31,"), "the second export covers the first one's journal entry: {cp}");
     *cp = cp.replace("\"seq\":31,", "\"seq\":30,");
     assert_tampered(&write_lines(&f.dir.join("e2.jsonl"), &l), 30, "does not verify");
+}
+
+/// A full export whose closing checkpoint is replaced by one `key` signs over the same head.
+fn resigned_export(f: &Fixture, key: &ed25519_dalek::SigningKey) -> PathBuf {
+    let mut l = lines(&export(f, "jsonl", &[]));
+    let last: serde_json::Value = serde_json::from_str(&l[30]).unwrap();
+    let cp = kiosk::journal::Checkpoint::sign(
+        key,
+        "linshu-county-01",
+        30,
+        &hex32(last["hash"].as_str().unwrap()),
+        "2026-01-01T00:00:00.000Z",
+    );
+    l[31] = serde_json::json!({ "checkpoint": cp }).to_string();
+    write_lines(&f.dir.join("e.jsonl"), &l)
 }
 
 fn ed25519_dalek_signing(bytes: &[u8; 32]) -> ed25519_dalek::SigningKey {
@@ -467,17 +471,7 @@ fn a_checkpoint_signed_by_another_key_and_a_foreign_meta_are_caught_without_pubk
 
     // The same in an export: the closing checkpoint signed by a key other than the header's.
     let f = fixture();
-    let mut l = lines(&export(&f, "jsonl", &[]));
-    let last: serde_json::Value = serde_json::from_str(&l[30]).unwrap();
-    let cp = kiosk::journal::Checkpoint::sign(
-        &other,
-        "linshu-county-01",
-        30,
-        &hex32(last["hash"].as_str().unwrap()),
-        "2026-01-01T00:00:00.000Z",
-    );
-    l[31] = serde_json::json!({ "checkpoint": cp }).to_string();
-    assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 30, "not by the journal's key");
+    assert_tampered(&resigned_export(&f, &other), 30, "not by the journal's key");
 
     // meta names another kiosk or format than the entries.
     let f = fixture();
