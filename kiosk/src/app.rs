@@ -124,13 +124,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let clock = start_clock(&window, tz.clone());
     let queue = Queue::new(&config, journal.clone())?;
     let reader = crate::devices::start_id_reader(&config, journal.clone())?;
-    let admin = match crate::admin::start(&config, queue.clone()) {
-        Ok(a) => Some(a),
-        Err(e) => {
-            log::warn!("the staff API is not available: {e:#}");
-            None
-        }
-    };
+    let queue_for_api = queue.clone();
     let simulated = crate::devices::ticket_printer::simulated(&config)?;
     let printer_sim = simulated.as_ref().map(|s| s.printer.clone());
     let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
@@ -179,6 +173,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
     let licence_watch = watch_licences(&window, &inbox, &licences)?;
     let licence_printer = licences.printer.clone();
+    let licence_health = licences.health.clone();
     bind_licence_simulator(&window, &licences);
     let licence = crate::ui::licence::bind(
         &window,
@@ -191,6 +186,21 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             choices: vec![],
         },
     );
+    let admin = match crate::admin::start(
+        &config,
+        queue_for_api,
+        crate::admin::Devices {
+            printer: Some(printer.clone()),
+            reader: Some(reader.clone()),
+            licence: Some(licence_health),
+        },
+    ) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            log::warn!("the staff API is not available: {e:#}");
+            None
+        }
+    };
     let rating = crate::ui::rating::bind(&window, &cx);
     let lookup = crate::ui::lookup::bind(&window, &cx);
     let flows = crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup]);

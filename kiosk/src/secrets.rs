@@ -47,8 +47,15 @@ mod tests {
     #[test]
     fn demo_pin_hash_matches_config() {
         let config = crate::config::Config::parse(crate::config::DEMO_TOML, "demo".as_ref()).unwrap();
-        assert!(pin_matches("2468", &config.admin.maintenance_pin_hash));
-        assert!(!pin_matches("2469", &config.admin.maintenance_pin_hash));
-        assert_eq!(config.admin.token_hashes[0], token_hash("demo-staff-token"));
+        assert!(pin_matches("246813", &config.admin.maintenance_pin_hash));
+        assert!(!pin_matches("246814", &config.admin.maintenance_pin_hash));
+        assert_eq!(config.admin.maintenance_pin_hash, crate::config::DEMO_PIN_HASH);
+        let hashes: Vec<&str> = config.admin.tokens.iter().map(|t| t.hash.as_str()).collect();
+        assert_eq!(
+            hashes,
+            ["demo-counter-token", "demo-staff-token", "demo-technician-token"].map(token_hash),
+            "the demo tokens, in role order"
+        );
+        assert_eq!(hashes, crate::config::DEMO_TOKEN_HASHES);
     }
 }

@@ -1,304 +1,458 @@
-//! The staff HTTP API on `[admin] listen`: bearer-token protected; for now the counter calls that make "waiting ahead" true.
+//! The staff API on `[admin] listen`: axum on a small tokio runtime of its own (the rest of the kiosk stays on
+//! threads), TLS when configured, bearer tokens with roles, and limits on everything a client can make the
+//! kiosk hold: body, header bytes, time, connections, requests in hand. docs/admin-api.md is its contract.
+
+pub mod auth;
+pub mod client;
+pub mod counter;
+mod net;
+pub mod reports;
+pub mod tls;
+
+pub use counter::{ApiRequest, ApiResponse, handle, queue_error, route};
 
 use crate::config::Config;
-use crate::journal::{JournalError, TicketState, payload};
-use crate::queue::{Queue, QueueError, business_day};
-use serde_json::{Value, json};
-use std::io::Read;
+use crate::journal::Journal;
+use crate::queue::Queue;
+use auth::{Caller, Gate, Throttle, Tokens};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// A parsed API request, independent of the HTTP library (so routing is testable without sockets).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiRequest {
-    CallNext { counter: String, categories: Vec<String> },
-    Recall { ticket_id: String, counter: String },
-    Complete { ticket_id: String },
-    NoShow { ticket_id: String },
-    Queue,
+/// What a client can make the API hold, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body; a larger Content-Length gets 413 before a byte of it is read.
+    pub max_body: usize,
+    /// Largest request head (hyper's read buffer; 8 KiB is its floor): beyond it 431.
+    pub max_header_bytes: usize,
+    /// From a head's first byte (or the connection opening) to its end; then 408 and close.
+    pub header_read: Duration,
+    /// From a complete head to the response, body read included; then 408.
+    pub request: Duration,
+    /// An idle keep-alive connection, or one whose client stopped reading, closes after this.
+    pub idle: Duration,
+    /// Open connections; beyond this new ones are closed at once.
+    pub max_connections: usize,
+    /// Requests being handled at once; more wait (within their deadline) for a turn.
+    pub max_in_flight: usize,
 }
 
-/// An HTTP status and a JSON body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiResponse {
-    pub status: u16,
-    pub body: Value,
-}
-
-fn error(status: u16, message: impl Into<String>) -> ApiResponse {
-    ApiResponse { status, body: json!({ "error": message.into() }) }
-}
-
-const MAX_BODY: u64 = 64 * 1024;
-
-/// Maps method, path and body to a request, or to the error response a client gets.
-pub fn route(method: &str, path: &str, body: &[u8]) -> Result<ApiRequest, ApiResponse> {
-    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let json_body = || -> Result<Value, ApiResponse> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(json!({}));
-        }
-        serde_json::from_slice(body).map_err(|e| error(400, format!("The request body is not JSON ({e}).")))
-    };
-    match (method, parts.as_slice()) {
-        ("GET", ["", "api", "queue"]) => Ok(ApiRequest::Queue),
-        ("POST", ["", "api", "counters", counter, "call-next"]) => {
-            let v = json_body()?;
-            let categories = match v.get("categories") {
-                Some(Value::Array(a)) if !a.is_empty() => a
-                    .iter()
-                    .map(|c| {
-                        c.as_str().map(str::to_owned).ok_or_else(|| {
-                            error(400, "`categories` must be a list of prefixes such as [\"A\", \"B\"].")
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-                _ => return Err(error(400, "Send {\"categories\": [\"A\", …]}: the categories this counter serves.")),
-            };
-            Ok(ApiRequest::CallNext { counter: (*counter).to_owned(), categories })
-        }
-        ("POST", ["", "api", "tickets", id, action]) => {
-            let ticket_id = (*id).to_owned();
-            match *action {
-                "recall" => {
-                    let v = json_body()?;
-                    let counter = v.get("counter").and_then(Value::as_str).unwrap_or("").to_owned();
-                    Ok(ApiRequest::Recall { ticket_id, counter })
-                }
-                "complete" => Ok(ApiRequest::Complete { ticket_id }),
-                "no-show" => Ok(ApiRequest::NoShow { ticket_id }),
-                _ => Err(error(404, format!("Unknown ticket action \"{action}\"; use recall, complete or no-show."))),
-            }
-        }
-        (_, ["", "api", ..]) => Err(error(404, format!("No API endpoint {method} {path}."))),
-        _ => Err(error(404, "Not found.")),
-    }
-}
-
-/// Carries out a request against the queue at time `now`.
-pub fn handle(
-    queue: &Queue,
-    tz: &jiff::tz::TimeZone,
-    rollover: u32,
-    req: ApiRequest,
-    now: jiff::Timestamp,
-) -> ApiResponse {
-    let day = business_day(now, tz, rollover).to_string();
-    let result = match req {
-        ApiRequest::Queue => waiting_counts(queue, &day),
-        ApiRequest::CallNext { counter, categories } => call_next(queue, &day, &counter, &categories),
-        ApiRequest::Recall { ticket_id, counter } => {
-            transition(queue, &ticket_id, TicketState::Called, |ticket_id, state| {
-                payload::TicketCalled { ticket_id, state, counter, recall: true }.into()
-            })
-        }
-        ApiRequest::Complete { ticket_id } => {
-            transition(queue, &ticket_id, TicketState::Completed, |ticket_id, state| {
-                payload::TicketCompleted { ticket_id, state }.into()
-            })
-        }
-        ApiRequest::NoShow { ticket_id } => transition(queue, &ticket_id, TicketState::NoShow, |ticket_id, state| {
-            payload::TicketNoShow { ticket_id, state }.into()
-        }),
-    };
-    result.unwrap_or_else(|e| queue_error(&e))
-}
-
-/// A queue refusal as the staff client gets it: its own status, the sentence, and the next opening when
-/// the category is closed.
-pub fn queue_error(e: &QueueError) -> ApiResponse {
-    let mut r = error(e.http_status(), e.to_string());
-    if let QueueError::Closed { opens_zh, opens_en, .. } = e {
-        r.body["opens_zh"] = json!(opens_zh);
-        r.body["opens_en"] = json!(opens_en);
-    }
-    r
-}
-
-fn waiting_counts(queue: &Queue, day: &str) -> Result<ApiResponse, QueueError> {
-    let conn = crate::journal::open_read_only(&queue.journal().settings().path)?;
-    let mut out = serde_json::Map::new();
-    for cat in queue.categories() {
-        let n: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
-                [day, &cat.prefix],
-                |r| r.get(0),
-            )
-            .map_err(JournalError::from)?;
-        out.insert(cat.prefix.clone(), json!({ "waiting": n, "name_zh": cat.name_zh, "name_en": cat.name_en }));
-    }
-    Ok(ApiResponse { status: 200, body: json!({ "business_day": day, "categories": out }) })
-}
-
-fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> Result<ApiResponse, QueueError> {
-    for c in categories {
-        if !queue.categories().iter().any(|k| &k.prefix == c) {
-            return Ok(error(400, format!("There is no queue category \"{c}\".")));
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: 64 * 1024,
+            max_header_bytes: 8 * 1024,
+            header_read: Duration::from_secs(5),
+            request: Duration::from_secs(10),
+            idle: Duration::from_secs(30),
+            max_connections: 512,
+            max_in_flight: 16,
         }
     }
-    let (day, counter_owned, cats) = (day.to_owned(), counter.to_owned(), categories.to_vec());
-    let (_, called) = queue.journal().transact(move |conn| {
-        let marks = (0..cats.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
-        // Priority tickets first, then the order they were issued in.
-        let sql = format!(
-            "SELECT id, prefix, number FROM tickets WHERE business_day = ?1 AND state = 'printed' AND prefix IN ({marks})
-             ORDER BY priority DESC, issued_seq, number LIMIT 1"
-        );
-        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&day];
-        args.extend(cats.iter().map(|c| c as &dyn rusqlite::ToSql));
-        let row = conn.query_row(&sql, args.as_slice(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)));
-        let (id, prefix, number) = match row {
-            Ok(r) => r,
-            Err(rusqlite::Error::QueryReturnedNoRows) => return Ok((vec![], None)),
-            Err(e) => return Err(e.into()),
-        };
-        conn.execute("UPDATE tickets SET state = 'called' WHERE id = ?1", [&id])?;
-        let entry = payload::TicketCalled { ticket_id: id.clone(), state: TicketState::Called, counter: counter_owned, recall: false }.into();
-        Ok((vec![entry], Some((id, prefix, number))))
-    })?;
-    Ok(match called {
-        None => ApiResponse {
-            status: 200,
-            body: json!({ "called": null, "message": "No ticket is waiting in these categories." }),
-        },
-        Some((id, prefix, _)) => {
-            let (ticket, _) = queue.load(&id)?;
-            ApiResponse {
-                status: 200,
-                body: json!({ "called": { "ticket_id": id, "number": ticket.display, "category": prefix, "counter": counter } }),
-            }
-        }
-    })
 }
 
-/// Moves a called ticket to `to` (recall keeps it called), journaled with the entry `entry` makes.
-fn transition(
-    queue: &Queue,
-    ticket_id: &str,
-    to: TicketState,
-    entry: impl FnOnce(String, TicketState) -> crate::journal::NewEntry,
-) -> Result<ApiResponse, QueueError> {
-    let (ticket, state) = queue.load(ticket_id)?;
-    if state != TicketState::Called {
-        return Ok(error(409, format!("Ticket {} is {state}; this needs a ticket that is called.", ticket.display)));
-    }
-    queue.record(ticket_id, to, entry(ticket_id.to_owned(), to), "")?;
-    Ok(ApiResponse { status: 200, body: json!({ "ticket_id": ticket_id, "number": ticket.display, "state": to }) })
+/// The devices a running kiosk lets the API report on; `kiosk admin serve` has none (they belong to
+/// `kiosk run`).
+#[derive(Clone, Default)]
+pub struct Devices {
+    pub printer: Option<crate::devices::TicketPrinter>,
+    pub reader: Option<crate::devices::IdReaderHandle>,
+    pub licence: Option<Arc<crate::devices::DeviceHealth<drivers::ipp::PrinterFault>>>,
+}
+
+/// Everything a handler may use.
+pub struct Api {
+    pub config: Config,
+    pub queue: Queue,
+    pub journal: Journal,
+    pub devices: Devices,
+    tokens: Tokens,
+    throttle: Mutex<Throttle>,
+    limits: Limits,
+    in_flight: tokio::sync::Semaphore,
+    started: std::time::Instant,
+    /// The journal's head when this process started: metrics count what happened since.
+    pub boot_seq: u64,
 }
 
 /// The running staff API, for the kiosk to stop at shutdown.
 pub struct AdminServer {
-    server: std::sync::Arc<tiny_http::Server>,
+    stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    api: Arc<Api>,
+    /// Where it listens (the configured port, or the one the system chose for port 0).
+    pub local_addr: SocketAddr,
 }
 
 impl AdminServer {
-    /// Stops accepting, lets the request in hand finish, and waits for the listener thread.
+    /// Stops accepting, lets requests in hand finish (2 s at most), journals the unreported failed logins
+    /// and waits for the API's thread.
     pub fn stop(&mut self) {
-        self.server.unblock();
+        let _ = self.stop.send(true);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        journal_auth_failures(&self.api);
     }
 }
 
-/// Listens on `[admin] listen` and serves on a thread of its own until [`AdminServer::stop`].
-pub fn start(config: &Config, queue: Queue) -> anyhow::Result<AdminServer> {
-    let server = std::sync::Arc::new(
-        tiny_http::Server::http(&config.admin.listen)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} ({e}); check [admin] listen", config.admin.listen))?,
-    );
-    let (s, config) = (server.clone(), config.clone());
+impl Drop for AdminServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Listens on `[admin] listen` and serves on a thread of its own until [`AdminServer::stop`]. Errors that
+/// a technician must fix (address in use, unreadable certificate) come back here, not from the thread.
+pub fn start(config: &Config, queue: Queue, devices: Devices) -> anyhow::Result<AdminServer> {
+    start_with(config, queue, devices, Limits::default())
+}
+
+pub fn start_with(config: &Config, queue: Queue, devices: Devices, limits: Limits) -> anyhow::Result<AdminServer> {
+    let listen = &config.admin.listen;
+    let tls = if config.admin.tls() { Some(tls::acceptor(&config.admin)?) } else { None };
+    let std_listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} ({e}); check [admin] listen"))?;
+    std_listener.set_nonblocking(true)?;
+    let local_addr = std_listener.local_addr()?;
+    let journal = queue.journal().clone();
+    let boot_seq = reports::head_seq(&journal).unwrap_or(0);
+    let api = Arc::new(Api {
+        tokens: Tokens::new(&config.admin.tokens),
+        config: config.clone(),
+        queue,
+        journal,
+        devices,
+        throttle: Mutex::new(Throttle::default()),
+        limits,
+        in_flight: tokio::sync::Semaphore::new(limits.max_in_flight),
+        started: std::time::Instant::now(),
+        boot_seq,
+    });
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(8)
+        .thread_name("admin-api-blocking")
+        .build()?;
+    let router = router(api.clone());
+    let flusher_api = api.clone();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    log::info!("staff API on {scheme}://{local_addr}");
     let thread = std::thread::Builder::new().name("admin-api".into()).spawn(move || {
-        if let Err(e) = serve_on(&s, &config, queue) {
-            log::warn!("the staff API stopped: {e:#}");
-        }
-    })?;
-    Ok(AdminServer { server, thread: Some(thread) })
-}
-
-/// Serves the API until the process ends. Requests without a configured bearer token get 401.
-pub fn serve(config: &Config, queue: Queue) -> anyhow::Result<()> {
-    let server = tiny_http::Server::http(&config.admin.listen)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {} ({e}); check [admin] listen", config.admin.listen))?;
-    serve_on(&server, config, queue)
-}
-
-fn serve_on(server: &tiny_http::Server, config: &Config, queue: Queue) -> anyhow::Result<()> {
-    log::info!("admin API on {}", config.admin.listen);
-    let tz = config.tz().clone();
-    let rollover = config.rollover_minutes();
-    let hashes = config.admin.token_hashes.clone();
-    for mut request in server.incoming_requests() {
-        let authorised = request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv("Authorization"))
-            .and_then(|h| h.value.as_str().strip_prefix("Bearer ").map(str::to_owned))
-            .is_some_and(|token| hashes.contains(&crate::secrets::token_hash(&token)));
-        let response = if !authorised {
-            error(401, "A valid bearer token is needed (Authorization: Bearer …).")
-        } else {
-            let mut body = Vec::new();
-            let read = request.as_reader().take(MAX_BODY + 1).read_to_end(&mut body);
-            if read.is_err() || body.len() as u64 > MAX_BODY {
-                error(413, "The request body is too large or unreadable.")
-            } else {
-                match route(request.method().as_str(), request.url(), &body) {
-                    Ok(req) => handle(&queue, &tz, rollover, req, jiff::Timestamp::now()),
-                    Err(resp) => resp,
+        runtime.block_on(async move {
+            let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                Ok(l) => l,
+                Err(e) => {
+                    log::error!("the staff API cannot use its socket: {e}");
+                    return;
                 }
-            }
-        };
-        let header =
-            tiny_http::Header::from_bytes("Content-Type", "application/json; charset=utf-8").expect("static header");
-        let _ = request.respond(
-            tiny_http::Response::from_string(response.body.to_string())
-                .with_status_code(response.status)
-                .with_header(header),
-        );
+            };
+            let mut flush_stop = stop_rx.clone();
+            let flusher = tokio::spawn(async move {
+                let mut every = tokio::time::interval(auth::WINDOW);
+                every.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = flush_stop.changed() => break,
+                        _ = every.tick() => {
+                            let api = flusher_api.clone();
+                            let _ = tokio::task::spawn_blocking(move || journal_auth_failures(&api)).await;
+                        }
+                    }
+                }
+            });
+            net::accept_loop(listener, tls, router, limits, stop_rx).await;
+            let _ = flusher.await;
+        });
+        runtime.shutdown_timeout(Duration::from_secs(3));
+    })?;
+    Ok(AdminServer { stop, thread: Some(thread), api, local_addr })
+}
+
+/// Serves the API without the UI until SIGTERM or SIGINT, then stops cleanly.
+pub fn serve(config: &Config, queue: Queue) -> anyhow::Result<()> {
+    let mut signals =
+        signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])?;
+    let mut server = start(config, queue, Devices::default())?;
+    if let Some(sig) = signals.forever().next() {
+        log::info!("signal {sig}: stopping the staff API");
     }
+    server.stop();
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_and_rejects() {
-        assert_eq!(
-            route("POST", "/api/counters/3/call-next", br#"{"categories":["A","B"]}"#),
-            Ok(ApiRequest::CallNext { counter: "3".into(), categories: vec!["A".into(), "B".into()] })
-        );
-        assert_eq!(route("POST", "/api/counters/3/call-next", b"{").unwrap_err().status, 400);
-        assert_eq!(route("POST", "/api/counters/3/call-next", br#"{"categories":[1]}"#).unwrap_err().status, 400);
-        assert_eq!(route("POST", "/api/tickets/x/eat", b"").unwrap_err().status, 404);
-        assert_eq!(route("GET", "/api/queue", b""), Ok(ApiRequest::Queue));
-        assert_eq!(route("DELETE", "/api/queue", b"").unwrap_err().status, 404);
+/// One `auth_failed` entry per address with failures since its last one.
+fn journal_auth_failures(api: &Api) {
+    let reports = match api.throttle.lock() {
+        Ok(mut t) => t.drain(std::time::Instant::now()),
+        Err(_) => return,
+    };
+    for r in reports {
+        let entry = crate::journal::payload::AuthFailed {
+            address: r.address.to_string(),
+            failures: r.failures,
+            refused_while_blocked: r.refused_while_blocked,
+            blocked: r.blocked,
+        };
+        if let Err(e) = api.journal.append(entry.into()) {
+            log::error!("staff API: failed logins from {} not journaled: {e}", r.address);
+        }
     }
+}
 
-    #[test]
-    fn queue_refusals_keep_their_meaning() {
-        let closed = QueueError::Closed {
-            name_zh: "综合业务".into(),
-            name_en: "General services".into(),
-            opens_zh: "明天 08:30".into(),
-            opens_en: "tomorrow at 08:30".into(),
+fn router(api: Arc<Api>) -> axum::Router {
+    let counter_routes = |prefix: &str| {
+        axum::Router::new()
+            .route(&format!("{prefix}/queue"), get(counter_call))
+            .route(&format!("{prefix}/counters/{{counter}}/call-next"), post(counter_call))
+            .route(&format!("{prefix}/tickets/{{id}}/{{action}}"), post(counter_call))
+    };
+    axum::Router::new()
+        .merge(counter_routes("/api/v1"))
+        // The paths before /api/v1, kept for one release and answering the same.
+        .merge(counter_routes("/api"))
+        .route("/api/v1/journal", get(journal_page))
+        .route("/api/v1/checkpoint", get(checkpoint))
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/stats", get(stats))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(api.clone(), gate))
+        .with_state(api)
+}
+
+/// A JSON body with a status.
+pub fn json_response(status: u16, body: &serde_json::Value) -> Response {
+    let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string())
+        .into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    r
+}
+
+fn refuse(status: u16, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+/// Everything before a handler, in order: the body's declared size, a turn among the requests in hand,
+/// the address's throttle, the token and its role, then the body read within its limit — all inside the
+/// request's deadline.
+async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response {
+    let limits = api.limits;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()));
+    match declared {
+        Some(None) => return refuse(400, "The Content-Length header is not a number."),
+        Some(Some(n)) if n > limits.max_body as u64 => {
+            return refuse(
+                413,
+                &format!("The request body of {n} bytes is over the limit of {} bytes; nothing was read.", limits.max_body),
+            );
+        }
+        _ => {}
+    }
+    let work = async {
+        let Ok(_turn) = api.in_flight.acquire().await else {
+            return refuse(503, "The staff API is stopping.");
         };
-        let r = queue_error(&closed);
-        assert_eq!((r.status, r.body["opens_en"].as_str()), (423, Some("tomorrow at 08:30")));
-        let full = QueueError::BandExhausted {
-            name_zh: "综合业务".into(),
-            name_en: "General services".into(),
-            first: "A001".into(),
-            last: "A999".into(),
+        let peer = req.extensions().get::<net::Peer>().map(|p| p.0);
+        let ip = peer.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
+        let now = std::time::Instant::now();
+        let gate = api.throttle.lock().map(|mut t| t.gate(ip, now)).unwrap_or(Gate::Open);
+        if let Gate::Blocked { retry_after_s } = gate {
+            let mut r = refuse(
+                429,
+                &format!("Too many wrong tokens from this address; try again in {retry_after_s} s with the right token."),
+            );
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+            return r;
+        }
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let caller: Option<Caller> = presented.and_then(|t| api.tokens.check(t));
+        let Some(caller) = caller else {
+            let failure = api.throttle.lock().map(|mut t| t.failed(ip, now)).unwrap_or_default();
+            if failure.first {
+                log::warn!("staff API: a request from {ip} had no valid token");
+            }
+            if failure.blocked {
+                log::warn!("staff API: {ip} sent {} wrong tokens within a minute; blocked for 5 minutes", auth::MAX_FAILURES);
+            }
+            return refuse(401, "A valid bearer token is needed (Authorization: Bearer …).");
         };
-        assert_eq!(queue_error(&full).status, 409);
-        let limit =
-            QueueError::DailyLimit { name_zh: "综合业务".into(), name_en: "General services".into(), limit: 3 };
-        assert_eq!(queue_error(&limit).status, 429);
-        assert_eq!(queue_error(&QueueError::UnknownTicket("t".into())).status, 404);
-        assert_eq!(queue_error(&QueueError::UnknownCategory("Z".into(), "A, B".into())).status, 404);
-        assert_eq!(queue_error(&QueueError::Journal(JournalError::Stopped)).status, 500);
+        if let Some(role) = auth::role_for(req.uri().path())
+            && role != caller.role
+        {
+            return refuse(
+                403,
+                &format!(
+                    "This token ({}) acts as {}; {} needs a {} token.",
+                    caller.name,
+                    caller.role.as_str(),
+                    req.uri().path(),
+                    role.as_str()
+                ),
+            );
+        }
+        let (parts, body) = req.into_parts();
+        let bytes = match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limits.max_body)).await {
+            Ok(c) => c.to_bytes(),
+            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+                return refuse(413, &format!("The request body is over the limit of {} bytes.", limits.max_body));
+            }
+            Err(e) => return refuse(400, &format!("The request body could not be read ({e}).")),
+        };
+        let mut req = Request::from_parts(parts, Body::from(bytes));
+        req.extensions_mut().insert(caller);
+        next.run(req).await
+    };
+    match tokio::time::timeout(limits.request, work).await {
+        Ok(r) => r,
+        Err(_) => refuse(
+            408,
+            &format!("The request took longer than {} s; send it whole and try again.", limits.request.as_secs()),
+        ),
+    }
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    refuse(404, &format!("No API endpoint {method} {}; see docs/admin-api.md.", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    refuse(405, &format!("{} does not take {method}; see docs/admin-api.md.", uri.path()))
+}
+
+/// Runs blocking work (SQLite, the journal, a device) off the runtime's thread.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Response> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| refuse(500, "The request failed inside the kiosk; see its log."))
+}
+
+async fn counter_call(State(api): State<Arc<Api>>, method: Method, uri: Uri, body: Bytes) -> Response {
+    let request = match route(method.as_str(), uri.path(), &body) {
+        Ok(r) => r,
+        Err(resp) => return json_response(resp.status, &resp.body),
+    };
+    let done = blocking(move || {
+        let tz = api.config.tz().clone();
+        handle(&api.queue, &tz, api.config.rollover_minutes(), request, jiff::Timestamp::now())
+    })
+    .await;
+    match done {
+        Ok(resp) => json_response(resp.status, &resp.body),
+        Err(r) => r,
+    }
+}
+
+/// `name=value` pairs of a query string; unknown names are the caller's business.
+fn query(uri: &Uri) -> Vec<(String, String)> {
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+fn param<T: std::str::FromStr>(q: &[(String, String)], name: &str, what: &str) -> Result<Option<T>, Response> {
+    match q.iter().find(|(k, _)| k == name) {
+        None => Ok(None),
+        Some((_, v)) => v
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| refuse(400, &format!("`{name}` must be {what}; it was \"{}\".", v.chars().take(40).collect::<String>()))),
+    }
+}
+
+async fn journal_page(State(api): State<Arc<Api>>, uri: Uri) -> Response {
+    let q = query(&uri);
+    let after = match param::<u64>(&q, "after_seq", "a whole number (the last seq you have, 0 at first)") {
+        Ok(v) => v.unwrap_or(0),
+        Err(r) => return r,
+    };
+    let limit = match param::<u64>(&q, "limit", "a whole number from 1 to 5000") {
+        Ok(v) => v.unwrap_or(reports::DEFAULT_PAGE),
+        Err(r) => return r,
+    };
+    if !(1..=reports::MAX_PAGE).contains(&limit) {
+        return refuse(400, &format!("`limit` must be from 1 to {}; it was {limit}.", reports::MAX_PAGE));
+    }
+    match blocking(move || reports::journal_page(&api.journal, after, limit)).await {
+        Ok(Ok(body)) => {
+            let mut r = Response::new(Body::from(body));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
+            r
+        }
+        Ok(Err(e)) => refuse(500, &e.to_string()),
+        Err(r) => r,
+    }
+}
+
+async fn checkpoint(State(api): State<Arc<Api>>) -> Response {
+    match blocking(move || reports::latest_checkpoint(&api.journal)).await {
+        Ok(Ok(Some(cp))) => json_response(200, &json!({ "checkpoint": cp })),
+        Ok(Ok(None)) => refuse(404, "The journal is empty: there is nothing to sign yet."),
+        Ok(Err(e)) => refuse(500, &e.to_string()),
+        Err(r) => r,
+    }
+}
+
+async fn health(State(api): State<Arc<Api>>) -> Response {
+    match blocking(move || reports::health(&api)).await {
+        Ok(body) => json_response(200, &body),
+        Err(r) => r,
+    }
+}
+
+async fn metrics(State(api): State<Arc<Api>>) -> Response {
+    match blocking(move || reports::metrics(&api)).await {
+        Ok(Ok(text)) => {
+            let mut r = Response::new(Body::from(text));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            r
+        }
+        Ok(Err(e)) => refuse(500, &e.to_string()),
+        Err(r) => r,
+    }
+}
+
+async fn stats(State(api): State<Arc<Api>>, uri: Uri) -> Response {
+    let q = query(&uri);
+    let date = |name: &str| -> Result<Option<jiff::civil::Date>, Response> {
+        param::<jiff::civil::Date>(&q, name, "a date written YYYY-MM-DD")
+    };
+    let (from, to) = match (date("from"), date("to")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    match blocking(move || reports::stats(&api, from, to)).await {
+        Ok(Ok(body)) => json_response(200, &body),
+        Ok(Err(message)) => refuse(400, &message),
+        Err(r) => r,
+    }
+}
+
+impl Api {
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
     }
 }

@@ -5,14 +5,30 @@ use std::io::BufRead;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Read a staff bearer token from stdin and print its `sha256:` hash for `admin.token_hashes`.
+    /// Read a staff bearer token from stdin and print its `sha256:` hash for an [[admin.tokens]] entry.
     HashToken,
-    /// Read a maintenance PIN (4–12 digits) from stdin and print its hash for `admin.maintenance_pin_hash`.
+    /// Read a maintenance PIN (6–12 digits) from stdin and print its hash for `admin.maintenance_pin_hash`.
     HashPin,
-    /// Serve the staff HTTP API (counter calls) without the UI.
+    /// Serve the staff HTTP API without the UI, until SIGTERM or SIGINT.
     Serve {
         #[arg(long, value_name = "FILE")]
         config: std::path::PathBuf,
+    },
+    /// Make a self-signed TLS certificate and key for the staff API at [admin] tls_cert and tls_key, and
+    /// print the SHA-256 fingerprint the county pins.
+    GenCert {
+        #[arg(long, value_name = "FILE")]
+        config: std::path::PathBuf,
+        /// Host names and IP addresses the certificate names (repeatable); default: localhost, 127.0.0.1
+        /// and the listen address.
+        #[arg(long = "name", value_name = "NAME")]
+        names: Vec<String>,
+        /// Years the certificate is valid.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i16).range(1..=20))]
+        years: i16,
+        /// Replace an existing certificate and key (the county must pin the new fingerprint).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -24,6 +40,7 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
             let queue = crate::queue::Queue::new(&config, journal)?;
             crate::admin::serve(&config, queue)
         }
+        AdminCommand::GenCert { config, names, years, force } => gen_cert(&config, names, years, force),
         AdminCommand::HashToken => {
             let secret = read_secret()?;
             if secret.len() < 16 {
@@ -38,10 +55,10 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::HashPin => {
             let secret = read_secret()?;
-            if !(4..=12).contains(&secret.len()) || !secret.chars().all(|c| c.is_ascii_digit()) {
+            if !(6..=12).contains(&secret.len()) || !secret.chars().all(|c| c.is_ascii_digit()) {
                 return Err(super::Exit {
                     code: super::EXIT_INVALID,
-                    message: "A maintenance PIN is 4 to 12 digits; nothing was hashed.".into(),
+                    message: "A maintenance PIN is 6 to 12 digits; nothing was hashed.".into(),
                 }
                 .into());
             }
@@ -57,4 +74,62 @@ fn read_secret() -> anyhow::Result<zeroize::Zeroizing<String>> {
     std::io::stdin().lock().read_line(&mut line)?;
     let trimmed = line.trim_end_matches(['\r', '\n']).to_owned();
     Ok(zeroize::Zeroizing::new(trimmed))
+}
+
+fn gen_cert(file: &std::path::Path, mut names: Vec<String>, years: i16, force: bool) -> anyhow::Result<()> {
+    let config = super::load_config(file)?;
+    let (Some(cert), Some(key)) = (&config.admin.tls_cert, &config.admin.tls_key) else {
+        return Err(super::Exit {
+            code: super::EXIT_INVALID,
+            message: format!(
+                "{}: set [admin] tls_cert and tls_key to where the certificate and key go (e.g. /etc/kiosk/admin-cert.pem and /etc/kiosk/admin-key.pem), then run this again; nothing was written.",
+                file.display()
+            ),
+        }
+        .into());
+    };
+    for path in [cert, key] {
+        if path.exists() && !force {
+            return Err(super::Exit {
+                code: super::EXIT_INVALID,
+                message: format!(
+                    "{} exists; pass --force to replace it (the county must then pin the new fingerprint). Nothing was written.",
+                    path.display()
+                ),
+            }
+            .into());
+        }
+    }
+    if names.is_empty() {
+        names = vec!["localhost".into(), "127.0.0.1".into()];
+        if let Ok(addr) = config.admin.listen.parse::<std::net::SocketAddr>()
+            && !addr.ip().is_unspecified()
+            && !addr.ip().is_loopback()
+        {
+            names.push(addr.ip().to_string());
+        }
+    }
+    let made = crate::admin::tls::generate(&config.kiosk.id, &names, years)?;
+    // The key first and private from birth (the process umask is 077); the certificate is public.
+    write_replacing(key, made.key_pem.as_bytes())?;
+    write_replacing(cert, made.cert_pem.as_bytes())?;
+    println!("certificate: {}", cert.display());
+    println!("key:         {}", key.display());
+    println!("names:       {}", names.join(", "));
+    println!("SHA-256 fingerprint: {}", crate::admin::tls::fingerprint_colons(&made.der));
+    println!("pin:         {}", crate::admin::tls::fingerprint(&made.der));
+    Ok(())
+}
+
+/// Writes beside `path` and renames over it: a reader never sees half a key.
+fn write_replacing(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}; check the folder exists and is writable", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }

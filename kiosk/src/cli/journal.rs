@@ -38,6 +38,30 @@ pub enum JournalCommand {
         #[arg(long, value_name = "KEY")]
         pubkey: Option<String>,
     },
+    /// Pull a kiosk's journal over its staff API (TLS, pinned certificate) into a JSON-lines file, page by
+    /// page; the file is kept only when it verifies.
+    Pull {
+        /// The kiosk's staff API, e.g. https://192.0.2.10:8443.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The certificate fingerprint `kiosk admin gen-cert` printed (sha256:…); required for https.
+        #[arg(long, value_name = "SHA256")]
+        pin: Option<String>,
+        /// A file holding a staff token; "-" reads it from stdin.
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+        /// Pull entries after this seq (the last one you already have).
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after_seq: u64,
+        /// Entries per request (1–5000).
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        page_size: u64,
+        /// The kiosk's checkpoint public key (64 hex digits, or a file holding them) to verify against.
+        #[arg(long, value_name = "KEY")]
+        pubkey: Option<String>,
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
     /// List one person's entries by ID number (via the keyed hash; nothing is stored). "-" reads it from stdin.
     Find {
         #[arg(long, value_name = "FILE")]
@@ -67,6 +91,9 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
             export(&config, from, to, kinds, format, &out)
         }
         JournalCommand::Verify { path, pubkey } => verify(&path, pubkey.as_deref()),
+        JournalCommand::Pull { url, pin, token_file, after_seq, page_size, pubkey, out } => {
+            pull(&url, pin.as_deref(), &token_file, after_seq, page_size, pubkey.as_deref(), &out)
+        }
         JournalCommand::Find { config, id_number } => find(&config, &id_number),
         JournalCommand::Pubkey { config } => {
             let config = load_config(&config)?;
@@ -189,14 +216,18 @@ fn export(
     Ok(())
 }
 
-fn verify(path: &Path, pubkey: Option<&str>) -> anyhow::Result<()> {
-    let trusted = match pubkey {
+fn trusted_key(pubkey: Option<&str>) -> anyhow::Result<Option<ed25519_dalek::VerifyingKey>> {
+    Ok(match pubkey {
         None => None,
         Some(k) => {
             let text = if Path::new(k).is_file() { std::fs::read_to_string(k)? } else { k.to_owned() };
             Some(chain::parse_public_key(&text).map_err(|e| invalid(format!("--pubkey: {e}.")))?)
         }
-    };
+    })
+}
+
+fn verify(path: &Path, pubkey: Option<&str>) -> anyhow::Result<()> {
+    let trusted = trusted_key(pubkey)?;
     match journal::verify_path(path, trusted.as_ref()) {
         Err(e) => Err(invalid(format!("{e} Nothing was verified."))),
         Ok(Verdict::Tampered { seq, what }) => {
@@ -217,6 +248,107 @@ fn verify(path: &Path, pubkey: Option<&str>) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+fn pull(
+    url: &str,
+    pin: Option<&str>,
+    token_file: &Path,
+    after_seq: u64,
+    page_size: u64,
+    pubkey: Option<&str>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    use crate::admin::client::{Endpoint, StaffClient};
+    let endpoint = Endpoint::parse(url).map_err(|e| invalid(format!("--url: {e}.")))?;
+    let pin = pin.map(crate::admin::tls::parse_pin).transpose().map_err(|e| invalid(format!("--pin: {e}.")))?;
+    if !(1..=crate::admin::reports::MAX_PAGE).contains(&page_size) {
+        return Err(invalid(format!("--page-size must be from 1 to {}.", crate::admin::reports::MAX_PAGE)));
+    }
+    let trusted = trusted_key(pubkey)?;
+    let mut token = zeroize::Zeroizing::new(String::new());
+    if token_file == Path::new("-") {
+        std::io::stdin().lock().read_line(&mut token)?;
+    } else {
+        *token = std::fs::read_to_string(token_file)
+            .map_err(|e| invalid(format!("--token-file {}: cannot read it ({e}).", token_file.display())))?;
+    }
+    let token = zeroize::Zeroizing::new(token.trim().to_owned());
+    let mut client = StaffClient::new(endpoint, pin, token).map_err(|e| invalid(format!("{e:#}.")))?;
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}; check the --out folder exists and is writable", dir.display()))?;
+    let mut w = std::io::BufWriter::new(tmp.as_file());
+    let (mut after, mut entries, mut pages) = (after_seq, 0u64, 0u64);
+    let mut closing: Option<String> = None;
+    let bar = indicatif::ProgressBar::new_spinner();
+    loop {
+        let (status, body) = client.get(&format!("/api/v1/journal?after_seq={after}&limit={page_size}"))?;
+        if status != 200 {
+            let why = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
+            anyhow::bail!("the kiosk answered {status}: {why}");
+        }
+        let text = std::str::from_utf8(&body).context("the kiosk sent a page that is not UTF-8")?;
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let header = lines.next().context("the kiosk sent an empty page")?;
+        if pages == 0 {
+            // The file's header is the first page's, saying what it was pulled from.
+            let mut h: journal::export::ExportHeader =
+                serde_json::from_str(header).context("the kiosk's page does not start with an export header")?;
+            h.filter = serde_json::json!({ "after_seq": after_seq, "pulled_from": url });
+            serde_json::to_writer(&mut w, &h)?;
+            w.write_all(b"\n")?;
+        }
+        pages += 1;
+        let mut got = 0u64;
+        for line in lines {
+            if line.starts_with("{\"checkpoint\"") {
+                closing = Some(line.to_owned());
+                continue;
+            }
+            let seq = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v["seq"].as_u64())
+                .context("the kiosk sent a line that is not a journal entry")?;
+            w.write_all(line.as_bytes())?;
+            w.write_all(b"\n")?;
+            after = seq;
+            got += 1;
+        }
+        entries += got;
+        bar.set_message(format!("{entries} entries"));
+        if got == 0 {
+            break;
+        }
+    }
+    if let Some(cp) = &closing {
+        w.write_all(cp.as_bytes())?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    drop(w);
+    tmp.as_file().sync_all()?;
+    bar.finish_and_clear();
+    match journal::verify_path(tmp.path(), trusted.as_ref()) {
+        Ok(Verdict::Intact { entries, first_seq, last_seq, .. }) => {
+            tmp.persist(out).with_context(|| format!("cannot move the pull to {}", out.display()))?;
+            let range = match (first_seq, last_seq) {
+                (Some(a), Some(b)) => format!("seq {a}–{b}"),
+                _ => "no new entries".into(),
+            };
+            println!("{}: {entries} entries ({range}) in {pages} requests, verified.", out.display());
+            Ok(())
+        }
+        Ok(Verdict::Tampered { seq, what }) => Err(Exit {
+            code: EXIT_TAMPERED,
+            message: format!("the pulled journal does not verify at seq {seq}: {what}. Nothing was kept."),
+        }
+        .into()),
+        Err(e) => Err(invalid(format!("the pulled journal cannot be read back ({e}). Nothing was kept."))),
     }
 }
 

@@ -107,6 +107,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(ConfigCommand::Check { file }) => {
             let config = load_config(&file)?;
+            for warning in config.demo_credentials() {
+                eprintln!("warning: {warning}");
+            }
             println!(
                 "{}: valid configuration for kiosk {} ({}), {} queue categories.",
                 file.display(),
@@ -116,8 +119,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Run { config } => {
-            let config = load_config(&config)?;
+        Command::Run { config: file } => {
+            let config = load_config(&file)?;
+            let demo = config.demo_credentials();
+            if !demo.is_empty() {
+                return Err(Exit {
+                    code: EXIT_INVALID,
+                    message: format!(
+                        "{} still has the example's demo credentials, which anyone can look up; nothing was started.\n  {}",
+                        file.display(),
+                        demo.join("\n  ")
+                    ),
+                }
+                .into());
+            }
             crate::app::run(config)
         }
         Command::Demo(args) => {

@@ -253,12 +253,76 @@ impl Default for UiSection {
 #[serde(deny_unknown_fields)]
 pub struct AdminSection {
     pub listen: String,
-    /// SHA-256 hashes ("sha256:<hex>") of the bearer tokens staff tools present.
+    /// PEM certificate chain for the staff API's TLS (`kiosk admin gen-cert` makes a self-signed one).
+    /// Without it the API speaks plain HTTP, which is allowed on loopback only.
     #[serde(default)]
-    pub token_hashes: Vec<String>,
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// The staff tools' bearer tokens, stored hashed, each with the one role it may act in.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+    /// Replaced by `tokens`; present only so that an old file gets a message saying how to move.
+    #[serde(default)]
+    pub token_hashes: Option<Vec<String>>,
     /// PBKDF2 hash of the maintenance PIN: "pbkdf2-sha256:<iterations>:<salt hex>:<hash hex>".
     pub maintenance_pin_hash: String,
+    /// Where the maintenance screen's 导出日志 writes when no removable medium is mounted under /media or
+    /// /run/media (a folder for tests and for boxes with a fixed export disk).
+    #[serde(default)]
+    pub export_dir: Option<PathBuf>,
 }
+
+impl AdminSection {
+    /// True when the staff API speaks TLS (both halves configured; validation refuses one alone).
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+}
+
+/// One staff token: its hash and the role it acts in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Who holds it, for the journal and the logs (e.g. "counter-3", "county-pull").
+    pub name: String,
+    pub role: Role,
+    /// "sha256:<hex>" of the token, from `kiosk admin hash-token`.
+    pub hash: String,
+}
+
+/// What a staff token may do. Each endpoint names the one role it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Counter terminals: call-next, recall, complete, no-show, the waiting counts.
+    Counter,
+    /// County staff: the journal, checkpoints, statistics and metrics.
+    Staff,
+    /// Technicians: health, doctor and test print.
+    Technician,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Counter => "counter",
+            Role::Staff => "staff",
+            Role::Technician => "technician",
+        }
+    }
+}
+
+/// The example configuration's well-known demo tokens ("demo-counter-token", "demo-staff-token",
+/// "demo-technician-token"), by hash.
+pub const DEMO_TOKEN_HASHES: [&str; 3] = [
+    "sha256:910daca443c8ea600ee309be94c77bfca52449e2209894c6551ea672e383ce5b",
+    "sha256:014519f70727c7a3c69e8a1e41b396ceb2f9df7059eff690703bed0858ee014f",
+    "sha256:32ff96d506aec6d87b0c6f92b2c65c19ab4f077e00372846415797671a5963ad",
+];
+/// The example configuration's demo PIN (246813), by its hash.
+pub const DEMO_PIN_HASH: &str = "pbkdf2-sha256:100000:6b696f736b2d64656d6f2d73616c7421:cbce33d5bd10dfcbe5ad4b05873f681aa7287feef8e27ca034385823c9c13568";
 
 /// Only until [`Config::parse`] sets the configured zone.
 fn placeholder_tz() -> jiff::tz::TimeZone {
@@ -406,6 +470,24 @@ impl Config {
     /// The kiosk's time zone (`[kiosk] timezone`), parsed when the file was loaded.
     pub fn tz(&self) -> &jiff::tz::TimeZone {
         &self.kiosk.tz
+    }
+
+    /// Sentences naming each demo credential still in this configuration: anyone who read the example
+    /// file knows them. `kiosk run` refuses to start with any; `config check` warns; `kiosk demo` keeps them.
+    pub fn demo_credentials(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for t in &self.admin.tokens {
+            if DEMO_TOKEN_HASHES.iter().any(|d| d.eq_ignore_ascii_case(&t.hash)) {
+                found.push(format!(
+                    "admin token \"{}\" is a demo token: replace the demo credentials: make a long random token, hash it with `kiosk admin hash-token` and put the hash in its place.",
+                    t.name
+                ));
+            }
+        }
+        if self.admin.maintenance_pin_hash == DEMO_PIN_HASH {
+            found.push("admin.maintenance_pin_hash is the demo PIN: replace the demo credentials: choose a PIN of at least 6 digits and hash it with `kiosk admin hash-pin`.".into());
+        }
+        found
     }
 
     /// The built-in demo configuration with its journal moved into `state_dir`.

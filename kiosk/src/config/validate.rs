@@ -439,21 +439,62 @@ fn check_ui_admin(c: &Config) -> Result<(), Problem> {
     }
     let a = &c.admin;
     let p = root().key("admin");
-    if a.listen.parse::<std::net::SocketAddr>().is_err() {
+    let Ok(listen) = a.listen.parse::<std::net::SocketAddr>() else {
         return fail(
             p.key("listen"),
             format!("\"{}\" is not an address:port to listen on, e.g. \"127.0.0.1:8080\".", a.listen),
         );
+    };
+    match (&a.tls_cert, &a.tls_key) {
+        (Some(_), None) => return fail(p.key("tls_cert"), "tls_cert is set without tls_key; set both, or neither."),
+        (None, Some(_)) => return fail(p.key("tls_key"), "tls_key is set without tls_cert; set both, or neither."),
+        (Some(cert), Some(key)) => {
+            check_file_path(&p.clone().key("tls_cert"), cert, "the staff API certificate")?;
+            check_file_path(&p.clone().key("tls_key"), key, "the staff API key")?;
+            if same_file(cert, key) {
+                return fail(p.key("tls_key"), "The certificate and the key need a file each.");
+            }
+        }
+        (None, None) if !listen.ip().is_loopback() => {
+            return fail(
+                p.key("listen"),
+                format!(
+                    "{listen} is reachable from the network, and the staff API carries tokens and citizens' records: \
+                     set tls_cert and tls_key (make them with `kiosk admin gen-cert --config <file>`), or listen on 127.0.0.1."
+                ),
+            );
+        }
+        (None, None) => {}
     }
-    for (i, h) in a.token_hashes.iter().enumerate() {
-        let ok = h
+    if a.token_hashes.is_some() {
+        return fail(
+            p.key("token_hashes"),
+            "token_hashes has become one [[admin.tokens]] table per token, each with a name, a role \
+             (counter, staff or technician) and its hash; see config/kiosk.toml, then remove token_hashes.",
+        );
+    }
+    let mut names = std::collections::HashSet::new();
+    let mut hashes = std::collections::HashSet::new();
+    for (i, t) in a.tokens.iter().enumerate() {
+        let at = p.clone().key("tokens").index(i);
+        if t.name.is_empty() || t.name.chars().count() > 64 || t.name.chars().any(char::is_control) {
+            return fail(at.key("name"), "A token's name is 1 to 64 printable characters, e.g. \"counter-3\".");
+        }
+        if !names.insert(t.name.as_str()) {
+            return fail(at.key("name"), format!("Two tokens are named \"{}\"; give each its own name.", t.name));
+        }
+        let ok = t
+            .hash
             .strip_prefix("sha256:")
             .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|ch| ch.is_ascii_hexdigit()));
         if !ok {
             return fail(
-                p.clone().key("token_hashes").index(i),
+                at.key("hash"),
                 "A token hash must be \"sha256:\" followed by 64 hex digits; create one with `kiosk admin hash-token`.",
             );
+        }
+        if !hashes.insert(t.hash.to_ascii_lowercase()) {
+            return fail(at.key("hash"), "This token is listed twice; a token has exactly one role.");
         }
     }
     let iterations = a.maintenance_pin_hash.split(':').nth(1).and_then(|n| n.parse::<u64>().ok());

@@ -20,6 +20,12 @@ pub struct ExportFilter {
     pub to_utc: Option<String>,
     /// Only these kinds; all when empty.
     pub kinds: Vec<EntryKind>,
+    /// Only entries after this seq (a pull's page starts here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<u64>,
+    /// At most this many entries (a pull's page size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 impl ExportFilter {
@@ -50,7 +56,14 @@ impl ExportFilter {
                 .collect();
             sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
         }
+        if let Some(after) = self.after_seq {
+            args.push(after.to_string());
+            sql.push_str(&format!(" AND seq > CAST(?{} AS INTEGER)", args.len()));
+        }
         sql.push_str(" ORDER BY seq");
+        if let Some(limit) = self.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
         (sql, args)
     }
 }

@@ -10,7 +10,7 @@ pub mod chain;
 pub mod export;
 pub mod keys;
 pub mod payload;
-mod schema;
+pub mod schema;
 mod verify;
 mod writer;
 
@@ -20,7 +20,7 @@ pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use payload::TicketState;
 pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only};
 pub use verify::{Verdict, verify_path};
-pub use writer::{Journal, JournalSettings, set_test_commit_delay};
+pub use writer::{Journal, JournalSettings, set_test_commit_delay, stored_checkpoint};
 
 use std::path::PathBuf;
 
@@ -56,10 +56,11 @@ pub enum EntryKind {
     MaintenanceAction,
     JournalExported,
     RetentionPurge,
+    AuthFailed,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 28] = [
+    pub const ALL: [EntryKind; 29] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -88,6 +89,7 @@ impl EntryKind {
         EntryKind::MaintenanceAction,
         EntryKind::JournalExported,
         EntryKind::RetentionPurge,
+        EntryKind::AuthFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +121,7 @@ impl EntryKind {
             EntryKind::MaintenanceLoginFailed => "maintenance_login_failed",
             EntryKind::MaintenanceAction => "maintenance_action",
             EntryKind::JournalExported => "journal_exported",
+            EntryKind::AuthFailed => "auth_failed",
             EntryKind::RetentionPurge => "retention_purge",
         }
     }

@@ -204,6 +204,9 @@ payloads! {
         sha256: String,
     }
     RetentionPurge { before: String, retention_days: u32, payloads_cleared: usize }
+    /// Missing or wrong staff tokens from one address since its last such entry (at most one a minute), and
+    /// requests refused while the address was blocked.
+    AuthFailed { address: String, failures: u32, refused_while_blocked: u32, blocked: bool }
 }
 
 #[cfg(test)]

@@ -439,6 +439,27 @@ fn insert_entry(
     Ok(hash)
 }
 
+/// The newest signed checkpoint, or the one at `seq` when given.
+pub fn stored_checkpoint(conn: &Connection, seq: Option<u64>) -> rusqlite::Result<Option<Checkpoint>> {
+    let sql = "SELECT kiosk_id, seq, head_hash, time_utc, public_key, signature FROM checkpoints
+               WHERE ?1 IS NULL OR seq = ?1 ORDER BY seq DESC LIMIT 1";
+    let row = conn.query_row(sql, [seq.map(|s| s as i64)], |r| {
+        Ok(Checkpoint {
+            kiosk_id: r.get(0)?,
+            seq: r.get::<_, i64>(1)? as u64,
+            head_hash: r.get(2)?,
+            time_utc: r.get(3)?,
+            public_key: r.get(4)?,
+            signature: r.get(5)?,
+        })
+    });
+    match row {
+        Ok(cp) => Ok(Some(cp)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) fn insert_checkpoint(conn: &Connection, cp: &Checkpoint) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO checkpoints (seq, kiosk_id, head_hash, time_utc, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

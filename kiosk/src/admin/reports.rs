@@ -1,0 +1,422 @@
+//! What the staff API reports, read from the journal and the devices: journal pages for the county's pull,
+//! the latest checkpoint, health, Prometheus metrics and the county's statistics. The counting is sans-IO
+//! ([`Tally`], [`Stats`]): entries in, numbers out.
+
+use super::Api;
+use crate::journal::export::{EXPORT_FORMAT_NAME, ExportHeader};
+use crate::journal::{Checkpoint, ExportFilter, ExportFormat, Journal, JournalError, utc_now};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// A pull's default and largest page.
+pub const DEFAULT_PAGE: u64 = 500;
+pub const MAX_PAGE: u64 = 5000;
+/// Longest span `stats` covers in one call.
+pub const MAX_STATS_DAYS: i64 = 366;
+
+fn read(journal: &Journal) -> Result<rusqlite::Connection, JournalError> {
+    crate::journal::open_read_only(&journal.settings().path)
+}
+
+/// The journal's newest seq (0 when empty).
+pub fn head_seq(journal: &Journal) -> Result<u64, JournalError> {
+    let conn = read(journal)?;
+    Ok(crate::journal::schema::head(&conn)?.0)
+}
+
+/// Entries after `after_seq`, at most `limit`, as a JSON-lines export: the header, the entries, and a signed
+/// checkpoint over the page's last entry (the one stored for it, or a new one). Each page verifies on its
+/// own with `kiosk journal verify`; an empty page is the header alone.
+pub fn journal_page(journal: &Journal, after_seq: u64, limit: u64) -> Result<Vec<u8>, JournalError> {
+    let conn = read(journal)?;
+    let filter = ExportFilter { after_seq: Some(after_seq), limit: Some(limit), ..ExportFilter::default() };
+    let header = ExportHeader {
+        format: EXPORT_FORMAT_NAME.into(),
+        version: 1,
+        kiosk_id: journal.settings().kiosk_id.clone(),
+        public_key: journal.public_key().to_owned(),
+        exported_at: utc_now(),
+        contiguous: true,
+        filter: serde_json::to_value(&filter).unwrap_or(Value::Null),
+    };
+    let mut out = Vec::with_capacity(limit as usize * 400);
+    crate::journal::export(&conn, &filter, ExportFormat::Jsonl, Some(&header), &mut out, &|_| {}, &mut |last| {
+        match crate::journal::stored_checkpoint(&conn, Some(last.seq))? {
+            Some(cp) => Ok(cp),
+            None => journal.checkpoint_at(last.seq, &last.hash),
+        }
+    })?;
+    Ok(out)
+}
+
+/// The newest signed checkpoint; one is signed over the head when none is stored yet.
+pub fn latest_checkpoint(journal: &Journal) -> Result<Option<Checkpoint>, JournalError> {
+    let conn = read(journal)?;
+    match crate::journal::stored_checkpoint(&conn, None)? {
+        Some(cp) => Ok(Some(cp)),
+        None => journal.checkpoint(),
+    }
+}
+
+/// Seconds since a journal time ("2026-11-26T08:00:00.000Z"), when it parses.
+fn age_s(time_utc: &str, now: jiff::Timestamp) -> Option<i64> {
+    time_utc.parse::<jiff::Timestamp>().ok().map(|t| (now - t).as_secs())
+}
+
+/// Each device's state and fault, the journal's head and checkpoint age, disk, clock and uptime.
+pub fn health(api: &Api) -> Value {
+    let now = jiff::Timestamp::now();
+    let d = &api.devices;
+    let printer = match &d.printer {
+        None => json!({ "state": "not_driven" }),
+        Some(p) => match p.probe() {
+            Ok(s) => json!({ "state": "ok", "paper_near_end": s.paper_near_end }),
+            Err(f) => json!({ "state": "fault", "fault": f.code(), "message": f.technician() }),
+        },
+    };
+    let reader = match &d.reader {
+        None => json!({ "state": "not_driven" }),
+        Some(r) if r.healthy.lock().map(|h| *h).unwrap_or(false) => json!({ "state": "ok" }),
+        Some(_) => json!({ "state": "fault", "fault": "no_answer" }),
+    };
+    let licence = match &d.licence {
+        None => json!({ "state": "not_driven" }),
+        Some(h) => match h.fault() {
+            None => json!({ "state": "ok" }),
+            Some(f) => json!({ "state": "fault", "fault": f.code(), "message": f.to_string() }),
+        },
+    };
+    let path = &api.journal.settings().path;
+    let journal = match read(&api.journal).and_then(|c| {
+        let head = crate::journal::schema::head(&c)?.0;
+        let last: Option<String> =
+            c.query_row("SELECT time_utc FROM entries ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).ok();
+        Ok((head, last, crate::journal::stored_checkpoint(&c, None)?))
+    }) {
+        Ok((head, last, cp)) => json!({
+            "state": "ok",
+            "head_seq": head,
+            "last_entry_utc": last,
+            "last_checkpoint_seq": cp.as_ref().map(|c| c.seq),
+            "last_checkpoint_age_s": cp.as_ref().and_then(|c| age_s(&c.time_utc, now)),
+            "size_bytes": std::fs::metadata(path).map(|m| m.len()).ok(),
+        }),
+        Err(e) => json!({ "state": "fault", "message": e.to_string() }),
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let free = rustix::fs::statvfs(dir).ok().map(|s| s.f_bavail.saturating_mul(s.f_frsize));
+    json!({
+        "kiosk_id": api.config.kiosk.id,
+        "version": env!("CARGO_PKG_VERSION"),
+        "time_utc": utc_now(),
+        "uptime_s": api.uptime().as_secs(),
+        "devices": { "ticket_printer": printer, "id_reader": reader, "licence_printer": licence },
+        "journal": journal,
+        "disk": { "free_bytes": free },
+    })
+}
+
+/// One entry as the tallies read it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub kind: String,
+    pub time_utc: String,
+    pub payload: Value,
+}
+
+fn entries_where(journal: &Journal, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Seen>, JournalError> {
+    let conn = read(journal)?;
+    let mut stmt = conn.prepare(&format!("SELECT kind, time_utc, payload FROM entries WHERE {sql_where} ORDER BY seq"))?;
+    let rows = stmt.query_map(args, |r| {
+        let payload: Option<String> = r.get(2)?;
+        Ok(Seen {
+            kind: r.get(0)?,
+            time_utc: r.get(1)?,
+            payload: payload.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or(Value::Null),
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A ticket number's category: its leading letters ("A012" → "A").
+fn category_of(number: &str) -> String {
+    number.chars().take_while(|c| !c.is_ascii_digit()).collect()
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Counters since this process started, by their labels.
+#[derive(Debug, Default, PartialEq)]
+pub struct Tally {
+    pub tickets_issued: BTreeMap<String, u64>,
+    pub tickets_printed: BTreeMap<String, u64>,
+    pub tickets_failed: BTreeMap<(String, String), u64>,
+    pub licence_pages: u64,
+    pub ratings: BTreeMap<u64, u64>,
+    pub device_faults: BTreeMap<(String, String), u64>,
+    pub sessions: BTreeMap<String, u64>,
+    pub auth_failures: u64,
+}
+
+impl Tally {
+    pub fn count(entries: &[Seen]) -> Tally {
+        let mut t = Tally::default();
+        for e in entries {
+            let p = &e.payload;
+            match e.kind.as_str() {
+                "ticket_issued" => *t.tickets_issued.entry(text(p, "category").to_owned()).or_default() += 1,
+                "ticket_printed" => *t.tickets_printed.entry(category_of(text(p, "number"))).or_default() += 1,
+                "ticket_print_failed" => {
+                    *t.tickets_failed
+                        .entry((category_of(text(p, "number")), text(p, "cause").to_owned()))
+                        .or_default() += 1;
+                }
+                "licence_printed" => t.licence_pages += p.get("copies").and_then(Value::as_u64).unwrap_or(1),
+                "evaluation" => {
+                    if let Some(level) = p.get("level").and_then(Value::as_u64) {
+                        *t.ratings.entry(level).or_default() += 1;
+                    }
+                }
+                "device_fault" => {
+                    *t.device_faults
+                        .entry((text(p, "device").to_owned(), text(p, "fault").to_owned()))
+                        .or_default() += 1;
+                }
+                "session_start" => *t.sessions.entry(text(p, "flow").to_owned()).or_default() += 1,
+                "auth_failed" => t.auth_failures += p.get("failures").and_then(Value::as_u64).unwrap_or(0),
+                _ => {}
+            }
+        }
+        t
+    }
+}
+
+/// A label value in the text format: backslash, quote and newline escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+struct Exposition(String);
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.0, "# HELP {name} {help}");
+        let _ = writeln!(self.0, "# TYPE {name} {kind}");
+    }
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", label(v))).collect();
+        if labels.is_empty() {
+            let _ = writeln!(self.0, "{name} {value}");
+        } else {
+            let _ = writeln!(self.0, "{name}{{{}}} {value}", labels.join(","));
+        }
+    }
+}
+
+/// The Prometheus text exposition (format 0.0.4). Counters count since this process started; the kiosk's
+/// restart resets them, as Prometheus expects of counters.
+pub fn metrics(api: &Api) -> Result<String, JournalError> {
+    let seen = entries_where(&api.journal, "seq > ?1", &[&(api.boot_seq as i64)])?;
+    let t = Tally::count(&seen);
+    let mut x = Exposition(String::new());
+    x.family("kiosk_tickets_issued_total", "counter", "Queue tickets issued, by category.");
+    for (c, n) in &t.tickets_issued {
+        x.sample("kiosk_tickets_issued_total", &[("category", c)], n);
+    }
+    x.family("kiosk_tickets_printed_total", "counter", "Queue tickets that came out of the printer, by category.");
+    for (c, n) in &t.tickets_printed {
+        x.sample("kiosk_tickets_printed_total", &[("category", c)], n);
+    }
+    x.family("kiosk_tickets_print_failed_total", "counter", "Queue tickets that did not print, by category and cause.");
+    for ((c, cause), n) in &t.tickets_failed {
+        x.sample("kiosk_tickets_print_failed_total", &[("category", c), ("cause", cause)], n);
+    }
+    x.family("kiosk_licence_pages_printed_total", "counter", "Licence and certificate copies printed.");
+    x.sample("kiosk_licence_pages_printed_total", &[], t.licence_pages);
+    x.family("kiosk_ratings_total", "counter", "Service ratings (GB/T 39734), by level 1 to 5.");
+    for level in 1..=5u64 {
+        x.sample("kiosk_ratings_total", &[("level", &level.to_string())], t.ratings.get(&level).unwrap_or(&0));
+    }
+    x.family("kiosk_device_faults_total", "counter", "Device outages, by device and fault.");
+    for ((d, f), n) in &t.device_faults {
+        x.sample("kiosk_device_faults_total", &[("device", d), ("fault", f)], n);
+    }
+    x.family("kiosk_sessions_total", "counter", "Citizen sessions opened, by flow.");
+    for (flow, n) in &t.sessions {
+        x.sample("kiosk_sessions_total", &[("flow", flow)], n);
+    }
+    x.family("kiosk_auth_failures_total", "counter", "Staff API requests with a missing or wrong token, as journaled.");
+    x.sample("kiosk_auth_failures_total", &[], t.auth_failures);
+    let near_end = api.devices.printer.as_ref().and_then(|p| p.probe().ok()).map(|s| u8::from(s.paper_near_end));
+    x.family("kiosk_paper_near_end", "gauge", "1 when the ticket printer reports its paper roll nearly out.");
+    if let Some(v) = near_end {
+        x.sample("kiosk_paper_near_end", &[], v);
+    }
+    let conn = read(&api.journal)?;
+    let head = crate::journal::schema::head(&conn)?.0;
+    x.family("kiosk_journal_seq", "gauge", "The journal's newest entry number.");
+    x.sample("kiosk_journal_seq", &[], head);
+    if let Some(age) =
+        crate::journal::stored_checkpoint(&conn, None)?.and_then(|c| age_s(&c.time_utc, jiff::Timestamp::now()))
+    {
+        x.family("kiosk_seconds_since_last_checkpoint", "gauge", "Seconds since the journal's newest signed checkpoint.");
+        x.sample("kiosk_seconds_since_last_checkpoint", &[], age.max(0));
+    }
+    x.family("kiosk_uptime_seconds", "gauge", "Seconds since this kiosk process started.");
+    x.sample("kiosk_uptime_seconds", &[], api.uptime().as_secs());
+    Ok(x.0)
+}
+
+/// The county's statistics over local dates `from`..=`to`.
+#[derive(Debug, Default, PartialEq, serde::Serialize)]
+pub struct Stats {
+    /// Tickets issued, by category, then by local hour (0–23).
+    pub tickets_by_category_hour: BTreeMap<String, BTreeMap<u8, u64>>,
+    /// Minutes from issue to first call, by category: called tickets only.
+    pub waits: BTreeMap<String, Waits>,
+    pub ratings: BTreeMap<u8, u64>,
+    /// 好评率: ratings of 4 and 5 over all ratings, as the county reports it; None without ratings.
+    pub good_rate: Option<f64>,
+    pub licence_prints: u64,
+    pub licence_copies: u64,
+    /// Device outages, by device.
+    pub faults: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Default, PartialEq, serde::Serialize)]
+pub struct Waits {
+    pub called: u64,
+    pub average_min: f64,
+    pub median_min: f64,
+    pub longest_min: f64,
+}
+
+impl Stats {
+    /// Counts `entries` (in seq order), reading local hours in `tz`.
+    pub fn count(entries: &[Seen], tz: &jiff::tz::TimeZone) -> Stats {
+        let mut s = Stats::default();
+        let mut issued: BTreeMap<String, (String, jiff::Timestamp)> = BTreeMap::new();
+        let mut waits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for e in entries {
+            let p = &e.payload;
+            let Ok(at) = e.time_utc.parse::<jiff::Timestamp>() else { continue };
+            match e.kind.as_str() {
+                "ticket_issued" => {
+                    let category = text(p, "category").to_owned();
+                    let hour = at.to_zoned_datetime(tz.clone()).hour() as u8;
+                    *s.tickets_by_category_hour.entry(category.clone()).or_default().entry(hour).or_default() += 1;
+                    issued.insert(text(p, "ticket_id").to_owned(), (category, at));
+                }
+                "ticket_called" if p.get("recall").is_none() => {
+                    if let Some((category, from)) = issued.remove(text(p, "ticket_id")) {
+                        waits.entry(category).or_default().push((at - from).as_secs() as f64 / 60.0);
+                    }
+                }
+                "evaluation" => {
+                    if let Some(level) = p.get("level").and_then(Value::as_u64).and_then(|l| u8::try_from(l).ok()) {
+                        *s.ratings.entry(level).or_default() += 1;
+                    }
+                }
+                "licence_printed" => {
+                    s.licence_prints += 1;
+                    s.licence_copies += p.get("copies").and_then(Value::as_u64).unwrap_or(1);
+                }
+                "device_fault" => *s.faults.entry(text(p, "device").to_owned()).or_default() += 1,
+                _ => {}
+            }
+        }
+        let all: u64 = s.ratings.values().sum();
+        let good: u64 = s.ratings.iter().filter(|(l, _)| **l >= 4).map(|(_, n)| n).sum();
+        s.good_rate = (all > 0).then(|| good as f64 / all as f64);
+        for (category, mut w) in waits {
+            w.sort_by(f64::total_cmp);
+            let n = w.len();
+            let median = if n % 2 == 1 { w[n / 2] } else { (w[n / 2 - 1] + w[n / 2]) / 2.0 };
+            let round = |x: f64| (x * 10.0).round() / 10.0;
+            s.waits.insert(
+                category,
+                Waits {
+                    called: n as u64,
+                    average_min: round(w.iter().sum::<f64>() / n as f64),
+                    median_min: round(median),
+                    longest_min: round(w[n - 1]),
+                },
+            );
+        }
+        s
+    }
+}
+
+/// Statistics for local dates `from`..=`to` (today when left out), or why the range is refused.
+pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil::Date>) -> Result<Value, String> {
+    let tz = api.config.tz().clone();
+    let today = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
+    let (from, to) = (from.unwrap_or(to.unwrap_or(today)), to.unwrap_or(from.unwrap_or(today)));
+    if to < from {
+        return Err(format!("`to` ({to}) is before `from` ({from}); give the earlier date as `from`."));
+    }
+    if (to - from).get_days() >= MAX_STATS_DAYS as i32 {
+        return Err(format!("The range covers more than {MAX_STATS_DAYS} days; ask for a year at a time."));
+    }
+    let start = |d: jiff::civil::Date| {
+        d.to_zoned_datetime(tz.clone()).map(|z| crate::journal::format_utc(z.timestamp())).map_err(|e| e.to_string())
+    };
+    let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| e.to_string())?)?);
+    let seen = entries_where(&api.journal, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())?;
+    let s = Stats::count(&seen, &tz);
+    let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
+    v["from"] = json!(from.to_string());
+    v["to"] = json!(to.to_string());
+    v["timezone"] = json!(api.config.kiosk.timezone);
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(kind: &str, time: &str, payload: Value) -> Seen {
+        Seen { kind: kind.into(), time_utc: time.into(), payload }
+    }
+
+    #[test]
+    fn statistics_count_hours_waits_and_the_good_rate_as_the_county_does() {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        let entries = [
+            seen("ticket_issued", "2026-11-26T01:10:00.000Z", json!({"ticket_id": "t1", "category": "A"})),
+            seen("ticket_issued", "2026-11-26T01:20:00.000Z", json!({"ticket_id": "t2", "category": "A"})),
+            seen("ticket_issued", "2026-11-26T02:00:00.000Z", json!({"ticket_id": "t3", "category": "B"})),
+            seen("ticket_called", "2026-11-26T01:16:00.000Z", json!({"ticket_id": "t1", "counter": "1"})),
+            seen("ticket_called", "2026-11-26T01:30:00.000Z", json!({"ticket_id": "t1", "counter": "1", "recall": true})),
+            seen("ticket_called", "2026-11-26T01:50:00.000Z", json!({"ticket_id": "t2", "counter": "1"})),
+            seen("evaluation", "2026-11-26T03:00:00.000Z", json!({"level": 5})),
+            seen("evaluation", "2026-11-26T03:01:00.000Z", json!({"level": 4})),
+            seen("evaluation", "2026-11-26T03:02:00.000Z", json!({"level": 2})),
+            seen("licence_printed", "2026-11-26T03:05:00.000Z", json!({"copies": 2})),
+            seen("device_fault", "2026-11-26T03:06:00.000Z", json!({"device": "ticket_printer"})),
+        ];
+        let s = Stats::count(&entries, &tz);
+        assert_eq!(s.tickets_by_category_hour["A"][&9], 2, "01:10Z is 09:10 in Linshu");
+        assert_eq!(s.tickets_by_category_hour["B"][&10], 1);
+        assert_eq!(s.waits["A"], Waits { called: 2, average_min: 18.0, median_min: 18.0, longest_min: 30.0 });
+        assert!(!s.waits.contains_key("B"), "an uncalled ticket has no wait");
+        assert_eq!(s.good_rate, Some(2.0 / 3.0));
+        assert_eq!((s.licence_prints, s.licence_copies), (1, 2));
+        assert_eq!(s.faults["ticket_printer"], 1);
+    }
+
+    #[test]
+    fn tallies_read_categories_from_ticket_numbers_and_escape_labels() {
+        let t = Tally::count(&[
+            seen("ticket_printed", "", json!({"number": "AB012"})),
+            seen("ticket_print_failed", "", json!({"number": "A1", "cause": "paper_out"})),
+            seen("session_start", "", json!({"flow": "take_number"})),
+        ]);
+        assert_eq!(t.tickets_printed["AB"], 1);
+        assert_eq!(t.tickets_failed[&("A".to_owned(), "paper_out".to_owned())], 1);
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}
