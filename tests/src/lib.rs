@@ -255,3 +255,61 @@ impl IppEve {
         files
     }
 }
+
+/// Staff tokens that are not the example's demo ones, by role.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub counter: String,
+    pub staff: String,
+    pub technician: String,
+    pub pin: String,
+}
+
+/// Replaces the demo tokens and PIN in the configuration at `config` with fresh ones (so `kiosk run`
+/// starts), and sets `[admin] listen` to `listen`; returns the new credentials.
+pub fn fresh_credentials(config: &Path, listen: &str) -> Credentials {
+    let creds = Credentials {
+        counter: "counter-token-for-tests-0001".into(),
+        staff: "staff-token-for-tests-00002".into(),
+        technician: "technician-token-for-tests-3".into(),
+        pin: "135790".into(),
+    };
+    let text = std::fs::read_to_string(config).expect("the configuration");
+    let mut text = text.replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"{listen}\""));
+    for (demo, fresh) in [
+        ("demo-counter-token", &creds.counter),
+        ("demo-staff-token", &creds.staff),
+        ("demo-technician-token", &creds.technician),
+    ] {
+        text = text.replace(&kiosk::secrets::token_hash(demo), &kiosk::secrets::token_hash(fresh));
+    }
+    let salt = [7u8; 16];
+    text = text.replace(kiosk::config::DEMO_PIN_HASH, &kiosk::secrets::pin_hash(&creds.pin, &salt));
+    std::fs::write(config, text).expect("write the configuration");
+    creds
+}
+
+/// One raw HTTP/1.1 exchange on a fresh connection; returns the status (0 when nothing listens or the
+/// server closed without answering) and the body as JSON (Null when it is not).
+pub fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return (0, serde_json::Value::Null) };
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let _ = write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    parse_response(&resp)
+}
+
+/// Status and JSON body of a raw HTTP/1.1 response.
+pub fn parse_response(resp: &[u8]) -> (u16, serde_json::Value) {
+    let text = String::from_utf8_lossy(resp);
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}

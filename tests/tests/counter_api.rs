@@ -1,32 +1,11 @@
 //! The staff counter API over a real HTTP socket: calls make "waiting ahead" on the next ticket true.
 
-use kiosk_e2e::{KillOnDrop, config_in, kiosk, run, wait_for};
-use std::io::{Read, Write};
+use kiosk_e2e::{KillOnDrop, config_in, free_port, http, kiosk, run, wait_for};
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-const TOKEN: &str = "demo-staff-token";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, serde_json::Value) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let status: u16 = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
-}
+const TOKEN: &str = "demo-counter-token";
 
 fn setup(dir: &Path) -> (KillOnDrop, KillOnDrop, std::path::PathBuf, u16) {
     let (printer, addr) = kiosk_e2e::sim_printer(&dir.join("printed"), "ok", &["--listen", "127.0.0.1:0"]);
@@ -62,6 +41,12 @@ fn calling_tickets_changes_the_waiting_count_on_the_next_ticket() {
     assert_eq!(status, 401, "{body}");
     let (status, body) = http(port, "GET", "/api/queue", Some(TOKEN), "");
     assert_eq!((status, body["categories"]["A"]["waiting"].as_i64()), (200, Some(3)), "{body}");
+    let (status, body) = http(port, "GET", "/api/v1/queue?x=1", Some(TOKEN), "");
+    assert_eq!((status, body["categories"]["A"]["waiting"].as_i64()), (200, Some(3)), "v1 path, query ignored: {body}");
+    let (status, body) =
+        http(port, "POST", "/api/v1/counters/5/call-next", Some("demo-staff-token"), r#"{"categories":["A"]}"#);
+    assert_eq!(status, 403, "a staff token does not call tickets: {body}");
+    assert!(body["error"].as_str().unwrap().contains("needs a counter token"), "{body}");
 
     let (status, body) = http(port, "POST", "/api/counters/5/call-next", Some(TOKEN), r#"{"categories":["A","D"]}"#);
     assert_eq!(status, 200, "{body}");

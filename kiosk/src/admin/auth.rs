@@ -62,7 +62,9 @@ impl Tokens {
 pub enum Gate {
     Open,
     /// Blocked; seconds until it may try again.
-    Blocked { retry_after_s: u64 },
+    Blocked {
+        retry_after_s: u64,
+    },
 }
 
 /// What one wrong token changed.
@@ -194,7 +196,11 @@ mod tests {
 
     fn tokens() -> Tokens {
         Tokens::new(&[
-            TokenConfig { name: "c".into(), role: Role::Counter, hash: crate::secrets::token_hash("counter-token-123") },
+            TokenConfig {
+                name: "c".into(),
+                role: Role::Counter,
+                hash: crate::secrets::token_hash("counter-token-123"),
+            },
             TokenConfig { name: "s".into(), role: Role::Staff, hash: crate::secrets::token_hash("staff-token-12345") },
         ])
     }

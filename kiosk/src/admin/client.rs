@@ -60,7 +60,9 @@ impl StaffClient {
     pub fn new(endpoint: Endpoint, pin: Option<[u8; 32]>, token: Zeroizing<String>) -> anyhow::Result<StaffClient> {
         let tls = match (endpoint.tls, pin) {
             (true, Some(pin)) => Some(tokio_rustls::TlsConnector::from(Arc::new(super::tls::pinned_client(pin)?))),
-            (true, None) => bail!("an https address needs --pin with the certificate fingerprint `kiosk admin gen-cert` printed"),
+            (true, None) => {
+                bail!("an https address needs --pin with the certificate fingerprint `kiosk admin gen-cert` printed")
+            }
             (false, _) => None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -82,7 +84,8 @@ impl StaffClient {
                 let name = rustls::pki_types::ServerName::try_from(endpoint.host.clone())
                     .context("the host is not a valid name or address")?;
                 let stream = connector.connect(name, tcp).await.context("the TLS handshake with the kiosk failed")?;
-                let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+                let (sender, conn) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
                 tokio::spawn(conn);
                 Ok(sender)
             }

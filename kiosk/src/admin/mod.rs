@@ -180,8 +180,7 @@ pub fn start_with(config: &Config, queue: Queue, devices: Devices, limits: Limit
 
 /// Serves the API without the UI until SIGTERM or SIGINT, then stops cleanly.
 pub fn serve(config: &Config, queue: Queue) -> anyhow::Result<()> {
-    let mut signals =
-        signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])?;
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])?;
     let mut server = start(config, queue, Devices::default())?;
     if let Some(sig) = signals.forever().next() {
         log::info!("signal {sig}: stopping the staff API");
@@ -233,8 +232,8 @@ fn router(api: Arc<Api>) -> axum::Router {
 
 /// A JSON body with a status.
 pub fn json_response(status: u16, body: &serde_json::Value) -> Response {
-    let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string())
-        .into_response();
+    let mut r =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     r
 }
@@ -248,16 +247,17 @@ fn refuse(status: u16, message: &str) -> Response {
 /// request's deadline.
 async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response {
     let limits = api.limits;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()));
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()));
     match declared {
         Some(None) => return refuse(400, "The Content-Length header is not a number."),
         Some(Some(n)) if n > limits.max_body as u64 => {
             return refuse(
                 413,
-                &format!("The request body of {n} bytes is over the limit of {} bytes; nothing was read.", limits.max_body),
+                &format!(
+                    "The request body of {n} bytes is over the limit of {} bytes; nothing was read.",
+                    limits.max_body
+                ),
             );
         }
         _ => {}
@@ -273,7 +273,9 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
         if let Gate::Blocked { retry_after_s } = gate {
             let mut r = refuse(
                 429,
-                &format!("Too many wrong tokens from this address; try again in {retry_after_s} s with the right token."),
+                &format!(
+                    "Too many wrong tokens from this address; try again in {retry_after_s} s with the right token."
+                ),
             );
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
             return r;
@@ -291,7 +293,10 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
                 log::warn!("staff API: a request from {ip} had no valid token");
             }
             if failure.blocked {
-                log::warn!("staff API: {ip} sent {} wrong tokens within a minute; blocked for 5 minutes", auth::MAX_FAILURES);
+                log::warn!(
+                    "staff API: {ip} sent {} wrong tokens within a minute; blocked for 5 minutes",
+                    auth::MAX_FAILURES
+                );
             }
             return refuse(401, "A valid bearer token is needed (Authorization: Bearer …).");
         };
@@ -375,10 +380,9 @@ fn query(uri: &Uri) -> Vec<(String, String)> {
 fn param<T: std::str::FromStr>(q: &[(String, String)], name: &str, what: &str) -> Result<Option<T>, Response> {
     match q.iter().find(|(k, _)| k == name) {
         None => Ok(None),
-        Some((_, v)) => v
-            .parse::<T>()
-            .map(Some)
-            .map_err(|_| refuse(400, &format!("`{name}` must be {what}; it was \"{}\".", v.chars().take(40).collect::<String>()))),
+        Some((_, v)) => v.parse::<T>().map(Some).map_err(|_| {
+            refuse(400, &format!("`{name}` must be {what}; it was \"{}\".", v.chars().take(40).collect::<String>()))
+        }),
     }
 }
 

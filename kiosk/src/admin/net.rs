@@ -42,7 +42,7 @@ impl ConnState {
 }
 
 /// The answer to a client whose request head did not arrive in time.
-const HEAD_TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nContent-Length: 86\r\n\r\n{\"error\":\"The request head did not arrive within 5 s; send the whole request at once.\"}";
+const HEAD_TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nContent-Length: 87\r\n\r\n{\"error\":\"The request head did not arrive within 5 s; send the whole request at once.\"}";
 
 /// A connection's byte stream with the deadlines hyper does not keep the way the kiosk needs: the head
 /// must arrive within `header_read` of its first byte (or of the connection opening), an idle keep-alive
@@ -209,8 +209,13 @@ pub async fn accept_loop(
     }
 }
 
-async fn serve_connection<S>(io: S, peer: SocketAddr, router: axum::Router, limits: Limits, mut stop: watch::Receiver<bool>)
-where
+async fn serve_connection<S>(
+    io: S,
+    peer: SocketAddr,
+    router: axum::Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     use tower::ServiceExt;
@@ -273,8 +278,11 @@ mod tests {
         let mut answer = vec![0u8; HEAD_TIMEOUT_RESPONSE.len()];
         rd.read_exact(&mut answer).await.unwrap();
         assert!(answer.starts_with(b"HTTP/1.1 408 "));
-        let body = std::str::from_utf8(&answer).unwrap().split("\r\n\r\n").nth(1).unwrap();
-        assert_eq!(body.len(), 86, "Content-Length matches the body");
+        let text = std::str::from_utf8(&answer).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let declared = head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap();
+        assert_eq!(declared.parse::<usize>().unwrap(), body.len(), "Content-Length matches the body");
+        assert!(serde_json::from_str::<serde_json::Value>(body).unwrap()["error"].is_string());
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]

@@ -127,7 +127,8 @@ pub struct Seen {
 
 fn entries_where(journal: &Journal, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Seen>, JournalError> {
     let conn = read(journal)?;
-    let mut stmt = conn.prepare(&format!("SELECT kind, time_utc, payload FROM entries WHERE {sql_where} ORDER BY seq"))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT kind, time_utc, payload FROM entries WHERE {sql_where} ORDER BY seq"))?;
     let rows = stmt.query_map(args, |r| {
         let payload: Option<String> = r.get(2)?;
         Ok(Seen {
@@ -181,9 +182,8 @@ impl Tally {
                     }
                 }
                 "device_fault" => {
-                    *t.device_faults
-                        .entry((text(p, "device").to_owned(), text(p, "fault").to_owned()))
-                        .or_default() += 1;
+                    *t.device_faults.entry((text(p, "device").to_owned(), text(p, "fault").to_owned())).or_default() +=
+                        1;
                 }
                 "session_start" => *t.sessions.entry(text(p, "flow").to_owned()).or_default() += 1,
                 "auth_failed" => t.auth_failures += p.get("failures").and_then(Value::as_u64).unwrap_or(0),
@@ -262,7 +262,11 @@ pub fn metrics(api: &Api) -> Result<String, JournalError> {
     if let Some(age) =
         crate::journal::stored_checkpoint(&conn, None)?.and_then(|c| age_s(&c.time_utc, jiff::Timestamp::now()))
     {
-        x.family("kiosk_seconds_since_last_checkpoint", "gauge", "Seconds since the journal's newest signed checkpoint.");
+        x.family(
+            "kiosk_seconds_since_last_checkpoint",
+            "gauge",
+            "Seconds since the journal's newest signed checkpoint.",
+        );
         x.sample("kiosk_seconds_since_last_checkpoint", &[], age.max(0));
     }
     x.family("kiosk_uptime_seconds", "gauge", "Seconds since this kiosk process started.");
@@ -365,7 +369,8 @@ pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil:
         d.to_zoned_datetime(tz.clone()).map(|z| crate::journal::format_utc(z.timestamp())).map_err(|e| e.to_string())
     };
     let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| e.to_string())?)?);
-    let seen = entries_where(&api.journal, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())?;
+    let seen =
+        entries_where(&api.journal, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())?;
     let s = Stats::count(&seen, &tz);
     let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
     v["from"] = json!(from.to_string());
@@ -390,7 +395,11 @@ mod tests {
             seen("ticket_issued", "2026-11-26T01:20:00.000Z", json!({"ticket_id": "t2", "category": "A"})),
             seen("ticket_issued", "2026-11-26T02:00:00.000Z", json!({"ticket_id": "t3", "category": "B"})),
             seen("ticket_called", "2026-11-26T01:16:00.000Z", json!({"ticket_id": "t1", "counter": "1"})),
-            seen("ticket_called", "2026-11-26T01:30:00.000Z", json!({"ticket_id": "t1", "counter": "1", "recall": true})),
+            seen(
+                "ticket_called",
+                "2026-11-26T01:30:00.000Z",
+                json!({"ticket_id": "t1", "counter": "1", "recall": true}),
+            ),
             seen("ticket_called", "2026-11-26T01:50:00.000Z", json!({"ticket_id": "t2", "counter": "1"})),
             seen("evaluation", "2026-11-26T03:00:00.000Z", json!({"level": 5})),
             seen("evaluation", "2026-11-26T03:01:00.000Z", json!({"level": 4})),
