@@ -377,11 +377,12 @@ fn query(uri: &Uri) -> Vec<(String, String)> {
         .collect()
 }
 
-fn param<T: std::str::FromStr>(q: &[(String, String)], name: &str, what: &str) -> Result<Option<T>, Response> {
+/// A query parameter parsed, or the sentence a 400 carries.
+fn param<T: std::str::FromStr>(q: &[(String, String)], name: &str, what: &str) -> Result<Option<T>, String> {
     match q.iter().find(|(k, _)| k == name) {
         None => Ok(None),
         Some((_, v)) => v.parse::<T>().map(Some).map_err(|_| {
-            refuse(400, &format!("`{name}` must be {what}; it was \"{}\".", v.chars().take(40).collect::<String>()))
+            format!("`{name}` must be {what}; it was \"{}\".", v.chars().take(40).collect::<String>())
         }),
     }
 }
@@ -390,11 +391,11 @@ async fn journal_page(State(api): State<Arc<Api>>, uri: Uri) -> Response {
     let q = query(&uri);
     let after = match param::<u64>(&q, "after_seq", "a whole number (the last seq you have, 0 at first)") {
         Ok(v) => v.unwrap_or(0),
-        Err(r) => return r,
+        Err(why) => return refuse(400, &why),
     };
     let limit = match param::<u64>(&q, "limit", "a whole number from 1 to 5000") {
         Ok(v) => v.unwrap_or(reports::DEFAULT_PAGE),
-        Err(r) => return r,
+        Err(why) => return refuse(400, &why),
     };
     if !(1..=reports::MAX_PAGE).contains(&limit) {
         return refuse(400, &format!("`limit` must be from 1 to {}; it was {limit}.", reports::MAX_PAGE));
@@ -441,12 +442,10 @@ async fn metrics(State(api): State<Arc<Api>>) -> Response {
 
 async fn stats(State(api): State<Arc<Api>>, uri: Uri) -> Response {
     let q = query(&uri);
-    let date = |name: &str| -> Result<Option<jiff::civil::Date>, Response> {
-        param::<jiff::civil::Date>(&q, name, "a date written YYYY-MM-DD")
-    };
+    let date = |name: &str| param::<jiff::civil::Date>(&q, name, "a date written YYYY-MM-DD");
     let (from, to) = match (date("from"), date("to")) {
         (Ok(f), Ok(t)) => (f, t),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(why), _) | (_, Err(why)) => return refuse(400, &why),
     };
     match blocking(move || reports::stats(&api, from, to)).await {
         Ok(Ok(body)) => json_response(200, &body),
