@@ -104,6 +104,22 @@ pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Docu
 }
 
 /// The transaction receipt template (assets/templates/receipt.toml).
+/// The test page the maintenance screen and `kiosk doctor --test-print` print: the receipt template with
+/// the hall, the kiosk and the local time.
+pub fn test_page(hall_name: &str, kiosk_id: &str, tz: &jiff::tz::TimeZone) -> Result<Document, String> {
+    let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let values = std::collections::BTreeMap::from([
+        ("hall_name", hall_name.to_owned()),
+        ("service_zh", "打印测试".to_owned()),
+        ("service_en", "Test print".to_owned()),
+        ("result_zh", "打印机工作正常".to_owned()),
+        ("result_en", "the printer works".to_owned()),
+        ("transaction_id", format!("{kiosk_id}-test")),
+        ("time", now),
+    ]);
+    render_template(RECEIPT_TEMPLATE, &values, &[]).map_err(|e| e.to_string())
+}
+
 pub const RECEIPT_TEMPLATE: &str = include_str!("../../assets/templates/receipt.toml");
 /// The printed guide template for a service item (assets/templates/guide.toml).
 pub const GUIDE_TEMPLATE: &str = include_str!("../../assets/templates/guide.toml");

@@ -381,9 +381,10 @@ fn query(uri: &Uri) -> Vec<(String, String)> {
 fn param<T: std::str::FromStr>(q: &[(String, String)], name: &str, what: &str) -> Result<Option<T>, String> {
     match q.iter().find(|(k, _)| k == name) {
         None => Ok(None),
-        Some((_, v)) => v.parse::<T>().map(Some).map_err(|_| {
-            format!("`{name}` must be {what}; it was \"{}\".", v.chars().take(40).collect::<String>())
-        }),
+        Some((_, v)) => v
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| format!("`{name}` must be {what}; it was \"{}\".", v.chars().take(40).collect::<String>())),
     }
 }
 

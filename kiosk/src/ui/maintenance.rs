@@ -8,7 +8,6 @@ use crate::journal::{Journal, NewEntry, payload};
 use crate::ticket::TicketPrinter;
 use slint::ComponentHandle;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
@@ -133,19 +132,7 @@ impl Worker {
 
     fn test_print(&self) -> Answer {
         let s = &self.s;
-        // Printed times are the kiosk's local time, as on the screen.
-        let now = jiff::Timestamp::now().to_zoned_datetime(s.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
-        let values = BTreeMap::from([
-            ("hall_name", s.hall_name.clone()),
-            ("service_zh", "打印测试".to_owned()),
-            ("service_en", "Test print".to_owned()),
-            ("result_zh", "打印机工作正常".to_owned()),
-            ("result_en", "the printer works".to_owned()),
-            ("transaction_id", format!("{}-test", s.kiosk_id)),
-            ("time", now),
-        ]);
-        let result = crate::ticket::render_template(crate::ticket::RECEIPT_TEMPLATE, &values, &[])
-            .map_err(|e| e.to_string())
+        let result = crate::ticket::test_page(&s.hall_name, &s.kiosk_id, &s.timezone)
             .and_then(|doc| s.printer.print_document(&doc, &s.journal));
         self.journal(payload::MaintenanceAction {
             action: "test_print".into(),
@@ -153,6 +140,58 @@ impl Worker {
             detail: result.as_ref().err().cloned(),
         });
         Answer::Printed { ok: result.is_ok(), detail: result.err().unwrap_or_default(), status: self.status() }
+    }
+}
+
+/// Wrong PINs since the last good one and, when they locked the pad, how long the lock still has at `now`,
+/// replaying the login entries (`kind`, `time_utc`) in journal order the way [`Worker::submit`] counts.
+pub fn lockout_from_history<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a str)>,
+    now: jiff::Timestamp,
+) -> (u32, Option<Duration>) {
+    let lockout = jiff::SignedDuration::from_secs(LOCKOUT.as_secs() as i64);
+    let (mut failures, mut locked_until): (u32, Option<jiff::Timestamp>) = (0, None);
+    for (kind, time) in entries {
+        let Ok(t) = time.parse::<jiff::Timestamp>() else { continue };
+        match kind {
+            "maintenance_login" => (failures, locked_until) = (0, None),
+            "maintenance_login_failed" => {
+                if locked_until.is_some_and(|u| t >= u) {
+                    (failures, locked_until) = (0, None);
+                }
+                failures += 1;
+                if failures >= MAX_FAILURES {
+                    locked_until = t.checked_add(lockout).ok();
+                }
+            }
+            _ => {}
+        }
+    }
+    match locked_until {
+        Some(u) if u > now => (failures, Some(Duration::from_secs((u - now).as_secs().max(1) as u64))),
+        Some(_) => (0, None),
+        None => (failures, None),
+    }
+}
+
+/// [`lockout_from_history`] over the journal's recent login entries; an unreadable journal locks nothing
+/// (the kiosk that cannot read its journal has other trouble, reported elsewhere).
+fn lockout_from_journal(journal: &Journal, now: jiff::Timestamp) -> (u32, Option<Duration>) {
+    let read = || -> Result<Vec<(String, String)>, crate::journal::JournalError> {
+        let conn = crate::journal::open_read_only(&journal.settings().path)?;
+        let mut stmt = conn.prepare(
+            "SELECT kind, time_utc FROM (SELECT seq, kind, time_utc FROM entries
+             WHERE kind IN ('maintenance_login', 'maintenance_login_failed') ORDER BY seq DESC LIMIT 100) ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    match read() {
+        Ok(rows) => lockout_from_history(rows.iter().map(|(k, t)| (k.as_str(), t.as_str())), now),
+        Err(e) => {
+            log::warn!("the PIN lockout could not be read from the journal: {e}");
+            (0, None)
+        }
     }
 }
 
@@ -198,7 +237,13 @@ pub fn bind(window: &AppWindow, inbox: &Inbox, services: MaintenanceServices) ->
     let (tx, rx) = channel::<Task>();
     let inbox = inbox.clone();
     let spawned = std::thread::Builder::new().name("maintenance".into()).spawn(move || {
-        let mut worker = Worker { s: services, failures: 0, locked_until: None };
+        // A restart does not lift a lockout: it is rebuilt from the journal's login entries.
+        let (failures, remaining) = lockout_from_journal(&services.journal, jiff::Timestamp::now());
+        let locked_until = remaining.map(|r| Instant::now() + r);
+        if locked_until.is_some() {
+            log::warn!("the maintenance PIN pad stays locked after the restart (too many wrong PINs)");
+        }
+        let mut worker = Worker { s: services, failures, locked_until };
         for task in rx {
             let answer = match task {
                 Task::Submit(pin) => Some(worker.submit(&pin)),
@@ -273,4 +318,31 @@ fn wire(window: &AppWindow, tx: Rc<RefCell<Option<Sender<Task>>>>) {
         m.set_status(DeviceStatus::default());
         w.global::<AppAdapter>().set_page(Page::Home);
     });
+}
+
+#[cfg(test)]
+mod lockout_tests {
+    use super::*;
+
+    #[test]
+    fn five_wrong_pins_lock_the_pad_across_a_restart_until_the_lockout_ends() {
+        let failed = "maintenance_login_failed";
+        let t = |m: u32, s: u32| format!("2026-11-26T08:{m:02}:{s:02}.000Z");
+        let times: Vec<String> = (0..5).map(|i| t(0, i * 5)).collect();
+        let history: Vec<(&str, &str)> = times.iter().map(|x| (failed, x.as_str())).collect();
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let (n, left) = lockout_from_history(history.clone(), at("2026-11-26T08:02:20Z"));
+        assert_eq!((n, left), (5, Some(Duration::from_secs(180))), "locked at 08:00:20 for 5 minutes");
+        assert_eq!(lockout_from_history(history.clone(), at("2026-11-26T08:05:21Z")), (0, None), "over");
+        let mut with_login = vec![("maintenance_login", "2026-11-26T07:59:00.000Z")];
+        with_login.extend(history.iter().take(3).cloned());
+        assert_eq!(
+            lockout_from_history(with_login, at("2026-11-26T08:01:00Z")),
+            (3, None),
+            "3 wrong since the last good one"
+        );
+        let mut relogged = history.clone();
+        relogged.push(("maintenance_login", "2026-11-26T08:06:00.000Z"));
+        assert_eq!(lockout_from_history(relogged, at("2026-11-26T08:06:01Z")), (0, None));
+    }
 }
