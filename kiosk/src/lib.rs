@@ -6,6 +6,7 @@ pub mod cards;
 pub mod cli;
 pub mod config;
 pub mod devices;
+pub mod doctor;
 pub mod flows;
 pub mod fonts;
 pub mod journal;

@@ -55,6 +55,18 @@ pub enum Command {
     /// Licence printing without the UI: print, render, printer status.
     #[command(subcommand)]
     Licence(licence::LicenceCommand),
+    /// Check each device, the journal, disk, clock, configuration and certificate: OK / WARN / FAIL with
+    /// what to do; exit 0, 1 or 2 for the worst. Run it with the kiosk stopped (it holds the serial ports).
+    Doctor {
+        #[arg(long, value_name = "FILE")]
+        config: std::path::PathBuf,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// Also print a test page on the ticket printer.
+        #[arg(long)]
+        test_print: bool,
+    },
     /// Make hashes for the [admin] section.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -151,6 +163,25 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             std::fs::write(&samples, crate::licence::SAMPLE_DOCUMENTS)?;
             import_file(&config, &samples)?;
             crate::app::run(config)
+        }
+        Command::Doctor { config, json, test_print } => {
+            let config = load_config(&config)?;
+            let checks = crate::doctor::run(&config, test_print);
+            let worst = crate::doctor::worst(&checks);
+            if json {
+                println!("{}", serde_json::json!({ "worst": worst, "checks": checks }));
+            } else {
+                print!("{}", crate::doctor::render(&checks));
+            }
+            if worst == crate::doctor::Level::Ok {
+                Ok(())
+            } else {
+                Err(Exit {
+                    code: worst.exit_code(),
+                    message: format!("doctor: the worst finding is {}.", worst.as_str()),
+                }
+                .into())
+            }
         }
         Command::Admin(cmd) => admin::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
