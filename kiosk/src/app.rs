@@ -150,6 +150,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             kiosk_id: config.kiosk.id.clone(),
             hall_name: config.kiosk.hall_name.clone(),
             timezone: tz.clone(),
+            export_dir: config.admin.export_dir.clone(),
         },
     );
     let cx = crate::ui::controller::Context {

@@ -15,3 +15,4 @@ pub mod queue;
 pub mod secrets;
 pub mod ticket;
 pub mod ui;
+pub mod usb_export;

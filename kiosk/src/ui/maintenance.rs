@@ -26,11 +26,14 @@ pub struct MaintenanceServices {
     pub kiosk_id: String,
     pub hall_name: String,
     pub timezone: jiff::tz::TimeZone,
+    /// Where 导出日志 writes when no USB stick is mounted (`[admin] export_dir`).
+    pub export_dir: Option<std::path::PathBuf>,
 }
 
 enum Task {
     Submit(Zeroizing<String>),
     TestPrint,
+    ExportJournal,
     Logout,
 }
 
@@ -38,6 +41,8 @@ enum Answer {
     LoggedIn { status: Status },
     Notice { notice: Notice, minutes: u64 },
     Printed { ok: bool, detail: String, status: Status },
+    ExportProgress { done: u64, total: u64 },
+    Exported { result: Result<String, String> },
 }
 
 /// The status lines as facts (the page words them): Send, unlike the UI's struct.
@@ -195,6 +200,29 @@ fn lockout_from_journal(journal: &Journal, now: jiff::Timestamp) -> (u32, Option
     }
 }
 
+impl Worker {
+    /// Exports the journal to a USB stick (or the configured folder); a failure is journaled with its cause.
+    fn export_journal(&self, progress: &dyn Fn(u64, u64)) -> Answer {
+        let result = crate::usb_export::pick_target(self.s.export_dir.as_deref())
+            .and_then(|dir| crate::usb_export::export_to(&self.s.journal, &dir, progress));
+        let result = match result {
+            Ok(e) => {
+                let name = e.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                Ok(format!("{name} ({} entries)", e.entries))
+            }
+            Err(e) => {
+                self.journal(payload::MaintenanceAction {
+                    action: "export_journal".into(),
+                    ok: Some(false),
+                    detail: Some(e.to_string()),
+                });
+                Err(e.to_string())
+            }
+        };
+        Answer::Exported { result }
+    }
+}
+
 /// The maintenance worker, for the kiosk to stop at shutdown.
 pub struct Maintenance {
     tx: Rc<RefCell<Option<Sender<Task>>>>,
@@ -232,6 +260,19 @@ pub fn bind(window: &AppWindow, inbox: &Inbox, services: MaintenanceServices) ->
                 m.set_notice(if ok { Notice::TestPrinted } else { Notice::TestPrintFailed });
                 m.set_status(status.to_ui());
             }
+            Answer::ExportProgress { done, total } => {
+                m.set_notice(Notice::Exporting);
+                m.set_export_progress(if total == 0 { 1.0 } else { done as f32 / total as f32 });
+            }
+            Answer::Exported { result } => {
+                m.set_export_progress(-1.0);
+                let (notice, detail) = match result {
+                    Ok(what) => (Notice::ExportDone, what),
+                    Err(why) => (Notice::ExportFailed, why),
+                };
+                m.set_detail(detail.into());
+                m.set_notice(notice);
+            }
         }
     });
     let (tx, rx) = channel::<Task>();
@@ -248,6 +289,10 @@ pub fn bind(window: &AppWindow, inbox: &Inbox, services: MaintenanceServices) ->
             let answer = match task {
                 Task::Submit(pin) => Some(worker.submit(&pin)),
                 Task::TestPrint => Some(worker.test_print()),
+                Task::ExportJournal => {
+                    let progress = |done, total| inbox.post(route, Answer::ExportProgress { done, total });
+                    Some(worker.export_journal(&progress))
+                }
                 Task::Logout => {
                     worker.journal(payload::MaintenanceAction { action: "logout".into(), ok: None, detail: None });
                     None
@@ -305,6 +350,18 @@ fn wire(window: &AppWindow, tx: Rc<RefCell<Option<Sender<Task>>>>) {
     });
     let s = send.clone();
     m.on_test_print(move || s(Task::TestPrint));
+    let (weak, s) = (window.as_weak(), send.clone());
+    m.on_export_journal(move || {
+        let Some(w) = weak.upgrade() else { return };
+        let m = w.global::<MaintenanceAdapter>();
+        // One export at a time: a second tap while one runs is ignored.
+        if m.get_export_progress() >= 0.0 {
+            return;
+        }
+        m.set_export_progress(0.0);
+        m.set_notice(Notice::Exporting);
+        s(Task::ExportJournal)
+    });
     let (weak, p, s) = (window.as_weak(), pin, send);
     m.on_exit(move || {
         let Some(w) = weak.upgrade() else { return };
