@@ -1,6 +1,6 @@
 //! `kiosk run` with a real window and an ID-card reader that is unplugged and plugged back: both are journaled.
 
-use kiosk_e2e::{KillOnDrop, Xvfb, config_in, kiosk, wait_for, workspace_root};
+use kiosk_e2e::{KillOnDrop, Xvfb, config_in, fresh_credentials, kiosk, wait_for, workspace_root};
 use std::io::BufRead;
 use std::process::Stdio;
 use std::time::Duration;
@@ -21,10 +21,11 @@ fn an_unplugged_reader_is_a_journaled_fault_that_clears_when_it_returns() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("ttyIDREADER");
     let config = config_in(dir.path());
+    // `kiosk run` starts only without the example's demo credentials.
+    fresh_credentials(&config, "127.0.0.1:0");
     let text = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("\nport = \"simulated\"", &format!("\nport = \"{}\"", link.display()))
-        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"");
+        .replace("\nport = \"simulated\"", &format!("\nport = \"{}\"", link.display()));
     std::fs::write(&config, text).unwrap();
     let child = kiosk()
         .env("DISPLAY", &x.display)
