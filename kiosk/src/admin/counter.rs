@@ -141,7 +141,7 @@ pub fn queue_error(e: &QueueError) -> ApiResponse {
 }
 
 fn waiting_counts(queue: &Queue, day: &str) -> Result<ApiResponse, QueueError> {
-    let conn = crate::journal::open_read_only(&queue.journal().settings().path)?;
+    let conn = crate::journal::open_reader(&queue.journal().settings().path)?;
     let mut out = serde_json::Map::new();
     for cat in queue.categories() {
         let n: i64 = conn

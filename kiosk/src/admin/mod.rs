@@ -74,6 +74,7 @@ pub struct Api {
     pub queue: Queue,
     pub journal: Journal,
     pub devices: Devices,
+    pub readers: reports::Readers,
     tokens: Tokens,
     throttle: Mutex<Throttle>,
     limits: Limits,
@@ -124,13 +125,15 @@ pub fn start_with(config: &Config, queue: Queue, devices: Devices, limits: Limit
     std_listener.set_nonblocking(true)?;
     let local_addr = std_listener.local_addr()?;
     let journal = queue.journal().clone();
-    let boot_seq = reports::head_seq(&journal).unwrap_or(0);
+    let readers = reports::Readers::new(&journal);
+    let boot_seq = reports::head_seq(&readers).unwrap_or(0);
     let api = Arc::new(Api {
         tokens: Tokens::new(&config.admin.tokens),
         config: config.clone(),
         queue,
         journal,
         devices,
+        readers,
         throttle: Mutex::new(Throttle::default()),
         limits,
         in_flight: tokio::sync::Semaphore::new(limits.max_in_flight),
@@ -401,7 +404,7 @@ async fn journal_page(State(api): State<Arc<Api>>, uri: Uri) -> Response {
     if !(1..=reports::MAX_PAGE).contains(&limit) {
         return refuse(400, &format!("`limit` must be from 1 to {}; it was {limit}.", reports::MAX_PAGE));
     }
-    match blocking(move || reports::journal_page(&api.journal, after, limit)).await {
+    match blocking(move || reports::journal_page(&api.journal, &api.readers, after, limit)).await {
         Ok(Ok(body)) => {
             let mut r = Response::new(Body::from(body));
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
@@ -413,7 +416,7 @@ async fn journal_page(State(api): State<Arc<Api>>, uri: Uri) -> Response {
 }
 
 async fn checkpoint(State(api): State<Arc<Api>>) -> Response {
-    match blocking(move || reports::latest_checkpoint(&api.journal)).await {
+    match blocking(move || reports::latest_checkpoint(&api.journal, &api.readers)).await {
         Ok(Ok(Some(cp))) => json_response(200, &json!({ "checkpoint": cp })),
         Ok(Ok(None)) => refuse(404, "The journal is empty: there is nothing to sign yet."),
         Ok(Err(e)) => refuse(500, &e.to_string()),

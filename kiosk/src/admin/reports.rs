@@ -15,21 +15,55 @@ pub const MAX_PAGE: u64 = 5000;
 /// Longest span `stats` covers in one call.
 pub const MAX_STATS_DAYS: i64 = 366;
 
-fn read(journal: &Journal) -> Result<rusqlite::Connection, JournalError> {
-    crate::journal::open_read_only(&journal.settings().path)
+/// Read-only connections to the journal kept between requests (a page's read transaction and statement
+/// cache stay warm). A connection whose work failed is dropped, not reused.
+pub struct Readers {
+    path: std::path::PathBuf,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl Readers {
+    /// Most connections kept idle (one per request in hand at most is ever open).
+    const KEEP: usize = 8;
+
+    pub fn new(journal: &Journal) -> Readers {
+        Readers { path: journal.settings().path.clone(), idle: std::sync::Mutex::default() }
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T, JournalError>) -> Result<T, JournalError> {
+        let conn = match self.idle.lock().ok().and_then(|mut v| v.pop()) {
+            Some(c) => c,
+            None => crate::journal::open_reader(&self.path)?,
+        };
+        let result = f(&conn);
+        if result.is_ok()
+            && let Ok(mut idle) = self.idle.lock()
+            && idle.len() < Self::KEEP
+        {
+            idle.push(conn);
+        }
+        result
+    }
 }
 
 /// The journal's newest seq (0 when empty).
-pub fn head_seq(journal: &Journal) -> Result<u64, JournalError> {
-    let conn = read(journal)?;
-    Ok(crate::journal::schema::head(&conn)?.0)
+pub fn head_seq(readers: &Readers) -> Result<u64, JournalError> {
+    readers.with(|c| Ok(crate::journal::schema::head(c)?.0))
 }
 
 /// Entries after `after_seq`, at most `limit`, as a JSON-lines export: the header, the entries, and a signed
 /// checkpoint over the page's last entry (the one stored for it, or a new one). Each page verifies on its
 /// own with `kiosk journal verify`; an empty page is the header alone.
-pub fn journal_page(journal: &Journal, after_seq: u64, limit: u64) -> Result<Vec<u8>, JournalError> {
-    let conn = read(journal)?;
+pub fn journal_page(journal: &Journal, readers: &Readers, after_seq: u64, limit: u64) -> Result<Vec<u8>, JournalError> {
+    readers.with(|conn| page_from(journal, conn, after_seq, limit))
+}
+
+fn page_from(
+    journal: &Journal,
+    conn: &rusqlite::Connection,
+    after_seq: u64,
+    limit: u64,
+) -> Result<Vec<u8>, JournalError> {
     let filter = ExportFilter { after_seq: Some(after_seq), limit: Some(limit), ..ExportFilter::default() };
     let header = ExportHeader {
         format: EXPORT_FORMAT_NAME.into(),
@@ -41,8 +75,8 @@ pub fn journal_page(journal: &Journal, after_seq: u64, limit: u64) -> Result<Vec
         filter: serde_json::to_value(&filter).unwrap_or(Value::Null),
     };
     let mut out = Vec::with_capacity(limit as usize * 400);
-    crate::journal::export(&conn, &filter, ExportFormat::Jsonl, Some(&header), &mut out, &|_| {}, &mut |last| {
-        match crate::journal::stored_checkpoint(&conn, Some(last.seq))? {
+    crate::journal::export(conn, &filter, ExportFormat::Jsonl, Some(&header), &mut out, &|_| {}, &mut |last| {
+        match crate::journal::stored_checkpoint(conn, Some(last.seq))? {
             Some(cp) => Ok(cp),
             None => journal.checkpoint_at(last.seq, &last.hash),
         }
@@ -51,9 +85,8 @@ pub fn journal_page(journal: &Journal, after_seq: u64, limit: u64) -> Result<Vec
 }
 
 /// The newest signed checkpoint; one is signed over the head when none is stored yet.
-pub fn latest_checkpoint(journal: &Journal) -> Result<Option<Checkpoint>, JournalError> {
-    let conn = read(journal)?;
-    match crate::journal::stored_checkpoint(&conn, None)? {
+pub fn latest_checkpoint(journal: &Journal, readers: &Readers) -> Result<Option<Checkpoint>, JournalError> {
+    match readers.with(|c| Ok(crate::journal::stored_checkpoint(c, None)?))? {
         Some(cp) => Ok(Some(cp)),
         None => journal.checkpoint(),
     }
@@ -88,11 +121,11 @@ pub fn health(api: &Api) -> Value {
         },
     };
     let path = &api.journal.settings().path;
-    let journal = match read(&api.journal).and_then(|c| {
-        let head = crate::journal::schema::head(&c)?.0;
+    let journal = match api.readers.with(|c| {
+        let head = crate::journal::schema::head(c)?.0;
         let last: Option<String> =
             c.query_row("SELECT time_utc FROM entries ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).ok();
-        Ok((head, last, crate::journal::stored_checkpoint(&c, None)?))
+        Ok((head, last, crate::journal::stored_checkpoint(c, None)?))
     }) {
         Ok((head, last, cp)) => json!({
             "state": "ok",
@@ -125,19 +158,20 @@ pub struct Seen {
     pub payload: Value,
 }
 
-fn entries_where(journal: &Journal, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Seen>, JournalError> {
-    let conn = read(journal)?;
-    let mut stmt =
-        conn.prepare(&format!("SELECT kind, time_utc, payload FROM entries WHERE {sql_where} ORDER BY seq"))?;
-    let rows = stmt.query_map(args, |r| {
-        let payload: Option<String> = r.get(2)?;
-        Ok(Seen {
-            kind: r.get(0)?,
-            time_utc: r.get(1)?,
-            payload: payload.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or(Value::Null),
-        })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+fn entries_where(readers: &Readers, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Seen>, JournalError> {
+    readers.with(|conn| {
+        let mut stmt =
+            conn.prepare(&format!("SELECT kind, time_utc, payload FROM entries WHERE {sql_where} ORDER BY seq"))?;
+        let rows = stmt.query_map(args, |r| {
+            let payload: Option<String> = r.get(2)?;
+            Ok(Seen {
+                kind: r.get(0)?,
+                time_utc: r.get(1)?,
+                payload: payload.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or(Value::Null),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
 }
 
 /// A ticket number's category: its leading letters ("A012" → "A").
@@ -219,7 +253,7 @@ impl Exposition {
 /// The Prometheus text exposition (format 0.0.4). Counters count since this process started; the kiosk's
 /// restart resets them, as Prometheus expects of counters.
 pub fn metrics(api: &Api) -> Result<String, JournalError> {
-    let seen = entries_where(&api.journal, "seq > ?1", &[&(api.boot_seq as i64)])?;
+    let seen = entries_where(&api.readers, "seq > ?1", &[&(api.boot_seq as i64)])?;
     let t = Tally::count(&seen);
     let mut x = Exposition(String::new());
     x.family("kiosk_tickets_issued_total", "counter", "Queue tickets issued, by category.");
@@ -255,13 +289,11 @@ pub fn metrics(api: &Api) -> Result<String, JournalError> {
     if let Some(v) = near_end {
         x.sample("kiosk_paper_near_end", &[], v);
     }
-    let conn = read(&api.journal)?;
-    let head = crate::journal::schema::head(&conn)?.0;
+    let (head, newest) =
+        api.readers.with(|c| Ok((crate::journal::schema::head(c)?.0, crate::journal::stored_checkpoint(c, None)?)))?;
     x.family("kiosk_journal_seq", "gauge", "The journal's newest entry number.");
     x.sample("kiosk_journal_seq", &[], head);
-    if let Some(age) =
-        crate::journal::stored_checkpoint(&conn, None)?.and_then(|c| age_s(&c.time_utc, jiff::Timestamp::now()))
-    {
+    if let Some(age) = newest.and_then(|c| age_s(&c.time_utc, jiff::Timestamp::now())) {
         x.family(
             "kiosk_seconds_since_last_checkpoint",
             "gauge",
@@ -370,7 +402,7 @@ pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil:
     };
     let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| e.to_string())?)?);
     let seen =
-        entries_where(&api.journal, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())?;
+        entries_where(&api.readers, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())?;
     let s = Stats::count(&seen, &tz);
     let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
     v["from"] = json!(from.to_string());

@@ -123,13 +123,14 @@ pub fn export(
     };
     let mut summary = ExportSummary { entries: 0, first_seq: None, last_seq: None, last_hash: None };
     let mut last: Option<Entry> = None;
-    let mut count = |e: &Entry, last: &mut Option<Entry>| {
+    // Takes the entry: the last one is kept for the closing checkpoint without a copy of every entry.
+    let mut count = |e: Entry, last: &mut Option<Entry>| {
         summary.entries += 1;
         summary.first_seq.get_or_insert(e.seq);
         if summary.entries.is_multiple_of(10_000) {
             progress(summary.entries);
         }
-        *last = Some(e.clone());
+        *last = Some(e);
     };
     match format {
         ExportFormat::Csv => {
@@ -151,7 +152,7 @@ pub fn export(
                     &e.hash,
                 ])
                 .map_err(|e| io(e.into()))?;
-                count(&e, &mut last);
+                count(e, &mut last);
                 Ok(())
             })?;
             w.flush().map_err(io)?;
@@ -164,7 +165,7 @@ pub fn export(
             for_each_entry(conn, filter, |e| {
                 serde_json::to_writer(&mut *out, &e).map_err(|e| io(e.into()))?;
                 out.write_all(b"\n").map_err(io)?;
-                count(&e, &mut last);
+                count(e, &mut last);
                 Ok(())
             })?;
         }

@@ -18,7 +18,7 @@ pub use chain::Checkpoint;
 pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use payload::TicketState;
-pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only};
+pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader};
 pub use verify::{Verdict, verify_path};
 pub use writer::{Journal, JournalSettings, set_test_commit_delay, stored_checkpoint};
 

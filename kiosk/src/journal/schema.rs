@@ -137,6 +137,18 @@ pub fn open_read_only(path: &Path) -> Result<Connection, JournalError> {
     checked(conn, path)
 }
 
+/// Opens the running kiosk's own journal for reading (waiting counts, ticket look-ups, the staff API).
+/// No quick check: the writer ran one when it opened the file, and a check reads the whole file, which a
+/// 180-day journal makes tens of milliseconds on every call-next. Tools that open a journal cold use
+/// [`open_read_only`].
+pub fn open_reader(path: &Path) -> Result<Connection, JournalError> {
+    let open_err = |source| JournalError::Open { path: path.to_owned(), source };
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
+    Ok(conn)
+}
+
 /// Opens a journal to verify it, writing nothing anywhere: a file with no -wal beside it (a copy carried
 /// off the box, a read-only stick) is opened immutable, so SQLite creates no -wal or -shm; a live journal
 /// (its -wal present) is opened read-only as the kiosk's own readers are.

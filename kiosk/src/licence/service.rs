@@ -187,7 +187,7 @@ impl Licences {
     /// Copies of a document printed or in flight (a print whose outcome a crash lost counts: never
     /// more than allowed, and staff can check the journal).
     pub fn used(&self, document_id: &str) -> Result<u32, LicenceError> {
-        let conn = crate::journal::open_read_only(&self.journal.settings().path)?;
+        let conn = crate::journal::open_reader(&self.journal.settings().path)?;
         let used: i64 = conn
             .query_row(
                 "SELECT coalesce(sum(copies), 0) FROM licence_prints WHERE document_id = ?1 AND state != 'failed'",

@@ -321,7 +321,7 @@ impl Queue {
 
     /// A stored ticket with its current state, for reprinting and the counter API.
     pub fn load(&self, ticket_id: &str) -> Result<(Ticket, TicketState), QueueError> {
-        let conn = crate::journal::open_read_only(&self.journal.settings().path)?;
+        let conn = crate::journal::open_reader(&self.journal.settings().path)?;
         let row = conn.query_row(
             "SELECT business_day, prefix, number, state, priority, issued_at FROM tickets WHERE id = ?1",
             [ticket_id],
@@ -371,7 +371,7 @@ impl Queue {
     /// Printed, not yet called tickets per category in the business day of `now`.
     pub fn waiting_counts(&self, now: Timestamp) -> Result<Vec<(String, u32)>, QueueError> {
         let day = business_day(now, &self.tz, self.rollover_minutes).to_string();
-        let conn = crate::journal::open_read_only(&self.journal.settings().path)?;
+        let conn = crate::journal::open_reader(&self.journal.settings().path)?;
         let mut out = Vec::new();
         for cat in &self.categories {
             let n: i64 = conn

@@ -83,7 +83,7 @@ struct Worker {
 impl Worker {
     fn status(&self) -> Status {
         let s = &self.s;
-        let entries = crate::journal::open_read_only(&s.journal.settings().path)
+        let entries = crate::journal::open_reader(&s.journal.settings().path)
             .and_then(|c| {
                 c.query_row("SELECT coalesce(max(seq), 0) FROM entries", [], |r| r.get::<_, i64>(0)).map_err(Into::into)
             })
@@ -183,7 +183,7 @@ pub fn lockout_from_history<'a>(
 /// (the kiosk that cannot read its journal has other trouble, reported elsewhere).
 fn lockout_from_journal(journal: &Journal, now: jiff::Timestamp) -> (u32, Option<Duration>) {
     let read = || -> Result<Vec<(String, String)>, crate::journal::JournalError> {
-        let conn = crate::journal::open_read_only(&journal.settings().path)?;
+        let conn = crate::journal::open_reader(&journal.settings().path)?;
         let mut stmt = conn.prepare(
             "SELECT kind, time_utc FROM (SELECT seq, kind, time_utc FROM entries
              WHERE kind IN ('maintenance_login', 'maintenance_login_failed') ORDER BY seq DESC LIMIT 100) ORDER BY seq",
