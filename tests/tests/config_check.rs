@@ -189,3 +189,55 @@ fn a_pin_hash_with_absurd_iterations_is_refused() {
     let text = edit(&text, &line, &absurd);
     assert_rejected(&text, "\"pbkdf2-sha256:4000000000", "admin.maintenance_pin_hash", "4000000000 PBKDF2 iterations");
 }
+
+#[test]
+fn the_staff_api_beyond_loopback_needs_tls() {
+    let text = edit(&demo_toml(), "listen = \"127.0.0.1:8080\"", "listen = \"0.0.0.0:8443\"");
+    assert_rejected(&text, "\"0.0.0.0:8443\"", "admin.listen", "set tls_cert and tls_key");
+    // With a certificate and key named it is accepted (the files are made by `kiosk admin gen-cert`).
+    let with_tls = edit(
+        &text,
+        "# tls_cert = \"/etc/kiosk/admin-cert.pem\"\n# tls_key = \"/etc/kiosk/admin-key.pem\"",
+        "tls_cert = \"/tmp/kiosk-test-cert.pem\"\ntls_key = \"/tmp/kiosk-test-key.pem\"",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, _) = check(dir.path(), &with_tls);
+    assert_eq!(code, Some(0), "{err}");
+    let half = edit(&text, "# tls_cert = \"/etc/kiosk/admin-cert.pem\"", "tls_cert = \"/tmp/kiosk-test-cert.pem\"");
+    assert_rejected(&half, "\"/tmp/kiosk-test-cert.pem\"", "admin.tls_cert", "without tls_key");
+}
+
+#[test]
+fn old_token_hashes_say_how_to_move_to_roles() {
+    let text = edit(
+        &demo_toml(),
+        "[admin]\n",
+        "[admin]\ntoken_hashes = [\"sha256:014519f70727c7a3c69e8a1e41b396ceb2f9df7059eff690703bed0858ee014f\"]\n",
+    );
+    assert_rejected(&text, "[\"sha256:0145", "admin.token_hashes", "[[admin.tokens]]");
+    let twice = edit(&demo_toml(), "name = \"demo-staff\"", "name = \"demo-counter\"");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, _) = check(dir.path(), &twice);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("Two tokens are named \"demo-counter\""), "{err}");
+}
+
+#[test]
+fn a_maintenance_pin_is_at_least_six_digits() {
+    use std::io::Write;
+    for (pin, ok) in [("2468", false), ("24681", false), ("246813", true), ("12345678901234", false)] {
+        let mut child = kiosk()
+            .args(["admin", "hash-pin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{pin}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.success(), ok, "{pin}: {}", String::from_utf8_lossy(&out.stderr));
+        if !ok {
+            assert!(String::from_utf8_lossy(&out.stderr).contains("6 to 12 digits"));
+        }
+    }
+}
