@@ -225,8 +225,9 @@ fn attacks_on_the_staff_api_leave_the_kiosk_serving() {
     assert!(ok.success());
     let changed = wait_for(Duration::from_secs(5), || {
         let now = x.screenshot(&shot)?;
-        let differ = now.fraction(0, 200, 1920, 1080, |_| true) > 0.0 && now.pixels != before.pixels;
-        differ.then_some(())
+        // The category page replaces the tiles: far more than a clock's digits change.
+        let changed = now.pixels.iter().zip(&before.pixels).filter(|(a, b)| a != b).count();
+        (changed * 5 > now.pixels.len()).then_some(())
     });
     assert!(changed.is_some(), "the window did not react to a tap");
 

@@ -42,7 +42,7 @@ impl ConnState {
 }
 
 /// The answer to a client whose request head did not arrive in time.
-const HEAD_TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nContent-Length: 87\r\n\r\n{\"error\":\"The request head did not arrive within 5 s; send the whole request at once.\"}";
+const HEAD_TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nContent-Length: 84\r\n\r\n{\"error\":\"The request head did not arrive in time; send the whole request at once.\"}";
 
 /// A connection's byte stream with the deadlines hyper does not keep the way the kiosk needs: the head
 /// must arrive within `header_read` of its first byte (or of the connection opening), an idle keep-alive
