@@ -50,6 +50,7 @@ pub struct Kiosk {
     printer_server: Option<drivers::escpos::virtual_printer::Server>,
     licence_watch: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
     licence_printer: crate::licence::LicencePrinterOwner,
+    integrity: crate::journal::integrity::IntegrityCheck,
     _clock: slint::Timer,
 }
 
@@ -73,6 +74,7 @@ impl Kiosk {
             s.stop();
         }
         self.reader.stop();
+        self.integrity.stop();
         let recorded = self.journal.append(payload::Shutdown { clean }.into());
         self.journal.close();
         recorded?;
@@ -118,6 +120,9 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         }
         .into(),
     )?;
+    // The tail now, the whole file in the background: an altered journal is journaled and shown, and the
+    // kiosk keeps serving.
+    let integrity = crate::journal::integrity::start(&journal).context("cannot start the journal's integrity check")?;
     let window = build_window(&config)?;
     let inbox = crate::ui::inbox::install();
     let tz = config.tz().clone();
@@ -151,6 +156,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             hall_name: config.kiosk.hall_name.clone(),
             timezone: tz.clone(),
             export_dir: config.admin.export_dir.clone(),
+            integrity: integrity.status.clone(),
         },
     );
     let cx = crate::ui::controller::Context {
@@ -194,6 +200,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             printer: Some(printer.clone()),
             reader: Some(reader.clone()),
             licence: Some(licence_health),
+            integrity: Some(integrity.status.clone()),
         },
     ) {
         Ok(a) => Some(a),
@@ -218,6 +225,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         printer_server,
         licence_watch,
         licence_printer,
+        integrity,
         _clock: clock,
     })
 }

@@ -268,6 +268,30 @@ fn journal(config: &Config, now: jiff::Timestamp) -> Vec<Check> {
             "Stop the kiosk, copy the journal off the box, run `kiosk journal verify` on the copy and call the county's support.",
         ));
     }
+    // The whole chain and every checkpoint, as the county would check them.
+    drop(conn);
+    match crate::journal::verify_path(path, None) {
+        Ok(crate::journal::Verdict::Intact { entries, checkpoints, .. }) => out.push(check(
+            "journal_chain",
+            Level::Ok,
+            format!("The hash chain of {entries} entries and {checkpoints} signed checkpoint(s) verify."),
+            "",
+        )),
+        Ok(crate::journal::Verdict::Tampered { seq, what }) => out.push(check(
+            "journal_chain",
+            Level::Fail,
+            format!("The journal was altered at seq {seq}: {what}."),
+            "Do not repair it: copy the journal off the box, keep the copy as evidence and call the county's support.",
+        )),
+        Err(e) => out.push(check("journal_chain", Level::Fail, format!("The journal cannot be verified: {e}"), "")),
+    }
+    let conn = match crate::journal::schema::open_for_verify(path) {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(check("journal", Level::Fail, format!("The journal cannot be opened: {e}"), ""));
+            return out;
+        }
+    };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     match rustix::fs::statvfs(dir) {
         Ok(s) => {

@@ -60,7 +60,17 @@ fn doctor_reports_each_device_state_and_exits_with_the_worst() {
 
     let (code, v) = doctor(&config, &["--test-print"]);
     assert_eq!((code, v["worst"].as_str()), (Some(0), Some("OK")), "{v:#}");
-    for name in ["config", "id_reader", "ticket_printer", "licence_printer", "journal", "disk", "clock", "checkpoint"] {
+    for name in [
+        "config",
+        "id_reader",
+        "ticket_printer",
+        "licence_printer",
+        "journal",
+        "journal_chain",
+        "disk",
+        "clock",
+        "checkpoint",
+    ] {
         assert_eq!(item(&v, name)["level"], "OK", "{name}: {v:#}");
     }
     assert!(item(&v, "id_reader")["found"].as_str().unwrap().contains("ready"), "{v:#}");

@@ -66,6 +66,8 @@ pub struct Devices {
     pub printer: Option<crate::devices::TicketPrinter>,
     pub reader: Option<crate::devices::IdReaderHandle>,
     pub licence: Option<Arc<crate::devices::DeviceHealth<drivers::ipp::PrinterFault>>>,
+    /// What the kiosk's own journal checks found.
+    pub integrity: Option<crate::journal::integrity::IntegrityStatus>,
 }
 
 /// Everything a handler may use.

@@ -137,6 +137,15 @@ pub fn health(api: &Api) -> Value {
         }),
         Err(e) => json!({ "state": "fault", "message": e.to_string() }),
     };
+    let mut journal = journal;
+    use crate::journal::integrity::IntegrityState as I;
+    journal["integrity"] = match d.integrity.as_ref().map(|s| s.get()) {
+        None => json!({ "state": "not_checked_here" }),
+        Some(I::Unchecked | I::Checking) => json!({ "state": "checking" }),
+        Some(I::Intact { entries }) => json!({ "state": "intact", "entries": entries }),
+        Some(I::Failed { check, seq, what }) => json!({ "state": "failed", "check": check, "seq": seq, "what": what }),
+        Some(I::Unknown(why)) => json!({ "state": "unknown", "message": why }),
+    };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let free = rustix::fs::statvfs(dir).ok().map(|s| s.f_bavail.saturating_mul(s.f_frsize));
     json!({

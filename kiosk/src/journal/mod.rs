@@ -8,6 +8,7 @@
 
 pub mod chain;
 pub mod export;
+pub mod integrity;
 pub mod keys;
 pub mod payload;
 pub mod schema;
@@ -19,7 +20,7 @@ pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use payload::TicketState;
 pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader};
-pub use verify::{Verdict, verify_path};
+pub use verify::{Verdict, verify_database, verify_path, verify_tail};
 pub use writer::{Journal, JournalSettings, set_test_commit_delay, stored_checkpoint};
 
 use std::path::PathBuf;
@@ -57,10 +58,11 @@ pub enum EntryKind {
     JournalExported,
     RetentionPurge,
     AuthFailed,
+    JournalIntegrityFailed,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 29] = [
+    pub const ALL: [EntryKind; 30] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -90,6 +92,7 @@ impl EntryKind {
         EntryKind::JournalExported,
         EntryKind::RetentionPurge,
         EntryKind::AuthFailed,
+        EntryKind::JournalIntegrityFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +125,7 @@ impl EntryKind {
             EntryKind::MaintenanceAction => "maintenance_action",
             EntryKind::JournalExported => "journal_exported",
             EntryKind::AuthFailed => "auth_failed",
+            EntryKind::JournalIntegrityFailed => "journal_integrity_failed",
             EntryKind::RetentionPurge => "retention_purge",
         }
     }

@@ -207,6 +207,9 @@ payloads! {
     /// Missing or wrong staff tokens from one address since its last such entry (at most one a minute), and
     /// requests refused while the address was blocked.
     AuthFailed { address: String, failures: u32, refused_while_blocked: u32, blocked: bool }
+    /// The kiosk's own check found the journal altered (`check`: `start` for the tail, `background` for the
+    /// whole file) at `seq`; the kiosk keeps serving and never rewrites history to repair it.
+    JournalIntegrityFailed { check: String, seq: u64, what: String }
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
     let mut magic = [0u8; 16];
     let n = std::io::Read::read(&mut file, &mut magic).map_err(|e| unreadable(format!("cannot read it ({e}).")))?;
     if n == 16 && &magic == b"SQLite format 3\0" {
-        return verify_database(path, trusted).map_err(|e| unreadable(e.to_string()));
+        return verify_database(path, trusted, &mut |_| true).map_err(|e| unreadable(e.to_string()));
     }
     if magic.starts_with(b"\xef\xbb\xbf{") {
         return Ok(tampered((
@@ -239,7 +239,13 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
     }
 }
 
-fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict, JournalError> {
+/// Verifies a journal database, calling `tick` with the entries read so far every 10,000 entries; a
+/// `tick` that answers false stops the check ([`JournalError::Stopped`]).
+pub fn verify_database(
+    path: &Path,
+    trusted: Option<&VerifyingKey>,
+    tick: &mut dyn FnMut(u64) -> bool,
+) -> Result<Verdict, JournalError> {
     let conn = open_for_verify(path)?;
     conn.execute_batch("BEGIN")?;
     let has_checkpoints: bool = conn.query_row(
@@ -307,6 +313,9 @@ fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
             if let Err(bad) = checker.feed(&e) {
                 return Ok(tampered(bad));
             }
+            if checker.entries.is_multiple_of(10_000) && !tick(checker.entries) {
+                return Err(JournalError::Stopped);
+            }
         }
     }
     if let Err(bad) = checker.end() {
@@ -335,6 +344,36 @@ fn verify_database(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
         );
     }
     Ok(checker.finish(n))
+}
+
+/// The quick check at start: the newest checkpoint's signature (by `trusted`, the kiosk's own key) and the
+/// chain from the entry it names to the head. What lies before it is the background check's work.
+pub fn verify_tail(conn: &rusqlite::Connection, trusted: &VerifyingKey) -> Result<Verdict, JournalError> {
+    let cp = super::writer::stored_checkpoint(conn, None)?;
+    let from = cp.as_ref().map_or(1, |c| c.seq);
+    let mut checker = Checker::new(true, cp.iter().map(|c| c.seq));
+    let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= ?1 ORDER BY seq"))?;
+    let mut rows = stmt.query([from as i64])?;
+    let mut first = true;
+    while let Some(row) = rows.next()? {
+        let e = entry_from_row(row)?;
+        if first && e.seq != from {
+            return Ok(tampered((from, format!("entry {from}, which the newest checkpoint names, is missing"))));
+        }
+        first = false;
+        if let Err(bad) = checker.feed(&e) {
+            return Ok(tampered(bad));
+        }
+    }
+    if let Err(bad) = checker.end() {
+        return Ok(tampered(bad));
+    }
+    if let Some(cp) = &cp
+        && let Err(bad) = checker.check_checkpoint(cp, Some(trusted))
+    {
+        return Ok(tampered(bad));
+    }
+    Ok(checker.finish(u64::from(cp.is_some())))
 }
 
 fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<Verdict, String> {

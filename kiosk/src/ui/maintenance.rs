@@ -28,6 +28,8 @@ pub struct MaintenanceServices {
     pub timezone: jiff::tz::TimeZone,
     /// Where 导出日志 writes when no USB stick is mounted (`[admin] export_dir`).
     pub export_dir: Option<std::path::PathBuf>,
+    /// What the kiosk's own journal checks found.
+    pub integrity: crate::journal::integrity::IntegrityStatus,
 }
 
 enum Task {
@@ -52,6 +54,7 @@ struct Status {
     printer: Result<bool, drivers::escpos::StatusFault>,
     reader_ok: bool,
     entries: String,
+    integrity: crate::journal::integrity::IntegrityState,
 }
 
 impl Status {
@@ -69,7 +72,24 @@ impl Status {
             printer_near_end: near_end,
             reader_ok: self.reader_ok,
             entries: self.entries.clone().into(),
+            journal_check: journal_check(&self.integrity),
+            journal_problem: match &self.integrity {
+                IntegrityState::Failed { seq, what, .. } => format!("seq {seq}: {what}").into(),
+                IntegrityState::Unknown(why) => why.clone().into(),
+                _ => Default::default(),
+            },
         }
+    }
+}
+
+use crate::journal::integrity::IntegrityState;
+
+fn journal_check(state: &IntegrityState) -> super::JournalCheck {
+    match state {
+        IntegrityState::Unchecked | IntegrityState::Checking => super::JournalCheck::Checking,
+        IntegrityState::Intact { .. } => super::JournalCheck::Intact,
+        IntegrityState::Failed { .. } => super::JournalCheck::Failed,
+        IntegrityState::Unknown(_) => super::JournalCheck::Unknown,
     }
 }
 
@@ -93,6 +113,7 @@ impl Worker {
             hall: s.hall_name.clone(),
             printer: s.printer.probe().map(|st| st.paper_near_end),
             reader_ok: s.reader.healthy.lock().map(|h| *h).unwrap_or(false),
+            integrity: s.integrity.get(),
             entries,
         }
     }

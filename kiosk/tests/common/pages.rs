@@ -125,6 +125,8 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
                 printer_near_end: false,
                 reader_ok: true,
                 entries: "42".into(),
+                journal_check: kiosk::ui::JournalCheck::Intact,
+                journal_problem: "".into(),
             });
         }
         other => panic!("no screenshot case {other}"),
