@@ -186,6 +186,33 @@ fn export(
     tmp.as_file().sync_all()?;
     bar.finish_and_clear();
     let digest = hex::encode(sha2::Sha256::digest(std::fs::read(tmp.path())?));
+    // A CSV carries no checkpoint of its own: its signed companion says what it holds, so that a cut or a
+    // missing row is caught. Written first, so that a CSV never stands without it.
+    if format == ExportFormat::Csv
+        && let (Some(first_seq), Some(last_seq), Some(last_hash)) =
+            (summary.first_seq, summary.last_seq, &summary.last_hash)
+    {
+        let mut sig = journal::export::CsvSignature {
+            format: journal::export::CSV_SIGNATURE_FORMAT.into(),
+            version: 1,
+            kiosk_id: config.kiosk.id.clone(),
+            public_key: journal.public_key().to_owned(),
+            csv_sha256: digest.clone(),
+            entries: summary.entries,
+            first_seq,
+            last_seq,
+            contiguous: filter.is_contiguous(),
+            filter: header.filter.clone(),
+            checkpoint: journal.checkpoint_at(last_seq, last_hash)?,
+            signature: String::new(),
+        };
+        sig.signature = journal.sign_statement(&sig.signed_text());
+        let sig_path = journal::export::CsvSignature::path_for(out);
+        let sig_tmp = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer_pretty(sig_tmp.as_file(), &sig)?;
+        sig_tmp.as_file().sync_all()?;
+        sig_tmp.persist(&sig_path).with_context(|| format!("cannot write {}", sig_path.display()))?;
+    }
     tmp.persist(out).with_context(|| format!("cannot move the export to {}", out.display()))?;
     journal.append(
         crate::journal::payload::JournalExported {

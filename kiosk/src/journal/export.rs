@@ -204,3 +204,53 @@ fn for_each_entry(
     conn.execute_batch("COMMIT")?;
     result
 }
+
+/// The companion of a CSV export (`FILE.csv.sig`): the CSV's SHA-256, what it holds, and a checkpoint over
+/// its last entry, all signed by the checkpoint key. Without it a CSV proves its links, not its completeness.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvSignature {
+    pub format: String,
+    pub version: u32,
+    pub kiosk_id: String,
+    pub public_key: String,
+    pub csv_sha256: String,
+    pub entries: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// True when no kind filter was applied: no seq may be missing between first and last.
+    pub contiguous: bool,
+    pub filter: serde_json::Value,
+    pub checkpoint: Checkpoint,
+    /// Hex of the ed25519 signature over [`CsvSignature::signed_text`].
+    pub signature: String,
+}
+
+pub const CSV_SIGNATURE_FORMAT: &str = "kiosk-journal-csv-signature";
+
+impl CsvSignature {
+    /// The exact bytes signed: the format line, then one field per line, each ending in "\n"; `filter` as
+    /// compact JSON.
+    pub fn signed_text(&self) -> String {
+        format!(
+            "{CSV_SIGNATURE_FORMAT} v{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.version,
+            self.kiosk_id,
+            self.csv_sha256,
+            self.entries,
+            self.first_seq,
+            self.last_seq,
+            self.contiguous,
+            self.filter,
+            self.checkpoint.seq,
+            self.checkpoint.head_hash
+        )
+    }
+
+    /// The path of the companion of `csv`.
+    pub fn path_for(csv: &std::path::Path) -> std::path::PathBuf {
+        let mut p = csv.as_os_str().to_owned();
+        p.push(".sig");
+        p.into()
+    }
+}

@@ -4,7 +4,8 @@ use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, payload_digest}
 use super::export::{CSV_HEADER, EXPORT_FORMAT_NAME, ExportHeader};
 use super::schema::{ENTRY_COLUMNS, entry_from_row, open_for_verify};
 use super::{Entry, JournalError};
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use sha2::Digest;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
@@ -34,6 +35,8 @@ struct Checker {
     /// A gap seen at the last entry: reported as missing entries unless the next entry
     /// turns out to be the missing one arriving late (then it is a swap).
     pending_gap: Option<Bad>,
+    /// Seqs absent between entries of a filtered stretch (first, last): normal for a kind filter.
+    gaps: Vec<(u64, u64)>,
 }
 
 type Bad = (u64, String);
@@ -49,6 +52,7 @@ impl Checker {
             wanted: checkpoint_seqs.into_iter().map(|s| (s, None)).collect(),
             notes: Vec::new(),
             pending_gap: None,
+            gaps: Vec::new(),
         }
     }
 
@@ -127,6 +131,8 @@ impl Checker {
                 if e.seq > pseq + 1 && self.contiguous {
                     self.pending_gap =
                         Some((e.seq, format!("entries {} to {} are missing (deleted)", pseq + 1, e.seq - 1)));
+                } else if e.seq > pseq + 1 {
+                    self.gaps.push((pseq + 1, e.seq - 1));
                 }
             }
         }
@@ -229,7 +235,24 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
     let reader =
         std::io::BufReader::new(std::fs::File::open(path).map_err(|e| unreadable(format!("cannot open it ({e}).")))?);
     if magic.starts_with(b"seq,") {
-        verify_csv(reader).map_err(unreadable)
+        let sig_path = super::export::CsvSignature::path_for(path);
+        let sig = match std::fs::read(&sig_path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(unreadable(format!("its signature {} cannot be read ({e}).", sig_path.display()))),
+            Ok(bytes) => match serde_json::from_slice::<super::export::CsvSignature>(&bytes) {
+                Ok(sig) => Some(sig),
+                Err(e) => {
+                    return Ok(tampered((
+                        1,
+                        format!("its signature file {} is not well-formed ({e})", sig_path.display()),
+                    )));
+                }
+            },
+        };
+        let digest = std::fs::read(path)
+            .map(|b| hex::encode(sha2::Sha256::digest(&b)))
+            .map_err(|e| unreadable(format!("cannot read it ({e}).")))?;
+        verify_csv(reader, sig.as_ref().map(|s| (s, digest.as_str())), trusted).map_err(unreadable)
     } else if magic.starts_with(b"{") {
         verify_jsonl(reader, trusted).map_err(unreadable)
     } else {
@@ -463,13 +486,52 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
     Ok(checker.finish(1))
 }
 
-fn verify_csv(reader: impl std::io::Read) -> Result<Verdict, String> {
+fn verify_csv(
+    reader: impl std::io::Read,
+    signed: Option<(&super::export::CsvSignature, &str)>,
+    trusted: Option<&VerifyingKey>,
+) -> Result<Verdict, String> {
     let mut r = csv::Reader::from_reader(reader);
     let headers = r.headers().map_err(|e| format!("the CSV header cannot be read ({e})."))?.clone();
     if headers.iter().ne(CSV_HEADER) {
         return Err(format!("the CSV header is not `{}`.", CSV_HEADER.join(",")));
     }
-    let mut checker = Checker::new(false, std::iter::empty());
+    // What the signature says must hold before a row is believed.
+    if let Some((sig, digest)) = signed {
+        if sig.format != super::export::CSV_SIGNATURE_FORMAT || sig.version != 1 {
+            return Ok(tampered((
+                1,
+                format!("its signature names format {} v{}, which this kiosk does not know", sig.format, sig.version),
+            )));
+        }
+        let key = match trusted {
+            Some(k) => *k,
+            None => super::chain::parse_public_key(&sig.public_key).map_err(|e| format!("its signature: {e}."))?,
+        };
+        if sig.checkpoint.public_key != hex::encode(key.as_bytes()) || sig.public_key != sig.checkpoint.public_key {
+            return Ok(tampered((
+                sig.checkpoint.seq,
+                "the signature and its checkpoint name different keys, or not the trusted one".into(),
+            )));
+        }
+        let bytes: Option<[u8; 64]> = hex::decode(&sig.signature).ok().and_then(|b| b.try_into().ok());
+        let ok = bytes.is_some_and(|b| key.verify(sig.signed_text().as_bytes(), &Signature::from_bytes(&b)).is_ok());
+        if !ok {
+            return Ok(tampered((
+                sig.first_seq,
+                "the CSV's signature does not verify: the .sig file was edited or forged".into(),
+            )));
+        }
+        if sig.csv_sha256 != digest {
+            return Ok(tampered((
+                sig.first_seq,
+                "the CSV is not the file that was signed (its SHA-256 differs): rows were edited, added or removed"
+                    .into(),
+            )));
+        }
+    }
+    let contiguous = signed.is_some_and(|(s, _)| s.contiguous);
+    let mut checker = Checker::new(contiguous, signed.map(|(s, _)| s.checkpoint.seq));
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| format!("CSV row {} cannot be read ({e}).", i + 2))?;
         let next_seq = checker.prev.as_ref().map_or(1, |(s, _)| s + 1);
@@ -503,6 +565,37 @@ fn verify_csv(reader: impl std::io::Read) -> Result<Verdict, String> {
     if let Err(bad) = checker.end() {
         return Ok(tampered(bad));
     }
-    checker.notes.push("CSV exports carry no signed checkpoint: each entry and each link was checked, but a cut tail or a missing stretch cannot be detected; verify a jsonl export for that".into());
-    Ok(checker.finish(0))
+    let Some((sig, _)) = signed else {
+        for (a, b) in checker.gaps.iter().take(10) {
+            let range = if a == b { format!("seq {a} is") } else { format!("seqs {a}–{b} are") };
+            checker.notes.push(format!("{range} absent: filtered out, or deleted"));
+        }
+        checker.notes.push("no .sig file beside this CSV: each entry and each link was checked, but completeness is unknown (a cut tail or a deleted row cannot be detected); keep the .sig that `kiosk journal export` writes with it".into());
+        return Ok(checker.finish(0));
+    };
+    let (first, last) = (checker.first_seq, checker.prev.as_ref().map(|(s, _)| *s));
+    if (checker.entries, first, last) != (sig.entries, Some(sig.first_seq), Some(sig.last_seq)) {
+        return Ok(tampered((
+            last.map_or(sig.first_seq, |l| l + 1),
+            format!(
+                "the CSV holds {} entries (seq {}–{}) but its signature says {} (seq {}–{})",
+                checker.entries,
+                first.unwrap_or(0),
+                last.unwrap_or(0),
+                sig.entries,
+                sig.first_seq,
+                sig.last_seq
+            ),
+        )));
+    }
+    if let Err(bad) = checker.check_checkpoint(&sig.checkpoint, trusted) {
+        return Ok(tampered(bad));
+    }
+    if trusted.is_none() {
+        checker.notes.push(
+            "the signature was checked against the key in the .sig file itself; pass --pubkey for a trustworthy check"
+                .into(),
+        );
+    }
+    Ok(checker.finish(1))
 }

@@ -185,6 +185,13 @@ impl Journal {
         Ok(cp)
     }
 
+    /// Signs `text` with the checkpoint key (hex of the ed25519 signature): the statements that travel with
+    /// exports, such as a CSV export's `.sig`.
+    pub fn sign_statement(&self, text: &str) -> String {
+        use ed25519_dalek::Signer;
+        hex::encode(self.signing.sign(text.as_bytes()).to_bytes())
+    }
+
     pub fn subject_key(&self) -> &SubjectKey {
         &self.subject_key
     }
