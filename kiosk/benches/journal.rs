@@ -166,6 +166,7 @@ fn verify_and_export(n: u64) {
         &mut w,
         &|_| {},
         &mut |_| unreachable!(),
+        None,
     )
     .unwrap();
     drop(w);

@@ -169,7 +169,7 @@ pub fn export_into(
     let mut out = Recording { inner: wrap(file), written: 0, error: None };
     let header = ExportHeader {
         format: EXPORT_FORMAT_NAME.into(),
-        version: 1,
+        version: 2,
         kiosk_id: kiosk_id.clone(),
         public_key: journal.public_key().to_owned(),
         exported_at: utc_now(),
@@ -185,6 +185,7 @@ pub fn export_into(
         &mut out,
         &|n| progress(n, total),
         &mut |last| journal.checkpoint_at(last.seq, &last.hash),
+        Some(&|text: &str| journal.sign_statement(text)),
     );
     let summary = match written {
         Ok(s) => s,

@@ -576,3 +576,44 @@ fn a_csv_export_is_signed_beside_it_and_a_deleted_row_is_caught() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("intact: 3 entries"), "{text}");
 }
+
+#[test]
+fn the_export_header_and_range_are_signed() {
+    let f = fixture();
+    let key = pubkey(&f);
+    let out = export(&f, "jsonl", &[]);
+    let (code, text) = verify(&out, Some(&key));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("version 1"), "a new export is version 2, signed: {text}");
+    let lines = lines(&out);
+
+    // `contiguous` set to false and an entry deleted: the header is not the one signed.
+    let mut edited = lines.clone();
+    edited[0] = edited[0].replace("\"contiguous\":true", "\"contiguous\":false");
+    edited.remove(7);
+    let path = f.dir.join("not-contiguous.jsonl");
+    std::fs::write(&path, edited.join("\n") + "\n").unwrap();
+    let (code, text) = verify(&path, Some(&key));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("line 1 is not the header that was signed"), "{text}");
+
+    // The first entries cut from an unfiltered export: the signed range says otherwise.
+    let mut cut = lines.clone();
+    cut.drain(1..6);
+    let path = f.dir.join("cut-head.jsonl");
+    std::fs::write(&path, cut.join("\n") + "\n").unwrap();
+    let (code, text) = verify(&path, Some(&key));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("was signed with 30 (seq 1–30)"), "{text}");
+
+    // The statement removed to pass as an unsigned export: version 2 requires it.
+    let mut bare = lines.clone();
+    let last = bare.len() - 1;
+    let closing: serde_json::Value = serde_json::from_str(&bare[last]).unwrap();
+    bare[last] = serde_json::json!({ "checkpoint": closing["checkpoint"] }).to_string();
+    let path = f.dir.join("no-statement.jsonl");
+    std::fs::write(&path, bare.join("\n") + "\n").unwrap();
+    let (code, text) = verify(&path, Some(&key));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("lacks the export's signed statement"), "{text}");
+}

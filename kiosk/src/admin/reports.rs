@@ -67,7 +67,7 @@ fn page_from(
     let filter = ExportFilter { after_seq: Some(after_seq), limit: Some(limit), ..ExportFilter::default() };
     let header = ExportHeader {
         format: EXPORT_FORMAT_NAME.into(),
-        version: 1,
+        version: 2,
         kiosk_id: journal.settings().kiosk_id.clone(),
         public_key: journal.public_key().to_owned(),
         exported_at: utc_now(),
@@ -75,12 +75,20 @@ fn page_from(
         filter: serde_json::to_value(&filter).unwrap_or(Value::Null),
     };
     let mut out = Vec::with_capacity(limit as usize * 400);
-    crate::journal::export(conn, &filter, ExportFormat::Jsonl, Some(&header), &mut out, &|_| {}, &mut |last| {
-        match crate::journal::stored_checkpoint(conn, Some(last.seq))? {
+    let sign = |text: &str| journal.sign_statement(text);
+    crate::journal::export(
+        conn,
+        &filter,
+        ExportFormat::Jsonl,
+        Some(&header),
+        &mut out,
+        &|_| {},
+        &mut |last| match crate::journal::stored_checkpoint(conn, Some(last.seq))? {
             Some(cp) => Ok(cp),
             None => journal.checkpoint_at(last.seq, &last.hash),
-        }
-    })?;
+        },
+        Some(&sign),
+    )?;
     Ok(out)
 }
 

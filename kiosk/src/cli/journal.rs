@@ -158,7 +158,7 @@ fn export(
     let reader = journal::open_read_only(&config.journal.path)?;
     let header = journal::export::ExportHeader {
         format: journal::export::EXPORT_FORMAT_NAME.into(),
-        version: 1,
+        version: 2,
         kiosk_id: config.kiosk.id.clone(),
         public_key: journal.public_key().to_owned(),
         exported_at: journal::utc_now(),
@@ -180,6 +180,7 @@ fn export(
         &mut w,
         &|n| bar.set_message(format!("{n} entries")),
         &mut |last| journal.checkpoint_at(last.seq, &last.hash),
+        Some(&|text: &str| journal.sign_statement(text)),
     )?;
     w.flush()?;
     drop(w);
@@ -319,6 +320,22 @@ fn pull(
                 .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
             anyhow::bail!("the kiosk answered {status}: {why}");
         }
+        // Each page is checked as the kiosk signed it (its header, range and checkpoint) before it is kept.
+        match journal::verify_jsonl_bytes(&body, trusted.as_ref()) {
+            Ok(Verdict::Intact { .. }) => {}
+            Ok(Verdict::Tampered { seq, what }) => {
+                return Err(Exit {
+                    code: EXIT_TAMPERED,
+                    message: format!(
+                        "the kiosk sent a page that does not verify at seq {seq}: {what}. Nothing was kept."
+                    ),
+                }
+                .into());
+            }
+            Err(e) => {
+                return Err(invalid(format!("the kiosk sent a page that cannot be read ({}). Nothing was kept.", e.0)));
+            }
+        }
         let text = std::str::from_utf8(&body).context("the kiosk sent a page that is not UTF-8")?;
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
         let header = lines.next().context("the kiosk sent an empty page")?;
@@ -327,6 +344,9 @@ fn pull(
             let mut h: journal::export::ExportHeader =
                 serde_json::from_str(header).context("the kiosk's page does not start with an export header")?;
             h.filter = serde_json::json!({ "after_seq": after_seq, "pulled_from": url });
+            // The pages' signed statements were checked one by one above; the joined file is written here,
+            // so it cannot carry the kiosk's statement: version 1, the chain and closing checkpoint only.
+            h.version = 1;
             serde_json::to_writer(&mut w, &h)?;
             w.write_all(b"\n")?;
         }
@@ -335,7 +355,9 @@ fn pull(
         let mut last_entry = None;
         for line in lines {
             if line.starts_with("{\"checkpoint\"") {
-                closing = Some(line.to_owned());
+                let cp: serde_json::Value =
+                    serde_json::from_str(line).context("the kiosk sent a broken checkpoint line")?;
+                closing = Some(serde_json::json!({ "checkpoint": cp["checkpoint"] }).to_string());
                 continue;
             }
             w.write_all(line.as_bytes())?;

@@ -3,6 +3,7 @@
 use super::schema::{ENTRY_COLUMNS, entry_from_row};
 use super::{Checkpoint, Entry, EntryKind, JournalError};
 use rusqlite::Connection;
+use sha2::Digest;
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -107,8 +108,36 @@ pub const CSV_HEADER: [&str; 11] = [
     "hash",
 ];
 
+/// The export's signed statement in its closing line (header version 2): the header's exact bytes, what the
+/// export holds, and the checkpoint it ends with — so `contiguous`, the filter and the first entries cannot
+/// be changed or cut without the signature failing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportStatement {
+    /// Hex SHA-256 of line 1 exactly as written (without its line end).
+    pub header_sha256: String,
+    pub entries: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// Hex ed25519 signature by the checkpoint's key over [`ExportStatement::signed_text`].
+    pub signature: String,
+}
+
+pub const EXPORT_STATEMENT_NAME: &str = "kiosk-journal-export-statement";
+
+impl ExportStatement {
+    pub fn signed_text(&self, kiosk_id: &str, checkpoint: &Checkpoint) -> String {
+        format!(
+            "{EXPORT_STATEMENT_NAME} v1\n{kiosk_id}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.header_sha256, self.entries, self.first_seq, self.last_seq, checkpoint.seq, checkpoint.head_hash
+        )
+    }
+}
+
 /// Writes the selected entries to `out`. For JSON lines, `header` goes first and the checkpoint
-/// produced by `seal` (called with the last exported entry) last.
+/// produced by `seal` (called with the last exported entry) last; with `sign` (the checkpoint key's
+/// signer) the closing line also carries the [`ExportStatement`] and the header should say version 2.
+#[allow(clippy::too_many_arguments)]
 pub fn export(
     conn: &Connection,
     filter: &ExportFilter,
@@ -117,12 +146,14 @@ pub fn export(
     out: &mut dyn Write,
     progress: &dyn Fn(u64),
     seal: &mut dyn FnMut(&Entry) -> Result<Checkpoint, JournalError>,
+    sign: Option<&dyn Fn(&str) -> String>,
 ) -> Result<ExportSummary, JournalError> {
     let io = |e: std::io::Error| {
         JournalError::Refused(format!("Cannot write the export ({e}); check the output path and free space."))
     };
     let mut summary = ExportSummary { entries: 0, first_seq: None, last_seq: None, last_hash: None };
     let mut last: Option<Entry> = None;
+    let mut header_sha256: Option<String> = None;
     // Takes the entry: the last one is kept for the closing checkpoint without a copy of every entry.
     let mut count = |e: Entry, last: &mut Option<Entry>| {
         summary.entries += 1;
@@ -159,7 +190,9 @@ pub fn export(
         }
         ExportFormat::Jsonl => {
             if let Some(h) = header {
-                serde_json::to_writer(&mut *out, h).map_err(|e| io(e.into()))?;
+                let line = serde_json::to_vec(h).map_err(|e| io(e.into()))?;
+                header_sha256 = Some(hex::encode(sha2::Sha256::digest(&line)));
+                out.write_all(&line).map_err(io)?;
                 out.write_all(b"\n").map_err(io)?;
             }
             for_each_entry(conn, filter, |e| {
@@ -175,7 +208,21 @@ pub fn export(
         summary.last_hash = Some(e.hash.clone());
         if format == ExportFormat::Jsonl {
             let cp = seal(e)?;
-            serde_json::to_writer(&mut *out, &serde_json::json!({ "checkpoint": cp })).map_err(|e| io(e.into()))?;
+            let closing = match (sign, header, &header_sha256, summary.first_seq) {
+                (Some(sign), Some(h), Some(header_sha256), Some(first_seq)) => {
+                    let mut st = ExportStatement {
+                        header_sha256: header_sha256.clone(),
+                        entries: summary.entries,
+                        first_seq,
+                        last_seq: e.seq,
+                        signature: String::new(),
+                    };
+                    st.signature = sign(&st.signed_text(&h.kiosk_id, &cp));
+                    serde_json::json!({ "checkpoint": cp, "export": st })
+                }
+                _ => serde_json::json!({ "checkpoint": cp }),
+            };
+            serde_json::to_writer(&mut *out, &closing).map_err(|e| io(e.into()))?;
             out.write_all(b"\n").map_err(io)?;
         }
     }

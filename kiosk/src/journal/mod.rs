@@ -20,7 +20,7 @@ pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use payload::TicketState;
 pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader};
-pub use verify::{Verdict, verify_database, verify_path, verify_tail};
+pub use verify::{Verdict, verify_database, verify_jsonl_bytes, verify_path, verify_tail};
 pub use writer::{Journal, JournalSettings, set_test_commit_delay, stored_checkpoint};
 
 use std::path::PathBuf;

@@ -214,6 +214,14 @@ fn is_lower_hex64(s: &str) -> bool {
 #[serde(deny_unknown_fields)]
 struct CheckpointLine {
     checkpoint: Checkpoint,
+    /// Version 2 exports: the signed statement over the header and the range.
+    #[serde(default)]
+    export: Option<super::export::ExportStatement>,
+}
+
+/// Verifies a JSON-lines export held in memory (a page of the staff API's journal pull).
+pub fn verify_jsonl_bytes(bytes: &[u8], trusted: Option<&VerifyingKey>) -> Result<Verdict, Unreadable> {
+    verify_jsonl(bytes, trusted).map_err(Unreadable)
 }
 
 /// Verifies a JSON-lines or CSV export, or a journal database, by looking at its first bytes.
@@ -401,18 +409,22 @@ pub fn verify_tail(conn: &rusqlite::Connection, trusted: &VerifyingKey) -> Resul
 
 fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<Verdict, String> {
     let mut lines = reader.lines().enumerate();
-    let header: ExportHeader = match lines.next() {
-        Some((_, Ok(l))) => serde_json::from_str(&l).map_err(|e| format!("line 1 is not an export header ({e})."))?,
+    let (header, header_sha256): (ExportHeader, String) = match lines.next() {
+        Some((_, Ok(l))) => (
+            serde_json::from_str(&l).map_err(|e| format!("line 1 is not an export header ({e})."))?,
+            hex::encode(sha2::Sha256::digest(l.as_bytes())),
+        ),
         Some((_, Err(e))) => return Err(format!("line 1 is not UTF-8 text ({e}).")),
         None => return Err("the file is empty.".into()),
     };
-    if header.format != EXPORT_FORMAT_NAME || header.version != 1 {
+    if header.format != EXPORT_FORMAT_NAME || !(1..=2).contains(&header.version) {
         return Err(format!(
             "line 1 names format {} v{}, which this kiosk does not know.",
             header.format, header.version
         ));
     }
     let mut checkpoint: Option<Checkpoint> = None;
+    let mut statement: Option<super::export::ExportStatement> = None;
     // Checkpoint seqs are only known at the end, so remember every hash (32 bytes of hex a line).
     let mut checker = Checker::new(header.contiguous, std::iter::empty());
     let mut hashes: HashMap<u64, String> = HashMap::new();
@@ -432,7 +444,10 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
         // the first or last of two values.
         if line.trim_start().starts_with("{\"checkpoint\"") {
             match serde_json::from_str::<CheckpointLine>(&line) {
-                Ok(cp) => checkpoint = Some(cp.checkpoint),
+                Ok(cp) => {
+                    checkpoint = Some(cp.checkpoint);
+                    statement = cp.export;
+                }
                 Err(e) => {
                     return Ok(tampered((next_seq, format!("line {} is not a well-formed checkpoint ({e})", i + 1))));
                 }
@@ -482,6 +497,42 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
     }
     if checker.prev.as_ref().is_some_and(|(s, _)| *s != cp.seq) {
         return Ok(tampered((cp.seq, "the closing checkpoint does not cover the last entry".into())));
+    }
+    match (header.version, statement) {
+        (1, _) => checker.notes.push(
+            "a version 1 export: its header (contiguous, filter) and first seq are not signed; export again for a signed one".into(),
+        ),
+        (_, None) => {
+            return Ok(tampered((cp.seq, "the closing line lacks the export's signed statement that version 2 carries".into())));
+        }
+        (_, Some(st)) => {
+            let key = trusted_key.unwrap_or(*trusted.unwrap_or(&super::chain::parse_public_key(&cp.public_key)?));
+            let sig: Option<[u8; 64]> = hex::decode(&st.signature).ok().and_then(|b| b.try_into().ok());
+            if !sig.is_some_and(|b| key.verify(st.signed_text(&header.kiosk_id, &cp).as_bytes(), &Signature::from_bytes(&b)).is_ok()) {
+                return Ok(tampered((cp.seq, "the export's signed statement does not verify (edited or forged)".into())));
+            }
+            if st.header_sha256 != header_sha256 {
+                return Ok(tampered((
+                    checker.first_seq.unwrap_or(1),
+                    "line 1 is not the header that was signed: `contiguous`, the filter or another field was changed".into(),
+                )));
+            }
+            let (first, last) = (checker.first_seq, checker.prev.as_ref().map(|(s, _)| *s));
+            if (checker.entries, first, last) != (st.entries, Some(st.first_seq), Some(st.last_seq)) {
+                return Ok(tampered((
+                    st.first_seq,
+                    format!(
+                        "the export holds {} entries (seq {}–{}) but was signed with {} (seq {}–{}): entries were cut or removed",
+                        checker.entries,
+                        first.unwrap_or(0),
+                        last.unwrap_or(0),
+                        st.entries,
+                        st.first_seq,
+                        st.last_seq
+                    ),
+                )));
+            }
+        }
     }
     Ok(checker.finish(1))
 }
