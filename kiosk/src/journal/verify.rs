@@ -508,7 +508,9 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
         (_, Some(st)) => {
             let key = trusted_key.unwrap_or(*trusted.unwrap_or(&super::chain::parse_public_key(&cp.public_key)?));
             let sig: Option<[u8; 64]> = hex::decode(&st.signature).ok().and_then(|b| b.try_into().ok());
-            if !sig.is_some_and(|b| key.verify(st.signed_text(&header.kiosk_id, &cp).as_bytes(), &Signature::from_bytes(&b)).is_ok()) {
+            let text = st.signed_text(&header.kiosk_id, &cp);
+            let verified = sig.is_some_and(|b| key.verify(text.as_bytes(), &Signature::from_bytes(&b)).is_ok());
+            if !verified {
                 return Ok(tampered((cp.seq, "the export's signed statement does not verify (edited or forged)".into())));
             }
             if st.header_sha256 != header_sha256 {
