@@ -26,7 +26,8 @@ pub struct Unreadable(pub String);
 struct Checker {
     contiguous: bool,
     kiosk_id: Option<String>,
-    prev: Option<(u64, String)>,
+    /// The previous entry's seq and hash (bytes: compared for every entry, so never re-encoded).
+    prev: Option<(u64, [u8; 32])>,
     entries: u64,
     first_seq: Option<u64>,
     /// Hashes at the seqs a checkpoint names, captured while streaming.
@@ -106,7 +107,8 @@ impl Checker {
             kind: &e.kind,
             payload_digest: digest,
         };
-        if hex::encode(entry_hash(&prev_hash, &fields)) != e.hash {
+        let mut hash = [0u8; 32];
+        if hex::decode_to_slice(&e.hash, &mut hash).is_err() || entry_hash(&prev_hash, &fields) != hash {
             return bad("a field of the entry was edited (its hash does not match its contents)".into());
         }
         match &self.prev {
@@ -123,7 +125,7 @@ impl Checker {
                     let what = if e.seq == *pseq { "duplicated" } else { "out of order (entries swapped or moved)" };
                     return bad(format!("entry {} follows entry {pseq}: {what}", e.seq));
                 }
-                if e.seq == pseq + 1 && e.prev_hash != *phash {
+                if e.seq == pseq + 1 && prev_hash != *phash {
                     return bad(format!(
                         "its prev_hash does not match entry {pseq}'s hash: the chain is broken (an entry was replaced or inserted)"
                     ));
@@ -141,7 +143,7 @@ impl Checker {
         }
         self.entries += 1;
         self.first_seq.get_or_insert(e.seq);
-        self.prev = Some((e.seq, e.hash.clone()));
+        self.prev = Some((e.seq, hash));
         Ok(())
     }
 
