@@ -12,7 +12,11 @@ fn every_documented_endpoint_is_served_to_its_role_only() {
     let journal = kiosk::journal::Journal::open(kiosk::journal::JournalSettings::from_config(&config)).unwrap();
     journal.append(kiosk::journal::payload::Boot { version: "test".into() }.into()).unwrap();
     let queue = kiosk::queue::Queue::new(&config, journal.clone()).unwrap();
-    let mut server = kiosk::admin::start(&config, queue, kiosk::admin::Devices::default()).unwrap();
+    // The demo's virtual ticket printer, so the technician's test print has a printer to print on.
+    let sim = kiosk::devices::ticket_printer::simulated(&config).unwrap().unwrap();
+    let printer = kiosk::devices::TicketPrinter::from_config(&config, Some(sim.address.clone())).unwrap();
+    let devices = kiosk::admin::Devices { printer: Some(printer.clone()), ..Default::default() };
+    let mut server = kiosk::admin::start(&config, queue, devices).unwrap();
     let port = server.local_addr.port();
     let client = |token: &str| {
         let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap();
@@ -48,5 +52,17 @@ fn every_documented_endpoint_is_served_to_its_role_only() {
     let (status, _) = client("demo-counter-token").request("DELETE", "/api/v1/queue", b"").unwrap();
     assert_eq!(status, 405);
     server.stop();
+    printer.stop();
+    let mut sim_server = sim.server;
+    sim_server.stop();
+    let printed = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
+    assert!(printed.contains("打印测试"), "the test page came out: {printed}");
+    let conn = kiosk::journal::open_read_only(&journal.settings().path).unwrap();
+    let detail: String = conn
+        .query_row("SELECT json_extract(payload, '$.detail') FROM entries WHERE kind = 'maintenance_action'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(detail, "staff API, token demo-technician");
     journal.close();
 }

@@ -227,6 +227,7 @@ fn router(api: Arc<Api>) -> axum::Router {
         .route("/api/v1/journal", get(journal_page))
         .route("/api/v1/checkpoint", get(checkpoint))
         .route("/api/v1/health", get(health))
+        .route("/api/v1/test-print", post(test_print))
         .route("/api/v1/stats", get(stats))
         .route("/metrics", get(metrics))
         .fallback(not_found)
@@ -431,6 +432,38 @@ async fn health(State(api): State<Arc<Api>>) -> Response {
         Ok(body) => json_response(200, &body),
         Err(r) => r,
     }
+}
+
+/// A test page on the ticket printer, as the maintenance screen prints it; journaled with the token's name.
+async fn test_print(State(api): State<Arc<Api>>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
+    let done = blocking(move || {
+        let Some(printer) = &api.devices.printer else {
+            return refuse(
+                409,
+                "This process drives no printer (`kiosk admin serve` runs without the devices); ask the kiosk that runs them.",
+            );
+        };
+        let k = &api.config.kiosk;
+        let result = crate::ticket::test_page(&k.hall_name, &k.id, api.config.tz())
+            .and_then(|doc| printer.print_document(&doc, &api.journal));
+        let entry = crate::journal::payload::MaintenanceAction {
+            action: "test_print".into(),
+            ok: Some(result.is_ok()),
+            detail: Some(match &result {
+                Ok(()) => format!("staff API, token {}", caller.name),
+                Err(e) => format!("staff API, token {}: {e}", caller.name),
+            }),
+        };
+        if let Err(e) = api.journal.append(entry.into()) {
+            log::error!("test print not journaled: {e}");
+        }
+        match result {
+            Ok(()) => json_response(200, &json!({ "printed": true })),
+            Err(e) => refuse(503, &format!("The test page did not print: {e}. Check the printer (paper, cover) and try again.")),
+        }
+    })
+    .await;
+    done.unwrap_or_else(|r| r)
 }
 
 async fn metrics(State(api): State<Arc<Api>>) -> Response {
