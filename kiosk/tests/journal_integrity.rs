@@ -3,7 +3,7 @@
 //! shown on the maintenance screen, and the kiosk keeps serving.
 
 mod common;
-use common::{drive, find, sleep};
+use common::{drive, enter_pin, find, press, sleep};
 use kiosk::config::Config;
 use kiosk::ui::{JournalCheck, MaintenanceAdapter};
 use slint::ComponentHandle;
@@ -57,27 +57,16 @@ fn an_altered_journal_is_caught_journaled_and_shown_and_the_kiosk_keeps_serving(
     let kiosk = kiosk::app::start(config.clone()).unwrap();
     let window = kiosk.window.clone_strong();
     let problem = drive(async move {
-        let press = |label: &'static str| {
-            let w = window.clone_strong();
-            async move {
-                find(&w, label).await.ok_or(label)?.invoke_accessible_default_action();
-                Ok::<(), &str>(())
-            }
-        };
         // The kiosk keeps serving citizens: the home screen works.
         find(&window, "取号 Take a number").await.ok_or("no home screen")?;
         for _ in 0..200 {
-            press("维护 Maintenance").await?;
-            for d in ["2", "4", "6", "8", "1", "3"] {
-                press(d).await?;
-            }
-            press("确定 OK").await?;
+            enter_pin(&window, "246813").await?;
             find(&window, "设备维护 Maintenance").await.ok_or("maintenance did not open")?;
             let status = window.global::<MaintenanceAdapter>().get_status();
             if status.journal_check == JournalCheck::Failed {
                 return Ok(status.journal_problem.to_string());
             }
-            press("退出维护 Leave maintenance").await?;
+            press(&window, "退出维护 Leave maintenance").await?;
             sleep(100).await;
         }
         Err("the maintenance screen never showed the failed check")

@@ -2,7 +2,7 @@
 //! USB stick), reads back verified, and the screen says so.
 
 mod common;
-use common::{drive, find, sleep};
+use common::{drive, enter_pin, find, press, sleep};
 use kiosk::config::Config;
 use kiosk::ui::{MaintenanceAdapter, MaintenanceNotice};
 use slint::ComponentHandle;
@@ -18,20 +18,9 @@ fn the_maintenance_screen_exports_the_journal_and_says_it_verified() {
     let kiosk = kiosk::app::start(config).unwrap();
     let window = kiosk.window.clone_strong();
     let said = drive(async move {
-        let press = |label: &'static str| {
-            let w = window.clone_strong();
-            async move {
-                find(&w, label).await.ok_or(label)?.invoke_accessible_default_action();
-                Ok::<(), &str>(())
-            }
-        };
-        press("维护 Maintenance").await?;
-        for d in ["2", "4", "6", "8", "1", "3"] {
-            press(d).await?;
-        }
-        press("确定 OK").await?;
+        enter_pin(&window, "246813").await?;
         find(&window, "设备维护 Maintenance").await.ok_or("the right PIN did not open maintenance")?;
-        press("导出日志 Export journal").await?;
+        press(&window, "导出日志 Export journal").await?;
         let m = window.global::<MaintenanceAdapter>();
         for _ in 0..400 {
             if m.get_notice() == MaintenanceNotice::ExportDone {

@@ -1,7 +1,7 @@
 //! The maintenance PIN pad's lockout survives a restart: it is rebuilt from the journal's login entries.
 
 mod common;
-use common::{drive, find};
+use common::{drive, enter_pin, find};
 use kiosk::config::Config;
 use slint::ComponentHandle;
 
@@ -20,18 +20,7 @@ fn a_restart_does_not_lift_a_pin_lockout() {
     let kiosk = kiosk::app::start(config).unwrap();
     let window = kiosk.window.clone_strong();
     drive(async move {
-        let press = |label: &'static str| {
-            let w = window.clone_strong();
-            async move {
-                find(&w, label).await.ok_or(label)?.invoke_accessible_default_action();
-                Ok::<(), &str>(())
-            }
-        };
-        press("维护 Maintenance").await?;
-        for d in ["2", "4", "6", "8", "1", "3"] {
-            press(d).await?;
-        }
-        press("确定 OK").await?;
+        enter_pin(&window, "246813").await?;
         find(&window, "尝试次数过多，请 5 分钟后再试。 Too many attempts; try again in 5 min.")
             .await
             .ok_or("the right PIN opened maintenance although the pad was locked before the restart")?;

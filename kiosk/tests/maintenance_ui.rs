@@ -2,7 +2,7 @@
 //! opens device status and a test print, and leaving is journaled.
 
 mod common;
-use common::{drive, find};
+use common::{drive, enter_pin, find, press};
 use kiosk::config::Config;
 use slint::ComponentHandle;
 
@@ -15,28 +15,16 @@ fn pin_pad_unlocks_maintenance_and_every_step_is_journaled() {
     let kiosk = kiosk::app::start(config).unwrap();
     let window = kiosk.window.clone_strong();
     drive(async move {
-        let press = |label: &'static str| {
-            let w = window.clone_strong();
-            async move {
-                find(&w, label).await.ok_or(label)?.invoke_accessible_default_action();
-                Ok::<(), &str>(())
-            }
-        };
-        press("维护 Maintenance").await?;
+        enter_pin(&window, "1111").await?;
         find(&window, "维护登录 Maintenance login").await.ok_or("no PIN pad")?;
-        for d in ["1", "1", "1", "1"] {
-            press(d).await?;
-        }
-        press("确定 OK").await?;
         find(&window, "PIN 错误，请重试。 Wrong PIN, please try again.").await.ok_or("a wrong PIN was not refused")?;
-        for d in ["2", "4", "6", "8", "1", "3"] {
-            press(d).await?;
+        for d in ["2", "4", "6", "8", "1", "3", "确定 OK"] {
+            press(&window, d).await?;
         }
-        press("确定 OK").await?;
         find(&window, "设备维护 Maintenance").await.ok_or("the right PIN did not open maintenance")?;
-        press("测试打印 Test print").await?;
+        press(&window, "测试打印 Test print").await?;
         find(&window, "测试页已打印。 The test page was printed.").await.ok_or("the test print failed")?;
-        press("退出维护 Leave maintenance").await?;
+        press(&window, "退出维护 Leave maintenance").await?;
         find(&window, "取号 Take a number").await.ok_or("not back home")?;
         Ok(())
     });

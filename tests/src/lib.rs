@@ -313,3 +313,22 @@ pub fn parse_response(resp: &[u8]) -> (u16, serde_json::Value) {
     let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
     (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
 }
+
+/// Starts `kiosk sim idreader --pty` with the demo cards and `args` (e.g. `["--place", "1"]`,
+/// `["--fault", "silent"]`); returns the process (its stdin takes `place N`, `fault MODE`) and the pty path.
+pub fn sim_reader(args: &[&str]) -> (KillOnDrop, String) {
+    let mut child = kiosk()
+        .args(["sim", "idreader", "--pty", "--cards"])
+        .arg(workspace_root().join("config/cards.toml"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kiosk sim idreader starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stderr.take().expect("stderr")), &mut line)
+        .expect("the reader says its pty");
+    let path = line.trim().rsplit(' ').next().unwrap_or_default().to_owned();
+    assert!(path.starts_with("/dev/pts/"), "no pty in {line:?}");
+    (KillOnDrop(child), path)
+}

@@ -1,24 +1,11 @@
 //! `kiosk doctor` against the simulators in each state: the reader's SAM on a pty, the thermal printer on
 //! TCP with each status, CUPS's ippeveprinter and an unreachable licence printer; the exit code is the worst.
 
-use kiosk_e2e::{IppEve, KillOnDrop, config_in, fresh_credentials, kiosk, run, sim_printer, workspace_root};
-use std::io::BufRead;
+use kiosk_e2e::{IppEve, KillOnDrop, config_in, fresh_credentials, kiosk, run, sim_printer};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 fn sim_reader(fault: &str) -> (KillOnDrop, String) {
-    let mut child = kiosk()
-        .args(["sim", "idreader", "--pty", "--fault", fault, "--cards"])
-        .arg(workspace_root().join("config/cards.toml"))
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let path = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(path.starts_with("/dev/pts/"), "{line}");
-    (KillOnDrop(child), path)
+    kiosk_e2e::sim_reader(&["--fault", fault])
 }
 
 /// A configuration in `dir` with real (simulated) devices and a journal that has a checkpoint.

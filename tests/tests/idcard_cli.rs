@@ -1,25 +1,13 @@
 //! The ID-card reader from the command line, and a card session that leaves no personal data on disk or in logs.
 
 use kiosk_e2e::{KillOnDrop, config_in, kiosk, run, workspace_root};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 /// `kiosk sim idreader --pty` with card `place`; returns the child (stdin open for commands) and the pty path.
 fn sim_reader(place: usize) -> (KillOnDrop, String) {
-    let mut child: Child = kiosk()
-        .args(["sim", "idreader", "--pty", "--cards"])
-        .arg(workspace_root().join("config/cards.toml"))
-        .args(["--place", &place.to_string()])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let path = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(path.starts_with("/dev/pts/"), "{line}");
-    (KillOnDrop(child), path)
+    kiosk_e2e::sim_reader(&["--place", &place.to_string()])
 }
 
 #[test]

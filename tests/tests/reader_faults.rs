@@ -1,7 +1,6 @@
 //! `kiosk run` with a real window and an ID-card reader that is unplugged and plugged back: both are journaled.
 
-use kiosk_e2e::{KillOnDrop, Xvfb, config_in, fresh_credentials, kiosk, wait_for, workspace_root};
-use std::io::BufRead;
+use kiosk_e2e::{KillOnDrop, Xvfb, config_in, fresh_credentials, kiosk, wait_for};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -42,17 +41,8 @@ fn an_unplugged_reader_is_a_journaled_fault_that_clears_when_it_returns() {
     assert!(fault.is_some(), "no device_fault for the missing reader: {:?}", kinds(&db));
 
     // Plug it in: the reader simulator on a pty behind the configured path.
-    let mut sim = std::process::Command::new(kiosk_e2e::kiosk_bin())
-        .args(["sim", "idreader", "--pty", "--cards"])
-        .arg(workspace_root().join("config/cards.toml"))
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(sim.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let _sim = KillOnDrop(sim);
-    std::os::unix::fs::symlink(line.trim().rsplit(' ').next().unwrap(), &link).unwrap();
+    let (_sim, pty) = kiosk_e2e::sim_reader(&[]);
+    std::os::unix::fs::symlink(pty, &link).unwrap();
     let back = wait_for(Duration::from_secs(30), || {
         kinds(&db).contains(&"device_recovered:id_reader".to_owned()).then_some(())
     });

@@ -309,17 +309,8 @@ pub fn verify_database(
         )));
     }
     let mut cps: Vec<Checkpoint> = conn
-        .prepare("SELECT kiosk_id, seq, head_hash, time_utc, public_key, signature FROM checkpoints ORDER BY seq")?
-        .query_map([], |r| {
-            Ok(Checkpoint {
-                kiosk_id: r.get(0)?,
-                seq: r.get::<_, i64>(1)? as u64,
-                head_hash: r.get(2)?,
-                time_utc: r.get(3)?,
-                public_key: r.get(4)?,
-                signature: r.get(5)?,
-            })
-        })?
+        .prepare(&format!("SELECT {} FROM checkpoints ORDER BY seq", super::writer::CHECKPOINT_COLUMNS))?
+        .query_map([], super::writer::checkpoint_from_row)?
         .collect::<Result<_, _>>()?;
     let mut checker = Checker::new(true, cps.iter().map(|c| c.seq));
     {

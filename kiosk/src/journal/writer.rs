@@ -446,20 +446,25 @@ fn insert_entry(
     Ok(hash)
 }
 
+/// The columns [`checkpoint_from_row`] reads, in its order.
+pub(super) const CHECKPOINT_COLUMNS: &str = "kiosk_id, seq, head_hash, time_utc, public_key, signature";
+
+pub(super) fn checkpoint_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
+    Ok(Checkpoint {
+        kiosk_id: r.get(0)?,
+        seq: r.get::<_, i64>(1)? as u64,
+        head_hash: r.get(2)?,
+        time_utc: r.get(3)?,
+        public_key: r.get(4)?,
+        signature: r.get(5)?,
+    })
+}
+
 /// The newest signed checkpoint, or the one at `seq` when given.
 pub fn stored_checkpoint(conn: &Connection, seq: Option<u64>) -> rusqlite::Result<Option<Checkpoint>> {
-    let sql = "SELECT kiosk_id, seq, head_hash, time_utc, public_key, signature FROM checkpoints
-               WHERE ?1 IS NULL OR seq = ?1 ORDER BY seq DESC LIMIT 1";
-    let row = conn.query_row(sql, [seq.map(|s| s as i64)], |r| {
-        Ok(Checkpoint {
-            kiosk_id: r.get(0)?,
-            seq: r.get::<_, i64>(1)? as u64,
-            head_hash: r.get(2)?,
-            time_utc: r.get(3)?,
-            public_key: r.get(4)?,
-            signature: r.get(5)?,
-        })
-    });
+    let sql =
+        format!("SELECT {CHECKPOINT_COLUMNS} FROM checkpoints WHERE ?1 IS NULL OR seq = ?1 ORDER BY seq DESC LIMIT 1");
+    let row = conn.query_row(&sql, [seq.map(|s| s as i64)], checkpoint_from_row);
     match row {
         Ok(cp) => Ok(Some(cp)),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),

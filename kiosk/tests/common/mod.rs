@@ -79,3 +79,18 @@ pub async fn stays_on(window: &kiosk::ui::AppWindow, page: kiosk::ui::Page, ms: 
     }
     true
 }
+
+/// Taps the element labelled `label` (waiting for it); the label is the error when it never appears.
+pub async fn press(window: &kiosk::ui::AppWindow, label: &'static str) -> Result<(), &'static str> {
+    find(window, label).await.ok_or(label)?.invoke_accessible_default_action();
+    Ok(())
+}
+
+/// Opens the PIN pad from the hidden corner and enters `pin` digit by digit, then OK.
+pub async fn enter_pin(window: &kiosk::ui::AppWindow, pin: &'static str) -> Result<(), &'static str> {
+    press(window, "维护 Maintenance").await?;
+    for d in pin.split("").filter(|d| !d.is_empty()) {
+        press(window, d).await?;
+    }
+    press(window, "确定 OK").await
+}
