@@ -9,12 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 fn settings(dir: &Path) -> JournalSettings {
-    JournalSettings {
-        kiosk_id: "bench-kiosk".into(),
-        path: dir.join("journal.sqlite3"),
-        secret_path: dir.join("subject.key"),
-        signing_key_path: dir.join("checkpoint.ed25519"),
-    }
+    JournalSettings::in_dir("bench-kiosk", dir)
 }
 
 #[allow(clippy::too_many_arguments)]

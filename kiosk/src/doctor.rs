@@ -51,8 +51,8 @@ fn check(item: &'static str, level: Level, found: impl Into<String>, todo: impl 
 /// Free bytes below which the journal's disk is a warning, and a failure.
 const DISK_WARN: u64 = 1 << 30;
 const DISK_FAIL: u64 = 100 << 20;
-/// A checkpoint older than this is a warning: the kiosk signs one at least every few minutes while running.
-const CHECKPOINT_WARN_S: i64 = 24 * 3600;
+/// Entries left unsealed for longer than this are a warning: a running kiosk seals every few minutes.
+const SEAL_WARN_S: i64 = 24 * 3600;
 /// A certificate expiring within this many days is a warning.
 const CERT_WARN_DAYS: i64 = 30;
 
@@ -271,10 +271,12 @@ fn journal(config: &Config, now: jiff::Timestamp) -> Vec<Check> {
     // The whole chain and every checkpoint, as the county would check them.
     drop(conn);
     match crate::journal::verify_path(path, None) {
-        Ok(crate::journal::Verdict::Intact { entries, checkpoints, .. }) => out.push(check(
+        Ok(crate::journal::Verdict::Intact { entries, checkpoints, seals, unsealed, .. }) => out.push(check(
             "journal_chain",
             Level::Ok,
-            format!("The hash chain of {entries} entries and {checkpoints} signed checkpoint(s) verify."),
+            format!(
+                "The hash chain of {entries} entries, {seals} seal(s) from the root key and {checkpoints} signed checkpoint(s) verify; {unsealed} entries are after the newest seal."
+            ),
             "",
         )),
         Ok(crate::journal::Verdict::Tampered { seq, what }) => out.push(check(
@@ -325,25 +327,47 @@ fn journal(config: &Config, now: jiff::Timestamp) -> Vec<Check> {
             out.push(check("clock", Level::Ok, format!("The clock ({now}) is after the journal's last entry."), ""));
         }
     }
-    match crate::journal::stored_checkpoint(&conn, None) {
-        Ok(Some(cp)) => {
-            let age = cp.time_utc.parse::<jiff::Timestamp>().map(|t| (now - t).as_secs()).unwrap_or(i64::MAX);
-            let level = if age > CHECKPOINT_WARN_S { Level::Warn } else { Level::Ok };
+    let settings = crate::journal::JournalSettings::from_config(config);
+    match crate::journal::key_state_problem(&conn, &settings.signing_key_path) {
+        Ok(None) => out.push(check(
+            "journal_keys",
+            Level::Ok,
+            "The epoch key on disk is the one the newest seal hands over to.",
+            "",
+        )),
+        Ok(Some(p)) => out.push(check(
+            "journal_keys",
+            Level::Fail,
+            format!("{p}."),
+            "Do not repair it: copy the journal off the box, keep the copy as evidence and call the county's support.",
+        )),
+        Err(e) => out.push(check("journal_keys", Level::Fail, format!("The epoch key cannot be read: {e}"), "")),
+    }
+    match crate::journal::schema::last_seal(&conn) {
+        Ok(Some(seal)) => {
+            let age = seal.time_utc.parse::<jiff::Timestamp>().map(|t| (now - t).as_secs()).unwrap_or(i64::MAX);
+            let unsealed = head.saturating_sub(seal.seq);
+            let level = if unsealed > 0 && age > SEAL_WARN_S { Level::Warn } else { Level::Ok };
             out.push(check(
-                "checkpoint",
+                "seal",
                 level,
-                format!("The last signed checkpoint covers seq {} and is {} old.", cp.seq, human_age(age)),
-                if level == Level::Warn { "Start the kiosk: it signs checkpoints as it runs." } else { "" },
+                format!(
+                    "The newest seal (epoch {}) covers seq {} and is {} old; {unsealed} entries come after it.",
+                    seal.epoch,
+                    seal.seq,
+                    human_age(age)
+                ),
+                if level == Level::Warn { "Start the kiosk: it seals what is written as it runs." } else { "" },
             ));
         }
         Ok(None) if head > 0 => out.push(check(
-            "checkpoint",
+            "seal",
             Level::Warn,
-            "The journal has entries but no signed checkpoint.",
-            "Start the kiosk and stop it cleanly: it signs one at stop.",
+            "The journal has entries but no seal yet.",
+            "Start the kiosk: it seals what is written as it runs.",
         )),
         Ok(None) => {}
-        Err(e) => out.push(check("checkpoint", Level::Fail, format!("The checkpoints cannot be read ({e})."), "")),
+        Err(e) => out.push(check("seal", Level::Fail, format!("The seals cannot be read ({e})."), "")),
     }
     out
 }

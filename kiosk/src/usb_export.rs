@@ -3,8 +3,8 @@
 //! verified before it is called done. A full, write-protected or pulled stick gives a sentence saying so and
 //! leaves no file that looks complete: the export is written as a hidden `.partial` and renamed at the end.
 
-use crate::journal::export::{EXPORT_FORMAT_NAME, ExportHeader};
-use crate::journal::{ExportFilter, ExportFormat, Journal, Verdict, payload, utc_now};
+use crate::journal::export::ExportHeader;
+use crate::journal::{ExportFilter, ExportFormat, Journal, Verdict, payload};
 use sha2::Digest;
 use std::fs::File;
 use std::io::{self, Write};
@@ -167,25 +167,16 @@ pub fn export_into(
         let _ = std::fs::remove_file(&partial);
     };
     let mut out = Recording { inner: wrap(file), written: 0, error: None };
-    let header = ExportHeader {
-        format: EXPORT_FORMAT_NAME.into(),
-        version: 2,
-        kiosk_id: kiosk_id.clone(),
-        public_key: journal.public_key().to_owned(),
-        exported_at: utc_now(),
-        contiguous: true,
-        filter: serde_json::json!({ "medium": "usb" }),
-    };
+    let header = ExportHeader::for_journal(journal, true, serde_json::json!({ "medium": "usb" }));
     progress(0, total);
-    let written = crate::journal::export(
+    let written = crate::journal::export::export_signed(
+        journal,
         &conn,
         &ExportFilter::default(),
         ExportFormat::Jsonl,
-        Some(&header),
+        &header,
         &mut out,
         &|n| progress(n, total),
-        &mut |last| journal.checkpoint_at(last.seq, &last.hash),
-        Some(&|text: &str| journal.sign_statement(text)),
     );
     let summary = match written {
         Ok(s) => s,

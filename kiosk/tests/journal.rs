@@ -1,16 +1,11 @@
-//! The journal against a real SQLite file: durability contract, group commit, rollback, disk full, checkpoints.
+//! The journal against a real SQLite file: durability contract, group commit, rollback, disk full, seals.
 
 use kiosk::journal::{EntryKind, Journal, JournalError, JournalSettings, NewEntry, Verdict, verify_path};
 use serde_json::json;
 use std::path::Path;
 
 fn settings(dir: &Path) -> JournalSettings {
-    JournalSettings {
-        kiosk_id: "test-kiosk".into(),
-        path: dir.join("journal.sqlite3"),
-        secret_path: dir.join("subject.key"),
-        signing_key_path: dir.join("checkpoint.ed25519"),
-    }
+    JournalSettings::in_dir("test-kiosk", dir)
 }
 
 fn seqs(path: &Path) -> Vec<i64> {
@@ -91,27 +86,72 @@ fn a_full_disk_reaches_the_caller_and_nothing_is_half_written() {
     assert_intact(&dir.path().join("journal.sqlite3"));
 }
 
+/// The secret bytes of the key file as it is now (epoch files: magic, epoch, secret; the root: the secret).
+fn current_secret(dir: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(dir.join("checkpoint.ed25519")).unwrap();
+    bytes[bytes.len() - 32..].to_vec()
+}
+
+/// Whether any file in `dir` holds `needle`.
+fn anywhere_in(dir: &Path, needle: &[u8]) -> Option<String> {
+    std::fs::read_dir(dir).unwrap().flatten().find_map(|e| {
+        let bytes = std::fs::read(e.path()).ok()?;
+        bytes.windows(needle.len()).any(|w| w == needle).then(|| e.file_name().to_string_lossy().into_owned())
+    })
+}
+
 #[test]
-fn checkpoints_every_thousand_entries_and_on_request() {
+fn epochs_end_every_200_entries_at_session_end_and_at_close_and_each_old_key_is_erased() {
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(settings(dir.path())).unwrap();
-    for i in 0..2_100 {
+    let root = journal.public_key().to_owned();
+    let root_secret = current_secret(dir.path());
+    assert_eq!(
+        hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&root_secret.clone().try_into().unwrap()).verifying_key().as_bytes()
+        ),
+        root,
+        "on day one the key file holds the root key"
+    );
+    let mut secrets = vec![root_secret];
+    for i in 0..450 {
         journal.append(NewEntry::new(EntryKind::Evaluation, json!({ "i": i }))).unwrap();
+        let now = current_secret(dir.path());
+        if *secrets.last().unwrap() != now {
+            secrets.push(now);
+        }
     }
+    journal.append(NewEntry::new(EntryKind::SessionEnd, json!({ "reason": "completed" }))).unwrap();
     let cp = journal.checkpoint().unwrap().unwrap();
-    assert_eq!(cp.seq, 2_100);
+    journal.append(NewEntry::new(EntryKind::Evaluation, json!({ "last": true }))).unwrap();
     drop(journal);
+
     let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
-    let cps: Vec<i64> = conn
-        .prepare("SELECT seq FROM checkpoints ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(cps.iter().any(|&s| (1_000..1_100).contains(&s)), "a checkpoint near seq 1000: {cps:?}");
-    assert!(cps.iter().any(|&s| (2_000..2_100).contains(&s)), "a checkpoint near seq 2000: {cps:?}");
-    assert_eq!(cps.last(), Some(&2_100));
+    let seals = kiosk::journal::schema::seals(&conn, 0, None).unwrap();
+    let at: Vec<(u64, u64)> = seals.iter().map(|s| (s.epoch, s.seq)).collect();
+    assert_eq!(at, vec![(0, 200), (1, 400), (2, 451), (3, 452)], "200 entries, a session end, and the close");
+    assert_eq!(seals[0].public_key, root, "epoch 0 is sealed by the root key");
+    assert_eq!(cp.public_key, seals[2].next_public_key, "checkpoints are signed by the current epoch's key");
+    assert!(conn.execute("DELETE FROM seals", []).is_err(), "seals cannot be deleted through SQLite");
+    assert!(conn.execute("UPDATE seals SET seq = 1", []).is_err(), "nor rewritten");
+    drop(conn);
+
+    // Only the current epoch's key is left, and no earlier key's bytes are in any file beside it.
+    let bytes = std::fs::read(dir.path().join("checkpoint.ed25519")).unwrap();
+    assert_eq!(&bytes[..4], b"KEK1");
+    assert_eq!(u64::from_be_bytes(bytes[4..12].try_into().unwrap()), 4);
+    assert!(!dir.path().join("checkpoint.ed25519.next").exists());
+    assert!(secrets.len() >= 3, "the key changed at each seal");
+    for (epoch, secret) in secrets.iter().enumerate() {
+        assert_eq!(anywhere_in(dir.path(), secret), None, "the key of epoch {epoch} is erased");
+    }
+    match kiosk::journal::verify_path(
+        &dir.path().join("journal.sqlite3"),
+        Some(&kiosk::journal::chain::parse_public_key(&root).unwrap()),
+    ) {
+        Ok(Verdict::Intact { seals: 4, sealed_through: Some(452), unsealed: 0, .. }) => {}
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -35,13 +35,7 @@ impl Drop for Stick {
 }
 
 fn journal(dir: &Path, entries: usize) -> Journal {
-    let j = Journal::open(JournalSettings {
-        kiosk_id: "usb-kiosk".into(),
-        path: dir.join("journal.sqlite3"),
-        secret_path: dir.join("subject.key"),
-        signing_key_path: dir.join("checkpoint.ed25519"),
-    })
-    .unwrap();
+    let j = Journal::open(JournalSettings::in_dir("usb-kiosk", dir)).unwrap();
     j.transact(move |_| {
         let e = (0..entries)
             .map(|i| {

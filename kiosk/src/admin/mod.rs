@@ -407,7 +407,11 @@ async fn journal_page(State(api): State<Arc<Api>>, uri: Uri) -> Response {
     if !(1..=reports::MAX_PAGE).contains(&limit) {
         return refuse(400, &format!("`limit` must be from 1 to {}; it was {limit}.", reports::MAX_PAGE));
     }
-    match blocking(move || reports::journal_page(&api.journal, &api.readers, after, limit)).await {
+    let seals_from = match param::<u64>(&q, "seals_from", "a whole number (the seals you hold already, 0 at first)") {
+        Ok(v) => v.unwrap_or(0),
+        Err(why) => return refuse(400, &why),
+    };
+    match blocking(move || reports::journal_page(&api.journal, &api.readers, after, limit, seals_from)).await {
         Ok(Ok(body)) => {
             let mut r = Response::new(Body::from(body));
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));

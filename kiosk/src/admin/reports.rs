@@ -3,7 +3,7 @@
 //! ([`Tally`], [`Stats`]): entries in, numbers out.
 
 use super::Api;
-use crate::journal::export::{EXPORT_FORMAT_NAME, ExportHeader};
+use crate::journal::export::{Closing, ExportHeader};
 use crate::journal::{Checkpoint, ExportFilter, ExportFormat, Journal, JournalError, utc_now};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -51,11 +51,18 @@ pub fn head_seq(readers: &Readers) -> Result<u64, JournalError> {
     readers.with(|c| Ok(crate::journal::schema::head(c)?.0))
 }
 
-/// Entries after `after_seq`, at most `limit`, as a JSON-lines export: the header, the entries, and a signed
-/// checkpoint over the page's last entry (the one stored for it, or a new one). Each page verifies on its
-/// own with `kiosk journal verify`; an empty page is the header alone.
-pub fn journal_page(journal: &Journal, readers: &Readers, after_seq: u64, limit: u64) -> Result<Vec<u8>, JournalError> {
-    readers.with(|conn| page_from(journal, conn, after_seq, limit))
+/// Entries after `after_seq`, at most `limit`, as a JSON-lines export: the header, the entries, the seals
+/// from epoch `seals_from` on, and a signed checkpoint over the page's last entry (the one stored for it, or a
+/// new one). A page with `seals_from` 0 verifies on its own with `kiosk journal verify`; later pages verify
+/// with the seals the puller already holds. An empty page is the header alone.
+pub fn journal_page(
+    journal: &Journal,
+    readers: &Readers,
+    after_seq: u64,
+    limit: u64,
+    seals_from: u64,
+) -> Result<Vec<u8>, JournalError> {
+    readers.with(|conn| page_from(journal, conn, after_seq, limit, seals_from))
 }
 
 fn page_from(
@@ -63,32 +70,20 @@ fn page_from(
     conn: &rusqlite::Connection,
     after_seq: u64,
     limit: u64,
+    seals_from: u64,
 ) -> Result<Vec<u8>, JournalError> {
     let filter = ExportFilter { after_seq: Some(after_seq), limit: Some(limit), ..ExportFilter::default() };
-    let header = ExportHeader {
-        format: EXPORT_FORMAT_NAME.into(),
-        version: 2,
-        kiosk_id: journal.settings().kiosk_id.clone(),
-        public_key: journal.public_key().to_owned(),
-        exported_at: utc_now(),
-        contiguous: true,
-        filter: serde_json::to_value(&filter).unwrap_or(Value::Null),
-    };
+    let header = ExportHeader::for_journal(journal, true, serde_json::to_value(&filter).unwrap_or(Value::Null));
     let mut out = Vec::with_capacity(limit as usize * 400);
-    let sign = |text: &str| journal.sign_statement(text);
-    crate::journal::export(
-        conn,
-        &filter,
-        ExportFormat::Jsonl,
-        Some(&header),
-        &mut out,
-        &|_| {},
-        &mut |last| match crate::journal::stored_checkpoint(conn, Some(last.seq))? {
+    let closing = Closing {
+        checkpoint: &mut |last| match crate::journal::stored_checkpoint(conn, Some(last.seq))? {
             Some(cp) => Ok(cp),
             None => journal.checkpoint_at(last.seq, &last.hash),
         },
-        Some(&sign),
-    )?;
+        sign: &|text| journal.sign_statement(text),
+        seals_from,
+    };
+    crate::journal::export(conn, &filter, ExportFormat::Jsonl, Some(&header), &mut out, &|_| {}, closing)?;
     Ok(out)
 }
 

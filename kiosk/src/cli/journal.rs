@@ -34,9 +34,16 @@ pub enum JournalCommand {
     /// Verify an export or a journal database: exit 0 intact, 1 tampered, 2 unreadable.
     Verify {
         path: PathBuf,
-        /// The kiosk's checkpoint public key (64 hex digits, or a file holding them).
+        /// The kiosk's root public key as the county recorded it (64 hex digits, or a file holding them).
         #[arg(long, value_name = "KEY")]
         pubkey: Option<String>,
+        /// Exit 1 when entries after the newest seal are not yet protected.
+        #[arg(long)]
+        require_sealed: bool,
+        /// For a journal database on its kiosk: the current epoch key file ([journal] signing_key_path), to
+        /// check that it is the one the seals hand over to (deleted seals and a cut tail show here).
+        #[arg(long, value_name = "PATH")]
+        key_file: Option<PathBuf>,
     },
     /// Pull a kiosk's journal over its staff API (TLS, pinned certificate) into a JSON-lines file, page by
     /// page; the file is kept only when it verifies.
@@ -69,7 +76,7 @@ pub enum JournalCommand {
         #[arg(long, value_name = "N")]
         id_number: String,
     },
-    /// Print the public key that verifies this kiosk's checkpoints.
+    /// Print the root public key (installed on day one) from which this kiosk's seals are verified.
     Pubkey {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
@@ -90,16 +97,33 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
         JournalCommand::Export { config, from, to, kinds, format, out } => {
             export(&config, from, to, kinds, format, &out)
         }
-        JournalCommand::Verify { path, pubkey } => verify(&path, pubkey.as_deref()),
+        JournalCommand::Verify { path, pubkey, require_sealed, key_file } => {
+            verify(&path, pubkey.as_deref(), require_sealed, key_file.as_deref())
+        }
         JournalCommand::Pull { url, pin, token_file, after_seq, page_size, pubkey, out } => {
             pull(&url, pin.as_deref(), &token_file, after_seq, page_size, pubkey.as_deref(), &out)
         }
         JournalCommand::Find { config, id_number } => find(&config, &id_number),
         JournalCommand::Pubkey { config } => {
+            // The root key, as the journal recorded it on day one: the key file itself evolves every epoch.
             let config = load_config(&config)?;
-            let settings = JournalSettings::from_config(&config);
-            let key = read_existing_secret(&settings.signing_key_path)?;
-            println!("{}", hex::encode(ed25519_dalek::SigningKey::from_bytes(&key).verifying_key().as_bytes()));
+            let path = &config.journal.path;
+            if !path.exists() {
+                return Err(invalid(format!(
+                    "{}: the journal does not exist yet. Run the kiosk once to create it and its root key.",
+                    path.display()
+                )));
+            }
+            let conn = journal::open_read_only(path).map_err(|e| invalid(e.to_string()))?;
+            match journal::schema::meta(&conn, "public_key")? {
+                Some(root) => println!("{root}"),
+                None => {
+                    return Err(invalid(format!(
+                        "{}: the journal records no root key yet. Run the kiosk once to create it.",
+                        path.display()
+                    )));
+                }
+            }
             Ok(())
         }
         JournalCommand::Purge { config } => purge(&config),
@@ -156,15 +180,11 @@ fn export(
     }
     let journal = Journal::open(JournalSettings::from_config(&config))?;
     let reader = journal::open_read_only(&config.journal.path)?;
-    let header = journal::export::ExportHeader {
-        format: journal::export::EXPORT_FORMAT_NAME.into(),
-        version: 2,
-        kiosk_id: config.kiosk.id.clone(),
-        public_key: journal.public_key().to_owned(),
-        exported_at: journal::utc_now(),
-        contiguous: filter.is_contiguous(),
-        filter: serde_json::json!({ "from": from, "to": to, "kinds": kinds }),
-    };
+    let header = journal::export::ExportHeader::for_journal(
+        &journal,
+        filter.is_contiguous(),
+        serde_json::json!({ "from": from, "to": to, "kinds": kinds }),
+    );
     // Write beside the target and rename at the end: a failed export leaves no half file.
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir)
@@ -172,16 +192,9 @@ fn export(
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message("exporting");
     let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
-    let summary = journal::export(
-        &reader,
-        &filter,
-        format,
-        Some(&header),
-        &mut w,
-        &|n| bar.set_message(format!("{n} entries")),
-        &mut |last| journal.checkpoint_at(last.seq, &last.hash),
-        Some(&|text: &str| journal.sign_statement(text)),
-    )?;
+    let summary = journal::export::export_signed(&journal, &reader, &filter, format, &header, &mut w, &|n| {
+        bar.set_message(format!("{n} entries"))
+    })?;
     w.flush()?;
     drop(w);
     tmp.as_file().sync_all()?;
@@ -195,7 +208,7 @@ fn export(
     {
         let mut sig = journal::export::CsvSignature {
             format: journal::export::CSV_SIGNATURE_FORMAT.into(),
-            version: 1,
+            version: 2,
             kiosk_id: config.kiosk.id.clone(),
             public_key: journal.public_key().to_owned(),
             csv_sha256: digest.clone(),
@@ -205,9 +218,12 @@ fn export(
             contiguous: filter.is_contiguous(),
             filter: header.filter.clone(),
             checkpoint: journal.checkpoint_at(last_seq, last_hash)?,
+            seals: Vec::new(),
             signature: String::new(),
         };
-        sig.signature = journal.sign_statement(&sig.signed_text());
+        let signed = journal.sign_statement(&sig.signed_text())?;
+        sig.signature = signed.signature;
+        sig.seals = journal::schema::seals(&reader, 0, Some(signed.epoch))?;
         let sig_path = journal::export::CsvSignature::path_for(out);
         let sig_tmp = tempfile::NamedTempFile::new_in(dir)?;
         serde_json::to_writer_pretty(sig_tmp.as_file(), &sig)?;
@@ -254,25 +270,57 @@ fn trusted_key(pubkey: Option<&str>) -> anyhow::Result<Option<ed25519_dalek::Ver
     })
 }
 
-fn verify(path: &Path, pubkey: Option<&str>) -> anyhow::Result<()> {
+fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Option<&Path>) -> anyhow::Result<()> {
     let trusted = trusted_key(pubkey)?;
+    if let Some(key_file) = key_file {
+        let problem = journal::schema::open_for_verify(path)
+            .and_then(|conn| journal::key_state_problem(&conn, key_file))
+            .map_err(|e| invalid(format!("--key-file: {e} Nothing was verified.")))?;
+        if let Some(p) = problem {
+            let seq = journal::schema::open_for_verify(path)
+                .ok()
+                .and_then(|c| journal::schema::last_seal(&c).ok().flatten())
+                .map_or(1, |s| s.seq);
+            return Err(Exit {
+                code: EXIT_TAMPERED,
+                message: format!("{}: TAMPERED at seq {seq}: {p}.", path.display()),
+            }
+            .into());
+        }
+    }
     match journal::verify_path(path, trusted.as_ref()) {
         Err(e) => Err(invalid(format!("{e} Nothing was verified."))),
         Ok(Verdict::Tampered { seq, what }) => {
             Err(Exit { code: EXIT_TAMPERED, message: format!("{}: TAMPERED at seq {seq}: {what}.", path.display()) }
                 .into())
         }
-        Ok(Verdict::Intact { entries, first_seq, last_seq, checkpoints, notes }) => {
+        Ok(Verdict::Intact { entries, first_seq, last_seq, checkpoints, seals, sealed_through, unsealed, notes }) => {
             let range = match (first_seq, last_seq) {
                 (Some(a), Some(b)) => format!("seq {a}–{b}"),
                 _ => "no entries".into(),
             };
             println!(
-                "{}: intact: {entries} entries ({range}), {checkpoints} signed checkpoint(s) verified.",
+                "{}: intact: {entries} entries ({range}), {seals} seal(s) walked from the root key, {checkpoints} signed checkpoint(s) verified.",
                 path.display()
             );
+            let after = sealed_through.unwrap_or(0);
+            if unsealed > 0 {
+                println!("unsealed tail: {unsealed} entries after seq {after}, not yet protected.");
+            } else if let Some(s) = sealed_through {
+                println!("sealed through seq {s}.");
+            }
             for n in notes {
                 println!("note: {n}.");
+            }
+            if require_sealed && unsealed > 0 {
+                return Err(Exit {
+                    code: EXIT_TAMPERED,
+                    message: format!(
+                        "{}: NOT SEALED: {unsealed} entries after seq {after} are not yet protected by a seal (--require-sealed).",
+                        path.display()
+                    ),
+                }
+                .into());
             }
             Ok(())
         }
@@ -310,9 +358,12 @@ fn pull(
     let mut w = std::io::BufWriter::new(tmp.as_file());
     let (mut after, mut entries, mut pages) = (after_seq, 0u64, 0u64);
     let mut closing: Option<String> = None;
+    // Every seal from epoch 0, gathered across pages: each page carries only those the puller lacks.
+    let mut seals: Vec<journal::Seal> = Vec::new();
     let bar = indicatif::ProgressBar::new_spinner();
     loop {
-        let (status, body) = client.get(&format!("/api/v1/journal?after_seq={after}&limit={page_size}"))?;
+        let (status, body) =
+            client.get(&format!("/api/v1/journal?after_seq={after}&limit={page_size}&seals_from={}", seals.len()))?;
         if status != 200 {
             let why = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -321,7 +372,7 @@ fn pull(
             anyhow::bail!("the kiosk answered {status}: {why}");
         }
         // Each page is checked as the kiosk signed it (its header, range and checkpoint) before it is kept.
-        match journal::verify_jsonl_bytes(&body, trusted.as_ref()) {
+        match journal::verify_jsonl_bytes(&body, trusted.as_ref(), &seals) {
             Ok(Verdict::Intact { .. }) => {}
             Ok(Verdict::Tampered { seq, what }) => {
                 return Err(Exit {
@@ -354,6 +405,14 @@ fn pull(
         let mut got = 0u64;
         let mut last_entry = None;
         for line in lines {
+            if line.starts_with("{\"seal\"") {
+                #[derive(serde::Deserialize)]
+                struct Line {
+                    seal: journal::Seal,
+                }
+                seals.push(serde_json::from_str::<Line>(line).context("the kiosk sent a broken seal line")?.seal);
+                continue;
+            }
             if line.starts_with("{\"checkpoint\"") {
                 let cp: serde_json::Value =
                     serde_json::from_str(line).context("the kiosk sent a broken checkpoint line")?;
@@ -378,6 +437,10 @@ fn pull(
         if got == 0 {
             break;
         }
+    }
+    for seal in &seals {
+        serde_json::to_writer(&mut w, &serde_json::json!({ "seal": seal }))?;
+        w.write_all(b"\n")?;
     }
     if let Some(cp) = &closing {
         w.write_all(cp.as_bytes())?;

@@ -1,4 +1,5 @@
-//! Exports for county staff: entries in seq order as JSON lines (with the covering checkpoint) or CSV.
+//! Exports for county staff: entries in seq order as JSON lines (with the seals and the covering checkpoint)
+//! or CSV (with a signed companion).
 
 use super::schema::{ENTRY_COLUMNS, entry_from_row};
 use super::{Checkpoint, Entry, EntryKind, JournalError};
@@ -92,6 +93,42 @@ pub struct ExportHeader {
 }
 
 pub const EXPORT_FORMAT_NAME: &str = "kiosk-journal-export";
+/// The header version this kiosk writes: 3 carries seals; 2 signed the header; 1 signed only the checkpoint.
+pub const EXPORT_VERSION: u32 = 3;
+
+impl ExportHeader {
+    /// The header of an export of `journal` made now.
+    pub fn for_journal(journal: &super::Journal, contiguous: bool, filter: serde_json::Value) -> Self {
+        ExportHeader {
+            format: EXPORT_FORMAT_NAME.into(),
+            version: EXPORT_VERSION,
+            kiosk_id: journal.settings().kiosk_id.clone(),
+            public_key: journal.public_key().to_owned(),
+            exported_at: super::utc_now(),
+            contiguous,
+            filter,
+        }
+    }
+}
+
+/// [`export`] closed by `journal`: a new checkpoint over the last entry, the statement signed by the current
+/// epoch's key, and every seal from epoch 0, so that the file verifies on its own from the root key.
+pub fn export_signed(
+    journal: &super::Journal,
+    conn: &Connection,
+    filter: &ExportFilter,
+    format: ExportFormat,
+    header: &ExportHeader,
+    out: &mut dyn Write,
+    progress: &dyn Fn(u64),
+) -> Result<ExportSummary, JournalError> {
+    let closing = Closing {
+        checkpoint: &mut |last| journal.checkpoint_at(last.seq, &last.hash),
+        sign: &|text| journal.sign_statement(text),
+        seals_from: 0,
+    };
+    export(conn, filter, format, Some(header), out, progress, closing)
+}
 
 /// The CSV columns, in order.
 pub const CSV_HEADER: [&str; 11] = [
@@ -134,10 +171,18 @@ impl ExportStatement {
     }
 }
 
-/// Writes the selected entries to `out`. For JSON lines, `header` goes first and the checkpoint
-/// produced by `seal` (called with the last exported entry) last; with `sign` (the checkpoint key's
-/// signer) the closing line also carries the [`ExportStatement`] and the header should say version 2.
-#[allow(clippy::too_many_arguments)]
+/// How an export is closed: the checkpoint over its last entry, the signer of its statement (the current
+/// epoch's key), and the first epoch whose seal it carries (0 for a file that stands alone; a pull's later
+/// pages ask only for seals the puller does not have yet).
+pub struct Closing<'a> {
+    pub checkpoint: &'a mut dyn FnMut(&Entry) -> Result<Checkpoint, JournalError>,
+    pub sign: &'a dyn Fn(&str) -> Result<super::Signed, JournalError>,
+    pub seals_from: u64,
+}
+
+/// Writes the selected entries to `out`. For JSON lines, `header` (version 3) goes first; after the entries
+/// come the seals of epochs `seals_from` up to the one whose key signs, then the closing line: the checkpoint
+/// over the last exported entry and the [`ExportStatement`].
 pub fn export(
     conn: &Connection,
     filter: &ExportFilter,
@@ -145,9 +190,9 @@ pub fn export(
     header: Option<&ExportHeader>,
     out: &mut dyn Write,
     progress: &dyn Fn(u64),
-    seal: &mut dyn FnMut(&Entry) -> Result<Checkpoint, JournalError>,
-    sign: Option<&dyn Fn(&str) -> String>,
+    closing: Closing<'_>,
 ) -> Result<ExportSummary, JournalError> {
+    let Closing { checkpoint: seal, sign, seals_from } = closing;
     let io = |e: std::io::Error| {
         JournalError::Refused(format!("Cannot write the export ({e}); check the output path and free space."))
     };
@@ -208,8 +253,8 @@ pub fn export(
         summary.last_hash = Some(e.hash.clone());
         if format == ExportFormat::Jsonl {
             let cp = seal(e)?;
-            let closing = match (sign, header, &header_sha256, summary.first_seq) {
-                (Some(sign), Some(h), Some(header_sha256), Some(first_seq)) => {
+            let (closing, epoch) = match (header, &header_sha256, summary.first_seq) {
+                (Some(h), Some(header_sha256), Some(first_seq)) => {
                     let mut st = ExportStatement {
                         header_sha256: header_sha256.clone(),
                         entries: summary.entries,
@@ -217,11 +262,18 @@ pub fn export(
                         last_seq: e.seq,
                         signature: String::new(),
                     };
-                    st.signature = sign(&st.signed_text(&h.kiosk_id, &cp));
-                    serde_json::json!({ "checkpoint": cp, "export": st })
+                    let signed = sign(&st.signed_text(&h.kiosk_id, &cp))?;
+                    st.signature = signed.signature;
+                    (serde_json::json!({ "checkpoint": cp, "export": st }), Some(signed.epoch))
                 }
-                _ => serde_json::json!({ "checkpoint": cp }),
+                _ => (serde_json::json!({ "checkpoint": cp }), None),
             };
+            // The seals up to the signing epoch, read after signing: each of them committed before the key
+            // that follows it signed anything.
+            for seal in super::schema::seals(conn, seals_from, epoch)? {
+                serde_json::to_writer(&mut *out, &serde_json::json!({ "seal": seal })).map_err(|e| io(e.into()))?;
+                out.write_all(b"\n").map_err(io)?;
+            }
             serde_json::to_writer(&mut *out, &closing).map_err(|e| io(e.into()))?;
             out.write_all(b"\n").map_err(io)?;
         }
@@ -253,7 +305,8 @@ fn for_each_entry(
 }
 
 /// The companion of a CSV export (`FILE.csv.sig`): the CSV's SHA-256, what it holds, and a checkpoint over
-/// its last entry, all signed by the checkpoint key. Without it a CSV proves its links, not its completeness.
+/// its last entry, all signed by the current epoch's key, with the seals that lead to that key from the root.
+/// Without it a CSV proves its links, not its completeness.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CsvSignature {
@@ -269,6 +322,9 @@ pub struct CsvSignature {
     pub contiguous: bool,
     pub filter: serde_json::Value,
     pub checkpoint: Checkpoint,
+    /// Version 2: the seals from epoch 0 up to the one whose key made `signature` (the current one then).
+    #[serde(default)]
+    pub seals: Vec<super::Seal>,
     /// Hex of the ed25519 signature over [`CsvSignature::signed_text`].
     pub signature: String,
 }

@@ -1,4 +1,4 @@
-//! The kiosk checking its own journal: at start the newest checkpoint and the chain after it (fast), then the
+//! The kiosk checking its own journal: at start the key state and the chain from the newest seal (fast), then the
 //! whole file on a low-priority thread with progress in the log. A failure is journaled once as
 //! `journal_integrity_failed`, kept for the maintenance screen, the staff API's health and `kiosk doctor`,
 //! and the kiosk keeps serving: history is never rewritten to "repair" it.
@@ -79,14 +79,19 @@ fn record_failure(journal: &Journal, status: &IntegrityStatus, check: &'static s
 pub fn start(journal: &Journal) -> std::io::Result<IntegrityCheck> {
     let status = IntegrityStatus::default();
     let own = super::chain::parse_public_key(journal.public_key()).ok();
-    let tail = own.as_ref().map(|key| {
-        super::schema::open_reader(&journal.settings().path).and_then(|c| super::verify::verify_tail(&c, key))
-    });
+    let tail = super::schema::open_reader(&journal.settings().path).and_then(|c| super::verify::verify_tail(&c));
+    if let Some(problem) = journal.key_problem() {
+        // The epoch key on disk is not the one the seals hand over to: seals deleted, or the key replaced.
+        let seq = super::schema::open_reader(&journal.settings().path)
+            .and_then(|c| Ok(super::schema::last_seal(&c)?.map_or(1, |s| s.seq)))
+            .unwrap_or(1);
+        record_failure(journal, &status, "keys", seq, problem.to_owned());
+    }
     match tail {
-        Some(Ok(Verdict::Tampered { seq, what })) => record_failure(journal, &status, "start", seq, what),
-        Some(Ok(Verdict::Intact { .. })) => status.set(IntegrityState::Checking),
-        Some(Err(e)) => status.set(IntegrityState::Unknown(e.to_string())),
-        None => status.set(IntegrityState::Unknown("the kiosk's own key cannot be read".into())),
+        Ok(Verdict::Tampered { seq, what }) => record_failure(journal, &status, "start", seq, what),
+        Ok(Verdict::Intact { .. }) if own.is_some() => status.set(IntegrityState::Checking),
+        Ok(Verdict::Intact { .. }) => status.set(IntegrityState::Unknown("the journal names no root key".into())),
+        Err(e) => status.set(IntegrityState::Unknown(e.to_string())),
     }
     let stop = Arc::new(AtomicBool::new(false));
     let (j, st, halt) = (journal.clone(), status.clone(), stop.clone());

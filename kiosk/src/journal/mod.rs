@@ -1,17 +1,21 @@
-//! The transaction journal: one SQLite writer thread, a hash chain over every entry, signed checkpoints, no plaintext personal data.
+//! The transaction journal: one SQLite writer thread, a hash chain over every entry, forward-secure seals, no plaintext personal data.
 //!
 //! Callers hand entries (or a unit of work that yields entries) to [`Journal`];
 //! the writer thread commits them durably — WAL, `synchronous=FULL` — and only
 //! then returns their seqs. Requests that arrive while a commit runs are
-//! grouped into the next transaction. The exact bytes of the chain are in
+//! grouped into the next transaction. Every epoch (200 entries, 5 minutes, a
+//! session's end or a shutdown) ends with a seal by that epoch's key, which is
+//! then erased. The exact bytes of the chain and the seals are in
 //! docs/journal-format.md.
 
 pub mod chain;
+pub mod epoch_key;
 pub mod export;
 pub mod integrity;
 pub mod keys;
 pub mod payload;
 pub mod schema;
+pub mod seal;
 mod verify;
 mod writer;
 
@@ -20,8 +24,12 @@ pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use payload::TicketState;
 pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader};
+pub use seal::Seal;
 pub use verify::{Verdict, verify_database, verify_jsonl_bytes, verify_path, verify_tail};
-pub use writer::{Journal, JournalSettings, set_test_commit_delay, stored_checkpoint};
+pub use writer::{
+    EpochRule, Journal, JournalSettings, Signed, expected_key, key_state_problem, set_test_commit_delay,
+    stored_checkpoint,
+};
 
 use std::path::PathBuf;
 

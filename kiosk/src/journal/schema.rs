@@ -55,6 +55,21 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_never_deleted BEFORE DELETE ON checkpoi
 BEGIN SELECT RAISE(ABORT, 'signed checkpoints are never deleted'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoints_never_rewritten BEFORE UPDATE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'signed checkpoints are never rewritten'); END;
+-- Forward-secure seals: epoch n's key signs the head and epoch n+1's public key, then is erased.
+CREATE TABLE IF NOT EXISTS seals (
+    epoch           INTEGER PRIMARY KEY,
+    kiosk_id        TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    head_hash       TEXT NOT NULL,
+    time_utc        TEXT NOT NULL,
+    public_key      TEXT NOT NULL,
+    next_public_key TEXT NOT NULL,
+    signature       TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER IF NOT EXISTS seals_never_deleted BEFORE DELETE ON seals
+BEGIN SELECT RAISE(ABORT, 'seals are never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS seals_never_rewritten BEFORE UPDATE ON seals
+BEGIN SELECT RAISE(ABORT, 'seals are never rewritten'); END;
 ";
 
 /// Opens (creating if needed) the journal for writing: pragmas, quick_check, schema, owner check.
@@ -211,6 +226,76 @@ pub fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
         prev_hash: r.get(9)?,
         hash: r.get(10)?,
     })
+}
+
+/// The columns [`seal_from_row`] reads, in its order.
+pub const SEAL_COLUMNS: &str = "kiosk_id, epoch, seq, head_hash, time_utc, public_key, next_public_key, signature";
+
+pub fn seal_from_row(r: &Row<'_>) -> rusqlite::Result<super::seal::Seal> {
+    Ok(super::seal::Seal {
+        kiosk_id: r.get(0)?,
+        epoch: r.get::<_, i64>(1)? as u64,
+        seq: r.get::<_, i64>(2)? as u64,
+        head_hash: r.get(3)?,
+        time_utc: r.get(4)?,
+        public_key: r.get(5)?,
+        next_public_key: r.get(6)?,
+        signature: r.get(7)?,
+    })
+}
+
+/// Seals of epochs `from..to` (to: None for all), in epoch order. An old journal without the table has none.
+pub fn seals(conn: &Connection, from: u64, to: Option<u64>) -> rusqlite::Result<Vec<super::seal::Seal>> {
+    if !has_table(conn, "seals")? {
+        return Ok(Vec::new());
+    }
+    let sql =
+        format!("SELECT {SEAL_COLUMNS} FROM seals WHERE epoch >= ?1 AND (?2 IS NULL OR epoch < ?2) ORDER BY epoch");
+    conn.prepare_cached(&sql)?.query_map(rusqlite::params![from as i64, to.map(|t| t as i64)], seal_from_row)?.collect()
+}
+
+/// The newest seal, if any.
+pub fn last_seal(conn: &Connection) -> rusqlite::Result<Option<super::seal::Seal>> {
+    if !has_table(conn, "seals")? {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {SEAL_COLUMNS} FROM seals ORDER BY epoch DESC LIMIT 1");
+    match conn.query_row(&sql, [], seal_from_row) {
+        Ok(s) => Ok(Some(s)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn insert_seal(conn: &Connection, s: &super::seal::Seal) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO seals (epoch, kiosk_id, seq, head_hash, time_utc, public_key, next_public_key, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(rusqlite::params![
+        s.epoch as i64,
+        s.kiosk_id,
+        s.seq as i64,
+        s.head_hash,
+        s.time_utc,
+        s.public_key,
+        s.next_public_key,
+        s.signature
+    ])?;
+    Ok(())
+}
+
+pub fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) = 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |r| r.get(0))
+}
+
+/// A `meta` value, if set.
+pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    match conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, String>(0)) {
+        Ok(v) => Ok(Some(v)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The last entry's seq and hash, or (0, genesis) for an empty journal.

@@ -1,8 +1,10 @@
-//! Checks an export or a live journal file: every entry's hash, the links between them, the signed checkpoints.
+//! Checks an export or a live journal file: every entry's hash, the links between them, the chain of seals
+//! from the root key, and the signed checkpoints.
 
 use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, payload_digest};
 use super::export::{CSV_HEADER, EXPORT_FORMAT_NAME, ExportHeader};
 use super::schema::{ENTRY_COLUMNS, entry_from_row, open_for_verify};
+use super::seal::{Seal, SealChain};
 use super::{Entry, JournalError};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use sha2::Digest;
@@ -13,8 +15,22 @@ use std::path::Path;
 /// The outcome of a verification that could read its input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Intact { entries: u64, first_seq: Option<u64>, last_seq: Option<u64>, checkpoints: u64, notes: Vec<String> },
-    Tampered { seq: u64, what: String },
+    Intact {
+        entries: u64,
+        first_seq: Option<u64>,
+        last_seq: Option<u64>,
+        checkpoints: u64,
+        /// Seals walked from the root key, and the newest one's seq.
+        seals: u64,
+        sealed_through: Option<u64>,
+        /// Entries after the newest seal: intact, but not yet protected against whoever holds the box.
+        unsealed: u64,
+        notes: Vec<String>,
+    },
+    Tampered {
+        seq: u64,
+        what: String,
+    },
 }
 
 /// Why the input could not be read at all (exit code 2).
@@ -147,8 +163,52 @@ impl Checker {
         Ok(())
     }
 
-    fn check_checkpoint(&mut self, cp: &Checkpoint, trusted: Option<&VerifyingKey>) -> Result<(), Bad> {
-        cp.verify(trusted).map_err(|what| (cp.seq, format!("forged checkpoint: {what}")))?;
+    /// A seal's head must be the entry at its seq, as the seal recorded it.
+    /// `to_the_end`: the input is the whole journal, so a seal past its last entry means a cut tail (an
+    /// export's later seals are just later history).
+    fn check_seal(&mut self, seal: &Seal, to_the_end: bool) -> Result<(), Bad> {
+        let last = self.prev.as_ref().map_or(0, |(s, _)| *s);
+        if seal.seq > last && !to_the_end {
+            return Ok(());
+        }
+        if seal.seq > last {
+            return Err((
+                last + 1,
+                format!(
+                    "the journal ends at seq {last} but the seal of epoch {} covers seq {}: the tail was cut",
+                    seal.epoch, seal.seq
+                ),
+            ));
+        }
+        match self.wanted.get(&seal.seq) {
+            Some(Some(hash)) if *hash == seal.head_hash => Ok(()),
+            Some(Some(_)) => Err((
+                seal.seq,
+                format!(
+                    "entry {} differs from what the seal of epoch {} recorded: entries of a sealed epoch were rewritten",
+                    seal.seq, seal.epoch
+                ),
+            )),
+            _ if self.contiguous && self.first_seq.is_some_and(|f| f <= seal.seq) => {
+                Err((seal.seq, format!("entry {}, which the seal of epoch {} names, is missing", seal.seq, seal.epoch)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn check_checkpoint(&mut self, cp: &Checkpoint, chain: &SealChain) -> Result<(), Bad> {
+        let named = super::chain::parse_public_key(&cp.public_key)
+            .map_err(|what| (cp.seq, format!("forged checkpoint: {what}")))?;
+        if chain.epoch_of(&named).is_none() {
+            return Err((
+                cp.seq,
+                format!(
+                    "the checkpoint at seq {} was signed by key {}, which the chain of seals from the root key does not vouch for (a forged checkpoint)",
+                    cp.seq, cp.public_key
+                ),
+            ));
+        }
+        cp.verify(Some(&named)).map_err(|what| (cp.seq, format!("forged checkpoint: {what}")))?;
         if let Some(k) = &self.kiosk_id
             && *k != cp.kiosk_id
         {
@@ -180,12 +240,15 @@ impl Checker {
         }
     }
 
-    fn finish(self, checkpoints: u64) -> Verdict {
+    fn finish(self, checkpoints: u64, chain: Option<&SealChain>, unsealed: u64) -> Verdict {
         Verdict::Intact {
             entries: self.entries,
             first_seq: self.first_seq,
             last_seq: self.prev.map(|(s, _)| s),
             checkpoints,
+            seals: chain.map_or(0, SealChain::seals),
+            sealed_through: chain.and_then(|c| c.sealed.as_ref().map(|(s, _)| *s)),
+            unsealed,
             notes: self.notes,
         }
     }
@@ -195,19 +258,8 @@ fn tampered((seq, what): Bad) -> Verdict {
     Verdict::Tampered { seq, what }
 }
 
-/// A checkpoint signed by a key other than the one the journal names for itself.
-fn not_own_key(cp: &Checkpoint, own: &str, named_in: &str) -> Bad {
-    (
-        cp.seq,
-        format!(
-            "the checkpoint at seq {} was signed by key {}, not by the journal's key {own} ({named_in})",
-            cp.seq, cp.public_key
-        ),
-    )
-}
-
 /// What the format writes for every hash: exactly 64 lower-case hex digits.
-fn is_lower_hex64(s: &str) -> bool {
+pub(super) fn is_lower_hex64(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
@@ -222,8 +274,9 @@ struct CheckpointLine {
 }
 
 /// Verifies a JSON-lines export held in memory (a page of the staff API's journal pull).
-pub fn verify_jsonl_bytes(bytes: &[u8], trusted: Option<&VerifyingKey>) -> Result<Verdict, Unreadable> {
-    verify_jsonl(bytes, trusted).map_err(Unreadable)
+/// `prior`: seals the caller already holds (a pull asks each page only for seals it does not have).
+pub fn verify_jsonl_bytes(bytes: &[u8], trusted: Option<&VerifyingKey>, prior: &[Seal]) -> Result<Verdict, Unreadable> {
+    verify_jsonl(bytes, trusted, prior).map_err(Unreadable)
 }
 
 /// Verifies a JSON-lines or CSV export, or a journal database, by looking at its first bytes.
@@ -264,12 +317,37 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
             .map_err(|e| unreadable(format!("cannot read it ({e}).")))?;
         verify_csv(reader, sig.as_ref().map(|s| (s, digest.as_str())), trusted).map_err(unreadable)
     } else if magic.starts_with(b"{") {
-        verify_jsonl(reader, trusted).map_err(unreadable)
+        verify_jsonl(reader, trusted, &[]).map_err(unreadable)
     } else {
         Err(unreadable(
             "this is neither a journal database nor a jsonl or csv export from `kiosk journal export`.".into(),
         ))
     }
+}
+
+/// The root a verification walks from: the trusted key, or (with a note) the one the input names itself.
+fn root_key(
+    trusted: Option<&VerifyingKey>,
+    named: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Result<Option<VerifyingKey>, String> {
+    match (trusted, named) {
+        (Some(t), _) => Ok(Some(*t)),
+        (None, Some(n)) if !n.is_empty() => {
+            notes.push("seals and signatures were checked from the root key the input names itself; pass --pubkey with the key the county recorded for a trustworthy check".into());
+            super::chain::parse_public_key(n).map(Some)
+        }
+        (None, _) => Ok(None),
+    }
+}
+
+/// Walks `seals` from `root`; the first break is the verdict.
+fn walk(root: VerifyingKey, kiosk_id: &str, seals: &[Seal]) -> Result<SealChain, Bad> {
+    let mut chain = SealChain::new(root);
+    for s in seals {
+        chain.walk(kiosk_id, s)?;
+    }
+    Ok(chain)
 }
 
 /// Verifies a journal database, calling `tick` with the entries read so far every 10,000 entries; a
@@ -281,25 +359,13 @@ pub fn verify_database(
 ) -> Result<Verdict, JournalError> {
     let conn = open_for_verify(path)?;
     conn.execute_batch("BEGIN")?;
-    let has_checkpoints: bool = conn.query_row(
-        "SELECT count(*) = 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_checkpoints {
+    if !super::schema::has_table(&conn, "checkpoints")? {
         return Ok(tampered((1, "the journal has no `checkpoints` table: it was dropped".into())));
     }
-    // What the journal says of itself: its kiosk, its format and its own signing key.
-    let meta = |key: &str| -> Result<Option<String>, JournalError> {
-        match conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, String>(0)) {
-            Ok(v) => Ok(Some(v)),
-            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    };
-    let meta_kiosk = meta("kiosk_id")?;
-    let meta_key = meta("public_key")?;
-    if let Some(v) = meta("format_version")?
+    // What the journal says of itself: its kiosk, its format and its root key.
+    let meta_kiosk = super::schema::meta(&conn, "kiosk_id")?;
+    let meta_key = super::schema::meta(&conn, "public_key")?;
+    if let Some(v) = super::schema::meta(&conn, "format_version")?
         && v != super::schema::FORMAT_VERSION
     {
         return Err(JournalError::Refused(format!(
@@ -308,11 +374,43 @@ pub fn verify_database(
             super::schema::FORMAT_VERSION
         )));
     }
+    let mut notes = Vec::new();
+    if let (Some(t), Some(m)) = (trusted, &meta_key)
+        && *m != hex::encode(t.as_bytes())
+    {
+        return Ok(tampered((
+            1,
+            format!(
+                "the journal names root key {m}, not the trusted key {}: another kiosk's journal, or one re-keyed",
+                hex::encode(t.as_bytes())
+            ),
+        )));
+    }
+    let root = root_key(trusted, meta_key.as_deref(), &mut notes)
+        .map_err(|e| JournalError::Refused(format!("{}: meta: {e}.", path.display())))?;
+    let seals = super::schema::seals(&conn, 0, None)?;
     let mut cps: Vec<Checkpoint> = conn
         .prepare(&format!("SELECT {} FROM checkpoints ORDER BY seq", super::writer::CHECKPOINT_COLUMNS))?
         .query_map([], super::writer::checkpoint_from_row)?
         .collect::<Result<_, _>>()?;
-    let mut checker = Checker::new(true, cps.iter().map(|c| c.seq));
+    let chain = match root {
+        Some(root) => {
+            let kiosk = meta_kiosk.clone().or_else(|| seals.first().map(|s| s.kiosk_id.clone())).unwrap_or_default();
+            match walk(root, &kiosk, &seals) {
+                Ok(c) => Some(c),
+                Err(bad) => return Ok(tampered(bad)),
+            }
+        }
+        None if seals.is_empty() && cps.is_empty() => None,
+        None => {
+            return Ok(tampered((
+                1,
+                "the journal's meta names no root key, yet it holds seals or checkpoints: meta was edited".into(),
+            )));
+        }
+    };
+    let mut checker = Checker::new(true, cps.iter().map(|c| c.seq).chain(seals.iter().map(|s| s.seq)));
+    checker.notes = notes;
     {
         let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"))?;
         let mut rows = stmt.query([])?;
@@ -345,44 +443,38 @@ pub fn verify_database(
     if let Err(bad) = checker.end() {
         return Ok(tampered(bad));
     }
-    let n = cps.len() as u64;
-    if cps.is_empty() {
-        checker.notes.push("no signed checkpoint yet: a cut tail could not be detected".into());
-    }
-    // The newest checkpoint matters most for a cut tail; check it first.
-    cps.reverse();
-    for cp in &cps {
-        if trusted.is_none()
-            && let Some(own) = &meta_key
-            && *own != cp.public_key
-        {
-            return Ok(tampered(not_own_key(cp, own, "its meta")));
-        }
-        if let Err(bad) = checker.check_checkpoint(cp, trusted) {
+    // The newest seal matters most for a cut tail; check it first.
+    for seal in seals.iter().rev() {
+        if let Err(bad) = checker.check_seal(seal, true) {
             return Ok(tampered(bad));
         }
     }
-    if trusted.is_none() && n > 0 {
-        checker.notes.push(
-            "checkpoints were checked against the key stored with them; pass --pubkey for a trustworthy check".into(),
-        );
+    let n = cps.len() as u64;
+    cps.reverse();
+    for cp in &cps {
+        let Some(chain) = &chain else { break };
+        if let Err(bad) = checker.check_checkpoint(cp, chain) {
+            return Ok(tampered(bad));
+        }
     }
-    Ok(checker.finish(n))
+    let last = checker.prev.as_ref().map_or(0, |(s, _)| *s);
+    let sealed = chain.as_ref().and_then(|c| c.sealed.as_ref()).map_or(0, |(s, _)| *s);
+    Ok(checker.finish(n, chain.as_ref(), last.saturating_sub(sealed)))
 }
 
-/// The quick check at start: the newest checkpoint's signature (by `trusted`, the kiosk's own key) and the
-/// chain from the entry it names to the head. What lies before it is the background check's work.
-pub fn verify_tail(conn: &rusqlite::Connection, trusted: &VerifyingKey) -> Result<Verdict, JournalError> {
-    let cp = super::writer::stored_checkpoint(conn, None)?;
-    let from = cp.as_ref().map_or(1, |c| c.seq);
-    let mut checker = Checker::new(true, cp.iter().map(|c| c.seq));
+/// The quick check at start: the newest seal's head and the chain from it to the head; what lies before it
+/// is the background check's work (the key state is checked when the journal opens).
+pub fn verify_tail(conn: &rusqlite::Connection) -> Result<Verdict, JournalError> {
+    let seal = super::schema::last_seal(conn)?;
+    let from = seal.as_ref().map_or(1, |s| s.seq);
+    let mut checker = Checker::new(true, seal.iter().map(|s| s.seq));
     let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= ?1 ORDER BY seq"))?;
     let mut rows = stmt.query([from as i64])?;
     let mut first = true;
     while let Some(row) = rows.next()? {
         let e = entry_from_row(row)?;
         if first && e.seq != from {
-            return Ok(tampered((from, format!("entry {from}, which the newest checkpoint names, is missing"))));
+            return Ok(tampered((from, format!("entry {from}, which the newest seal names, is missing"))));
         }
         first = false;
         if let Err(bad) = checker.feed(&e) {
@@ -392,15 +484,24 @@ pub fn verify_tail(conn: &rusqlite::Connection, trusted: &VerifyingKey) -> Resul
     if let Err(bad) = checker.end() {
         return Ok(tampered(bad));
     }
-    if let Some(cp) = &cp
-        && let Err(bad) = checker.check_checkpoint(cp, Some(trusted))
+    if let Some(seal) = &seal
+        && let Err(bad) = checker.check_seal(seal, true)
     {
         return Ok(tampered(bad));
     }
-    Ok(checker.finish(u64::from(cp.is_some())))
+    let last = checker.prev.as_ref().map_or(0, |(s, _)| *s);
+    let unsealed = last.saturating_sub(seal.as_ref().map_or(0, |s| s.seq));
+    Ok(checker.finish(0, None, unsealed))
 }
 
-fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<Verdict, String> {
+/// A seal line of a jsonl export; unknown or repeated keys are refused.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SealLine {
+    seal: Seal,
+}
+
+fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[Seal]) -> Result<Verdict, String> {
     let mut lines = reader.lines().enumerate();
     let (header, header_sha256): (ExportHeader, String) = match lines.next() {
         Some((_, Ok(l))) => (
@@ -410,7 +511,7 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
         Some((_, Err(e))) => return Err(format!("line 1 is not UTF-8 text ({e}).")),
         None => return Err("the file is empty.".into()),
     };
-    if header.format != EXPORT_FORMAT_NAME || !(1..=2).contains(&header.version) {
+    if header.format != EXPORT_FORMAT_NAME || !(1..=3).contains(&header.version) {
         return Err(format!(
             "line 1 names format {} v{}, which this kiosk does not know.",
             header.format, header.version
@@ -418,7 +519,8 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
     }
     let mut checkpoint: Option<Checkpoint> = None;
     let mut statement: Option<super::export::ExportStatement> = None;
-    // Checkpoint seqs are only known at the end, so remember every hash (32 bytes of hex a line).
+    let mut seals: Vec<Seal> = prior.to_vec();
+    // Checkpoint and seal seqs are only known at the end, so remember every hash (32 bytes of hex a line).
     let mut checker = Checker::new(header.contiguous, std::iter::empty());
     let mut hashes: HashMap<u64, String> = HashMap::new();
     for (i, line) in lines {
@@ -447,6 +549,19 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
             }
             continue;
         }
+        if line.trim_start().starts_with("{\"seal\"") {
+            match serde_json::from_str::<SealLine>(&line) {
+                Ok(s) => seals.push(s.seal),
+                Err(e) => return Ok(tampered((next_seq, format!("line {} is not a well-formed seal ({e})", i + 1)))),
+            }
+            continue;
+        }
+        if !seals.len().eq(&prior.len()) {
+            return Ok(tampered((
+                next_seq,
+                format!("line {} is an entry after the seals: entries were moved or added", i + 1),
+            )));
+        }
         let e: Entry = match serde_json::from_str(&line) {
             Ok(e) => e,
             Err(err) => {
@@ -470,22 +585,36 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
     let Some(cp) = checkpoint else {
         let seq = checker.prev.as_ref().map_or(0, |(s, _)| s + 1);
         if checker.entries == 0 {
-            return Ok(checker.finish(0));
+            return Ok(checker.finish(0, None, 0));
         }
         return Ok(tampered((seq, "the closing signed checkpoint is missing: the export was cut or edited".into())));
     };
-    if trusted.is_none() && cp.public_key != header.public_key {
-        return Ok(tampered(not_own_key(&cp, &header.public_key, "the export header")));
+    let mut notes = Vec::new();
+    let root = root_key(trusted, Some(&header.public_key), &mut notes)
+        .map_err(|e| format!("line 1: {e}."))?
+        .ok_or_else(|| "line 1 names no root key.".to_owned())?;
+    checker.notes.extend(notes);
+    if trusted.is_some_and(|t| hex::encode(t.as_bytes()) != header.public_key) {
+        return Ok(tampered((
+            checker.first_seq.unwrap_or(1),
+            format!(
+                "the export names root key {}, not the trusted key: another kiosk's journal, or edited",
+                header.public_key
+            ),
+        )));
     }
-    let trusted_key = match trusted {
-        Some(k) => Some(*k),
-        None => {
-            checker.notes.push("the checkpoint was checked against the key in the export itself; pass --pubkey for a trustworthy check".into());
-            Some(super::chain::parse_public_key(&header.public_key).map_err(|e| format!("line 1: {e}."))?)
-        }
+    let chain = match walk(root, &header.kiosk_id, &seals) {
+        Ok(c) => c,
+        Err(bad) => return Ok(tampered(bad)),
     };
-    checker.wanted = hashes.into_iter().filter(|(s, _)| *s == cp.seq).map(|(s, h)| (s, Some(h))).collect();
-    if let Err(bad) = checker.check_checkpoint(&cp, trusted_key.as_ref()) {
+    let wanted: std::collections::HashSet<u64> = seals.iter().map(|s| s.seq).chain(std::iter::once(cp.seq)).collect();
+    checker.wanted = hashes.iter().filter(|(s, _)| wanted.contains(s)).map(|(s, h)| (*s, Some(h.clone()))).collect();
+    for seal in seals.iter().rev() {
+        if let Err(bad) = checker.check_seal(seal, false) {
+            return Ok(tampered(bad));
+        }
+    }
+    if let Err(bad) = checker.check_checkpoint(&cp, &chain) {
         return Ok(tampered(bad));
     }
     if checker.prev.as_ref().is_some_and(|(s, _)| *s != cp.seq) {
@@ -496,15 +625,16 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
             "a version 1 export: its header (contiguous, filter) and first seq are not signed; export again for a signed one".into(),
         ),
         (_, None) => {
-            return Ok(tampered((cp.seq, "the closing line lacks the export's signed statement that version 2 carries".into())));
+            return Ok(tampered((cp.seq, "the closing line lacks the export's signed statement that versions 2 and 3 carry".into())));
         }
         (_, Some(st)) => {
-            let key = trusted_key.unwrap_or(*trusted.unwrap_or(&super::chain::parse_public_key(&cp.public_key)?));
+            // Signed by the epoch after the last seal the export carries: the key that was current then.
+            let key = chain.current_key();
             let sig: Option<[u8; 64]> = hex::decode(&st.signature).ok().and_then(|b| b.try_into().ok());
             let text = st.signed_text(&header.kiosk_id, &cp);
             let verified = sig.is_some_and(|b| key.verify(text.as_bytes(), &Signature::from_bytes(&b)).is_ok());
             if !verified {
-                return Ok(tampered((cp.seq, "the export's signed statement does not verify (edited or forged)".into())));
+                return Ok(tampered((cp.seq, "the export's signed statement does not verify (edited or forged, or seals were removed)".into())));
             }
             if st.header_sha256 != header_sha256 {
                 return Ok(tampered((
@@ -529,7 +659,9 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>) -> Result<
             }
         }
     }
-    Ok(checker.finish(1))
+    let sealed = chain.sealed.as_ref().map_or(0, |(s, _)| *s);
+    let unsealed = hashes.keys().filter(|s| **s > sealed).count() as u64;
+    Ok(checker.finish(1, Some(&chain), unsealed))
 }
 
 fn verify_csv(
@@ -543,23 +675,31 @@ fn verify_csv(
         return Err(format!("the CSV header is not `{}`.", CSV_HEADER.join(",")));
     }
     // What the signature says must hold before a row is believed.
+    let mut chain = None;
+    let mut notes = Vec::new();
     if let Some((sig, digest)) = signed {
-        if sig.format != super::export::CSV_SIGNATURE_FORMAT || sig.version != 1 {
+        if sig.format != super::export::CSV_SIGNATURE_FORMAT || !(1..=2).contains(&sig.version) {
             return Ok(tampered((
                 1,
                 format!("its signature names format {} v{}, which this kiosk does not know", sig.format, sig.version),
             )));
         }
-        let key = match trusted {
-            Some(k) => *k,
-            None => super::chain::parse_public_key(&sig.public_key).map_err(|e| format!("its signature: {e}."))?,
-        };
-        if sig.checkpoint.public_key != hex::encode(key.as_bytes()) || sig.public_key != sig.checkpoint.public_key {
+        if trusted.is_some_and(|t| hex::encode(t.as_bytes()) != sig.public_key) {
             return Ok(tampered((
-                sig.checkpoint.seq,
-                "the signature and its checkpoint name different keys, or not the trusted one".into(),
+                sig.first_seq,
+                format!("its signature names root key {}, not the trusted key", sig.public_key),
             )));
         }
+        let root = root_key(trusted, Some(&sig.public_key), &mut notes)
+            .map_err(|e| format!("its signature: {e}."))?
+            .ok_or_else(|| "its signature names no root key.".to_owned())?;
+        let walked = match walk(root, &sig.kiosk_id, &sig.seals) {
+            Ok(c) => c,
+            Err(bad) => return Ok(tampered(bad)),
+        };
+        // Signed by the epoch after the last seal the signature carries: the key that was current then.
+        let key = *walked.current_key();
+        chain = Some(walked);
         let bytes: Option<[u8; 64]> = hex::decode(&sig.signature).ok().and_then(|b| b.try_into().ok());
         let ok = bytes.is_some_and(|b| key.verify(sig.signed_text().as_bytes(), &Signature::from_bytes(&b)).is_ok());
         if !ok {
@@ -577,7 +717,9 @@ fn verify_csv(
         }
     }
     let contiguous = signed.is_some_and(|(s, _)| s.contiguous);
-    let mut checker = Checker::new(contiguous, signed.map(|(s, _)| s.checkpoint.seq));
+    let seal_seqs = signed.map(|(s, _)| s.seals.iter().map(|x| x.seq).collect::<Vec<_>>()).unwrap_or_default();
+    let mut checker = Checker::new(contiguous, signed.map(|(s, _)| s.checkpoint.seq).into_iter().chain(seal_seqs));
+    checker.notes = notes;
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| format!("CSV row {} cannot be read ({e}).", i + 2))?;
         let next_seq = checker.prev.as_ref().map_or(1, |(s, _)| s + 1);
@@ -617,8 +759,9 @@ fn verify_csv(
             checker.notes.push(format!("{range} absent: filtered out, or deleted"));
         }
         checker.notes.push("no .sig file beside this CSV: each entry and each link was checked, but completeness is unknown (a cut tail or a deleted row cannot be detected); keep the .sig that `kiosk journal export` writes with it".into());
-        return Ok(checker.finish(0));
+        return Ok(checker.finish(0, None, 0));
     };
+    let Some(chain) = chain else { return Err("the signature was not read.".into()) };
     let (first, last) = (checker.first_seq, checker.prev.as_ref().map(|(s, _)| *s));
     if (checker.entries, first, last) != (sig.entries, Some(sig.first_seq), Some(sig.last_seq)) {
         return Ok(tampered((
@@ -634,14 +777,15 @@ fn verify_csv(
             ),
         )));
     }
-    if let Err(bad) = checker.check_checkpoint(&sig.checkpoint, trusted) {
+    for seal in sig.seals.iter().rev() {
+        if let Err(bad) = checker.check_seal(seal, false) {
+            return Ok(tampered(bad));
+        }
+    }
+    if let Err(bad) = checker.check_checkpoint(&sig.checkpoint, &chain) {
         return Ok(tampered(bad));
     }
-    if trusted.is_none() {
-        checker.notes.push(
-            "the signature was checked against the key in the .sig file itself; pass --pubkey for a trustworthy check"
-                .into(),
-        );
-    }
-    Ok(checker.finish(1))
+    let sealed = chain.sealed.as_ref().map_or(0, |(s, _)| *s);
+    let unsealed = last.map_or(0, |l| l.saturating_sub(sealed.max(first.unwrap_or(1) - 1)));
+    Ok(checker.finish(1, Some(&chain), unsealed))
 }

@@ -1,19 +1,16 @@
-//! The one thread that writes the journal: group commit, seq and hash assignment, periodic checkpoints.
+//! The one thread that writes the journal: group commit, seq and hash assignment, forward-secure seals.
 
 use super::chain::{ChainFields, Checkpoint, entry_hash, payload_digest};
+use super::epoch_key::{self, EpochKey, OnDisk};
 use super::keys::{SubjectKey, load_or_create_secret};
-use super::{JournalError, NewEntry, schema, utc_now};
-use ed25519_dalek::SigningKey;
+use super::seal::Seal;
+use super::{EntryKind, JournalError, NewEntry, schema, utc_now};
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A checkpoint is signed after this many entries …
-pub const CHECKPOINT_EVERY_ENTRIES: u64 = 1_000;
-/// … and after this long when anything changed.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(15 * 60);
 /// A test hook: every commit of this process's journals takes this much longer (a slow SD card), so the
 /// UI-stall benchmark can show that no commit runs on the UI thread. Zero in the kiosk.
 static TEST_COMMIT_DELAY_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -27,13 +24,32 @@ pub fn set_test_commit_delay(delay: Duration) {
 /// Upper bound on requests grouped into one transaction.
 const MAX_GROUP: usize = 512;
 
+/// How long a process that does not hold the sealing lock waits for it when asked to sign.
+const SIGNING_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// When an epoch ends and its key is erased; besides these, at every session end and at shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpochRule {
+    /// 0 turns sealing off (the sealing-overhead benchmark's baseline only).
+    pub max_entries: u64,
+    pub max_age: Duration,
+}
+
+impl Default for EpochRule {
+    fn default() -> Self {
+        EpochRule { max_entries: super::seal::EPOCH_MAX_ENTRIES, max_age: super::seal::EPOCH_MAX_AGE }
+    }
+}
+
 /// Where the journal and its keys live; built from the `[journal]` config section.
 #[derive(Debug, Clone)]
 pub struct JournalSettings {
     pub kiosk_id: String,
     pub path: PathBuf,
     pub secret_path: PathBuf,
+    /// The current epoch's signing key (on day one: the root key).
     pub signing_key_path: PathBuf,
+    pub epoch: EpochRule,
 }
 
 impl JournalSettings {
@@ -45,6 +61,18 @@ impl JournalSettings {
             path: j.path.clone(),
             secret_path: j.secret_path.clone().unwrap_or_else(|| dir.join("subject.key")),
             signing_key_path: j.signing_key_path.clone().unwrap_or_else(|| dir.join("checkpoint.ed25519")),
+            epoch: EpochRule::default(),
+        }
+    }
+
+    /// A journal and its keys in one folder, with the default epochs (tools and tests).
+    pub fn in_dir(kiosk_id: &str, dir: &Path) -> Self {
+        JournalSettings {
+            kiosk_id: kiosk_id.to_owned(),
+            path: dir.join("journal.sqlite3"),
+            secret_path: dir.join("subject.key"),
+            signing_key_path: dir.join("checkpoint.ed25519"),
+            epoch: EpochRule::default(),
         }
     }
 }
@@ -53,7 +81,16 @@ type Work = Box<dyn FnOnce(&Connection) -> Result<Vec<NewEntry>, JournalError> +
 
 enum Request {
     Txn { work: Work, reply: SyncSender<Result<Vec<u64>, JournalError>> },
-    Checkpoint { reply: SyncSender<Result<Option<Checkpoint>, JournalError>> },
+    Checkpoint { at: Option<(u64, [u8; 32])>, reply: SyncSender<Result<Option<Checkpoint>, JournalError>> },
+    Sign { text: String, reply: SyncSender<Result<Signed, JournalError>> },
+    Seal { reply: SyncSender<Result<Option<Seal>, JournalError>> },
+}
+
+/// A signature by the current epoch's key, and that epoch: whoever checks it needs the seals before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub signature: String,
+    pub epoch: u64,
 }
 
 struct Inner {
@@ -82,8 +119,8 @@ impl Drop for Inner {
 pub struct Journal {
     inner: Arc<Inner>,
     subject_key: SubjectKey,
-    public_key: String,
-    signing: Arc<SigningKey>,
+    root_key: String,
+    key_problem: Option<String>,
     boot_id: String,
     settings: Arc<JournalSettings>,
 }
@@ -95,28 +132,31 @@ impl std::fmt::Debug for Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal, its keys, and starts the writer thread.
+    /// Opens (or creates) the journal and its keys, and starts the writer thread. The process that gets the
+    /// sealing lock (the kiosk) recovers an interrupted key hand-over and seals what an earlier run left
+    /// unsealed; another process appends but does not seal.
     pub fn open(settings: JournalSettings) -> Result<Journal, JournalError> {
         let conn = schema::open_for_writing(&settings.path, &settings.kiosk_id)?;
         let subject_key = SubjectKey::from_bytes(*load_or_create_secret(&settings.secret_path)?);
-        let signing = SigningKey::from_bytes(&*load_or_create_secret(&settings.signing_key_path)?);
-        let public_key = hex::encode(signing.verifying_key().as_bytes());
-        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('public_key', ?1)", [&public_key])?;
         let boot_id = hex::encode(crate::secrets::random_bytes::<8>().map_err(|e| JournalError::Key {
             path: settings.signing_key_path.clone(),
             what: format!("no randomness from the OS ({e})"),
         })?);
-        let (tx, rx) = sync_channel(4 * MAX_GROUP);
         let mut writer = Writer {
             conn,
             kiosk_id: settings.kiosk_id.clone(),
             boot_id: boot_id.clone(),
             started: Instant::now(),
-            signing: signing.clone(),
-            last_checkpoint: Instant::now(),
-            checkpointed_seq: 0,
+            key_path: settings.signing_key_path.clone(),
+            rule: settings.epoch,
+            sealer: None,
         };
-        writer.checkpointed_seq = writer.latest_checkpoint_seq().unwrap_or(0);
+        let key_problem = writer.take_sealing_role()?;
+        if let Err(e) = writer.seal_head() {
+            log::warn!("journal: the tail an earlier run left was not sealed: {e}");
+        }
+        let root_key = schema::meta(&writer.conn, "public_key")?.unwrap_or_default();
+        let (tx, rx) = sync_channel(4 * MAX_GROUP);
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
             .spawn(move || writer.run(rx))
@@ -124,8 +164,8 @@ impl Journal {
         Ok(Journal {
             inner: Arc::new(Inner { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }),
             subject_key,
-            public_key,
-            signing: Arc::new(signing),
+            root_key,
+            key_problem,
             boot_id,
             settings: Arc::new(settings),
         })
@@ -166,7 +206,7 @@ impl Journal {
     /// Signs a checkpoint over the current head (None when the journal is empty).
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, JournalError> {
         let (reply, rx) = sync_channel(1);
-        self.send(Request::Checkpoint { reply })?;
+        self.send(Request::Checkpoint { at: None, reply })?;
         rx.recv().map_err(|_| JournalError::Stopped)?
     }
 
@@ -176,29 +216,38 @@ impl Journal {
         hex::decode_to_slice(hash_hex, &mut hash).map_err(|_| {
             JournalError::Refused(format!("Entry {seq} has a malformed hash; run `kiosk journal verify`."))
         })?;
-        let cp = Checkpoint::sign(&self.signing, &self.settings.kiosk_id, seq, &hash, &utc_now());
-        let stored = cp.clone();
-        self.transact(move |conn| {
-            insert_checkpoint(conn, &stored)?;
-            Ok((Vec::new(), ()))
-        })?;
-        Ok(cp)
+        let (reply, rx) = sync_channel(1);
+        self.send(Request::Checkpoint { at: Some((seq, hash)), reply })?;
+        rx.recv().map_err(|_| JournalError::Stopped)??.ok_or(JournalError::Stopped)
     }
 
-    /// Signs `text` with the checkpoint key (hex of the ed25519 signature): the statements that travel with
-    /// exports, such as a CSV export's `.sig`.
-    pub fn sign_statement(&self, text: &str) -> String {
-        use ed25519_dalek::Signer;
-        hex::encode(self.signing.sign(text.as_bytes()).to_bytes())
+    /// Signs `text` with the current epoch's key: the statements that travel with exports, such as a CSV
+    /// export's `.sig`. The epoch says which seals a verifier needs to reach that key from the root.
+    pub fn sign_statement(&self, text: &str) -> Result<Signed, JournalError> {
+        let (reply, rx) = sync_channel(1);
+        self.send(Request::Sign { text: text.to_owned(), reply })?;
+        rx.recv().map_err(|_| JournalError::Stopped)?
+    }
+
+    /// Ends the current epoch now if anything was written in it: seals the head and erases the key.
+    pub fn seal(&self) -> Result<Option<Seal>, JournalError> {
+        let (reply, rx) = sync_channel(1);
+        self.send(Request::Seal { reply })?;
+        rx.recv().map_err(|_| JournalError::Stopped)?
     }
 
     pub fn subject_key(&self) -> &SubjectKey {
         &self.subject_key
     }
 
-    /// Hex of the ed25519 key that signs this journal's checkpoints.
+    /// Hex of the root key: the one installed on day one, from which every seal is walked.
     pub fn public_key(&self) -> &str {
-        &self.public_key
+        &self.root_key
+    }
+
+    /// What opening found wrong with the epoch key on disk (seals or keys removed or replaced), if anything.
+    pub fn key_problem(&self) -> Option<&str> {
+        self.key_problem.as_deref()
     }
 
     pub fn boot_id(&self) -> &str {
@@ -209,11 +258,69 @@ impl Journal {
         &self.settings
     }
 
-    /// Stops the writer after what it has been given: it commits that, signs a checkpoint over the head
-    /// and closes the file. Returns when it has. Every clone then answers [`JournalError::Stopped`].
+    /// Stops the writer after what it has been given: it commits that, seals the head and closes the file.
+    /// Returns when it has. Every clone then answers [`JournalError::Stopped`].
     pub fn close(&self) {
         self.inner.close();
     }
+}
+
+/// The process's role as the one that seals: the lock that makes it the only one, and the epoch's key.
+struct Sealer {
+    _lock: std::fs::File,
+    key: EpochKey,
+    /// The newest seal's seq (0 before the first).
+    sealed_seq: u64,
+    epoch_began: Instant,
+}
+
+/// What the journal's seals say the current epoch and its key must be: (epoch, public key hex).
+pub fn expected_key(conn: &Connection) -> rusqlite::Result<Option<(u64, String)>> {
+    Ok(match schema::last_seal(conn)? {
+        Some(s) => Some((s.epoch + 1, s.next_public_key)),
+        None => schema::meta(conn, "public_key")?.map(|root| (0, root)),
+    })
+}
+
+/// Compares the key file with what the seals expect, changing nothing: None when they agree.
+pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<String>, JournalError> {
+    let expected = expected_key(conn)?;
+    let next = match epoch_key::read(&epoch_key::next_path(key_path))? {
+        OnDisk::Key(k) => Some(k),
+        _ => None,
+    };
+    let found = epoch_key::read(key_path)?;
+    Ok(mismatch(expected.as_ref(), &found, next.as_ref(), key_path))
+}
+
+fn agrees(expected: Option<&(u64, String)>, k: &EpochKey) -> bool {
+    expected.is_some_and(|(e, p)| k.epoch == *e && hex::encode(k.public().as_bytes()) == *p)
+}
+
+/// The sentence for a key file that is not the one the seals hand the current epoch to.
+fn mismatch(
+    expected: Option<&(u64, String)>,
+    found: &OnDisk,
+    next: Option<&EpochKey>,
+    key_path: &Path,
+) -> Option<String> {
+    // A hand-over interrupted after its seal committed: the next key is the expected one.
+    if next.is_some_and(|k| agrees(expected, k)) {
+        return None;
+    }
+    let found_text = match found {
+        OnDisk::Key(k) if agrees(expected, k) => return None,
+        OnDisk::Key(k) if expected.is_none() && k.epoch == 0 => return None,
+        OnDisk::Absent if expected.is_none() => return None,
+        OnDisk::Key(k) => format!("the key of epoch {} ({})", k.epoch, hex::encode(k.public().as_bytes())),
+        OnDisk::Absent => "no key at all".into(),
+        OnDisk::Erased => "an erased key".into(),
+    };
+    let (epoch, want) = expected.cloned().unwrap_or((0, "(none recorded)".into()));
+    Some(format!(
+        "the journal's seals hand epoch {epoch} to key {want}, but {} holds {found_text}: seals were deleted or the key was removed or replaced",
+        key_path.display()
+    ))
 }
 
 struct Writer {
@@ -221,18 +328,94 @@ struct Writer {
     kiosk_id: String,
     boot_id: String,
     started: Instant,
-    signing: SigningKey,
-    last_checkpoint: Instant,
-    checkpointed_seq: u64,
+    key_path: PathBuf,
+    rule: EpochRule,
+    sealer: Option<Sealer>,
 }
 
 impl Writer {
+    /// Takes the sealing lock if no other process holds it, finishes or undoes an interrupted hand-over,
+    /// and loads the current epoch's key. Returns what is wrong with the key state, if anything: the kiosk
+    /// journals it and keeps serving with the key it has.
+    fn take_sealing_role(&mut self) -> Result<Option<String>, JournalError> {
+        let Some(lock) = epoch_key::try_lock(&self.key_path)? else {
+            log::info!("journal: another process holds the sealing key; this one appends without sealing");
+            return Ok(None);
+        };
+        let path = self.key_path.clone();
+        let next_path = epoch_key::next_path(&path);
+        let expected = expected_key(&self.conn)?;
+        match epoch_key::read(&next_path)? {
+            OnDisk::Key(k) if agrees(expected.as_ref(), &k) => {
+                log::info!("journal: finishing the hand-over to epoch {} that a stop interrupted", k.epoch);
+                epoch_key::hand_over(&path)?;
+            }
+            OnDisk::Absent => {}
+            // A seal that never committed: its key must not linger.
+            _ => epoch_key::erase(&next_path)?,
+        }
+        let found = epoch_key::read(&path)?;
+        let problem = mismatch(expected.as_ref(), &found, None, &path);
+        let key = match (found, &expected) {
+            (OnDisk::Key(k), Some((epoch, _))) => EpochKey { epoch: *epoch, key: k.key.clone() },
+            (OnDisk::Key(k), None) => k,
+            (other, expected) => {
+                // A new journal gets its root key; a lost key is replaced so that entries keep being sealed,
+                // and the break in the chain stays for the verifier to report.
+                if matches!(other, OnDisk::Erased) {
+                    std::fs::remove_file(&path).map_err(|e| JournalError::Key {
+                        path: path.clone(),
+                        what: format!("cannot remove the erased key ({e})"),
+                    })?;
+                }
+                let k = EpochKey::generate(expected.as_ref().map_or(0, |(e, _)| *e), &path)?;
+                epoch_key::create(&path, &k)?;
+                log::info!("created {}", path.display());
+                k
+            }
+        };
+        if expected.is_none() {
+            let root = hex::encode(key.public().as_bytes());
+            self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('public_key', ?1)", [&root])?;
+        }
+        if let Some(p) = &problem {
+            log::error!("journal: {p}");
+        }
+        let sealed_seq = schema::last_seal(&self.conn)?.map_or(0, |s| s.seq);
+        self.sealer = Some(Sealer { _lock: lock, key, sealed_seq, epoch_began: Instant::now() });
+        Ok(problem)
+    }
+
+    /// For a signing request in a process that opened without the lock: waits a while for it.
+    fn ensure_sealer(&mut self) -> Result<(), JournalError> {
+        let deadline = Instant::now() + SIGNING_LOCK_WAIT;
+        while self.sealer.is_none() {
+            if let Some(p) = self.take_sealing_role()? {
+                log::warn!("journal: {p}");
+            }
+            if self.sealer.is_some() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(JournalError::Refused(
+                    "Another process — the running kiosk — holds the journal's signing key, so nothing can be signed here. Export from the maintenance screen or with `kiosk journal pull`, or stop the kiosk first.".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
     fn run(&mut self, rx: Receiver<Request>) {
         loop {
-            let first = match rx.recv_timeout(Duration::from_secs(30)) {
+            let wait = match &self.sealer {
+                Some(s) => self.rule.max_age.saturating_sub(s.epoch_began.elapsed()).max(Duration::from_millis(50)),
+                None => Duration::from_secs(30),
+            };
+            let first = match rx.recv_timeout(wait.min(Duration::from_secs(30))) {
                 Ok(req) => req,
                 Err(RecvTimeoutError::Timeout) => {
-                    self.periodic_checkpoint();
+                    self.seal_if_old();
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -245,56 +428,98 @@ impl Writer {
                 }
             }
             self.process(batch);
-            self.periodic_checkpoint();
+            self.seal_if_old();
         }
-        // Last words: a checkpoint over whatever was written since the last one.
-        if let Err(e) = self.sign_head_if_changed() {
-            log::warn!("journal: no checkpoint at shutdown: {e}");
+        // Last words: a seal over whatever was written since the last one.
+        if let Err(e) = self.seal_head() {
+            log::warn!("journal: no seal at shutdown: {e}");
         }
     }
 
-    fn periodic_checkpoint(&mut self) {
-        if self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY
-            && let Err(e) = self.sign_head_if_changed()
+    fn seal_if_old(&mut self) {
+        if self.rule.max_entries > 0
+            && self.sealer.as_ref().is_some_and(|s| s.epoch_began.elapsed() >= self.rule.max_age)
         {
-            log::warn!("journal: periodic checkpoint failed: {e}");
+            match self.seal_head() {
+                Ok(None) => {
+                    // Nothing new: the epoch goes on until something is written.
+                    if let Some(s) = &mut self.sealer {
+                        s.epoch_began = Instant::now();
+                    }
+                }
+                Ok(Some(_)) => {}
+                Err(e) => log::warn!("journal: the epoch's seal failed: {e}"),
+            }
         }
     }
 
-    fn sign_head_if_changed(&mut self) -> Result<Option<Checkpoint>, JournalError> {
-        let (seq, _) = schema::head(&self.conn)?;
-        if seq == self.checkpointed_seq {
-            self.last_checkpoint = Instant::now();
+    /// Seals the head in its own transaction, if anything was written since the last seal.
+    fn seal_head(&mut self) -> Result<Option<Seal>, JournalError> {
+        let Some(sealer) = &self.sealer else { return Ok(None) };
+        if self.rule.max_entries == 0 {
             return Ok(None);
         }
-        self.sign_head()
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (seq, head) = schema::head(&tx)?;
+        if seq <= sealer.sealed_seq {
+            return Ok(None);
+        }
+        let (next, seal) = prepare_seal(sealer, &self.key_path, &self.kiosk_id, &tx, seq, &head, &utc_now())?;
+        match tx.commit() {
+            Ok(()) => {
+                self.finish_seal(next, seq);
+                Ok(Some(seal))
+            }
+            Err(e) => {
+                abandon_seal(&self.key_path);
+                Err(e.into())
+            }
+        }
     }
 
-    fn sign_head(&mut self) -> Result<Option<Checkpoint>, JournalError> {
-        let (seq, hash) = schema::head(&self.conn)?;
+    /// After the seal's commit: the old key is erased and the next takes its place, on disk and here.
+    fn finish_seal(&mut self, next: EpochKey, seq: u64) {
+        if let Err(e) = epoch_key::hand_over(&self.key_path) {
+            // The next start finishes it (the seal names the next key).
+            log::error!("journal: the key hand-over after a seal failed: {e}");
+        }
+        if let Some(s) = &mut self.sealer {
+            // The old key is dropped here, which wipes it from memory.
+            s.key = next;
+            s.sealed_seq = seq;
+            s.epoch_began = Instant::now();
+        }
+    }
+
+    fn sign_checkpoint(&mut self, at: Option<(u64, [u8; 32])>) -> Result<Option<Checkpoint>, JournalError> {
+        let (seq, hash) = match at {
+            Some(at) => at,
+            None => schema::head(&self.conn)?,
+        };
         if seq == 0 {
             return Ok(None);
         }
-        let cp = Checkpoint::sign(&self.signing, &self.kiosk_id, seq, &hash, &utc_now());
+        self.ensure_sealer()?;
+        let key = &self.sealer.as_ref().ok_or(JournalError::Stopped)?.key.key;
+        let cp = Checkpoint::sign(key, &self.kiosk_id, seq, &hash, &utc_now());
         insert_checkpoint(&self.conn, &cp)?;
-        self.checkpointed_seq = seq;
-        self.last_checkpoint = Instant::now();
         Ok(Some(cp))
     }
 
-    fn latest_checkpoint_seq(&self) -> rusqlite::Result<u64> {
-        self.conn
-            .query_row("SELECT coalesce(max(seq), 0) FROM checkpoints", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
+    fn sign(&mut self, text: &str) -> Result<Signed, JournalError> {
+        use ed25519_dalek::Signer;
+        self.ensure_sealer()?;
+        let k = &self.sealer.as_ref().ok_or(JournalError::Stopped)?.key;
+        Ok(Signed { signature: hex::encode(k.key.sign(text.as_bytes()).to_bytes()), epoch: k.epoch })
     }
 
     fn process(&mut self, batch: Vec<Request>) {
         let mut txns = Vec::new();
-        let mut checkpoints = Vec::new();
+        let mut rest = Vec::new();
         for req in batch {
             match req {
                 Request::Txn { work, reply } => txns.push((work, reply)),
-                Request::Checkpoint { reply } => checkpoints.push(reply),
+                other => rest.push(other),
             }
         }
         if !txns.is_empty() {
@@ -313,12 +538,24 @@ impl Writer {
                 }
             }
         }
-        for reply in checkpoints {
-            let _ = reply.send(self.sign_head());
+        for req in rest {
+            match req {
+                Request::Checkpoint { at, reply } => {
+                    let _ = reply.send(self.sign_checkpoint(at));
+                }
+                Request::Sign { text, reply } => {
+                    let _ = reply.send(self.sign(&text));
+                }
+                Request::Seal { reply } => {
+                    let _ = reply.send(self.seal_head());
+                }
+                Request::Txn { .. } => {}
+            }
         }
     }
 
-    /// One transaction for the whole group; each request in its own savepoint.
+    /// One transaction for the whole group; each request in its own savepoint. The epoch's seal goes into
+    /// the same transaction when the group ends it.
     #[allow(clippy::type_complexity)]
     fn commit_group(
         &mut self,
@@ -339,22 +576,23 @@ impl Writer {
             Ok(h) => h,
             Err(e) => return Err((txns.into_iter().map(|(_, r)| r).collect(), e.into())),
         };
-        let mut checkpoint_due = false;
+        let mut ends_epoch = false;
         let time_utc = utc_now();
         // A lone request needs no savepoint: if it fails, the whole transaction rolls back.
         let alone = txns.len() == 1;
         for (work, reply) in txns {
-            let outcome = (|| -> Result<(Vec<u64>, u64, [u8; 32]), JournalError> {
-                let run = |conn: &Connection| -> Result<(Vec<u64>, u64, [u8; 32]), JournalError> {
+            let outcome = (|| -> Result<(Vec<u64>, u64, [u8; 32], bool), JournalError> {
+                let run = |conn: &Connection| -> Result<(Vec<u64>, u64, [u8; 32], bool), JournalError> {
                     let entries = work(conn)?;
-                    let (mut s, mut p) = (seq, prev);
+                    let (mut s, mut p, mut ends) = (seq, prev, false);
                     let mut seqs = Vec::with_capacity(entries.len());
                     for e in entries {
                         s += 1;
                         p = insert_entry(conn, s, &p, &kiosk_id, &boot_id, &time_utc, mono_ms, &e)?;
+                        ends |= matches!(e.kind, EntryKind::SessionEnd | EntryKind::Shutdown);
                         seqs.push(s);
                     }
-                    Ok((seqs, s, p))
+                    Ok((seqs, s, p, ends))
                 };
                 if alone {
                     return run(&tx);
@@ -365,9 +603,9 @@ impl Writer {
                 Ok(out)
             })();
             match outcome {
-                Ok((seqs, s, p)) => {
-                    checkpoint_due |= seq / CHECKPOINT_EVERY_ENTRIES != s / CHECKPOINT_EVERY_ENTRIES;
+                Ok((seqs, s, p, ends)) => {
                     (seq, prev) = (s, p);
+                    ends_epoch |= ends;
                     results.push((reply, Ok(seqs)));
                 }
                 Err(e) => results.push((reply, Err(e))),
@@ -378,10 +616,16 @@ impl Writer {
             drop(tx);
             return Ok(results);
         }
-        if checkpoint_due {
-            let cp = Checkpoint::sign(&self.signing, &kiosk_id, seq, &prev, &time_utc);
-            if let Err(e) = insert_checkpoint(&tx, &cp) {
-                log::warn!("journal: checkpoint at seq {seq} not written: {e}");
+        let mut sealed = None;
+        if let Some(sealer) = &self.sealer
+            && self.rule.max_entries > 0
+            && seq > sealer.sealed_seq
+            && (ends_epoch || seq - sealer.sealed_seq >= self.rule.max_entries)
+        {
+            match prepare_seal(sealer, &self.key_path, &kiosk_id, &tx, seq, &prev, &time_utc) {
+                Ok((next, _)) => sealed = Some(next),
+                // The entries matter more than the seal: they commit, and the next group seals them.
+                Err(e) => log::warn!("journal: seal at seq {seq} not written: {e}"),
             }
         }
         let delay = TEST_COMMIT_DELAY_MS.load(std::sync::atomic::Ordering::Relaxed);
@@ -390,14 +634,48 @@ impl Writer {
         }
         match tx.commit() {
             Ok(()) => {
-                if checkpoint_due {
-                    self.checkpointed_seq = seq;
-                    self.last_checkpoint = Instant::now();
+                if let Some(next) = sealed {
+                    self.finish_seal(next, seq);
                 }
                 Ok(results)
             }
-            Err(e) => Err((results.into_iter().map(|(r, _)| r).collect(), e.into())),
+            Err(e) => {
+                if sealed.is_some() {
+                    abandon_seal(&self.key_path);
+                }
+                Err((results.into_iter().map(|(r, _)| r).collect(), e.into()))
+            }
         }
+    }
+}
+
+/// Writes the next epoch's key durably beside the current one, then the seal into `conn`'s open
+/// transaction. The caller commits, then hands over ([`Writer::finish_seal`]) or abandons.
+fn prepare_seal(
+    sealer: &Sealer,
+    key_path: &Path,
+    kiosk_id: &str,
+    conn: &Connection,
+    seq: u64,
+    head: &[u8; 32],
+    time_utc: &str,
+) -> Result<(EpochKey, Seal), JournalError> {
+    let next_path = epoch_key::next_path(key_path);
+    epoch_key::erase(&next_path)?;
+    let next = EpochKey::generate(sealer.key.epoch + 1, key_path)?;
+    epoch_key::create(&next_path, &next)?;
+    let seal = Seal::sign(&sealer.key.key, kiosk_id, sealer.key.epoch, seq, head, time_utc, &next.public());
+    if let Err(e) = schema::insert_seal(conn, &seal) {
+        abandon_seal(key_path);
+        return Err(e.into());
+    }
+    Ok((next, seal))
+}
+
+/// The seal did not commit: the next key it named must not stay on disk.
+fn abandon_seal(key_path: &Path) {
+    if let Err(e) = epoch_key::erase(&epoch_key::next_path(key_path)) {
+        log::error!("journal: an unused next key could not be erased: {e}");
     }
 }
 

@@ -9,13 +9,7 @@ use std::path::PathBuf;
 
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("usage: journal-append-loop DIR"));
-    let journal = Journal::open(JournalSettings {
-        kiosk_id: "crash-kiosk".into(),
-        path: dir.join("journal.sqlite3"),
-        secret_path: dir.join("subject.key"),
-        signing_key_path: dir.join("checkpoint.ed25519"),
-    })
-    .expect("the journal opens");
+    let journal = Journal::open(JournalSettings::in_dir("crash-kiosk", &dir)).expect("the journal opens");
     let workers: Vec<_> = (0..2)
         .map(|t| {
             let j = journal.clone();

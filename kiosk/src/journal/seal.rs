@@ -1,0 +1,202 @@
+//! Forward-secure seals, byte for byte as docs/journal-format.md specifies: each epoch's key signs the head
+//! and the next epoch's public key, then is erased, so a chain of seals walks from the root key. Pure: no IO.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+
+/// First line of a seal's signed text (format version 1).
+pub const SEAL_HEADER: &str = "kiosk-journal-seal-v1";
+/// An epoch ends after this many entries …
+pub const EPOCH_MAX_ENTRIES: u64 = 200;
+/// … or this long after it began, when anything was written (also at every session end and at shutdown).
+pub const EPOCH_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// "Epoch `epoch`'s key vouches that entry `seq` has hash `head_hash`, and hands over to `next_public_key`."
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    pub kiosk_id: String,
+    pub epoch: u64,
+    /// The head entry sealed: every entry up to and including it.
+    pub seq: u64,
+    /// Hex of the entry hash at `seq`.
+    pub head_hash: String,
+    pub time_utc: String,
+    /// Hex of this epoch's public key (epoch 0: the root key), the one that signed.
+    pub public_key: String,
+    /// Hex of the next epoch's public key.
+    pub next_public_key: String,
+    /// Hex of the 64-byte ed25519 signature over [`Seal::signed_text`].
+    pub signature: String,
+}
+
+impl Seal {
+    /// The exact bytes that are signed: seven lines after the header, each ending in "\n".
+    pub fn signed_text(&self) -> String {
+        format!(
+            "{SEAL_HEADER}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.kiosk_id, self.epoch, self.seq, self.head_hash, self.time_utc, self.public_key, self.next_public_key
+        )
+    }
+
+    pub fn sign(
+        key: &SigningKey,
+        kiosk_id: &str,
+        epoch: u64,
+        seq: u64,
+        head_hash: &[u8; 32],
+        time_utc: &str,
+        next: &VerifyingKey,
+    ) -> Seal {
+        let mut seal = Seal {
+            kiosk_id: kiosk_id.to_owned(),
+            epoch,
+            seq,
+            head_hash: hex::encode(head_hash),
+            time_utc: time_utc.to_owned(),
+            public_key: hex::encode(key.verifying_key().as_bytes()),
+            next_public_key: hex::encode(next.as_bytes()),
+            signature: String::new(),
+        };
+        seal.signature = hex::encode(key.sign(seal.signed_text().as_bytes()).to_bytes());
+        seal
+    }
+}
+
+/// Why a walk stopped: the seq to report and what is wrong.
+pub type Broken = (u64, String);
+
+/// The keys a verified walk of seals vouches for, and where the sealed part of the journal ends.
+#[derive(Debug, Clone)]
+pub struct SealChain {
+    /// Epoch n's public key at index n: the root first, then each seal's next key.
+    keys: Vec<VerifyingKey>,
+    /// The newest seal's (seq, head hash hex); None before the first.
+    pub sealed: Option<(u64, String)>,
+}
+
+impl SealChain {
+    pub fn new(root: VerifyingKey) -> Self {
+        SealChain { keys: vec![root], sealed: None }
+    }
+
+    /// Seals walked so far.
+    pub fn seals(&self) -> u64 {
+        self.keys.len() as u64 - 1
+    }
+
+    /// The key of the current (unsealed) epoch: the one that signs checkpoints and statements now.
+    pub fn current_key(&self) -> &VerifyingKey {
+        self.keys.last().expect("the root is always there")
+    }
+
+    /// The epoch whose key this is, if the chain vouches for it.
+    pub fn epoch_of(&self, key: &VerifyingKey) -> Option<u64> {
+        self.keys.iter().position(|k| k == key).map(|i| i as u64)
+    }
+
+    /// Takes the next seal: it must be the next epoch's, signed by that epoch's key, over a later head.
+    pub fn walk(&mut self, kiosk_id: &str, seal: &Seal) -> Result<(), Broken> {
+        let epoch = self.seals();
+        let bad = |what: String| Err((seal.seq, what));
+        if seal.epoch != epoch {
+            return if seal.epoch > epoch {
+                bad(format!(
+                    "the seal of epoch {epoch} is missing (the next seal found is epoch {}): seals were deleted",
+                    seal.epoch
+                ))
+            } else {
+                bad(format!("the seal of epoch {} appears twice or out of order", seal.epoch))
+            };
+        }
+        if seal.kiosk_id != kiosk_id {
+            return bad(format!("the seal of epoch {epoch} is for kiosk \"{}\", not \"{kiosk_id}\"", seal.kiosk_id));
+        }
+        let expected = *self.current_key();
+        if seal.public_key != hex::encode(expected.as_bytes()) {
+            return bad(format!(
+                "the seal of epoch {epoch} is signed by key {}, but the chain of seals from the root hands epoch {epoch} to key {}: a forged seal",
+                seal.public_key,
+                hex::encode(expected.as_bytes())
+            ));
+        }
+        let sig: Option<[u8; 64]> = hex::decode(&seal.signature).ok().and_then(|b| b.try_into().ok());
+        let ok =
+            sig.is_some_and(|s| expected.verify(seal.signed_text().as_bytes(), &Signature::from_bytes(&s)).is_ok());
+        if !ok {
+            return bad(format!("the seal of epoch {epoch} has a signature that does not verify (forged or altered)"));
+        }
+        if let Some((prev, _)) = &self.sealed
+            && seal.seq <= *prev
+        {
+            return bad(format!(
+                "the seal of epoch {epoch} seals seq {}, not after the previous seal's {prev}",
+                seal.seq
+            ));
+        }
+        if seal.seq == 0 || !super::verify::is_lower_hex64(&seal.head_hash) {
+            return bad(format!("the seal of epoch {epoch} names no valid head"));
+        }
+        let next = super::chain::parse_public_key(&seal.next_public_key)
+            .map_err(|e| (seal.seq, format!("the seal of epoch {epoch}: {e}")))?;
+        self.keys.push(next);
+        self.sealed = Some((seal.seq, seal.head_hash.clone()));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
+
+    fn chain_of(n: u8) -> Vec<Seal> {
+        (0..n)
+            .map(|e| {
+                Seal::sign(
+                    &key(e + 1),
+                    "k1",
+                    u64::from(e),
+                    u64::from(e) * 10 + 5,
+                    &[e; 32],
+                    "2026-11-26T08:00:00.000Z",
+                    &key(e + 2).verifying_key(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_walks_from_the_root() {
+        let mut chain = SealChain::new(key(1).verifying_key());
+        for s in &chain_of(3) {
+            chain.walk("k1", s).unwrap();
+        }
+        assert_eq!(chain.seals(), 3);
+        assert_eq!(chain.current_key(), &key(4).verifying_key());
+        assert_eq!(chain.epoch_of(&key(2).verifying_key()), Some(1));
+        assert_eq!(chain.sealed, Some((25, hex::encode([2u8; 32]))));
+    }
+
+    #[test]
+    fn a_missing_or_forged_seal_breaks_the_walk() {
+        let seals = chain_of(3);
+        let mut chain = SealChain::new(key(1).verifying_key());
+        chain.walk("k1", &seals[0]).unwrap();
+        let err = chain.walk("k1", &seals[2]).unwrap_err();
+        assert!(err.1.contains("epoch 1 is missing"), "{err:?}");
+
+        // Whoever holds a later key cannot sign an earlier epoch's seal.
+        let forged = Seal::sign(&key(3), "k1", 1, 15, &[9; 32], "t", &key(3).verifying_key());
+        let err = chain.walk("k1", &forged).unwrap_err();
+        assert!(err.1.contains("a forged seal"), "{err:?}");
+
+        let mut edited = seals[1].clone();
+        edited.head_hash = hex::encode([7u8; 32]);
+        assert!(chain.walk("k1", &edited).unwrap_err().1.contains("does not verify"));
+        let mut other = SealChain::new(key(9).verifying_key());
+        assert!(other.walk("k1", &seals[0]).is_err(), "a different root vouches for nothing");
+    }
+}
