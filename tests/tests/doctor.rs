@@ -8,7 +8,7 @@ fn sim_reader(fault: &str) -> (KillOnDrop, String) {
     kiosk_e2e::sim_reader(&["--fault", fault])
 }
 
-/// A configuration in `dir` with real (simulated) devices and a journal that has a checkpoint.
+/// A configuration in `dir` with real (simulated) devices and a journal that has a seal (closing seals it).
 fn setup(dir: &Path, reader: &str, printer: &str, licence_uri: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let config = config_in(dir);
@@ -56,7 +56,8 @@ fn doctor_reports_each_device_state_and_exits_with_the_worst() {
         "journal_chain",
         "disk",
         "clock",
-        "checkpoint",
+        "journal_keys",
+        "seal",
     ] {
         assert_eq!(item(&v, name)["level"], "OK", "{name}: {v:#}");
     }

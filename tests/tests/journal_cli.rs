@@ -93,13 +93,20 @@ fn export_and_verify_an_untouched_journal() {
     let key = pubkey(&f);
     let out = export(&f, "jsonl", &[]);
     let l = lines(&out);
-    assert_eq!(l.len(), 1 + 30 + 1, "header, 30 entries, checkpoint");
-    assert!(l[0].contains("\"format\":\"kiosk-journal-export\""));
+    assert_eq!(l.len(), 1 + 30 + 1 + 1, "header, 30 entries, the seal the fixture made at its close, checkpoint");
+    assert!(l[0].contains("\"format\":\"kiosk-journal-export\"") && l[0].contains("\"version\":3"));
     assert!(l[1].contains("\"seq\":1,"));
-    assert!(l[31].starts_with("{\"checkpoint\":") && l[31].contains("\"seq\":30,"));
+    assert!(l[31].starts_with("{\"seal\":") && l[31].contains("\"epoch\":0,") && l[31].contains("\"seq\":30,"));
+    assert!(l[32].starts_with("{\"checkpoint\":") && l[32].contains("\"seq\":30,"));
     let (code, text) = verify(&out, Some(&key));
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("intact: 30 entries (seq 1–30), 1 signed checkpoint(s) verified"), "{text}");
+    assert!(
+        text.contains(
+            "intact: 30 entries (seq 1–30), 1 seal(s) walked from the root key, 1 signed checkpoint(s) verified"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("sealed through seq 30."), "{text}");
     let (code, text) = verify(&f.db, Some(&key));
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("intact: 31 entries"), "the export itself was journaled: {text}");
@@ -132,7 +139,7 @@ fn csv_export_has_one_row_per_entry() {
 fn date_and_kind_filters_select_entries() {
     let f = fixture();
     let out = export(&f, "jsonl", &["--kind", "card_read", "--kind", "ticket_issued", "--from", "2000-01-01"]);
-    assert_eq!(lines(&out).len(), 32);
+    assert_eq!(lines(&out).len(), 1 + 30 + 1 + 1, "header, 30 entries, a seal, the checkpoint");
     let out = export(&f, "jsonl", &["--to", "2000-01-01"]);
     assert_eq!(lines(&out).len(), 1, "only the header: nothing is that old");
     let (code, _, err) = run(kiosk()
@@ -192,9 +199,8 @@ fn swapped_entries_in_an_export_are_caught() {
 fn a_cut_tail_in_an_export_is_caught() {
     let f = fixture();
     let mut l = lines(&export(&f, "jsonl", &[]));
-    let cp = l.pop().unwrap();
-    l.pop();
-    l.push(cp);
+    assert!(l[30].contains("\"seq\":30,"), "{}", l[30]);
+    l.remove(30);
     assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 30, "the tail was cut");
     l.pop();
     assert_tampered(&write_lines(&f.dir.join("e.jsonl"), &l), 30, "closing signed checkpoint is missing");
@@ -208,7 +214,7 @@ fn a_forged_checkpoint_is_caught() {
     let edited = resigned_export(&f, &ed25519_dalek_signing(&[9; 32]));
     let (code, text) = verify(&edited, Some(&key));
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("TAMPERED at seq 30: forged checkpoint"), "{text}");
+    assert!(text.contains("TAMPERED at seq 30:") && text.contains("a forged checkpoint"), "{text}");
     // Altering a signed field breaks the signature even against the embedded key.
     let mut l = lines(&export(&f, "jsonl", &[]));
     let cp = l.last_mut().unwrap();
@@ -221,6 +227,7 @@ fn a_forged_checkpoint_is_caught() {
 fn resigned_export(f: &Fixture, key: &ed25519_dalek::SigningKey) -> PathBuf {
     let mut l = lines(&export(f, "jsonl", &[]));
     let last: serde_json::Value = serde_json::from_str(&l[30]).unwrap();
+    assert!(l[32].starts_with("{\"checkpoint\""), "{}", l[32]);
     let cp = kiosk::journal::Checkpoint::sign(
         key,
         "linshu-county-01",
@@ -228,7 +235,7 @@ fn resigned_export(f: &Fixture, key: &ed25519_dalek::SigningKey) -> PathBuf {
         &hex32(last["hash"].as_str().unwrap()),
         "2026-01-01T00:00:00.000Z",
     );
-    l[31] = serde_json::json!({ "checkpoint": cp }).to_string();
+    l[32] = serde_json::json!({ "checkpoint": cp }).to_string();
     write_lines(&f.dir.join("e.jsonl"), &l)
 }
 
@@ -287,7 +294,7 @@ fn a_cut_tail_and_a_rewritten_chain_in_the_database_are_caught() {
     conn.execute("UPDATE entries SET payload = '{\"ticket\":\"A777\"}' WHERE seq = 3", []).unwrap();
     rehash_from(&conn, 3);
     drop(conn);
-    assert_tampered(&f.db, 30, "rewritten chain");
+    assert_tampered(&f.db, 30, "entries of a sealed epoch were rewritten");
 }
 
 /// What a capable tamperer does: recompute digests and hashes from `seq` on.
@@ -393,7 +400,7 @@ fn strict_parsing_refuses_what_a_lenient_reader_would_let_through() {
     extra.push(l[5].clone());
     let (code, text) = verify(&write_lines(&f.dir.join("e.jsonl"), &extra), None);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("TAMPERED at seq 31:") && text.contains("line 33 follows the closing checkpoint"), "{text}");
+    assert!(text.contains("TAMPERED at seq 31:") && text.contains("line 34 follows the closing checkpoint"), "{text}");
     // Bytes that are not text after `{`: said as such, not "the file is empty".
     let garbage = f.dir.join("garbage.jsonl");
     std::fs::write(&garbage, b"{\xff\xfe\x00\x01garbage\n").unwrap();
@@ -467,16 +474,16 @@ fn a_checkpoint_signed_by_another_key_and_a_foreign_meta_are_caught_without_pubk
     )
     .unwrap();
     drop(conn);
-    assert_tampered(&f.db, 20, "not by the journal's key");
+    assert_tampered(&f.db, 20, "which the chain of seals from the root key does not vouch for");
 
-    // The same in an export: the closing checkpoint signed by a key other than the header's.
+    // The same in an export: the closing checkpoint signed by a key the header's root does not lead to.
     let f = fixture();
-    assert_tampered(&resigned_export(&f, &other), 30, "not by the journal's key");
+    assert_tampered(&resigned_export(&f, &other), 30, "does not vouch for");
 
     // meta names another kiosk or format than the entries.
     let f = fixture();
     raw_db(&f.db).execute("UPDATE meta SET value = 'another-kiosk' WHERE key = 'kiosk_id'", []).unwrap();
-    assert_tampered(&f.db, 1, "meta names kiosk \"another-kiosk\"");
+    assert_tampered(&f.db, 30, "not \"another-kiosk\"");
     let f = fixture();
     raw_db(&f.db).execute("UPDATE meta SET value = '9' WHERE key = 'format_version'", []).unwrap();
     let (code, text) = verify(&f.db, None);
@@ -484,17 +491,22 @@ fn a_checkpoint_signed_by_another_key_and_a_foreign_meta_are_caught_without_pubk
     assert!(text.contains("format version 9"), "{text}");
 }
 
-/// Issue #13: the checkpoints table has guards like the entries table.
+/// Issue #13: the checkpoints and seals tables have guards like the entries table.
 #[test]
-fn checkpoints_cannot_be_deleted_or_rewritten_through_sqlite() {
+fn checkpoints_and_seals_cannot_be_deleted_or_rewritten_through_sqlite() {
     let f = fixture();
+    let journal = Journal::open(JournalSettings::from_config(&Config::load(&f.config).unwrap())).unwrap();
+    journal.checkpoint().unwrap();
+    drop(journal);
     let conn = rusqlite::Connection::open(&f.db).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM checkpoints", [], |r| r.get(0)).unwrap();
-    assert!(n >= 1, "the fixture's journal signed a checkpoint when it closed");
-    let deleted = conn.execute("DELETE FROM checkpoints", []).unwrap_err().to_string();
-    assert!(deleted.contains("never deleted"), "{deleted}");
-    let rewritten = conn.execute("UPDATE checkpoints SET head_hash = 'x'", []).unwrap_err().to_string();
-    assert!(rewritten.contains("never rewritten"), "{rewritten}");
+    for table in ["checkpoints", "seals"] {
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
+        assert!(n >= 1, "the fixture's journal has {table}");
+        let deleted = conn.execute(&format!("DELETE FROM {table}"), []).unwrap_err().to_string();
+        assert!(deleted.contains("never deleted"), "{deleted}");
+        let rewritten = conn.execute(&format!("UPDATE {table} SET head_hash = 'x'"), []).unwrap_err().to_string();
+        assert!(rewritten.contains("never rewritten"), "{rewritten}");
+    }
 }
 
 /// Issue #13: what the kiosk writes about people is readable by the kiosk's user only, from creation: the
@@ -540,7 +552,10 @@ fn a_csv_export_is_signed_beside_it_and_a_deleted_row_is_caught() {
     assert!(sig.exists(), "the export writes its .sig");
     let (code, text) = verify(&csv, Some(&key));
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("intact: 30 entries (seq 1–30), 1 signed checkpoint"), "{text}");
+    assert!(
+        text.contains("intact: 30 entries (seq 1–30), 1 seal(s) walked from the root key, 1 signed checkpoint"),
+        "{text}"
+    );
 
     // One row deleted from the middle: with the .sig, caught.
     let rows: Vec<String> = std::fs::read_to_string(&csv).unwrap().lines().map(str::to_owned).collect();

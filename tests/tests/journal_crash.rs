@@ -1,6 +1,7 @@
-//! Kill -9 a process that is appending, many times: every acknowledged entry survives, nothing is torn.
+//! Kill -9 a process that is appending and sealing, many times: every acknowledged entry survives, nothing is
+//! torn, and every epoch key but the current one is erased.
 
-use kiosk::journal::{Verdict, verify_path};
+use kiosk::journal::{Journal, JournalSettings, Verdict, key_state_problem, verify_path};
 use kiosk_e2e::KillOnDrop;
 use std::io::BufRead;
 use std::process::{Command, Stdio};
@@ -11,6 +12,9 @@ fn sigkill_during_appends_loses_no_acknowledged_entry() {
     let cycles: u32 = std::env::var("KIOSK_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("journal.sqlite3");
+    let key = dir.path().join("checkpoint.ed25519");
+    // Each epoch key seen on disk between cycles.
+    let mut secrets: Vec<Vec<u8>> = Vec::new();
     let mut acked: Vec<u64> = Vec::new();
     // A fixed-seed generator: the kill moments vary across cycles but the run is reproducible.
     let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -68,6 +72,50 @@ fn sigkill_during_appends_loses_no_acknowledged_entry() {
             Verdict::Intact { .. } => {}
             other => panic!("cycle {cycle}: the chain does not verify: {other:?}"),
         }
+        // The key on disk is the one the newest seal hands over to, or the next start finishes the hand-over.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        assert_eq!(key_state_problem(&conn, &key).unwrap(), None, "cycle {cycle}: key state");
+        drop(conn);
+        if let Ok(bytes) = std::fs::read(&key)
+            && bytes.len() >= 32
+            && bytes.iter().any(|b| *b != 0)
+        {
+            let secret = bytes[bytes.len() - 32..].to_vec();
+            if secrets.last() != Some(&secret) {
+                secrets.push(secret);
+            }
+        }
     }
     assert!(acked.len() as u32 > cycles, "the children acknowledged entries ({} in {cycles} cycles)", acked.len());
+
+    // One clean start finishes any interrupted hand-over and seals the tail; then every epoch's key but the
+    // current one is gone from every file beside the journal.
+    let journal = Journal::open(JournalSettings::in_dir("crash-kiosk", dir.path())).unwrap();
+    let root = kiosk::journal::chain::parse_public_key(journal.public_key()).unwrap();
+    assert_eq!(journal.key_problem(), None);
+    journal.close();
+    drop(journal);
+    let seals = match verify_path(&db, Some(&root)).unwrap() {
+        Verdict::Intact { seals, unsealed: 0, .. } => seals,
+        other => panic!("after the cycles: {other:?}"),
+    };
+    assert!(seals as usize >= secrets.len(), "{seals} seals, {} keys seen", secrets.len());
+    assert!(secrets.len() as u32 >= cycles / 2, "epochs ended in most cycles: {} keys seen", secrets.len());
+    let current = std::fs::read(&key).unwrap();
+    let current = &current[current.len() - 32..];
+    assert!(!dir.path().join("checkpoint.ed25519.next").exists());
+    for (i, secret) in secrets.iter().enumerate() {
+        if secret.as_slice() == current {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            let bytes = std::fs::read(file.path()).unwrap();
+            assert!(
+                !bytes.windows(32).any(|w| w == secret.as_slice()),
+                "key {i} of {} survives in {}",
+                secrets.len(),
+                file.path().display()
+            );
+        }
+    }
 }

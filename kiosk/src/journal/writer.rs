@@ -285,8 +285,8 @@ pub fn expected_key(conn: &Connection) -> rusqlite::Result<Option<(u64, String)>
 /// Compares the key file with what the seals expect, changing nothing: None when they agree.
 pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<String>, JournalError> {
     let expected = expected_key(conn)?;
-    let next = match epoch_key::read(&epoch_key::next_path(key_path))? {
-        OnDisk::Key(k) => Some(k),
+    let next = match epoch_key::read(&epoch_key::next_path(key_path)) {
+        Ok(OnDisk::Key(k)) => Some(k),
         _ => None,
     };
     let found = epoch_key::read(key_path)?;
@@ -345,13 +345,13 @@ impl Writer {
         let path = self.key_path.clone();
         let next_path = epoch_key::next_path(&path);
         let expected = expected_key(&self.conn)?;
-        match epoch_key::read(&next_path)? {
-            OnDisk::Key(k) if agrees(expected.as_ref(), &k) => {
+        match epoch_key::read(&next_path) {
+            Ok(OnDisk::Key(k)) if agrees(expected.as_ref(), &k) => {
                 log::info!("journal: finishing the hand-over to epoch {} that a stop interrupted", k.epoch);
                 epoch_key::hand_over(&path)?;
             }
-            OnDisk::Absent => {}
-            // A seal that never committed: its key must not linger.
+            Ok(OnDisk::Absent) => {}
+            // A seal that never committed (or a key half written when the power went): it must not linger.
             _ => epoch_key::erase(&next_path)?,
         }
         let found = epoch_key::read(&path)?;

@@ -1,4 +1,5 @@
-//! Crash-test child: appends to a journal from two threads forever, printing each acknowledged seq.
+//! Crash-test child: appends to a journal from two threads forever (a session end every ten, so epochs end
+//! often), printing each acknowledged seq.
 //!
 //! The parent kills it with SIGKILL at a random moment and then checks that every
 //! seq printed here is in the file and the chain is whole.
@@ -15,9 +16,10 @@ fn main() {
             let j = journal.clone();
             std::thread::spawn(move || {
                 for i in 0u64.. {
-                    let seq = j
-                        .append(NewEntry::new(EntryKind::Evaluation, serde_json::json!({ "thread": t, "i": i })))
-                        .expect("append");
+                    // Every tenth entry ends a session, and so an epoch: kills land in seals and key hand-overs.
+                    let kind = if i % 10 == 9 { EntryKind::SessionEnd } else { EntryKind::Evaluation };
+                    let seq =
+                        j.append(NewEntry::new(kind, serde_json::json!({ "thread": t, "i": i }))).expect("append");
                     // Printed only after the commit returned: an acknowledged entry.
                     let mut out = std::io::stdout().lock();
                     writeln!(out, "{seq}").and_then(|()| out.flush()).expect("stdout");
