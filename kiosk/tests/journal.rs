@@ -155,6 +155,44 @@ fn epochs_end_every_200_entries_at_session_end_and_at_close_and_each_old_key_is_
 }
 
 #[test]
+fn an_interrupted_hand_over_is_finished_and_an_uncommitted_next_key_is_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("checkpoint.ed25519");
+    let next = dir.path().join("checkpoint.ed25519.next");
+    let journal = Journal::open(settings(dir.path())).unwrap();
+    let root = kiosk::journal::chain::parse_public_key(journal.public_key()).unwrap();
+    journal.append(NewEntry::new(EntryKind::Boot, json!({ "n": 1 }))).unwrap();
+    drop(journal);
+    let epoch1 = std::fs::read(&key).unwrap();
+
+    // A seal that never committed left its next key beside the current one: erased at the next start.
+    let stray = [b"KEK1".as_slice(), &2u64.to_be_bytes(), &[9u8; 32]].concat();
+    std::fs::write(&next, &stray).unwrap();
+    let journal = Journal::open(settings(dir.path())).unwrap();
+    assert_eq!(journal.key_problem(), None);
+    assert!(!next.exists(), "the uncommitted key is gone");
+    assert_eq!(std::fs::read(&key).unwrap(), epoch1, "the current key stays");
+    journal.append(NewEntry::new(EntryKind::Boot, json!({ "n": 2 }))).unwrap();
+    drop(journal);
+    let epoch2 = std::fs::read(&key).unwrap();
+    assert_ne!(epoch2, epoch1);
+
+    // The stop fell between a seal's commit and the hand-over: the old key in place, the next beside it.
+    std::fs::rename(&key, &next).unwrap();
+    std::fs::write(&key, &epoch1).unwrap();
+    let journal = Journal::open(settings(dir.path())).unwrap();
+    assert_eq!(journal.key_problem(), None, "the hand-over is finished, not reported");
+    drop(journal);
+    assert_eq!(std::fs::read(&key).unwrap(), epoch2);
+    assert!(!next.exists());
+    assert_eq!(anywhere_in(dir.path(), &epoch1[epoch1.len() - 32..]), None, "epoch 1's key is erased");
+    match verify_path(&dir.path().join("journal.sqlite3"), Some(&root)) {
+        Ok(Verdict::Intact { seals: 2, unsealed: 0, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn entries_cannot_be_deleted_or_rewritten_through_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(settings(dir.path())).unwrap();

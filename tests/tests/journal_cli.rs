@@ -2,7 +2,7 @@
 
 use kiosk::config::Config;
 use kiosk::journal::{EntryKind, Journal, JournalSettings, NewEntry};
-use kiosk_e2e::{config_in, kiosk, run};
+use kiosk_e2e::{config_in, hex32, kiosk, rehash_from, run};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -243,12 +243,6 @@ fn ed25519_dalek_signing(bytes: &[u8; 32]) -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(bytes)
 }
 
-fn hex32(s: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).unwrap();
-    out
-}
-
 #[test]
 fn tampering_with_the_database_is_caught() {
     let f = fixture();
@@ -295,39 +289,6 @@ fn a_cut_tail_and_a_rewritten_chain_in_the_database_are_caught() {
     rehash_from(&conn, 3);
     drop(conn);
     assert_tampered(&f.db, 30, "entries of a sealed epoch were rewritten");
-}
-
-/// What a capable tamperer does: recompute digests and hashes from `seq` on.
-fn rehash_from(conn: &rusqlite::Connection, from: i64) {
-    use kiosk::journal::chain::{ChainFields, entry_hash, payload_digest};
-    let rows: Vec<kiosk::journal::Entry> = conn
-        .prepare(&format!("SELECT {} FROM entries WHERE seq >= ?1 ORDER BY seq", kiosk::journal::ENTRY_COLUMNS))
-        .unwrap()
-        .query_map([from], kiosk::journal::schema_entry_from_row)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut prev: String = conn.query_row("SELECT hash FROM entries WHERE seq = ?1", [from - 1], |r| r.get(0)).unwrap();
-    for e in rows {
-        let digest = payload_digest(e.payload.as_deref().unwrap());
-        let fields = ChainFields {
-            seq: e.seq,
-            kiosk_id: &e.kiosk_id,
-            boot_id: &e.boot_id,
-            time_utc: &e.time_utc,
-            mono_ms: e.mono_ms,
-            session_id: &e.session_id,
-            kind: &e.kind,
-            payload_digest: digest,
-        };
-        let hash = hex::encode(entry_hash(&hex32(&prev), &fields));
-        conn.execute(
-            "UPDATE entries SET payload_digest = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
-            rusqlite::params![hex::encode(digest), prev, hash, e.seq as i64],
-        )
-        .unwrap();
-        prev = hash;
-    }
 }
 
 #[test]

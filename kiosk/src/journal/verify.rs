@@ -443,8 +443,9 @@ pub fn verify_database(
     if let Err(bad) = checker.end() {
         return Ok(tampered(bad));
     }
-    // The newest seal matters most for a cut tail; check it first.
-    for seal in seals.iter().rev() {
+    // A cut tail shows at the newest seal; a rewrite, at the first seal after it.
+    let last = checker.prev.as_ref().map_or(0, |(s, _)| *s);
+    for seal in seals.last().filter(|s| s.seq > last).into_iter().chain(&seals) {
         if let Err(bad) = checker.check_seal(seal, true) {
             return Ok(tampered(bad));
         }
@@ -609,7 +610,7 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[S
     };
     let wanted: std::collections::HashSet<u64> = seals.iter().map(|s| s.seq).chain(std::iter::once(cp.seq)).collect();
     checker.wanted = hashes.iter().filter(|(s, _)| wanted.contains(s)).map(|(s, h)| (*s, Some(h.clone()))).collect();
-    for seal in seals.iter().rev() {
+    for seal in &seals {
         if let Err(bad) = checker.check_seal(seal, false) {
             return Ok(tampered(bad));
         }
@@ -777,7 +778,7 @@ fn verify_csv(
             ),
         )));
     }
-    for seal in sig.seals.iter().rev() {
+    for seal in &sig.seals {
         if let Err(bad) = checker.check_seal(seal, false) {
             return Ok(tampered(bad));
         }
