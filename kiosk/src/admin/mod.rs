@@ -424,7 +424,7 @@ async fn journal_page(State(api): State<Arc<Api>>, uri: Uri) -> Response {
 
 async fn checkpoint(State(api): State<Arc<Api>>) -> Response {
     match blocking(move || reports::latest_checkpoint(&api.journal, &api.readers)).await {
-        Ok(Ok(Some(cp))) => json_response(200, &json!({ "checkpoint": cp })),
+        Ok(Ok(Some((cp, seal)))) => json_response(200, &json!({ "checkpoint": cp, "seal": seal })),
         Ok(Ok(None)) => refuse(404, "The journal is empty: there is nothing to sign yet."),
         Ok(Err(e)) => refuse(500, &e.to_string()),
         Err(r) => r,

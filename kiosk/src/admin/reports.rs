@@ -87,12 +87,18 @@ fn page_from(
     Ok(out)
 }
 
-/// The newest signed checkpoint; one is signed over the head when none is stored yet.
-pub fn latest_checkpoint(journal: &Journal, readers: &Readers) -> Result<Option<Checkpoint>, JournalError> {
-    match readers.with(|c| Ok(crate::journal::stored_checkpoint(c, None)?))? {
-        Some(cp) => Ok(Some(cp)),
-        None => journal.checkpoint(),
-    }
+/// The newest signed checkpoint (one is signed over the head when none is stored yet) and the newest seal:
+/// a county server that keeps the seal holds the kiosk to its history even if the box is later replaced.
+pub fn latest_checkpoint(
+    journal: &Journal,
+    readers: &Readers,
+) -> Result<Option<(Checkpoint, Option<crate::journal::Seal>)>, JournalError> {
+    let cp = match readers.with(|c| Ok(crate::journal::stored_checkpoint(c, None)?))? {
+        Some(cp) => Some(cp),
+        None => journal.checkpoint()?,
+    };
+    let seal = readers.with(|c| Ok(crate::journal::schema::last_seal(c)?))?;
+    Ok(cp.map(|cp| (cp, seal)))
 }
 
 /// Seconds since a journal time ("2026-11-26T08:00:00.000Z"), when it parses.
@@ -100,7 +106,7 @@ fn age_s(time_utc: &str, now: jiff::Timestamp) -> Option<i64> {
     time_utc.parse::<jiff::Timestamp>().ok().map(|t| (now - t).as_secs())
 }
 
-/// Each device's state and fault, the journal's head and checkpoint age, disk, clock and uptime.
+/// Each device's state and fault, the journal's head and newest seal, disk, clock and uptime.
 pub fn health(api: &Api) -> Value {
     let now = jiff::Timestamp::now();
     let d = &api.devices;
@@ -128,14 +134,16 @@ pub fn health(api: &Api) -> Value {
         let head = crate::journal::schema::head(c)?.0;
         let last: Option<String> =
             c.query_row("SELECT time_utc FROM entries ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).ok();
-        Ok((head, last, crate::journal::stored_checkpoint(c, None)?))
+        Ok((head, last, crate::journal::schema::last_seal(c)?))
     }) {
-        Ok((head, last, cp)) => json!({
+        Ok((head, last, seal)) => json!({
             "state": "ok",
             "head_seq": head,
             "last_entry_utc": last,
-            "last_checkpoint_seq": cp.as_ref().map(|c| c.seq),
-            "last_checkpoint_age_s": cp.as_ref().and_then(|c| age_s(&c.time_utc, now)),
+            "last_seal_epoch": seal.as_ref().map(|s| s.epoch),
+            "last_seal_seq": seal.as_ref().map(|s| s.seq),
+            "last_seal_age_s": seal.as_ref().and_then(|s| age_s(&s.time_utc, now)),
+            "unsealed_entries": head.saturating_sub(seal.as_ref().map_or(0, |s| s.seq)),
             "size_bytes": std::fs::metadata(path).map(|m| m.len()).ok(),
         }),
         Err(e) => json!({ "state": "fault", "message": e.to_string() }),
@@ -302,16 +310,14 @@ pub fn metrics(api: &Api) -> Result<String, JournalError> {
         x.sample("kiosk_paper_near_end", &[], v);
     }
     let (head, newest) =
-        api.readers.with(|c| Ok((crate::journal::schema::head(c)?.0, crate::journal::stored_checkpoint(c, None)?)))?;
+        api.readers.with(|c| Ok((crate::journal::schema::head(c)?.0, crate::journal::schema::last_seal(c)?)))?;
     x.family("kiosk_journal_seq", "gauge", "The journal's newest entry number.");
     x.sample("kiosk_journal_seq", &[], head);
-    if let Some(age) = newest.and_then(|c| age_s(&c.time_utc, jiff::Timestamp::now())) {
-        x.family(
-            "kiosk_seconds_since_last_checkpoint",
-            "gauge",
-            "Seconds since the journal's newest signed checkpoint.",
-        );
-        x.sample("kiosk_seconds_since_last_checkpoint", &[], age.max(0));
+    x.family("kiosk_journal_unsealed_entries", "gauge", "Entries after the journal's newest seal, not yet protected.");
+    x.sample("kiosk_journal_unsealed_entries", &[], head.saturating_sub(newest.as_ref().map_or(0, |s| s.seq)));
+    if let Some(age) = newest.and_then(|s| age_s(&s.time_utc, jiff::Timestamp::now())) {
+        x.family("kiosk_seconds_since_last_seal", "gauge", "Seconds since the journal's newest seal.");
+        x.sample("kiosk_seconds_since_last_seal", &[], age.max(0));
     }
     x.family("kiosk_uptime_seconds", "gauge", "Seconds since this kiosk process started.");
     x.sample("kiosk_uptime_seconds", &[], api.uptime().as_secs());
