@@ -58,6 +58,39 @@ struct Checker {
 
 type Bad = (u64, String);
 
+/// An entry as the checker reads it, borrowed: a database row is checked without copying its text.
+struct EntryRef<'a> {
+    seq: u64,
+    kiosk_id: &'a str,
+    boot_id: &'a str,
+    time_utc: &'a str,
+    mono_ms: i64,
+    session_id: &'a str,
+    kind: &'a str,
+    payload: Option<&'a str>,
+    payload_digest: &'a str,
+    prev_hash: &'a str,
+    hash: &'a str,
+}
+
+impl<'a> From<&'a Entry> for EntryRef<'a> {
+    fn from(e: &'a Entry) -> Self {
+        EntryRef {
+            seq: e.seq,
+            kiosk_id: &e.kiosk_id,
+            boot_id: &e.boot_id,
+            time_utc: &e.time_utc,
+            mono_ms: e.mono_ms,
+            session_id: &e.session_id,
+            kind: &e.kind,
+            payload: e.payload.as_deref(),
+            payload_digest: &e.payload_digest,
+            prev_hash: &e.prev_hash,
+            hash: &e.hash,
+        }
+    }
+}
+
 impl Checker {
     fn new(contiguous: bool, checkpoint_seqs: impl IntoIterator<Item = u64>) -> Self {
         Checker {
@@ -78,53 +111,49 @@ impl Checker {
         self.pending_gap.take().map_or(Ok(()), Err)
     }
 
-    fn feed(&mut self, e: &Entry) -> Result<(), Bad> {
+    fn feed(&mut self, e: &EntryRef<'_>) -> Result<(), Bad> {
         let bad = |what: String| Err((e.seq, what));
         if e.seq == 0 {
             return bad("seq 0 is not a seq: they start at 1".into());
         }
-        for (name, value) in [("payload_digest", &e.payload_digest), ("prev_hash", &e.prev_hash), ("hash", &e.hash)] {
-            if !is_lower_hex64(value) {
-                return bad(format!("its {name} is not 64 lower-case hex digits"));
+        let mut decoded = [[0u8; 32]; 3];
+        for (i, (name, value)) in
+            [("payload_digest", e.payload_digest), ("prev_hash", e.prev_hash), ("hash", e.hash)].into_iter().enumerate()
+        {
+            match lower_hex32(value) {
+                Some(bytes) => decoded[i] = bytes,
+                None => return bad(format!("its {name} is not 64 lower-case hex digits")),
             }
         }
+        let [digest, prev_hash, hash] = decoded;
         if let Some(gap) = self.pending_gap.take()
             && self.prev.as_ref().is_some_and(|(pseq, _)| e.seq > *pseq)
         {
             return Err(gap);
         }
         match &self.kiosk_id {
-            None => self.kiosk_id = Some(e.kiosk_id.clone()),
+            None => self.kiosk_id = Some(e.kiosk_id.to_owned()),
             Some(k) if *k != e.kiosk_id => {
                 return bad(format!("the entry names kiosk \"{}\" but the journal is kiosk \"{k}\"", e.kiosk_id));
             }
             Some(_) => {}
         }
-        let mut digest = [0u8; 32];
-        if hex::decode_to_slice(&e.payload_digest, &mut digest).is_err() {
-            return bad("its payload_digest is not 64 hex digits".into());
-        }
-        if let Some(p) = &e.payload
+        if let Some(p) = e.payload
             && payload_digest(p) != digest
         {
             return bad("its payload was altered (the payload no longer matches payload_digest)".into());
         }
-        let mut prev_hash = [0u8; 32];
-        if hex::decode_to_slice(&e.prev_hash, &mut prev_hash).is_err() {
-            return bad("its prev_hash is not 64 hex digits".into());
-        }
         let fields = ChainFields {
             seq: e.seq,
-            kiosk_id: &e.kiosk_id,
-            boot_id: &e.boot_id,
-            time_utc: &e.time_utc,
+            kiosk_id: e.kiosk_id,
+            boot_id: e.boot_id,
+            time_utc: e.time_utc,
             mono_ms: e.mono_ms,
-            session_id: &e.session_id,
-            kind: &e.kind,
+            session_id: e.session_id,
+            kind: e.kind,
             payload_digest: digest,
         };
-        let mut hash = [0u8; 32];
-        if hex::decode_to_slice(&e.hash, &mut hash).is_err() || entry_hash(&prev_hash, &fields) != hash {
+        if entry_hash(&prev_hash, &fields) != hash {
             return bad("a field of the entry was edited (its hash does not match its contents)".into());
         }
         match &self.prev {
@@ -155,7 +184,7 @@ impl Checker {
             }
         }
         if let Some(slot) = self.wanted.get_mut(&e.seq) {
-            *slot = Some(e.hash.clone());
+            *slot = Some(e.hash.to_owned());
         }
         self.entries += 1;
         self.first_seq.get_or_insert(e.seq);
@@ -260,7 +289,41 @@ fn tampered((seq, what): Bad) -> Verdict {
 
 /// What the format writes for every hash: exactly 64 lower-case hex digits.
 pub(super) fn is_lower_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    lower_hex32(s).is_some()
+}
+
+/// The value of each byte as a lower-case hex digit; 0xff for anything else (upper case included).
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes exactly 64 lower-case hex digits, refusing anything else; a table look-up a digit, since a
+/// verify of a million entries decodes three of these per entry.
+pub(super) fn lower_hex32(s: &str) -> Option<[u8; 32]> {
+    let s = s.as_bytes();
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    // Valid digits are below 16; any 0xff sets the high bits.
+    (bad & 0xf0 == 0).then_some(out)
 }
 
 /// The closing line of a jsonl export; unknown or repeated keys are refused.
@@ -411,34 +474,9 @@ pub fn verify_database(
     };
     let mut checker = Checker::new(true, cps.iter().map(|c| c.seq).chain(seals.iter().map(|s| s.seq)));
     checker.notes = notes;
-    {
-        let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"))?;
-        let mut rows = stmt.query([])?;
-        let mut first = true;
-        while let Some(row) = rows.next()? {
-            let e = entry_from_row(row)?;
-            if first && e.seq != 1 {
-                return Ok(tampered((
-                    1,
-                    format!("the journal starts at seq {}: the first entries were deleted", e.seq),
-                )));
-            }
-            first = false;
-            if let Some(k) = &meta_kiosk
-                && *k != e.kiosk_id
-            {
-                return Ok(tampered((
-                    e.seq,
-                    format!("meta names kiosk \"{k}\" but entry {} is kiosk \"{}\"", e.seq, e.kiosk_id),
-                )));
-            }
-            if let Err(bad) = checker.feed(&e) {
-                return Ok(tampered(bad));
-            }
-            if checker.entries.is_multiple_of(10_000) && !tick(checker.entries) {
-                return Err(JournalError::Stopped);
-            }
-        }
+    match scan_entries(&conn, checker, meta_kiosk.as_deref(), tick)? {
+        Scanned::Checked(c) => checker = c,
+        Scanned::Tampered(bad) => return Ok(tampered(bad)),
     }
     if let Err(bad) = checker.end() {
         return Ok(tampered(bad));
@@ -463,6 +501,179 @@ pub fn verify_database(
     Ok(checker.finish(n, chain.as_ref(), last.saturating_sub(sealed)))
 }
 
+/// How many entries travel together from the reading thread to the checking one.
+const BATCH: usize = 2048;
+
+/// Entries read from SQLite, copied out of its pages into one buffer: the text fields of each row as spans.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    rows: Vec<RowSpans>,
+}
+
+struct RowSpans {
+    seq: i64,
+    mono_ms: i64,
+    /// kiosk_id, boot_id, time_utc, session_id, kind, payload, payload_digest, prev_hash, hash.
+    text: [(u32, u32); 9],
+    payload_null: bool,
+}
+
+impl Batch {
+    /// Copies a row of [`ENTRY_COLUMNS`]; a value of the wrong type is an error.
+    fn push(&mut self, r: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+        let mut text = [(0u32, 0u32); 9];
+        let mut payload_null = false;
+        for (slot, col) in [1usize, 2, 3, 5, 6, 7, 8, 9, 10].into_iter().enumerate() {
+            let value = r.get_ref(col)?;
+            if col == 7 && value == rusqlite::types::ValueRef::Null {
+                payload_null = true;
+                continue;
+            }
+            let b = value.as_bytes()?;
+            let start = self.bytes.len() as u32;
+            self.bytes.extend_from_slice(b);
+            text[slot] = (start, b.len() as u32);
+        }
+        self.rows.push(RowSpans { seq: r.get(0)?, mono_ms: r.get(4)?, text, payload_null });
+        Ok(())
+    }
+
+    fn entry(&self, row: &RowSpans) -> Result<EntryRef<'_>, Bad> {
+        let seq = row.seq.max(0) as u64;
+        let field = |slot: usize| -> Result<&str, Bad> {
+            let (start, len) = row.text[slot];
+            std::str::from_utf8(&self.bytes[start as usize..(start + len) as usize])
+                .map_err(|_| (seq, "a field of the entry is not UTF-8 text (altered outside SQLite)".to_owned()))
+        };
+        if row.seq < 1 {
+            return Err((seq, format!("seq {} is not a seq: they start at 1", row.seq)));
+        }
+        Ok(EntryRef {
+            seq,
+            kiosk_id: field(0)?,
+            boot_id: field(1)?,
+            time_utc: field(2)?,
+            mono_ms: row.mono_ms,
+            session_id: field(3)?,
+            kind: field(4)?,
+            payload: if row.payload_null { None } else { Some(field(5)?) },
+            payload_digest: field(6)?,
+            prev_hash: field(7)?,
+            hash: field(8)?,
+        })
+    }
+}
+
+enum Scanned {
+    Checked(Checker),
+    Tampered(Bad),
+}
+
+/// Reads every entry in seq order and checks it: SQLite reads on this thread while another hashes and links
+/// what was read (each entry's hash needs only its own fields and stored `prev_hash`, so the two overlap).
+fn scan_entries(
+    conn: &rusqlite::Connection,
+    mut checker: Checker,
+    meta_kiosk: Option<&str>,
+    tick: &mut dyn FnMut(u64) -> bool,
+) -> Result<Scanned, JournalError> {
+    let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"))?;
+    let mut rows = stmt.query([])?;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+        let worker = scope.spawn(move || -> Result<Checker, Bad> {
+            let mut first = true;
+            for batch in rx {
+                for row in &batch.rows {
+                    let e = batch.entry(row)?;
+                    if first && e.seq != 1 {
+                        return Err((
+                            1,
+                            format!("the journal starts at seq {}: the first entries were deleted", e.seq),
+                        ));
+                    }
+                    first = false;
+                    if let Some(k) = meta_kiosk
+                        && k != e.kiosk_id
+                    {
+                        return Err((
+                            e.seq,
+                            format!("meta names kiosk \"{k}\" but entry {} is kiosk \"{}\"", e.seq, e.kiosk_id),
+                        ));
+                    }
+                    checker.feed(&e)?;
+                }
+                // The buffers go back for the next batch.
+                let mut spent = batch;
+                spent.bytes.clear();
+                spent.rows.clear();
+                let _ = back_tx.send(spent);
+            }
+            Ok(checker)
+        });
+        let mut read = 0u64;
+        let mut batch = Batch::default();
+        // Damage SQLite meets while reading: reported after what the checker found before it.
+        let mut damage: Option<rusqlite::Error> = None;
+        let mut stopped = false;
+        loop {
+            let row = match rows.next() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(e) => {
+                    damage = Some(e);
+                    break;
+                }
+            };
+            if let Err(e) = batch.push(row) {
+                damage = Some(e);
+                break;
+            }
+            read += 1;
+            if batch.rows.len() == BATCH {
+                let next = back_rx.try_recv().unwrap_or_default();
+                if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    break; // the checker stopped at a finding
+                }
+            }
+            if read.is_multiple_of(10_000) && !tick(read) {
+                stopped = true;
+                break;
+            }
+        }
+        if !batch.rows.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let checked =
+            worker.join().map_err(|_| JournalError::Refused("The journal check stopped unexpectedly.".into()))?;
+        if stopped {
+            return Err(JournalError::Stopped);
+        }
+        match (checked, damage) {
+            (Err(bad), _) => Ok(Scanned::Tampered(bad)),
+            (Ok(checker), None) => Ok(Scanned::Checked(checker)),
+            (Ok(checker), Some(e)) => {
+                let next = checker.prev.as_ref().map_or(1, |(s, _)| s + 1);
+                match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) | None => {
+                        Ok(Scanned::Tampered((
+                            next,
+                            format!(
+                                "the database cannot be read past seq {} ({e}): altered outside SQLite, or a failing disk",
+                                next - 1
+                            ),
+                        )))
+                    }
+                    Some(_) => Err(JournalError::from(e)),
+                }
+            }
+        }
+    })
+}
+
 /// The quick check at start: the newest seal's head and the chain from it to the head; what lies before it
 /// is the background check's work (the key state is checked when the journal opens).
 pub fn verify_tail(conn: &rusqlite::Connection) -> Result<Verdict, JournalError> {
@@ -478,7 +689,7 @@ pub fn verify_tail(conn: &rusqlite::Connection) -> Result<Verdict, JournalError>
             return Ok(tampered((from, format!("entry {from}, which the newest seal names, is missing"))));
         }
         first = false;
-        if let Err(bad) = checker.feed(&e) {
+        if let Err(bad) = checker.feed(&(&e).into()) {
             return Ok(tampered(bad));
         }
     }
@@ -569,7 +780,7 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[S
                 return Ok(tampered((next_seq, format!("line {} is not a well-formed entry ({err})", i + 1))));
             }
         };
-        if let Err(bad) = checker.feed(&e) {
+        if let Err(bad) = checker.feed(&(&e).into()) {
             return Ok(tampered(bad));
         }
         hashes.insert(e.seq, e.hash.clone());
@@ -747,7 +958,7 @@ fn verify_csv(
             prev_hash: rec[9].to_owned(),
             hash: rec[10].to_owned(),
         };
-        if let Err(bad) = checker.feed(&e) {
+        if let Err(bad) = checker.feed(&(&e).into()) {
             return Ok(tampered(bad));
         }
     }
@@ -789,4 +1000,22 @@ fn verify_csv(
     let sealed = chain.sealed.as_ref().map_or(0, |(s, _)| *s);
     let unsealed = last.map_or(0, |l| l.saturating_sub(sealed.max(first.unwrap_or(1) - 1)));
     Ok(checker.finish(1, Some(&chain), unsealed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_hex_decodes_as_hex_does_and_refuses_anything_else() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        let text = hex::encode(bytes);
+        assert_eq!(lower_hex32(&text), Some(bytes));
+        assert_eq!(lower_hex32(&text.to_uppercase()), None, "upper case is not what the format writes");
+        assert_eq!(lower_hex32(&text[..62]), None);
+        for bad in ["g", " ", "\u{0}", "G", ":"] {
+            let edited = format!("{bad}{}", &text[1..]);
+            assert_eq!(lower_hex32(&edited), None, "{bad:?}");
+        }
+    }
 }
