@@ -68,7 +68,7 @@ fn lock_path(path: &Path) -> PathBuf {
 pub enum OnDisk {
     Absent,
     Erased,
-    Key(EpochKey),
+    Key(Box<EpochKey>),
 }
 
 /// Reads a key file without changing anything.
@@ -101,12 +101,12 @@ pub fn read(path: &Path) -> Result<OnDisk, JournalError> {
     match bytes.len() {
         32 => {
             let secret: [u8; 32] = bytes.as_slice().try_into().expect("32 bytes");
-            Ok(OnDisk::Key(EpochKey { epoch: 0, key: SigningKey::from_bytes(&Zeroizing::new(secret)) }))
+            Ok(OnDisk::Key(Box::new(EpochKey { epoch: 0, key: SigningKey::from_bytes(&Zeroizing::new(secret)) })))
         }
         FILE_LEN if &bytes[..4] == MAGIC => {
             let epoch = u64::from_be_bytes(bytes[4..12].try_into().expect("8 bytes"));
             let secret: [u8; 32] = bytes[12..].try_into().expect("32 bytes");
-            Ok(OnDisk::Key(EpochKey { epoch, key: SigningKey::from_bytes(&Zeroizing::new(secret)) }))
+            Ok(OnDisk::Key(Box::new(EpochKey { epoch, key: SigningKey::from_bytes(&Zeroizing::new(secret)) })))
         }
         n => Err(key_err(
             path,

@@ -290,7 +290,7 @@ pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<St
         _ => None,
     };
     let found = epoch_key::read(key_path)?;
-    Ok(mismatch(expected.as_ref(), &found, next.as_ref(), key_path))
+    Ok(mismatch(expected.as_ref(), &found, next.as_deref(), key_path))
 }
 
 fn agrees(expected: Option<&(u64, String)>, k: &EpochKey) -> bool {
@@ -358,7 +358,7 @@ impl Writer {
         let problem = mismatch(expected.as_ref(), &found, None, &path);
         let key = match (found, &expected) {
             (OnDisk::Key(k), Some((epoch, _))) => EpochKey { epoch: *epoch, key: k.key.clone() },
-            (OnDisk::Key(k), None) => k,
+            (OnDisk::Key(k), None) => *k,
             (other, expected) => {
                 // A new journal gets its root key; a lost key is replaced so that entries keep being sealed,
                 // and the break in the chain stays for the verifier to report.
