@@ -83,9 +83,27 @@ fn current_key(k: &Kiosk) -> ed25519_dalek::SigningKey {
 fn a_root_attacker_who_deletes_seals_and_the_tail_after_three_epochs_is_caught() {
     let k = three_epochs();
     let root = root_key(&k);
+    // The county took a copy before the attack (an export; a pull holds the same seals).
+    let earlier = k.dir.join("county-copy.jsonl");
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&k.config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(&earlier));
+    assert_eq!(code, Some(0), "{err}");
     let conn = raw_db(&k.db);
     conn.execute_batch("DELETE FROM seals; DELETE FROM checkpoints; DELETE FROM entries WHERE seq > 4;").unwrap();
     drop(conn);
+
+    // The county's copy: its seals are gone from the kiosk.
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--earlier", earlier.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("TAMPERED at seq 6:")
+            && text.contains("the seal of epoch 0 that")
+            && text.contains("seals were deleted"),
+        "{text}"
+    );
 
     // The file alone reads as a journal never sealed: intact links, an unprotected tail, which
     // --require-sealed refuses.
@@ -96,13 +114,13 @@ fn a_root_attacker_who_deletes_seals_and_the_tail_after_three_epochs_is_caught()
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("NOT SEALED: 4 entries after seq 0"), "{text}");
 
-    // On the box the key is epoch 3's, and the root key it would need is erased: caught.
+    // On the box the key is epoch 4's (the export ended epoch 3), and the root key it would need is erased: caught.
     let (code, text) = verify(&k.db, &["--pubkey", &root, "--key-file", k.key.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("TAMPERED")
             && text.contains(&format!("hand epoch 0 to key {root}"))
-            && text.contains("the key of epoch 3"),
+            && text.contains("the key of epoch 4"),
         "{text}"
     );
     assert!(text.contains("seals were deleted"), "{text}");

@@ -44,6 +44,10 @@ pub enum JournalCommand {
         /// check that it is the one the seals hand over to (deleted seals and a cut tail show here).
         #[arg(long, value_name = "PATH")]
         key_file: Option<PathBuf>,
+        /// An earlier export or pull of the same kiosk: every seal it holds must still be there, unchanged
+        /// (the county's copy keeps the kiosk to its history even if the box is later replaced).
+        #[arg(long, value_name = "FILE")]
+        earlier: Option<PathBuf>,
     },
     /// Pull a kiosk's journal over its staff API (TLS, pinned certificate) into a JSON-lines file, page by
     /// page; the file is kept only when it verifies.
@@ -97,7 +101,10 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
         JournalCommand::Export { config, from, to, kinds, format, out } => {
             export(&config, from, to, kinds, format, &out)
         }
-        JournalCommand::Verify { path, pubkey, require_sealed, key_file } => {
+        JournalCommand::Verify { path, pubkey, require_sealed, key_file, earlier } => {
+            if let Some(earlier) = &earlier {
+                compare_with_earlier(&path, earlier)?;
+            }
             verify(&path, pubkey.as_deref(), require_sealed, key_file.as_deref())
         }
         JournalCommand::Pull { url, pin, token_file, after_seq, page_size, pubkey, out } => {
@@ -268,6 +275,63 @@ fn trusted_key(pubkey: Option<&str>) -> anyhow::Result<Option<ed25519_dalek::Ver
             Some(chain::parse_public_key(&text).map_err(|e| invalid(format!("--pubkey: {e}.")))?)
         }
     })
+}
+
+/// The seals a journal database or a JSON-lines export holds.
+fn seals_in(path: &Path) -> anyhow::Result<Vec<journal::Seal>> {
+    let mut magic = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut magic))
+        .map_err(|e| invalid(format!("{}: cannot read it ({e}).", path.display())))?;
+    if n == 16 && &magic == b"SQLite format 3\0" {
+        let conn = journal::schema::open_for_verify(path).map_err(|e| invalid(e.to_string()))?;
+        return Ok(journal::schema::seals(&conn, 0, None)?);
+    }
+    #[derive(serde::Deserialize)]
+    struct Line {
+        seal: journal::Seal,
+    }
+    let file = std::fs::File::open(path).map_err(|e| invalid(format!("{}: cannot open it ({e}).", path.display())))?;
+    let mut seals = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| invalid(format!("{}: line {} cannot be read ({e}).", path.display(), i + 1)))?;
+        if line.starts_with("{\"seal\"") {
+            let l: Line = serde_json::from_str(&line)
+                .map_err(|e| invalid(format!("{}: line {} is not a well-formed seal ({e}).", path.display(), i + 1)))?;
+            seals.push(l.seal);
+        }
+    }
+    Ok(seals)
+}
+
+/// Every seal of the earlier copy must be in `path`, byte for byte: a missing one was deleted, a different
+/// one means history was rewritten under a key that should have been erased.
+fn compare_with_earlier(path: &Path, earlier: &Path) -> anyhow::Result<()> {
+    let before = seals_in(earlier)?;
+    let now: std::collections::HashMap<u64, journal::Seal> =
+        seals_in(path)?.into_iter().map(|s| (s.epoch, s)).collect();
+    for seal in &before {
+        let what = match now.get(&seal.epoch) {
+            Some(s) if s == seal => continue,
+            Some(_) => format!(
+                "the seal of epoch {} differs from the one in {}: history sealed then was rewritten",
+                seal.epoch,
+                earlier.display()
+            ),
+            None => format!(
+                "the seal of epoch {} that {} holds is missing: seals were deleted",
+                seal.epoch,
+                earlier.display()
+            ),
+        };
+        return Err(Exit {
+            code: EXIT_TAMPERED,
+            message: format!("{}: TAMPERED at seq {}: {what}.", path.display(), seal.seq),
+        }
+        .into());
+    }
+    println!("{}: all {} seal(s) of {} are still there.", path.display(), before.len(), earlier.display());
+    Ok(())
 }
 
 fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Option<&Path>) -> anyhow::Result<()> {
