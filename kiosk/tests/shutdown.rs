@@ -54,9 +54,9 @@ fn stopping_the_kiosk_ends_the_session_and_leaks_no_thread() {
     assert_eq!(last[1], ("session_end".to_owned(), r#"{"reason":"shutdown"}"#.to_owned()));
     assert_eq!(last[0], ("shutdown".to_owned(), r#"{"clean":true}"#.to_owned()));
     let (head, signed): (i64, i64) = conn
-        .query_row("SELECT (SELECT max(seq) FROM entries), (SELECT max(seq) FROM checkpoints)", [], |r| {
+        .query_row("SELECT (SELECT max(seq) FROM entries), (SELECT max(seq) FROM seals)", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
-    assert_eq!(signed, head, "the final checkpoint covers the shutdown entry");
+    assert_eq!(signed, head, "the last seal covers the shutdown entry");
 }

@@ -312,3 +312,70 @@ fn an_export_carries_its_seals_and_a_removed_seal_is_caught() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("does not vouch for"), "{text}");
 }
+
+/// docs/journal-format.md is enough to write a verifier: tests/independent/verify_export.py, written from it
+/// with Debian's python3-cryptography, agrees with `kiosk journal verify` on an export and on each tampering.
+#[test]
+fn an_independent_verifier_written_from_the_format_document_agrees() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    let out = k.dir.join("export.jsonl");
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&k.config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(&out));
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
+    let seal_at: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].starts_with("{\"seal\":")).collect();
+    let stolen = current_key(&k);
+    let forged_seal = {
+        let s: serde_json::Value = serde_json::from_str(&lines[seal_at[0]]).unwrap();
+        let s: Seal = serde_json::from_value(s["seal"].clone()).unwrap();
+        let f = Seal::sign(&stolen, &s.kiosk_id, 0, s.seq, &hex32(&s.head_hash), &s.time_utc, &stolen.verifying_key());
+        serde_json::json!({ "seal": f }).to_string()
+    };
+    let last = lines.len() - 1;
+    let (seal0, seal1) = (seal_at[0], seal_at[1]);
+    type Edit = Box<dyn Fn(&mut Vec<String>)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("untouched", Box::new(|_| {})),
+        ("a payload edited", Box::new(|l| l[3] = l[3].replace("A02", "A99"))),
+        ("an entry deleted", Box::new(|l| drop(l.remove(7)))),
+        ("two entries swapped", Box::new(|l| l.swap(4, 5))),
+        ("the middle seal removed", Box::new(move |l| drop(l.remove(seal1)))),
+        ("every seal removed", Box::new(|l| l.retain(|x| !x.starts_with("{\"seal\":")))),
+        ("epoch 0 re-sealed with the stolen key", Box::new(move |l| l[seal0] = forged_seal.clone())),
+        (
+            "contiguous flipped and an entry deleted",
+            Box::new(|l| {
+                l[0] = l[0].replace("\"contiguous\":true", "\"contiguous\":false");
+                l.remove(9);
+            }),
+        ),
+        (
+            "the statement's count edited",
+            Box::new(move |l| l[last] = l[last].replace("\"entries\":18", "\"entries\":17")),
+        ),
+        ("the tail cut", Box::new(|l| drop(l.remove(18)))),
+        ("a line after the closing one", Box::new(|l| l.push(l[2].clone()))),
+    ];
+    let edited = k.dir.join("edited.jsonl");
+    for (name, edit) in cases {
+        let mut l = lines.clone();
+        edit(&mut l);
+        std::fs::write(&edited, l.join("\n") + "\n").unwrap();
+        let (ours, text) = verify(&edited, &["--pubkey", &root]);
+        let theirs = std::process::Command::new("/usr/bin/python3")
+            .arg(kiosk_e2e::workspace_root().join("tests/independent/verify_export.py"))
+            .arg(&edited)
+            .arg(&root)
+            .output()
+            .unwrap();
+        let their_text =
+            String::from_utf8_lossy(&theirs.stdout).into_owned() + &String::from_utf8_lossy(&theirs.stderr);
+        let expected = if name == "untouched" { Some(0) } else { Some(1) };
+        assert_eq!(ours, expected, "{name}: kiosk: {text}");
+        assert_eq!(theirs.status.code(), expected, "{name}: independent: {their_text}");
+    }
+}

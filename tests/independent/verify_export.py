@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""An independent verifier of a kiosk's JSON-lines journal export, written from docs/journal-format.md alone.
+
+Usage: verify_export.py EXPORT.jsonl ROOT_PUBLIC_KEY_HEX
+Exit 0 intact, 1 tampered (prints "TAMPERED at seq N: why"), 2 unreadable. Uses Debian's python3-cryptography
+for Ed25519 and nothing of the kiosk's code, so that the document, not the implementation, is what is tested.
+"""
+import hashlib
+import json
+import struct
+import sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+HEX = set("0123456789abcdef")
+
+
+class Tampered(Exception):
+    def __init__(self, seq, why):
+        super().__init__(f"TAMPERED at seq {seq}: {why}")
+
+
+def strict(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("repeated key")
+    return dict(pairs)
+
+
+def lp(s):
+    b = s.encode()
+    return struct.pack(">I", len(b)) + b
+
+
+def hex64(s):
+    return isinstance(s, str) and len(s) == 64 and set(s) <= HEX
+
+
+def entry_hash(e):
+    m = (b"kiosk-journal-entry-v1\x00" + bytes.fromhex(e["prev_hash"]) + struct.pack(">Q", e["seq"])
+         + lp(e["kiosk_id"]) + lp(e["boot_id"]) + lp(e["time_utc"]) + struct.pack(">q", e["mono_ms"])
+         + lp(e["session_id"]) + lp(e["kind"]) + bytes.fromhex(e["payload_digest"]))
+    return hashlib.sha256(m).hexdigest()
+
+
+def verified(key_hex, signature_hex, text):
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(key_hex)).verify(bytes.fromhex(signature_hex), text.encode())
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def main(path, root):
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise Tampered(1, "byte-order mark")
+    lines = [l for l in raw.decode("utf-8").split("\n") if l.strip()]
+    header_line = lines[0]
+    header = json.loads(header_line, object_pairs_hook=strict)
+    if header["format"] != "kiosk-journal-export" or header["version"] != 3:
+        print("not a version 3 export", file=sys.stderr)
+        return 2
+    if header["public_key"] != root:
+        raise Tampered(1, "the header names another root key")
+    entries, seals, closing = [], [], None
+    for line in lines[1:]:
+        if closing is not None:
+            raise Tampered(closing["checkpoint"]["seq"] + 1, "a line after the closing line")
+        obj = json.loads(line, object_pairs_hook=strict)
+        if "seal" in obj:
+            seals.append(obj["seal"])
+        elif "checkpoint" in obj:
+            closing = obj
+        else:
+            if seals:
+                raise Tampered(obj.get("seq", 0), "an entry after the seals")
+            entries.append(obj)
+    # Entries: digest, hash, links; a contiguous export skips no seq.
+    prev = None
+    hashes = {}
+    for e in entries:
+        seq = e["seq"]
+        if not isinstance(seq, int) or seq < 1:
+            raise Tampered(0, "seq is not a whole number >= 1")
+        for k in ("payload_digest", "prev_hash", "hash"):
+            if not hex64(e[k]):
+                raise Tampered(seq, f"{k} is not 64 lower-case hex digits")
+        if e["payload"] is not None and hashlib.sha256(e["payload"].encode()).hexdigest() != e["payload_digest"]:
+            raise Tampered(seq, "payload altered")
+        if entry_hash(e) != e["hash"]:
+            raise Tampered(seq, "hash does not match the fields")
+        if e["kiosk_id"] != header["kiosk_id"]:
+            raise Tampered(seq, "another kiosk")
+        if prev is not None:
+            if seq <= prev["seq"]:
+                raise Tampered(seq, "duplicated or out of order")
+            if seq == prev["seq"] + 1 and e["prev_hash"] != prev["hash"]:
+                raise Tampered(seq, "chain broken")
+            if seq > prev["seq"] + 1 and header["contiguous"]:
+                raise Tampered(seq, "entries missing")
+        elif seq == 1 and e["prev_hash"] != "0" * 64:
+            raise Tampered(seq, "does not start at genesis")
+        hashes[seq] = e["hash"]
+        prev = e
+    if closing is None:
+        raise Tampered((prev or {"seq": 0})["seq"] + 1, "no closing line")
+    # The walk of seals from the root.
+    key = root
+    keys = [root]
+    last_sealed = 0
+    for n, s in enumerate(seals):
+        if s["epoch"] != n:
+            raise Tampered(s["seq"], f"the seal of epoch {n} is missing")
+        if s["kiosk_id"] != header["kiosk_id"] or s["public_key"] != key:
+            raise Tampered(s["seq"], f"the seal of epoch {n} is not signed by the key the chain hands over to")
+        text = "kiosk-journal-seal-v1\n" + "".join(
+            f"{s[k]}\n" for k in ("kiosk_id", "epoch", "seq", "head_hash", "time_utc", "public_key", "next_public_key"))
+        if not verified(key, s["signature"], text):
+            raise Tampered(s["seq"], f"the seal of epoch {n} does not verify")
+        if s["seq"] <= last_sealed:
+            raise Tampered(s["seq"], "seals go backwards")
+        if s["seq"] in hashes and hashes[s["seq"]] != s["head_hash"]:
+            raise Tampered(s["seq"], f"entries of epoch {n} were rewritten")
+        last_sealed = s["seq"]
+        key = s["next_public_key"]
+        keys.append(key)
+    # The closing checkpoint and the export's statement.
+    cp, st = closing["checkpoint"], closing["export"]
+    if cp["public_key"] not in keys:
+        raise Tampered(cp["seq"], "the checkpoint's key is not reached from the root")
+    cp_text = f"kiosk-journal-checkpoint-v1\n{cp['kiosk_id']}\n{cp['seq']}\n{cp['head_hash']}\n{cp['time_utc']}\n"
+    if not verified(cp["public_key"], cp["signature"], cp_text):
+        raise Tampered(cp["seq"], "the checkpoint does not verify")
+    if prev is None or cp["seq"] != prev["seq"] or hashes[cp["seq"]] != cp["head_hash"]:
+        raise Tampered(cp["seq"], "the checkpoint does not cover the last entry")
+    st_text = (f"kiosk-journal-export-statement v1\n{header['kiosk_id']}\n{st['header_sha256']}\n{st['entries']}\n"
+               f"{st['first_seq']}\n{st['last_seq']}\n{cp['seq']}\n{cp['head_hash']}\n")
+    if not verified(key, st["signature"], st_text):
+        raise Tampered(cp["seq"], "the statement does not verify under the current epoch's key")
+    if st["header_sha256"] != hashlib.sha256(header_line.encode()).hexdigest():
+        raise Tampered(entries[0]["seq"], "the header is not the one signed")
+    if (st["entries"], st["first_seq"], st["last_seq"]) != (len(entries), entries[0]["seq"], prev["seq"]):
+        raise Tampered(st["first_seq"], "entries were cut or removed")
+    unsealed = sum(1 for s in hashes if s > last_sealed)
+    print(f"intact: {len(entries)} entries, {len(seals)} seals, unsealed tail {unsealed}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1], sys.argv[2]))
+    except Tampered as t:
+        print(t)
+        sys.exit(1)
+    except (ValueError, KeyError, TypeError, IndexError) as e:
+        print(f"TAMPERED at seq 0: malformed ({e!r})")
+        sys.exit(1)
