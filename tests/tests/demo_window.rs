@@ -111,9 +111,9 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
     assert!(last[1].1.contains("\"reason\":\"shutdown\""), "{last:?}");
     assert_eq!(last[0].0, "shutdown", "{last:?}");
     let (head, signed): (i64, i64) = conn
-        .query_row("SELECT (SELECT max(seq) FROM entries), (SELECT max(seq) FROM checkpoints)", [], |r| {
+        .query_row("SELECT (SELECT max(seq) FROM entries), (SELECT max(seq) FROM seals)", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
-    assert_eq!(signed, head, "the final checkpoint covers the shutdown entry");
+    assert_eq!(signed, head, "the last seal covers the shutdown entry");
 }
