@@ -61,13 +61,17 @@ fn fill(journal: &Journal, n: u64) {
 /// Pulls everything in pages of `page` entries; entries per second.
 fn pull_all(c: &mut StaffClient, page: u64) -> f64 {
     let t = Instant::now();
-    let (mut after, mut got) = (0u64, 0u64);
+    let (mut after, mut got, mut seals) = (0u64, 0u64, 0usize);
     loop {
-        let (status, body) = c.get(&format!("/api/v1/journal?after_seq={after}&limit={page}")).unwrap();
+        let (status, body) =
+            c.get(&format!("/api/v1/journal?after_seq={after}&limit={page}&seals_from={seals}")).unwrap();
         assert_eq!(status, 200);
-        // As `kiosk journal pull` does: count the lines, read the seq of the last entry only.
+        // As `kiosk journal pull` does: count the lines, read the seq of the last entry only, ask each page
+        // only for the seals not yet received.
         let text = String::from_utf8(body).unwrap();
-        let entries: Vec<&str> = text.lines().skip(1).filter(|l| !l.starts_with("{\"checkpoint\"")).collect();
+        seals += text.lines().filter(|l| l.starts_with("{\"seal\"")).count();
+        let entries: Vec<&str> =
+            text.lines().skip(1).filter(|l| !l.starts_with("{\"checkpoint\"") && !l.starts_with("{\"seal\"")).collect();
         let n = entries.len() as u64;
         if let Some(last) = entries.last() {
             after = serde_json::from_str::<serde_json::Value>(last).unwrap()["seq"].as_u64().unwrap();

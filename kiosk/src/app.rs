@@ -1,6 +1,6 @@
 //! Starts the kiosk — journal, device owners, staff API, the bound window — and stops it cleanly: open
-//! sessions end, device owners close their links, the API stops, the journal writes `shutdown` and a final
-//! signed checkpoint.
+//! sessions end, device owners close their links, the API stops, the journal writes `shutdown` and seals the
+//! last epoch.
 
 use crate::config::{Config, Orientation};
 use crate::devices::{IdReaderHandle, TicketPrinter};
@@ -57,7 +57,7 @@ pub struct Kiosk {
 impl Kiosk {
     /// Stops everything in order (UI thread, after the event loop): open sessions end with `shutdown` and
     /// the flows' workers finish their queues; the maintenance worker, the staff API and the device owners
-    /// stop; the journal records `shutdown` and signs a final checkpoint.
+    /// stop; the journal records `shutdown`, which seals the last epoch.
     pub fn shutdown(mut self, clean: bool) -> anyhow::Result<()> {
         self.flows.shutdown();
         self.maintenance.stop();

@@ -92,7 +92,7 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
     }
 
     // SIGTERM with the citizen's session still open: the session ends, the device owners close, the journal
-    // says `shutdown` and signs a checkpoint over its head, and the process exits 0.
+    // says `shutdown` and seals its head, and the process exits 0.
     let pid = child.0.id().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = wait_for(Duration::from_secs(20), || child.0.try_wait().unwrap());
