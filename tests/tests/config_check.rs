@@ -117,6 +117,14 @@ fn short_retention_is_rejected() {
 }
 
 #[test]
+fn an_epoch_rule_out_of_range_is_rejected() {
+    let text = edit(&demo_toml(), "epoch_entries = 200", "epoch_entries = 0");
+    assert_rejected(&text, "0                     # an epoc", "journal.epoch_entries", "1–10000");
+    let text = edit(&demo_toml(), "epoch_minutes = 5", "epoch_minutes = 600");
+    assert_rejected(&text, "600                       # or 5 ", "journal.epoch_minutes", "1–60");
+}
+
+#[test]
 fn implausible_device_path_is_rejected() {
     let text = edit(&demo_toml(), "port = \"simulated\"                      # or", "port = \"COM3\" # or");
     assert_rejected(&text, "\"COM3\"", "devices.id_reader.port", "serial device path");

@@ -379,3 +379,19 @@ fn an_independent_verifier_written_from_the_format_document_agrees() {
         assert_eq!(theirs.status.code(), expected, "{name}: independent: {their_text}");
     }
 }
+
+/// `[journal] epoch_entries` sets how many entries an epoch holds.
+#[test]
+fn the_configured_epoch_length_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_in(tmp.path());
+    let text = std::fs::read_to_string(&config).unwrap().replacen("epoch_entries = 200", "epoch_entries = 4", 1);
+    std::fs::write(&config, text).unwrap();
+    let journal = Journal::open(JournalSettings::from_config(&Config::load(&config).unwrap())).unwrap();
+    for i in 0..9 {
+        journal.append(NewEntry::new(EntryKind::Evaluation, json!({ "level": 5, "i": i }))).unwrap();
+    }
+    drop(journal);
+    let at: Vec<u64> = seals(&tmp.path().join("journal.sqlite3")).iter().map(|s| s.seq).collect();
+    assert_eq!(at, vec![4, 8, 9], "every 4 entries, and the rest at close");
+}

@@ -58,9 +58,16 @@ pub struct JournalSection {
     /// Per-kiosk HMAC secret for subject identifiers; created on first start when missing.
     #[serde(default)]
     pub secret_path: Option<PathBuf>,
-    /// ed25519 key for signed checkpoints; created on first start when missing.
+    /// The current epoch's ed25519 key (on day one the root key); created on first start when missing,
+    /// replaced at every seal.
     #[serde(default)]
     pub signing_key_path: Option<PathBuf>,
+    /// An epoch ends (its seal is signed and its key erased) after this many entries …
+    #[serde(default = "default_epoch_entries")]
+    pub epoch_entries: u64,
+    /// … or this many minutes, whichever comes first; also at every session end and at shutdown.
+    #[serde(default = "default_epoch_minutes")]
+    pub epoch_minutes: u64,
     /// How many leading and trailing characters of an ID number stay visible.
     #[serde(default = "default_mask_keep")]
     pub id_mask_keep: (u8, u8),
@@ -340,6 +347,12 @@ fn default_languages() -> Vec<String> {
 }
 fn default_retention_days() -> u32 {
     180
+}
+fn default_epoch_entries() -> u64 {
+    crate::journal::seal::EPOCH_MAX_ENTRIES
+}
+fn default_epoch_minutes() -> u64 {
+    crate::journal::seal::EPOCH_MAX_AGE.as_secs() / 60
 }
 fn default_mask_keep() -> (u8, u8) {
     (3, 4)

@@ -123,6 +123,24 @@ fn check_journal(c: &Config) -> Result<(), Problem> {
             ),
         );
     }
+    if !(1..=10_000).contains(&j.epoch_entries) {
+        return fail(
+            p.key("epoch_entries"),
+            format!(
+                "{} entries per epoch is out of range: use 1–10000 (200 by default). Fewer seal more often; more leave more entries unprotected for longer.",
+                j.epoch_entries
+            ),
+        );
+    }
+    if !(1..=60).contains(&j.epoch_minutes) {
+        return fail(
+            p.key("epoch_minutes"),
+            format!(
+                "{} minutes per epoch is out of range: use 1–60 (5 by default); entries written in an epoch are unprotected until it ends.",
+                j.epoch_minutes
+            ),
+        );
+    }
     let dir = j.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let files = [
         (p.clone().key("path"), j.path.clone(), "the journal"),

@@ -61,7 +61,7 @@ impl JournalSettings {
             path: j.path.clone(),
             secret_path: j.secret_path.clone().unwrap_or_else(|| dir.join("subject.key")),
             signing_key_path: j.signing_key_path.clone().unwrap_or_else(|| dir.join("checkpoint.ed25519")),
-            epoch: EpochRule::default(),
+            epoch: EpochRule { max_entries: j.epoch_entries, max_age: Duration::from_secs(60 * j.epoch_minutes) },
         }
     }
 
