@@ -287,16 +287,12 @@ fn seals_in(path: &Path) -> anyhow::Result<Vec<journal::Seal>> {
         let conn = journal::schema::open_for_verify(path).map_err(|e| invalid(e.to_string()))?;
         return Ok(journal::schema::seals(&conn, 0, None)?);
     }
-    #[derive(serde::Deserialize)]
-    struct Line {
-        seal: journal::Seal,
-    }
     let file = std::fs::File::open(path).map_err(|e| invalid(format!("{}: cannot open it ({e}).", path.display())))?;
     let mut seals = Vec::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| invalid(format!("{}: line {} cannot be read ({e}).", path.display(), i + 1)))?;
-        if line.starts_with("{\"seal\"") {
-            let l: Line = serde_json::from_str(&line)
+        if line.starts_with(journal::seal::SealLine::PREFIX) {
+            let l: journal::seal::SealLine = serde_json::from_str(&line)
                 .map_err(|e| invalid(format!("{}: line {} is not a well-formed seal ({e}).", path.display(), i + 1)))?;
             seals.push(l.seal);
         }
@@ -469,12 +465,10 @@ fn pull(
         let mut got = 0u64;
         let mut last_entry = None;
         for line in lines {
-            if line.starts_with("{\"seal\"") {
-                #[derive(serde::Deserialize)]
-                struct Line {
-                    seal: journal::Seal,
-                }
-                seals.push(serde_json::from_str::<Line>(line).context("the kiosk sent a broken seal line")?.seal);
+            if line.starts_with(journal::seal::SealLine::PREFIX) {
+                let l: journal::seal::SealLine =
+                    serde_json::from_str(line).context("the kiosk sent a broken seal line")?;
+                seals.push(l.seal);
                 continue;
             }
             if line.starts_with("{\"checkpoint\"") {
@@ -502,8 +496,8 @@ fn pull(
             break;
         }
     }
-    for seal in &seals {
-        serde_json::to_writer(&mut w, &serde_json::json!({ "seal": seal }))?;
+    for seal in seals {
+        serde_json::to_writer(&mut w, &journal::seal::SealLine { seal })?;
         w.write_all(b"\n")?;
     }
     if let Some(cp) = &closing {

@@ -271,7 +271,7 @@ pub fn export(
             // The seals up to the signing epoch, read after signing: each of them committed before the key
             // that follows it signed anything.
             for seal in super::schema::seals(conn, seals_from, epoch)? {
-                serde_json::to_writer(&mut *out, &serde_json::json!({ "seal": seal })).map_err(|e| io(e.into()))?;
+                serde_json::to_writer(&mut *out, &super::seal::SealLine { seal }).map_err(|e| io(e.into()))?;
                 out.write_all(b"\n").map_err(io)?;
             }
             serde_json::to_writer(&mut *out, &closing).map_err(|e| io(e.into()))?;

@@ -62,6 +62,18 @@ impl Seal {
     }
 }
 
+/// A seal's line in a JSON-lines export or journal page: `{"seal": {…}}`; unknown or repeated keys are refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealLine {
+    pub seal: Seal,
+}
+
+impl SealLine {
+    /// How every seal line begins, so that a reader can tell one from an entry without parsing it.
+    pub const PREFIX: &'static str = "{\"seal\":";
+}
+
 /// Why a walk stopped: the seq to report and what is wrong.
 pub type Broken = (u64, String);
 

@@ -4,7 +4,7 @@
 use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, payload_digest};
 use super::export::{CSV_HEADER, EXPORT_FORMAT_NAME, ExportHeader};
 use super::schema::{ENTRY_COLUMNS, entry_from_row, open_for_verify};
-use super::seal::{Seal, SealChain};
+use super::seal::{Seal, SealChain, SealLine};
 use super::{Entry, JournalError};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use sha2::Digest;
@@ -706,13 +706,6 @@ pub fn verify_tail(conn: &rusqlite::Connection) -> Result<Verdict, JournalError>
     Ok(checker.finish(0, None, unsealed))
 }
 
-/// A seal line of a jsonl export; unknown or repeated keys are refused.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SealLine {
-    seal: Seal,
-}
-
 fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[Seal]) -> Result<Verdict, String> {
     let mut lines = reader.lines().enumerate();
     let (header, header_sha256): (ExportHeader, String) = match lines.next() {
@@ -761,7 +754,7 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[S
             }
             continue;
         }
-        if line.trim_start().starts_with("{\"seal\"") {
+        if line.trim_start().starts_with(SealLine::PREFIX) {
             match serde_json::from_str::<SealLine>(&line) {
                 Ok(s) => seals.push(s.seal),
                 Err(e) => return Ok(tampered((next_seq, format!("line {} is not a well-formed seal ({e})", i + 1)))),
