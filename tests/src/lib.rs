@@ -342,7 +342,7 @@ pub fn hex32(s: &str) -> [u8; 32] {
 
 /// What a capable tamperer does: recompute digests and hashes from `seq` on.
 pub fn rehash_from(conn: &rusqlite::Connection, from: i64) {
-    use kiosk::journal::chain::{ChainFields, entry_hash, payload_digest};
+    use kiosk::journal::chain::{entry_hash, payload_digest};
     let rows: Vec<kiosk::journal::Entry> = conn
         .prepare(&format!("SELECT {} FROM entries WHERE seq >= ?1 ORDER BY seq", kiosk::journal::ENTRY_COLUMNS))
         .unwrap()
@@ -353,17 +353,7 @@ pub fn rehash_from(conn: &rusqlite::Connection, from: i64) {
     let mut prev: String = conn.query_row("SELECT hash FROM entries WHERE seq = ?1", [from - 1], |r| r.get(0)).unwrap();
     for e in rows {
         let digest = payload_digest(e.payload.as_deref().unwrap());
-        let fields = ChainFields {
-            seq: e.seq,
-            kiosk_id: &e.kiosk_id,
-            boot_id: &e.boot_id,
-            time_utc: &e.time_utc,
-            mono_ms: e.mono_ms,
-            session_id: &e.session_id,
-            kind: &e.kind,
-            payload_digest: digest,
-        };
-        let hash = hex::encode(entry_hash(&hex32(&prev), &fields));
+        let hash = hex::encode(entry_hash(&hex32(&prev), &e.chain_fields(digest)));
         conn.execute(
             "UPDATE entries SET payload_digest = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
             rusqlite::params![hex::encode(digest), prev, hash, e.seq as i64],

@@ -46,6 +46,18 @@ fn three_epochs() -> Kiosk {
     k
 }
 
+/// `kiosk journal export --format jsonl` of the kiosk's journal into `name` beside it.
+fn export_jsonl(k: &Kiosk, name: &str) -> PathBuf {
+    let out = k.dir.join(name);
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&k.config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(&out));
+    assert_eq!(code, Some(0), "{err}");
+    out
+}
+
 fn seals(db: &Path) -> Vec<Seal> {
     schema::seals(&rusqlite::Connection::open(db).unwrap(), 0, None).unwrap()
 }
@@ -84,13 +96,7 @@ fn a_root_attacker_who_deletes_seals_and_the_tail_after_three_epochs_is_caught()
     let k = three_epochs();
     let root = root_key(&k);
     // The county took a copy before the attack (an export; a pull holds the same seals).
-    let earlier = k.dir.join("county-copy.jsonl");
-    let (code, _, err) = run(kiosk()
-        .args(["journal", "export", "--config"])
-        .arg(&k.config)
-        .args(["--format", "jsonl", "--out"])
-        .arg(&earlier));
-    assert_eq!(code, Some(0), "{err}");
+    let earlier = export_jsonl(&k, "county-copy.jsonl");
     let conn = raw_db(&k.db);
     conn.execute_batch("DELETE FROM seals; DELETE FROM checkpoints; DELETE FROM entries WHERE seq > 4;").unwrap();
     drop(conn);
@@ -282,13 +288,7 @@ fn the_issues_holes_stay_closed_with_seals() {
 fn an_export_carries_its_seals_and_a_removed_seal_is_caught() {
     let k = three_epochs();
     let root = root_key(&k);
-    let out = k.dir.join("export.jsonl");
-    let (code, _, err) = run(kiosk()
-        .args(["journal", "export", "--config"])
-        .arg(&k.config)
-        .args(["--format", "jsonl", "--out"])
-        .arg(&out));
-    assert_eq!(code, Some(0), "{err}");
+    let out = export_jsonl(&k, "export.jsonl");
     let lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
     let seal_lines: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].starts_with("{\"seal\":")).collect();
     assert_eq!(seal_lines.len(), 3, "the three epochs' seals travel with the export");
@@ -319,13 +319,7 @@ fn an_export_carries_its_seals_and_a_removed_seal_is_caught() {
 fn an_independent_verifier_written_from_the_format_document_agrees() {
     let k = three_epochs();
     let root = root_key(&k);
-    let out = k.dir.join("export.jsonl");
-    let (code, _, err) = run(kiosk()
-        .args(["journal", "export", "--config"])
-        .arg(&k.config)
-        .args(["--format", "jsonl", "--out"])
-        .arg(&out));
-    assert_eq!(code, Some(0), "{err}");
+    let out = export_jsonl(&k, "export.jsonl");
     let lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
     let seal_at: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].starts_with("{\"seal\":")).collect();
     let stolen = current_key(&k);

@@ -73,6 +73,30 @@ struct EntryRef<'a> {
     hash: &'a str,
 }
 
+impl<'a> EntryRef<'a> {
+    /// What the entry's hash covers, with the payload through `payload_digest`.
+    fn chain_fields(&self, payload_digest: [u8; 32]) -> ChainFields<'a> {
+        ChainFields {
+            seq: self.seq,
+            kiosk_id: self.kiosk_id,
+            boot_id: self.boot_id,
+            time_utc: self.time_utc,
+            mono_ms: self.mono_ms,
+            session_id: self.session_id,
+            kind: self.kind,
+            payload_digest,
+        }
+    }
+}
+
+impl Entry {
+    /// What this entry's hash covers, with the payload through `payload_digest` (as recomputed by whoever
+    /// checks or, in the tamper tests, forges it).
+    pub fn chain_fields(&self, payload_digest: [u8; 32]) -> ChainFields<'_> {
+        EntryRef::from(self).chain_fields(payload_digest)
+    }
+}
+
 impl<'a> From<&'a Entry> for EntryRef<'a> {
     fn from(e: &'a Entry) -> Self {
         EntryRef {
@@ -143,17 +167,7 @@ impl Checker {
         {
             return bad("its payload was altered (the payload no longer matches payload_digest)".into());
         }
-        let fields = ChainFields {
-            seq: e.seq,
-            kiosk_id: e.kiosk_id,
-            boot_id: e.boot_id,
-            time_utc: e.time_utc,
-            mono_ms: e.mono_ms,
-            session_id: e.session_id,
-            kind: e.kind,
-            payload_digest: digest,
-        };
-        if entry_hash(&prev_hash, &fields) != hash {
+        if entry_hash(&prev_hash, &e.chain_fields(digest)) != hash {
             return bad("a field of the entry was edited (its hash does not match its contents)".into());
         }
         match &self.prev {
