@@ -337,13 +337,9 @@ fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Opt
             .and_then(|conn| journal::key_state_problem(&conn, key_file))
             .map_err(|e| invalid(format!("--key-file: {e} Nothing was verified.")))?;
         if let Some(p) = problem {
-            let seq = journal::schema::open_for_verify(path)
-                .ok()
-                .and_then(|c| journal::schema::last_seal(&c).ok().flatten())
-                .map_or(1, |s| s.seq);
             return Err(Exit {
                 code: EXIT_TAMPERED,
-                message: format!("{}: TAMPERED at seq {seq}: {p}.", path.display()),
+                message: format!("{}: TAMPERED at seq {}: {}.", path.display(), p.seq, p.what),
             }
             .into());
         }

@@ -82,10 +82,7 @@ pub fn start(journal: &Journal) -> std::io::Result<IntegrityCheck> {
     let tail = super::schema::open_reader(&journal.settings().path).and_then(|c| super::verify::verify_tail(&c));
     if let Some(problem) = journal.key_problem() {
         // The epoch key on disk is not the one the seals hand over to: seals deleted, or the key replaced.
-        let seq = super::schema::open_reader(&journal.settings().path)
-            .and_then(|c| Ok(super::schema::last_seal(&c)?.map_or(1, |s| s.seq)))
-            .unwrap_or(1);
-        record_failure(journal, &status, "keys", seq, problem.to_owned());
+        record_failure(journal, &status, "keys", problem.seq, problem.what.clone());
     }
     match tail {
         Ok(Verdict::Tampered { seq, what }) => record_failure(journal, &status, "start", seq, what),

@@ -1,4 +1,4 @@
-//! The kiosk's two secrets — the subject HMAC key and the checkpoint signing key — and how a person is named without their data.
+//! The subject HMAC key and how a person is named without their data (the journal's signing keys are in `epoch_key`).
 
 use super::JournalError;
 use hmac::{Hmac, Mac};

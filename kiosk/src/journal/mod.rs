@@ -27,8 +27,8 @@ pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_re
 pub use seal::Seal;
 pub use verify::{Verdict, verify_database, verify_jsonl_bytes, verify_path, verify_tail};
 pub use writer::{
-    EpochRule, Journal, JournalSettings, Signed, expected_key, key_state_problem, set_test_commit_delay,
-    stored_checkpoint,
+    EpochRule, ExpectedKey, Journal, JournalSettings, KeyProblem, Signed, expected_key, key_state_problem,
+    set_test_commit_delay, stored_checkpoint,
 };
 
 use std::path::PathBuf;

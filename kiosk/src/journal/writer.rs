@@ -120,7 +120,7 @@ pub struct Journal {
     inner: Arc<Inner>,
     subject_key: SubjectKey,
     root_key: String,
-    key_problem: Option<String>,
+    key_problem: Option<KeyProblem>,
     boot_id: String,
     settings: Arc<JournalSettings>,
 }
@@ -246,8 +246,8 @@ impl Journal {
     }
 
     /// What opening found wrong with the epoch key on disk (seals or keys removed or replaced), if anything.
-    pub fn key_problem(&self) -> Option<&str> {
-        self.key_problem.as_deref()
+    pub fn key_problem(&self) -> Option<&KeyProblem> {
+        self.key_problem.as_ref()
     }
 
     pub fn boot_id(&self) -> &str {
@@ -274,16 +274,39 @@ struct Sealer {
     epoch_began: Instant,
 }
 
-/// What the journal's seals say the current epoch and its key must be: (epoch, public key hex).
-pub fn expected_key(conn: &Connection) -> rusqlite::Result<Option<(u64, String)>> {
+/// What the journal's seals say the current epoch and its key must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedKey {
+    pub epoch: u64,
+    /// Hex of the public key: the newest seal's next key, or the root before the first seal.
+    pub public_key: String,
+    /// The newest seal's seq (0 before the first): where a finding about the key is reported.
+    pub sealed_seq: u64,
+}
+
+pub fn expected_key(conn: &Connection) -> rusqlite::Result<Option<ExpectedKey>> {
     Ok(match schema::last_seal(conn)? {
-        Some(s) => Some((s.epoch + 1, s.next_public_key)),
-        None => schema::meta(conn, "public_key")?.map(|root| (0, root)),
+        Some(s) => Some(ExpectedKey { epoch: s.epoch + 1, public_key: s.next_public_key, sealed_seq: s.seq }),
+        None => schema::meta(conn, "public_key")?.map(|root| ExpectedKey { epoch: 0, public_key: root, sealed_seq: 0 }),
     })
 }
 
+/// A key file that is not the one the seals hand the current epoch to: seals deleted, or the key replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    /// The seq the finding is reported at: the newest remaining seal's (1 before any).
+    pub seq: u64,
+    pub what: String,
+}
+
+impl std::fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
 /// Compares the key file with what the seals expect, changing nothing: None when they agree.
-pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<String>, JournalError> {
+pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<KeyProblem>, JournalError> {
     let expected = expected_key(conn)?;
     let next = match epoch_key::read(&epoch_key::next_path(key_path)) {
         Ok(OnDisk::Key(k)) => Some(k),
@@ -293,17 +316,17 @@ pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<St
     Ok(mismatch(expected.as_ref(), &found, next.as_deref(), key_path))
 }
 
-fn agrees(expected: Option<&(u64, String)>, k: &EpochKey) -> bool {
-    expected.is_some_and(|(e, p)| k.epoch == *e && hex::encode(k.public().as_bytes()) == *p)
+fn agrees(expected: Option<&ExpectedKey>, k: &EpochKey) -> bool {
+    expected.is_some_and(|x| k.epoch == x.epoch && hex::encode(k.public().as_bytes()) == x.public_key)
 }
 
 /// The sentence for a key file that is not the one the seals hand the current epoch to.
 fn mismatch(
-    expected: Option<&(u64, String)>,
+    expected: Option<&ExpectedKey>,
     found: &OnDisk,
     next: Option<&EpochKey>,
     key_path: &Path,
-) -> Option<String> {
+) -> Option<KeyProblem> {
     // A hand-over interrupted after its seal committed: the next key is the expected one.
     if next.is_some_and(|k| agrees(expected, k)) {
         return None;
@@ -316,11 +339,15 @@ fn mismatch(
         OnDisk::Absent => "no key at all".into(),
         OnDisk::Erased => "an erased key".into(),
     };
-    let (epoch, want) = expected.cloned().unwrap_or((0, "(none recorded)".into()));
-    Some(format!(
-        "the journal's seals hand epoch {epoch} to key {want}, but {} holds {found_text}: seals were deleted or the key was removed or replaced",
-        key_path.display()
-    ))
+    let (epoch, want, seq) =
+        expected.map_or((0, "(none recorded)", 0), |x| (x.epoch, x.public_key.as_str(), x.sealed_seq));
+    Some(KeyProblem {
+        seq: seq.max(1),
+        what: format!(
+            "the journal's seals hand epoch {epoch} to key {want}, but {} holds {found_text}: seals were deleted or the key was removed or replaced",
+            key_path.display()
+        ),
+    })
 }
 
 struct Writer {
@@ -337,7 +364,7 @@ impl Writer {
     /// Takes the sealing lock if no other process holds it, finishes or undoes an interrupted hand-over,
     /// and loads the current epoch's key. Returns what is wrong with the key state, if anything: the kiosk
     /// journals it and keeps serving with the key it has.
-    fn take_sealing_role(&mut self) -> Result<Option<String>, JournalError> {
+    fn take_sealing_role(&mut self) -> Result<Option<KeyProblem>, JournalError> {
         let Some(lock) = epoch_key::try_lock(&self.key_path)? else {
             log::info!("journal: another process holds the sealing key; this one appends without sealing");
             return Ok(None);
@@ -357,7 +384,7 @@ impl Writer {
         let found = epoch_key::read(&path)?;
         let problem = mismatch(expected.as_ref(), &found, None, &path);
         let key = match (found, &expected) {
-            (OnDisk::Key(k), Some((epoch, _))) => EpochKey { epoch: *epoch, key: k.key.clone() },
+            (OnDisk::Key(k), Some(x)) => EpochKey { epoch: x.epoch, key: k.key.clone() },
             (OnDisk::Key(k), None) => *k,
             (other, expected) => {
                 // A new journal gets its root key; a lost key is replaced so that entries keep being sealed,
@@ -368,7 +395,7 @@ impl Writer {
                         what: format!("cannot remove the erased key ({e})"),
                     })?;
                 }
-                let k = EpochKey::generate(expected.as_ref().map_or(0, |(e, _)| *e), &path)?;
+                let k = EpochKey::generate(expected.as_ref().map_or(0, |x| x.epoch), &path)?;
                 epoch_key::create(&path, &k)?;
                 log::info!("created {}", path.display());
                 k
@@ -381,7 +408,7 @@ impl Writer {
         if let Some(p) = &problem {
             log::error!("journal: {p}");
         }
-        let sealed_seq = schema::last_seal(&self.conn)?.map_or(0, |s| s.seq);
+        let sealed_seq = expected.map_or(0, |x| x.sealed_seq);
         self.sealer = Some(Sealer { _lock: lock, key, sealed_seq, epoch_began: Instant::now() });
         Ok(problem)
     }
