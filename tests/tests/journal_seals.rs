@@ -389,3 +389,24 @@ fn the_configured_epoch_length_is_used() {
     let at: Vec<u64> = seals(&tmp.path().join("journal.sqlite3")).iter().map(|s| s.seq).collect();
     assert_eq!(at, vec![4, 8, 9], "every 4 entries, and the rest at close");
 }
+
+/// Only the process holding the sealing lock signs: an export run beside a running kiosk says where to export
+/// instead, and writes nothing; the kiosk's own journal is untouched by the attempt.
+#[test]
+fn an_export_beside_the_running_kiosk_is_refused_with_where_to_export_instead() {
+    let k = three_epochs();
+    let running = Journal::open(k.settings()).unwrap();
+    let out = k.dir.join("beside.jsonl");
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&k.config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(&out));
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("holds the journal's signing key") && err.contains("maintenance screen"), "{err}");
+    assert!(!out.exists(), "no half export");
+    running.append(NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": "D1" }))).unwrap();
+    drop(running);
+    let (code, text) = verify(&k.db, &["--pubkey", &root_key(&k), "--require-sealed"]);
+    assert_eq!(code, Some(0), "{text}");
+}

@@ -123,23 +123,19 @@ fn check_journal(c: &Config) -> Result<(), Problem> {
             ),
         );
     }
-    if !(1..=10_000).contains(&j.epoch_entries) {
-        return fail(
-            p.key("epoch_entries"),
-            format!(
-                "{} entries per epoch is out of range: use 1–10000 (200 by default). Fewer seal more often; more leave more entries unprotected for longer.",
-                j.epoch_entries
-            ),
-        );
-    }
-    if !(1..=60).contains(&j.epoch_minutes) {
-        return fail(
-            p.key("epoch_minutes"),
-            format!(
-                "{} minutes per epoch is out of range: use 1–60 (5 by default); entries written in an epoch are unprotected until it ends.",
-                j.epoch_minutes
-            ),
-        );
+    // What is written in an epoch is unprotected until it ends: neither may be zero or very long.
+    for (key, value, max, unit, default) in [
+        ("epoch_entries", j.epoch_entries, 10_000, "entries", 200),
+        ("epoch_minutes", j.epoch_minutes, 60, "minutes", 5),
+    ] {
+        if !(1..=max).contains(&value) {
+            return fail(
+                p.clone().key(key),
+                format!(
+                    "{value} {unit} per epoch is out of range: use 1–{max} ({default} by default); entries written in an epoch are unprotected until it ends."
+                ),
+            );
+        }
     }
     let dir = j.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let files = [
