@@ -142,6 +142,8 @@ fn county_staff_pull_the_journal_over_tls_with_a_pinned_certificate() {
     // Signed by the current epoch's key, which the newest seal hands over to; the seal goes to the county.
     assert_eq!(cp["checkpoint"]["public_key"], cp["seal"]["next_public_key"], "{cp}");
     assert_ne!(cp["checkpoint"]["public_key"], pubkey.trim(), "the root key was erased after the first epoch");
+    let health: serde_json::Value = serde_json::from_slice(&tech.get("/api/v1/health").unwrap().1).unwrap();
+    assert_eq!(cp["checkpoint"]["seq"], health["journal"]["head_seq"], "the checkpoint covers the head: {cp}");
     let (status, body) = staff.get("/api/v1/stats?x=1").unwrap();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let stats: serde_json::Value = serde_json::from_slice(&body).unwrap();

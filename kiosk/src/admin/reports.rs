@@ -87,17 +87,24 @@ fn page_from(
     Ok(out)
 }
 
-/// The newest signed checkpoint (one is signed over the head when none is stored yet) and the newest seal:
-/// a county server that keeps the seal holds the kiosk to its history even if the box is later replaced.
+/// A signed checkpoint over the head (the stored one when it covers the head, else a new one; checkpoints are
+/// no longer signed on a timer) and the newest seal: a county server that keeps the seal holds the kiosk to
+/// its history even if the box is later replaced.
 pub fn latest_checkpoint(
     journal: &Journal,
     readers: &Readers,
 ) -> Result<Option<(Checkpoint, Option<crate::journal::Seal>)>, JournalError> {
-    let cp = match readers.with(|c| Ok(crate::journal::stored_checkpoint(c, None)?))? {
-        Some(cp) => Some(cp),
-        None => journal.checkpoint()?,
+    let (head, stored, seal) = readers.with(|c| {
+        Ok((
+            crate::journal::schema::head(c)?.0,
+            crate::journal::stored_checkpoint(c, None)?,
+            crate::journal::schema::last_seal(c)?,
+        ))
+    })?;
+    let cp = match stored {
+        Some(cp) if cp.seq == head => Some(cp),
+        _ => journal.checkpoint()?,
     };
-    let seal = readers.with(|c| Ok(crate::journal::schema::last_seal(c)?))?;
     Ok(cp.map(|cp| (cp, seal)))
 }
 
