@@ -26,7 +26,27 @@ pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
     let home = window.global::<HomeAdapter>();
     home.set_hall_name(config.kiosk.hall_name.clone().into());
     home.set_portrait(config.ui.orientation == Orientation::Portrait);
+    if let Some(logo) = &config.ui.logo {
+        // `config check` has seen the file; one that no longer loads leaves the hall's name alone.
+        match slint::Image::load_from_path(logo) {
+            Ok(image) => home.set_logo(image),
+            Err(_) => log::warn!("the logo {} cannot be loaded; the home screen shows the hall's name alone", logo.display()),
+        }
+    }
     window.global::<crate::ui::Theme>().set_elder_mode(config.ui.elder_mode);
+    let guide = window.global::<crate::ui::Guide>();
+    guide.set_hotline(config.ui.hotline.clone().into());
+    guide.set_help_minutes(config.ui.assistance_minutes as i32);
+    guide.set_reader_position(match config.ui.reader_position {
+        crate::config::ReaderPosition::Left => 0,
+        crate::config::ReaderPosition::Right => 1,
+        crate::config::ReaderPosition::Below => 2,
+    });
+    guide.set_voice_mode(match config.voice.mode {
+        crate::config::VoiceMode::Elder => 0,
+        crate::config::VoiceMode::Always => 1,
+        crate::config::VoiceMode::Off => 2,
+    });
     let (w, h) = match config.ui.orientation {
         Orientation::Landscape => (1920.0, 1080.0),
         Orientation::Portrait => (1080.0, 1920.0),
@@ -41,6 +61,8 @@ pub struct Kiosk {
     pub journal: Journal,
     pub reader: IdReaderHandle,
     pub printer: TicketPrinter,
+    /// The voice: what it was asked to say is kept (`Speaker::recent`).
+    pub voice: crate::voice::Speaker,
     /// The in-process virtual printer when the configuration says `simulated`.
     pub printer_sim: Option<drivers::escpos::virtual_printer::VirtualPrinter>,
     flows: crate::ui::home::Flows,
@@ -74,6 +96,7 @@ impl Kiosk {
             s.stop();
         }
         self.reader.stop();
+        self.voice.stop();
         self.integrity.stop();
         let recorded = self.journal.append(payload::Shutdown { clean }.into());
         self.journal.close();
@@ -159,11 +182,15 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             integrity: integrity.status.clone(),
         },
     );
+    let first = config.kiosk.languages.first().map_or("zh-CN", String::as_str);
+    let defaults = crate::ui::home::Defaults { english: first == "en", elder: config.ui.elder_mode };
+    let voice = crate::voice::Speaker::start(&config.voice);
     let cx = crate::ui::controller::Context {
         journal: journal.clone(),
         reader: reader.clone(),
         inbox: inbox.clone(),
         idle_timeout_ms: config.ui.idle_timeout_ms(),
+        defaults,
     };
     let take_number = crate::ui::take_number::bind(
         &window,
@@ -211,10 +238,19 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     };
     let rating = crate::ui::rating::bind(&window, &cx);
     let lookup = crate::ui::lookup::bind(&window, &cx);
-    let flows = crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup]);
-    crate::ui::home::bind(&window, journal.clone(), &inbox);
+    let home = crate::ui::home::bind(
+        &window,
+        journal.clone(),
+        &inbox,
+        voice.clone(),
+        defaults,
+        config.ui.idle_timeout_ms(),
+    );
+    let flows =
+        crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup, home]);
     Ok(Kiosk {
         window,
+        voice,
         journal,
         reader,
         printer,
@@ -237,7 +273,9 @@ fn start_clock(window: &AppWindow, tz: jiff::tz::TimeZone) -> slint::Timer {
     let tick = move || {
         if let Some(w) = weak.upgrade() {
             let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone());
-            w.global::<HomeAdapter>().set_clock(now.strftime("%Y-%m-%d %H:%M").to_string().into());
+            let home = w.global::<HomeAdapter>();
+            home.set_clock(now.strftime("%Y-%m-%d %H:%M").to_string().into());
+            home.set_weekday(i32::from(now.weekday().to_monday_one_offset()));
         }
     };
     tick();

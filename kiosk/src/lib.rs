@@ -16,3 +16,4 @@ pub mod secrets;
 pub mod ticket;
 pub mod ui;
 pub mod usb_export;
+pub mod voice;

@@ -83,6 +83,8 @@ fn every_main_page_matches_its_reference() {
                         if english { vec!["en".into(), "zh-CN".into()] } else { vec!["zh-CN".into(), "en".into()] };
                     let window = kiosk::app::build_window(&config).unwrap();
                     window.global::<HomeAdapter>().set_clock("2026-11-25 09:30".into());
+                    window.global::<HomeAdapter>().set_weekday(3);
+                    window.global::<kiosk::ui::Guide>().set_hotline("0539-6212345".into());
                     show_case(&window, p, english);
                     assert_eq!(window.global::<Lang>().get_english(), english);
                     assert_eq!(window.global::<Theme>().get_elder_mode(), elder);

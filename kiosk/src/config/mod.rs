@@ -25,6 +25,8 @@ pub struct Config {
     pub admin: AdminSection,
     #[serde(default)]
     pub licence: LicenceSection,
+    #[serde(default)]
+    pub voice: VoiceSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -240,6 +242,102 @@ pub struct UiSection {
     /// Start in elder mode (larger type and targets); citizens can still switch.
     #[serde(default)]
     pub elder_mode: bool,
+    /// The hall's telephone line, shown on the home screen ("" shows none).
+    #[serde(default)]
+    pub hotline: String,
+    /// A PNG or SVG logo for the home screen; none shows the hall's name alone.
+    #[serde(default)]
+    pub logo: Option<std::path::PathBuf>,
+    /// Where the ID-card reader sits, for the card prompt's picture.
+    #[serde(default)]
+    pub reader_position: ReaderPosition,
+    /// How long staff usually take to come when a citizen calls for assistance.
+    #[serde(default = "default_assistance_minutes")]
+    pub assistance_minutes: u32,
+}
+
+/// Where the ID-card reader sits relative to the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReaderPosition {
+    Left,
+    #[default]
+    Right,
+    Below,
+}
+
+fn default_assistance_minutes() -> u32 {
+    3
+}
+
+/// When the kiosk speaks on its own (再听一遍 always speaks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum VoiceMode {
+    /// In elder mode only.
+    #[default]
+    Elder,
+    /// In every session.
+    Always,
+    /// Never on its own; 再听一遍 still speaks.
+    Off,
+}
+
+/// Which speech engine speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum VoiceEngine {
+    /// speech-dispatcher (the Linux accessibility convention): the county picks the synthesiser.
+    #[default]
+    SpeechDispatcher,
+    /// espeak-ng run directly, for a box without speech-dispatcher.
+    EspeakNg,
+    /// Silent (the texts are still recorded for the maintenance screen and tests).
+    None,
+}
+
+/// `[voice]`: spoken guidance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceSection {
+    #[serde(default)]
+    pub mode: VoiceMode,
+    #[serde(default)]
+    pub engine: VoiceEngine,
+    /// 0–100.
+    #[serde(default = "default_volume")]
+    pub volume: u32,
+    /// The synthesiser's voice for Chinese (espeak-ng's Mandarin that reads Hanzi as pinyin).
+    #[serde(default = "default_voice_zh")]
+    pub voice_zh: String,
+    #[serde(default = "default_voice_en")]
+    pub voice_en: String,
+    /// speech-dispatcher's socket; by default `$XDG_RUNTIME_DIR/speech-dispatcher/speechd.sock`.
+    #[serde(default)]
+    pub socket: Option<std::path::PathBuf>,
+}
+
+fn default_volume() -> u32 {
+    80
+}
+fn default_voice_zh() -> String {
+    "cmn-latn-pinyin".into()
+}
+fn default_voice_en() -> String {
+    "en".into()
+}
+
+impl Default for VoiceSection {
+    fn default() -> Self {
+        Self {
+            mode: VoiceMode::default(),
+            engine: VoiceEngine::default(),
+            volume: default_volume(),
+            voice_zh: default_voice_zh(),
+            voice_en: default_voice_en(),
+            socket: None,
+        }
+    }
 }
 
 impl UiSection {
@@ -252,7 +350,15 @@ impl UiSection {
 
 impl Default for UiSection {
     fn default() -> Self {
-        Self { orientation: Orientation::default(), idle_timeout_s: default_idle_timeout(), elder_mode: false }
+        Self {
+            orientation: Orientation::default(),
+            idle_timeout_s: default_idle_timeout(),
+            elder_mode: false,
+            hotline: String::new(),
+            logo: None,
+            reader_position: ReaderPosition::default(),
+            assistance_minutes: default_assistance_minutes(),
+        }
     }
 }
 

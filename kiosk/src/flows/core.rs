@@ -282,6 +282,20 @@ impl<F: Flow> Session<F> {
         self.step().is_some_and(|s| self.flow.wants_card(s))
     }
 
+    /// Seconds until the session goes home by itself, for the Home button: a closing screen's own time, or
+    /// the idle time and its countdown; 0 while work is in flight (the session waits for its outcome).
+    pub fn home_in_s(&self, now_ms: u64) -> u64 {
+        let idle = self.idle.home_in_s(now_ms);
+        let left = |ms: u64| ms.saturating_sub(self.idle.on_screen_ms(now_ms)).div_ceil(1000).min(idle);
+        match &self.phase {
+            Phase::Home => 0,
+            Phase::Step(s) if self.flow.busy(s) => 0,
+            Phase::Step(s) => self.flow.lingers_ms(s).map_or(idle, left),
+            Phase::Thanks => left(THANKS_SCREEN_MS),
+            Phase::RatingReasons { .. } => idle,
+        }
+    }
+
     fn go(&mut self, phase: Phase<F::Step>, now_ms: u64) {
         self.phase = phase;
         self.idle.entered(now_ms);
@@ -473,6 +487,20 @@ mod tests {
         s.handle(Input::Tick, 275_000);
         assert_eq!(s.handle(Input::Tick, 285_000), vec![Command::EndSession { reason: EndReason::Idle }]);
         assert_eq!(s.handle(Input::Tick, 900_000), vec![], "home has no session to end");
+    }
+
+    #[test]
+    fn the_home_button_says_when_the_session_goes_home() {
+        let mut s = Session::new(Form, 60_000);
+        assert_eq!(s.home_in_s(0), 0, "no session");
+        s.handle(Input::Flow("open"), 0);
+        assert_eq!(s.home_in_s(1_000), 69);
+        s.handle(Input::Flow("submit"), 2_000);
+        assert_eq!(s.home_in_s(3_000), 0, "work in flight");
+        s.handle(Input::Flow("sent"), 4_000);
+        assert_eq!(s.home_in_s(4_000), DONE_SCREEN_MS / 1000, "the done screen's own time");
+        s.handle(Input::Rate(5), 10_000);
+        assert_eq!(s.home_in_s(10_000), THANKS_SCREEN_MS / 1000);
     }
 
     #[test]

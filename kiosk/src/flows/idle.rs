@@ -28,6 +28,18 @@ impl IdleClock {
         self.countdown_until_ms.map(|until| until.saturating_sub(now_ms).div_ceil(1000))
     }
 
+    /// Seconds until the session goes home by itself if nobody touches the screen (the Home button shows
+    /// them): the idle time left plus the countdown, or what is left of a running countdown.
+    pub fn home_in_s(&self, now_ms: u64) -> u64 {
+        match self.countdown_until_ms {
+            Some(until) => until.saturating_sub(now_ms).div_ceil(1000),
+            None => {
+                let idle_left = (self.last_activity_ms + self.idle_timeout_ms).saturating_sub(now_ms);
+                (idle_left + IDLE_COUNTDOWN_MS).div_ceil(1000)
+            }
+        }
+    }
+
     /// A new screen: it counts as activity and stops any countdown.
     pub fn entered(&mut self, now_ms: u64) {
         self.entered_ms = now_ms;
@@ -86,5 +98,20 @@ mod tests {
         c.entered(200_000);
         assert!(!c.expired(319_999));
         assert_eq!(c.on_screen_ms(250_000), 50_000);
+    }
+
+    #[test]
+    fn the_home_button_counts_down_the_whole_way() {
+        let mut c = IdleClock::new(60_000);
+        c.entered(0);
+        assert_eq!(c.home_in_s(0), 70, "a minute, then the ten-second question");
+        assert_eq!(c.home_in_s(30_500), 40);
+        c.touch(30_500);
+        assert_eq!(c.home_in_s(30_500), 70, "a touch starts it again");
+        assert!(!c.expired(90_500));
+        assert_eq!(c.home_in_s(90_500), 10);
+        assert_eq!(c.home_in_s(99_000), 2);
+        assert!(c.expired(100_500));
+        assert_eq!(c.home_in_s(100_500), 0);
     }
 }

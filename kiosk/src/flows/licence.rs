@@ -11,6 +11,16 @@ pub struct DocumentSummary {
     pub title_en: String,
     pub number_masked: String,
     pub remaining: u32,
+    /// Whose document it is, as the document states it (a company's name, the holder's).
+    pub holder: String,
+}
+
+/// What the card's holder may print: their documents, and how the screen greets them (the masked name,
+/// "李*梅").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Holding {
+    pub greeting: String,
+    pub documents: Vec<DocumentSummary>,
 }
 
 /// How far a licence job is (from the printer's IPP job state).
@@ -35,10 +45,10 @@ pub enum Step {
     /// Reading the card and looking up the holder's documents.
     Loading,
     Documents {
-        documents: Vec<DocumentSummary>,
+        holding: Holding,
     },
     Copies {
-        documents: Vec<DocumentSummary>,
+        holding: Holding,
         chosen: usize,
         copies: u32,
     },
@@ -64,7 +74,7 @@ pub enum Event {
     Open,
     /// The card cannot be used (expired, unreadable): place another.
     CardRefused(Reason),
-    DocumentsLoaded(Vec<DocumentSummary>),
+    DocumentsLoaded(Holding),
     LookupFailed(Reason),
     Choose(String),
     More,
@@ -126,30 +136,28 @@ impl Flow for PrintLicence {
         };
         match (step, event) {
             (Step::Loading, Event::CardRefused(why)) => Transition::Go(Step::CardPrompt { failure: Some(why) }, vec![]),
-            (Step::Loading, Event::DocumentsLoaded(documents)) => Transition::Go(Step::Documents { documents }, vec![]),
+            (Step::Loading, Event::DocumentsLoaded(holding)) => Transition::Go(Step::Documents { holding }, vec![]),
             (Step::Loading, Event::LookupFailed(message)) => Transition::Go(Step::Failed { message }, vec![]),
-            (Step::Documents { documents }, Event::Choose(id)) => {
-                match documents.iter().position(|d| d.id == id && d.remaining > 0) {
-                    Some(chosen) => {
-                        Transition::Go(Step::Copies { documents: documents.clone(), chosen, copies: 1 }, vec![])
-                    }
+            (Step::Documents { holding }, Event::Choose(id)) => {
+                match holding.documents.iter().position(|d| d.id == id && d.remaining > 0) {
+                    Some(chosen) => Transition::Go(Step::Copies { holding: holding.clone(), chosen, copies: 1 }, vec![]),
                     None => Transition::Ignore,
                 }
             }
-            (Step::Copies { documents, chosen, copies }, e @ (Event::More | Event::Fewer)) => {
-                let max = documents[*chosen].remaining.max(1);
+            (Step::Copies { holding, chosen, copies }, e @ (Event::More | Event::Fewer)) => {
+                let max = holding.documents[*chosen].remaining.max(1);
                 let copies = if e == Event::More { (*copies + 1).min(max) } else { copies.saturating_sub(1).max(1) };
-                Transition::Update(Step::Copies { documents: documents.clone(), chosen: *chosen, copies })
+                Transition::Update(Step::Copies { holding: holding.clone(), chosen: *chosen, copies })
             }
-            (Step::Copies { documents, chosen, copies }, Event::Confirm) => {
-                let (document_id, copies) = (documents[*chosen].id.clone(), *copies);
+            (Step::Copies { holding, chosen, copies }, Event::Confirm) => {
+                let (document_id, copies) = (holding.documents[*chosen].id.clone(), *copies);
                 Transition::Go(
                     Step::Printing { document_id: document_id.clone(), copies, stage: JobStage::Preparing },
                     vec![Work::Print { document_id, copies }],
                 )
             }
-            (Step::Copies { documents, .. }, Event::Back) => {
-                Transition::Go(Step::Documents { documents: documents.clone() }, vec![])
+            (Step::Copies { holding, .. }, Event::Back) => {
+                Transition::Go(Step::Documents { holding: holding.clone() }, vec![])
             }
             (Step::Printing { .. }, Event::Back) => Transition::Ignore,
             (_, Event::Back) => Transition::End(EndReason::Cancelled),
@@ -190,6 +198,10 @@ mod tests {
     use crate::flows::core::{Command, Input, Phase, Session, THANKS_SCREEN_MS};
     use crate::flows::idle::IDLE_COUNTDOWN_MS;
 
+    fn holding(documents: Vec<DocumentSummary>) -> Holding {
+        Holding { greeting: "李*梅".into(), documents }
+    }
+
     fn doc(id: &str, remaining: u32) -> DocumentSummary {
         DocumentSummary {
             id: id.into(),
@@ -197,6 +209,7 @@ mod tests {
             title_en: "Business licence (copy)".into(),
             number_masked: "9137**********O01X".into(),
             remaining,
+            holder: "临沭县某商贸有限公司".into(),
         }
     }
 
@@ -208,7 +221,7 @@ mod tests {
         let mut s = Session::new(PrintLicence, 60_000);
         assert_eq!(ev(&mut s, Event::Open, 0), vec![Command::StartSession { flow: "licence" }]);
         assert_eq!(s.handle(Input::CardPlaced, 100), vec![Command::Work(Work::Lookup)]);
-        ev(&mut s, Event::DocumentsLoaded(vec![doc("BL-1", 2), doc("P-1", 0)]), 200);
+        ev(&mut s, Event::DocumentsLoaded(holding(vec![doc("BL-1", 2), doc("P-1", 0)])), 200);
         s
     }
 
@@ -258,7 +271,7 @@ mod tests {
         assert_eq!(s.phase, Phase::Step(Step::CardPrompt { failure: Some(expired) }));
         assert_eq!(s.handle(Input::CardRemoved, 250), vec![], "no card yet: nothing to end");
         s.handle(Input::CardPlaced, 300);
-        ev(&mut s, Event::DocumentsLoaded(vec![doc("BL-1", 1)]), 400);
+        ev(&mut s, Event::DocumentsLoaded(holding(vec![doc("BL-1", 1)])), 400);
         ev(&mut s, Event::Choose("BL-1".into()), 500);
         assert_eq!(s.handle(Input::CardRemoved, 600), vec![Command::EndSession { reason: EndReason::CardRemoved }]);
         assert_eq!(s.phase, Phase::Home);

@@ -1,7 +1,8 @@
-//! Taking a queue number: category → (card, when the category needs one) → printing → done with the rating
-//! offer. Session, idle and rating come from [`super::core::Session`].
+//! Taking a queue number: category → (card, when the category needs one) → printing → done. No rating is
+//! offered here: nothing has been served yet (the ticket's QR and the 好差评 tile rate it once it has).
+//! Session and idle come from [`super::core::Session`].
 
-use super::core::{DONE_SCREEN_MS, Flow, Reason, StepInput, Transaction, Transition};
+use super::core::{DONE_SCREEN_MS, Flow, Reason, StepInput, Transition};
 
 /// One category as the citizen sees it: names, people waiting, open or why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub enum Step {
     Printing {
         prefix: String,
     },
-    /// "Take your ticket", with the five-level rating (GB/T 39734) offered.
+    /// "Take your ticket": the number, the people ahead.
     Done {
         ticket_id: String,
         number: String,
@@ -116,13 +117,6 @@ impl Flow for TakeNumber {
         }
     }
 
-    fn rating_offer(&self, step: &Step) -> Option<Transaction> {
-        match step {
-            Step::Done { ticket_id, .. } => Some(Transaction::Ticket { ticket_id: ticket_id.clone() }),
-            _ => None,
-        }
-    }
-
     fn lingers_ms(&self, step: &Step) -> Option<u64> {
         matches!(step, Step::Done { .. }).then_some(DONE_SCREEN_MS)
     }
@@ -139,7 +133,7 @@ impl Flow for TakeNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flows::core::{Command, EndReason, Input, Phase, Session, THANKS_SCREEN_MS};
+    use crate::flows::core::{Command, EndReason, Input, Phase, Session};
 
     fn category(prefix: &str, requires_id: bool, closed: bool) -> CategoryView {
         CategoryView {
@@ -216,24 +210,18 @@ mod tests {
     }
 
     #[test]
-    fn ratings_are_tied_to_the_ticket() {
+    fn no_rating_right_after_taking_a_number() {
+        // Nothing has been served yet: the citizen rates the ticket later (its QR, the 好差评 tile).
         let mut s = opened();
         choose(&mut s, "A", 0);
         s.handle(
             Input::Flow(Event::TicketPrinted { ticket_id: "t1".into(), number: "A001".into(), waiting_ahead: 0 }),
             1_000,
         );
+        assert_eq!(s.handle(Input::Rate(4), 2_000), vec![]);
+        assert!(matches!(s.phase, Phase::Step(Step::Done { .. })));
         assert_eq!(
-            s.handle(Input::Rate(4), 2_000),
-            vec![Command::RecordEvaluation {
-                transaction: Transaction::Ticket { ticket_id: "t1".into() },
-                level: 4,
-                reason: None
-            }]
-        );
-        assert_eq!(s.phase, Phase::Thanks);
-        assert_eq!(
-            s.handle(Input::Tick, 2_000 + THANKS_SCREEN_MS),
+            s.handle(Input::Tick, 1_000 + DONE_SCREEN_MS),
             vec![Command::EndSession { reason: EndReason::Completed }]
         );
     }

@@ -41,6 +41,18 @@ pub fn mask_id_number(id: &str, (head, tail): (u8, u8)) -> String {
     chars.iter().enumerate().map(|(i, c)| if i < head || i >= chars.len() - tail { *c } else { '*' }).collect()
 }
 
+/// A name as the screen greets its holder, first and last characters kept: 李小梅 → 李*梅, 张三 → 张*,
+/// 欧阳娜娜 → 欧**娜. Shown to the card's holder only, never stored.
+pub fn mask_name_for_greeting(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => std::iter::once(chars[0]).chain(std::iter::repeat_n('*', n - 2)).chain(std::iter::once(chars[n - 1])).collect(),
+    }
+}
+
 /// A name with only the surname visible: 张三 → 张*, 欧阳娜娜 → 欧***.
 pub fn mask_name(name: &str) -> String {
     let mut chars = name.trim().chars();
@@ -125,6 +137,15 @@ fn load_or_create(path: &Path, may_retry: bool) -> Result<Zeroizing<[u8; 32]>, J
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn greeting_names_keep_first_and_last() {
+        assert_eq!(mask_name_for_greeting("李小梅"), "李*梅");
+        assert_eq!(mask_name_for_greeting(" 张三 "), "张*");
+        assert_eq!(mask_name_for_greeting("欧阳娜娜"), "欧**娜");
+        assert_eq!(mask_name_for_greeting("王"), "*");
+        assert_eq!(mask_name_for_greeting(""), "");
+    }
 
     #[test]
     fn a_dangling_symlink_is_an_error_not_a_stack_overflow() {

@@ -5,7 +5,7 @@
 
 use super::home::{FlowHandle, Opener};
 use super::inbox::{self, Inbox, Route};
-use super::{AppAdapter, AppWindow, Lang, Page, TileKind};
+use super::{AppAdapter, AppWindow, Guide, Lang, Page, TileKind};
 use crate::devices::{IdReaderHandle, ReaderNews};
 use crate::flows::core::{Command, EndReason, Flow, Input, RATING_LEVELS, Session, Transaction};
 use crate::journal::{Journal, NewEntry, payload};
@@ -79,6 +79,8 @@ pub struct Context {
     pub inbox: Inbox,
     /// The idle time in standard mode; elder mode doubles it for sessions that open while it is on.
     pub idle_timeout_ms: u64,
+    /// The language and mode each session starts with, restored when one ends.
+    pub defaults: super::home::Defaults,
 }
 
 struct Controller<B: Binding> {
@@ -90,6 +92,7 @@ struct Controller<B: Binding> {
     worker: Option<std::thread::JoinHandle<()>>,
     reader: IdReaderHandle,
     window: slint::Weak<AppWindow>,
+    defaults: super::home::Defaults,
 }
 
 /// Wires what every flow's page has the same way: cancel and "continue" (the idle prompt), and where the
@@ -139,6 +142,8 @@ impl<B: Binding> Controller<B> {
                 // Personal data goes with the session: the card in memory (zeroed on drop) and the page.
                 self.reader.take_card();
                 self.binding.clear(window);
+                // The next citizen starts in the configured language and mode.
+                super::home::fresh_start(window, self.defaults);
                 self.send(Task::End { session_id, reason });
             }
             Command::RecordEvaluation { transaction, level, reason } => {
@@ -175,6 +180,11 @@ fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<Event
     let english = window.global::<Lang>().get_english();
     c.binding.render(&window, &c.session, english, now);
     let app = window.global::<AppAdapter>();
+    if c.session.phase != crate::flows::core::Phase::Home {
+        // The Home button counts down the whole time, not only the last ten seconds.
+        let home_in = c.session.home_in_s(now).min(i32::MAX as u64) as i32;
+        window.global::<Guide>().set_home_in(home_in);
+    }
     if c.session.phase == crate::flows::core::Phase::Home {
         // Only the flow that owns the page sends it home: every flow's clock ticks all the time.
         if app.get_page() == B::PAGE {
@@ -252,6 +262,7 @@ where
         worker: None,
         reader: cx.reader.clone(),
         window: window.as_weak(),
+        defaults: cx.defaults,
     }));
     let weak_ctl = Rc::downgrade(&ctl);
     let route = inbox::route(move |body| {

@@ -1,8 +1,11 @@
-//! The home screen's own controls (language, elder mode, calling for assistance, device faults on tiles) and
-//! how its tiles, touches and the reader's news reach the citizen flows.
+//! The home screen's own controls (language, elder mode, device faults on tiles), what every page shares
+//! (calling for assistance, the voice), a fresh start for each citizen, and how the tiles, touches and the
+//! reader's news reach the citizen flows.
 
 use super::inbox::{self, Inbox};
-use super::{AppAdapter, AppWindow, HomeAdapter, Lang, Theme, TileKind};
+use super::{AppAdapter, AppWindow, Guide, HomeAdapter, Lang, Page, Theme, TileKind};
+use crate::voice::{Speaker, Spoken};
+use std::cell::Cell;
 use crate::devices::{IdReaderHandle, ReaderNews};
 use crate::flows::core::Reason;
 use crate::journal::{Journal, payload};
@@ -37,12 +40,40 @@ impl Flows {
     }
 }
 
-/// Selects the UI language: zh-CN is the source language of every @tr string, so its bundle is "".
+/// Selects the UI language. zh-CN is the source language of every @tr string; its bundle (made by build.rs)
+/// only gives the English lines under the Chinese ones.
 pub fn select_language(code: &str) {
-    let bundle = if code == "zh-CN" { "" } else { code };
-    if let Err(e) = slint::select_bundled_translation(bundle) {
+    if let Err(e) = slint::select_bundled_translation(code) {
         log::warn!("UI language {code} is not available ({e}); staying with Chinese.");
+        let _ = slint::select_bundled_translation("");
     }
+}
+
+/// What each citizen's session starts with: the configured first language and mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    pub english: bool,
+    pub elder: bool,
+}
+
+/// Puts the screen back to the configured language and mode for the next citizen (a session ended, or
+/// the home screen has been left alone): nobody inherits the last citizen's English or elder mode.
+pub fn fresh_start(window: &AppWindow, defaults: Defaults) {
+    let lang = window.global::<Lang>();
+    if lang.get_english() != defaults.english {
+        lang.set_english(defaults.english);
+        select_language(if defaults.english { "en" } else { "zh-CN" });
+    }
+    let theme = window.global::<Theme>();
+    if theme.get_elder_mode() != defaults.elder {
+        theme.set_elder_mode(defaults.elder);
+    }
+    window.global::<Guide>().set_home_in(0);
+}
+
+/// Whether the home screen, untouched for `idle_ms`, should go back to the defaults.
+pub fn home_is_stale(on_home: bool, idle_ms: u64, limit_ms: u64) -> bool {
+    on_home && idle_ms >= limit_ms
 }
 
 /// Routes the home tiles to the flows, every touch to every flow (only the open one cares) and the reader's
@@ -96,9 +127,17 @@ pub fn set_printer_fault(window: &AppWindow, fault: Option<drivers::escpos::Stat
     home.set_printer_fault(super::reasons::to_ui_opt(reason.as_ref()));
 }
 
-/// Wires the home screen's buttons. Calling for assistance is journaled off the UI thread; the notice shows
-/// once the journal has it.
-pub fn bind(window: &AppWindow, journal: Journal, inbox: &Inbox) {
+/// Wires the home screen's buttons, 呼叫帮办 on every page (journaled off the UI thread; the notice shows
+/// once the journal has it), the voice, and the fresh start of an idle home screen. Returns the home
+/// screen's part in routing (its timer and what a touch does).
+pub fn bind(
+    window: &AppWindow,
+    journal: Journal,
+    inbox: &Inbox,
+    speaker: Speaker,
+    defaults: Defaults,
+    idle_limit_ms: u64,
+) -> FlowHandle {
     let home = window.global::<HomeAdapter>();
     let weak = window.as_weak();
     home.on_switch_language(move || {
@@ -115,11 +154,39 @@ pub fn bind(window: &AppWindow, journal: Journal, inbox: &Inbox) {
             theme.set_elder_mode(!theme.get_elder_mode());
         }
     });
+    let guide = window.global::<Guide>();
+    let weak = window.as_weak();
+    guide.on_speak(move |text| {
+        let Some(w) = weak.upgrade() else { return };
+        let english = w.global::<Lang>().get_english();
+        let slow = w.global::<Theme>().get_elder_mode();
+        speaker.say(Spoken { text: text.to_string(), english, slow });
+    });
+    bind_assistance(window, journal, inbox);
+
+    // The home screen left alone goes back to the defaults, as a session's end does.
+    let last_touch = Rc::new(Cell::new(std::time::Instant::now()));
+    let timer = slint::Timer::default();
+    let (weak, touched_at) = (window.as_weak(), last_touch.clone());
+    timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
+        let Some(w) = weak.upgrade() else { return };
+        let on_home = w.global::<AppAdapter>().get_page() == Page::Home;
+        if home_is_stale(on_home, touched_at.get().elapsed().as_millis() as u64, idle_limit_ms) {
+            fresh_start(&w, defaults);
+        }
+    });
+    let touched: Opener = Rc::new(move || last_touch.set(std::time::Instant::now()));
+    FlowHandle { timers: vec![timer], opens: vec![], touched, card: Rc::new(|_| {}), shutdown: Rc::new(|| {}) }
+}
+
+/// 呼叫帮办: journaled off the UI thread with the page it was called from; the notice (help is coming, how
+/// long it usually takes) shows once the journal has it, for a minute.
+fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) {
     let weak = window.as_weak();
     let route = inbox::route(move |body| {
         let (Some(w), Ok(journaled)) = (weak.upgrade(), body.downcast::<bool>()) else { return };
-        let home = w.global::<HomeAdapter>();
-        home.set_assistance_called(*journaled);
+        let guide = w.global::<Guide>();
+        guide.set_help_called(*journaled);
         if !*journaled {
             return;
         }
@@ -127,21 +194,21 @@ pub fn bind(window: &AppWindow, journal: Journal, inbox: &Inbox) {
         let weak = w.as_weak();
         slint::Timer::single_shot(Duration::from_secs(60), move || {
             if let Some(w) = weak.upgrade() {
-                w.global::<HomeAdapter>().set_assistance_called(false);
+                w.global::<Guide>().set_help_called(false);
             }
         });
     });
     let weak = window.as_weak();
     let inbox = inbox.clone();
-    let calling = Rc::new(std::cell::Cell::new(false));
-    home.on_call_assistance(move || {
+    let calling = Rc::new(Cell::new(false));
+    window.global::<Guide>().on_call_help(move |page| {
         let Some(w) = weak.upgrade() else { return };
-        if w.global::<HomeAdapter>().get_assistance_called() || calling.replace(true) {
+        if w.global::<Guide>().get_help_called() || calling.replace(true) {
             return;
         }
-        let (journal, inbox, calling_done) = (journal.clone(), inbox.clone(), calling.clone());
+        let (journal, inbox, page) = (journal.clone(), inbox.clone(), page.to_string());
         let spawned = std::thread::Builder::new().name("assistance".into()).spawn(move || {
-            let entry = payload::AssistanceCalled { from: "home".into() }.into();
+            let entry = payload::AssistanceCalled { from: page }.into();
             let journaled = match journal.append(entry) {
                 Ok(_) => true,
                 Err(e) => {
@@ -155,7 +222,7 @@ pub fn bind(window: &AppWindow, journal: Journal, inbox: &Inbox) {
             log::error!("assistance call not started: {e}");
         }
         // The next call may go out once this one is answered (the notice then blocks repeats for a minute).
-        let done = calling_done;
+        let done = calling.clone();
         slint::Timer::single_shot(Duration::from_secs(2), move || done.set(false));
     });
 }

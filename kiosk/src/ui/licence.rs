@@ -6,7 +6,7 @@ use super::home::FlowHandle;
 use super::{AppWindow, DocumentItem, JobStage, LicenceAdapter, LicenceScreen, Page, TileKind};
 use crate::devices::IdReaderHandle;
 use crate::flows::core::{Input, Phase, Reason, Session};
-use crate::flows::licence::{DocumentSummary, Event, JobStage as Stage, PrintLicence, Step, Work};
+use crate::flows::licence::{DocumentSummary, Event, Holding, JobStage as Stage, PrintLicence, Step, Work};
 use crate::licence::{DocumentChoice, Licences};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -29,6 +29,7 @@ fn summary(c: &DocumentChoice) -> DocumentSummary {
         title_en: c.title_en.clone(),
         number_masked: c.number_masked.clone(),
         remaining: c.remaining,
+        holder: c.document.data.get("holder_name").cloned().unwrap_or_default(),
     }
 }
 
@@ -56,13 +57,14 @@ impl Binding for Page_ {
                     Ok(_) => {}
                 }
                 let result = s.licences.documents_for(&card.id_number);
+                let greeting = crate::journal::keys::mask_name_for_greeting(&card.name);
                 drop(card);
                 job.reply(match result {
                     Ok(choices) if choices.is_empty() => Event::LookupFailed(Reason::NoDocuments),
                     Ok(choices) => {
                         let summaries = choices.iter().map(summary).collect();
                         s.choices = choices;
-                        Event::DocumentsLoaded(summaries)
+                        Event::DocumentsLoaded(Holding { greeting, documents: summaries })
                     }
                     Err(e) => Event::LookupFailed(e.reason()),
                 });
@@ -96,14 +98,15 @@ impl Binding for Page_ {
                 a.set_reason(super::reasons::to_ui_opt(failure.as_ref()));
             }
             Phase::Step(Step::Loading) => a.set_screen(LicenceScreen::Loading),
-            Phase::Step(Step::Documents { documents }) => {
+            Phase::Step(Step::Documents { holding }) => {
                 a.set_screen(LicenceScreen::Documents);
-                let items: Vec<DocumentItem> = documents.iter().map(|d| item(d, english)).collect();
+                a.set_greeting_name(holding.greeting.clone().into());
+                let items: Vec<DocumentItem> = holding.documents.iter().map(|d| item(d, english)).collect();
                 a.set_documents(ModelRc::new(VecModel::from(items)));
             }
-            Phase::Step(Step::Copies { documents, chosen, copies }) => {
+            Phase::Step(Step::Copies { holding, chosen, copies }) => {
                 a.set_screen(LicenceScreen::Copies);
-                a.set_chosen(item(&documents[*chosen], english));
+                a.set_chosen(item(&holding.documents[*chosen], english));
                 a.set_copies(*copies as i32);
             }
             Phase::Step(Step::Printing { stage, .. }) => {
@@ -126,6 +129,7 @@ impl Binding for Page_ {
     fn clear(&self, window: &AppWindow) {
         let a = window.global::<LicenceAdapter>();
         a.set_documents(ModelRc::default());
+        a.set_greeting_name(Default::default());
         a.set_chosen(DocumentItem::default());
         a.set_reason(super::reasons::none());
     }
@@ -134,12 +138,9 @@ impl Binding for Page_ {
 fn item(d: &DocumentSummary, english: bool) -> DocumentItem {
     DocumentItem {
         id: d.id.clone().into(),
-        title: if english {
-            format!("{} {}", d.title_en, d.title_zh)
-        } else {
-            format!("{} {}", d.title_zh, d.title_en)
-        }
-        .into(),
+        title: if english { &d.title_en } else { &d.title_zh }.into(),
+        title_sub: if english { "" } else { &d.title_en }.into(),
+        holder: d.holder.clone().into(),
         number: d.number_masked.clone().into(),
         remaining: d.remaining as i32,
     }

@@ -81,23 +81,35 @@ impl Binding for Page_ {
             Phase::Step(Step::Done { number, waiting_ahead, .. }) => {
                 take.set_screen(TakeScreen::Done);
                 take.set_number(number.into());
+                take.set_number_spoken(spoken_number(number).into());
                 take.set_waiting_ahead(*waiting_ahead as i32);
             }
             Phase::Step(Step::Failed { message }) => {
                 take.set_screen(TakeScreen::Failed);
+                if let Reason::TicketNotPrinted { number, .. } = message {
+                    take.set_number(number.into());
+                    take.set_number_spoken(spoken_number(number).into());
+                }
                 take.set_reason(super::reasons::to_ui(message));
             }
-            Phase::RatingReasons { .. } => take.set_screen(TakeScreen::RatingReasons),
-            Phase::Thanks => take.set_screen(TakeScreen::Thanks),
+            // Taking a number offers no rating: nothing has been served yet.
+            Phase::RatingReasons { .. } | Phase::Thanks => {}
         }
     }
 
     fn clear(&self, window: &AppWindow) {
         let take = window.global::<TakeNumberAdapter>();
         take.set_number(SharedString::new());
+        take.set_number_spoken(SharedString::new());
         take.set_reason(super::reasons::none());
         take.set_categories(ModelRc::default());
     }
+}
+
+/// A ticket number as it is read out, character by character ("A023" → "A 0 2 3"), as halls' calling
+/// systems say it: the voice then says each digit (A 零二三), not a number (二十三).
+pub fn spoken_number(number: &str) -> String {
+    number.chars().map(String::from).collect::<Vec<_>>().join(" ")
 }
 
 /// The categories with their waiting counts and opening state now (a read of the journal file: worker only).
@@ -147,7 +159,7 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
         Setup { binding: Page_, flow: TakeNumber, services, tiles: vec![(TileKind::TakeNumber, Event::Open)] },
     );
     let take = window.global::<TakeNumberAdapter>();
-    crate::wire_session_callbacks!(take, d, rating);
+    crate::wire_session_callbacks!(take, d);
     take.on_choose(move |prefix| d(Input::Flow(Event::Choose(prefix.to_string()))));
     handle
 }

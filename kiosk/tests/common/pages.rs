@@ -3,7 +3,7 @@
 use kiosk::config::Config;
 use kiosk::flows::core::{Named, Reason};
 use kiosk::ui::{
-    AppAdapter, AppWindow, CategoryItem, DeviceStatus, DocumentItem, LicenceAdapter, LicenceScreen, LookupAdapter,
+    AppAdapter, Guide, AppWindow, CategoryItem, DeviceStatus, DocumentItem, LicenceAdapter, LicenceScreen, LookupAdapter,
     LookupScreen, LookupService, MaintenanceAdapter, Page, RatingAdapter, RatingScreen, ReasonKind, TakeNumberAdapter,
     TakeScreen,
 };
@@ -40,17 +40,24 @@ pub fn categories(english: bool) -> ModelRc<CategoryItem> {
     ModelRc::new(VecModel::from(items))
 }
 
-pub fn documents() -> ModelRc<DocumentItem> {
+pub fn documents(english: bool) -> ModelRc<DocumentItem> {
+    let title = |zh: &str, en: &str| if english { (en.to_string(), String::new()) } else { (zh.into(), en.into()) };
+    let (t1, s1) = title("营业执照（副本）", "Business licence (copy)");
+    let (t2, s2) = title("证明", "Certificate of proof");
     let items = vec![
         DocumentItem {
             id: "BL-1".into(),
-            title: "营业执照（副本） Business licence (copy)".into(),
+            title: t1.into(),
+            title_sub: s1.into(),
+            holder: "临沭县某商贸有限公司".into(),
             number: "9137**********O01X".into(),
             remaining: 5,
         },
         DocumentItem {
             id: "P-1".into(),
-            title: "证明 Certificate of proof".into(),
+            title: t2.into(),
+            title_sub: s2.into(),
+            holder: "李小梅".into(),
             number: "临沭人社**********927号".into(),
             remaining: 0,
         },
@@ -74,23 +81,49 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             app.set_page(Page::TakeNumber);
             take.set_screen(TakeScreen::Done);
             take.set_number("A023".into());
+            take.set_number_spoken("A 0 2 3".into());
             take.set_waiting_ahead(5);
-            take.set_levels(kiosk::ui::session::levels());
+            window.global::<Guide>().set_home_in(18);
+        }
+        "ticket-failed" => {
+            app.set_page(Page::TakeNumber);
+            take.set_screen(TakeScreen::Failed);
+            take.set_number("A024".into());
+            take.set_reason(kiosk::ui::reasons::to_ui(&Reason::TicketNotPrinted {
+                number: "A024".into(),
+                trouble: kiosk::flows::core::PrinterTrouble::PaperOut,
+            }));
+            window.global::<Guide>().set_home_in(52);
+        }
+        "idle-prompt" => {
+            app.set_page(Page::TakeNumber);
+            take.set_screen(TakeScreen::Categories);
+            take.set_categories(categories(english));
+            take.set_countdown(8);
+            window.global::<Guide>().set_home_in(8);
         }
         "licence-card" => {
             app.set_page(Page::Licence);
             licence.set_screen(LicenceScreen::CardPrompt);
+            licence.set_reason(kiosk::ui::reasons::none());
+            window.global::<Guide>().set_home_in(64);
+        }
+        "licence-card-expired" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::CardPrompt);
             licence.set_reason(kiosk::ui::reasons::to_ui(&Reason::CardExpired));
+            window.global::<Guide>().set_home_in(64);
         }
         "licence-documents" => {
             app.set_page(Page::Licence);
             licence.set_screen(LicenceScreen::Documents);
-            licence.set_documents(documents());
+            licence.set_greeting_name("李*梅".into());
+            licence.set_documents(documents(english));
         }
         "licence-copies" => {
             app.set_page(Page::Licence);
             licence.set_screen(LicenceScreen::Copies);
-            licence.set_chosen(documents().row_data(0).unwrap());
+            licence.set_chosen(documents(english).row_data(0).unwrap());
             licence.set_copies(2);
         }
         "licence-done" => {
@@ -134,11 +167,14 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
 }
 
 /// The pages under test.
-pub const CASES: [&str; 12] = [
+pub const CASES: [&str; 15] = [
     "home",
     "take-number",
     "ticket-taken",
+    "ticket-failed",
+    "idle-prompt",
     "licence-card",
+    "licence-card-expired",
     "licence-documents",
     "licence-copies",
     "licence-done",
