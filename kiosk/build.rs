@@ -9,7 +9,9 @@ use std::path::Path;
 /// Every (context, msgid, msgstr) of a .po file, in order (single-line strings, as ours are).
 fn entries(po: &str) -> Vec<(String, String, String)> {
     let unquote = |l: &str| {
-        l.split_once(' ').map(|(_, v)| v.trim().strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v).to_owned()).unwrap_or_default()
+        l.split_once(' ')
+            .map(|(_, v)| v.trim().strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v).to_owned())
+            .unwrap_or_default()
     };
     let (mut ctx, mut id, mut out) = (String::new(), String::new(), Vec::new());
     for line in po.lines() {

@@ -30,7 +30,9 @@ pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
         // `config check` has seen the file; one that no longer loads leaves the hall's name alone.
         match slint::Image::load_from_path(logo) {
             Ok(image) => home.set_logo(image),
-            Err(_) => log::warn!("the logo {} cannot be loaded; the home screen shows the hall's name alone", logo.display()),
+            Err(_) => {
+                log::warn!("the logo {} cannot be loaded; the home screen shows the hall's name alone", logo.display())
+            }
         }
     }
     window.global::<crate::ui::Theme>().set_elder_mode(config.ui.elder_mode);
@@ -238,14 +240,8 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     };
     let rating = crate::ui::rating::bind(&window, &cx);
     let lookup = crate::ui::lookup::bind(&window, &cx);
-    let home = crate::ui::home::bind(
-        &window,
-        journal.clone(),
-        &inbox,
-        voice.clone(),
-        defaults,
-        config.ui.idle_timeout_ms(),
-    );
+    let home =
+        crate::ui::home::bind(&window, journal.clone(), &inbox, voice.clone(), defaults, config.ui.idle_timeout_ms());
     let flows =
         crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup, home]);
     Ok(Kiosk {

@@ -121,7 +121,11 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                     show_case(&window, case, english);
                     window.show().unwrap();
                     let body = window.global::<Theme>().get_body_size();
-                    if elder { elder_body = body } else { standard_body = body }
+                    if elder {
+                        elder_body = body
+                    } else {
+                        standard_body = body
+                    }
                     let at = format!("{case} ({o}, {lang}, {mode})");
                     let screen = Rect { x: 0.0, y: 0.0, w, h };
                     let (found, plain_texts, modal) = items(&window);
@@ -132,10 +136,8 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                             failures.push(format!("{at}: the question is not fully on screen: {m:?}"));
                         }
                     }
-                    let found: Vec<&Item> = found
-                        .iter()
-                        .filter(|i| modal.is_none_or(|m| m.contains(&i.rect)))
-                        .collect();
+                    let found: Vec<&Item> =
+                        found.iter().filter(|i| modal.is_none_or(|m| m.contains(&i.rect))).collect();
                     for i in &found {
                         if !screen.contains(&i.rect) {
                             failures.push(format!("{at}: \"{}\" is not fully on screen: {:?}", i.what, i.rect));

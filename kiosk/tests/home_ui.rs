@@ -5,7 +5,7 @@ use slint::ComponentHandle;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{drive, find, sleep};
+use common::{drive, find, find_starting, sleep};
 
 #[test]
 fn home_controls_work_and_services_not_connected_say_so() {
@@ -58,18 +58,21 @@ fn home_controls_work_and_services_not_connected_say_so() {
             .await
             .ok_or("no assistance button")?
             .invoke_accessible_default_action();
-        find(&window, "已通知工作人员 Staff are on their way").await.ok_or("no notice after calling")?;
+        // Help is coming, and how long it usually takes.
+        find(&window, "已通知工作人员，约 3 分钟到 Staff are on their way, about 3 min")
+            .await
+            .ok_or("no notice after calling")?;
 
         find(&window, "长者模式 Elder mode").await.ok_or("no elder mode button")?.invoke_accessible_default_action();
         if !window.global::<kiosk::ui::Theme>().get_elder_mode() {
             return Err("elder mode did not switch on");
         }
-        // Elder mode: every home target at least 60 px in both axes.
-        for label in ["取号 Take a number", "标准模式 Standard", "English"] {
+        // Elder mode: every home target at least 72 px in both axes.
+        for label in ["取号 Take a number", "标准模式 Standard mode", "English"] {
             let e = find(&window, label).await.ok_or("a target vanished")?;
             let size = e.size();
-            if size.width < 60.0 || size.height < 60.0 {
-                return Err("a target is under 60 px in elder mode");
+            if size.width < 72.0 || size.height < 72.0 {
+                return Err("a target is under 72 px in elder mode");
             }
         }
 
@@ -87,13 +90,25 @@ fn home_controls_work_and_services_not_connected_say_so() {
         )
         .await
         .ok_or("no plain 'not available' sentence")?;
-        find(&window, "返回首页 Home").await.ok_or("no way home")?.invoke_accessible_default_action();
+        // The Home button counts down all the time, not only in the last ten seconds.
+        let home = find_starting(&window, "返回首页（").await.ok_or("no way home with its countdown")?;
+        if !home.accessible_label().is_some_and(|l| l.contains(" 秒） Home (") && l.ends_with(" s)")) {
+            return Err("the Home button does not show the seconds left");
+        }
+        home.invoke_accessible_default_action();
+        // The session ended: the next citizen starts in standard mode.
+        find(&window, "长者模式 Elder mode").await.ok_or("elder mode stayed on after the session ended")?;
 
         find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
         find(&window, "Take a number").await.ok_or("the tiles did not switch to English")?;
-        find(&window, "Staff are on their way").await.ok_or("the buttons did not switch to English")?;
+        find(&window, "Staff are on their way, about 3 min").await.ok_or("the buttons did not switch to English")?;
         find(&window, "中文").await.ok_or("no way back to Chinese")?.invoke_accessible_default_action();
         find(&window, "取号 Take a number").await.ok_or("the tiles did not switch back")?;
+        // English for one citizen only: a session that ends puts the screen back into Chinese.
+        find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
+        find(&window, "Rate our service").await.ok_or("no rating tile in English")?.invoke_accessible_default_action();
+        find_starting(&window, "Home (").await.ok_or("no way home in English")?.invoke_accessible_default_action();
+        find(&window, "取号 Take a number").await.ok_or("English stayed on after the session ended")?;
         Ok(())
     });
     // Stopping the kiosk waits for every worker: what the screen showed is in the journal.

@@ -7,7 +7,8 @@ use slint::ComponentHandle;
 mod common;
 use common::{drive, find, sleep, stays_on};
 
-const BUSINESS_LICENCE: &str = "营业执照（副本） Business licence (copy) 9137**********O01X";
+const BUSINESS_LICENCE: &str =
+    "营业执照（副本） Business licence (copy) · 临沭县小梅示例柳编工艺品有限公司 9137**********O01X";
 
 #[test]
 fn print_a_business_licence_by_accessible_labels() {
@@ -18,7 +19,11 @@ fn print_a_business_licence_by_accessible_labels() {
     let samples = dir.path().join("samples.jsonl");
     std::fs::write(&samples, kiosk::licence::SAMPLE_DOCUMENTS).unwrap();
     kiosk::cli::import_file(&config, &samples).unwrap();
+    // Speak every step (silently: the texts are what is checked).
+    config.voice.mode = kiosk::config::VoiceMode::Always;
+    config.voice.engine = kiosk::config::VoiceEngine::None;
     let kiosk = kiosk::app::start(config).unwrap();
+    let voice = kiosk.voice.clone();
     let window = kiosk.window.clone_strong();
     let reader = kiosk.reader.clone();
     drive(async move {
@@ -32,7 +37,10 @@ fn print_a_business_licence_by_accessible_labels() {
             .await
             .ok_or("no card prompt")?;
         place(2)?;
-        find(&window, "此身份证已过期，请使用有效证件或到窗口办理").await.ok_or("the expired card was not refused")?;
+        find(&window, "此身份证已过期 This ID card has expired").await.ok_or("the expired card was not refused")?;
+        find(&window, "请换一张有效证件，或点“呼叫帮办” Use a valid card, or tap Call for assistance")
+            .await
+            .ok_or("no next step for an expired card")?;
         remove()?;
         sleep(600).await;
 
@@ -46,18 +54,38 @@ fn print_a_business_licence_by_accessible_labels() {
         find(&window, "证照打印 Print a licence").await.ok_or("no licence tile")?.invoke_accessible_default_action();
         place(1)?;
         let row = find(&window, BUSINESS_LICENCE).await.ok_or("no business licence")?;
+        // The holder is greeted by the masked name on the card.
+        find(&window, "李*梅，您好 Hello, 李*梅").await.ok_or("no greeting")?;
         if !stays_on(&window, kiosk::ui::Page::Licence, 2_500).await {
             return Err("another flow's timer took the licence page away");
         }
         row.invoke_accessible_default_action();
-        find(&window, "增加 +").await.ok_or("no copies screen")?.invoke_accessible_default_action();
+        let more = find(&window, "增加 + More +").await.ok_or("no copies screen")?;
+        // A citizen reads the screen before tapping (the voice speaks a screen once it has been shown).
+        sleep(300).await;
+        more.invoke_accessible_default_action();
         find(&window, "份数 2").await.ok_or("copies did not go up")?;
         find(&window, "开始打印 Print").await.ok_or("no print button")?.invoke_accessible_default_action();
-        find(&window, "此证照还可打印 3 份 · 3 more copies allowed").await.ok_or("no done screen")?;
+        find(&window, "此证照还可打印 3 份 3 more copies allowed").await.ok_or("no done screen")?;
         find(&window, "满意 Satisfied").await.ok_or("no rating")?.invoke_accessible_default_action();
         find(&window, "感谢您的评价 Thank you for your rating").await.ok_or("no thanks")?;
         Ok::<(), &str>(())
     });
+
+    // The voice said each step, in order, in Chinese.
+    let spoken: Vec<String> = voice.recent().into_iter().map(|s| s.text).collect();
+    let expected = [
+        "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动",
+        "此身份证已过期。请换一张有效证件，或点“呼叫帮办”",
+        "请选择要打印的证照。",
+        "请选择份数，然后点开始打印。",
+        "打印完成。请从打印机取走证照，并取回您的身份证。",
+        "感谢您的评价。",
+    ];
+    let mut rest = spoken.iter();
+    for want in expected {
+        assert!(rest.any(|s| s == want), "\"{want}\" was not spoken in order: {spoken:#?}");
+    }
 
     // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
     kiosk.shutdown(true).unwrap();

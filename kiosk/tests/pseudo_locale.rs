@@ -54,6 +54,10 @@ fn every_text_on_every_page_goes_through_the_catalogue() {
             "临沭人社**********927号",
             "9137**********O01X",
             "A023",
+            "A024",
+            "临沭县某商贸有限公司",
+            "李小梅",
+            "李*梅",
         ]
         .map(String::from),
     );

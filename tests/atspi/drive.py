@@ -36,6 +36,40 @@ def find(node, label, depth=0):
     return None
 
 
+def names(node, depth=0, out=None):
+    """Every element's name under NODE (for a failed step's report)."""
+    out = [] if out is None else out
+    if node is None or depth > 30:
+        return out
+    try:
+        if node.name:
+            out.append(node.name)
+        for i in range(node.childCount):
+            names(node.getChildAtIndex(i), depth + 1, out)
+    except Exception:
+        pass
+    return out
+
+
+def press(node):
+    """Invokes the element's default action; where the tree offers none (yet), taps its middle with the
+    pointer, as a finger would."""
+    try:
+        action = node.queryAction()
+        if action.nActions > 0:
+            return action.doAction(0)
+    except NotImplementedError:
+        pass
+    try:
+        x, y, w, h = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    except NotImplementedError:
+        return False
+    if w <= 0 or h <= 0:
+        return False
+    pyatspi.Registry.generateMouseEvent(x + w // 2, y + h // 2, pyatspi.MOUSE_B1C)
+    return True
+
+
 def step(kind, label):
     deadline = time.time() + TIMEOUT_S
     while time.time() < deadline:
@@ -44,8 +78,7 @@ def step(kind, label):
         if node is not None:
             if kind == "wait":
                 return True
-            action = node.queryAction()
-            if action.nActions > 0 and action.doAction(0):
+            if press(node):
                 return True
         time.sleep(0.2)
     return False
@@ -61,6 +94,8 @@ def main():
             app = kiosk_app()
             print(f"drive.py: step {arg!r} failed (kiosk app {'found' if app else 'not found'} on the AT-SPI bus)",
                   file=sys.stderr)
+            if app is not None:
+                print("drive.py: on screen: " + " | ".join(names(app)), file=sys.stderr)
             return 1
         print(f"ok {arg}")
     return 0

@@ -81,10 +81,18 @@ impl Xvfb {
                 .spawn()
                 .expect("Xvfb is installed (scripts/test installs the xvfb package)");
             let mut child = KillOnDrop(child);
+            let pid = child.0.id();
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
             let up = wait_for(Duration::from_secs(10), || {
                 if let Ok(Some(_)) = child.0.try_wait() {
                     return Some(false); // lost the race for this display number
+                }
+                // Ours only when the lock names our server: another test may have started one on the same
+                // number a moment earlier.
+                let owner = std::fs::read_to_string(&lock).ok()?.trim().parse::<u32>().ok()?;
+                if owner != pid {
+                    return Some(false);
                 }
                 socket.exists().then_some(true)
             });
@@ -360,5 +368,75 @@ pub fn rehash_from(conn: &rusqlite::Connection, from: i64) {
         )
         .unwrap();
         prev = hash;
+    }
+}
+
+/// A stand-in for speech-dispatcher on a Unix socket: answers SSIP as the daemon does and keeps every
+/// command line and every text it was asked to speak, in order.
+pub struct FakeSpeechd {
+    pub path: PathBuf,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub texts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeSpeechd {
+    pub fn start(dir: &Path) -> FakeSpeechd {
+        use std::io::{BufRead, Write};
+        let path = dir.join("speechd.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind the fake speech-dispatcher");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (l, t) = (lines.clone(), texts.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (l, t) = (l.clone(), t.clone());
+                std::thread::spawn(move || {
+                    let mut out = stream.try_clone().expect("clone the socket");
+                    let mut reader = std::io::BufReader::new(stream);
+                    let mut speaking: Option<Vec<String>> = None;
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                        let text = line.trim_end_matches(['\r', '\n']).to_string();
+                        line.clear();
+                        let reply: &[u8] = match speaking.as_mut() {
+                            Some(block) if text == "." => {
+                                let said = block.join("\n");
+                                t.lock().unwrap().push(said);
+                                speaking = None;
+                                b"225-1\r\n225 OK MESSAGE QUEUED\r\n"
+                            }
+                            Some(block) => {
+                                block.push(text.strip_prefix('.').map(str::to_string).unwrap_or(text));
+                                continue;
+                            }
+                            None => {
+                                l.lock().unwrap().push(text.clone());
+                                match text.as_str() {
+                                    "SPEAK" => {
+                                        speaking = Some(vec![]);
+                                        b"230 OK RECEIVING DATA\r\n"
+                                    }
+                                    "QUIT" => b"231 HAPPY HACKING\r\n",
+                                    _ => b"200 OK\r\n",
+                                }
+                            }
+                        };
+                        if out.write_all(reply).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        FakeSpeechd { path, lines, texts }
+    }
+
+    pub fn texts(&self) -> Vec<String> {
+        self.texts.lock().unwrap().clone()
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
     }
 }

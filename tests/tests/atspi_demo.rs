@@ -1,70 +1,112 @@
-//! `kiosk run` (the demo) in a real window under Xvfb, driven through the Linux accessibility tree (AT-SPI)
-//! the way a screen reader or test robot would: take a number, the virtual printer receives the ticket.
+//! `kiosk demo` in a real window under Xvfb, driven through the Linux accessibility tree (AT-SPI) the way a
+//! screen reader or test robot would: take a number (the virtual printer receives the ticket); and, in elder
+//! mode and portrait, print a licence and take a number with the voice going to speech-dispatcher's
+//! protocol on a real socket.
 
-use kiosk_e2e::{KillOnDrop, Xvfb, kiosk, run, wait_for, workspace_root};
+use kiosk_e2e::{FakeSpeechd, KillOnDrop, Xvfb, kiosk, run, wait_for, workspace_root};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// A private X server, session bus and accessibility bus, with accessibility switched on.
+struct Desktop {
+    x: Xvfb,
+    dir: tempfile::TempDir,
+    address: String,
+    runtime: std::path::PathBuf,
+    _dbus: KillOnDrop,
+    _launcher: KillOnDrop,
+}
+
+impl Desktop {
+    fn start(width: u32, height: u32) -> Desktop {
+        let x = Xvfb::start(width, height);
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = dir.path().join("xdg");
+        std::fs::create_dir(&runtime).unwrap();
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+        // A private session bus for the accessibility bus launcher, the kiosk and the robot.
+        let bus = dir.path().join("session.sock");
+        let address = format!("unix:path={}", bus.display());
+        let dbus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (scripts/test installs dbus)");
+        let dbus = KillOnDrop(dbus);
+        wait_for(Duration::from_secs(10), || bus.exists().then_some(())).expect("the session bus");
+        let mut desktop = Desktop {
+            x,
+            dir,
+            address,
+            runtime,
+            _dbus: dbus,
+            _launcher: KillOnDrop(Command::new("true").spawn().unwrap()),
+        };
+        let mut launcher = Command::new("/usr/libexec/at-spi-bus-launcher");
+        launcher.arg("--launch-immediately").stdout(Stdio::null()).stderr(Stdio::null());
+        desktop.env(&mut launcher);
+        desktop._launcher =
+            KillOnDrop(launcher.spawn().expect("at-spi-bus-launcher (scripts/test installs at-spi2-core)"));
+        // Applications expose their tree only when assistive technology is on.
+        let enabled = wait_for(Duration::from_secs(10), || {
+            let mut c = Command::new("dbus-send");
+            c.args([
+                "--session",
+                "--print-reply",
+                "--dest=org.a11y.Bus",
+                "/org/a11y/bus",
+                "org.freedesktop.DBus.Properties.Set",
+                "string:org.a11y.Status",
+                "string:IsEnabled",
+                "variant:boolean:true",
+            ]);
+            desktop.env(&mut c);
+            c.output().ok().filter(|o| o.status.success()).map(|_| ())
+        });
+        assert!(enabled.is_some(), "could not switch accessibility on over the session bus");
+        desktop
+    }
+
+    fn env(&self, c: &mut Command) {
+        c.env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .env("DISPLAY", &self.x.display);
+    }
+
+    /// Starts `kiosk demo` with `args` on this desktop, its log kept for a failed step's report.
+    fn kiosk(&self, args: &[&std::ffi::OsStr]) -> KillOnDrop {
+        let log = std::fs::File::create(self.dir.path().join("kiosk.log")).unwrap();
+        let mut demo = kiosk();
+        demo.arg("demo").args(args).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log);
+        self.env(&mut demo);
+        KillOnDrop(demo.spawn().unwrap())
+    }
+
+    /// Runs the robot through `steps` (click:LABEL, wait:LABEL); fails the test if one fails.
+    fn robot(&self, steps: &[&str]) {
+        let mut robot = Command::new("/usr/bin/python3");
+        robot.arg(workspace_root().join("tests/atspi/drive.py")).args(steps);
+        self.env(&mut robot);
+        let (code, out, err) = run(&mut robot);
+        let log = std::fs::read_to_string(self.dir.path().join("kiosk.log")).unwrap_or_default();
+        assert_eq!(code, Some(0), "the AT-SPI robot failed:\n{out}{err}\nthe kiosk said:\n{log}");
+    }
+}
+
 #[test]
 fn take_a_number_through_at_spi() {
-    let x = Xvfb::start(1920, 1080);
-    let dir = tempfile::tempdir().unwrap();
-    let runtime = dir.path().join("xdg");
-    std::fs::create_dir(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    // A private session bus for the accessibility bus launcher, the kiosk and the robot.
-    let bus = dir.path().join("session.sock");
-    let address = format!("unix:path={}", bus.display());
-    let dbus = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon (scripts/test installs dbus)");
-    let _dbus = KillOnDrop(dbus);
-    wait_for(Duration::from_secs(10), || bus.exists().then_some(())).expect("the session bus");
-    let env = |c: &mut Command| {
-        c.env("DBUS_SESSION_BUS_ADDRESS", &address).env("XDG_RUNTIME_DIR", &runtime).env("DISPLAY", &x.display);
-    };
-    let mut launcher = Command::new("/usr/libexec/at-spi-bus-launcher");
-    launcher.arg("--launch-immediately").stdout(Stdio::null()).stderr(Stdio::null());
-    env(&mut launcher);
-    let _launcher = KillOnDrop(launcher.spawn().expect("at-spi-bus-launcher (scripts/test installs at-spi2-core)"));
-    // Applications expose their tree only when assistive technology is on.
-    let enabled = wait_for(Duration::from_secs(10), || {
-        let mut c = Command::new("dbus-send");
-        c.args([
-            "--session",
-            "--print-reply",
-            "--dest=org.a11y.Bus",
-            "/org/a11y/bus",
-            "org.freedesktop.DBus.Properties.Set",
-            "string:org.a11y.Status",
-            "string:IsEnabled",
-            "variant:boolean:true",
-        ]);
-        env(&mut c);
-        c.output().ok().filter(|o| o.status.success()).map(|_| ())
-    });
-    assert!(enabled.is_some(), "could not switch accessibility on over the session bus");
+    let desktop = Desktop::start(1920, 1080);
+    let state = desktop.dir.path().join("demo");
+    let _kiosk = desktop.kiosk(&["--state-dir".as_ref(), state.as_os_str()]);
 
-    let state = dir.path().join("demo");
-    let mut demo = kiosk();
-    demo.args(["demo", "--state-dir"]).arg(&state).stdout(Stdio::null()).stderr(Stdio::null());
-    env(&mut demo);
-    let _kiosk = KillOnDrop(demo.spawn().unwrap());
-
-    let mut robot = Command::new("/usr/bin/python3");
-    robot.arg(workspace_root().join("tests/atspi/drive.py")).args([
+    desktop.robot(&[
         "click:取号 Take a number",
         "click:帮办代办 Accompanied service",
         "wait:D3001",
-        "wait:请取走您的号票 D3001 · 前面还有 0 人",
+        "wait:请取走您的号票 Please take your ticket",
     ]);
-    env(&mut robot);
-    let (code, out, err) = run(&mut robot);
-    assert_eq!(code, Some(0), "the AT-SPI robot failed:\n{out}{err}");
 
     let transcript =
         wait_for(Duration::from_secs(10), || std::fs::read_to_string(state.join("printed/job-0001.txt")).ok())
@@ -84,4 +126,67 @@ fn take_a_number_through_at_spi() {
         })
         .unwrap();
     assert_eq!(number, "D3001");
+}
+
+#[test]
+fn elder_mode_in_portrait_prints_a_licence_and_takes_a_number_with_voice() {
+    let desktop = Desktop::start(1080, 1920);
+    let speechd = FakeSpeechd::start(desktop.dir.path());
+    let state = desktop.dir.path().join("demo");
+    let _kiosk = desktop.kiosk(&[
+        "--portrait".as_ref(),
+        "--elder".as_ref(),
+        "--voice-socket".as_ref(),
+        speechd.path.as_os_str(),
+        "--state-dir".as_ref(),
+        state.as_os_str(),
+    ]);
+
+    desktop.robot(&[
+        // A licence: the card on the reader (the demo's simulator panel), the business licence, one copy.
+        "click:证照打印 Print a licence",
+        "wait:请将身份证放在读卡器上 Please place your ID card on the reader",
+        "click:模拟器 Simulator",
+        "click:放卡 Place: 李** 居民身份证",
+        "wait:李*梅，您好 Hello, 李*梅",
+        "click:营业执照（副本） Business licence (copy) · 临沭县小梅示例柳编工艺品有限公司 9137**********O01X",
+        "click:开始打印 Print",
+        "wait:此证照还可打印 4 份 4 more copies allowed",
+        "click:非常满意 Very satisfied",
+        "wait:感谢您的评价 Thank you for your rating",
+        "click:取卡 Remove card",
+        // Then a number, from home.
+        "click:取号 Take a number",
+        "click:帮办代办 Accompanied service",
+        "wait:请取走您的号票 Please take your ticket",
+        "click:再听一遍 Repeat",
+    ]);
+    let texts = wait_for(Duration::from_secs(10), || {
+        let t = speechd.texts();
+        (t.iter().filter(|s| s.starts_with("您的号码是 D 3 0 0 1 号")).count() >= 2).then_some(t)
+    })
+    .unwrap_or_else(|| panic!("the number was not said twice (once, then 再听一遍): {:#?}", speechd.texts()));
+    let mut rest = texts.iter();
+    for want in [
+        "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动",
+        "请选择要打印的证照。",
+        "请选择份数，然后点开始打印。",
+        "打印完成。请从打印机取走证照，并取回您的身份证。",
+        "感谢您的评价。",
+        "请选择要办理的业务。",
+        "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，留意叫号。",
+    ] {
+        assert!(rest.any(|s| s == want), "\"{want}\" was not said in order: {texts:#?}");
+    }
+    let lines = speechd.lines();
+    assert!(lines.iter().any(|l| l == "SET SELF LANGUAGE zh"), "{lines:#?}");
+    assert!(lines.iter().any(|l| l == "SET SELF RATE -25"), "elder mode speaks slowly: {lines:#?}");
+    assert!(lines.iter().any(|l| l == "CANCEL SELF"), "a new screen cuts the old prompt: {lines:#?}");
+    let pdfs = std::fs::read_dir(state.join("licence-prints")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(pdfs, 1, "one licence printed");
+    assert!(
+        wait_for(Duration::from_secs(10), || std::fs::read_to_string(state.join("printed/job-0001.txt")).ok())
+            .is_some_and(|t| t.contains("D3001")),
+        "the ticket was printed"
+    );
 }

@@ -70,6 +70,24 @@ pub enum Command {
     /// Make hashes for the [admin] section.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Technicians' check of the voice: say a sentence through the configured engine, or write it to a WAV
+    /// file with espeak-ng as the kiosk would speak it.
+    Voice {
+        /// The configuration whose [voice] section to use; the built-in defaults without it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Write the speech to this WAV file (espeak-ng) instead of speaking it.
+        #[arg(long, value_name = "FILE")]
+        wav: Option<PathBuf>,
+        /// Speak it with the English voice.
+        #[arg(long)]
+        english: bool,
+        /// Speak it slowly, as elder mode does.
+        #[arg(long)]
+        slow: bool,
+        /// What to say.
+        text: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +98,15 @@ pub struct DemoArgs {
     /// Print licences on this IPP printer (e.g. CUPS's ippeveprinter) instead of filing PDFs in the demo folder.
     #[arg(long, value_name = "URI")]
     pub licence_printer: Option<String>,
+    /// Show the screen in portrait (1080×1920), as on a standing kiosk.
+    #[arg(long)]
+    pub portrait: bool,
+    /// Start in elder mode (larger type and targets; the voice speaks on its own).
+    #[arg(long)]
+    pub elder: bool,
+    /// speech-dispatcher's socket, for a daemon other than the session's own.
+    #[arg(long, value_name = "PATH")]
+    pub voice_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,11 +185,39 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|e| Exit { code: EXIT_INVALID, message: format!("--licence-printer: {e}") })?;
                 config.devices.licence_printer.uri = uri;
             }
+            if args.portrait {
+                config.ui.orientation = crate::config::Orientation::Portrait;
+            }
+            config.ui.elder_mode |= args.elder;
+            if args.voice_socket.is_some() {
+                config.voice.socket = args.voice_socket;
+                config.voice.engine = crate::config::VoiceEngine::SpeechDispatcher;
+            }
             // The fictional documents of the fixture card holders, so licence printing works out of the box.
             let samples = state_dir.join("sample-documents.jsonl");
             std::fs::write(&samples, crate::licence::SAMPLE_DOCUMENTS)?;
             import_file(&config, &samples)?;
             crate::app::run(config)
+        }
+        Command::Voice { config, wav, english, slow, text } => {
+            let settings = match config {
+                Some(path) => load_config(&path)?.voice,
+                None => crate::config::VoiceSection::default(),
+            };
+            if text.trim().is_empty() {
+                return Err(
+                    Exit { code: EXIT_INVALID, message: "Nothing to say: give the sentence to speak.".into() }.into()
+                );
+            }
+            let spoken = crate::voice::Spoken { text, english, slow };
+            match wav {
+                Some(path) => {
+                    crate::voice::render_wav(&settings, &spoken, &path).map_err(anyhow::Error::msg)?;
+                    println!("wrote {}", path.display());
+                }
+                None => crate::voice::say_and_wait(&settings, &spoken).map_err(anyhow::Error::msg)?,
+            }
+            Ok(())
         }
         Command::Doctor { config, json, test_print } => {
             let config = load_config(&config)?;

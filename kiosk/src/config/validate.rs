@@ -463,20 +463,33 @@ fn check_ui_admin(c: &Config) -> Result<(), Problem> {
     if let Some(logo) = &c.ui.logo {
         let field = root().key("ui").key("logo");
         check_file_path(&field, logo, "the hall's logo")?;
-        let known = logo.extension().and_then(|e| e.to_str()).is_some_and(|e| ["png", "svg", "jpg", "jpeg"].contains(&e));
+        let known =
+            logo.extension().and_then(|e| e.to_str()).is_some_and(|e| ["png", "svg", "jpg", "jpeg"].contains(&e));
         if !known {
-            return fail(field, format!("{} is not a PNG, SVG or JPEG file; name the logo file with its type.", logo.display()));
+            return fail(
+                field,
+                format!("{} is not a PNG, SVG or JPEG file; name the logo file with its type.", logo.display()),
+            );
         }
         if !logo.is_file() {
-            return fail(field, format!("{} (the hall's logo) does not exist; copy the logo there or remove `logo`.", logo.display()));
+            return fail(
+                field,
+                format!("{} (the hall's logo) does not exist; copy the logo there or remove `logo`.", logo.display()),
+            );
         }
     }
     let v = &c.voice;
     if v.volume > 100 {
-        return fail(root().key("voice").key("volume"), format!("{} is above 100; use 0–100 (80 by default).", v.volume));
+        return fail(
+            root().key("voice").key("volume"),
+            format!("{} is above 100; use 0–100 (80 by default).", v.volume),
+        );
     }
     for (key, name) in [("voice_zh", &v.voice_zh), ("voice_en", &v.voice_en)] {
-        if name.is_empty() || name.len() > 64 || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_+".contains(ch)) {
+        if name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_+".contains(ch))
+        {
             return fail(
                 root().key("voice").key(key),
                 format!("\"{name}\" is not a voice name; use letters, digits and -_+ (see `espeak-ng --voices`)."),

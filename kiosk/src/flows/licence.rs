@@ -140,7 +140,9 @@ impl Flow for PrintLicence {
             (Step::Loading, Event::LookupFailed(message)) => Transition::Go(Step::Failed { message }, vec![]),
             (Step::Documents { holding }, Event::Choose(id)) => {
                 match holding.documents.iter().position(|d| d.id == id && d.remaining > 0) {
-                    Some(chosen) => Transition::Go(Step::Copies { holding: holding.clone(), chosen, copies: 1 }, vec![]),
+                    Some(chosen) => {
+                        Transition::Go(Step::Copies { holding: holding.clone(), chosen, copies: 1 }, vec![])
+                    }
                     None => Transition::Ignore,
                 }
             }

@@ -49,7 +49,10 @@ pub fn mask_name_for_greeting(name: &str) -> String {
         0 => String::new(),
         1 => "*".into(),
         2 => format!("{}*", chars[0]),
-        n => std::iter::once(chars[0]).chain(std::iter::repeat_n('*', n - 2)).chain(std::iter::once(chars[n - 1])).collect(),
+        n => std::iter::once(chars[0])
+            .chain(std::iter::repeat_n('*', n - 2))
+            .chain(std::iter::once(chars[n - 1]))
+            .collect(),
     }
 }
 

@@ -4,12 +4,12 @@
 
 use super::inbox::{self, Inbox};
 use super::{AppAdapter, AppWindow, Guide, HomeAdapter, Lang, Page, Theme, TileKind};
-use crate::voice::{Speaker, Spoken};
-use std::cell::Cell;
 use crate::devices::{IdReaderHandle, ReaderNews};
 use crate::flows::core::Reason;
 use crate::journal::{Journal, payload};
+use crate::voice::{Speaker, Spoken};
 use slint::ComponentHandle;
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 

@@ -25,11 +25,13 @@ struct Page_;
 fn summary(c: &DocumentChoice) -> DocumentSummary {
     DocumentSummary {
         id: c.document.id.clone(),
-        title_zh: c.title_zh.clone(),
+        // The document's own title (户籍证明) where it has one, else its kind's (营业执照（副本）).
+        title_zh: c.document.data.get("title").filter(|t| !t.is_empty()).unwrap_or(&c.title_zh).clone(),
         title_en: c.title_en.clone(),
         number_masked: c.number_masked.clone(),
         remaining: c.remaining,
-        holder: c.document.data.get("holder_name").cloned().unwrap_or_default(),
+        // Whose it is: the holder on a certificate, the company on a business licence.
+        holder: ["holder_name", "name"].iter().find_map(|k| c.document.data.get(*k)).cloned().unwrap_or_default(),
     }
 }
 

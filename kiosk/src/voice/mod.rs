@@ -95,12 +95,18 @@ trait Engine {
 }
 
 fn run(rx: Receiver<Order>, settings: &VoiceSection) {
-    let mut engine: Box<dyn Engine> = match settings.engine {
-        VoiceEngine::SpeechDispatcher => Box::new(SpeechDispatcher::new(settings)),
-        VoiceEngine::EspeakNg => Box::new(EspeakNg { settings: settings.clone(), child: None }),
-        VoiceEngine::None => Box::new(Silent),
+    // speech-dispatcher first; where it cannot speak (not installed, no sound server), espeak-ng directly,
+    // so the kiosk is not silent when the box can speak.
+    let mut engines: Vec<Box<dyn Engine>> = match settings.engine {
+        VoiceEngine::SpeechDispatcher => vec![
+            Box::new(SpeechDispatcher::new(settings)),
+            Box::new(EspeakNg { settings: settings.clone(), child: None }),
+        ],
+        VoiceEngine::EspeakNg => vec![Box::new(EspeakNg { settings: settings.clone(), child: None })],
+        VoiceEngine::None => vec![Box::new(Silent)],
     };
-    let mut failed_at: Option<Instant> = None;
+    // When each engine last failed: it is left alone for a minute.
+    let mut failed_at: Vec<Option<Instant>> = vec![None; engines.len()];
     while let Ok(order) = rx.recv() {
         // Only the newest prompt matters: the page has moved on past the ones queued behind it.
         let mut newest = order;
@@ -110,29 +116,27 @@ fn run(rx: Receiver<Order>, settings: &VoiceSection) {
             }
             newest = next;
         }
-        match newest {
-            Order::Stop => {
-                engine.cancel();
-                return;
+        let Order::Say(spoken) = newest else { break };
+        engines.iter_mut().for_each(|e| e.cancel());
+        for (engine, failed) in engines.iter_mut().zip(failed_at.iter_mut()) {
+            if failed.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
+                continue;
             }
-            Order::Say(spoken) => {
-                if failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
-                    continue;
+            match engine.speak(&spoken) {
+                Ok(()) => {
+                    *failed = None;
+                    break;
                 }
-                engine.cancel();
-                match engine.speak(&spoken) {
-                    Ok(()) => failed_at = None,
-                    Err(e) => {
-                        if failed_at.is_none() {
-                            log::warn!("{e}; the kiosk stays silent for a minute and then tries again");
-                        }
-                        failed_at = Some(Instant::now());
+                Err(e) => {
+                    if failed.is_none() {
+                        log::warn!("{e}; that engine is left alone for a minute");
                     }
+                    *failed = Some(Instant::now());
                 }
             }
         }
     }
-    engine.cancel();
+    engines.iter_mut().for_each(|e| e.cancel());
 }
 
 struct Silent;
@@ -149,8 +153,9 @@ impl Engine for Silent {
 pub fn espeak_command(settings: &VoiceSection, spoken: &Spoken, wav: Option<&Path>) -> Command {
     let mut cmd = Command::new("espeak-ng");
     let voice = if spoken.english { &settings.voice_en } else { &settings.voice_zh };
-    // espeak-ng's amplitude runs 0–200 with 100 its default; the config's 0–100 maps onto it.
-    let amplitude = settings.volume.min(100) * 2;
+    // espeak-ng's amplitude runs 0–200 with 100 its default, above which it clips: the config's 0–100 is
+    // the amplitude itself.
+    let amplitude = settings.volume.min(100);
     let speed = if spoken.slow { 135 } else { 165 };
     cmd.args(["-v", voice, "-a", &amplitude.to_string(), "-s", &speed.to_string(), "--stdin"]);
     if let Some(wav) = wav {
@@ -173,6 +178,30 @@ pub fn render_wav(settings: &VoiceSection, spoken: &Spoken, wav: &Path) -> Resul
         return Err(format!("espeak-ng failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
     }
     Ok(())
+}
+
+/// Speaks one text with the configured engine and returns once it has been said (`kiosk voice`): espeak-ng
+/// is waited for; speech-dispatcher is given the time the text takes to say.
+pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), String> {
+    match settings.engine {
+        VoiceEngine::None => Ok(()),
+        VoiceEngine::EspeakNg => {
+            let mut engine = EspeakNg { settings: settings.clone(), child: None };
+            engine.speak(spoken)?;
+            if let Some(mut c) = engine.child.take() {
+                c.wait().map_err(|e| format!("espeak-ng failed ({e})"))?;
+            }
+            Ok(())
+        }
+        VoiceEngine::SpeechDispatcher => {
+            let mut engine = SpeechDispatcher::new(settings);
+            engine.speak(spoken)?;
+            // About four syllables a second; speech-dispatcher drops what a client leaves unsaid.
+            let ms = (spoken.text.chars().count() as u64 * 250).clamp(1_000, 20_000);
+            std::thread::sleep(Duration::from_millis(ms));
+            Ok(())
+        }
+    }
 }
 
 struct EspeakNg {
@@ -288,7 +317,12 @@ impl Engine for SpeechDispatcher {
                 let reply = self.exchange(&c)?;
                 if !reply.ok() {
                     // An unknown voice is the county's choice to fix; the language alone still speaks.
-                    log::warn!("speech-dispatcher refused {:?}: {} {}", String::from_utf8_lossy(&c).trim(), reply.code, reply.text);
+                    log::warn!(
+                        "speech-dispatcher refused {:?}: {} {}",
+                        String::from_utf8_lossy(&c).trim(),
+                        reply.code,
+                        reply.text
+                    );
                 }
             }
             self.sent = Some(wanted);

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn text_is_one_line_with_a_leading_dot_escaped() {
-        assert_eq!(text_block("请取号\n谢谢"), b"\xe8\xaf\xb7\xe5\x8f\x96\xe5\x8f\xb7 \xe8\xb0\xa2\xe8\xb0\xa2\r\n.\r\n".to_vec());
+        assert_eq!(
+            text_block("请取号\n谢谢"),
+            b"\xe8\xaf\xb7\xe5\x8f\x96\xe5\x8f\xb7 \xe8\xb0\xa2\xe8\xb0\xa2\r\n.\r\n".to_vec()
+        );
         assert_eq!(text_block(".\r\n."), b"..  .\r\n.\r\n".to_vec());
         assert_eq!(text_block("."), b"..\r\n.\r\n".to_vec());
     }

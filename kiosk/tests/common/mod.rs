@@ -55,6 +55,31 @@ pub async fn find(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementH
     }
 }
 
+/// The element labelled `label`, if it is on screen now (no waiting).
+pub fn find_now(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementHandle> {
+    ElementHandle::find_by_accessible_label(window, label).next()
+}
+
+/// Waits until an element whose label starts with `prefix` exists (a label with a live number in it: the
+/// Home button's countdown); None after a generous deadline.
+pub async fn find_starting(window: &kiosk::ui::AppWindow, prefix: &str) -> Option<ElementHandle> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = i_slint_backend_testing::ElementQuery::from_root(window)
+            .match_descendants()
+            .find_all()
+            .into_iter()
+            .find(|e| e.accessible_label().is_some_and(|l| l.starts_with(prefix)));
+        if found.is_some() {
+            return found;
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        sleep(50).await;
+    }
+}
+
 /// Runs a UI script on the Slint event loop until it finishes; returns its value or fails the test with its reason.
 pub fn drive<T: 'static>(script: impl Future<Output = Result<T, &'static str>> + 'static) -> T {
     let outcome: Rc<Cell<Option<Result<T, String>>>> = Rc::new(Cell::new(None));

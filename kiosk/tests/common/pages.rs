@@ -3,9 +3,9 @@
 use kiosk::config::Config;
 use kiosk::flows::core::{Named, Reason};
 use kiosk::ui::{
-    AppAdapter, Guide, AppWindow, CategoryItem, DeviceStatus, DocumentItem, LicenceAdapter, LicenceScreen, LookupAdapter,
-    LookupScreen, LookupService, MaintenanceAdapter, Page, RatingAdapter, RatingScreen, ReasonKind, TakeNumberAdapter,
-    TakeScreen,
+    AppAdapter, AppWindow, CategoryItem, DeviceStatus, DocumentItem, Guide, LicenceAdapter, LicenceScreen,
+    LookupAdapter, LookupScreen, LookupService, MaintenanceAdapter, Page, RatingAdapter, RatingScreen, ReasonKind,
+    TakeNumberAdapter, TakeScreen,
 };
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
