@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+/// The demo's logo: a plain generated mark, not an emblem (assets/logo-demo.svg).
+pub const DEMO_LOGO: &str = include_str!("../../assets/logo-demo.svg");
+
 /// How often the licence printer is asked its state: an IPP round trip costs the printer more than DLE EOT.
 pub const LICENCE_PROBE_EVERY: Duration = Duration::from_secs(10);
 
@@ -155,6 +158,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let queue = Queue::new(&config, journal.clone())?;
     let reader = crate::devices::start_id_reader(&config, journal.clone())?;
     let queue_for_api = queue.clone();
+    let queue_for_rating = queue.clone();
     let simulated = crate::devices::ticket_printer::simulated(&config)?;
     let printer_sim = simulated.as_ref().map(|s| s.printer.clone());
     let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
@@ -238,7 +242,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             None
         }
     };
-    let rating = crate::ui::rating::bind(&window, &cx);
+    let rating = crate::ui::rating::bind(&window, &cx, queue_for_rating);
     let lookup = crate::ui::lookup::bind(&window, &cx);
     let home =
         crate::ui::home::bind(&window, journal.clone(), &inbox, voice.clone(), defaults, config.ui.idle_timeout_ms());

@@ -99,8 +99,23 @@ pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Docu
         ("time", t.issued_at.clone()),
         ("ticket_id", t.id.clone()),
         ("business_day", t.business_day.clone()),
+        ("window_zh", t.window_zh.clone()),
+        ("window_en", t.window_en.clone()),
+        ("wait_minutes", t.wait_minutes.to_string()),
+        ("rating_url", t.rating_url.clone()),
     ]);
-    render_template(template, &values, if t.priority { &["priority"] } else { &[] })
+    // Blocks that print only when there is something to say: priority, where to wait, an estimated wait,
+    // the rating link.
+    let flags: Vec<&str> = [
+        (t.priority, "priority"),
+        (!t.window_zh.is_empty() || !t.window_en.is_empty(), "window"),
+        (t.wait_minutes > 0, "wait"),
+        (!t.rating_url.is_empty(), "rating"),
+    ]
+    .into_iter()
+    .filter_map(|(on, flag)| on.then_some(flag))
+    .collect();
+    render_template(template, &values, &flags)
 }
 
 /// The transaction receipt template (assets/templates/receipt.toml).

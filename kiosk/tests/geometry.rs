@@ -112,6 +112,8 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                     config.ui.orientation = orientation;
                     config.ui.elder_mode = elder;
                     config.ui.hotline = "0539-6212345".into();
+                    config.ui.logo =
+                        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/logo-demo.svg"));
                     config.kiosk.languages =
                         if english { vec!["en".into(), "zh-CN".into()] } else { vec!["zh-CN".into(), "en".into()] };
                     let window = kiosk::app::build_window(&config).unwrap();

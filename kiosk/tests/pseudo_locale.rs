@@ -43,7 +43,7 @@ fn every_text_on_every_page_goes_through_the_catalogue() {
     // own names.
     let mut data: Vec<String> = vec![base.kiosk.hall_name.clone(), "English".into(), "中文".into()];
     for c in &base.queue.categories {
-        data.extend([c.name_zh.clone(), c.name_en.clone()]);
+        data.extend([c.name_zh.clone(), c.name_en.clone(), c.window_zh.clone(), c.window_en.clone()]);
     }
     data.extend(
         [
@@ -58,6 +58,8 @@ fn every_text_on_every_page_goes_through_the_catalogue() {
             "临沭县某商贸有限公司",
             "李小梅",
             "李*梅",
+            "1–3 号窗口",
+            "windows 1–3",
         ]
         .map(String::from),
     );

@@ -1,5 +1,5 @@
-//! 好差评 on its own through the real UI under Slint's testing backend: a negative rating asks why, the
-//! evaluation is journaled for follow-up, and the session ends by itself.
+//! 好差评 on its own through the real UI under Slint's testing backend: the hall. A negative rating asks why,
+//! the evaluation is journaled for follow-up, and the session ends by itself.
 
 use kiosk::config::Config;
 use slint::ComponentHandle;
@@ -18,6 +18,7 @@ fn rate_the_hall_by_accessible_labels() {
     let window = kiosk.window.clone_strong();
     drive(async move {
         find(&window, "好差评 Rate our service").await.ok_or("no rating tile")?.invoke_accessible_default_action();
+        find(&window, "评价大厅的服务 The hall's service").await.ok_or("no choice")?.invoke_accessible_default_action();
         let worst = find(&window, "非常不满意 Very dissatisfied").await.ok_or("no levels")?;
         // The other flows' timers tick too; none of them may take the page away.
         if !stays_on(&window, Page::Rating, 2_500).await {

@@ -77,6 +77,7 @@ fn every_main_page_matches_its_reference() {
             for (elder, mode) in [(false, "standard"), (true, "elder")] {
                 for p in CASES {
                     let mut config = Config::demo(dir.path());
+                    config.ui.logo = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/logo-demo.svg"));
                     config.ui.orientation = orientation;
                     config.ui.elder_mode = elder;
                     config.kiosk.languages =

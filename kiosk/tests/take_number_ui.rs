@@ -50,7 +50,7 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     });
     let shown = result;
     let spoken: Vec<String> = voice.recent().into_iter().map(|s| s.text).collect();
-    let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，留意叫号。";
+    let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。";
     let expected = ["请选择要办理的业务。", "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动", done, done];
     let mut rest = spoken.iter();
     for want in expected {
@@ -78,6 +78,15 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(kinds, ["session_start", "card_read", "ticket_issued", "ticket_printed", "session_end", "shutdown"]);
+    let issued_id: String = conn
+        .query_row("SELECT json_extract(payload, '$.ticket_id') FROM entries WHERE kind = 'ticket_issued'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     let transcript = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
     assert!(transcript.contains("D3001") && transcript.contains("优先 Priority"), "{transcript}");
+    // Where to wait, in both languages; the QR rates this very ticket once it is served.
+    assert!(transcript.contains("请到 帮办代办服务台 等候"), "{transcript}");
+    assert!(transcript.contains("Please wait at the accompanied-service desk"), "{transcript}");
+    assert!(transcript.contains(&format!("https://zwfw.example.invalid/rate/{issued_id}")), "{transcript}");
 }

@@ -174,7 +174,7 @@ fn elder_mode_in_portrait_prints_a_licence_and_takes_a_number_with_voice() {
         "打印完成。请从打印机取走证照，并取回您的身份证。",
         "感谢您的评价。",
         "请选择要办理的业务。",
-        "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，留意叫号。",
+        "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。",
     ] {
         assert!(rest.any(|s| s == want), "\"{want}\" was not said in order: {texts:#?}");
     }

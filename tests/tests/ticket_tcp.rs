@@ -58,7 +58,7 @@ fn tickets_print_over_tcp_with_number_chinese_text_qr_and_cut() {
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code on the ticket");
     let (_, content) = grids[0].decode().unwrap();
-    assert_eq!(content, format!("https://zwfw.example.invalid/t/{}", ids[2]));
+    assert_eq!(content, format!("https://zwfw.example.invalid/rate/{}", ids[2]), "the QR rates this very ticket");
 
     let db = dir.path().join("journal.sqlite3");
     let kinds = journal_rows(&db, "SELECT kind FROM entries WHERE kind LIKE 'ticket_%' ORDER BY seq");
@@ -189,6 +189,6 @@ fn a_hall_name_with_a_rare_character_prints_as_a_raster_line() {
     let (code, _, err) = issue(&config, "A");
     assert_eq!(code, Some(0), "{err}");
     let transcript = std::fs::read_to_string(out.join("job-0001.txt")).unwrap();
-    assert!(transcript.starts_with("[raster 576x28]\n"), "{transcript}");
+    assert!(transcript.starts_with("[raster 576x52]\n"), "the hall name, double size, as a raster line: {transcript}");
     assert!(transcript.contains("[center x4 bold] A001"), "{transcript}");
 }

@@ -240,20 +240,27 @@ const QR_MODULE_DOTS: u32 = 6;
 pub fn render_png(job: &[Command], width: u32, font: Option<&[u8]>) -> Vec<u8> {
     let font = font.and_then(|f| ab_glyph::FontRef::try_from_slice_and_index(f, 0).ok());
     let mut canvas = Canvas { width, rows: Vec::new() };
-    let (mut align, mut size) = (Align::Left, Size::Normal);
+    let (mut align, mut size, mut bold) = (Align::Left, Size::Normal, false);
     let mut y = 16u32;
     for cmd in job {
         match cmd {
             Command::Align(a) => align = *a,
             Command::Size { width: w, .. } => size = size_class(*w),
-            Command::Init => (align, size) = (Align::Left, Size::Normal),
+            Command::Bold(b) => bold = *b,
+            Command::Init => (align, size, bold) = (Align::Left, Size::Normal, false),
             Command::Line(text) => {
                 let px = (LINE_DOTS * u32::from(size.scale())) as f32;
                 let h = px as u32 + 6;
                 canvas.ensure(y + h);
                 if let Some(font) = &font {
                     let x = x_for(align, super::raster::text_width(font, text, px) as u32, width);
-                    super::raster::draw_text(font, text, px, x as f32, y as f32, |dx, dy| canvas.set(dx, dy));
+                    // Emphasis as a thermal head prints it: each line struck again a dot or two to the right.
+                    let strikes = if bold { 1 + u32::from(size.scale()).div_ceil(2) } else { 1 };
+                    for dx0 in 0..strikes {
+                        super::raster::draw_text(font, text, px, (x + dx0) as f32, y as f32, |dx, dy| {
+                            canvas.set(dx, dy)
+                        });
+                    }
                 } else {
                     // No font: a box per character so layout is still visible.
                     let cw = px as u32 / 2;
@@ -423,4 +430,31 @@ pub fn spawn_pty(printer: VirtualPrinter) -> std::io::Result<(String, serialport
         }
     })?;
     Ok((path, slave))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dark_pixels(png_bytes: &[u8]) -> usize {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        buf[..info.buffer_size()].iter().filter(|&&p| p < 128).count()
+    }
+
+    #[test]
+    fn bold_lines_print_heavier_than_plain_ones() {
+        let font = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/fonts/wqy-microhei.ttc")).unwrap();
+        let line = |bold: bool| {
+            let job = [Command::Init, Command::Bold(bold), Command::Line("临沭县 A023".into())];
+            dark_pixels(&render_png(&job, 576, Some(&font)))
+        };
+        let (plain, bold) = (line(false), line(true));
+        assert!(plain > 100, "the line was drawn: {plain}");
+        assert!(bold as f64 > plain as f64 * 1.2, "bold {bold} vs plain {plain} dark dots");
+        // Init ends emphasis.
+        let job = [Command::Bold(true), Command::Init, Command::Line("临沭县 A023".into())];
+        assert_eq!(dark_pixels(&render_png(&job, 576, Some(&font))), plain);
+    }
 }

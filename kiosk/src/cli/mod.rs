@@ -193,6 +193,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 config.voice.socket = args.voice_socket;
                 config.voice.engine = crate::config::VoiceEngine::SpeechDispatcher;
             }
+            // A plain generated mark for the home screen (a county names its own logo file).
+            let logo = state_dir.join("logo.svg");
+            std::fs::write(&logo, crate::app::DEMO_LOGO)?;
+            config.ui.logo = Some(logo);
             // The fictional documents of the fixture card holders, so licence printing works out of the box.
             let samples = state_dir.join("sample-documents.jsonl");
             std::fs::write(&samples, crate::licence::SAMPLE_DOCUMENTS)?;

@@ -190,6 +190,9 @@ pub struct QueueSection {
     /// Age (from the ID card) from which a ticket is a priority ticket.
     #[serde(default = "default_priority_age")]
     pub priority_age: u32,
+    /// Where the ticket's QR leads to rate that ticket online; `{ticket_id}` is replaced. Empty: no QR.
+    #[serde(default)]
+    pub rating_url: String,
     pub categories: Vec<CategoryConfig>,
 }
 
@@ -215,6 +218,18 @@ pub struct CategoryConfig {
     /// Tickets one person (by subject HMAC) may take per business day; 0 = no limit.
     #[serde(default)]
     pub daily_limit_per_person: u32,
+    /// Where the citizen waits and is served ("1–3 号窗口", "Windows 1–3"), on the ticket and the screen.
+    #[serde(default)]
+    pub window_zh: String,
+    #[serde(default)]
+    pub window_en: String,
+    /// Minutes one ticket usually takes, for the estimated wait until today's calls show the real pace.
+    #[serde(default = "default_service_minutes")]
+    pub service_minutes: u32,
+}
+
+fn default_service_minutes() -> u32 {
+    5
 }
 
 impl CategoryConfig {

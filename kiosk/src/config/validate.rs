@@ -369,6 +369,25 @@ fn check_licence(c: &Config) -> Result<(), Problem> {
 fn check_queue(c: &Config) -> Result<(), Problem> {
     let q = &c.queue;
     let p = root().key("queue");
+    let url = &q.rating_url;
+    if !url.is_empty() {
+        let placeholders: Vec<&str> = url.match_indices('{').map(|(i, _)| &url[i..]).collect();
+        let only_ticket_id =
+            placeholders.iter().all(|p| p.starts_with("{ticket_id}")) && url.matches('}').count() == placeholders.len();
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || !url.contains("{ticket_id}")
+            || !only_ticket_id
+            || url.len() > 200
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return fail(
+                p.clone().key("rating_url"),
+                format!(
+                    "\"{url}\" is not a rating link: write an http(s) address of at most 200 characters with {{ticket_id}} where the ticket goes, e.g. \"https://zwfw.example.gov.cn/rate/{{ticket_id}}\"."
+                ),
+            );
+        }
+    }
     if !(50..=120).contains(&q.priority_age) {
         return fail(
             p.key("priority_age"),
@@ -430,6 +449,20 @@ fn check_queue(c: &Config) -> Result<(), Problem> {
                         "\"{hours}\" is not an opening time range; write \"HH:MM-HH:MM\" with the start before the end, e.g. \"08:30-12:00\"."
                     ),
                 );
+            }
+        }
+        if !(1..=120).contains(&cat.service_minutes) {
+            return fail(
+                cp.key("service_minutes"),
+                format!(
+                    "{} minutes is outside 1–120; say how long one ticket usually takes (5 by default).",
+                    cat.service_minutes
+                ),
+            );
+        }
+        for (key, window) in [("window_zh", &cat.window_zh), ("window_en", &cat.window_en)] {
+            if window.chars().count() > 40 || window.chars().any(char::is_control) {
+                return fail(cp.key(key), "Where to wait is one short line (at most 40 characters) on the ticket.");
             }
         }
         for (d, day) in cat.days.iter().enumerate() {

@@ -141,6 +141,18 @@ pub enum Reason {
         allowed: u32,
     },
     LicenceFailed,
+    /// 好差评 by number: no ticket with this number today.
+    TicketUnknown {
+        number: String,
+    },
+    /// It has not been served yet (rated once it is).
+    TicketNotServed {
+        number: String,
+    },
+    /// It has been rated already.
+    TicketRated {
+        number: String,
+    },
 }
 
 /// What reaches a session: the flow's own events, and what every flow hears.
@@ -254,6 +266,9 @@ pub enum Phase<S> {
         level: u8,
     },
     Thanks,
+    /// The service is done but the citizen's ID card is still on the reader: a last step of its own
+    /// (the page repeats it aloud) until the card is taken.
+    TakeCard,
 }
 
 /// One citizen session of flow `F`, with everything sessions share.
@@ -262,11 +277,13 @@ pub struct Session<F: Flow> {
     pub flow: F,
     pub phase: Phase<F::Step>,
     pub idle: IdleClock,
+    /// A card lies on the reader (as far as this session has heard).
+    pub card_on_reader: bool,
 }
 
 impl<F: Flow> Session<F> {
     pub fn new(flow: F, idle_timeout_ms: u64) -> Session<F> {
-        Session { flow, phase: Phase::Home, idle: IdleClock::new(idle_timeout_ms) }
+        Session { flow, phase: Phase::Home, idle: IdleClock::new(idle_timeout_ms), card_on_reader: false }
     }
 
     /// The flow's current step, if it is in one.
@@ -292,7 +309,7 @@ impl<F: Flow> Session<F> {
             Phase::Step(s) if self.flow.busy(s) => 0,
             Phase::Step(s) => self.flow.lingers_ms(s).map_or(idle, left),
             Phase::Thanks => left(THANKS_SCREEN_MS),
-            Phase::RatingReasons { .. } => idle,
+            Phase::RatingReasons { .. } | Phase::TakeCard => idle,
         }
     }
 
@@ -305,7 +322,13 @@ impl<F: Flow> Session<F> {
         if self.phase == Phase::Home {
             return vec![];
         }
+        // Done, but the card is still on the reader: nobody walks away without it.
+        if reason == EndReason::Completed && self.card_on_reader && self.phase != Phase::TakeCard {
+            self.go(Phase::TakeCard, now_ms);
+            return vec![];
+        }
         self.go(Phase::Home, now_ms);
+        self.card_on_reader = false;
         vec![Command::EndSession { reason }]
     }
 
@@ -358,8 +381,17 @@ impl<F: Flow> Session<F> {
                 None => vec![],
             },
             Input::Flow(event) => self.transition(StepInput::Event(event), now_ms),
-            Input::CardPlaced => self.transition(StepInput::CardPlaced, now_ms),
-            Input::CardRemoved => self.transition(StepInput::CardRemoved, now_ms),
+            Input::CardPlaced => {
+                self.card_on_reader = self.phase != Phase::Home;
+                self.transition(StepInput::CardPlaced, now_ms)
+            }
+            Input::CardRemoved => {
+                self.card_on_reader = false;
+                if self.phase == Phase::TakeCard {
+                    return self.end(EndReason::Completed, now_ms);
+                }
+                self.transition(StepInput::CardRemoved, now_ms)
+            }
         }
     }
 
@@ -487,6 +519,43 @@ mod tests {
         s.handle(Input::Tick, 275_000);
         assert_eq!(s.handle(Input::Tick, 285_000), vec![Command::EndSession { reason: EndReason::Idle }]);
         assert_eq!(s.handle(Input::Tick, 900_000), vec![], "home has no session to end");
+    }
+
+    #[test]
+    fn a_card_left_on_the_reader_is_a_last_step_until_it_is_taken() {
+        let mut s = Session::new(Form, 60_000);
+        s.handle(Input::Flow("open"), 0);
+        assert_eq!(s.handle(Input::CardPlaced, 10), vec![Command::Work("card")]);
+        s.handle(Input::Flow("sent"), 1_000);
+        assert_eq!(s.handle(Input::Tick, 1_000 + DONE_SCREEN_MS), vec![], "the card is still there");
+        assert_eq!(s.phase, Phase::TakeCard);
+        assert_eq!(s.handle(Input::Tick, 2_000 + DONE_SCREEN_MS), vec![]);
+        assert_eq!(
+            s.handle(Input::CardRemoved, 3_000 + DONE_SCREEN_MS),
+            vec![Command::EndSession { reason: EndReason::Completed }]
+        );
+        assert_eq!(s.phase, Phase::Home);
+        // Nobody comes back for it: the session ends as idle (the kiosk forgets the card's data).
+        s.handle(Input::Flow("open"), 100_000);
+        s.handle(Input::CardPlaced, 100_010);
+        s.handle(Input::Flow("sent"), 100_020);
+        s.handle(Input::Rate(5), 100_030);
+        s.handle(Input::Tick, 100_030 + THANKS_SCREEN_MS);
+        assert_eq!(s.phase, Phase::TakeCard, "after thanks, too");
+        s.handle(Input::Tick, 200_000);
+        assert_eq!(s.handle(Input::Tick, 211_000), vec![Command::EndSession { reason: EndReason::Idle }]);
+        assert!(!s.card_on_reader);
+        // A card taken before the end: the session ends as it would.
+        s.handle(Input::Flow("open"), 300_000);
+        s.handle(Input::CardPlaced, 300_010);
+        s.handle(Input::CardRemoved, 300_020);
+        s.handle(Input::Flow("sent"), 300_030);
+        assert_eq!(
+            s.handle(Input::Tick, 300_030 + DONE_SCREEN_MS),
+            vec![Command::EndSession { reason: EndReason::Completed }]
+        );
+        assert_eq!(s.handle(Input::CardPlaced, 400_000), vec![], "a card on the home screen starts nothing");
+        assert!(!s.card_on_reader);
     }
 
     #[test]

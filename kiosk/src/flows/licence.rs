@@ -38,6 +38,9 @@ pub enum JobStage {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
+    /// Asking the licence printer whether it can print, before the citizen's card is read: a printer out
+    /// of paper is said first, not after the choices.
+    Checking,
     /// Waiting for the card; `failure` says why the last card did not do.
     CardPrompt {
         failure: Option<Reason>,
@@ -72,6 +75,10 @@ pub enum Step {
 pub enum Event {
     /// The 证照打印 tile.
     Open,
+    /// The licence printer can print.
+    PrinterReady,
+    /// It cannot (out of paper, jammed, unreachable): why.
+    PrinterUnavailable(Reason),
     /// The card cannot be used (expired, unreadable): place another.
     CardRefused(Reason),
     DocumentsLoaded(Holding),
@@ -93,6 +100,8 @@ pub enum Event {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Work {
+    /// Ask the licence printer for its state; answers PrinterReady or PrinterUnavailable.
+    CheckPrinter,
     /// Take the card off the reader, apply the card rules, look up the holder's documents; answers with
     /// DocumentsLoaded, LookupFailed or CardRefused.
     Lookup,
@@ -112,7 +121,7 @@ impl Flow for PrintLicence {
     type Work = Work;
 
     fn open(&mut self, event: Event) -> Option<(&'static str, Step, Vec<Work>)> {
-        (event == Event::Open).then_some(("licence", Step::CardPrompt { failure: None }, vec![]))
+        (event == Event::Open).then_some(("licence", Step::Checking, vec![Work::CheckPrinter]))
     }
 
     fn step(&mut self, step: &Step, input: StepInput<Event>) -> Transition<Step, Work> {
@@ -135,6 +144,8 @@ impl Flow for PrintLicence {
             StepInput::Event(e) => e,
         };
         match (step, event) {
+            (Step::Checking, Event::PrinterReady) => Transition::Go(Step::CardPrompt { failure: None }, vec![]),
+            (Step::Checking, Event::PrinterUnavailable(message)) => Transition::Go(Step::Failed { message }, vec![]),
             (Step::Loading, Event::CardRefused(why)) => Transition::Go(Step::CardPrompt { failure: Some(why) }, vec![]),
             (Step::Loading, Event::DocumentsLoaded(holding)) => Transition::Go(Step::Documents { holding }, vec![]),
             (Step::Loading, Event::LookupFailed(message)) => Transition::Go(Step::Failed { message }, vec![]),
@@ -186,7 +197,7 @@ impl Flow for PrintLicence {
     }
 
     fn busy(&self, step: &Step) -> bool {
-        matches!(step, Step::Loading | Step::Printing { .. })
+        matches!(step, Step::Checking | Step::Loading | Step::Printing { .. })
     }
 
     fn wants_card(&self, step: &Step) -> bool {
@@ -219,9 +230,22 @@ mod tests {
         s.handle(Input::Flow(e), now)
     }
 
-    fn to_documents() -> Session<PrintLicence> {
+    /// Opened, and the printer said it can print.
+    fn opened() -> Session<PrintLicence> {
         let mut s = Session::new(PrintLicence, 60_000);
-        assert_eq!(ev(&mut s, Event::Open, 0), vec![Command::StartSession { flow: "licence" }]);
+        assert_eq!(
+            ev(&mut s, Event::Open, 0),
+            vec![Command::StartSession { flow: "licence" }, Command::Work(Work::CheckPrinter)]
+        );
+        assert_eq!(s.handle(Input::CardPlaced, 10), vec![], "the card waits until the printer has answered");
+        assert!(!s.wants_card());
+        ev(&mut s, Event::PrinterReady, 20);
+        assert!(s.wants_card(), "then the card (the controller hands over one already on the reader)");
+        s
+    }
+
+    fn to_documents() -> Session<PrintLicence> {
+        let mut s = opened();
         assert_eq!(s.handle(Input::CardPlaced, 100), vec![Command::Work(Work::Lookup)]);
         ev(&mut s, Event::DocumentsLoaded(holding(vec![doc("BL-1", 2), doc("P-1", 0)])), 200);
         s
@@ -264,9 +288,19 @@ mod tests {
     }
 
     #[test]
-    fn card_problems_and_removal() {
+    fn a_printer_that_cannot_print_is_said_before_the_card() {
         let mut s = Session::new(PrintLicence, 60_000);
         ev(&mut s, Event::Open, 0);
+        assert_eq!(s.handle(Input::Cancel, 5), vec![], "the check is followed to its answer");
+        let out = Reason::A4(crate::flows::core::A4Trouble::PaperOut);
+        ev(&mut s, Event::PrinterUnavailable(out.clone()), 10);
+        assert_eq!(s.phase, Phase::Step(Step::Failed { message: out }));
+        assert!(!s.wants_card(), "no card is read for a print that cannot happen");
+    }
+
+    #[test]
+    fn card_problems_and_removal() {
+        let mut s = opened();
         s.handle(Input::CardPlaced, 50);
         let expired = Reason::CardExpired;
         ev(&mut s, Event::CardRefused(expired.clone()), 100);
@@ -281,8 +315,7 @@ mod tests {
 
     #[test]
     fn lookup_failure_back_and_idle() {
-        let mut s = Session::new(PrintLicence, 60_000);
-        ev(&mut s, Event::Open, 0);
+        let mut s = opened();
         s.handle(Input::CardPlaced, 100);
         ev(&mut s, Event::LookupFailed(Reason::LookupUnavailable), 200);
         assert!(matches!(s.step(), Some(Step::Failed { .. })));

@@ -2,7 +2,7 @@
 //! offered here: nothing has been served yet (the ticket's QR and the 好差评 tile rate it once it has).
 //! Session and idle come from [`super::core::Session`].
 
-use super::core::{DONE_SCREEN_MS, Flow, Reason, StepInput, Transition};
+use super::core::{DONE_SCREEN_MS, Flow, Named, Reason, StepInput, Transition};
 
 /// One category as the citizen sees it: names, people waiting, open or why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +31,8 @@ pub enum Step {
     Printing {
         prefix: String,
     },
-    /// "Take your ticket": the number, the people ahead.
-    Done {
-        ticket_id: String,
-        number: String,
-        waiting_ahead: u32,
-    },
+    /// "Take your ticket": the number, the people ahead, where to wait and about how long.
+    Done(Issued),
     /// A sentence for the citizen (printer fault, category closed, limit reached).
     Failed {
         message: Reason,
@@ -52,12 +48,19 @@ pub enum Event {
     Choose(String),
     /// The card on the reader cannot be used (expired, unreadable): place another.
     CardRefused(Reason),
-    TicketPrinted {
-        ticket_id: String,
-        number: String,
-        waiting_ahead: u32,
-    },
+    TicketPrinted(Issued),
     TicketFailed(Reason),
+}
+
+/// A printed ticket as the citizen is told about it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Issued {
+    pub ticket_id: String,
+    pub number: String,
+    pub waiting_ahead: u32,
+    /// Where to wait (empty when the category does not say).
+    pub window: Named,
+    pub wait_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,8 +110,8 @@ impl Flow for TakeNumber {
             (Step::Printing { prefix }, StepInput::Event(Event::CardRefused(why))) => {
                 Transition::Go(Step::CardPrompt { prefix: prefix.clone(), failure: Some(why) }, vec![])
             }
-            (Step::Printing { .. }, StepInput::Event(Event::TicketPrinted { ticket_id, number, waiting_ahead })) => {
-                Transition::Go(Step::Done { ticket_id, number, waiting_ahead }, vec![])
+            (Step::Printing { .. }, StepInput::Event(Event::TicketPrinted(issued))) => {
+                Transition::Go(Step::Done(issued), vec![])
             }
             (Step::Printing { .. }, StepInput::Event(Event::TicketFailed(message))) => {
                 Transition::Go(Step::Failed { message }, vec![])
@@ -118,7 +121,7 @@ impl Flow for TakeNumber {
     }
 
     fn lingers_ms(&self, step: &Step) -> Option<u64> {
-        matches!(step, Step::Done { .. }).then_some(DONE_SCREEN_MS)
+        matches!(step, Step::Done(_)).then_some(DONE_SCREEN_MS)
     }
 
     fn busy(&self, step: &Step) -> bool {
@@ -177,14 +180,15 @@ mod tests {
             vec![Command::Work(Work::Issue { prefix: "A".into(), with_card: false })]
         );
         assert_eq!(s.handle(Input::Cancel, 1_500), vec![], "printing cannot be cancelled");
-        s.handle(
-            Input::Flow(Event::TicketPrinted { ticket_id: "t1".into(), number: "A023".into(), waiting_ahead: 5 }),
-            2_000,
-        );
-        assert_eq!(
-            s.phase,
-            Phase::Step(Step::Done { ticket_id: "t1".into(), number: "A023".into(), waiting_ahead: 5 })
-        );
+        let issued = Issued {
+            ticket_id: "t1".into(),
+            number: "A023".into(),
+            waiting_ahead: 5,
+            window: Named::new("1–3 号窗口", "windows 1–3"),
+            wait_minutes: 25,
+        };
+        s.handle(Input::Flow(Event::TicketPrinted(issued.clone())), 2_000);
+        assert_eq!(s.phase, Phase::Step(Step::Done(issued)));
         assert_eq!(
             s.handle(Input::Tick, 2_000 + DONE_SCREEN_MS),
             vec![Command::EndSession { reason: EndReason::Completed }]
@@ -214,12 +218,10 @@ mod tests {
         // Nothing has been served yet: the citizen rates the ticket later (its QR, the 好差评 tile).
         let mut s = opened();
         choose(&mut s, "A", 0);
-        s.handle(
-            Input::Flow(Event::TicketPrinted { ticket_id: "t1".into(), number: "A001".into(), waiting_ahead: 0 }),
-            1_000,
-        );
+        let issued = Issued { ticket_id: "t1".into(), number: "A001".into(), ..Issued::default() };
+        s.handle(Input::Flow(Event::TicketPrinted(issued)), 1_000);
         assert_eq!(s.handle(Input::Rate(4), 2_000), vec![]);
-        assert!(matches!(s.phase, Phase::Step(Step::Done { .. })));
+        assert!(matches!(s.phase, Phase::Step(Step::Done(_))));
         assert_eq!(
             s.handle(Input::Tick, 1_000 + DONE_SCREEN_MS),
             vec![Command::EndSession { reason: EndReason::Completed }]

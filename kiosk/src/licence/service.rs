@@ -270,6 +270,14 @@ impl Licences {
         }
     }
 
+    /// Asks the licence printer now whether it can print (a flow starting); what it says goes to its one
+    /// state, as a probe's does.
+    pub fn check_printer(&self) -> Result<(), LicenceError> {
+        let fault = self.printer.status().and_then(|s| s.fault().map_or(Ok(()), Err)).err();
+        self.health.observe(&self.journal, fault.clone(), "flow");
+        fault.map_or(Ok(()), |f| Err(LicenceError::Printer(f)))
+    }
+
     /// Probes the licence printer every `every` until `stop` is set, so its tile and the journal follow
     /// its state between prints. Returns the watcher thread for the caller to join.
     pub fn watch(

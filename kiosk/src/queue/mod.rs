@@ -29,6 +29,43 @@ pub struct Ticket {
     pub priority: bool,
     /// Local issue time, "YYYY-MM-DD HH:MM".
     pub issued_at: String,
+    /// Where to wait ("" when the category does not say).
+    pub window_zh: String,
+    pub window_en: String,
+    /// The estimated wait from today's pace of calls in the category ([`estimated_wait_minutes`]).
+    pub wait_minutes: u32,
+    /// The link the ticket's QR rates it at ("" for none).
+    pub rating_url: String,
+}
+
+/// What 好差评 may do with a ticket number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rateable {
+    /// Served today and not rated yet: this ticket.
+    Yes(String),
+    /// No such ticket today.
+    Unknown,
+    /// Not served (yet, or at all).
+    NotServed,
+    /// Rated already.
+    Rated,
+}
+
+/// How long `waiting_ahead` people will take, in minutes: today's pace of calls in the category once
+/// there have been three (the mean gap between them, at least a minute), before that the configured
+/// minutes per ticket. Pure: the call times are read by the caller.
+pub fn estimated_wait_minutes(waiting_ahead: u32, calls_today: &[Timestamp], service_minutes: u32) -> u32 {
+    if waiting_ahead == 0 {
+        return 0;
+    }
+    let per_ticket = match (calls_today.first(), calls_today.last()) {
+        (Some(first), Some(last)) if calls_today.len() >= 3 => {
+            let span = last.duration_since(*first).as_secs_f64().max(0.0) / 60.0;
+            (span / (calls_today.len() - 1) as f64).max(1.0)
+        }
+        _ => f64::from(service_minutes.max(1)),
+    };
+    (per_ticket * f64::from(waiting_ahead)).ceil().min(f64::from(u32::MAX)) as u32
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +149,7 @@ pub struct Queue {
     categories: Vec<CategoryConfig>,
     tz: TimeZone,
     rollover_minutes: u32,
+    rating_url: String,
 }
 
 fn weekday_name(w: Weekday) -> &'static str {
@@ -138,6 +176,7 @@ impl Queue {
             categories: config.queue.categories.clone(),
             tz: config.tz().clone(),
             rollover_minutes: config.rollover_minutes(),
+            rating_url: config.queue.rating_url.clone(),
         })
     }
 
@@ -215,6 +254,9 @@ impl Queue {
         let issued_at = now.to_zoned_datetime(self.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
         let kiosk_id = self.kiosk_id.clone();
         let session = session_id.to_owned();
+        let rating_url = self.rating_url.clone();
+        // Today's calls are the ones of the last day at most (the business day's tickets, below).
+        let since = crate::journal::format_utc(now - jiff::SignedDuration::from_hours(24));
         let (seqs, ticket) = self.journal.transact(move |conn| {
             let refuse = |e: QueueError| JournalError::Refused(e.to_string());
             let last: Option<i64> = conn
@@ -259,11 +301,22 @@ impl Queue {
             )?;
             let display = format!("{}{:0width$}", cat.prefix, number);
             let id = format!("{kiosk_id}-{}-{display}", day.replace('-', ""));
+            let calls: Vec<Timestamp> = conn
+                .prepare(
+                    "SELECT e.time_utc FROM entries e JOIN tickets t ON t.id = json_extract(e.payload, '$.ticket_id')
+                     WHERE e.kind = 'ticket_called' AND e.time_utc >= ?1 AND t.business_day = ?2 AND t.prefix = ?3
+                       AND NOT coalesce(json_extract(e.payload, '$.recall'), 0)
+                     ORDER BY e.seq",
+                )?
+                .query_map([&since, &day, &cat.prefix], |r| r.get::<_, String>(0))?
+                .filter_map(|t| t.ok().and_then(|t| t.parse().ok()))
+                .collect();
             conn.execute(
                 "INSERT INTO tickets (id, business_day, prefix, number, state, priority, subject, issued_at)
                  VALUES (?1, ?2, ?3, ?4, 'issued', ?5, ?6, ?7)",
                 rusqlite::params![id, day, cat.prefix, number, priority, subject, issued_at],
             )?;
+            let rating_url = rating_url.replace("{ticket_id}", &id);
             let ticket = Ticket {
                 id,
                 display,
@@ -275,6 +328,10 @@ impl Queue {
                 waiting_ahead: waiting as u32,
                 priority,
                 issued_at: issued_at.clone(),
+                window_zh: cat.window_zh.clone(),
+                window_en: cat.window_en.clone(),
+                wait_minutes: estimated_wait_minutes(waiting as u32, &calls, cat.service_minutes),
+                rating_url,
             };
             let entry: NewEntry = crate::journal::payload::TicketIssued {
                 ticket_id: ticket.id.clone(),
@@ -360,12 +417,49 @@ impl Queue {
             business_day: day,
             waiting_ahead: waiting as u32,
             priority,
+            window_zh: cat.window_zh.clone(),
+            window_en: cat.window_en.clone(),
+            // A reprint gives the wait at the configured pace: the ticket was issued earlier.
+            wait_minutes: estimated_wait_minutes(waiting as u32, &[], cat.service_minutes),
+            rating_url: self.rating_url.replace("{ticket_id}", ticket_id),
             issued_at,
         };
         let state = TicketState::parse(&state).ok_or_else(|| {
             QueueError::Journal(JournalError::Refused(format!("Ticket {ticket_id} has an unknown state \"{state}\".")))
         })?;
         Ok((ticket, state))
+    }
+
+    /// Whether the ticket a citizen names by its number ("A023") can be rated now (好差评): it is today's,
+    /// it has been served, and it has not been rated yet.
+    pub fn rateable(&self, number: &str, now: Timestamp) -> Result<Rateable, QueueError> {
+        let letters = number.chars().take_while(char::is_ascii_uppercase).count();
+        let (prefix, digits) = number.split_at(letters);
+        let (Ok(n), Ok(cat)) = (digits.parse::<u32>(), self.category(prefix)) else { return Ok(Rateable::Unknown) };
+        let day = business_day(now, &self.tz, self.rollover_minutes).to_string();
+        let conn = crate::journal::open_reader(&self.journal.settings().path)?;
+        let row = conn.query_row(
+            "SELECT id, state FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND number = ?3",
+            rusqlite::params![day, cat.prefix, n],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        );
+        let (id, state) = match row {
+            Ok(r) => r,
+            Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(Rateable::Unknown),
+            Err(e) => return Err(QueueError::Journal(e.into())),
+        };
+        if state != TicketState::Completed.as_str() {
+            return Ok(Rateable::NotServed);
+        }
+        let rated: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM entries WHERE kind = 'evaluation'
+                   AND json_extract(payload, '$.transaction.ticket_id') = ?1)",
+                [&id],
+                |r| r.get(0),
+            )
+            .map_err(JournalError::from)?;
+        Ok(if rated { Rateable::Rated } else { Rateable::Yes(id) })
     }
 
     /// Printed, not yet called tickets per category in the business day of `now`.
@@ -394,6 +488,16 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_estimated_wait_follows_todays_pace_once_there_is_one() {
+        let t = |m: i64| Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_mins(m);
+        assert_eq!(estimated_wait_minutes(0, &[t(0), t(4), t(8)], 5), 0, "nobody ahead: no wait");
+        assert_eq!(estimated_wait_minutes(3, &[], 5), 15, "no calls yet: the configured pace");
+        assert_eq!(estimated_wait_minutes(3, &[t(0), t(10)], 5), 15, "two calls are no pace yet");
+        assert_eq!(estimated_wait_minutes(3, &[t(0), t(6), t(12)], 5), 18, "a call every 6 minutes");
+        assert_eq!(estimated_wait_minutes(4, &[t(0), t(0), t(0)], 5), 4, "at least a minute each");
+    }
 
     #[test]
     fn business_day_rolls_over_at_the_configured_hour() {

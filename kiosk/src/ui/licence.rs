@@ -42,6 +42,10 @@ impl Binding for Page_ {
 
     fn run(s: &mut Services, work: Work, job: &Job<Event>) {
         match work {
+            Work::CheckPrinter => job.reply(match s.licences.check_printer() {
+                Ok(()) => Event::PrinterReady,
+                Err(e) => Event::PrinterUnavailable(e.reason()),
+            }),
             Work::Lookup => {
                 let Some(card) = s.reader.take_card() else {
                     job.reply(Event::CardRefused(Reason::CardUnreadable));
@@ -100,6 +104,7 @@ impl Binding for Page_ {
                 a.set_reason(super::reasons::to_ui_opt(failure.as_ref()));
             }
             Phase::Step(Step::Loading) => a.set_screen(LicenceScreen::Loading),
+            Phase::Step(Step::Checking) => a.set_screen(LicenceScreen::Checking),
             Phase::Step(Step::Documents { holding }) => {
                 a.set_screen(LicenceScreen::Documents);
                 a.set_greeting_name(holding.greeting.clone().into());
@@ -125,6 +130,7 @@ impl Binding for Page_ {
             }
             Phase::RatingReasons { .. } => a.set_screen(LicenceScreen::RatingReasons),
             Phase::Thanks => a.set_screen(LicenceScreen::Thanks),
+            Phase::TakeCard => a.set_screen(LicenceScreen::TakeCard),
         }
     }
 

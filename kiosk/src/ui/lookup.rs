@@ -41,6 +41,10 @@ impl Binding for Page_ {
             Phase::Step(Step::Entry { service, text }) => (LookupScreen::Initials, *service, text.as_str()),
             Phase::Step(Step::CardPrompt { service }) => (LookupScreen::CardPrompt, *service, ""),
             Phase::Step(Step::NotAvailable { service }) => (LookupScreen::NotAvailable, *service, ""),
+            Phase::TakeCard => {
+                a.set_screen(LookupScreen::TakeCard);
+                return;
+            }
             Phase::Home | Phase::RatingReasons { .. } | Phase::Thanks => return,
         };
         a.set_screen(screen);

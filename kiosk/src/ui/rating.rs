@@ -1,44 +1,92 @@
-//! The 好差评 page on the flow controller: the shared rating step, tied to the hall's service rather than one
-//! transaction; journaled like the ratings at the end of the other flows.
+//! The 好差评 page on the flow controller: a ticket served today (typed by its number, looked up on the
+//! worker) or the hall's service, then the shared rating step; journaled like the ratings at the end of the
+//! other flows.
 
 use super::controller::{Binding, Context, Job, Setup};
 use super::home::FlowHandle;
 use super::{AppWindow, Page, RatingAdapter, RatingScreen, TileKind};
-use crate::flows::core::{Phase, Session};
-use crate::flows::rating::{Event, RateService};
-use slint::ComponentHandle;
+use crate::flows::core::{Input, Phase, Reason, Session, Transaction};
+use crate::flows::rating::{Event, RateService, Step, Work};
+use crate::queue::{Queue, Rateable};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 struct Page_;
 
 impl Binding for Page_ {
     type Flow = RateService;
-    type Services = ();
+    type Services = Queue;
     const PAGE: Page = Page::Rating;
 
-    fn run(_: &mut (), _: (), _: &Job<Event>) {}
+    fn run(queue: &mut Queue, work: Work, job: &Job<Event>) {
+        let Work::FindTicket(number) = work;
+        job.reply(match queue.rateable(&number, jiff::Timestamp::now()) {
+            Ok(Rateable::Yes(ticket_id)) => Event::Found { ticket_id },
+            Ok(Rateable::Unknown) => Event::NotFound(Reason::TicketUnknown { number }),
+            Ok(Rateable::NotServed) => Event::NotFound(Reason::TicketNotServed { number }),
+            Ok(Rateable::Rated) => Event::NotFound(Reason::TicketRated { number }),
+            Err(e) => {
+                log::warn!("a ticket to rate could not be looked up: {e}");
+                Event::NotFound(Reason::QueueUnavailable)
+            }
+        });
+    }
 
     fn render(&self, window: &AppWindow, session: &Session<RateService>, _english: bool, now_ms: u64) {
         let a = window.global::<RatingAdapter>();
         a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
-        match session.phase {
+        match &session.phase {
             Phase::Home => {}
-            Phase::Step(_) => a.set_screen(RatingScreen::Levels),
+            Phase::Step(Step::Choose) => a.set_screen(RatingScreen::Choose),
+            Phase::Step(Step::Number { text, failure }) => {
+                a.set_screen(RatingScreen::Number);
+                a.set_entry(text.into());
+                a.set_reason(super::reasons::to_ui_opt(failure.as_ref()));
+            }
+            Phase::Step(Step::Finding { .. }) => a.set_screen(RatingScreen::Finding),
+            Phase::Step(Step::Levels { transaction }) => {
+                a.set_screen(RatingScreen::Levels);
+                // A ticket's id ends with its number (kiosk-day-A023).
+                let number = match transaction {
+                    Transaction::Ticket { ticket_id } => ticket_id.rsplit('-').next().unwrap_or_default(),
+                    _ => "",
+                };
+                a.set_rated_number(number.into());
+            }
             Phase::RatingReasons { .. } => a.set_screen(RatingScreen::Reasons),
             Phase::Thanks => a.set_screen(RatingScreen::Thanks),
+            // 好差评 reads no card.
+            Phase::TakeCard => {}
         }
     }
 
-    fn clear(&self, _window: &AppWindow) {}
+    fn clear(&self, window: &AppWindow) {
+        let a = window.global::<RatingAdapter>();
+        a.set_entry(SharedString::new());
+        a.set_rated_number(SharedString::new());
+        a.set_reason(super::reasons::none());
+    }
 }
 
-/// Wires the rating page.
-pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+/// Wires the rating page; `queue` finds the tickets it rates.
+pub fn bind(window: &AppWindow, cx: &Context, queue: Queue) -> FlowHandle {
+    let prefixes: Vec<SharedString> = queue.categories().iter().map(|c| c.prefix.clone().into()).collect();
     let (handle, d) = super::controller::bind(
         window,
         cx,
-        Setup { binding: Page_, flow: RateService, services: (), tiles: vec![(TileKind::Rating, Event::Open)] },
+        Setup { binding: Page_, flow: RateService, services: queue, tiles: vec![(TileKind::Rating, Event::Open)] },
     );
     let a = window.global::<RatingAdapter>();
+    a.set_prefixes(ModelRc::new(VecModel::from(prefixes)));
     crate::wire_session_callbacks!(a, d, rating);
+    let flow = |event: Event| {
+        let f = d.clone();
+        move || f(Input::Flow(event.clone()))
+    };
+    a.on_rate_ticket(flow(Event::RateTicket));
+    a.on_rate_hall(flow(Event::RateHall));
+    a.on_backspace(flow(Event::Backspace));
+    a.on_clear(flow(Event::Clear));
+    a.on_submit(flow(Event::Submit));
+    a.on_key(move |k| d(Input::Flow(Event::Key(k.to_string()))));
     handle
 }

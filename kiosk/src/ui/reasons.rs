@@ -67,6 +67,9 @@ pub fn to_ui(r: &Reason) -> UiReason {
         Reason::DocumentGone => kind(K::DocumentGone),
         Reason::CopyLimit { allowed } => UiReason { n: *allowed as i32, ..kind(K::CopyLimit) },
         Reason::LicenceFailed => kind(K::LicenceFailed),
+        Reason::TicketUnknown { number } => UiReason { a: number.into(), ..kind(K::TicketUnknown) },
+        Reason::TicketNotServed { number } => UiReason { a: number.into(), ..kind(K::TicketNotServed) },
+        Reason::TicketRated { number } => UiReason { a: number.into(), ..kind(K::TicketRated) },
     }
 }
 

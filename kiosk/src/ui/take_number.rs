@@ -6,8 +6,8 @@ use super::home::FlowHandle;
 use super::{AppWindow, CategoryItem, Page, SimAdapter, TakeNumberAdapter, TakeScreen, TileKind};
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
-use crate::flows::core::{Input, Phase, Reason, Session};
-use crate::flows::take_number::{CategoryView, Event, Step, TakeNumber, Work};
+use crate::flows::core::{Input, Named, Phase, Reason, Session};
+use crate::flows::take_number::{CategoryView, Event, Issued, Step, TakeNumber, Work};
 use crate::queue::Queue;
 use crate::ticket::{TicketError, TicketPrinter, issue_and_print, issue_with_card};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -54,9 +54,13 @@ impl Binding for Page_ {
                     issue_and_print(&s.queue, &s.printer, &s.config.kiosk.hall_name, &prefix, now, &job.session_id)
                 };
                 job.reply(match result {
-                    Ok(t) => {
-                        Event::TicketPrinted { ticket_id: t.id, number: t.display, waiting_ahead: t.waiting_ahead }
-                    }
+                    Ok(t) => Event::TicketPrinted(Issued {
+                        ticket_id: t.id,
+                        number: t.display,
+                        waiting_ahead: t.waiting_ahead,
+                        window: Named::new(t.window_zh, t.window_en),
+                        wait_minutes: t.wait_minutes,
+                    }),
                     Err(TicketError::CardRefused(r)) => Event::CardRefused(r.reason()),
                     Err(e) => Event::TicketFailed(e.reason()),
                 });
@@ -78,11 +82,14 @@ impl Binding for Page_ {
                 take.set_reason(super::reasons::to_ui_opt(failure.as_ref()));
             }
             Phase::Step(Step::Printing { .. }) => take.set_screen(TakeScreen::Printing),
-            Phase::Step(Step::Done { number, waiting_ahead, .. }) => {
+            Phase::Step(Step::Done(issued)) => {
                 take.set_screen(TakeScreen::Done);
-                take.set_number(number.into());
-                take.set_number_spoken(spoken_number(number).into());
-                take.set_waiting_ahead(*waiting_ahead as i32);
+                take.set_number(issued.number.clone().into());
+                take.set_number_spoken(spoken_number(&issued.number).into());
+                take.set_waiting_ahead(issued.waiting_ahead as i32);
+                take.set_wait_minutes(issued.wait_minutes.min(i32::MAX as u32) as i32);
+                take.set_window(issued.window.zh.clone().into());
+                take.set_window_en(issued.window.en.clone().into());
             }
             Phase::Step(Step::Failed { message }) => {
                 take.set_screen(TakeScreen::Failed);
@@ -92,6 +99,7 @@ impl Binding for Page_ {
                 }
                 take.set_reason(super::reasons::to_ui(message));
             }
+            Phase::TakeCard => take.set_screen(TakeScreen::TakeCard),
             // Taking a number offers no rating: nothing has been served yet.
             Phase::RatingReasons { .. } | Phase::Thanks => {}
         }

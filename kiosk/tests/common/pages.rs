@@ -83,6 +83,9 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             take.set_number("A023".into());
             take.set_number_spoken("A 0 2 3".into());
             take.set_waiting_ahead(5);
+            take.set_window("1–3 号窗口".into());
+            take.set_window_en("windows 1–3".into());
+            take.set_wait_minutes(25);
             window.global::<Guide>().set_home_in(18);
         }
         "ticket-failed" => {
@@ -138,6 +141,26 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             rating.set_screen(RatingScreen::Levels);
             rating.set_levels(kiosk::ui::session::levels());
         }
+        "rating-choose" | "rating-number" => {
+            app.set_page(Page::Rating);
+            let rating = window.global::<RatingAdapter>();
+            rating.set_prefixes(ModelRc::new(VecModel::from(
+                ["A", "B", "C", "D"].map(slint::SharedString::from).to_vec(),
+            )));
+            if case == "rating-choose" {
+                rating.set_screen(RatingScreen::Choose);
+            } else {
+                rating.set_screen(RatingScreen::Number);
+                rating.set_entry("A002".into());
+                rating.set_reason(kiosk::ui::reasons::to_ui(&Reason::TicketNotServed { number: "A002".into() }));
+            }
+            window.global::<Guide>().set_home_in(41);
+        }
+        "take-card" => {
+            app.set_page(Page::Licence);
+            licence.set_screen(LicenceScreen::TakeCard);
+            window.global::<Guide>().set_home_in(58);
+        }
         "lookup-initials" | "lookup-digits" => {
             app.set_page(Page::Lookup);
             let lookup = window.global::<LookupAdapter>();
@@ -167,7 +190,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
 }
 
 /// The pages under test.
-pub const CASES: [&str; 15] = [
+pub const CASES: [&str; 18] = [
     "home",
     "take-number",
     "ticket-taken",
@@ -179,6 +202,9 @@ pub const CASES: [&str; 15] = [
     "licence-copies",
     "licence-done",
     "rating",
+    "rating-choose",
+    "rating-number",
+    "take-card",
     "lookup-initials",
     "lookup-digits",
     "maintenance-pin",
