@@ -327,6 +327,48 @@ impl Templates {
 mod tests {
     use super::*;
 
+    /// (left, top, right, bottom) in mm.
+    type Area = (f32, f32, f32, f32);
+
+    fn meets(a: Area, b: Area) -> bool {
+        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+    }
+
+    #[test]
+    fn the_demo_seals_label_stays_clear_of_the_text() {
+        // Where seal-demo.png draws 演示样章: the middle of its width, 62–74 % down.
+        let label = |x: f32, y: f32, s: f32| (x + 0.30 * s, y + 0.62 * s, x + 0.70 * s, y + 0.74 * s);
+        const PT: f32 = 0.3528;
+        for name in Templates::builtin().unwrap().types() {
+            let t = Templates::builtin().unwrap().get(name).unwrap().clone();
+            let seals: Vec<Area> = t
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Seal { x_mm, y_mm, size_mm } => Some(label(*x_mm, *y_mm, *size_mm)),
+                    _ => None,
+                })
+                .collect();
+            for item in &t.items {
+                let Item::Text { text, x_mm, y_mm, size_pt, align, .. } = item else { continue };
+                // A placeholder's value is not known here: give it room for a long authority's name.
+                let holes = placeholders(text);
+                let written: usize = holes.iter().map(|h| h.chars().count() + 2).sum();
+                let chars = text.chars().count() - written + holes.len() * 12;
+                let w = chars as f32 * size_pt * PT;
+                let left = match align {
+                    Align::Left => *x_mm,
+                    Align::Center => x_mm - w / 2.0,
+                    Align::Right => x_mm - w,
+                };
+                let area = (left, y_mm - size_pt * PT, left + w, y_mm + 0.25 * size_pt * PT);
+                for s in &seals {
+                    assert!(!meets(*s, area), "{name}: 演示样章 {s:?} covers \"{text}\" {area:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn builtin_templates_parse() {
         let t = Templates::builtin().unwrap();
