@@ -12,6 +12,12 @@ fn luminance(c: Color) -> f64 {
     0.2126 * lin(c.red()) + 0.7152 * lin(c.green()) + 0.0722 * lin(c.blue())
 }
 
+/// `fg` drawn at `opacity` over `bg`, as the English line under a Chinese one is.
+fn over(fg: Color, bg: Color, opacity: f64) -> Color {
+    let mix = |f: u8, b: u8| (f64::from(f) * opacity + f64::from(b) * (1.0 - opacity)).round() as u8;
+    Color::from_rgb_u8(mix(fg.red(), bg.red()), mix(fg.green(), bg.green()), mix(fg.blue(), bg.blue()))
+}
+
 fn contrast(a: Color, b: Color) -> f64 {
     let (la, lb) = (luminance(a), luminance(b));
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
@@ -32,6 +38,18 @@ fn palette_pairs_reach_4_5_to_1() {
         ("button label on pressed primary", t.get_on_primary(), t.get_primary_dark()),
         ("label on a disabled tile", t.get_on_primary(), t.get_disabled()),
         ("card label on the card picture", t.get_text(), Color::from_rgb_u8(0xe8, 0xee, 0xf6)),
+        ("呼叫帮办's label on its colour", t.get_on_primary(), t.get_help()),
+        ("呼叫帮办 pressed", t.get_on_primary(), t.get_help_dark()),
+        ("an English line on the background", over(t.get_text(), t.get_background(), 0.85), t.get_background()),
+        (
+            "a muted English line on the background",
+            over(t.get_text_muted(), t.get_background(), 0.85),
+            t.get_background(),
+        ),
+        ("an English line on a button", over(t.get_on_primary(), t.get_primary(), 0.85), t.get_primary()),
+        ("an English line on a disabled tile", over(t.get_on_primary(), t.get_disabled(), 0.85), t.get_disabled()),
+        ("an English line in primary", over(t.get_primary(), t.get_background(), 0.85), t.get_background()),
+        ("an English line on 呼叫帮办", over(t.get_on_primary(), t.get_help(), 0.85), t.get_help()),
     ];
     let failing: Vec<String> = pairs
         .iter()

@@ -23,6 +23,14 @@ pub struct Holding {
     pub documents: Vec<DocumentSummary>,
 }
 
+/// A picture of a document's first page (RGBA), for the copies screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: std::sync::Arc<[u8]>,
+}
+
 /// How far a licence job is (from the printer's IPP job state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStage {
@@ -54,6 +62,8 @@ pub enum Step {
         holding: Holding,
         chosen: usize,
         copies: u32,
+        /// The first page as it will print, once drawn.
+        preview: Option<Picture>,
     },
     Printing {
         document_id: String,
@@ -96,6 +106,11 @@ pub enum Event {
         remaining: u32,
     },
     PrintFailed(Reason),
+    /// The chosen document's first page, drawn.
+    Preview {
+        document_id: String,
+        picture: Picture,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +123,10 @@ pub enum Work {
     Print {
         document_id: String,
         copies: u32,
+    },
+    /// Draw the document's first page; answers Preview (nothing when it cannot be drawn: the print will say).
+    Preview {
+        document_id: String,
     },
 }
 
@@ -151,18 +170,34 @@ impl Flow for PrintLicence {
             (Step::Loading, Event::LookupFailed(message)) => Transition::Go(Step::Failed { message }, vec![]),
             (Step::Documents { holding }, Event::Choose(id)) => {
                 match holding.documents.iter().position(|d| d.id == id && d.remaining > 0) {
-                    Some(chosen) => {
-                        Transition::Go(Step::Copies { holding: holding.clone(), chosen, copies: 1 }, vec![])
-                    }
+                    Some(chosen) => Transition::Go(
+                        Step::Copies { holding: holding.clone(), chosen, copies: 1, preview: None },
+                        vec![Work::Preview { document_id: id }],
+                    ),
                     None => Transition::Ignore,
                 }
             }
-            (Step::Copies { holding, chosen, copies }, e @ (Event::More | Event::Fewer)) => {
+            (Step::Copies { holding, chosen, copies, preview }, e @ (Event::More | Event::Fewer)) => {
                 let max = holding.documents[*chosen].remaining.max(1);
                 let copies = if e == Event::More { (*copies + 1).min(max) } else { copies.saturating_sub(1).max(1) };
-                Transition::Update(Step::Copies { holding: holding.clone(), chosen: *chosen, copies })
+                Transition::Update(Step::Copies {
+                    holding: holding.clone(),
+                    chosen: *chosen,
+                    copies,
+                    preview: preview.clone(),
+                })
             }
-            (Step::Copies { holding, chosen, copies }, Event::Confirm) => {
+            (Step::Copies { holding, chosen, copies, .. }, Event::Preview { document_id, picture })
+                if holding.documents[*chosen].id == document_id =>
+            {
+                Transition::Update(Step::Copies {
+                    holding: holding.clone(),
+                    chosen: *chosen,
+                    copies: *copies,
+                    preview: Some(picture),
+                })
+            }
+            (Step::Copies { holding, chosen, copies, .. }, Event::Confirm) => {
                 let (document_id, copies) = (holding.documents[*chosen].id.clone(), *copies);
                 Transition::Go(
                     Step::Printing { document_id: document_id.clone(), copies, stage: JobStage::Preparing },
@@ -256,11 +291,23 @@ mod tests {
         let mut s = to_documents();
         ev(&mut s, Event::Choose("P-1".into()), 300);
         assert!(matches!(s.step(), Some(Step::Documents { .. })), "a document with no copies left cannot be chosen");
-        ev(&mut s, Event::Choose("BL-1".into()), 300);
+        assert_eq!(
+            ev(&mut s, Event::Choose("BL-1".into()), 300),
+            vec![Command::Work(Work::Preview { document_id: "BL-1".into() })],
+            "the first page is drawn for the copies screen"
+        );
         for _ in 0..5 {
             ev(&mut s, Event::More, 400);
         }
-        assert!(matches!(s.step(), Some(Step::Copies { copies: 2, .. })), "copies stop at what is allowed");
+        assert!(
+            matches!(s.step(), Some(Step::Copies { copies: 2, preview: None, .. })),
+            "copies stop at what is allowed"
+        );
+        let picture = Picture { width: 1, height: 1, rgba: std::sync::Arc::from(vec![0u8; 4]) };
+        ev(&mut s, Event::Preview { document_id: "P-1".into(), picture: picture.clone() }, 410);
+        assert!(matches!(s.step(), Some(Step::Copies { preview: None, .. })), "another document's picture is dropped");
+        ev(&mut s, Event::Preview { document_id: "BL-1".into(), picture }, 420);
+        assert!(matches!(s.step(), Some(Step::Copies { copies: 2, preview: Some(_), .. })));
         ev(&mut s, Event::Fewer, 450);
         ev(&mut s, Event::More, 460);
         assert_eq!(

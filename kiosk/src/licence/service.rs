@@ -3,9 +3,9 @@
 
 use super::platform::PlatformSource;
 use super::printer::{LicencePrinter, LicencePrinterOwner, SimulatedA4};
-use super::render::{PdfFont, RenderError, RenderInput, render};
+use super::render::{PdfFont, Preview, RenderError, RenderInput, preview, render};
 use super::store::{DocumentSource, Holder, LicenceDocument, LocalStore, SourceError};
-use super::template::Templates;
+use super::template::{Template, Templates};
 use crate::config::{Config, DocumentSourceKind};
 use crate::devices::DeviceHealth;
 use crate::journal::{Journal, JournalError, NewEntry, payload};
@@ -226,6 +226,20 @@ impl Licences {
 
     /// The PDF of a document as it would print now.
     pub fn render(&self, document: &LicenceDocument) -> Result<Vec<u8>, LicenceError> {
+        self.laid_out(document, |template, input, font| render(template, input, font))
+    }
+
+    /// A picture of the document's first page, `width_px` wide, laid out exactly as it will print.
+    pub fn preview(&self, document: &LicenceDocument, width_px: u32) -> Result<Preview, LicenceError> {
+        self.laid_out(document, |template, input, font| preview(template, input, font, width_px))
+    }
+
+    /// Runs `draw` over the document's template, fields and font, as printed now.
+    fn laid_out<T>(
+        &self,
+        document: &LicenceDocument,
+        draw: impl FnOnce(&Template, &RenderInput<'_>, &PdfFont) -> Result<T, RenderError>,
+    ) -> Result<T, LicenceError> {
         let font = self.font()?;
         let template = self.templates.get(&document.doc_type).map_err(|e| SourceError::Invalid(e.to_string()))?;
         let now = jiff::Timestamp::now().to_zoned_datetime(self.tz.clone());
@@ -237,7 +251,7 @@ impl Licences {
             kiosk_id: &self.kiosk_id,
             printed_at: &now,
         };
-        Ok(render(template, &input, font)?)
+        Ok(draw(template, &input, font)?)
     }
 
     fn failed(&self, session: &str, doc: &LicenceDocument, copies: u32, print_id: Option<&str>, e: &LicenceError) {

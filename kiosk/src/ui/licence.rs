@@ -6,7 +6,7 @@ use super::home::FlowHandle;
 use super::{AppWindow, DocumentItem, JobStage, LicenceAdapter, LicenceScreen, Page, TileKind};
 use crate::devices::IdReaderHandle;
 use crate::flows::core::{Input, Phase, Reason, Session};
-use crate::flows::licence::{DocumentSummary, Event, Holding, JobStage as Stage, PrintLicence, Step, Work};
+use crate::flows::licence::{DocumentSummary, Event, Holding, JobStage as Stage, Picture, PrintLicence, Step, Work};
 use crate::licence::{DocumentChoice, Licences};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -20,7 +20,30 @@ pub struct Services {
     pub choices: Vec<DocumentChoice>,
 }
 
-struct Page_;
+/// How wide the copies screen's picture of the first page is drawn (A4 proportions: 420 × 594).
+const PREVIEW_WIDTH_PX: u32 = 420;
+
+/// The page binding; it keeps the last picture made into an image, so a redraw each second does not copy it.
+#[derive(Default)]
+struct Page_ {
+    picture: std::cell::RefCell<Option<(std::sync::Arc<[u8]>, slint::Image)>>,
+}
+
+impl Page_ {
+    fn picture(&self, p: Option<&Picture>) -> slint::Image {
+        let Some(p) = p else { return slint::Image::default() };
+        let mut cached = self.picture.borrow_mut();
+        if let Some((rgba, image)) = cached.as_ref()
+            && std::sync::Arc::ptr_eq(rgba, &p.rgba)
+        {
+            return image.clone();
+        }
+        let buffer = slint::SharedPixelBuffer::<slint::Rgba8Pixel>::clone_from_slice(&p.rgba, p.width, p.height);
+        let image = slint::Image::from_rgba8(buffer);
+        *cached = Some((p.rgba.clone(), image.clone()));
+        image
+    }
+}
 
 fn summary(c: &DocumentChoice) -> DocumentSummary {
     DocumentSummary {
@@ -75,6 +98,17 @@ impl Binding for Page_ {
                     Err(e) => Event::LookupFailed(e.reason()),
                 });
             }
+            Work::Preview { document_id } => {
+                let Some(choice) = s.choices.iter().find(|c| c.document.id == document_id) else { return };
+                match s.licences.preview(&choice.document, PREVIEW_WIDTH_PX) {
+                    Ok(p) => job.reply(Event::Preview {
+                        document_id,
+                        picture: Picture { width: p.width, height: p.height, rgba: p.rgba.into() },
+                    }),
+                    // The print itself says what is wrong; the copies screen shows no picture.
+                    Err(e) => log::warn!("no preview of {document_id}: {e}"),
+                }
+            }
             Work::Print { document_id, copies } => {
                 let Some(choice) = s.choices.iter().find(|c| c.document.id == document_id) else {
                     return job.reply(Event::PrintFailed(Reason::DocumentGone));
@@ -111,8 +145,9 @@ impl Binding for Page_ {
                 let items: Vec<DocumentItem> = holding.documents.iter().map(|d| item(d, english)).collect();
                 a.set_documents(ModelRc::new(VecModel::from(items)));
             }
-            Phase::Step(Step::Copies { holding, chosen, copies }) => {
+            Phase::Step(Step::Copies { holding, chosen, copies, preview }) => {
                 a.set_screen(LicenceScreen::Copies);
+                a.set_preview(self.picture(preview.as_ref()));
                 a.set_chosen(item(&holding.documents[*chosen], english));
                 a.set_copies(*copies as i32);
             }
@@ -138,6 +173,8 @@ impl Binding for Page_ {
         let a = window.global::<LicenceAdapter>();
         a.set_documents(ModelRc::default());
         a.set_greeting_name(Default::default());
+        a.set_preview(slint::Image::default());
+        self.picture.borrow_mut().take();
         a.set_chosen(DocumentItem::default());
         a.set_reason(super::reasons::none());
     }
@@ -183,7 +220,12 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
     let (handle, d) = super::controller::bind(
         window,
         cx,
-        Setup { binding: Page_, flow: PrintLicence, services, tiles: vec![(TileKind::PrintLicence, Event::Open)] },
+        Setup {
+            binding: Page_::default(),
+            flow: PrintLicence,
+            services,
+            tiles: vec![(TileKind::PrintLicence, Event::Open)],
+        },
     );
     let a = window.global::<LicenceAdapter>();
     crate::wire_session_callbacks!(a, d, rating);

@@ -65,6 +65,27 @@ pub fn documents(english: bool) -> ModelRc<DocumentItem> {
     ModelRc::new(VecModel::from(items))
 }
 
+/// The demo business licence's first page, drawn as the copies screen shows it.
+pub fn sample_preview() -> slint::Image {
+    use kiosk::licence::render::{PdfFont, RenderInput, preview};
+    let line = kiosk::licence::SAMPLE_DOCUMENTS.lines().find(|l| l.contains("\"business_licence\"")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+    let data: std::collections::BTreeMap<String, String> = serde_json::from_value(doc["data"].clone()).unwrap();
+    let night: jiff::ZonedDateTime = "2026-11-25T09:30:00+08:00[Asia/Shanghai]".parse().unwrap();
+    let input = RenderInput {
+        document_id: "BL-91371329MA3DEMO01",
+        data: &data,
+        verify_url: "https://verify.example.invalid/BL-91371329MA3DEMO01",
+        kiosk_id: "linshu-county-01",
+        printed_at: &night,
+    };
+    let templates = kiosk::licence::Templates::builtin().unwrap();
+    let font = PdfFont::find(None, None).unwrap();
+    let p = preview(templates.get("business_licence").unwrap(), &input, &font, 420).unwrap();
+    let buffer = slint::SharedPixelBuffer::<slint::Rgba8Pixel>::clone_from_slice(&p.rgba, p.width, p.height);
+    slint::Image::from_rgba8(buffer)
+}
+
 /// Puts the window on one of the pages under test, with fixed sample content.
 pub fn show_case(window: &AppWindow, case: &str, english: bool) {
     let app = window.global::<AppAdapter>();
@@ -127,6 +148,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             app.set_page(Page::Licence);
             licence.set_screen(LicenceScreen::Copies);
             licence.set_chosen(documents(english).row_data(0).unwrap());
+            licence.set_preview(sample_preview());
             licence.set_copies(2);
         }
         "licence-done" => {
