@@ -133,10 +133,10 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                     let (found, plain_texts, modal) = items(&window);
                     checked += found.len();
                     // A modal question covers the page under it: only what is on it counts.
-                    if let Some(m) = modal {
-                        if !screen.contains(&m) {
-                            failures.push(format!("{at}: the question is not fully on screen: {m:?}"));
-                        }
+                    if let Some(m) = modal
+                        && !screen.contains(&m)
+                    {
+                        failures.push(format!("{at}: the question is not fully on screen: {m:?}"));
                     }
                     let found: Vec<&Item> =
                         found.iter().filter(|i| modal.is_none_or(|m| m.contains(&i.rect))).collect();

@@ -226,7 +226,7 @@ impl Licences {
 
     /// The PDF of a document as it would print now.
     pub fn render(&self, document: &LicenceDocument) -> Result<Vec<u8>, LicenceError> {
-        self.laid_out(document, |template, input, font| render(template, input, font))
+        self.laid_out(document, render)
     }
 
     /// A picture of the document's first page, `width_px` wide, laid out exactly as it will print.

@@ -226,3 +226,15 @@ fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) {
         slint::Timer::single_shot(Duration::from_secs(2), move || done.set(false));
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_home_screen_left_alone_goes_back_to_the_defaults() {
+        assert!(home_is_stale(true, 60_000, 60_000));
+        assert!(!home_is_stale(true, 59_999, 60_000), "touched within the idle time");
+        assert!(!home_is_stale(false, 600_000, 60_000), "a session's own idle rules apply elsewhere");
+    }
+}
