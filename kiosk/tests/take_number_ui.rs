@@ -46,6 +46,14 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
         sleep(300).await;
         find(&window, "再听一遍 Repeat").await.ok_or("no repeat button")?.invoke_accessible_default_action();
         sleep(300).await;
+        // 呼叫帮办 is on this page too, and says help is coming.
+        find(&window, "呼叫帮办 Call for assistance")
+            .await
+            .ok_or("no 呼叫帮办 here")?
+            .invoke_accessible_default_action();
+        find(&window, "已通知工作人员，约 3 分钟到 Staff are on their way, about 3 min")
+            .await
+            .ok_or("no notice after calling")?;
         Ok::<String, &str>(shown)
     });
     let shown = result;
@@ -77,7 +85,24 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(kinds, ["session_start", "card_read", "ticket_issued", "ticket_printed", "session_end", "shutdown"]);
+    assert_eq!(
+        kinds,
+        [
+            "session_start",
+            "card_read",
+            "ticket_issued",
+            "ticket_printed",
+            "assistance_called",
+            "session_end",
+            "shutdown"
+        ]
+    );
+    let from: String = conn
+        .query_row("SELECT json_extract(payload, '$.from') FROM entries WHERE kind = 'assistance_called'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(from, "take_number", "the call says which page it came from");
     let issued_id: String = conn
         .query_row("SELECT json_extract(payload, '$.ticket_id') FROM entries WHERE kind = 'ticket_issued'", [], |r| {
             r.get(0)
