@@ -183,23 +183,29 @@ pub fn render_wav(settings: &VoiceSection, spoken: &Spoken, wav: &Path) -> Resul
 /// Speaks one text with the configured engine and returns once it has been said (`kiosk voice`): espeak-ng
 /// is waited for; speech-dispatcher is given the time the text takes to say.
 pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), String> {
+    let espeak = |settings: &VoiceSection| -> Result<(), String> {
+        let mut engine = EspeakNg { settings: settings.clone(), child: None };
+        engine.speak(spoken)?;
+        if let Some(mut c) = engine.child.take() {
+            c.wait().map_err(|e| format!("espeak-ng failed ({e})"))?;
+        }
+        Ok(())
+    };
     match settings.engine {
         VoiceEngine::None => Ok(()),
-        VoiceEngine::EspeakNg => {
-            let mut engine = EspeakNg { settings: settings.clone(), child: None };
-            engine.speak(spoken)?;
-            if let Some(mut c) = engine.child.take() {
-                c.wait().map_err(|e| format!("espeak-ng failed ({e})"))?;
-            }
-            Ok(())
-        }
+        VoiceEngine::EspeakNg => espeak(settings),
         VoiceEngine::SpeechDispatcher => {
             let mut engine = SpeechDispatcher::new(settings);
-            engine.speak(spoken)?;
-            // About four syllables a second; speech-dispatcher drops what a client leaves unsaid.
-            let ms = (spoken.text.chars().count() as u64 * 250).clamp(1_000, 20_000);
-            std::thread::sleep(Duration::from_millis(ms));
-            Ok(())
+            match engine.speak(spoken) {
+                Ok(()) => {
+                    // About four syllables a second; speech-dispatcher drops what a client leaves unsaid.
+                    let ms = (spoken.text.chars().count() as u64 * 250).clamp(1_000, 20_000);
+                    std::thread::sleep(Duration::from_millis(ms));
+                    Ok(())
+                }
+                // As the kiosk does: espeak-ng directly where speech-dispatcher cannot speak.
+                Err(e) => espeak(settings).map_err(|e2| format!("{e}; {e2}")),
+            }
         }
     }
 }
