@@ -40,11 +40,22 @@ pub enum Work {
     FindTicket(String),
 }
 
+/// A ticket number's letters and what follows them ("A023" → "A", "023"): the prefix is the leading
+/// ASCII capitals.
+pub fn split_number(text: &str) -> (&str, &str) {
+    text.split_at(text.chars().take_while(char::is_ascii_uppercase).count())
+}
+
+/// Whether `text` can still become a ticket number as typed: up to two letters, then up to four digits.
+fn can_become_number(text: &str) -> bool {
+    let (letters, digits) = split_number(text);
+    letters.len() <= 2 && digits.len() <= 4 && digits.chars().all(|c| c.is_ascii_digit())
+}
+
 /// Whether `text` can be a ticket number: one or two letters, then one to four digits.
 pub fn is_ticket_number(text: &str) -> bool {
-    let letters = text.chars().take_while(char::is_ascii_uppercase).count();
-    let digits = text.len() - letters;
-    (1..=2).contains(&letters) && (1..=4).contains(&digits) && text[letters..].chars().all(|c| c.is_ascii_digit())
+    let (letters, digits) = split_number(text);
+    can_become_number(text) && !letters.is_empty() && !digits.is_empty()
 }
 
 /// The standalone rating flow.
@@ -70,16 +81,9 @@ impl Flow for RateService {
                 Transition::Go(Step::Number { text: String::new(), failure: None }, vec![])
             }
             (Step::Number { text, .. }, Event::Key(k)) => {
-                // One character at a time, and only what can still become a number: up to two letters,
-                // then up to four digits.
+                // One character at a time, and only what can still become a number.
                 let next = format!("{text}{k}");
-                let letters = next.chars().take_while(char::is_ascii_uppercase).count();
-                let digits = &next[letters..];
-                let fits = k.len() == 1
-                    && (1..=2).contains(&letters)
-                    && digits.len() <= 4
-                    && digits.chars().all(|c| c.is_ascii_digit());
-                if !fits {
+                if k.len() != 1 || split_number(&next).0.is_empty() || !can_become_number(&next) {
                     return Transition::Ignore;
                 }
                 Transition::Update(Step::Number { text: next, failure: None })

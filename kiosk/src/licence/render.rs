@@ -503,6 +503,17 @@ mod tests {
         .collect()
     }
 
+    /// The demo business licence's fields, as a kiosk would print them.
+    pub fn demo_input<'a>(data: &'a BTreeMap<String, String>, at: &'a jiff::ZonedDateTime) -> RenderInput<'a> {
+        RenderInput {
+            document_id: "BL-0001",
+            data,
+            verify_url: "https://verify.example.invalid/BL-0001",
+            kiosk_id: "linshu-county-01",
+            printed_at: at,
+        }
+    }
+
     pub fn night() -> jiff::ZonedDateTime {
         "2026-11-25T03:00:00+08:00[Asia/Shanghai]".parse().unwrap()
     }
@@ -511,14 +522,8 @@ mod tests {
     fn the_preview_draws_the_page_as_it_prints() {
         let font = PdfFont::find(None, None).expect("the built-in font");
         let t = Templates::builtin().unwrap();
-        let data = demo_data();
-        let input = RenderInput {
-            document_id: "BL-0001",
-            data: &data,
-            verify_url: "https://verify.example.invalid/BL-0001",
-            kiosk_id: "linshu-county-01",
-            printed_at: &night(),
-        };
+        let (data, night) = (demo_data(), night());
+        let input = demo_input(&data, &night);
         let p = preview(t.get("business_licence").unwrap(), &input, &font, 420).unwrap();
         assert_eq!((p.width, p.height), (420, 594), "A4 proportions");
         if let Some(path) = std::env::var_os("PREVIEW_PNG") {
@@ -554,14 +559,8 @@ mod tests {
             panic!("no CJK font installed: scripts/test installs fonts-wqy-microhei");
         };
         let t = Templates::builtin().unwrap();
-        let data = demo_data();
-        let input = RenderInput {
-            document_id: "BL-0001",
-            data: &data,
-            verify_url: "https://verify.example.invalid/BL-0001",
-            kiosk_id: "linshu-county-01",
-            printed_at: &night(),
-        };
+        let (data, night) = (demo_data(), night());
+        let input = demo_input(&data, &night);
         let pdf = render(t.get("business_licence").unwrap(), &input, &font).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         // Subset: far smaller than the 5 MB font file.

@@ -287,9 +287,14 @@ impl Licences {
     /// Asks the licence printer now whether it can print (a flow starting); what it says goes to its one
     /// state, as a probe's does.
     pub fn check_printer(&self) -> Result<(), LicenceError> {
+        self.ask_printer("flow").map_or(Ok(()), |f| Err(LicenceError::Printer(f)))
+    }
+
+    /// The printer's state now, told to its one state (which journals an outage once) as seen by `source`.
+    fn ask_printer(&self, source: &'static str) -> Option<PrinterFault> {
         let fault = self.printer.status().and_then(|s| s.fault().map_or(Ok(()), Err)).err();
-        self.health.observe(&self.journal, fault.clone(), "flow");
-        fault.map_or(Ok(()), |f| Err(LicenceError::Printer(f)))
+        self.health.observe(&self.journal, fault.clone(), source);
+        fault
     }
 
     /// Probes the licence printer every `every` until `stop` is set, so its tile and the journal follow
@@ -302,8 +307,7 @@ impl Licences {
         let me = self.clone();
         std::thread::Builder::new().name("licence-printer-health".into()).spawn(move || {
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let fault = me.printer.status().and_then(|s| s.fault().map_or(Ok(()), Err)).err();
-                me.health.observe(&me.journal, fault, "probe");
+                me.ask_printer("probe");
                 let until = std::time::Instant::now() + every;
                 while std::time::Instant::now() < until && !stop.load(std::sync::atomic::Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(50));

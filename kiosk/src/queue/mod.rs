@@ -433,8 +433,7 @@ impl Queue {
     /// Whether the ticket a citizen names by its number ("A023") can be rated now (好差评): it is today's,
     /// it has been served, and it has not been rated yet.
     pub fn rateable(&self, number: &str, now: Timestamp) -> Result<Rateable, QueueError> {
-        let letters = number.chars().take_while(char::is_ascii_uppercase).count();
-        let (prefix, digits) = number.split_at(letters);
+        let (prefix, digits) = crate::flows::rating::split_number(number);
         let (Ok(n), Ok(cat)) = (digits.parse::<u32>(), self.category(prefix)) else { return Ok(Rateable::Unknown) };
         let day = business_day(now, &self.tz, self.rollover_minutes).to_string();
         let conn = crate::journal::open_reader(&self.journal.settings().path)?;

@@ -120,6 +120,12 @@ macro_rules! wire_session_callbacks {
 /// Feeds one input to a flow (from its page's callbacks).
 pub type Dispatch<E> = Rc<dyn Fn(Input<E>)>;
 
+/// A page callback that sends the flow `event` each time it is called.
+pub fn sends<E: Clone + 'static>(d: &Dispatch<E>, event: E) -> impl Fn() + 'static {
+    let d = d.clone();
+    move || d(Input::Flow(event.clone()))
+}
+
 impl<B: Binding> Controller<B> {
     fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64

@@ -1,7 +1,7 @@
 //! The licence page on the flow controller: the card read and the holder's documents looked up, and the
 //! print followed, on the flow's worker; the holder's documents live there only for the session.
 
-use super::controller::{Binding, Context, Job, Setup};
+use super::controller::{Binding, Context, Job, Setup, sends};
 use super::home::FlowHandle;
 use super::{AppWindow, DocumentItem, JobStage, LicenceAdapter, LicenceScreen, Page, TileKind};
 use crate::devices::IdReaderHandle;
@@ -229,14 +229,10 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
     );
     let a = window.global::<LicenceAdapter>();
     crate::wire_session_callbacks!(a, d, rating);
-    let flow = |event: Event| {
-        let f = d.clone();
-        move || f(Input::Flow(event.clone()))
-    };
-    a.on_more(flow(Event::More));
-    a.on_fewer(flow(Event::Fewer));
-    a.on_confirm(flow(Event::Confirm));
-    a.on_back(flow(Event::Back));
+    a.on_more(sends(&d, Event::More));
+    a.on_fewer(sends(&d, Event::Fewer));
+    a.on_confirm(sends(&d, Event::Confirm));
+    a.on_back(sends(&d, Event::Back));
     a.on_choose(move |id| d(Input::Flow(Event::Choose(id.to_string()))));
     handle
 }

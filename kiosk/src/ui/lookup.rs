@@ -1,7 +1,7 @@
 //! 事项查询, 办件查询 and 预约签到 on the lookup page, on the flow controller: keyboards and the card prompt feed
 //! the flow, which says plainly that these services are not connected at this kiosk yet.
 
-use super::controller::{Binding, Context, Job, Setup};
+use super::controller::{Binding, Context, Job, Setup, sends};
 use super::home::FlowHandle;
 use super::{AppWindow, LookupAdapter, LookupScreen, LookupService, Page, TileKind};
 use crate::devices::IdReaderHandle;
@@ -73,13 +73,9 @@ pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
             f(Input::Flow(Event::Key(c)));
         }
     });
-    let flow = |event: Event| {
-        let f = d.clone();
-        move || f(Input::Flow(event.clone()))
-    };
-    a.on_backspace(flow(Event::Backspace));
-    a.on_clear(flow(Event::Clear));
-    a.on_submit(flow(Event::Submit));
+    a.on_backspace(sends(&d, Event::Backspace));
+    a.on_clear(sends(&d, Event::Clear));
+    a.on_submit(sends(&d, Event::Submit));
     crate::wire_session_callbacks!(a, d);
     handle
 }

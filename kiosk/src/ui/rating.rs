@@ -2,7 +2,7 @@
 //! worker) or the hall's service, then the shared rating step; journaled like the ratings at the end of the
 //! other flows.
 
-use super::controller::{Binding, Context, Job, Setup};
+use super::controller::{Binding, Context, Job, Setup, sends};
 use super::home::FlowHandle;
 use super::{AppWindow, Page, RatingAdapter, RatingScreen, TileKind};
 use crate::flows::core::{Input, Phase, Reason, Session, Transaction};
@@ -78,15 +78,11 @@ pub fn bind(window: &AppWindow, cx: &Context, queue: Queue) -> FlowHandle {
     let a = window.global::<RatingAdapter>();
     a.set_prefixes(ModelRc::new(VecModel::from(prefixes)));
     crate::wire_session_callbacks!(a, d, rating);
-    let flow = |event: Event| {
-        let f = d.clone();
-        move || f(Input::Flow(event.clone()))
-    };
-    a.on_rate_ticket(flow(Event::RateTicket));
-    a.on_rate_hall(flow(Event::RateHall));
-    a.on_backspace(flow(Event::Backspace));
-    a.on_clear(flow(Event::Clear));
-    a.on_submit(flow(Event::Submit));
+    a.on_rate_ticket(sends(&d, Event::RateTicket));
+    a.on_rate_hall(sends(&d, Event::RateHall));
+    a.on_backspace(sends(&d, Event::Backspace));
+    a.on_clear(sends(&d, Event::Clear));
+    a.on_submit(sends(&d, Event::Submit));
     a.on_key(move |k| d(Input::Flow(Event::Key(k.to_string()))));
     handle
 }
