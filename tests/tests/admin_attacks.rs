@@ -225,9 +225,10 @@ fn attacks_on_the_staff_api_leave_the_kiosk_serving() {
     assert!(ok.success());
     let changed = wait_for(Duration::from_secs(5), || {
         let now = x.screenshot(&shot)?;
-        // The category page replaces the tiles: far more than a clock's digits change.
+        // The category page replaces the tiles: far more than a clock's digits change (a few hundred
+        // pixels). Both pages are mostly red tiles, so about a fifth of the screen changes, not more.
         let changed = now.pixels.iter().zip(&before.pixels).filter(|(a, b)| a != b).count();
-        (changed * 5 > now.pixels.len()).then_some(())
+        (changed * 20 > now.pixels.len()).then_some(())
     });
     assert!(changed.is_some(), "the window did not react to a tap");
 
