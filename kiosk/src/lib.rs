@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod app;
 pub mod cards;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod devices;

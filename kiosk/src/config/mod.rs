@@ -3,7 +3,7 @@
 mod locate;
 mod validate;
 
-pub use locate::{FieldPath, line_column};
+pub use locate::{FieldPath, SpanIndex, line_column};
 pub use validate::{parse_hhmm, parse_hours};
 
 use serde::Deserialize;
@@ -27,6 +27,38 @@ pub struct Config {
     pub licence: LicenceSection,
     #[serde(default)]
     pub voice: VoiceSection,
+    #[serde(default)]
+    pub catalogue: CatalogueSection,
+}
+
+/// `[catalogue]`: the service catalogue 事项查询 searches (docs/catalogue-format.md). One installed with
+/// `kiosk catalogue install` or the staff API (kept in the journal's directory) takes precedence; without
+/// either the built-in sample is used.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueSection {
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    #[serde(default)]
+    pub partners: Option<PathBuf>,
+}
+
+impl Config {
+    /// Where the kiosk keeps its state (the journal's directory).
+    pub fn state_dir(&self) -> PathBuf {
+        match self.journal.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// The catalogue files the configuration names.
+    pub fn catalogue_fallback(&self) -> crate::catalogue::store::Fallback {
+        crate::catalogue::store::Fallback {
+            catalogue: self.catalogue.file.clone(),
+            partners: self.catalogue.partners.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -564,16 +596,8 @@ impl Config {
             let (line, column) = line_column(src, offset);
             ConfigError::Invalid(Box::new(Located { file: file.to_owned(), line, column, field, message }))
         };
-        let config: Config = toml::from_str(src).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            let raw = e.message().trim().to_owned();
-            let mut field = index.path_at(span.start).to_string();
-            // serde reports a missing field at the table that lacks it; name the field itself.
-            if let Some(missing) = raw.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-                field = if field.is_empty() { missing.to_owned() } else { format!("{field}.{missing}") };
-            }
-            at(span.start, field, humanize_serde_message(&raw))
-        })?;
+        let config: Config = toml::from_str(src)
+            .map_err(|e| ConfigError::Invalid(Box::new(locate_serde_error(src, file, &e, "config/kiosk.toml"))))?;
         if let Err(problem) = validate::check(&config) {
             let span = index.span_of(&problem.path).unwrap_or(0..0);
             return Err(at(span.start, problem.path.to_string(), problem.message));
@@ -636,8 +660,23 @@ impl Config {
     }
 }
 
+/// Where a TOML file failed to parse or deserialize, as a located sentence; `example` names the shipped
+/// file that shows every key.
+pub fn locate_serde_error(src: &str, file: &Path, e: &toml::de::Error, example: &str) -> Located {
+    let index = locate::SpanIndex::new(src);
+    let span = e.span().unwrap_or(0..0);
+    let raw = e.message().trim().to_owned();
+    let mut field = index.path_at(span.start).to_string();
+    // serde reports a missing field at the table that lacks it; name the field itself.
+    if let Some(missing) = raw.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        field = if field.is_empty() { missing.to_owned() } else { format!("{field}.{missing}") };
+    }
+    let (line, column) = line_column(src, span.start);
+    Located { file: file.to_owned(), line, column, field, message: humanize_serde_message(&raw, example) }
+}
+
 /// Turns serde/toml wording into a sentence that also says what to do.
-fn humanize_serde_message(raw: &str) -> String {
+fn humanize_serde_message(raw: &str, example: &str) -> String {
     let mut msg = raw.to_owned();
     if let Some(first) = msg.get(..1) {
         msg.replace_range(..1, &first.to_uppercase());
@@ -646,16 +685,15 @@ fn humanize_serde_message(raw: &str) -> String {
         msg.push('.');
     }
     let hint = if raw.starts_with("unknown field") {
-        " Remove the key or correct its spelling (see config/kiosk.toml for every key)."
+        format!("Remove the key or correct its spelling (see {example} for every key).")
     } else if raw.starts_with("missing field") {
-        " Add it; config/kiosk.toml shows an example."
+        format!("Add it; {example} shows an example.")
     } else if raw.starts_with("invalid type") {
-        " Write the value with the type shown in config/kiosk.toml."
+        format!("Write the value with the type shown in {example}.")
     } else if raw.starts_with("unknown variant") {
-        " Use one of the values listed."
+        "Use one of the values listed.".into()
     } else {
-        " Fix the TOML syntax at this place."
+        "Fix the TOML syntax at this place.".into()
     };
-    msg.push_str(hint);
-    msg
+    format!("{msg} {hint}")
 }

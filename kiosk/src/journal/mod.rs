@@ -67,10 +67,14 @@ pub enum EntryKind {
     RetentionPurge,
     AuthFailed,
     JournalIntegrityFailed,
+    CatalogueLoaded,
+    CatalogueSearch,
+    CatalogueItemViewed,
+    GuidePrinted,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 30] = [
+    pub const ALL: [EntryKind; 34] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -101,6 +105,10 @@ impl EntryKind {
         EntryKind::RetentionPurge,
         EntryKind::AuthFailed,
         EntryKind::JournalIntegrityFailed,
+        EntryKind::CatalogueLoaded,
+        EntryKind::CatalogueSearch,
+        EntryKind::CatalogueItemViewed,
+        EntryKind::GuidePrinted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +143,10 @@ impl EntryKind {
             EntryKind::AuthFailed => "auth_failed",
             EntryKind::JournalIntegrityFailed => "journal_integrity_failed",
             EntryKind::RetentionPurge => "retention_purge",
+            EntryKind::CatalogueLoaded => "catalogue_loaded",
+            EntryKind::CatalogueSearch => "catalogue_search",
+            EntryKind::CatalogueItemViewed => "catalogue_item_viewed",
+            EntryKind::GuidePrinted => "guide_printed",
         }
     }
 

@@ -166,6 +166,14 @@ payloads! {
         follow_up: bool,
     }
     AssistanceCalled { from: String }
+    /// The service catalogue in use changed (`source`: `start`, `api`, `file`), by its digest.
+    CatalogueLoaded { digest: String, updated: String, items: u64, points: u64, source: String }
+    /// A search a citizen settled on: the item opened from it, or none found (`opened` empty).
+    CatalogueSearch { query: String, results: u64, #[serde(skip_serializing_if = "Option::is_none")] opened: Option<String> }
+    /// An item's page was opened (`from`: `search`, `theme`, `department`, `frequent`, `village`).
+    CatalogueItemViewed { code: String, from: String }
+    /// A guide to an item was printed on the thermal printer (`ok` false: the printer failed).
+    GuidePrinted { code: String, ok: bool }
     /// One per outage of `device`, whoever noticed it (`source`: `probe`, `job`, `print`).
     DeviceFault {
         device: String,
