@@ -136,8 +136,6 @@ pub fn test_page(hall_name: &str, kiosk_id: &str, tz: &jiff::tz::TimeZone) -> Re
 }
 
 pub const RECEIPT_TEMPLATE: &str = include_str!("../../assets/templates/receipt.toml");
-/// The printed guide template for a service item (assets/templates/guide.toml).
-pub const GUIDE_TEMPLATE: &str = include_str!("../../assets/templates/guide.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
@@ -321,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn receipt_and_guide_templates_fill_every_placeholder() {
+    fn the_receipt_template_fills_every_placeholder() {
         let receipt = render_template(
             RECEIPT_TEMPLATE,
             &BTreeMap::from([
@@ -342,23 +340,6 @@ mod tests {
             "{t:?}"
         );
         assert_eq!(receipt.blocks.last(), Some(&Block::Cut));
-        let guide = render_template(
-            GUIDE_TEMPLATE,
-            &BTreeMap::from([
-                ("hall_name", "临沭县24小时政务服务大厅".to_owned()),
-                ("item_zh", "个体工商户设立登记".to_owned()),
-                ("item_en", "Registering a sole trader".to_owned()),
-                ("materials", "身份证原件；经营场所证明".to_owned()),
-                ("window", "3号窗口 Window 3".to_owned()),
-                ("time_limit", "即办 Same day".to_owned()),
-                ("item_url", "https://zwfw.example.invalid/item/1".to_owned()),
-                ("time", "2026-11-25 21:00".to_owned()),
-            ]),
-            &[],
-        )
-        .unwrap();
-        assert!(texts(&guide).iter().any(|l| l.contains("经营场所证明")));
-        assert!(guide.blocks.iter().any(|b| matches!(b, Block::Qr { data, .. } if data.ends_with("/item/1"))));
     }
 
     #[test]

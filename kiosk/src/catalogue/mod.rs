@@ -2,6 +2,7 @@
 //! parsed and validated with errors that name the file, line, column, item and field; the search index over
 //! them ([`search`]); and the installed copy a running kiosk swaps atomically ([`store`]).
 
+pub mod guide;
 pub mod search;
 pub mod store;
 

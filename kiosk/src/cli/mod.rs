@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod admin;
+mod catalogue;
 mod idcard;
 mod journal;
 mod licence;
@@ -67,6 +68,9 @@ pub enum Command {
         #[arg(long)]
         test_print: bool,
     },
+    /// The service catalogue 事项查询 searches: check, search, install.
+    #[command(subcommand)]
+    Catalogue(catalogue::CatalogueCommand),
     /// Make hashes for the [admin] section.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -243,6 +247,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Admin(cmd) => admin::run(cmd),
+        Command::Catalogue(cmd) => catalogue::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
         Command::Ticket(cmd) => ticket::run_ticket(cmd),
         Command::Sim(cmd) => sim::run_sim(cmd),
