@@ -42,6 +42,9 @@ pub enum EndReason {
     CardRemoved,
     /// The kiosk is stopping (SIGTERM, SIGINT, window closed).
     Shutdown,
+    /// The citizen went straight on to another service (取号办理 from an item's page): the next session is
+    /// the same citizen's, so the language and mode stay.
+    HandedOver,
 }
 
 impl EndReason {
@@ -52,6 +55,7 @@ impl EndReason {
             EndReason::Completed => "completed",
             EndReason::CardRemoved => "card_removed",
             EndReason::Shutdown => "shutdown",
+            EndReason::HandedOver => "handed_over",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `core` holds what every session shares; each other module is one flow's own steps.
 
 pub mod core;
+pub mod find;
 pub mod idle;
 pub mod licence;
 pub mod lookup;

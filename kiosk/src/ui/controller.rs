@@ -148,8 +148,11 @@ impl<B: Binding> Controller<B> {
                 // Personal data goes with the session: the card in memory (zeroed on drop) and the page.
                 self.reader.take_card();
                 self.binding.clear(window);
-                // The next citizen starts in the configured language and mode.
-                super::home::fresh_start(window, self.defaults);
+                // The next citizen starts in the configured language and mode (not the same citizen going on
+                // to another service).
+                if reason != EndReason::HandedOver {
+                    super::home::fresh_start(window, self.defaults);
+                }
                 self.send(Task::End { session_id, reason });
             }
             Command::RecordEvaluation { transaction, level, reason } => {
