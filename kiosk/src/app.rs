@@ -158,6 +158,10 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let queue = Queue::new(&config, journal.clone())?;
     let reader = crate::devices::start_id_reader(&config, journal.clone())?;
     let queue_for_api = queue.clone();
+    // The service catalogue: the installed one, the configured files, or the sample. One that cannot be
+    // read is a configuration error (nothing starts), said with its file, line and field.
+    let catalogue = crate::catalogue::store::CatalogueStore::open(&config.state_dir(), config.catalogue_fallback())?;
+    crate::ui::find::journal_loaded(&journal, &catalogue.get(), crate::catalogue::store::Source::Start);
     let queue_for_rating = queue.clone();
     let simulated = crate::devices::ticket_printer::simulated(&config)?;
     let printer_sim = simulated.as_ref().map(|s| s.printer.clone());
@@ -198,7 +202,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         idle_timeout_ms: config.ui.idle_timeout_ms(),
         defaults,
     };
-    let take_number = crate::ui::take_number::bind(
+    let (take_number, open_take_number) = crate::ui::take_number::bind(
         &window,
         &cx,
         crate::ui::take_number::Services {
@@ -244,10 +248,22 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     };
     let rating = crate::ui::rating::bind(&window, &cx, queue_for_rating);
     let lookup = crate::ui::lookup::bind(&window, &cx);
+    let find = crate::ui::find::bind(
+        &window,
+        &cx,
+        crate::ui::find::Services {
+            store: catalogue.clone(),
+            printer: printer.clone(),
+            hall_name: config.kiosk.hall_name.clone(),
+            timezone: config.tz().clone(),
+            categories: config.queue.categories.clone(),
+        },
+        open_take_number,
+    );
     let home =
         crate::ui::home::bind(&window, journal.clone(), &inbox, voice.clone(), defaults, config.ui.idle_timeout_ms());
     let flows =
-        crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup, home]);
+        crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup, find, home]);
     Ok(Kiosk {
         window,
         voice,

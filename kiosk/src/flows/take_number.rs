@@ -43,6 +43,9 @@ pub enum Step {
 pub enum Event {
     /// The 取号 tile.
     Open,
+    /// 取号办理 from an item's page (事项查询): straight to this category once the categories are read; the
+    /// list, saying why, when it is closed.
+    OpenFor(String),
     CategoriesLoaded(Vec<CategoryView>),
     /// A category was tapped.
     Choose(String),
@@ -73,7 +76,10 @@ pub enum Work {
 
 /// The take-a-number flow.
 #[derive(Debug, Clone, Default)]
-pub struct TakeNumber;
+pub struct TakeNumber {
+    /// The category asked for by another service (取号办理), chosen as soon as the categories are read.
+    wanted: Option<String>,
+}
 
 impl Flow for TakeNumber {
     type Step = Step;
@@ -81,14 +87,25 @@ impl Flow for TakeNumber {
     type Work = Work;
 
     fn open(&mut self, event: Event) -> Option<(&'static str, Step, Vec<Work>)> {
-        (event == Event::Open)
-            .then(|| ("take_number", Step::Categories { categories: vec![] }, vec![Work::LoadCategories]))
+        self.wanted = match event {
+            Event::Open => None,
+            Event::OpenFor(prefix) => Some(prefix),
+            _ => return None,
+        };
+        Some(("take_number", Step::Categories { categories: vec![] }, vec![Work::LoadCategories]))
     }
 
     fn step(&mut self, step: &Step, input: StepInput<Event>) -> Transition<Step, Work> {
         match (step, input) {
             (Step::Categories { .. }, StepInput::Event(Event::CategoriesLoaded(categories))) => {
-                Transition::Update(Step::Categories { categories })
+                let loaded = Step::Categories { categories };
+                match self.wanted.take() {
+                    Some(prefix) => match self.step(&loaded, StepInput::Event(Event::Choose(prefix))) {
+                        Transition::Ignore => Transition::Update(loaded),
+                        chosen => chosen,
+                    },
+                    None => Transition::Update(loaded),
+                }
             }
             (Step::Categories { categories }, StepInput::Event(Event::Choose(prefix))) => {
                 let Some(c) = categories.iter().find(|c| c.prefix == prefix && c.closed.is_none()) else {
@@ -150,7 +167,7 @@ mod tests {
     }
 
     fn opened() -> Session<TakeNumber> {
-        let mut s = Session::new(TakeNumber, 60_000);
+        let mut s = Session::new(TakeNumber::default(), 60_000);
         assert_eq!(
             s.handle(Input::Flow(Event::Open), 0),
             vec![Command::StartSession { flow: "take_number" }, Command::Work(Work::LoadCategories)]
@@ -211,6 +228,38 @@ mod tests {
         s.handle(Input::CardPlaced, 3_000);
         s.handle(Input::Flow(Event::TicketFailed(Reason::TicketFailed)), 4_000);
         assert!(matches!(s.phase, Phase::Step(Step::Failed { .. })));
+    }
+
+    #[test]
+    fn opened_for_a_category_it_goes_straight_on_or_shows_why_not() {
+        let loaded = || {
+            Event::CategoriesLoaded(vec![
+                category("A", false, false),
+                category("B", true, false),
+                category("C", false, true),
+            ])
+        };
+        let mut s = Session::new(TakeNumber::default(), 60_000);
+        s.handle(Input::Flow(Event::OpenFor("B".into())), 0);
+        s.handle(Input::Flow(loaded()), 1);
+        assert_eq!(s.phase, Phase::Step(Step::CardPrompt { prefix: "B".into(), failure: None }));
+        s.handle(Input::Cancel, 2);
+        s.handle(Input::Flow(Event::OpenFor("A".into())), 3);
+        assert_eq!(
+            s.handle(Input::Flow(loaded()), 4),
+            vec![Command::Work(Work::Issue { prefix: "A".into(), with_card: false })]
+        );
+        s.handle(Input::Flow(Event::TicketFailed(Reason::TicketFailed)), 5);
+        s.handle(Input::Cancel, 6);
+        // Closed: the categories, with why.
+        s.handle(Input::Flow(Event::OpenFor("C".into())), 7);
+        s.handle(Input::Flow(loaded()), 8);
+        assert!(matches!(s.step(), Some(Step::Categories { categories }) if categories.len() == 3));
+        s.handle(Input::Cancel, 9);
+        // The tile afterwards asks again.
+        s.handle(Input::Flow(Event::Open), 10);
+        s.handle(Input::Flow(loaded()), 11);
+        assert!(matches!(s.step(), Some(Step::Categories { .. })));
     }
 
     #[test]

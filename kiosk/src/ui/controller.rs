@@ -93,6 +93,8 @@ struct Controller<B: Binding> {
     reader: IdReaderHandle,
     window: slint::Weak<AppWindow>,
     defaults: super::home::Defaults,
+    /// The idle time in standard mode (elder mode doubles it for a session that opens while it is on).
+    standard_idle_ms: u64,
 }
 
 /// Wires what every flow's page has the same way: cancel and "continue" (the idle prompt), and where the
@@ -178,6 +180,12 @@ fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<Event
     let mut c = ctl.borrow_mut();
     let Some(window) = c.window.upgrade() else { return };
     let now = c.now_ms();
+    // A session opening now (from its tile, or handed over from another service) gets the idle time of the
+    // mode the screen is in.
+    if c.session.phase == crate::flows::core::Phase::Home && matches!(input, Input::Flow(_)) {
+        let idle = super::home::idle_timeout_ms(&c.window, c.standard_idle_ms);
+        c.session.idle.set_idle_timeout(idle);
+    }
     let mut commands = c.session.handle(input, now);
     // A step that waits for a card hears about one that already lies on the reader.
     if c.session.wants_card() && c.reader.card_waiting() {
@@ -272,6 +280,7 @@ where
         reader: cx.reader.clone(),
         window: window.as_weak(),
         defaults: cx.defaults,
+        standard_idle_ms: cx.idle_timeout_ms,
     }));
     let weak_ctl = Rc::downgrade(&ctl);
     let route = inbox::route(move |body| {
@@ -308,11 +317,8 @@ where
         .tiles
         .into_iter()
         .map(|(tile, event)| {
-            let (ctl, weak, standard) = (ctl.clone(), window.as_weak(), cx.idle_timeout_ms);
-            let open: Opener = Rc::new(move || {
-                ctl.borrow_mut().session.idle.set_idle_timeout(super::home::idle_timeout_ms(&weak, standard));
-                dispatch(&ctl, Input::Flow(event.clone()));
-            });
+            let ctl = ctl.clone();
+            let open: Opener = Rc::new(move || dispatch(&ctl, Input::Flow(event.clone())));
             (tile, open)
         })
         .collect();

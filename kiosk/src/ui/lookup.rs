@@ -60,7 +60,6 @@ impl Binding for Page_ {
 /// Wires the lookup page for its three tiles.
 pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
     let tiles = vec![
-        (TileKind::FindService, Event::Open(Service::FindService)),
         (TileKind::CaseProgress, Event::Open(Service::CaseProgress)),
         (TileKind::Appointment, Event::Open(Service::Appointment)),
     ];

@@ -9,6 +9,7 @@ mod generated {
 pub use generated::*;
 
 pub mod controller;
+pub mod find;
 pub mod home;
 pub mod inbox;
 pub mod licence;

@@ -159,17 +159,26 @@ fn category_model(categories: &[CategoryView], english: bool) -> ModelRc<Categor
     ModelRc::new(VecModel::from(items))
 }
 
+/// Opens take-a-number for one category (取号办理 from another service).
+pub type OpenFor = std::rc::Rc<dyn Fn(String)>;
+
 /// Wires the take-a-number page.
-pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle {
+pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> (FlowHandle, OpenFor) {
     let (handle, d) = super::controller::bind(
         window,
         cx,
-        Setup { binding: Page_, flow: TakeNumber, services, tiles: vec![(TileKind::TakeNumber, Event::Open)] },
+        Setup {
+            binding: Page_,
+            flow: TakeNumber::default(),
+            services,
+            tiles: vec![(TileKind::TakeNumber, Event::Open)],
+        },
     );
     let take = window.global::<TakeNumberAdapter>();
     crate::wire_session_callbacks!(take, d);
-    take.on_choose(move |prefix| d(Input::Flow(Event::Choose(prefix.to_string()))));
-    handle
+    let f = d.clone();
+    take.on_choose(move |prefix| f(Input::Flow(Event::Choose(prefix.to_string()))));
+    (handle, std::rc::Rc::new(move |prefix| d(Input::Flow(Event::OpenFor(prefix)))))
 }
 
 /// The demo's simulator panel: place or remove a fixture card, set the virtual printer's status.

@@ -1,0 +1,317 @@
+//! The 事项查询 page on the flow controller: keys feed the flow, which searches the catalogue; its work (load
+//! the catalogue in use, journal searches and views, print a guide) runs on the flow's worker; 取号办理
+//! hands the citizen to take-a-number in the item's category.
+
+use super::controller::{Binding, Context, Job, Setup, sends};
+use super::home::FlowHandle;
+use super::take_number::OpenFor;
+use super::{
+    AppWindow, FindAdapter, FindScreen, GroupRow, GuideState as UiGuide, ItemRow, MaterialRow, Page, Theme, TileKind,
+};
+use crate::catalogue::guide::{Hall, guide};
+use crate::catalogue::store::{CatalogueStore, Source as LoadSource};
+use crate::catalogue::{Catalogue, Form, Level, Online};
+use crate::config::CategoryConfig;
+use crate::flows::core::{Input, Named, Phase, Reason, Session};
+use crate::flows::find::{Event, FindService, Groups, GuideState, Shared, Step, Work};
+use crate::journal::{Journal, payload};
+use crate::ticket::TicketPrinter;
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+/// What the flow's work needs; owned by its worker thread.
+pub struct Services {
+    pub store: CatalogueStore,
+    pub printer: TicketPrinter,
+    pub hall_name: String,
+    pub timezone: jiff::tz::TimeZone,
+    pub categories: Vec<CategoryConfig>,
+}
+
+/// Journals the catalogue in use (at start, and each time another one is picked up or installed).
+pub fn journal_loaded(journal: &Journal, c: &Catalogue, source: LoadSource) {
+    let entry = payload::CatalogueLoaded {
+        digest: c.digest.clone(),
+        updated: c.header.updated.clone(),
+        items: c.items.len() as u64,
+        points: c.partners.points.len() as u64,
+        source: source.as_str().into(),
+    };
+    if let Err(e) = journal.append(entry.into()) {
+        log::error!("catalogue_loaded not journaled: {e}");
+    }
+}
+
+struct Page_ {
+    /// Queue categories of this hall (prefix → window), for 取号办理 and "where".
+    categories: Vec<CategoryConfig>,
+}
+
+impl Binding for Page_ {
+    type Flow = FindService;
+    type Services = Services;
+    const PAGE: Page = Page::FindService;
+
+    fn run(s: &mut Services, work: Work, job: &Job<Event>) {
+        let record = |entry: crate::journal::NewEntry| {
+            let kind = entry.kind;
+            if let Err(e) = job.journal.append(entry.in_session(&job.session_id)) {
+                log::error!("{} not journaled: {e}", kind.as_str());
+            }
+        };
+        match work {
+            Work::Load => {
+                if let Some(newer) = s.store.refresh() {
+                    journal_loaded(&job.journal, &newer, LoadSource::File);
+                }
+                job.reply(Event::Loaded(Shared(s.store.get())));
+            }
+            Work::RecordSearch { query, results, opened } => {
+                record(payload::CatalogueSearch { query, results: results as u64, opened }.into())
+            }
+            Work::RecordView { code, from } => record(payload::CatalogueItemViewed { code, from: from.into() }.into()),
+            Work::PrintGuide { code } => {
+                let catalogue = s.store.get();
+                let result = match catalogue.item(&code) {
+                    Some(item) => print_guide(s, &catalogue, item, &job.journal),
+                    None => Err(Reason::TicketFailed),
+                };
+                record(payload::GuidePrinted { code, ok: result.is_ok() }.into());
+                job.reply(match result {
+                    Ok(()) => Event::GuidePrinted,
+                    Err(why) => Event::GuideFailed(why),
+                });
+            }
+        }
+    }
+
+    fn render(&self, window: &AppWindow, session: &Session<FindService>, english: bool, now_ms: u64) {
+        let a = window.global::<FindAdapter>();
+        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
+        let Phase::Step(step) = &session.phase else { return };
+        let Some(c) = session.flow.catalogue() else {
+            a.set_screen(FindScreen::Loading);
+            return;
+        };
+        a.set_updated(c.header.updated.clone().into());
+        a.set_sample(c.header.sample);
+        let elder = window.global::<Theme>().get_elder_mode();
+        match step {
+            Step::Loading => a.set_screen(FindScreen::Loading),
+            Step::Search { query, results, total, approximate } => {
+                a.set_screen(FindScreen::Search);
+                a.set_query(query.to_uppercase().into());
+                let shown = if elder { 4 } else { 6 };
+                a.set_results(rows(c, results.iter().take(shown)));
+                a.set_total((*total).min(i32::MAX as usize) as i32);
+                a.set_approximate(*approximate);
+            }
+            Step::Groups(g) => {
+                a.set_screen(FindScreen::Groups);
+                let groups: Vec<GroupRow> = match g {
+                    Groups::Themes => c
+                        .themes
+                        .iter()
+                        .map(|t| group(&t.id, &t.name, c.items.iter().filter(|i| i.themes.contains(&t.id)).count()))
+                        .collect(),
+                    Groups::Departments => c
+                        .departments
+                        .iter()
+                        .map(|d| group(&d.id, &d.name, c.items.iter().filter(|i| i.department == d.id).count()))
+                        .collect(),
+                };
+                a.set_groups_are_themes(*g == Groups::Themes);
+                let per = per_page(elder, 12, 8);
+                a.set_groups(ModelRc::new(VecModel::from(groups.into_iter().take(per).collect::<Vec<_>>())));
+            }
+            Step::List { source, items } => {
+                a.set_screen(FindScreen::List);
+                use crate::flows::find::Source;
+                let (title, kind) = match source {
+                    Source::Theme(id) => (c.theme_name(id).to_owned(), 0),
+                    Source::Department(id) => (c.department_name(id).to_owned(), 0),
+                    Source::Frequent => (String::new(), 1),
+                    Source::Village => (String::new(), 2),
+                    Source::Search => (String::new(), 0),
+                };
+                a.set_list_title(title.into());
+                a.set_list_kind(kind);
+                let per = per_page(elder, 10, 6);
+                a.set_list(rows(c, items.iter().take(per)));
+            }
+            Step::Item { item, guide, .. } => {
+                let Some(it) = c.items.get(*item) else { return };
+                a.set_screen(FindScreen::Item);
+                a.set_item_name(it.name.clone().into());
+                a.set_item_code(it.code.clone().into());
+                a.set_item_category(it.category.clone().into());
+                a.set_item_department(c.department_name(&it.department).to_owned().into());
+                a.set_item_common(it.common_names.join("、").into());
+                let materials: Vec<MaterialRow> = it
+                    .materials
+                    .iter()
+                    .map(|m| MaterialRow {
+                        name: m.name.clone().into(),
+                        form: match m.form {
+                            Form::Original => 0,
+                            Form::Copy => 1,
+                            Form::OriginalAndCopy => 2,
+                        },
+                        count: m.count as i32,
+                        note: m.note.clone().into(),
+                    })
+                    .collect();
+                a.set_materials(ModelRc::new(VecModel::from(materials)));
+                a.set_legal_days(it.legal_days as i32);
+                a.set_promised_days(it.promised_days as i32);
+                a.set_fee(it.fee.clone().into());
+                a.set_online(match it.online {
+                    Online::Full => 0,
+                    Online::Partial => 1,
+                    Online::Offline => 2,
+                });
+                a.set_qr(c.online_url(it).map(|u| qr_image(&u)).unwrap_or_default());
+                let window_here = self.categories.iter().find(|k| k.prefix == it.category);
+                a.set_here(it.levels.contains(&Level::County));
+                let here_window = window_here.map(|k| if english { &k.window_en } else { &k.window_zh });
+                a.set_here_window(here_window.cloned().unwrap_or_default().into());
+                a.set_towns(it.levels.contains(&Level::Town) || it.levels.contains(&Level::Street));
+                a.set_villages(it.levels.contains(&Level::Village));
+                let points: Vec<_> = c.points_for(it).collect();
+                a.set_points(points.len() as i32);
+                a.set_point_example(
+                    points.first().map(|p| format!("{}（{}，{}）", p.name, p.town, p.hours)).unwrap_or_default().into(),
+                );
+                a.set_can_take_number(window_here.is_some() && it.levels.contains(&Level::County));
+                let (ui, problem) = match guide {
+                    GuideState::None => (UiGuide::None, None),
+                    GuideState::Printing => (UiGuide::Printing, None),
+                    GuideState::Printed => (UiGuide::Printed, None),
+                    GuideState::Failed(why) => (UiGuide::Failed, Some(why)),
+                };
+                a.set_guide(ui);
+                a.set_guide_problem(super::reasons::to_ui_opt(problem));
+            }
+        }
+    }
+
+    fn clear(&self, window: &AppWindow) {
+        let a = window.global::<FindAdapter>();
+        a.set_query(SharedString::new());
+        a.set_results(ModelRc::default());
+        a.set_list(ModelRc::default());
+        a.set_guide(UiGuide::None);
+    }
+}
+
+/// How many rows a list shows: fewer in elder mode (larger buttons, one thing at a time).
+fn per_page(elder: bool, standard: usize, elder_rows: usize) -> usize {
+    if elder { elder_rows } else { standard }
+}
+
+fn group(id: &str, name: &str, count: usize) -> GroupRow {
+    GroupRow { id: id.into(), name: name.into(), count: count as i32 }
+}
+
+fn rows<'a>(c: &Catalogue, items: impl Iterator<Item = &'a usize>) -> ModelRc<ItemRow> {
+    let rows: Vec<ItemRow> = items
+        .filter_map(|&i| c.items.get(i))
+        .map(|it| ItemRow {
+            code: it.code.clone().into(),
+            name: it.name.clone().into(),
+            note: c.department_name(&it.department).to_owned().into(),
+        })
+        .collect();
+    ModelRc::new(VecModel::from(rows))
+}
+
+/// The online-service QR as an image the page shows (black modules on white, 4 px each, with a quiet zone).
+pub fn qr_image(url: &str) -> slint::Image {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) else {
+        return slint::Image::default();
+    };
+    let n = code.width();
+    let (scale, quiet) = (4usize, 4usize);
+    let side = (n + 2 * quiet) * scale;
+    let mut buf = slint::SharedPixelBuffer::<slint::Rgba8Pixel>::new(side as u32, side as u32);
+    let colors = code.to_colors();
+    for (i, px) in buf.make_mut_slice().iter_mut().enumerate() {
+        let (x, y) = ((i % side) / scale, (i / side) / scale);
+        let dark = x >= quiet
+            && y >= quiet
+            && x - quiet < n
+            && y - quiet < n
+            && colors[(y - quiet) * n + (x - quiet)] == qrcode::Color::Dark;
+        let v = if dark { 0 } else { 255 };
+        *px = slint::Rgba8Pixel { r: v, g: v, b: v, a: 255 };
+    }
+    slint::Image::from_rgba8(buf)
+}
+
+fn print_guide(s: &Services, c: &Catalogue, item: &crate::catalogue::Item, journal: &Journal) -> Result<(), Reason> {
+    let window = s
+        .categories
+        .iter()
+        .find(|k| k.prefix == item.category)
+        .map(|k| Named::new(k.window_zh.clone(), k.window_en.clone()))
+        .unwrap_or_default();
+    let hall = Hall { name: s.hall_name.clone(), window };
+    let now = jiff::Timestamp::now().to_zoned_datetime(s.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let doc = guide(c, item, &hall, &now);
+    let bytes = drivers::escpos::encode_with(&doc, s.printer.profile(), s.printer.raster()).map_err(|e| {
+        log::error!("guide {} cannot be encoded: {e}", item.code);
+        Reason::TicketFailed
+    })?;
+    let result = s.printer.print(bytes);
+    let fault = result.as_ref().err().map(drivers::escpos::transport::PrintError::fault);
+    s.printer.health().observe(journal, fault, "job");
+    match fault {
+        None => Ok(()),
+        Some(f) => Err(Reason::Printer(crate::devices::printer_trouble(f))),
+    }
+}
+
+/// Wires the 事项查询 page; `take_number` opens take-a-number for the item's category.
+pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: OpenFor) -> FlowHandle {
+    let page = Page_ { categories: services.categories.clone() };
+    let (handle, d) = super::controller::bind(
+        window,
+        cx,
+        Setup {
+            binding: page,
+            flow: FindService::default(),
+            services,
+            tiles: vec![(TileKind::FindService, Event::Open)],
+        },
+    );
+    let a = window.global::<FindAdapter>();
+    let f = d.clone();
+    a.on_key(move |k| {
+        if let Some(c) = k.chars().next() {
+            f(Input::Flow(Event::Key(c)));
+        }
+    });
+    a.on_backspace(sends(&d, Event::Backspace));
+    a.on_clear(sends(&d, Event::Clear));
+    a.on_themes(sends(&d, Event::Browse(Groups::Themes)));
+    a.on_departments(sends(&d, Event::Browse(Groups::Departments)));
+    a.on_frequent(sends(&d, Event::Frequent));
+    a.on_village(sends(&d, Event::Village));
+    a.on_back(sends(&d, Event::Back));
+    a.on_print_guide(sends(&d, Event::PrintGuide));
+    let f = d.clone();
+    a.on_open_item(move |code| f(Input::Flow(Event::OpenItem(code.to_string()))));
+    let f = d.clone();
+    a.on_open_group(move |id| f(Input::Flow(Event::OpenGroup(id.to_string()))));
+    let f = d.clone();
+    let weak = window.as_weak();
+    a.on_take_number(move || {
+        // The category of the item on screen, read before the session hands over.
+        let category = weak.upgrade().map(|w| w.global::<FindAdapter>().get_item_category().to_string());
+        f(Input::Flow(Event::TakeNumber));
+        if let Some(category) = category.filter(|c| !c.is_empty()) {
+            take_number(category);
+        }
+    });
+    crate::wire_session_callbacks!(a, d);
+    handle
+}
