@@ -238,6 +238,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             reader: Some(reader.clone()),
             licence: Some(licence_health),
             integrity: Some(integrity.status.clone()),
+            catalogue: Some(catalogue.clone()),
         },
     ) {
         Ok(a) => Some(a),

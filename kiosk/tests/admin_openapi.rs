@@ -15,7 +15,9 @@ fn every_documented_endpoint_is_served_to_its_role_only() {
     // The demo's virtual ticket printer, so the technician's test print has a printer to print on.
     let sim = kiosk::devices::ticket_printer::simulated(&config).unwrap().unwrap();
     let printer = kiosk::devices::TicketPrinter::from_config(&config, Some(sim.address.clone())).unwrap();
-    let devices = kiosk::admin::Devices { printer: Some(printer.clone()), ..Default::default() };
+    let catalogue = kiosk::catalogue::store::CatalogueStore::open(dir.path(), Default::default()).unwrap();
+    let devices =
+        kiosk::admin::Devices { printer: Some(printer.clone()), catalogue: Some(catalogue), ..Default::default() };
     let mut server = kiosk::admin::start(&config, queue, devices).unwrap();
     let port = server.local_addr.port();
     let client = |token: &str| {
@@ -30,7 +32,12 @@ fn every_documented_endpoint_is_served_to_its_role_only() {
             let role = op["x-role"].as_str().unwrap();
             let concrete =
                 path.replace("{counter}", "5").replace("{id}", "no-such-ticket").replace("{action}", "complete");
-            let body = if concrete.ends_with("call-next") { r#"{"categories":["A"]}"# } else { "" };
+            let body = match concrete.as_str() {
+                c if c.ends_with("call-next") => r#"{"categories":["A"]}"#,
+                c if c.ends_with("/catalogue") && method == "put" => kiosk::catalogue::SAMPLE_CATALOGUE,
+                c if c.ends_with("/partners") => kiosk::catalogue::SAMPLE_PARTNERS,
+                _ => "",
+            };
             let (status, answer) = client(&format!("demo-{role}-token"))
                 .request(&method.to_uppercase(), &concrete, body.as_bytes())
                 .unwrap();

@@ -182,7 +182,7 @@ impl Throttle {
 pub fn role_for(path: &str) -> Option<Role> {
     let path = path.strip_prefix("/api/v1").or_else(|| path.strip_prefix("/api")).unwrap_or(path);
     match path {
-        "/metrics" | "/journal" | "/checkpoint" | "/stats" => Some(Role::Staff),
+        "/metrics" | "/journal" | "/checkpoint" | "/stats" | "/catalogue" | "/catalogue/partners" => Some(Role::Staff),
         "/health" | "/test-print" => Some(Role::Technician),
         "/queue" => Some(Role::Counter),
         p if p.starts_with("/counters/") || p.starts_with("/tickets/") => Some(Role::Counter),

@@ -31,6 +31,8 @@ use std::time::Duration;
 pub struct Limits {
     /// Largest request body; a larger Content-Length gets 413 before a byte of it is read.
     pub max_body: usize,
+    /// The body of PUT /api/v1/catalogue (a catalogue of thousands of items).
+    pub max_catalogue: usize,
     /// Largest request head (hyper's read buffer; 8 KiB is its floor): beyond it 431.
     pub max_header_bytes: usize,
     /// From a head's first byte (or the connection opening) to its end; then 408 and close.
@@ -49,6 +51,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body: 64 * 1024,
+            max_catalogue: 8 * 1024 * 1024,
             max_header_bytes: 8 * 1024,
             header_read: Duration::from_secs(5),
             request: Duration::from_secs(10),
@@ -68,6 +71,8 @@ pub struct Devices {
     pub licence: Option<Arc<crate::devices::DeviceHealth<drivers::ipp::PrinterFault>>>,
     /// What the kiosk's own journal checks found.
     pub integrity: Option<crate::journal::integrity::IntegrityStatus>,
+    /// The service catalogue 事项查询 uses, replaced by PUT /api/v1/catalogue.
+    pub catalogue: Option<crate::catalogue::store::CatalogueStore>,
 }
 
 /// Everything a handler may use.
@@ -229,6 +234,8 @@ fn router(api: Arc<Api>) -> axum::Router {
         .route("/api/v1/health", get(health))
         .route("/api/v1/test-print", post(test_print))
         .route("/api/v1/stats", get(stats))
+        .route("/api/v1/catalogue", axum::routing::put(put_catalogue).get(catalogue_info))
+        .route("/api/v1/catalogue/partners", axum::routing::put(put_partners))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -253,17 +260,17 @@ fn refuse(status: u16, message: &str) -> Response {
 /// request's deadline.
 async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response {
     let limits = api.limits;
+    // A catalogue is far larger than any other request.
+    let max_body =
+        if req.uri().path().starts_with("/api/v1/catalogue") { limits.max_catalogue } else { limits.max_body };
     let declared =
         req.headers().get(header::CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()));
     match declared {
         Some(None) => return refuse(400, "The Content-Length header is not a number."),
-        Some(Some(n)) if n > limits.max_body as u64 => {
+        Some(Some(n)) if n > max_body as u64 => {
             return refuse(
                 413,
-                &format!(
-                    "The request body of {n} bytes is over the limit of {} bytes; nothing was read.",
-                    limits.max_body
-                ),
+                &format!("The request body of {n} bytes is over the limit of {max_body} bytes; nothing was read."),
             );
         }
         _ => {}
@@ -321,10 +328,10 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
             );
         }
         let (parts, body) = req.into_parts();
-        let bytes = match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limits.max_body)).await {
+        let bytes = match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, max_body)).await {
             Ok(c) => c.to_bytes(),
             Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-                return refuse(413, &format!("The request body is over the limit of {} bytes.", limits.max_body));
+                return refuse(413, &format!("The request body is over the limit of {max_body} bytes."));
             }
             Err(e) => return refuse(400, &format!("The request body could not be read ({e}).")),
         };
@@ -495,6 +502,58 @@ async fn stats(State(api): State<Arc<Api>>, uri: Uri) -> Response {
         Ok(Err(message)) => refuse(400, &message),
         Err(r) => r,
     }
+}
+
+/// The catalogue in use: its date, size and digest.
+async fn catalogue_info(State(api): State<Arc<Api>>) -> Response {
+    match &api.devices.catalogue {
+        Some(store) => {
+            let c = store.get();
+            json_response(200, &catalogue_json(&c))
+        }
+        None => refuse(409, "This process has no catalogue (`kiosk admin serve`); ask the kiosk itself."),
+    }
+}
+
+fn catalogue_json(c: &crate::catalogue::Catalogue) -> serde_json::Value {
+    json!({
+        "title": c.header.title, "updated": c.header.updated, "sample": c.header.sample,
+        "items": c.items.len(), "points": c.partners.points.len(), "digest": c.digest,
+    })
+}
+
+async fn put_catalogue(State(api): State<Arc<Api>>, body: axum::body::Bytes) -> Response {
+    install_catalogue(api, body, false).await
+}
+
+async fn put_partners(State(api): State<Arc<Api>>, body: axum::body::Bytes) -> Response {
+    install_catalogue(api, body, true).await
+}
+
+/// Validates and installs a catalogue (or partner file) sent by staff; a bad one changes nothing and the
+/// answer names the line, column, item and field.
+async fn install_catalogue(api: Arc<Api>, body: axum::body::Bytes, partners: bool) -> Response {
+    let done = blocking(move || {
+        let Some(store) = &api.devices.catalogue else {
+            return refuse(409, "This process has no catalogue (`kiosk admin serve`); ask the kiosk itself.");
+        };
+        let Ok(text) = std::str::from_utf8(&body) else {
+            return refuse(400, "The catalogue is not UTF-8 text; send the TOML file as it is.");
+        };
+        let result = if partners { store.install(None, Some(text)) } else { store.install(Some(text), None) };
+        match result {
+            Ok(c) => {
+                crate::ui::find::journal_loaded(&api.journal, &c, crate::catalogue::store::Source::Api);
+                json_response(200, &catalogue_json(&c))
+            }
+            Err(crate::catalogue::store::InstallError::Invalid(e)) => {
+                refuse(422, &format!("{e} Nothing was changed; correct the file and send it again."))
+            }
+            Err(e) => refuse(500, &e.to_string()),
+        }
+    })
+    .await;
+    done.unwrap_or_else(|r| r)
 }
 
 impl Api {

@@ -433,7 +433,55 @@ pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil:
     v["from"] = json!(from.to_string());
     v["to"] = json!(to.to_string());
     v["timezone"] = json!(api.config.kiosk.timezone);
+    v["catalogue"] = catalogue_stats(&seen);
     Ok(v)
+}
+
+/// What citizens look for in 事项查询: the searches they settled on most, those that found nothing, the items
+/// opened most, and the guides printed (at most 20 of each list, most first).
+pub fn catalogue_stats(seen: &[Seen]) -> Value {
+    use std::collections::HashMap;
+    let mut searches: HashMap<String, u64> = HashMap::new();
+    let mut none: HashMap<String, u64> = HashMap::new();
+    let mut views: HashMap<String, u64> = HashMap::new();
+    let (mut guides, mut guides_failed) = (0u64, 0u64);
+    for e in seen {
+        let text = |k: &str| e.payload.get(k).and_then(Value::as_str).map(str::to_owned);
+        match e.kind.as_str() {
+            "catalogue_search" => {
+                let Some(q) = text("query") else { continue };
+                *searches.entry(q.clone()).or_default() += 1;
+                if e.payload.get("results").and_then(Value::as_u64) == Some(0) {
+                    *none.entry(q).or_default() += 1;
+                }
+            }
+            "catalogue_item_viewed" => {
+                if let Some(code) = text("code") {
+                    *views.entry(code).or_default() += 1;
+                }
+            }
+            "guide_printed" => {
+                if e.payload.get("ok").and_then(Value::as_bool) == Some(true) {
+                    guides += 1;
+                } else {
+                    guides_failed += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let top = |m: HashMap<String, u64>, key: &str| {
+        let mut v: Vec<(String, u64)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.into_iter().take(20).map(|(k, n)| json!({ key: k, "count": n })).collect::<Vec<_>>()
+    };
+    json!({
+        "top_searches": top(searches, "query"),
+        "no_result": top(none, "query"),
+        "top_items": top(views, "code"),
+        "guides_printed": guides,
+        "guides_failed": guides_failed,
+    })
 }
 
 #[cfg(test)]
@@ -465,6 +513,26 @@ mod tests {
             seen("device_fault", "2026-11-26T03:06:00.000Z", json!({"device": "ticket_printer"})),
         ];
         let s = Stats::count(&entries, &tz);
+        let searches = [
+            seen(
+                "catalogue_search",
+                "2026-11-26T01:00:00.000Z",
+                json!({"query": "bdc", "results": 30, "opened": "X-1"}),
+            ),
+            seen(
+                "catalogue_search",
+                "2026-11-26T01:01:00.000Z",
+                json!({"query": "bdc", "results": 30, "opened": "X-1"}),
+            ),
+            seen("catalogue_search", "2026-11-26T01:02:00.000Z", json!({"query": "qqq", "results": 0})),
+            seen("catalogue_item_viewed", "2026-11-26T01:03:00.000Z", json!({"code": "X-1", "from": "search"})),
+            seen("guide_printed", "2026-11-26T01:04:00.000Z", json!({"code": "X-1", "ok": true})),
+        ];
+        let c = catalogue_stats(&searches);
+        assert_eq!(c["top_searches"][0], json!({"query": "bdc", "count": 2}));
+        assert_eq!(c["no_result"], json!([{"query": "qqq", "count": 1}]));
+        assert_eq!(c["top_items"], json!([{"code": "X-1", "count": 1}]));
+        assert_eq!(c["guides_printed"], json!(1));
         assert_eq!(s.tickets_by_category_hour["A"][&9], 2, "01:10Z is 09:10 in Linshu");
         assert_eq!(s.tickets_by_category_hour["B"][&10], 1);
         assert_eq!(s.waits["A"], Waits { called: 2, average_min: 18.0, median_min: 18.0, longest_min: 30.0 });
