@@ -196,13 +196,15 @@ impl Index {
         // One wrong initial is forgiven, only when nothing matched and the query is long enough to mean it.
         if best.iter().all(Option::is_none) && q.len() >= 3 && q.iter().all(|c| c.is_ascii_lowercase()) {
             approximate = true;
-            for field in &self.fields {
-                for pos in 0..field.chars.len() {
-                    memo.reset(field.chars.len(), q.len());
-                    if let Some(end) = match_at(field, pos, &q, 0, 1, &mut memo) {
-                        self.credit(field, pos == 0, end == field.chars.len(), &mut best);
-                        break;
-                    }
+            // With one letter wrong, either the first letter is right (a match starts where it does) or
+            // the second is (a match starts one character before it).
+            let first = self.starts.get(&q[0]).into_iter().flatten().copied();
+            let second = self.starts.get(&q[1]).into_iter().flatten().filter(|(_, p)| *p > 0).map(|&(f, p)| (f, p - 1));
+            for (f, pos) in first.chain(second) {
+                let field = &self.fields[f as usize];
+                memo.reset(field.chars.len(), q.len());
+                if let Some(end) = match_at(field, pos as usize, &q, 0, 1, &mut memo) {
+                    self.credit(field, pos == 0, end == field.chars.len(), &mut best);
                 }
             }
         }
