@@ -381,7 +381,7 @@ impl Catalogue {
         self.partners
             .points
             .iter()
-            .filter(move |p| item.partner_types.contains(&p.kind) || p.items.iter().any(|c| *c == item.code))
+            .filter(move |p| item.partner_types.contains(&p.kind) || p.items.contains(&item.code))
     }
 
     /// Indices of items, high-frequency first then by code, that pass `keep`.

@@ -272,10 +272,10 @@ fn match_at(field: &Field, at: usize, q: &[char], qp: usize, typos: u8, memo: &m
         return None;
     }
     let c = q[qp];
-    if field.chars[at] == c || field.chars[at].to_ascii_lowercase() == c {
-        if let Some(end) = match_at(field, at + 1, q, qp + 1, typos, memo) {
-            return Some(end);
-        }
+    if (field.chars[at] == c || field.chars[at].to_ascii_lowercase() == c)
+        && let Some(end) = match_at(field, at + 1, q, qp + 1, typos, memo)
+    {
+        return Some(end);
     }
     if c.is_ascii_lowercase() {
         for reading in &field.readings[at] {
@@ -288,10 +288,11 @@ fn match_at(field: &Field, at: usize, q: &[char], qp: usize, typos: u8, memo: &m
             }
         }
         // One letter typed wrong stands for this character's initial.
-        if typos > 0 && !field.readings[at].is_empty() {
-            if let Some(end) = match_at(field, at + 1, q, qp + 1, typos - 1, memo) {
-                return Some(end);
-            }
+        if typos > 0
+            && !field.readings[at].is_empty()
+            && let Some(end) = match_at(field, at + 1, q, qp + 1, typos - 1, memo)
+        {
+            return Some(end);
         }
     }
     memo.failed[slot / 64] |= 1 << (slot % 64);
