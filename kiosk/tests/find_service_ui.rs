@@ -94,23 +94,16 @@ fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number() {
         .collect::<Result<_, _>>()
         .unwrap();
     let kinds: Vec<&str> = rows.iter().map(|r| r.split(' ').next().unwrap()).collect();
-    assert_eq!(
-        kinds,
-        [
-            "session_start",
-            "catalogue_search",
-            "catalogue_item_viewed",
-            "guide_printed",
-            "session_end",
-            "session_start",
-            "ticket_issued",
-            "session_end"
-        ],
-        "{rows:#?}"
-    );
+    // Each session's entries in order; the two sessions' workers may interleave the hand-over.
+    assert_eq!(kinds[..4], ["session_start", "catalogue_search", "catalogue_item_viewed", "guide_printed"], "{rows:#?}");
     assert!(rows[1].contains("\"query\":\"bdc\"") && rows[1].contains("\"opened\":\"371329-ZR-001\""), "{}", rows[1]);
     assert!(rows[3].contains("\"ok\":true"), "{}", rows[3]);
-    assert!(rows[4].contains("handed_over"), "{}", rows[4]);
+    let rest = &rows[4..];
+    assert_eq!(rest.len(), 4, "{rows:#?}");
+    let at = |want: &str| rest.iter().position(|r| r.contains(want)).unwrap_or_else(|| panic!("{want}: {rows:#?}"));
+    at("handed_over");
+    assert!(at("\"flow\":\"take_number\"") < at("ticket_issued"), "{rows:#?}");
+    assert!(at("ticket_issued") < at("\"reason\":\"shutdown\""), "{rows:#?}");
     let loaded: String =
         conn.query_row("SELECT payload FROM entries WHERE kind = 'catalogue_loaded'", [], |r| r.get(0)).unwrap();
     assert!(loaded.contains("\"source\":\"start\"") && loaded.contains("\"items\":301"), "{loaded}");
