@@ -95,7 +95,11 @@ fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number() {
         .unwrap();
     let kinds: Vec<&str> = rows.iter().map(|r| r.split(' ').next().unwrap()).collect();
     // Each session's entries in order; the two sessions' workers may interleave the hand-over.
-    assert_eq!(kinds[..4], ["session_start", "catalogue_search", "catalogue_item_viewed", "guide_printed"], "{rows:#?}");
+    assert_eq!(
+        kinds[..4],
+        ["session_start", "catalogue_search", "catalogue_item_viewed", "guide_printed"],
+        "{rows:#?}"
+    );
     assert!(rows[1].contains("\"query\":\"bdc\"") && rows[1].contains("\"opened\":\"371329-ZR-001\""), "{}", rows[1]);
     assert!(rows[3].contains("\"ok\":true"), "{}", rows[3]);
     let rest = &rows[4..];

@@ -79,7 +79,9 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     assert_eq!(number, shown, "the number on screen is the journal's");
     assert!(priority, "age from the card made it a priority ticket");
     let kinds: Vec<String> = conn
-        .prepare("SELECT kind FROM entries WHERE kind NOT IN ('boot', 'config_loaded', 'catalogue_loaded') ORDER BY seq")
+        .prepare(
+            "SELECT kind FROM entries WHERE kind NOT IN ('boot', 'config_loaded', 'catalogue_loaded') ORDER BY seq",
+        )
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()

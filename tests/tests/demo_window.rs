@@ -79,7 +79,10 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
         k.iter().any(|x| x == "ticket_printed").then_some(k)
     })
     .unwrap_or_else(kinds_now);
-    assert_eq!(kinds, ["boot", "config_loaded", "catalogue_loaded", "session_start", "ticket_issued", "ticket_printed"]);
+    assert_eq!(
+        kinds,
+        ["boot", "config_loaded", "catalogue_loaded", "session_start", "ticket_issued", "ticket_printed"]
+    );
     // The screen tells the citizen their number.
     let shown = wait_for(Duration::from_secs(10), || {
         let img = x.screenshot(&shot)?;
