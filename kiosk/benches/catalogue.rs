@@ -85,11 +85,11 @@ fn main() {
             for c in q.chars() {
                 prefix.push(c);
                 let t = Instant::now();
-                let found = index.search(&prefix, 8);
+                let found = index.search(&prefix, kiosk::flows::find::RESULTS);
                 ours.push(t.elapsed());
                 hits += found.hits.len();
                 let t = Instant::now();
-                let n = names.iter().filter(|n| n.contains(prefix.as_str())).take(8).count();
+                let n = names.iter().filter(|n| n.contains(prefix.as_str())).take(kiosk::flows::find::RESULTS).count();
                 scan.push(t.elapsed());
                 hits += n;
             }

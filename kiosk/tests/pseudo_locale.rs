@@ -63,6 +63,21 @@ fn every_text_on_every_page_goes_through_the_catalogue() {
         ]
         .map(String::from),
     );
+    // The sample catalogue's names: data from the catalogue file, in the language the county writes it.
+    let catalogue = kiosk::catalogue::Catalogue::sample();
+    data.push(catalogue.header.updated.clone());
+    data.push("BDC".into()); // what the citizen typed
+    data.extend(catalogue.departments.iter().map(|d| d.name.clone()));
+    data.extend(catalogue.themes.iter().map(|t| t.name.clone()));
+    for item in &catalogue.items {
+        data.extend([item.name.clone(), item.short_name.clone(), item.fee.clone()]);
+        data.extend(item.common_names.iter().cloned());
+        data.extend(item.materials.iter().flat_map(|m| [m.name.clone(), m.note.clone()]));
+    }
+    for p in &catalogue.partners.points {
+        data.extend([p.name.clone(), p.town.clone(), p.hours.clone()]);
+    }
+    data.retain(|d| !d.is_empty());
     data.sort_by_key(|d| std::cmp::Reverse(d.len()));
     let mut failures = Vec::new();
     let mut seen = 0;

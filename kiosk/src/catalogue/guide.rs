@@ -47,6 +47,18 @@ pub fn levels_zh(item: &Item) -> Vec<&'static str> {
     v
 }
 
+/// Where in the citizen's town: its centre, its village stations.
+pub fn levels_in_town_zh(item: &Item, town: &str) -> Vec<String> {
+    let mut v = vec![];
+    if item.levels.contains(&Level::Town) || item.levels.contains(&Level::Street) {
+        v.push(format!("{town}便民服务中心"));
+    }
+    if item.levels.contains(&Level::Village) {
+        v.push(format!("{town}各村（社区）便民服务站"));
+    }
+    v
+}
+
 fn text(s: impl Into<String>) -> Block {
     Block::Text { text: s.into(), align: Align::Left, size: Size::Normal, bold: false }
 }
@@ -55,8 +67,9 @@ fn bold(s: impl Into<String>) -> Block {
     Block::Text { text: s.into(), align: Align::Left, size: Size::Normal, bold: true }
 }
 
-/// The guide for `item`, printed at `time` (local, "YYYY-MM-DD HH:MM").
-pub fn guide(catalogue: &Catalogue, item: &Item, hall: &Hall, time: &str) -> Document {
+/// The guide for `item`, printed at `time` (local, "YYYY-MM-DD HH:MM"); with the citizen's `town`, the places
+/// there come first.
+pub fn guide(catalogue: &Catalogue, item: &Item, hall: &Hall, town: Option<&str>, time: &str) -> Document {
     let mut b = vec![
         Block::Text { text: hall.name.clone(), align: Align::Center, size: Size::Normal, bold: true },
         Block::Text {
@@ -88,12 +101,26 @@ pub fn guide(catalogue: &Catalogue, item: &Item, hall: &Hall, time: &str) -> Doc
             if hall.window.zh.is_empty() { hall.name.clone() } else { format!("{} {}", hall.name, hall.window.zh) };
         b.push(text(format!("· {here}")));
     }
-    for l in levels_zh(item) {
-        b.push(text(format!("· {l}")));
+    match town {
+        Some(t) => {
+            for l in levels_in_town_zh(item, t) {
+                b.push(text(format!("· {l}")));
+            }
+        }
+        None => {
+            for l in levels_zh(item) {
+                b.push(text(format!("· {l}")));
+            }
+        }
     }
-    let points: Vec<_> = catalogue.points_for(item).collect();
+    let mut points: Vec<_> = catalogue.points_in(item, town).collect();
+    let all = catalogue.points_for(item).count();
+    if town.is_some() {
+        // The citizen's own town first, then (if room) others.
+        points.extend(catalogue.points_for(item).filter(|p| Some(p.town.as_str()) != town));
+    }
     if !points.is_empty() {
-        b.push(text(format!("· 合作网点 {} 处，例如：", points.len())));
+        b.push(text(format!("· 合作网点 {all} 处，例如：")));
         for p in points.iter().take(4) {
             b.push(text(format!("  {}（{}）{} {}", p.name, p.town, p.hours, p.phone)));
         }
@@ -129,7 +156,7 @@ mod tests {
         let hall = Hall {
             name: "临沭县24小时政务服务大厅".into(), window: Named::new("二楼 不动产专区", "2nd floor")
         };
-        let doc = guide(&c, item, &hall, "2026-11-27 09:00");
+        let doc = guide(&c, item, &hall, None, "2026-11-27 09:00");
         let lines: Vec<&str> = doc
             .blocks
             .iter()
@@ -151,5 +178,30 @@ mod tests {
         for l in lines {
             drivers::escpos::encode::gb18030(l).unwrap();
         }
+    }
+
+    #[test]
+    fn with_the_citizens_town_its_centre_stations_and_points_come_first() {
+        let c = Catalogue::sample();
+        // An item a village station and partner points can do.
+        let item = c
+            .items
+            .iter()
+            .find(|i| i.levels.contains(&Level::Village) && c.points_for(i).count() > 1)
+            .expect("the sample has a village item with partner points");
+        let town = c.points_for(item).last().unwrap().town.clone();
+        let hall = Hall { name: "临沭县24小时政务服务大厅".into(), window: Named::default() };
+        let doc = guide(&c, item, &hall, Some(&town), "2026-11-27 09:00");
+        let lines: Vec<&str> = doc
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(lines.contains(&format!("· {town}各村（社区）便民服务站").as_str()), "{lines:?}");
+        let first_point = lines.iter().position(|l| l.starts_with("· 合作网点")).unwrap() + 1;
+        assert!(lines[first_point].contains(&format!("（{town}）")), "{town} first: {lines:?}");
     }
 }

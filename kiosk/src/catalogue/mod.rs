@@ -384,6 +384,23 @@ impl Catalogue {
             .filter(move |p| item.partner_types.contains(&p.kind) || p.items.contains(&item.code))
     }
 
+    /// The towns (and streets) the partner points are in, in the file's order, each once: the places a
+    /// citizen picks as "where I live" on an item's page.
+    pub fn towns(&self) -> Vec<&str> {
+        let mut towns: Vec<&str> = vec![];
+        for p in &self.partners.points {
+            if !towns.contains(&p.town.as_str()) {
+                towns.push(&p.town);
+            }
+        }
+        towns
+    }
+
+    /// The item's partner points in `town` (all of them when `None`), then, when `town` is given, none else.
+    pub fn points_in<'a>(&'a self, item: &'a Item, town: Option<&'a str>) -> impl Iterator<Item = &'a Point> + 'a {
+        self.points_for(item).filter(move |p| town.is_none_or(|t| p.town == t))
+    }
+
     /// Indices of items, high-frequency first then by code, that pass `keep`.
     pub fn list(&self, keep: impl Fn(&Item) -> bool) -> Vec<usize> {
         let mut v: Vec<usize> = (0..self.items.len()).filter(|&i| keep(&self.items[i])).collect();

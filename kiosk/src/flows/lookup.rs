@@ -1,5 +1,4 @@
-//! The services whose back ends are not connected yet — find a service (pinyin initials), case progress
-//! (case number on a digit pad), appointment check-in (ID card) — as flows that take the citizen's input
+//! The services whose back ends are not connected yet — case progress (case number on a digit pad), appointment check-in (ID card) — as flows that take the citizen's input
 //! and then say plainly that the service is not available here yet. No data is made up.
 
 use super::core::{Flow, StepInput, Transition};
@@ -7,8 +6,6 @@ use super::core::{Flow, StepInput, Transition};
 /// Which service, and so which way the citizen enters what they look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
-    /// 事项查询: the first letters of the item's pinyin, A–Z.
-    FindService,
     /// 办件查询: the case number, digits.
     CaseProgress,
     /// 预约签到: the ID card.
@@ -19,7 +16,6 @@ impl Service {
     /// Longest entry accepted.
     pub fn max_len(self) -> usize {
         match self {
-            Service::FindService => 8,
             Service::CaseProgress => 24,
             Service::Appointment => 0,
         }
@@ -27,7 +23,6 @@ impl Service {
 
     pub fn accepts(self, c: char) -> bool {
         match self {
-            Service::FindService => c.is_ascii_uppercase(),
             Service::CaseProgress => c.is_ascii_digit(),
             Service::Appointment => false,
         }
@@ -35,7 +30,6 @@ impl Service {
 
     pub fn name(self) -> &'static str {
         match self {
-            Service::FindService => "find_service",
             Service::CaseProgress => "case_progress",
             Service::Appointment => "appointment",
         }
@@ -59,7 +53,7 @@ pub enum Step {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// One of the three tiles.
+    /// One of the two tiles.
     Open(Service),
     Key(char),
     Backspace,
@@ -73,7 +67,7 @@ pub enum Work {
     DiscardCard,
 }
 
-/// The three look-up services that are not connected yet.
+/// The two look-up services that are not connected yet.
 #[derive(Debug, Clone, Default)]
 pub struct Lookup;
 
@@ -132,25 +126,6 @@ mod tests {
     }
 
     #[test]
-    fn initials_take_letters_only_up_to_the_limit() {
-        let mut s = Session::new(Lookup, 60_000);
-        assert_eq!(
-            ev(&mut s, Event::Open(Service::FindService), 0),
-            vec![Command::StartSession { flow: "find_service" }]
-        );
-        assert_eq!(ev(&mut s, Event::Submit, 10), vec![]);
-        assert!(matches!(s.step(), Some(Step::Entry { .. })), "nothing to look up yet");
-        for c in "BDC1xABCDEFGH".chars() {
-            ev(&mut s, Event::Key(c), 20);
-        }
-        assert_eq!(s.phase, Phase::Step(Step::Entry { service: Service::FindService, text: "BDCABCDE".into() }));
-        ev(&mut s, Event::Backspace, 30);
-        ev(&mut s, Event::Submit, 40);
-        assert_eq!(s.phase, Phase::Step(Step::NotAvailable { service: Service::FindService }));
-        assert_eq!(s.handle(Input::Cancel, 50), vec![Command::EndSession { reason: EndReason::Cancelled }]);
-    }
-
-    #[test]
     fn case_numbers_are_digits_and_appointments_start_with_the_card() {
         let mut s = Session::new(Lookup, 60_000);
         ev(&mut s, Event::Open(Service::CaseProgress), 0);
@@ -158,6 +133,18 @@ mod tests {
             ev(&mut s, Event::Key(c), 10);
         }
         assert_eq!(s.phase, Phase::Step(Step::Entry { service: Service::CaseProgress, text: "123".into() }));
+        assert_eq!(ev(&mut s, Event::Submit, 12), vec![]);
+        assert_eq!(s.phase, Phase::Step(Step::NotAvailable { service: Service::CaseProgress }));
+        s.handle(Input::Cancel, 14);
+        ev(&mut s, Event::Open(Service::CaseProgress), 16);
+        assert_eq!(ev(&mut s, Event::Submit, 17), vec![], "nothing to look up yet");
+        assert!(matches!(s.step(), Some(Step::Entry { .. })));
+        for _ in 0..30 {
+            ev(&mut s, Event::Key('7'), 18);
+        }
+        assert!(matches!(s.step(), Some(Step::Entry { text, .. }) if text.len() == Service::CaseProgress.max_len()));
+        ev(&mut s, Event::Backspace, 19);
+        assert!(matches!(s.step(), Some(Step::Entry { text, .. }) if text.len() == Service::CaseProgress.max_len() - 1));
         ev(&mut s, Event::Clear, 20);
         assert_eq!(s.phase, Phase::Step(Step::Entry { service: Service::CaseProgress, text: String::new() }));
         s.handle(Input::Cancel, 30);

@@ -69,10 +69,10 @@ impl Binding for Page_ {
                 record(payload::CatalogueSearch { query, results: results as u64, opened }.into())
             }
             Work::RecordView { code, from } => record(payload::CatalogueItemViewed { code, from: from.into() }.into()),
-            Work::PrintGuide { code } => {
+            Work::PrintGuide { code, town } => {
                 let catalogue = s.store.get();
                 let result = match catalogue.item(&code) {
-                    Some(item) => print_guide(s, &catalogue, item, &job.journal),
+                    Some(item) => print_guide(s, &catalogue, item, town.as_deref(), &job.journal),
                     None => Err(Reason::TicketFailed),
                 };
                 record(payload::GuidePrinted { code, ok: result.is_ok() }.into());
@@ -92,106 +92,7 @@ impl Binding for Page_ {
             a.set_screen(FindScreen::Loading);
             return;
         };
-        a.set_updated(c.header.updated.clone().into());
-        a.set_sample(c.header.sample);
-        let elder = window.global::<Theme>().get_elder_mode();
-        match step {
-            Step::Loading => a.set_screen(FindScreen::Loading),
-            Step::Search { query, results, total, approximate } => {
-                a.set_screen(FindScreen::Search);
-                a.set_query(query.to_uppercase().into());
-                let shown = if elder { 4 } else { 6 };
-                a.set_results(rows(c, results.iter().take(shown)));
-                a.set_total((*total).min(i32::MAX as usize) as i32);
-                a.set_approximate(*approximate);
-            }
-            Step::Groups(g) => {
-                a.set_screen(FindScreen::Groups);
-                let groups: Vec<GroupRow> = match g {
-                    Groups::Themes => c
-                        .themes
-                        .iter()
-                        .map(|t| group(&t.id, &t.name, c.items.iter().filter(|i| i.themes.contains(&t.id)).count()))
-                        .collect(),
-                    Groups::Departments => c
-                        .departments
-                        .iter()
-                        .map(|d| group(&d.id, &d.name, c.items.iter().filter(|i| i.department == d.id).count()))
-                        .collect(),
-                };
-                a.set_groups_are_themes(*g == Groups::Themes);
-                let per = per_page(elder, 12, 8);
-                a.set_groups(ModelRc::new(VecModel::from(groups.into_iter().take(per).collect::<Vec<_>>())));
-            }
-            Step::List { source, items } => {
-                a.set_screen(FindScreen::List);
-                use crate::flows::find::Source;
-                let (title, kind) = match source {
-                    Source::Theme(id) => (c.theme_name(id).to_owned(), 0),
-                    Source::Department(id) => (c.department_name(id).to_owned(), 0),
-                    Source::Frequent => (String::new(), 1),
-                    Source::Village => (String::new(), 2),
-                    Source::Search => (String::new(), 0),
-                };
-                a.set_list_title(title.into());
-                a.set_list_kind(kind);
-                let per = per_page(elder, 10, 6);
-                a.set_list(rows(c, items.iter().take(per)));
-            }
-            Step::Item { item, guide, .. } => {
-                let Some(it) = c.items.get(*item) else { return };
-                a.set_screen(FindScreen::Item);
-                a.set_item_name(it.name.clone().into());
-                a.set_item_code(it.code.clone().into());
-                a.set_item_category(it.category.clone().into());
-                a.set_item_department(c.department_name(&it.department).to_owned().into());
-                a.set_item_common(it.common_names.join("、").into());
-                let materials: Vec<MaterialRow> = it
-                    .materials
-                    .iter()
-                    .map(|m| MaterialRow {
-                        name: m.name.clone().into(),
-                        form: match m.form {
-                            Form::Original => 0,
-                            Form::Copy => 1,
-                            Form::OriginalAndCopy => 2,
-                        },
-                        count: m.count as i32,
-                        note: m.note.clone().into(),
-                    })
-                    .collect();
-                a.set_materials(ModelRc::new(VecModel::from(materials)));
-                a.set_legal_days(it.legal_days as i32);
-                a.set_promised_days(it.promised_days as i32);
-                a.set_fee(it.fee.clone().into());
-                a.set_online(match it.online {
-                    Online::Full => 0,
-                    Online::Partial => 1,
-                    Online::Offline => 2,
-                });
-                a.set_qr(c.online_url(it).map(|u| qr_image(&u)).unwrap_or_default());
-                let window_here = self.categories.iter().find(|k| k.prefix == it.category);
-                a.set_here(it.levels.contains(&Level::County));
-                let here_window = window_here.map(|k| if english { &k.window_en } else { &k.window_zh });
-                a.set_here_window(here_window.cloned().unwrap_or_default().into());
-                a.set_towns(it.levels.contains(&Level::Town) || it.levels.contains(&Level::Street));
-                a.set_villages(it.levels.contains(&Level::Village));
-                let points: Vec<_> = c.points_for(it).collect();
-                a.set_points(points.len() as i32);
-                a.set_point_example(
-                    points.first().map(|p| format!("{}（{}，{}）", p.name, p.town, p.hours)).unwrap_or_default().into(),
-                );
-                a.set_can_take_number(window_here.is_some() && it.levels.contains(&Level::County));
-                let (ui, problem) = match guide {
-                    GuideState::None => (UiGuide::None, None),
-                    GuideState::Printing => (UiGuide::Printing, None),
-                    GuideState::Printed => (UiGuide::Printed, None),
-                    GuideState::Failed(why) => (UiGuide::Failed, Some(why)),
-                };
-                a.set_guide(ui);
-                a.set_guide_problem(super::reasons::to_ui_opt(problem));
-            }
-        }
+        show(window, c, step, &self.categories, english);
     }
 
     fn clear(&self, window: &AppWindow) {
@@ -203,9 +104,180 @@ impl Binding for Page_ {
     }
 }
 
-/// How many rows a list shows: fewer in elder mode (larger buttons, one thing at a time).
-fn per_page(elder: bool, standard: usize, elder_rows: usize) -> usize {
-    if elder { elder_rows } else { standard }
+/// Puts a step of the flow on the page, with the catalogue it came from (also used by the page tests to
+/// show each screen with the sample catalogue).
+pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[CategoryConfig], english: bool) {
+    let a = window.global::<FindAdapter>();
+    a.set_updated(c.header.updated.clone().into());
+    a.set_sample(c.header.sample);
+    let screen = Screen {
+        elder: window.global::<Theme>().get_elder_mode(),
+        portrait: window.global::<super::HomeAdapter>().get_portrait(),
+    };
+    match step {
+        Step::Loading => a.set_screen(FindScreen::Loading),
+        Step::Search { query, results, total, approximate, first } => {
+            a.set_screen(FindScreen::Search);
+            a.set_query(query.to_uppercase().into());
+            let per = screen.rows(Rows::Results);
+            set_page(&a, *first, per, results.len());
+            a.set_results(rows(c, results.iter().skip(*first).take(per)));
+            a.set_total((*total).min(i32::MAX as usize) as i32);
+            a.set_approximate(*approximate);
+        }
+        Step::Groups { groups: g, first } => {
+            a.set_screen(FindScreen::Groups);
+            let groups: Vec<GroupRow> = match g {
+                Groups::Themes => c
+                    .themes
+                    .iter()
+                    .map(|t| group(&t.id, &t.name, c.items.iter().filter(|i| i.themes.contains(&t.id)).count()))
+                    .collect(),
+                Groups::Departments => c
+                    .departments
+                    .iter()
+                    .map(|d| group(&d.id, &d.name, c.items.iter().filter(|i| i.department == d.id).count()))
+                    .collect(),
+            };
+            a.set_groups_are_themes(*g == Groups::Themes);
+            let per = screen.rows(Rows::Groups);
+            set_page(&a, *first, per, groups.len());
+            a.set_groups(ModelRc::new(VecModel::from(groups.into_iter().skip(*first).take(per).collect::<Vec<_>>())));
+        }
+        Step::List { source, items, first, .. } => {
+            a.set_screen(FindScreen::List);
+            use crate::flows::find::Source;
+            let (title, kind) = match source {
+                Source::Theme(id) => (c.theme_name(id).to_owned(), 0),
+                Source::Department(id) => (c.department_name(id).to_owned(), 0),
+                Source::Frequent => (String::new(), 1),
+                Source::Village => (String::new(), 2),
+                Source::Search => (String::new(), 0),
+            };
+            a.set_list_title(title.into());
+            a.set_list_kind(kind);
+            let per = screen.rows(Rows::Items);
+            set_page(&a, *first, per, items.len());
+            a.set_list(rows(c, items.iter().skip(*first).take(per)));
+        }
+        Step::Towns { item, first } => {
+            a.set_screen(FindScreen::Towns);
+            let Step::Item { item, .. } = &**item else { return };
+            let Some(it) = c.items.get(*item) else { return };
+            let towns: Vec<GroupRow> =
+                c.towns().into_iter().map(|t| group(t, t, c.points_in(it, Some(t)).count())).collect();
+            let per = screen.rows(Rows::Groups);
+            set_page(&a, *first, per, towns.len());
+            a.set_groups(ModelRc::new(VecModel::from(towns.into_iter().skip(*first).take(per).collect::<Vec<_>>())));
+        }
+        Step::Item { item, guide, town, .. } => {
+            let Some(it) = c.items.get(*item) else { return };
+            a.set_screen(FindScreen::Item);
+            a.set_item_name(it.name.clone().into());
+            a.set_item_code(it.code.clone().into());
+            a.set_item_category(it.category.clone().into());
+            a.set_item_department(c.department_name(&it.department).to_owned().into());
+            a.set_item_common(it.common_names.join("、").into());
+            let materials: Vec<MaterialRow> = it
+                .materials
+                .iter()
+                .map(|m| MaterialRow {
+                    name: m.name.clone().into(),
+                    form: match m.form {
+                        Form::Original => 0,
+                        Form::Copy => 1,
+                        Form::OriginalAndCopy => 2,
+                    },
+                    count: m.count as i32,
+                    note: m.note.clone().into(),
+                })
+                .collect();
+            a.set_materials(ModelRc::new(VecModel::from(materials)));
+            a.set_legal_days(it.legal_days as i32);
+            a.set_promised_days(it.promised_days as i32);
+            a.set_fee(it.fee.clone().into());
+            a.set_online(match it.online {
+                Online::Full => 0,
+                Online::Partial => 1,
+                Online::Offline => 2,
+            });
+            a.set_qr(c.online_url(it).map(|u| qr_image(&u)).unwrap_or_default());
+            let window_here = categories.iter().find(|k| k.prefix == it.category);
+            a.set_here(it.levels.contains(&Level::County));
+            let here_window = window_here.map(|k| if english { &k.window_en } else { &k.window_zh });
+            a.set_here_window(here_window.cloned().unwrap_or_default().into());
+            a.set_towns(it.levels.contains(&Level::Town) || it.levels.contains(&Level::Street));
+            a.set_villages(it.levels.contains(&Level::Village));
+            let points: Vec<_> = c.points_for(it).collect();
+            a.set_points(points.len() as i32);
+            a.set_can_choose_town(!points.is_empty() || it.levels.iter().any(|l| *l != Level::County));
+            a.set_town(town.clone().unwrap_or_default().into());
+            let town_points: Vec<String> = c
+                .points_in(it, Some(town.as_deref().unwrap_or_default()))
+                .take(3)
+                .map(|p| format!("{}（{}）", p.name, p.hours))
+                .collect();
+            a.set_town_points(strings(if town.is_some() { town_points } else { vec![] }));
+            a.set_point_example(
+                points.first().map(|p| format!("{}（{}，{}）", p.name, p.town, p.hours)).unwrap_or_default().into(),
+            );
+            a.set_can_take_number(window_here.is_some() && it.levels.contains(&Level::County));
+            let (ui, problem) = match guide {
+                GuideState::None => (UiGuide::None, None),
+                GuideState::Printing => (UiGuide::Printing, None),
+                GuideState::Printed => (UiGuide::Printed, None),
+                GuideState::Failed(why) => (UiGuide::Failed, Some(why)),
+            };
+            a.set_guide(ui);
+            a.set_guide_problem(super::reasons::to_ui_opt(problem));
+        }
+    }
+}
+
+fn strings(v: Vec<String>) -> ModelRc<SharedString> {
+    ModelRc::new(VecModel::from(v.into_iter().map(SharedString::from).collect::<Vec<_>>()))
+}
+
+/// The screen a list is shown on.
+struct Screen {
+    elder: bool,
+    portrait: bool,
+}
+
+/// What a list shows: search results beside the keyboard, groups (one line each) or items (two lines each).
+enum Rows {
+    Results,
+    Groups,
+    Items,
+}
+
+impl Screen {
+    /// How many rows a page shows: as many as fit (the geometry test checks every case), fewer in elder
+    /// mode's larger type, more on a standing portrait screen.
+    fn rows(&self, what: Rows) -> usize {
+        match (what, self.portrait, self.elder) {
+            (Rows::Results, false, false) => 6,
+            (Rows::Results, false, true) => 4,
+            (Rows::Results, true, false) => 10,
+            (Rows::Results, true, true) => 7,
+            (Rows::Groups, _, false) => 12,
+            (Rows::Groups, _, true) => 10,
+            (Rows::Items, false, false) => 10,
+            (Rows::Items, false, true) => 6,
+            (Rows::Items, true, false) => 12,
+            (Rows::Items, true, true) => 10,
+        }
+    }
+}
+
+/// Which page of `len` rows starting at `first` is on screen, of how many, `per` to a page.
+fn set_page(a: &FindAdapter, first: usize, per: usize, len: usize) {
+    let pages = len.div_ceil(per).max(1);
+    // `first` need not fall on a page boundary (elder mode switched mid-list): count the page it starts.
+    let page = (first.div_ceil(per) + 1).min(pages);
+    a.set_page(page as i32);
+    a.set_pages(pages as i32);
+    a.set_page_size(per as i32);
 }
 
 fn group(id: &str, name: &str, count: usize) -> GroupRow {
@@ -247,7 +319,13 @@ pub fn qr_image(url: &str) -> slint::Image {
     slint::Image::from_rgba8(buf)
 }
 
-fn print_guide(s: &Services, c: &Catalogue, item: &crate::catalogue::Item, journal: &Journal) -> Result<(), Reason> {
+fn print_guide(
+    s: &Services,
+    c: &Catalogue,
+    item: &crate::catalogue::Item,
+    town: Option<&str>,
+    journal: &Journal,
+) -> Result<(), Reason> {
     let window = s
         .categories
         .iter()
@@ -256,7 +334,7 @@ fn print_guide(s: &Services, c: &Catalogue, item: &crate::catalogue::Item, journ
         .unwrap_or_default();
     let hall = Hall { name: s.hall_name.clone(), window };
     let now = jiff::Timestamp::now().to_zoned_datetime(s.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
-    let doc = guide(c, item, &hall, &now);
+    let doc = guide(c, item, &hall, town, &now);
     let bytes = drivers::escpos::encode_with(&doc, s.printer.profile(), s.printer.raster()).map_err(|e| {
         log::error!("guide {} cannot be encoded: {e}", item.code);
         Reason::TicketFailed
@@ -297,7 +375,20 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
     a.on_frequent(sends(&d, Event::Frequent));
     a.on_village(sends(&d, Event::Village));
     a.on_back(sends(&d, Event::Back));
+    for (forward, weak) in [(true, window.as_weak()), (false, window.as_weak())] {
+        let f = d.clone();
+        let turn = move || {
+            // The flow turns by the rows this page showed.
+            let Some(w) = weak.upgrade() else { return };
+            let shown = w.global::<FindAdapter>().get_page_size().max(0) as usize;
+            f(Input::Flow(if forward { Event::NextPage { shown } } else { Event::PreviousPage { shown } }));
+        };
+        if forward { a.on_next_page(turn) } else { a.on_previous_page(turn) }
+    }
     a.on_print_guide(sends(&d, Event::PrintGuide));
+    a.on_choose_town(sends(&d, Event::ChooseTown));
+    let f = d.clone();
+    a.on_open_town(move |t| f(Input::Flow(Event::OpenTown(t.to_string()))));
     let f = d.clone();
     a.on_open_item(move |code| f(Input::Flow(Event::OpenItem(code.to_string()))));
     let f = d.clone();

@@ -1,4 +1,4 @@
-//! 事项查询, 办件查询 and 预约签到 on the lookup page, on the flow controller: keyboards and the card prompt feed
+//! 办件查询 and 预约签到 on the lookup page, on the flow controller: keyboards and the card prompt feed
 //! the flow, which says plainly that these services are not connected at this kiosk yet.
 
 use super::controller::{Binding, Context, Job, Setup, sends};
@@ -13,7 +13,6 @@ struct Page_;
 
 fn service_of(service: Service) -> LookupService {
     match service {
-        Service::FindService => LookupService::FindService,
         Service::CaseProgress => LookupService::CaseProgress,
         Service::Appointment => LookupService::Appointment,
     }
@@ -35,10 +34,7 @@ impl Binding for Page_ {
         let a = window.global::<LookupAdapter>();
         a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         let (screen, service, entry) = match &session.phase {
-            Phase::Step(Step::Entry { service: s @ Service::CaseProgress, text }) => {
-                (LookupScreen::Digits, *s, text.as_str())
-            }
-            Phase::Step(Step::Entry { service, text }) => (LookupScreen::Initials, *service, text.as_str()),
+            Phase::Step(Step::Entry { service, text }) => (LookupScreen::Digits, *service, text.as_str()),
             Phase::Step(Step::CardPrompt { service }) => (LookupScreen::CardPrompt, *service, ""),
             Phase::Step(Step::NotAvailable { service }) => (LookupScreen::NotAvailable, *service, ""),
             Phase::TakeCard => {
@@ -57,7 +53,7 @@ impl Binding for Page_ {
     }
 }
 
-/// Wires the lookup page for its three tiles.
+/// Wires the lookup page for its two tiles.
 pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
     let tiles = vec![
         (TileKind::CaseProgress, Event::Open(Service::CaseProgress)),

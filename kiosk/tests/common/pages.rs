@@ -183,13 +183,16 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             licence.set_screen(LicenceScreen::TakeCard);
             window.global::<Guide>().set_home_in(58);
         }
-        "lookup-initials" | "lookup-digits" => {
+        "lookup-digits" => {
             app.set_page(Page::Lookup);
             let lookup = window.global::<LookupAdapter>();
-            let digits = case == "lookup-digits";
-            lookup.set_screen(if digits { LookupScreen::Digits } else { LookupScreen::Initials });
-            lookup.set_entry(if digits { "2026" } else { "BDC" }.into());
-            lookup.set_service(if digits { LookupService::CaseProgress } else { LookupService::FindService });
+            lookup.set_screen(LookupScreen::Digits);
+            lookup.set_entry("2026".into());
+            lookup.set_service(LookupService::CaseProgress);
+        }
+        "find-start" | "find-search" | "find-groups" | "find-list" | "find-item" | "find-towns" | "find-item-town" => {
+            app.set_page(Page::FindService);
+            show_find(window, case, english);
         }
         "maintenance-pin" => app.set_page(Page::MaintenancePin),
         "maintenance" => {
@@ -211,8 +214,62 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
     }
 }
 
+/// 事项查询's screens with the sample catalogue, through the page's own rendering.
+fn show_find(window: &AppWindow, case: &str, english: bool) {
+    use kiosk::flows::find::{Groups, GuideState, RESULTS, Source, Step};
+    let c = kiosk::catalogue::Catalogue::sample();
+    let search = |q: &str| {
+        let found = c.index.search(q, RESULTS);
+        Step::Search {
+            query: q.into(),
+            results: found.hits.iter().map(|h| h.item).collect(),
+            total: found.total,
+            approximate: found.approximate,
+            first: 0,
+        }
+    };
+    let step = match case {
+        "find-start" => search(""),
+        "find-search" => search("bdc"),
+        "find-groups" => Step::Groups { groups: Groups::Departments, first: 0 },
+        "find-list" => Step::List { source: Source::Frequent, items: c.list(|i| i.high_frequency), first: 0, groups_first: 0 },
+        "find-item" => Step::Item {
+            item: c.items.iter().position(|i| i.code == "371329-ZR-001").unwrap(),
+            from: Source::Search,
+            guide: GuideState::Printed,
+            town: None,
+            back: Box::new(search("bdc")),
+        },
+        _ => {
+            // An item a village station and partner points handle, seen from the citizen's town.
+            let item = c
+                .items
+                .iter()
+                .position(|i| i.levels.contains(&kiosk::catalogue::Level::Village) && c.points_for(i).count() > 1)
+                .unwrap();
+            let town = c.points_for(&c.items[item]).next().unwrap().town.clone();
+            let page = Step::Item {
+                item,
+                from: Source::Village,
+                guide: GuideState::None,
+                town: (case == "find-item-town").then_some(town),
+                back: Box::new(search("")),
+            };
+            if case == "find-towns" {
+                // The page's title is the item's: show the item first, as the citizen came from it.
+                kiosk::ui::find::show(window, &c, &page, &[], english);
+                Step::Towns { item: Box::new(page), first: 0 }
+            } else {
+                page
+            }
+        }
+    };
+    let categories = Config::demo(std::path::Path::new("/nonexistent")).queue.categories;
+    kiosk::ui::find::show(window, &c, &step, &categories, english);
+}
+
 /// The pages under test.
-pub const CASES: [&str; 18] = [
+pub const CASES: [&str; 24] = [
     "home",
     "take-number",
     "ticket-taken",
@@ -227,8 +284,14 @@ pub const CASES: [&str; 18] = [
     "rating-choose",
     "rating-number",
     "take-card",
-    "lookup-initials",
     "lookup-digits",
+    "find-start",
+    "find-search",
+    "find-groups",
+    "find-list",
+    "find-item",
+    "find-towns",
+    "find-item-town",
     "maintenance-pin",
     "maintenance",
 ];
