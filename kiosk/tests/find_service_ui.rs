@@ -15,8 +15,7 @@ fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number() {
     let mut config = Config::demo(dir.path());
     config.admin.listen = "127.0.0.1:0".into();
     // 不动产登记's counters (B) open round the clock for the test, whatever the hour it runs.
-    config.queue.categories[1].hours = vec!["00:00-24:00".into()];
-    config.queue.categories[1].days = vec![];
+    config.queue.categories[1].open_round_the_clock();
     config.voice.mode = kiosk::config::VoiceMode::Always;
     config.voice.engine = kiosk::config::VoiceEngine::None;
     let kiosk = kiosk::app::start(config).unwrap();

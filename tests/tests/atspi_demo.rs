@@ -1,7 +1,7 @@
 //! `kiosk demo` in a real window under Xvfb, driven through the Linux accessibility tree (AT-SPI) the way a
 //! screen reader or test robot would: take a number (the virtual printer receives the ticket); and, in elder
 //! mode and portrait, print a licence and take a number with the voice going to speech-dispatcher's
-//! protocol on a real socket.
+//! protocol on a real socket; and find 不动产登记 by "bdc", print its guide and take a number for it.
 
 use kiosk_e2e::{FakeSpeechd, KillOnDrop, Xvfb, kiosk, run, wait_for, workspace_root};
 use std::os::unix::fs::PermissionsExt;
@@ -189,4 +189,60 @@ fn elder_mode_in_portrait_prints_a_licence_and_takes_a_number_with_voice() {
             .is_some_and(|t| t.contains("D3001")),
         "the ticket was printed"
     );
+}
+
+#[test]
+fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number_through_at_spi() {
+    let desktop = Desktop::start(1920, 1080);
+    let state = desktop.dir.path().join("demo");
+    // 不动产登记's counters keep office hours in the demo; the robot runs at any hour.
+    let _kiosk = desktop.kiosk(&["--all-hours".as_ref(), "--state-dir".as_ref(), state.as_os_str()]);
+
+    desktop.robot(&[
+        "click:事项查询 Find a service",
+        "wait:事项目录更新于 2026-11-20（样例目录） Catalogue of 2026-11-20 (a sample)",
+        "click:B",
+        "click:D",
+        "click:C",
+        "wait:已输入 BDC",
+        "click:不动产登记 县自然资源和规划局",
+        "wait:居民身份证 · 原件 × 1",
+        "click:打印办事指南 Print the guide",
+        "wait:办事指南已打印，请在出纸口取走 The guide is printed; please take it from the slot",
+        "click:取号办理 Take a number for it",
+        "wait:请将身份证放在读卡器上 Please place your ID card on the reader",
+        "click:模拟器 Simulator",
+        "click:放卡 Place: 李** 居民身份证",
+        "wait:B1001",
+        "wait:请取走您的号票 Please take your ticket",
+    ]);
+
+    let guide = wait_for(Duration::from_secs(10), || std::fs::read_to_string(state.join("printed/job-0001.txt")).ok())
+        .expect("the virtual printer received no guide");
+    for want in ["办事指南", "不动产登记", "□ 居民身份证（原件）× 1", "法定时限 30 个工作日；承诺时限 5 个工作日"]
+    {
+        assert!(guide.contains(want), "{want} missing from the guide: {guide}");
+    }
+    let ticket = wait_for(Duration::from_secs(10), || std::fs::read_to_string(state.join("printed/job-0002.txt")).ok())
+        .expect("the virtual printer received no ticket");
+    assert!(ticket.contains("B1001") && ticket.contains("不动产登记"), "{ticket}");
+    let conn = rusqlite::Connection::open(state.join("journal.sqlite3")).unwrap();
+    let kinds: Vec<String> = conn
+        .prepare(
+            "SELECT kind || ' ' || payload FROM entries WHERE kind IN ('catalogue_search', 'catalogue_item_viewed', \
+             'guide_printed', 'ticket_issued') ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds.len(), 4, "{kinds:#?}");
+    assert!(
+        kinds[0].starts_with("catalogue_search") && kinds[0].contains("\"opened\":\"371329-ZR-001\""),
+        "{kinds:#?}"
+    );
+    assert!(kinds[1].starts_with("catalogue_item_viewed"), "{kinds:#?}");
+    assert!(kinds[2].starts_with("guide_printed") && kinds[2].contains("\"ok\":true"), "{kinds:#?}");
+    assert!(kinds[3].starts_with("ticket_issued") && kinds[3].contains("B1001"), "{kinds:#?}");
 }

@@ -111,6 +111,10 @@ pub struct DemoArgs {
     /// speech-dispatcher's socket, for a daemon other than the session's own.
     #[arg(long, value_name = "PATH")]
     pub voice_socket: Option<PathBuf>,
+    /// Open every queue category round the clock (the demo's 不动产登记 and 社保医保 counters otherwise keep
+    /// office hours, as a hall's do, and refuse numbers at night).
+    #[arg(long)]
+    pub all_hours: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +197,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 config.ui.orientation = crate::config::Orientation::Portrait;
             }
             config.ui.elder_mode |= args.elder;
+            if args.all_hours {
+                config.queue.categories.iter_mut().for_each(crate::config::CategoryConfig::open_round_the_clock);
+            }
             if args.voice_socket.is_some() {
                 config.voice.socket = args.voice_socket;
                 config.voice.engine = crate::config::VoiceEngine::SpeechDispatcher;

@@ -269,6 +269,14 @@ impl CategoryConfig {
     pub fn open_ranges(&self) -> &[(u32, u32)] {
         &self.open_ranges
     }
+
+    /// Opens the category every day round the clock (`kiosk demo --all-hours`, tests): the hours, the days
+    /// and the ranges parsed from them, together.
+    pub fn open_round_the_clock(&mut self) {
+        self.hours = vec!["00:00-24:00".into()];
+        self.days = vec![];
+        self.open_ranges = vec![(0, 24 * 60)];
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

@@ -105,8 +105,12 @@ pub enum Event {
     TakeNumber,
     /// 下一页 / 上一页 on a list of groups or items; `shown` is how many the page showed (fewer in elder
     /// mode), so the flow turns exactly one page whatever the screen.
-    NextPage { shown: usize },
-    PreviousPage { shown: usize },
+    NextPage {
+        shown: usize,
+    },
+    PreviousPage {
+        shown: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,13 +299,17 @@ impl Flow for FindService {
             (Step::Search { .. } | Step::List { .. }, Event::OpenItem(code)) => self.open_item(&code, step),
             (Step::Groups { .. }, Event::Back) => self.search(String::new(), false),
             (Step::List { source, groups_first, .. }, Event::Back) => match source {
-                Source::Theme(_) => Transition::Go(Step::Groups { groups: Groups::Themes, first: *groups_first }, vec![]),
+                Source::Theme(_) => {
+                    Transition::Go(Step::Groups { groups: Groups::Themes, first: *groups_first }, vec![])
+                }
                 Source::Department(_) => {
                     Transition::Go(Step::Groups { groups: Groups::Departments, first: *groups_first }, vec![])
                 }
                 _ => self.search(String::new(), false),
             },
-            (Step::Groups { groups, first }, Event::NextPage { shown }) => self.turn_groups(*groups, *first, shown, true),
+            (Step::Groups { groups, first }, Event::NextPage { shown }) => {
+                self.turn_groups(*groups, *first, shown, true)
+            }
             (Step::Groups { groups, first }, Event::PreviousPage { shown }) => {
                 self.turn_groups(*groups, *first, shown, false)
             }
@@ -323,7 +331,10 @@ impl Flow for FindService {
                 let Some(code) = self.catalogue().and_then(|c| c.items.get(*item)).map(|i| i.code.clone()) else {
                     return Transition::Ignore;
                 };
-                Transition::Go(with_guide(step, GuideState::Printing), vec![Work::PrintGuide { code, town: town.clone() }])
+                Transition::Go(
+                    with_guide(step, GuideState::Printing),
+                    vec![Work::PrintGuide { code, town: town.clone() }],
+                )
             }
             (Step::Item { .. }, Event::ChooseTown) if self.catalogue().is_some_and(|c| !c.towns().is_empty()) => {
                 Transition::Go(Step::Towns { item: Box::new(step.clone()), first: 0 }, vec![])

@@ -144,7 +144,9 @@ mod tests {
         }
         assert!(matches!(s.step(), Some(Step::Entry { text, .. }) if text.len() == Service::CaseProgress.max_len()));
         ev(&mut s, Event::Backspace, 19);
-        assert!(matches!(s.step(), Some(Step::Entry { text, .. }) if text.len() == Service::CaseProgress.max_len() - 1));
+        assert!(
+            matches!(s.step(), Some(Step::Entry { text, .. }) if text.len() == Service::CaseProgress.max_len() - 1)
+        );
         ev(&mut s, Event::Clear, 20);
         assert_eq!(s.phase, Phase::Step(Step::Entry { service: Service::CaseProgress, text: String::new() }));
         s.handle(Input::Cancel, 30);

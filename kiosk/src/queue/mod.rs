@@ -489,6 +489,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn round_the_clock_opens_a_category_that_keeps_office_hours() {
+        // The demo's 不动产登记: weekdays 08:30-12:00 and 13:30-17:30.
+        let mut cat = crate::config::Config::demo(std::path::Path::new("/nonexistent")).queue.categories[1].clone();
+        assert_eq!(cat.prefix, "B");
+        assert!(Queue::open_at(&cat, Weekday::Monday, 9 * 60));
+        assert!(!Queue::open_at(&cat, Weekday::Monday, 20 * 60), "closed in the evening");
+        assert!(!Queue::open_at(&cat, Weekday::Sunday, 9 * 60), "closed on Sunday");
+        cat.open_round_the_clock();
+        for (day, minute) in [(Weekday::Monday, 20 * 60), (Weekday::Sunday, 3 * 60), (Weekday::Saturday, 23 * 60 + 59)]
+        {
+            assert!(Queue::open_at(&cat, day, minute), "{day:?} {minute}");
+        }
+    }
+
+    #[test]
     fn the_estimated_wait_follows_todays_pace_once_there_is_one() {
         let t = |m: i64| Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_mins(m);
         assert_eq!(estimated_wait_minutes(0, &[t(0), t(4), t(8)], 5), 0, "nobody ahead: no wait");

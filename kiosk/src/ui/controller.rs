@@ -128,6 +128,16 @@ pub fn sends<E: Clone + 'static>(d: &Dispatch<E>, event: E) -> impl Fn() + 'stat
     move || d(Input::Flow(event.clone()))
 }
 
+/// A keyboard's `key(string)` callback that sends the flow `make(c)` for the key's character.
+pub fn sends_key<E: 'static>(d: &Dispatch<E>, make: fn(char) -> E) -> impl Fn(slint::SharedString) + 'static {
+    let d = d.clone();
+    move |k| {
+        if let Some(c) = k.chars().next() {
+            d(Input::Flow(make(c)))
+        }
+    }
+}
+
 impl<B: Binding> Controller<B> {
     fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64

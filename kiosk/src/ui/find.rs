@@ -2,7 +2,7 @@
 //! the catalogue in use, journal searches and views, print a guide) runs on the flow's worker; 取号办理
 //! hands the citizen to take-a-number in the item's category.
 
-use super::controller::{Binding, Context, Job, Setup, sends};
+use super::controller::{Binding, Context, Job, Setup, sends, sends_key};
 use super::home::FlowHandle;
 use super::take_number::OpenFor;
 use super::{
@@ -362,12 +362,7 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
         },
     );
     let a = window.global::<FindAdapter>();
-    let f = d.clone();
-    a.on_key(move |k| {
-        if let Some(c) = k.chars().next() {
-            f(Input::Flow(Event::Key(c)));
-        }
-    });
+    a.on_key(sends_key(&d, Event::Key));
     a.on_backspace(sends(&d, Event::Backspace));
     a.on_clear(sends(&d, Event::Clear));
     a.on_themes(sends(&d, Event::Browse(Groups::Themes)));

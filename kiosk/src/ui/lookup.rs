@@ -1,11 +1,11 @@
 //! 办件查询 and 预约签到 on the lookup page, on the flow controller: keyboards and the card prompt feed
 //! the flow, which says plainly that these services are not connected at this kiosk yet.
 
-use super::controller::{Binding, Context, Job, Setup, sends};
+use super::controller::{Binding, Context, Job, Setup, sends, sends_key};
 use super::home::FlowHandle;
 use super::{AppWindow, LookupAdapter, LookupScreen, LookupService, Page, TileKind};
 use crate::devices::IdReaderHandle;
-use crate::flows::core::{Input, Phase, Session};
+use crate::flows::core::{Phase, Session};
 use crate::flows::lookup::{Event, Lookup, Service, Step, Work};
 use slint::ComponentHandle;
 
@@ -62,12 +62,7 @@ pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
     let (handle, d) =
         super::controller::bind(window, cx, Setup { binding: Page_, flow: Lookup, services: cx.reader.clone(), tiles });
     let a = window.global::<LookupAdapter>();
-    let f = d.clone();
-    a.on_key(move |k| {
-        if let Some(c) = k.chars().next() {
-            f(Input::Flow(Event::Key(c)));
-        }
-    });
+    a.on_key(sends_key(&d, Event::Key));
     a.on_backspace(sends(&d, Event::Backspace));
     a.on_clear(sends(&d, Event::Clear));
     a.on_submit(sends(&d, Event::Submit));

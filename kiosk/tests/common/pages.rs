@@ -232,7 +232,9 @@ fn show_find(window: &AppWindow, case: &str, english: bool) {
         "find-start" => search(""),
         "find-search" => search("bdc"),
         "find-groups" => Step::Groups { groups: Groups::Departments, first: 0 },
-        "find-list" => Step::List { source: Source::Frequent, items: c.list(|i| i.high_frequency), first: 0, groups_first: 0 },
+        "find-list" => {
+            Step::List { source: Source::Frequent, items: c.list(|i| i.high_frequency), first: 0, groups_first: 0 }
+        }
         "find-item" => Step::Item {
             item: c.items.iter().position(|i| i.code == "371329-ZR-001").unwrap(),
             from: Source::Search,
