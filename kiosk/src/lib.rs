@@ -12,6 +12,8 @@ pub mod flows;
 pub mod fonts;
 pub mod journal;
 pub mod licence;
+pub mod net;
+pub mod platform;
 pub mod queue;
 pub mod secrets;
 pub mod ticket;

@@ -201,12 +201,15 @@ fn import_refuses_a_bad_file_and_changes_nothing() {
 }
 
 #[test]
-fn documents_from_the_platform_stand_in() {
+fn documents_from_the_platform_stand_in_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     let port = kiosk_e2e::free_port();
     let samples = workspace_root().join("config/sample-documents.jsonl");
+    let certs = dir.path().join("standin");
     let standin = kiosk()
-        .args(["sim", "platform", "--listen", &format!("127.0.0.1:{port}"), "--token", "t0ken", "--documents"])
+        .args(["sim", "platform", "--listen", &format!("127.0.0.1:{port}"), "--token", "t0ken", "--cert-dir"])
+        .arg(&certs)
+        .arg("--documents")
         .arg(&samples)
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -217,14 +220,22 @@ fn documents_from_the_platform_stand_in() {
     let config = config_in(dir.path());
     let token = dir.path().join("platform.token");
     std::fs::write(&token, "t0ken\n").unwrap();
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "source = \"local\"",
-        &format!(
-            "source = \"platform\"\nplatform_url = \"http://127.0.0.1:{port}\"\nplatform_token_file = \"{}\"",
-            token.display()
-        ),
-    );
-    std::fs::write(&config, &text).unwrap();
+    let original = std::fs::read_to_string(&config).unwrap();
+    let with_platform = |url: &str, trust: &str| {
+        original.replace("source = \"local\"", "source = \"platform\"").replace(
+            "[platform]\n",
+            &format!("[platform]\nurl = \"{url}\"\n{trust}\ntoken_file = \"{}\"\n", token.display()),
+        )
+    };
+    let ca = format!("ca_file = \"{}\"", certs.join("platform.crt").display());
+
+    // ID numbers never cross a network in clear: http:// is refused before anything starts.
+    std::fs::write(&config, with_platform(&format!("http://127.0.0.1:{port}"), &ca)).unwrap();
+    let (code, _, err) = run(kiosk().args(["config", "check"]).arg(&config));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("platform.url") && err.contains("http:// is refused"), "{err}");
+
+    std::fs::write(&config, with_platform(&format!("https://127.0.0.1:{port}"), &ca)).unwrap();
     let (code, out, err) = print(&config, "BL-91371329MA3DEMO01");
     assert_eq!(code, Some(0), "{out}{err}");
     let pdfs: Vec<_> = std::fs::read_dir(dir.path().join("licence-prints")).unwrap().collect();
@@ -232,8 +243,19 @@ fn documents_from_the_platform_stand_in() {
     let (code, _, err) = print(&config, "NO-SUCH-DOC");
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("no document with id \"NO-SUCH-DOC\""), "{err}");
+
+    // Another certificate (a pin that is not the stand-in's): no connection, nothing printed.
+    let other = "pin = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"";
+    std::fs::write(&config, with_platform(&format!("https://127.0.0.1:{port}"), other)).unwrap();
+    let (code, _, err) = print(&config, "BL-91371329MA3DEMO01");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("TLS handshake"), "{err}");
+
+    std::fs::write(&config, with_platform(&format!("https://127.0.0.1:{port}"), &ca)).unwrap();
     std::fs::write(&token, "wrong").unwrap();
     let (code, _, err) = print(&config, "BL-91371329MA3DEMO01");
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("refused the kiosk's token"), "{err}");
+    let pdfs: Vec<_> = std::fs::read_dir(dir.path().join("licence-prints")).unwrap().collect();
+    assert_eq!(pdfs.len(), 1, "nothing more printed");
 }

@@ -32,6 +32,11 @@ pub fn acceptor(admin: &AdminSection) -> anyhow::Result<tokio_rustls::TlsAccepto
     let (Some(cert), Some(key)) = (&admin.tls_cert, &admin.tls_key) else {
         anyhow::bail!("[admin] tls_cert and tls_key are both needed for TLS");
     };
+    acceptor_from(cert, key)
+}
+
+/// A TLS acceptor for the certificate chain and key in these PEM files.
+pub fn acceptor_from(cert: &Path, key: &Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     let certs = load_certs(cert)?;
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
         anyhow::anyhow!("{}: not a readable PEM private key ({e}); make one with `kiosk admin gen-cert`", key.display())

@@ -33,6 +33,12 @@ pub enum SimCommand {
         /// Require this bearer token.
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
+        /// Folder of its TLS certificate (platform.crt, made for localhost and 127.0.0.1 when missing) and key.
+        #[arg(long, value_name = "DIR")]
+        cert_dir: PathBuf,
+        /// Misbehave as the platform can: slow (5 s), error (500), wrong-token, malformed, unreachable.
+        #[arg(long, value_enum, default_value = "none")]
+        fault: crate::platform::standin::Fault,
     },
     /// The SAM of an ID-card reader on a pty (or a given port); cards placed and removed by stdin commands:
     /// `place N`, `remove`, `fault none|silent|checksum|garbage|sw3-41`, `list`.
@@ -62,14 +68,21 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
         SimCommand::Idreader { pty, port, cards, place, fault, paced } => {
             return super::idcard::run_sim(pty, port, &cards, place, &fault, paced);
         }
-        SimCommand::Platform { listen, documents, token } => {
+        SimCommand::Platform { listen, documents, token, cert_dir, fault } => {
             let text = std::fs::read_to_string(&documents).map_err(|e| Exit {
                 code: EXIT_INVALID,
                 message: format!("{}: cannot read the documents ({e}).", documents.display()),
             })?;
-            let standin = crate::licence::platform::StandIn::from_jsonl(&text, token)
+            let standin = crate::platform::standin::StandIn::from_jsonl(&text, token)
                 .map_err(|e| Exit { code: EXIT_INVALID, message: format!("{}: {e}", documents.display()) })?;
-            return standin.serve(&listen);
+            let (cert, acceptor) = crate::platform::standin::certificate(&cert_dir)?;
+            let listener = std::net::TcpListener::bind(&listen)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen} for the stand-in platform ({e})"))?;
+            eprintln!(
+                "stand-in provincial platform on https://{listen} (fault: {fault:?}); trust {} as [platform] ca_file",
+                cert.display()
+            );
+            return crate::platform::standin::serve(standin, fault, listener, acceptor);
         }
     };
     let status = SimStatus::parse(&status).ok_or_else(|| Exit {

@@ -29,6 +29,40 @@ pub struct Config {
     pub voice: VoiceSection,
     #[serde(default)]
     pub catalogue: CatalogueSection,
+    #[serde(default)]
+    pub platform: PlatformSection,
+}
+
+/// `[platform]`: the provincial government-service platform (docs/backend-api.md). HTTPS only, trusting
+/// the platform's CA (`ca_file`) or its one certificate (`pin`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSection {
+    /// Base address, e.g. "https://zwfw.linyi.example:9443/kiosk-api".
+    #[serde(default)]
+    pub url: Option<String>,
+    /// File holding the kiosk's bearer token for the platform.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// PEM file of the CA that issued the platform's certificate (or the certificate itself).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Instead of `ca_file`: the SHA-256 of the platform's certificate, "sha256:…".
+    #[serde(default)]
+    pub pin: Option<String>,
+    /// Seconds a call may take before the citizen is told the platform cannot be reached (1–30).
+    #[serde(default = "default_platform_timeout")]
+    pub timeout_seconds: u8,
+}
+
+impl Default for PlatformSection {
+    fn default() -> Self {
+        PlatformSection { url: None, token_file: None, ca_file: None, pin: None, timeout_seconds: 4 }
+    }
+}
+
+fn default_platform_timeout() -> u8 {
+    PlatformSection::default().timeout_seconds
 }
 
 /// `[catalogue]`: the service catalogue 事项查询 searches (docs/catalogue-format.md). One installed with
@@ -185,10 +219,10 @@ pub struct LicenceSection {
     /// The local document store (SQLite; holds personal data, mode 0600).
     #[serde(default = "default_store_path")]
     pub store_path: PathBuf,
-    /// Base URL of the platform API for `source = "platform"`, e.g. http://10.20.0.5:8090/kiosk-api.
+    /// Moved to `[platform] url`; present only so that an old file gets a message saying how to move.
     #[serde(default)]
     pub platform_url: Option<String>,
-    /// File holding the kiosk's bearer token for the platform.
+    /// Moved to `[platform] token_file`; likewise.
     #[serde(default)]
     pub platform_token_file: Option<PathBuf>,
     /// Address printed as the QR code for online verification; `{document_id}` is replaced.

@@ -46,6 +46,7 @@ pub fn check(c: &Config) -> Result<(), Problem> {
     check_devices(c)?;
     check_queue(c)?;
     check_licence(c)?;
+    check_platform(c)?;
     check_ui_admin(c)
 }
 
@@ -326,17 +327,20 @@ fn check_devices(c: &Config) -> Result<(), Problem> {
 fn check_licence(c: &Config) -> Result<(), Problem> {
     let l = &c.licence;
     let p = root().key("licence");
-    if l.source == super::DocumentSourceKind::Platform {
-        let ok = l
-            .platform_url
-            .as_deref()
-            .is_some_and(|u| u.strip_prefix("http://").is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')));
-        if !ok {
-            return fail(
-                p.key("platform_url"),
-                "With source = \"platform\" set platform_url to the platform's http:// base address, e.g. \"http://10.20.0.5:8090/kiosk-api\" (https needs a TLS proxy on the box).",
-            );
-        }
+    if l.platform_url.is_some() {
+        return fail(
+            p.key("platform_url"),
+            "The platform's address has moved to [platform] url, and must be https:// with ca_file or pin (see config/kiosk.toml).",
+        );
+    }
+    if l.platform_token_file.is_some() {
+        return fail(p.key("platform_token_file"), "The platform token has moved to [platform] token_file.");
+    }
+    if l.source == super::DocumentSourceKind::Platform && c.platform.url.is_none() {
+        return fail(
+            p.key("source"),
+            "With source = \"platform\" set [platform] url to the platform's https:// address (see config/kiosk.toml).",
+        );
     }
     if !l.verify_url.contains("{document_id}") {
         return fail(
@@ -352,11 +356,51 @@ fn check_licence(c: &Config) -> Result<(), Problem> {
             format!("The font file {} does not exist; install fonts-noto-cjk or correct the path.", f.display()),
         );
     }
-    if let Some(t) = &l.platform_token_file
+    Ok(())
+}
+
+fn check_platform(c: &Config) -> Result<(), Problem> {
+    let pl = &c.platform;
+    let p = root().key("platform");
+    if let Some(url) = &pl.url {
+        let endpoint = crate::net::Endpoint::parse(url).map_err(|e| Problem {
+            path: p.clone().key("url"),
+            message: format!("{e}/kiosk-api, the platform's address."),
+        })?;
+        if !endpoint.tls {
+            return fail(
+                p.key("url"),
+                "http:// is refused: ID numbers must not cross a network in clear. Write the platform's https:// address and set ca_file or pin.",
+            );
+        }
+        if pl.ca_file.is_none() && pl.pin.is_none() {
+            return fail(
+                p.key("ca_file"),
+                "Set ca_file to the PEM file of the CA that issued the platform's certificate (or pin to its sha256 fingerprint), so that the kiosk knows whom it talks to.",
+            );
+        }
+    }
+    if let Some(pin) = &pl.pin
+        && let Err(e) = crate::admin::tls::parse_pin(pin)
+    {
+        return fail(p.key("pin"), format!("{e}."));
+    }
+    if let Some(ca) = &pl.ca_file
+        && let Err(e) = crate::admin::tls::load_certs(ca)
+    {
+        return fail(p.key("ca_file"), format!("{e}."));
+    }
+    if !(1..=30).contains(&pl.timeout_seconds) {
+        return fail(
+            p.key("timeout_seconds"),
+            format!("{} seconds is out of range; allow 1 to 30 seconds (4 is the default).", pl.timeout_seconds),
+        );
+    }
+    if let Some(t) = &pl.token_file
         && !t.is_file()
     {
         return fail(
-            p.key("platform_token_file"),
+            p.key("token_file"),
             format!(
                 "The token file {} does not exist; ask the county office for the kiosk's platform token.",
                 t.display()
@@ -627,5 +671,58 @@ mod tests {
         assert_eq!(parse_hours("12:00-08:00"), None);
         assert_eq!(parse_hours("8:30-12:00"), None);
         assert_eq!(parse_hhmm("23:60"), None);
+    }
+
+    /// The shipped configuration with `[platform]`'s lines replaced by `lines`; the error's field and text.
+    fn platform_problem(lines: &str) -> Option<(String, String)> {
+        let src = crate::config::DEMO_TOML.replace("[platform]\n", &format!("[platform]\n{lines}\n"));
+        match crate::config::Config::parse(&src, std::path::Path::new("kiosk.toml")) {
+            Ok(_) => None,
+            Err(crate::config::ConfigError::Invalid(l)) => Some((l.field.clone(), l.message.clone())),
+            Err(e) => Some((String::new(), e.to_string())),
+        }
+    }
+
+    #[test]
+    fn the_platform_is_https_with_a_certificate_to_trust() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, crate::admin::tls::generate("t", &["localhost".into()], 1).unwrap().cert_pem).unwrap();
+        let ca = format!("ca_file = \"{}\"", pem.display());
+        assert_eq!(platform_problem(&format!("url = \"https://zwfw.example:9443/kiosk-api\"\n{ca}")), None);
+        let pin = format!("pin = \"sha256:{}\"", "ab".repeat(32));
+        assert_eq!(platform_problem(&format!("url = \"https://10.20.0.5\"\n{pin}")), None);
+
+        let (field, msg) = platform_problem(&format!("url = \"http://10.20.0.5:8090/kiosk-api\"\n{ca}")).unwrap();
+        assert_eq!(field, "platform.url");
+        assert!(msg.contains("http:// is refused") && msg.contains("in clear"), "{msg}");
+        let (field, msg) = platform_problem("url = \"https://10.20.0.5\"").unwrap();
+        assert_eq!(field, "platform.ca_file");
+        assert!(msg.contains("ca_file") && msg.contains("pin"), "{msg}");
+        let (field, _) = platform_problem("url = \"zwfw.example\"").unwrap();
+        assert_eq!(field, "platform.url");
+        let (field, msg) = platform_problem("pin = \"sha256:abc\"").unwrap();
+        assert_eq!(field, "platform.pin");
+        assert!(msg.contains("not a certificate fingerprint"), "{msg}");
+        let (field, msg) =
+            platform_problem(&format!("ca_file = \"{}\"", dir.path().join("none.pem").display())).unwrap();
+        assert_eq!(field, "platform.ca_file");
+        assert!(msg.contains("none.pem"), "{msg}");
+        let src = crate::config::DEMO_TOML.replace("timeout_seconds = 4", "timeout_seconds = 0");
+        let Err(crate::config::ConfigError::Invalid(l)) = crate::config::Config::parse(&src, "k".as_ref()) else {
+            panic!("a zero timeout is refused")
+        };
+        assert_eq!(l.field, "platform.timeout_seconds");
+
+        // The old keys say where they went.
+        let src = crate::config::DEMO_TOML.replace(
+            "store_path = \"/var/lib/kiosk/documents.sqlite3\"\n",
+            "store_path = \"/var/lib/kiosk/documents.sqlite3\"\nplatform_url = \"http://10.20.0.5:8090\"\n",
+        );
+        let Err(crate::config::ConfigError::Invalid(l)) = crate::config::Config::parse(&src, "k".as_ref()) else {
+            panic!("the old key is refused")
+        };
+        assert_eq!(l.field, "licence.platform_url");
+        assert!(l.message.contains("[platform] url"), "{}", l.message);
     }
 }

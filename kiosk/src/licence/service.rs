@@ -127,17 +127,8 @@ impl Licences {
         let source: Arc<dyn DocumentSource> = match l.source {
             DocumentSourceKind::Local => Arc::new(LocalStore::new(&l.store_path)),
             DocumentSourceKind::Platform => {
-                let token = match &l.platform_token_file {
-                    Some(p) => Some(
-                        std::fs::read_to_string(p)
-                            .map_err(|e| anyhow::anyhow!("cannot read the platform token {} ({e})", p.display()))?
-                            .trim()
-                            .to_string(),
-                    ),
-                    None => None,
-                };
-                let url = l.platform_url.as_deref().unwrap_or_default();
-                Arc::new(PlatformSource::new(url, token, &config.kiosk.id, templates.clone()))
+                let platform = crate::platform::Platform::from_config(&config.platform, &config.kiosk.id)?;
+                Arc::new(PlatformSource::new(Arc::new(platform), templates.clone()))
             }
         };
         let p = &config.devices.licence_printer;

@@ -1,0 +1,267 @@
+//! One blocking HTTP/1 client over TLS for every service the kiosk calls or is called through: the staff
+//! API's (`kiosk journal pull`, tests) that trusts one pinned certificate, and the provincial platform's that
+//! trusts the platform's CA (or its pinned certificate). Each request has a deadline; one kept-alive
+//! connection is reused and opened again when the server closed it.
+
+use axum::body::Bytes;
+use http_body_util::{BodyExt, Full};
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// Where a service is: `https://host:port[/base]` or `http://host:port[/base]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// A path every request's path goes under ("" or "/kiosk-api").
+    pub base: String,
+}
+
+impl Endpoint {
+    pub fn parse(url: &str) -> Result<Endpoint, String> {
+        let bad =
+            || format!("\"{url}\" is not a service address; write https://HOST:PORT, e.g. https://192.0.2.10:8443");
+        let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
+        } else {
+            return Err(bad());
+        };
+        let (authority, base) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+            None => (rest, ""),
+        };
+        let default_port = if tls { 443 } else { 80 };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            // [::1]:8443
+            let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+            match after.strip_prefix(':') {
+                Some(p) => (h, p.parse::<u16>().map_err(|_| bad())?),
+                None if after.is_empty() => (h, default_port),
+                None => return Err(bad()),
+            }
+        } else {
+            match authority.split_once(':') {
+                Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
+                None => (authority, default_port),
+            }
+        };
+        if host.is_empty() || base.contains(['?', '#', ' ']) {
+            return Err(bad());
+        }
+        Ok(Endpoint { tls, host: host.to_owned(), port, base: base.to_owned() })
+    }
+}
+
+/// Whom a TLS connection trusts.
+#[derive(Clone)]
+pub enum Trust {
+    /// Plain HTTP (a kiosk on loopback in tests; never the platform).
+    Plain,
+    /// Only the certificate with this SHA-256.
+    Pinned([u8; 32]),
+    /// Certificates these roots issued for the host's name (the platform's CA, or its own certificate).
+    Roots(Arc<rustls::RootCertStore>),
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Trust::Plain => "Plain",
+            Trust::Pinned(_) => "Pinned",
+            Trust::Roots(_) => "Roots",
+        })
+    }
+}
+
+impl Trust {
+    /// Trusts the certificates in a PEM file as roots.
+    pub fn roots(certs: Vec<CertificateDer<'static>>) -> Result<Trust, String> {
+        let mut store = rustls::RootCertStore::empty();
+        for c in certs {
+            store.add(c).map_err(|e| format!("a certificate cannot be used as a trust root ({e})"))?;
+        }
+        Ok(Trust::Roots(Arc::new(store)))
+    }
+}
+
+/// Why a request got no answer. The message says what happened; the caller says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot connect to {0} ({1})")]
+    Connect(String, std::io::Error),
+    #[error("the TLS handshake with {0} failed ({1})")]
+    Tls(String, String),
+    #[error("{0} did not answer within {1} s")]
+    TimedOut(String, u64),
+    #[error("{0} broke off the exchange ({1})")]
+    Protocol(String, String),
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// One connection to one service.
+pub struct HttpClient {
+    runtime: tokio::runtime::Runtime,
+    endpoint: Endpoint,
+    tls: Option<tokio_rustls::TlsConnector>,
+    timeout: Duration,
+    sender: Option<Sender>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient").field("endpoint", &self.endpoint).finish()
+    }
+}
+
+impl HttpClient {
+    /// A client for `endpoint` trusting `trust`; every request (connecting included) ends within `timeout`.
+    pub fn new(endpoint: Endpoint, trust: Trust, timeout: Duration) -> anyhow::Result<HttpClient> {
+        let tls = match (endpoint.tls, trust) {
+            (false, _) => None,
+            (true, Trust::Pinned(pin)) => Some(crate::admin::tls::pinned_client(pin)?),
+            (true, Trust::Roots(roots)) => Some(
+                rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                    .with_safe_default_protocol_versions()?
+                    .with_root_certificates(roots)
+                    .with_no_client_auth(),
+            ),
+            (true, Trust::Plain) => anyhow::bail!("an https address needs a certificate to trust (a pin or a CA)"),
+        };
+        let tls = tls.map(|c| tokio_rustls::TlsConnector::from(Arc::new(c)));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(HttpClient { runtime, endpoint, tls, timeout, sender: None })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    fn name(endpoint: &Endpoint) -> String {
+        format!("{}:{}", endpoint.host, endpoint.port)
+    }
+
+    async fn connect(endpoint: &Endpoint, tls: Option<&tokio_rustls::TlsConnector>) -> Result<Sender, NetError> {
+        let name = Self::name(endpoint);
+        let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+            .await
+            .map_err(|e| NetError::Connect(name.clone(), e))?;
+        let _ = tcp.set_nodelay(true);
+        let protocol = |e: hyper::Error| NetError::Protocol(name.clone(), e.to_string());
+        match tls {
+            None => {
+                let (sender, conn) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp)).await.map_err(protocol)?;
+                tokio::spawn(conn);
+                Ok(sender)
+            }
+            Some(connector) => {
+                let server = rustls::pki_types::ServerName::try_from(endpoint.host.clone())
+                    .map_err(|e| NetError::Tls(name.clone(), e.to_string()))?;
+                let stream =
+                    connector.connect(server, tcp).await.map_err(|e| NetError::Tls(name.clone(), e.to_string()))?;
+                let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .map_err(protocol)?;
+                tokio::spawn(conn);
+                Ok(sender)
+            }
+        }
+    }
+
+    /// Sends one request (`path` under the endpoint's base) with these headers and returns the status and
+    /// body (at most `limit` bytes). A connection the server closed while idle is opened again once.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        limit: usize,
+    ) -> Result<(u16, Vec<u8>), NetError> {
+        let HttpClient { runtime, endpoint, tls, timeout, sender } = self;
+        let name = Self::name(endpoint);
+        let deadline = *timeout;
+        let exchange = async {
+            for attempt in 0..2 {
+                if sender.as_ref().is_none_or(|s| s.is_closed()) {
+                    *sender = Some(Self::connect(endpoint, tls.as_ref()).await?);
+                }
+                let Some(s) = sender.as_mut() else { continue };
+                if s.ready().await.is_err() {
+                    *sender = None;
+                    continue;
+                }
+                let mut req = hyper::Request::builder()
+                    .method(method)
+                    .uri(format!("{}{path}", endpoint.base))
+                    .header(hyper::header::HOST, name.clone())
+                    .header(hyper::header::CONTENT_TYPE, "application/json");
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                let req = req
+                    .body(Full::new(Bytes::copy_from_slice(body)))
+                    .map_err(|e| NetError::Protocol(name.clone(), e.to_string()))?;
+                match s.send_request(req).await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let body = http_body_util::Limited::new(resp.into_body(), limit);
+                        let bytes = body
+                            .collect()
+                            .await
+                            .map_err(|e| NetError::Protocol(name.clone(), format!("the answer: {e}")))?
+                            .to_bytes();
+                        return Ok((status, bytes.to_vec()));
+                    }
+                    Err(e) if attempt == 0 && e.is_canceled() => *sender = None,
+                    Err(e) => return Err(NetError::Protocol(name.clone(), e.to_string())),
+                }
+            }
+            Err(NetError::Protocol(name.clone(), "the connection was closed twice".into()))
+        };
+        let result = runtime.block_on(async { tokio::time::timeout(deadline, exchange).await });
+        match result {
+            Ok(r) => {
+                if r.is_err() {
+                    // Whatever state the connection is in, the next request starts afresh.
+                    self.sender = None;
+                }
+                r
+            }
+            Err(_) => {
+                self.sender = None;
+                Err(NetError::TimedOut(name, deadline.as_secs()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse() {
+        assert_eq!(
+            Endpoint::parse("https://192.0.2.10:8443/").unwrap(),
+            Endpoint { tls: true, host: "192.0.2.10".into(), port: 8443, base: String::new() }
+        );
+        assert_eq!(Endpoint::parse("http://[::1]:80").unwrap().host, "::1");
+        assert_eq!(Endpoint::parse("https://[::1]").unwrap().port, 443);
+        assert_eq!(
+            Endpoint::parse("https://zwfw.example:9443/kiosk-api/").unwrap(),
+            Endpoint { tls: true, host: "zwfw.example".into(), port: 9443, base: "/kiosk-api".into() }
+        );
+        assert_eq!(Endpoint::parse("https://zwfw.example/api").unwrap().port, 443);
+        assert!(Endpoint::parse("ftp://x:1").is_err());
+        assert!(Endpoint::parse("https://x:port").is_err());
+        assert!(Endpoint::parse("https://:1").is_err());
+        assert!(Endpoint::parse("https://x:1/a?b").is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! The platform client against the stand-in over real TLS sockets, in each of the platform's failures: slow
+//! (past the deadline), 500, a refused token, malformed JSON, a connection dropped, nothing listening. Each
+//! is sorted into what the citizen is told, within the configured deadline, and nothing is made up.
+
+use kiosk::config::PlatformSection;
+use kiosk::licence::platform::PlatformSource;
+use kiosk::licence::store::{DocumentSource, Holder, SourceError};
+use kiosk::platform::standin::{Fault, StandIn, spawn};
+use kiosk::platform::{Platform, PlatformError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const HOLDER: &str = "371329195003071012";
+
+fn standin() -> StandIn {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/sample-documents.jsonl")).unwrap();
+    StandIn::from_jsonl(&text, Some("t0ken".into())).unwrap()
+}
+
+fn section(dir: &std::path::Path, port: u16, cert: &std::path::Path, token: &str) -> PlatformSection {
+    let token_file = dir.join("platform.token");
+    std::fs::write(&token_file, token).unwrap();
+    PlatformSection {
+        url: Some(format!("https://127.0.0.1:{port}")),
+        token_file: Some(token_file),
+        ca_file: Some(cert.to_owned()),
+        pin: None,
+        timeout_seconds: 2,
+    }
+}
+
+fn query(platform: Platform) -> Result<usize, SourceError> {
+    let source = PlatformSource::new(Arc::new(platform), kiosk::licence::template::Templates::builtin().unwrap());
+    source.for_holder(&Holder { id_number: HOLDER, subject: "subject-hmac" }).map(|d| d.len())
+}
+
+#[test]
+fn every_platform_failure_is_told_plainly_and_within_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    // Answering as documented: the holder's documents.
+    let ok = spawn(standin(), Fault::None, dir.path()).unwrap();
+    let platform = Platform::from_config(&section(dir.path(), ok.port, &ok.cert, "t0ken"), "k-01").unwrap();
+    assert!(query(platform).unwrap() > 0, "the sample holder has documents");
+
+    for (fault, want) in [
+        (Fault::Slow, "did not answer in time"),
+        (Fault::Error, "failed (HTTP 500)"),
+        (Fault::WrongToken, "refused the kiosk's token"),
+        (Fault::Malformed, "not the documented JSON"),
+        (Fault::Unreachable, "cannot be reached"),
+    ] {
+        let running = spawn(standin(), fault, dir.path()).unwrap();
+        let platform =
+            Platform::from_config(&section(dir.path(), running.port, &running.cert, "t0ken"), "k-01").unwrap();
+        let started = Instant::now();
+        let err = query(platform).expect_err("a failing platform gives no documents");
+        assert!(started.elapsed() < Duration::from_secs(4), "{fault:?} took {:?}", started.elapsed());
+        assert!(err.to_string().contains(want), "{fault:?}: {err}");
+        // Nothing made up: the citizen hears that the platform cannot be reached, and what to do.
+        if fault != Fault::Malformed {
+            assert!(matches!(err, SourceError::Unavailable(_)), "{fault:?}: {err:?}");
+        }
+    }
+
+    // Nothing listening at all.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let platform = Platform::from_config(&section(dir.path(), port, &ok.cert, "t0ken"), "k-01").unwrap();
+    let err = query(platform).unwrap_err();
+    assert!(err.to_string().contains("cannot be reached"), "{err}");
+}
+
+#[test]
+fn a_platform_with_another_certificate_is_not_talked_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(standin(), Fault::None, &dir.path().join("a")).unwrap();
+    // A certificate the stand-in does not have (another stand-in's).
+    let other = kiosk::platform::standin::certificate(&dir.path().join("b")).unwrap().0;
+    let platform = Platform::from_config(&section(dir.path(), running.port, &other, "t0ken"), "k-01").unwrap();
+    let err = query(platform).unwrap_err();
+    assert!(err.to_string().contains("TLS handshake"), "{err}");
+}
+
+#[test]
+fn the_citizen_hears_one_sentence_for_every_failure_and_another_for_no_record() {
+    for e in [
+        PlatformError::Unreachable("x".into()),
+        PlatformError::TimedOut("x".into()),
+        PlatformError::Refused(401),
+        PlatformError::Server(500),
+        PlatformError::Malformed("x".into()),
+    ] {
+        assert_eq!(e.citizen_zh(), "暂时无法连接省政务服务平台，请稍后再试，或到窗口办理。");
+    }
+    assert!(PlatformError::NotFound.citizen_zh().starts_with("没有查到"));
+}
