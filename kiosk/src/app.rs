@@ -163,6 +163,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let catalogue = crate::catalogue::store::CatalogueStore::open(&config.state_dir(), config.catalogue_fallback())?;
     crate::ui::find::journal_loaded(&journal, &catalogue.get(), crate::catalogue::store::Source::Start);
     let queue_for_rating = queue.clone();
+    let queue_for_appointments = queue.clone();
     let simulated = crate::devices::ticket_printer::simulated(&config)?;
     let printer_sim = simulated.as_ref().map(|s| s.printer.clone());
     let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
@@ -249,6 +250,22 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     };
     let rating = crate::ui::rating::bind(&window, &cx, queue_for_rating);
     let lookup = crate::ui::lookup::bind(&window, &cx);
+    let platform = match &config.platform.url {
+        Some(_) => Some(Arc::new(crate::platform::Platform::from_config(&config.platform, &config.kiosk.id)?)),
+        None => None,
+    };
+    let appointment = crate::ui::appointment::bind(
+        &window,
+        &cx,
+        crate::ui::appointment::Services {
+            platform,
+            config: config.clone(),
+            queue: queue_for_appointments,
+            printer: printer.clone(),
+            reader: reader.clone(),
+        },
+        open_take_number.clone(),
+    );
     let find = crate::ui::find::bind(
         &window,
         &cx,
@@ -263,8 +280,12 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     );
     let home =
         crate::ui::home::bind(&window, journal.clone(), &inbox, voice.clone(), defaults, config.ui.idle_timeout_ms());
-    let flows =
-        crate::ui::home::route_flows(&window, &inbox, &reader, vec![take_number, licence, rating, lookup, find, home]);
+    let flows = crate::ui::home::route_flows(
+        &window,
+        &inbox,
+        &reader,
+        vec![take_number, licence, rating, lookup, appointment, find, home],
+    );
     Ok(Kiosk {
         window,
         voice,

@@ -180,6 +180,26 @@ pub fn issue_and_print(
     print_ticket(queue, printer, hall_name, ticket, false, session_id)
 }
 
+/// A priority ticket for an appointment checked in (预约签到): `record` journals the check-in in the same
+/// step as the ticket (before it is printed, as every ticket is), so that the check-in stays on record
+/// whatever the printer does.
+pub fn issue_for_appointment(
+    queue: &Queue,
+    printer: &TicketPrinter,
+    hall_name: &str,
+    prefix: &str,
+    now: jiff::Timestamp,
+    session_id: &str,
+    record: impl FnOnce(&Ticket) -> crate::journal::NewEntry,
+) -> Result<Ticket, TicketError> {
+    let (ticket, _) = queue.issue(prefix, now, None, true, session_id)?;
+    queue
+        .journal()
+        .append(record(&ticket).in_session(session_id))
+        .map_err(|e| TicketError::Queue(QueueError::from(e)))?;
+    print_ticket(queue, printer, hall_name, ticket, false, session_id)
+}
+
 /// A ticket for a category that requires an ID card: the card rules ([`crate::cards::admit`]) check and
 /// journal the card, and age from the card can make it a priority ticket.
 #[allow(clippy::too_many_arguments)]

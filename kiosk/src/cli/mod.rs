@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod admin;
+mod appointments;
 mod catalogue;
 mod idcard;
 mod journal;
@@ -68,6 +69,9 @@ pub enum Command {
         #[arg(long)]
         test_print: bool,
     },
+    /// 预约签到's stand-in for the platform: the day's appointments imported from a file.
+    #[command(subcommand)]
+    Appointments(appointments::AppointmentsCommand),
     /// The service catalogue 事项查询 searches: check, search, install.
     #[command(subcommand)]
     Catalogue(catalogue::CatalogueCommand),
@@ -111,6 +115,10 @@ pub struct DemoArgs {
     /// speech-dispatcher's socket, for a daemon other than the session's own.
     #[arg(long, value_name = "PATH")]
     pub voice_socket: Option<PathBuf>,
+    /// How the demo's stand-in for the provincial platform behaves (none, slow, error, wrong-token, malformed,
+    /// unreachable), to see what a citizen is told when the platform fails.
+    #[arg(long, value_enum, default_value = "none")]
+    pub platform_fault: crate::platform::standin::Fault,
     /// Open every queue category round the clock (the demo's 不动产登记 and 社保医保 counters otherwise keep
     /// office hours, as a hall's do, and refuse numbers at night).
     #[arg(long)]
@@ -204,6 +212,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 config.voice.socket = args.voice_socket;
                 config.voice.engine = crate::config::VoiceEngine::SpeechDispatcher;
             }
+            // A stand-in for the provincial platform on loopback, over TLS, with the sample appointments.
+            let standin = crate::platform::standin::StandIn::from_jsonl(crate::licence::SAMPLE_DOCUMENTS, None)
+                .and_then(|s| s.with_fixtures(crate::platform::standin::SAMPLE_FIXTURES, jiff::Timestamp::now()))
+                .map_err(anyhow::Error::msg)?;
+            let running = crate::platform::standin::spawn(standin, args.platform_fault, &state_dir.join("platform"))?;
+            config.platform.url = Some(format!("https://127.0.0.1:{}", running.port));
+            config.platform.ca_file = Some(running.cert);
             // A plain generated mark for the home screen (a county names its own logo file).
             let logo = state_dir.join("logo.svg");
             std::fs::write(&logo, crate::app::DEMO_LOGO)?;
@@ -260,6 +275,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(cmd) => sim::run_sim(cmd),
         Command::Idcard(cmd) => idcard::run(cmd),
         Command::Documents(cmd) => licence::run_documents(cmd),
+        Command::Appointments(cmd) => appointments::run(cmd),
         Command::Licence(cmd) => licence::run_licence(cmd),
     }
 }

@@ -31,6 +31,34 @@ pub struct Config {
     pub catalogue: CatalogueSection,
     #[serde(default)]
     pub platform: PlatformSection,
+    #[serde(default)]
+    pub appointments: AppointmentsSection,
+}
+
+/// `[appointments]`: 预约签到's check-in window around an appointment's time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentsSection {
+    /// Minutes before the appointment from which it can be checked in (0–240).
+    #[serde(default = "default_early")]
+    pub early_minutes: u32,
+    /// Minutes after the appointment until which it can be checked in (0–240); later, a normal ticket.
+    #[serde(default = "default_late")]
+    pub late_minutes: u32,
+}
+
+impl Default for AppointmentsSection {
+    fn default() -> Self {
+        AppointmentsSection { early_minutes: 30, late_minutes: 15 }
+    }
+}
+
+fn default_early() -> u32 {
+    AppointmentsSection::default().early_minutes
+}
+
+fn default_late() -> u32 {
+    AppointmentsSection::default().late_minutes
 }
 
 /// `[platform]`: the provincial government-service platform (docs/backend-api.md). HTTPS only, trusting

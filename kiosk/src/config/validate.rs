@@ -390,6 +390,15 @@ fn check_platform(c: &Config) -> Result<(), Problem> {
     {
         return fail(p.key("ca_file"), format!("{e}."));
     }
+    let a = &c.appointments;
+    for (key, v) in [("early_minutes", a.early_minutes), ("late_minutes", a.late_minutes)] {
+        if v > 240 {
+            return fail(
+                root().key("appointments").key(key),
+                format!("{v} minutes is out of range; allow 0 to 240 (30 early and 15 late are the defaults)."),
+            );
+        }
+    }
     if !(1..=30).contains(&pl.timeout_seconds) {
         return fail(
             p.key("timeout_seconds"),

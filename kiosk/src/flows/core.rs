@@ -157,6 +157,10 @@ pub enum Reason {
     TicketRated {
         number: String,
     },
+    /// The provincial platform cannot be reached (and nothing local can stand in).
+    PlatformUnavailable,
+    /// No appointment today for this card or code.
+    NoAppointments,
 }
 
 /// What reaches a session: the flow's own events, and what every flow hears.

@@ -71,10 +71,11 @@ pub enum EntryKind {
     CatalogueSearch,
     CatalogueItemViewed,
     GuidePrinted,
+    AppointmentCheckedIn,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 34] = [
+    pub const ALL: [EntryKind; 35] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -109,6 +110,7 @@ impl EntryKind {
         EntryKind::CatalogueSearch,
         EntryKind::CatalogueItemViewed,
         EntryKind::GuidePrinted,
+        EntryKind::AppointmentCheckedIn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,6 +149,7 @@ impl EntryKind {
             EntryKind::CatalogueSearch => "catalogue_search",
             EntryKind::CatalogueItemViewed => "catalogue_item_viewed",
             EntryKind::GuidePrinted => "guide_printed",
+            EntryKind::AppointmentCheckedIn => "appointment_checked_in",
         }
     }
 

@@ -174,6 +174,9 @@ payloads! {
     CatalogueItemViewed { code: String, from: String }
     /// A guide to an item was printed on the thermal printer (`ok` false: the printer failed).
     GuidePrinted { code: String, ok: bool }
+    /// 预约签到: the appointment (its code, not its holder) checked in with a priority ticket in its category;
+    /// `offline` when it came from the day's imported file because the platform could not be reached.
+    AppointmentCheckedIn { code: String, category: String, ticket: String, offline: bool }
     /// One per outage of `device`, whoever noticed it (`source`: `probe`, `job`, `print`).
     DeviceFault {
         device: String,

@@ -2,6 +2,8 @@
 //! numbers must not cross a network in clear), trusting the platform's CA or its pinned certificate, a
 //! bearer token, a deadline on every call, and each failure sorted into what the citizen is told.
 
+pub mod appointments;
+pub mod offline;
 pub mod standin;
 
 use crate::config::PlatformSection;

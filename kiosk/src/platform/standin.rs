@@ -4,11 +4,15 @@
 
 use crate::licence::platform::{QueryRequest, QueryResponse, WireDocument};
 use crate::licence::store::ImportLine;
+use crate::platform::appointments::{AppointmentList, AppointmentQuery, CheckIn, WireAppointment};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The demo's fictional appointments (the fixture cards' holders), times relative to the start.
+pub const SAMPLE_FIXTURES: &str = include_str!("../../../config/platform-fixtures.json");
 
 /// How the stand-in misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -28,10 +32,46 @@ pub enum Fault {
     Unreachable,
 }
 
-/// The stand-in's data: documents with their holders' ID numbers, as a JSONL import file has them.
+/// The stand-in's data: documents with their holders' ID numbers, as a JSONL import file has them, and the
+/// appointments of a fixtures file (checked in as the kiosk asks).
 pub struct StandIn {
     docs: Vec<(String, WireDocument)>,
     token: Option<String>,
+    appointments: std::sync::Mutex<Vec<(String, WireAppointment)>>,
+}
+
+/// The fixtures file (`--fixtures FILE.json`): fictional appointments, their holders' ID numbers, and
+/// times either fixed (`start`, RFC 3339) or relative to when the stand-in started (`start_in_minutes`), so
+/// that a demo or a test finds one due now whatever the hour.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixtures {
+    #[serde(default)]
+    pub appointments: Vec<FixtureAppointment>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureAppointment {
+    pub code: String,
+    pub id_number: String,
+    pub item_name: String,
+    pub category: String,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub start_in_minutes: Option<i64>,
+    #[serde(default = "booked")]
+    pub status: String,
+}
+
+fn booked() -> String {
+    "booked".into()
+}
+
+/// The hall's zone, for "today" in appointment queries.
+fn hall_tz() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 impl StandIn {
@@ -47,7 +87,29 @@ impl StandIn {
                 WireDocument { id: l.id, doc_type: l.doc_type, copies_allowed: l.copies_allowed, data: data.collect() },
             ));
         }
-        Ok(StandIn { docs, token })
+        Ok(StandIn { docs, token, appointments: Default::default() })
+    }
+
+    /// Adds the appointments of a fixtures file (JSON), their relative times counted from `now`.
+    pub fn with_fixtures(self, text: &str, now: jiff::Timestamp) -> Result<StandIn, String> {
+        let f: Fixtures = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut v = vec![];
+        for a in f.appointments {
+            let start = match (a.start, a.start_in_minutes) {
+                (Some(s), None) => s,
+                (None, Some(m)) => {
+                    let t = now + jiff::SignedDuration::from_mins(m);
+                    let t = t.round(jiff::Unit::Minute).unwrap_or(t);
+                    t.to_zoned_datetime(hall_tz()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+                }
+                _ => return Err(format!("appointment {}: give start or start_in_minutes", a.code)),
+            };
+            let wire =
+                WireAppointment { code: a.code, item_name: a.item_name, category: a.category, start, status: a.status };
+            v.push((a.id_number.trim().to_ascii_uppercase(), wire));
+        }
+        *self.appointments.lock().unwrap_or_else(|p| p.into_inner()) = v;
+        Ok(self)
     }
 
     /// Answers one request: (method, path, authorization header, body) → (status, JSON body).
@@ -73,6 +135,45 @@ impl StandIn {
                 match self.docs.iter().find(|(_, d)| d.id == id) {
                     Some((_, d)) => (200, serde_json::to_string(d).unwrap_or_default()),
                     None => err(404, "no such document"),
+                }
+            }
+            ("POST", "/v1/appointments/query") => {
+                let Ok(q) = serde_json::from_slice::<AppointmentQuery>(body) else {
+                    return err(400, "the body must be {\"kiosk_id\", \"date\", and \"id_number\" or \"code\"}");
+                };
+                let who = q.id_number.as_deref().map(|i| i.trim().to_ascii_uppercase());
+                let list = self.appointments.lock().unwrap_or_else(|p| p.into_inner());
+                let appointments = list
+                    .iter()
+                    .filter(|(holder, a)| {
+                        let on_day = a
+                            .start
+                            .parse::<jiff::Timestamp>()
+                            .is_ok_and(|t| t.to_zoned_datetime(hall_tz()).date().to_string() == q.date);
+                        let whose = match (&who, &q.code) {
+                            (Some(w), None) => holder == w,
+                            (None, Some(c)) => &a.code == c,
+                            _ => false,
+                        };
+                        on_day && whose
+                    })
+                    .map(|(_, a)| a.clone())
+                    .collect();
+                (200, serde_json::to_string(&AppointmentList { appointments }).unwrap_or_default())
+            }
+            ("POST", p) if p.starts_with("/v1/appointments/") && p.ends_with("/check-in") => {
+                let code = &p["/v1/appointments/".len()..p.len() - "/check-in".len()];
+                if serde_json::from_slice::<CheckIn>(body).is_err() {
+                    return err(400, "the body must be {\"kiosk_id\", \"ticket\"}");
+                }
+                let mut list = self.appointments.lock().unwrap_or_else(|p| p.into_inner());
+                match list.iter_mut().find(|(_, a)| a.code == code) {
+                    None => err(404, "no such appointment"),
+                    Some((_, a)) if a.status != "booked" => err(409, "the appointment is not open for check-in"),
+                    Some((_, a)) => {
+                        a.status = "checked_in".into();
+                        (200, serde_json::json!({ "appointment": a }).to_string())
+                    }
                 }
             }
             _ => err(404, "no such endpoint"),

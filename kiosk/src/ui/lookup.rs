@@ -55,10 +55,7 @@ impl Binding for Page_ {
 
 /// Wires the lookup page for its two tiles.
 pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
-    let tiles = vec![
-        (TileKind::CaseProgress, Event::Open(Service::CaseProgress)),
-        (TileKind::Appointment, Event::Open(Service::Appointment)),
-    ];
+    let tiles = vec![(TileKind::CaseProgress, Event::Open(Service::CaseProgress))];
     let (handle, d) =
         super::controller::bind(window, cx, Setup { binding: Page_, flow: Lookup, services: cx.reader.clone(), tiles });
     let a = window.global::<LookupAdapter>();

@@ -8,6 +8,7 @@ mod generated {
 
 pub use generated::*;
 
+pub mod appointment;
 pub mod controller;
 pub mod find;
 pub mod home;

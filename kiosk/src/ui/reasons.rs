@@ -70,6 +70,8 @@ pub fn to_ui(r: &Reason) -> UiReason {
         Reason::TicketUnknown { number } => UiReason { a: number.into(), ..kind(K::TicketUnknown) },
         Reason::TicketNotServed { number } => UiReason { a: number.into(), ..kind(K::TicketNotServed) },
         Reason::TicketRated { number } => UiReason { a: number.into(), ..kind(K::TicketRated) },
+        Reason::PlatformUnavailable => kind(K::PlatformUnavailable),
+        Reason::NoAppointments => kind(K::NoAppointments),
     }
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+#[allow(dead_code)]
+pub mod appointments;
 pub mod pages;
 
 use i_slint_backend_testing::ElementHandle;

@@ -1,0 +1,237 @@
+//! The 预约签到 page on the flow controller: the card or the code finds today's appointments (the platform,
+//! or the day's imported file when it cannot be reached), one is checked in with a priority ticket; a
+//! missed one hands the citizen to take-a-number in its category.
+
+use super::controller::{Binding, Context, Job, Setup, sends, sends_key};
+use super::home::FlowHandle;
+use super::take_number::OpenFor;
+use super::{AppWindow, AppointmentAdapter, AppointmentRow, AppointmentScreen, Page, TileKind};
+use crate::config::Config;
+use crate::devices::IdReaderHandle;
+use crate::flows::appointment::{AppointmentCheckIn, Event, Shown, Step, Work};
+use crate::flows::core::{Input, Named, Phase, Reason, Session};
+use crate::flows::take_number::Issued;
+use crate::journal::payload;
+use crate::platform::appointments::{Appointment, Window, window};
+use crate::platform::{Platform, PlatformError, offline};
+use crate::queue::Queue;
+use crate::ticket::{TicketPrinter, issue_for_appointment};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
+use std::sync::Arc;
+
+/// What the flow's work needs; owned by its worker thread.
+pub struct Services {
+    pub platform: Option<Arc<Platform>>,
+    pub config: Config,
+    pub queue: Queue,
+    pub printer: TicketPrinter,
+    pub reader: IdReaderHandle,
+}
+
+impl Services {
+    fn today(&self, now: jiff::Timestamp) -> String {
+        now.to_zoned_datetime(self.config.tz().clone()).date().to_string()
+    }
+
+    /// Today's appointments of a holder (`id_number` and its `subject`) or a code: from the platform, or,
+    /// when it cannot be reached (or is not configured), from the day's imported file.
+    fn find(&self, id: Option<(&str, String)>, code: Option<&str>, now: jiff::Timestamp) -> Event {
+        let day = self.today(now);
+        let online = self.platform.as_ref().map(|p| p.appointments(id.as_ref().map(|(n, _)| *n), code, &day));
+        let (found, offline) = match online {
+            Some(Ok(v)) => (v, false),
+            Some(Err(PlatformError::NotFound)) => (vec![], false),
+            other => {
+                if let Some(Err(e)) = &other {
+                    log::warn!("appointments: {e} Using the day's imported appointments.");
+                }
+                let subject = id.map(|(_, s)| s);
+                match offline::find(self.queue.journal(), &day, subject, code.map(str::to_owned)) {
+                    Ok(v) if !v.is_empty() || other.is_none() => (v, true),
+                    Ok(_) => return Event::LookupFailed(Reason::PlatformUnavailable),
+                    Err(e) => {
+                        log::error!("appointments: the imported appointments cannot be read ({e})");
+                        return Event::LookupFailed(Reason::PlatformUnavailable);
+                    }
+                }
+            }
+        };
+        let a = &self.config.appointments;
+        let shown = found
+            .into_iter()
+            .map(|appointment| {
+                let window = window(&appointment, now, a.early_minutes, a.late_minutes);
+                Shown { appointment, window }
+            })
+            .collect();
+        Event::Found { shown, offline }
+    }
+
+    fn check_in(&self, a: &Appointment, offline: bool, session_id: &str) -> Event {
+        let now = jiff::Timestamp::now();
+        let (code, category) = (a.code.clone(), a.category.clone());
+        let result = issue_for_appointment(
+            &self.queue,
+            &self.printer,
+            &self.config.kiosk.hall_name,
+            &a.category,
+            now,
+            session_id,
+            move |t| payload::AppointmentCheckedIn { code, category, ticket: t.display.clone(), offline }.into(),
+        );
+        let t = match result {
+            Ok(t) => t,
+            Err(e) => return Event::CheckInFailed(e.reason()),
+        };
+        if offline {
+            if let Err(e) = offline::mark_checked_in(self.queue.journal(), &self.today(now), &a.code) {
+                log::error!("appointments: {} not marked checked in ({e})", a.code);
+            }
+        } else if let Some(p) = &self.platform
+            && let Err(e) = p.check_in(&a.code, &t.display)
+        {
+            // The check-in is journaled and the ticket printed; the platform hears of it from the county's
+            // journal pull. (A durable outbox to the platform is the 一事一评 work of issue #16.)
+            log::warn!("appointments: the platform was not told of {}'s check-in ({e})", a.code);
+        }
+        Event::CheckedIn {
+            issued: Issued {
+                ticket_id: t.id,
+                number: t.display,
+                waiting_ahead: t.waiting_ahead,
+                window: Named::new(t.window_zh, t.window_en),
+                wait_minutes: t.wait_minutes,
+            },
+            item_name: a.item_name.clone(),
+        }
+    }
+}
+
+struct Page_;
+
+impl Binding for Page_ {
+    type Flow = AppointmentCheckIn;
+    type Services = Services;
+    const PAGE: Page = Page::Appointment;
+
+    fn run(s: &mut Services, work: Work, job: &Job<Event>) {
+        let now = jiff::Timestamp::now();
+        let reply = match work {
+            Work::FindByCard => match s.reader.take_card() {
+                None => Event::LookupFailed(Reason::CardUnreadable),
+                Some(card) => match crate::cards::admit(
+                    s.queue.journal(),
+                    &card,
+                    crate::cards::today(now, s.config.tz()),
+                    "appointment",
+                    None,
+                    s.config.journal.id_mask_keep,
+                    &job.session_id,
+                ) {
+                    Ok(admitted) => s.find(Some((&card.id_number, admitted.subject)), None, now),
+                    Err(crate::cards::CardRuleError::Refused(r)) => Event::LookupFailed(r.reason()),
+                    Err(crate::cards::CardRuleError::Journal(e)) => {
+                        log::error!("appointments: the card was not journaled ({e})");
+                        Event::LookupFailed(Reason::QueueUnavailable)
+                    }
+                },
+            },
+            Work::FindByCode(code) => s.find(None, Some(&code), now),
+            Work::CheckIn { appointment, offline } => s.check_in(&appointment, offline, &job.session_id),
+        };
+        job.reply(reply);
+    }
+
+    fn render(&self, window: &AppWindow, session: &Session<AppointmentCheckIn>, english: bool, now_ms: u64) {
+        let a = window.global::<AppointmentAdapter>();
+        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
+        let screen = match &session.phase {
+            Phase::Step(Step::Identify { code, failure }) => {
+                a.set_code(code.as_str().into());
+                a.set_problem(super::reasons::to_ui_opt(failure.as_ref()));
+                AppointmentScreen::Identify
+            }
+            Phase::Step(Step::Looking) => AppointmentScreen::Looking,
+            Phase::Step(Step::List { shown, offline }) => {
+                let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+                let hhmm = |t: jiff::Timestamp| t.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string();
+                let rows: Vec<AppointmentRow> = shown
+                    .iter()
+                    .map(|s| {
+                        let (state, opens) = match s.window {
+                            Window::Open => (0, String::new()),
+                            Window::TooEarly(at) => (1, hhmm(at)),
+                            Window::TooLate => (2, String::new()),
+                            Window::CheckedIn => (3, String::new()),
+                        };
+                        AppointmentRow {
+                            code: s.appointment.code.as_str().into(),
+                            time: hhmm(s.appointment.start).into(),
+                            item: s.appointment.item_name.as_str().into(),
+                            category: s.appointment.category.as_str().into(),
+                            state,
+                            opens: opens.into(),
+                        }
+                    })
+                    .collect();
+                a.set_rows(ModelRc::new(VecModel::from(rows)));
+                a.set_offline(*offline);
+                AppointmentScreen::List
+            }
+            Phase::Step(Step::CheckingIn { .. }) => AppointmentScreen::CheckingIn,
+            Phase::Step(Step::Done { issued, item_name }) => {
+                a.set_number(issued.number.as_str().into());
+                a.set_number_spoken(super::take_number::spoken_number(&issued.number).into());
+                a.set_item(item_name.as_str().into());
+                a.set_waiting_ahead(issued.waiting_ahead as i32);
+                a.set_window(if english { &issued.window.en } else { &issued.window.zh }.as_str().into());
+                AppointmentScreen::Done
+            }
+            Phase::Step(Step::Failed { reason }) => {
+                a.set_problem(super::reasons::to_ui(reason));
+                AppointmentScreen::Failed
+            }
+            Phase::TakeCard => AppointmentScreen::TakeCard,
+            Phase::Home | Phase::RatingReasons { .. } | Phase::Thanks => return,
+        };
+        a.set_screen(screen);
+    }
+
+    fn clear(&self, window: &AppWindow) {
+        let a = window.global::<AppointmentAdapter>();
+        a.set_code("".into());
+        a.set_rows(ModelRc::default());
+        a.set_number("".into());
+    }
+}
+
+/// Wires the 预约签到 page; `take_number` opens take-a-number for a missed appointment's category.
+pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: OpenFor) -> FlowHandle {
+    let (handle, d) = super::controller::bind(
+        window,
+        cx,
+        Setup { binding: Page_, flow: AppointmentCheckIn, services, tiles: vec![(TileKind::Appointment, Event::Open)] },
+    );
+    let a = window.global::<AppointmentAdapter>();
+    a.on_key(sends_key(&d, Event::Key));
+    a.on_backspace(sends(&d, Event::Backspace));
+    a.on_clear(sends(&d, Event::Clear));
+    a.on_submit(sends(&d, Event::Submit));
+    let f = d.clone();
+    a.on_check_in(move |code| f(Input::Flow(Event::CheckIn(code.to_string()))));
+    let f = d.clone();
+    let weak = window.as_weak();
+    a.on_normal_ticket(move |code| {
+        // The missed appointment's category, read from the list before the session hands over.
+        let category = weak.upgrade().and_then(|w| {
+            let rows = w.global::<AppointmentAdapter>().get_rows();
+            rows.iter().find(|r| r.code == code && r.state == 2).map(|r| r.category.to_string())
+        });
+        f(Input::Flow(Event::NormalTicket(code.to_string())));
+        if let Some(category) = category {
+            take_number(category);
+        }
+    });
+    crate::wire_session_callbacks!(a, d);
+    handle
+}

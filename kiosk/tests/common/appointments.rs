@@ -1,0 +1,30 @@
+//! The platform stand-in as 预约签到's tests use it.
+
+use kiosk::config::Config;
+use kiosk::platform::standin::{Fault, SAMPLE_FIXTURES, StandIn, spawn};
+
+/// The demo configuration with every category open (the test runs at any hour) and the stand-in as the
+/// platform.
+pub fn config(dir: &std::path::Path, fault: Fault) -> Config {
+    let mut config = Config::demo(dir);
+    config.admin.listen = "127.0.0.1:0".into();
+    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
+    config.voice.mode = kiosk::config::VoiceMode::Off;
+    let standin =
+        StandIn::from_jsonl("", None).unwrap().with_fixtures(SAMPLE_FIXTURES, jiff::Timestamp::now()).unwrap();
+    let running = spawn(standin, fault, &dir.join("platform")).unwrap();
+    config.platform.url = Some(format!("https://127.0.0.1:{}", running.port));
+    config.platform.ca_file = Some(running.cert);
+    config.platform.timeout_seconds = 2;
+    config
+}
+
+pub fn journal_rows(dir: &std::path::Path, kinds: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(dir.join("journal.sqlite3")).unwrap();
+    conn.prepare(&format!("SELECT kind || ' ' || payload FROM entries WHERE kind IN ({kinds}) ORDER BY seq"))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
