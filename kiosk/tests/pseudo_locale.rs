@@ -60,6 +60,11 @@ fn every_text_on_every_page_goes_through_the_catalogue() {
             "李*梅",
             "1–3 号窗口",
             "windows 1–3",
+            "A002",
+            "户籍证明开具",
+            "社会保障卡补换",
+            "不动产登记",
+            "居民身份证换领",
         ]
         .map(String::from),
     );

@@ -148,7 +148,13 @@ impl Binding for Page_ {
         let screen = match &session.phase {
             Phase::Step(Step::Identify { code, failure }) => {
                 a.set_code(code.as_str().into());
-                a.set_problem(super::reasons::to_ui_opt(failure.as_ref()));
+                // A card refused is said at the card prompt; nothing found for a card or code, above the pad.
+                let (card, notice) = match failure {
+                    Some(Reason::NoAppointments) => (None, failure.as_ref()),
+                    other => (other.as_ref(), None),
+                };
+                a.set_problem(super::reasons::to_ui_opt(card));
+                a.set_notice(super::reasons::to_ui_opt(notice));
                 AppointmentScreen::Identify
             }
             Phase::Step(Step::Looking) => AppointmentScreen::Looking,

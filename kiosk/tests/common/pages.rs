@@ -194,6 +194,44 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             app.set_page(Page::FindService);
             show_find(window, case, english);
         }
+        "appointment-identify" | "appointment-list" | "appointment-done" => {
+            app.set_page(Page::Appointment);
+            let a = window.global::<kiosk::ui::AppointmentAdapter>();
+            match case {
+                "appointment-identify" => {
+                    a.set_screen(kiosk::ui::AppointmentScreen::Identify);
+                    a.set_code("261127".into());
+                    a.set_notice(kiosk::ui::reasons::to_ui(&Reason::NoAppointments));
+                }
+                "appointment-list" => {
+                    a.set_screen(kiosk::ui::AppointmentScreen::List);
+                    let row = |code: &str, time: &str, item: &str, state: i32, opens: &str| kiosk::ui::AppointmentRow {
+                        code: code.into(),
+                        time: time.into(),
+                        item: item.into(),
+                        category: "A".into(),
+                        state,
+                        opens: opens.into(),
+                    };
+                    a.set_rows(ModelRc::new(VecModel::from(vec![
+                        row("26112701", "09:40", "户籍证明开具", 0, ""),
+                        row("26112702", "13:30", "社会保障卡补换", 1, "13:00"),
+                        row("26112703", "08:00", "不动产登记", 2, ""),
+                        row("26112704", "09:00", "居民身份证换领", 3, ""),
+                    ])));
+                    a.set_offline(true);
+                }
+                _ => {
+                    a.set_screen(kiosk::ui::AppointmentScreen::Done);
+                    a.set_number("A002".into());
+                    a.set_number_spoken("A 0 0 2".into());
+                    a.set_item("户籍证明开具".into());
+                    a.set_waiting_ahead(1);
+                    a.set_window(if english { "windows 1–3" } else { "1–3 号窗口" }.into());
+                    window.global::<Guide>().set_home_in(18);
+                }
+            }
+        }
         "maintenance-pin" => app.set_page(Page::MaintenancePin),
         "maintenance" => {
             app.set_page(Page::Maintenance);
@@ -271,7 +309,7 @@ fn show_find(window: &AppWindow, case: &str, english: bool) {
 }
 
 /// The pages under test.
-pub const CASES: [&str; 24] = [
+pub const CASES: [&str; 27] = [
     "home",
     "take-number",
     "ticket-taken",
@@ -294,6 +332,9 @@ pub const CASES: [&str; 24] = [
     "find-item",
     "find-towns",
     "find-item-town",
+    "appointment-identify",
+    "appointment-list",
+    "appointment-done",
     "maintenance-pin",
     "maintenance",
 ];
