@@ -1,7 +1,8 @@
 //! `kiosk demo` in a real window under Xvfb, driven through the Linux accessibility tree (AT-SPI) the way a
 //! screen reader or test robot would: take a number (the virtual printer receives the ticket); and, in elder
 //! mode and portrait, print a licence and take a number with the voice going to speech-dispatcher's
-//! protocol on a real socket; and find 不动产登记 by "bdc", print its guide and take a number for it.
+//! protocol on a real socket; find 不动产登记 by "bdc", print its guide and take a number for it; and check in
+//! an appointment with the card against the demo's platform stand-in.
 
 use kiosk_e2e::{FakeSpeechd, KillOnDrop, Xvfb, kiosk, run, wait_for, workspace_root};
 use std::os::unix::fs::PermissionsExt;
@@ -245,4 +246,36 @@ fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number_throug
     assert!(kinds[1].starts_with("catalogue_item_viewed"), "{kinds:#?}");
     assert!(kinds[2].starts_with("guide_printed") && kinds[2].contains("\"ok\":true"), "{kinds:#?}");
     assert!(kinds[3].starts_with("ticket_issued") && kinds[3].contains("B1001"), "{kinds:#?}");
+}
+
+#[test]
+fn check_in_an_appointment_with_the_card_through_at_spi() {
+    let desktop = Desktop::start(1920, 1080);
+    let state = desktop.dir.path().join("demo");
+    // The demo's platform stand-in has an appointment for 李小梅 ten minutes from its start.
+    let _kiosk = desktop.kiosk(&["--all-hours".as_ref(), "--state-dir".as_ref(), state.as_os_str()]);
+
+    desktop.robot(&[
+        "click:预约签到 Appointment check-in",
+        "wait:或输入预约码 Or type your appointment code",
+        "click:模拟器 Simulator",
+        "click:放卡 Place: 李** 居民身份证",
+        "wait:您今天的预约 Your appointments today",
+        "click:签到 Check in",
+        "wait:签到成功，请取走您的号票 You are checked in; please take your ticket",
+    ]);
+
+    let ticket = wait_for(Duration::from_secs(10), || std::fs::read_to_string(state.join("printed/job-0001.txt")).ok())
+        .expect("the virtual printer received no ticket");
+    assert!(ticket.contains("A001"), "{ticket}");
+    let conn = rusqlite::Connection::open(state.join("journal.sqlite3")).unwrap();
+    let checked: String =
+        conn.query_row("SELECT payload FROM entries WHERE kind = 'appointment_checked_in'", [], |r| r.get(0)).unwrap();
+    assert!(checked.contains("\"code\":\"26112701\"") && checked.contains("\"offline\":false"), "{checked}");
+    let priority: bool = conn
+        .query_row("SELECT json_extract(payload, '$.priority') FROM entries WHERE kind = 'ticket_issued'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(priority, "a priority ticket");
 }
