@@ -249,11 +249,21 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         }
     };
     let rating = crate::ui::rating::bind(&window, &cx, queue_for_rating);
-    let lookup = crate::ui::lookup::bind(&window, &cx);
     let platform = match &config.platform.url {
         Some(_) => Some(Arc::new(crate::platform::Platform::from_config(&config.platform, &config.kiosk.id)?)),
         None => None,
     };
+    let case_progress = crate::ui::case_progress::bind(
+        &window,
+        &cx,
+        crate::ui::case_progress::Services {
+            platform: platform.clone(),
+            config: config.clone(),
+            journal: journal.clone(),
+            printer: printer.clone(),
+            reader: reader.clone(),
+        },
+    );
     let appointment = crate::ui::appointment::bind(
         &window,
         &cx,
@@ -284,7 +294,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         &window,
         &inbox,
         &reader,
-        vec![take_number, licence, rating, lookup, appointment, find, home],
+        vec![take_number, licence, rating, case_progress, appointment, find, home],
     );
     Ok(Kiosk {
         window,

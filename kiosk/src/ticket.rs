@@ -180,6 +180,28 @@ pub fn issue_and_print(
     print_ticket(queue, printer, hall_name, ticket, false, session_id)
 }
 
+/// Prints a slip that is not a ticket (a guide, a case's progress) on the ticket printer; a printer fault is
+/// observed (journaled once per outage) and returned as what the citizen is told. `what` names it in logs.
+pub fn print_document(
+    printer: &TicketPrinter,
+    doc: &drivers::escpos::Document,
+    journal: &crate::journal::Journal,
+    what: &str,
+) -> Result<(), crate::flows::core::Reason> {
+    use crate::flows::core::Reason;
+    let bytes = drivers::escpos::encode_with(doc, printer.profile(), printer.raster()).map_err(|e| {
+        log::error!("{what} cannot be encoded: {e}");
+        Reason::TicketFailed
+    })?;
+    let result = printer.print(bytes);
+    let fault = result.as_ref().err().map(drivers::escpos::transport::PrintError::fault);
+    printer.health().observe(journal, fault, "job");
+    match fault {
+        None => Ok(()),
+        Some(f) => Err(Reason::Printer(crate::devices::printer_trouble(f))),
+    }
+}
+
 /// A priority ticket for an appointment checked in (预约签到): `record` journals the check-in in the same
 /// step as the ticket (before it is printed, as every ticket is), so that the check-in stays on record
 /// whatever the printer does.

@@ -4,7 +4,7 @@
 //! worker asks the platform (or the day's imported file when it cannot be reached) and sorts each
 //! appointment into its window.
 
-use super::core::{EndReason, Flow, Reason, StepInput, Transition};
+use super::core::{EndReason, Flow, PadKey, Reason, StepInput, Transition};
 use super::take_number::Issued;
 use crate::platform::appointments::{Appointment, Window, is_code};
 
@@ -49,9 +49,7 @@ pub enum Step {
 pub enum Event {
     /// The 预约签到 tile.
     Open,
-    Key(char),
-    Backspace,
-    Clear,
+    Pad(PadKey),
     /// 查询 with the code typed.
     Submit,
     Found {
@@ -123,18 +121,10 @@ impl Flow for AppointmentCheckIn {
             _ => return Transition::Ignore,
         };
         match (step, event) {
-            (Step::Identify { code, .. }, e @ (Event::Key(_) | Event::Backspace | Event::Clear)) => {
-                let mut code = code.clone();
-                match e {
-                    Event::Key(c) if c.is_ascii_digit() && code.len() < MAX_CODE => code.push(c),
-                    Event::Key(_) => return Transition::Ignore,
-                    Event::Backspace => {
-                        code.pop();
-                    }
-                    _ => code.clear(),
-                }
-                Transition::Update(Step::Identify { code, failure: None })
-            }
+            (Step::Identify { code, .. }, Event::Pad(key)) => match key.apply(code, MAX_CODE) {
+                Some(code) => Transition::Update(Step::Identify { code, failure: None }),
+                None => Transition::Ignore,
+            },
             (Step::Identify { code, .. }, Event::Submit) if is_code(code) => {
                 Transition::Go(Step::Looking, vec![Work::FindByCode(code.clone())])
             }
@@ -239,11 +229,11 @@ mod tests {
         let mut s = Session::new(AppointmentCheckIn, 60_000);
         ev(&mut s, Event::Open);
         for c in "2026x1".chars() {
-            ev(&mut s, Event::Key(c));
+            ev(&mut s, Event::Pad(PadKey::Key(c)));
         }
         assert_eq!(ev(&mut s, Event::Submit), vec![], "six digits at least");
         for c in "127001".chars() {
-            ev(&mut s, Event::Key(c));
+            ev(&mut s, Event::Pad(PadKey::Key(c)));
         }
         assert_eq!(ev(&mut s, Event::Submit), vec![Command::Work(Work::FindByCode("20261127001".into()))]);
         ev(&mut s, Event::LookupFailed(Reason::PlatformUnavailable));

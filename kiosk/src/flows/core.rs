@@ -161,6 +161,34 @@ pub enum Reason {
     PlatformUnavailable,
     /// No appointment today for this card or code.
     NoAppointments,
+    /// No case with this number, or none for this card.
+    NoCases,
+    /// The applicant has no saved address to post the result to.
+    NoAddresses,
+}
+
+/// A key of an on-screen digit pad (an appointment code, a case number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PadKey {
+    Key(char),
+    Backspace,
+    Clear,
+}
+
+impl PadKey {
+    /// `text` after this key, at most `max` digits; `None` when the key changes nothing (not a digit, full).
+    pub fn apply(self, text: &str, max: usize) -> Option<String> {
+        let mut t = text.to_owned();
+        match self {
+            PadKey::Key(c) if c.is_ascii_digit() && t.len() < max => t.push(c),
+            PadKey::Key(_) => return None,
+            PadKey::Backspace => {
+                t.pop();
+            }
+            PadKey::Clear => t.clear(),
+        }
+        Some(t)
+    }
 }
 
 /// What reaches a session: the flow's own events, and what every flow hears.

@@ -2,10 +2,10 @@
 //! `core` holds what every session shares; each other module is one flow's own steps.
 
 pub mod appointment;
+pub mod case_progress;
 pub mod core;
 pub mod find;
 pub mod idle;
 pub mod licence;
-pub mod lookup;
 pub mod rating;
 pub mod take_number;

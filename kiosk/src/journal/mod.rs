@@ -72,10 +72,11 @@ pub enum EntryKind {
     CatalogueItemViewed,
     GuidePrinted,
     AppointmentCheckedIn,
+    DeliveryRequested,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 35] = [
+    pub const ALL: [EntryKind; 36] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -111,6 +112,7 @@ impl EntryKind {
         EntryKind::CatalogueItemViewed,
         EntryKind::GuidePrinted,
         EntryKind::AppointmentCheckedIn,
+        EntryKind::DeliveryRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +152,7 @@ impl EntryKind {
             EntryKind::CatalogueItemViewed => "catalogue_item_viewed",
             EntryKind::GuidePrinted => "guide_printed",
             EntryKind::AppointmentCheckedIn => "appointment_checked_in",
+            EntryKind::DeliveryRequested => "delivery_requested",
         }
     }
 

@@ -177,6 +177,9 @@ payloads! {
     /// 预约签到: the appointment (its code, not its holder) checked in with a priority ticket in its category;
     /// `offline` when it came from the day's imported file because the platform could not be reached.
     AppointmentCheckedIn { code: String, category: String, ticket: String, offline: bool }
+    /// 政务专递: a finished case's result is to be posted to one of the applicant's saved addresses (its id,
+    /// never the address); `request_id` is the platform's.
+    DeliveryRequested { case_number: String, address_id: String, request_id: String }
     /// One per outage of `device`, whoever noticed it (`source`: `probe`, `job`, `print`).
     DeviceFault {
         device: String,

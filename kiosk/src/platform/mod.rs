@@ -3,6 +3,7 @@
 //! bearer token, a deadline on every call, and each failure sorted into what the citizen is told.
 
 pub mod appointments;
+pub mod cases;
 pub mod offline;
 pub mod standin;
 

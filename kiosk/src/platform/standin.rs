@@ -5,6 +5,7 @@
 use crate::licence::platform::{QueryRequest, QueryResponse, WireDocument};
 use crate::licence::store::ImportLine;
 use crate::platform::appointments::{AppointmentList, AppointmentQuery, CheckIn, WireAppointment};
+use crate::platform::cases::{AddressQuery, CaseList, CaseQuery, DeliveryRequest, WireAddress, WireCase, WireStep};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,16 @@ pub struct StandIn {
     docs: Vec<(String, WireDocument)>,
     token: Option<String>,
     appointments: std::sync::Mutex<Vec<(String, WireAppointment)>>,
+    cases: std::sync::Mutex<Vec<FixtureCaseState>>,
+    /// Delivery requests by idempotency key (a retry is the same request).
+    deliveries: std::sync::Mutex<Vec<(String, DeliveryRequest)>>,
+}
+
+/// A case as the stand-in keeps it: its holder, its wire form and the applicant's addresses.
+struct FixtureCaseState {
+    id_number: String,
+    case: WireCase,
+    addresses: Vec<WireAddress>,
 }
 
 /// The fixtures file (`--fixtures FILE.json`): fictional appointments, their holders' ID numbers, and
@@ -48,6 +59,32 @@ pub struct StandIn {
 pub struct Fixtures {
     #[serde(default)]
     pub appointments: Vec<FixtureAppointment>,
+    #[serde(default)]
+    pub cases: Vec<FixtureCase>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureCase {
+    pub number: String,
+    pub id_number: String,
+    pub item_name: String,
+    /// Each reached step with its time: fixed (`at`) or relative (`at_in_minutes`, negative: in the past).
+    pub steps: Vec<FixtureStep>,
+    #[serde(default)]
+    pub delivery_offered: bool,
+    #[serde(default)]
+    pub addresses: Vec<WireAddress>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureStep {
+    pub name: String,
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(default)]
+    pub at_in_minutes: Option<i64>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -87,23 +124,50 @@ impl StandIn {
                 WireDocument { id: l.id, doc_type: l.doc_type, copies_allowed: l.copies_allowed, data: data.collect() },
             ));
         }
-        Ok(StandIn { docs, token, appointments: Default::default() })
+        Ok(StandIn {
+            docs,
+            token,
+            appointments: Default::default(),
+            cases: Default::default(),
+            deliveries: Default::default(),
+        })
     }
 
     /// Adds the appointments of a fixtures file (JSON), their relative times counted from `now`.
     pub fn with_fixtures(self, text: &str, now: jiff::Timestamp) -> Result<StandIn, String> {
         let f: Fixtures = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let when = |fixed: Option<String>, minutes: Option<i64>, what: &str| match (fixed, minutes) {
+            (Some(s), None) => Ok(s),
+            (None, Some(m)) => {
+                let t = now + jiff::SignedDuration::from_mins(m);
+                let t = t.round(jiff::Unit::Minute).unwrap_or(t);
+                Ok(t.to_zoned_datetime(hall_tz()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+            }
+            _ => Err(format!("{what}: give a time or a time in minutes from now")),
+        };
+        let mut cases = vec![];
+        for c in f.cases {
+            let mut steps = vec![];
+            for s in c.steps {
+                let at = when(s.at, s.at_in_minutes, &format!("case {} step {}", c.number, s.name))?;
+                steps.push(WireStep { name: s.name, at: Some(at) });
+            }
+            cases.push(FixtureCaseState {
+                id_number: c.id_number.trim().to_ascii_uppercase(),
+                case: WireCase {
+                    number: c.number,
+                    item_name: c.item_name,
+                    steps,
+                    delivery_offered: c.delivery_offered,
+                    delivery_requested: false,
+                },
+                addresses: c.addresses,
+            });
+        }
+        *self.cases.lock().unwrap_or_else(|p| p.into_inner()) = cases;
         let mut v = vec![];
         for a in f.appointments {
-            let start = match (a.start, a.start_in_minutes) {
-                (Some(s), None) => s,
-                (None, Some(m)) => {
-                    let t = now + jiff::SignedDuration::from_mins(m);
-                    let t = t.round(jiff::Unit::Minute).unwrap_or(t);
-                    t.to_zoned_datetime(hall_tz()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
-                }
-                _ => return Err(format!("appointment {}: give start or start_in_minutes", a.code)),
-            };
+            let start = when(a.start, a.start_in_minutes, &format!("appointment {}", a.code))?;
             let wire =
                 WireAppointment { code: a.code, item_name: a.item_name, category: a.category, start, status: a.status };
             v.push((a.id_number.trim().to_ascii_uppercase(), wire));
@@ -176,8 +240,65 @@ impl StandIn {
                     }
                 }
             }
+            ("POST", "/v1/cases/query") => {
+                let Ok(q) = serde_json::from_slice::<CaseQuery>(body) else {
+                    return err(400, "the body must be {\"kiosk_id\", and \"case_number\" or \"id_number\"}");
+                };
+                let who = q.id_number.as_deref().map(|i| i.trim().to_ascii_uppercase());
+                let list = self.cases.lock().unwrap_or_else(|p| p.into_inner());
+                let cases = list
+                    .iter()
+                    .filter(|c| match (&q.case_number, &who) {
+                        (Some(n), None) => &c.case.number == n,
+                        (None, Some(w)) => &c.id_number == w,
+                        _ => false,
+                    })
+                    .map(|c| c.case.clone())
+                    .collect();
+                (200, serde_json::to_string(&CaseList { cases }).unwrap_or_default())
+            }
+            ("POST", "/v1/delivery/addresses") => {
+                let Ok(q) = serde_json::from_slice::<AddressQuery>(body) else {
+                    return err(400, "the body must be {\"kiosk_id\", \"case_number\"}");
+                };
+                let list = self.cases.lock().unwrap_or_else(|p| p.into_inner());
+                match list.iter().find(|c| c.case.number == q.case_number) {
+                    Some(c) => (200, serde_json::json!({ "addresses": c.addresses }).to_string()),
+                    None => err(404, "no such case"),
+                }
+            }
+            ("POST", "/v1/delivery/requests") => {
+                let Ok(r) = serde_json::from_slice::<DeliveryRequest>(body) else {
+                    return err(
+                        400,
+                        "the body must be {\"kiosk_id\", \"case_number\", \"address_id\", \"idempotency_key\"}",
+                    );
+                };
+                let mut deliveries = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(i) = deliveries.iter().position(|(k, _)| *k == r.idempotency_key) {
+                    return (200, serde_json::json!({ "request_id": format!("D{:04}", i + 1) }).to_string());
+                }
+                let mut cases = self.cases.lock().unwrap_or_else(|p| p.into_inner());
+                let Some(c) = cases.iter_mut().find(|c| c.case.number == r.case_number) else {
+                    return err(404, "no such case");
+                };
+                if !c.addresses.iter().any(|a| a.id == r.address_id) {
+                    return err(400, "not one of the applicant's addresses");
+                }
+                if !c.case.delivery_offered || c.case.delivery_requested {
+                    return err(409, "delivery is not open for this case");
+                }
+                c.case.delivery_requested = true;
+                deliveries.push((r.idempotency_key.clone(), r));
+                (201, serde_json::json!({ "request_id": format!("D{:04}", deliveries.len()) }).to_string())
+            }
             _ => err(404, "no such endpoint"),
         }
+    }
+
+    /// How many distinct delivery requests arrived (a retry with the same key counts once).
+    pub fn delivery_count(&self) -> usize {
+        self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -196,11 +317,18 @@ pub fn certificate(dir: &Path) -> anyhow::Result<(PathBuf, tokio_rustls::TlsAcce
 }
 
 /// A stand-in serving on a background thread (tests), until the process ends.
-#[derive(Debug)]
 pub struct Running {
     pub port: u16,
     /// The certificate to trust (`[platform] ca_file`).
     pub cert: PathBuf,
+    /// What it has been asked (delivery requests), for tests.
+    pub standin: Arc<StandIn>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Running(127.0.0.1:{})", self.port)
+    }
 }
 
 /// Starts the stand-in on 127.0.0.1 (a free port) with its certificate in `dir`.
@@ -208,24 +336,25 @@ pub fn spawn(standin: StandIn, fault: Fault, dir: &Path) -> anyhow::Result<Runni
     let (cert, acceptor) = certificate(dir)?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
+    let standin = Arc::new(standin);
+    let serving = standin.clone();
     std::thread::spawn(move || {
-        if let Err(e) = serve(standin, fault, listener, acceptor) {
+        if let Err(e) = serve(serving, fault, listener, acceptor) {
             log::error!("stand-in platform stopped: {e:#}");
         }
     });
-    Ok(Running { port, cert })
+    Ok(Running { port, cert, standin })
 }
 
 /// Serves `listener` until the process ends.
 pub fn serve(
-    standin: StandIn,
+    standin: Arc<StandIn>,
     fault: Fault,
     listener: std::net::TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let standin = Arc::new(standin);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         loop {

@@ -9,7 +9,7 @@ use super::{AppWindow, AppointmentAdapter, AppointmentRow, AppointmentScreen, Pa
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
 use crate::flows::appointment::{AppointmentCheckIn, Event, Shown, Step, Work};
-use crate::flows::core::{Input, Named, Phase, Reason, Session};
+use crate::flows::core::{Input, Named, PadKey, Phase, Reason, Session};
 use crate::flows::take_number::Issued;
 use crate::journal::payload;
 use crate::platform::appointments::{Appointment, Window, window};
@@ -219,9 +219,9 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
         Setup { binding: Page_, flow: AppointmentCheckIn, services, tiles: vec![(TileKind::Appointment, Event::Open)] },
     );
     let a = window.global::<AppointmentAdapter>();
-    a.on_key(sends_key(&d, Event::Key));
-    a.on_backspace(sends(&d, Event::Backspace));
-    a.on_clear(sends(&d, Event::Clear));
+    a.on_key(sends_key(&d, |c| Event::Pad(PadKey::Key(c))));
+    a.on_backspace(sends(&d, Event::Pad(PadKey::Backspace)));
+    a.on_clear(sends(&d, Event::Pad(PadKey::Clear)));
     a.on_submit(sends(&d, Event::Submit));
     let f = d.clone();
     a.on_check_in(move |code| f(Input::Flow(Event::CheckIn(code.to_string()))));

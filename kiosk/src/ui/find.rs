@@ -335,17 +335,7 @@ fn print_guide(
     let hall = Hall { name: s.hall_name.clone(), window };
     let now = jiff::Timestamp::now().to_zoned_datetime(s.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
     let doc = guide(c, item, &hall, town, &now);
-    let bytes = drivers::escpos::encode_with(&doc, s.printer.profile(), s.printer.raster()).map_err(|e| {
-        log::error!("guide {} cannot be encoded: {e}", item.code);
-        Reason::TicketFailed
-    })?;
-    let result = s.printer.print(bytes);
-    let fault = result.as_ref().err().map(drivers::escpos::transport::PrintError::fault);
-    s.printer.health().observe(journal, fault, "job");
-    match fault {
-        None => Ok(()),
-        Some(f) => Err(Reason::Printer(crate::devices::printer_trouble(f))),
-    }
+    crate::ticket::print_document(&s.printer, &doc, journal, &format!("guide {}", item.code))
 }
 
 /// Wires the 事项查询 page; `take_number` opens take-a-number for the item's category.

@@ -9,12 +9,12 @@ mod generated {
 pub use generated::*;
 
 pub mod appointment;
+pub mod case_progress;
 pub mod controller;
 pub mod find;
 pub mod home;
 pub mod inbox;
 pub mod licence;
-pub mod lookup;
 pub mod maintenance;
 pub mod rating;
 pub mod reasons;

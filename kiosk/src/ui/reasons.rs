@@ -72,6 +72,8 @@ pub fn to_ui(r: &Reason) -> UiReason {
         Reason::TicketRated { number } => UiReason { a: number.into(), ..kind(K::TicketRated) },
         Reason::PlatformUnavailable => kind(K::PlatformUnavailable),
         Reason::NoAppointments => kind(K::NoAppointments),
+        Reason::NoCases => kind(K::NoCases),
+        Reason::NoAddresses => kind(K::NoAddresses),
     }
 }
 

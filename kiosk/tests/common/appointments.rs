@@ -6,6 +6,11 @@ use kiosk::platform::standin::{Fault, SAMPLE_FIXTURES, StandIn, spawn};
 /// The demo configuration with every category open (the test runs at any hour) and the stand-in as the
 /// platform.
 pub fn config(dir: &std::path::Path, fault: Fault) -> Config {
+    config_and_standin(dir, fault).0
+}
+
+/// The same, with the running stand-in (to ask what it received).
+pub fn config_and_standin(dir: &std::path::Path, fault: Fault) -> (Config, kiosk::platform::standin::Running) {
     let mut config = Config::demo(dir);
     config.admin.listen = "127.0.0.1:0".into();
     config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
@@ -14,9 +19,9 @@ pub fn config(dir: &std::path::Path, fault: Fault) -> Config {
         StandIn::from_jsonl("", None).unwrap().with_fixtures(SAMPLE_FIXTURES, jiff::Timestamp::now()).unwrap();
     let running = spawn(standin, fault, &dir.join("platform")).unwrap();
     config.platform.url = Some(format!("https://127.0.0.1:{}", running.port));
-    config.platform.ca_file = Some(running.cert);
+    config.platform.ca_file = Some(running.cert.clone());
     config.platform.timeout_seconds = 2;
-    config
+    (config, running)
 }
 
 pub fn journal_rows(dir: &std::path::Path, kinds: &str) -> Vec<String> {

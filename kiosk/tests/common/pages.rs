@@ -4,8 +4,7 @@ use kiosk::config::Config;
 use kiosk::flows::core::{Named, Reason};
 use kiosk::ui::{
     AppAdapter, AppWindow, CategoryItem, DeviceStatus, DocumentItem, Guide, LicenceAdapter, LicenceScreen,
-    LookupAdapter, LookupScreen, LookupService, MaintenanceAdapter, Page, RatingAdapter, RatingScreen, ReasonKind,
-    TakeNumberAdapter, TakeScreen,
+    MaintenanceAdapter, Page, RatingAdapter, RatingScreen, ReasonKind, TakeNumberAdapter, TakeScreen,
 };
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
@@ -183,13 +182,6 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             licence.set_screen(LicenceScreen::TakeCard);
             window.global::<Guide>().set_home_in(58);
         }
-        "lookup-digits" => {
-            app.set_page(Page::Lookup);
-            let lookup = window.global::<LookupAdapter>();
-            lookup.set_screen(LookupScreen::Digits);
-            lookup.set_entry("2026".into());
-            lookup.set_service(LookupService::CaseProgress);
-        }
         "find-start" | "find-search" | "find-groups" | "find-list" | "find-item" | "find-towns" | "find-item-town" => {
             app.set_page(Page::FindService);
             show_find(window, case, english);
@@ -230,6 +222,56 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
                     a.set_window(if english { "windows 1–3" } else { "1–3 号窗口" }.into());
                     window.global::<Guide>().set_home_in(18);
                 }
+            }
+        }
+        "case-identify" | "case-list" | "case-steps" | "case-addresses" | "case-confirm" => {
+            use kiosk::ui::{AddressRow, CaseAdapter, CaseRow, CaseScreen, StepRow};
+            app.set_page(Page::CaseProgress);
+            let a = window.global::<CaseAdapter>();
+            a.set_case_number("202611200123".into());
+            a.set_case_item("不动产登记".into());
+            a.set_address("临沭县临沭街道滨河路***号 李**".into());
+            let rows = |v: Vec<AddressRow>| ModelRc::new(VecModel::from(v));
+            match case {
+                "case-identify" => {
+                    a.set_screen(CaseScreen::Identify);
+                    a.set_number("2026112001".into());
+                }
+                "case-list" => {
+                    a.set_screen(CaseScreen::List);
+                    let row = |n: &str, m: &str, item: &str, state| CaseRow {
+                        number: n.into(),
+                        masked: m.into(),
+                        item: item.into(),
+                        state,
+                    };
+                    a.set_cases(ModelRc::new(VecModel::from(vec![
+                        row("202611200123", "2026****0123", "不动产登记", 1),
+                        row("202611250456", "2026****0456", "社会保障卡补换", 0),
+                        row("202611180789", "2026****0789", "高龄津贴申领", 2),
+                    ])));
+                }
+                "case-steps" => {
+                    a.set_screen(CaseScreen::Case);
+                    let step = |index, at: &str| StepRow { index, at: at.into() };
+                    a.set_steps(ModelRc::new(VecModel::from(vec![
+                        step(0, "2026-11-20 09:00"),
+                        step(1, "2026-11-22 10:30"),
+                        step(2, "2026-11-26 16:00"),
+                        step(3, ""),
+                    ])));
+                    a.set_can_deliver(true);
+                    a.set_can_go_back(true);
+                    a.set_slip(2);
+                }
+                "case-addresses" => {
+                    a.set_screen(CaseScreen::Addresses);
+                    a.set_addresses(rows(vec![
+                        AddressRow { id: "addr-1".into(), masked: "临沭县青云镇青云路**号 李**".into() },
+                        AddressRow { id: "addr-2".into(), masked: "临沭县临沭街道滨河路***号 李**".into() },
+                    ]));
+                }
+                _ => a.set_screen(CaseScreen::Confirm),
             }
         }
         "maintenance-pin" => app.set_page(Page::MaintenancePin),
@@ -309,7 +351,7 @@ fn show_find(window: &AppWindow, case: &str, english: bool) {
 }
 
 /// The pages under test.
-pub const CASES: [&str; 27] = [
+pub const CASES: [&str; 31] = [
     "home",
     "take-number",
     "ticket-taken",
@@ -324,7 +366,6 @@ pub const CASES: [&str; 27] = [
     "rating-choose",
     "rating-number",
     "take-card",
-    "lookup-digits",
     "find-start",
     "find-search",
     "find-groups",
@@ -335,6 +376,11 @@ pub const CASES: [&str; 27] = [
     "appointment-identify",
     "appointment-list",
     "appointment-done",
+    "case-identify",
+    "case-list",
+    "case-steps",
+    "case-addresses",
+    "case-confirm",
     "maintenance-pin",
     "maintenance",
 ];

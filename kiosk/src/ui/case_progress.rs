@@ -1,0 +1,261 @@
+//! The 办件查询 page on the flow controller: the case number or the card asks the platform; a status slip
+//! and 政务专递's slip print on the ticket printer; a delivery request is journaled `delivery_requested`
+//! (the case number and the address id, nothing of the address itself).
+
+use super::controller::{Binding, Context, Job, Setup, sends, sends_key};
+use super::home::FlowHandle;
+use super::{AddressRow, AppWindow, CaseAdapter, CaseRow, CaseScreen, Page, StepRow, TileKind};
+use crate::config::Config;
+use crate::devices::IdReaderHandle;
+use crate::flows::case_progress::{CaseProgress, Event, Slip, Step, Work};
+use crate::flows::core::{Input, PadKey, Phase, Reason, Session};
+use crate::journal::{Journal, payload};
+use crate::platform::cases::{Case, WireAddress, mask_case_number, slip};
+use crate::platform::{Platform, PlatformError};
+use crate::ticket::{TicketPrinter, print_document};
+use slint::{ComponentHandle, ModelRc, VecModel};
+use std::sync::Arc;
+
+/// What the flow's work needs; owned by its worker thread.
+pub struct Services {
+    pub platform: Option<Arc<Platform>>,
+    pub config: Config,
+    pub journal: Journal,
+    pub printer: TicketPrinter,
+    pub reader: IdReaderHandle,
+}
+
+/// What the citizen is told when the platform gives no cases.
+fn told(e: PlatformError) -> Reason {
+    match e {
+        PlatformError::NotFound => Reason::NoCases,
+        e => {
+            log::warn!("case progress: {e}");
+            Reason::PlatformUnavailable
+        }
+    }
+}
+
+impl Services {
+    fn platform(&self) -> Result<&Platform, Reason> {
+        self.platform.as_deref().ok_or_else(|| {
+            log::warn!("case progress: [platform] url is not set");
+            Reason::PlatformUnavailable
+        })
+    }
+
+    fn print(&self, case: &Case, delivery: Option<(&WireAddress, &str)>) -> Slip {
+        let tz = self.config.tz().clone();
+        let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+        let doc = slip(&self.config.kiosk.hall_name, case, delivery, &tz, &now);
+        match print_document(&self.printer, &doc, &self.journal, &format!("case slip {}", case.number)) {
+            Ok(()) => Slip::Printed,
+            Err(why) => Slip::Failed(why),
+        }
+    }
+}
+
+struct Page_;
+
+impl Binding for Page_ {
+    type Flow = CaseProgress;
+    type Services = Services;
+    const PAGE: Page = Page::CaseProgress;
+
+    fn run(s: &mut Services, work: Work, job: &Job<Event>) {
+        let reply = match work {
+            Work::FindByCard => match s.reader.take_card() {
+                None => Event::LookupFailed(Reason::CardUnreadable),
+                Some(card) => {
+                    let now = jiff::Timestamp::now();
+                    match crate::cards::admit(
+                        &s.journal,
+                        &card,
+                        crate::cards::today(now, s.config.tz()),
+                        "case_progress",
+                        None,
+                        s.config.journal.id_mask_keep,
+                        &job.session_id,
+                    ) {
+                        Ok(_) => match s.platform().and_then(|p| p.cases(None, Some(&card.id_number)).map_err(told)) {
+                            Ok(cases) => Event::Found(cases),
+                            Err(why) => Event::LookupFailed(why),
+                        },
+                        Err(crate::cards::CardRuleError::Refused(r)) => Event::LookupFailed(r.reason()),
+                        Err(crate::cards::CardRuleError::Journal(e)) => {
+                            log::error!("case progress: the card was not journaled ({e})");
+                            Event::LookupFailed(Reason::QueueUnavailable)
+                        }
+                    }
+                }
+            },
+            Work::FindByNumber(n) => match s.platform().and_then(|p| p.cases(Some(&n), None).map_err(told)) {
+                Ok(cases) => Event::Found(cases),
+                Err(why) => Event::LookupFailed(why),
+            },
+            Work::PrintSlip(case) => match s.print(&case, None) {
+                Slip::Failed(why) => Event::SlipFailed(why),
+                _ => Event::SlipPrinted,
+            },
+            Work::LoadAddresses(n) => match s.platform().and_then(|p| p.addresses(&n).map_err(told)) {
+                Ok(a) => Event::AddressesFound(a),
+                Err(why) => Event::LookupFailed(why),
+            },
+            Work::RequestDelivery { case, address } => {
+                // One key per session and case: a retry of the same request is the same request.
+                let key = format!("{}-{}-{}", s.config.kiosk.id, job.session_id, case.number);
+                match s.platform().and_then(|p| p.request_delivery(&case.number, &address.id, &key).map_err(told)) {
+                    Ok(request_id) => {
+                        let entry = payload::DeliveryRequested {
+                            case_number: case.number.clone(),
+                            address_id: address.id.clone(),
+                            request_id: request_id.clone(),
+                        };
+                        if let Err(e) =
+                            s.journal.append(crate::journal::NewEntry::from(entry).in_session(&job.session_id))
+                        {
+                            log::error!("delivery_requested not journaled: {e}");
+                        }
+                        let mut requested = case.clone();
+                        requested.delivery_requested = true;
+                        let slip = s.print(&requested, Some((&address, &request_id)));
+                        Event::DeliveryRequested { request_id, slip }
+                    }
+                    Err(why) => Event::DeliveryFailed(why),
+                }
+            }
+        };
+        job.reply(reply);
+    }
+
+    fn render(&self, window: &AppWindow, session: &Session<CaseProgress>, _english: bool, now_ms: u64) {
+        let a = window.global::<CaseAdapter>();
+        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+        let show_case = |case: &Case, slip: &Slip| {
+            a.set_case_number(case.number.as_str().into());
+            a.set_case_item(case.item_name.as_str().into());
+            let steps: Vec<StepRow> = case
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StepRow {
+                    index: i as i32,
+                    at: s
+                        .at
+                        .map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default()
+                        .into(),
+                })
+                .collect();
+            a.set_steps(ModelRc::new(VecModel::from(steps)));
+            a.set_can_deliver(case.can_deliver());
+            a.set_delivery_requested(case.delivery_requested);
+            let (n, why) = match slip {
+                Slip::None => (0, None),
+                Slip::Printing => (1, None),
+                Slip::Printed => (2, None),
+                Slip::Failed(why) => (3, Some(why)),
+            };
+            a.set_slip(n);
+            a.set_slip_problem(super::reasons::to_ui_opt(why));
+        };
+        let screen = match &session.phase {
+            Phase::Step(Step::Identify { number, failure }) => {
+                a.set_number(number.as_str().into());
+                let (card, notice) = match failure {
+                    Some(Reason::NoCases) => (None, failure.as_ref()),
+                    other => (other.as_ref(), None),
+                };
+                a.set_problem(super::reasons::to_ui_opt(card));
+                a.set_notice(super::reasons::to_ui_opt(notice));
+                CaseScreen::Identify
+            }
+            Phase::Step(Step::Looking | Step::LoadingAddresses { .. }) => CaseScreen::Looking,
+            Phase::Step(Step::List { cases }) => {
+                let rows: Vec<CaseRow> = cases
+                    .iter()
+                    .map(|c| CaseRow {
+                        number: c.number.as_str().into(),
+                        masked: mask_case_number(&c.number).into(),
+                        item: c.item_name.as_str().into(),
+                        state: if c.steps.iter().any(|s| s.name == "送达" && s.at.is_some()) {
+                            2
+                        } else if c.finished() {
+                            1
+                        } else {
+                            0
+                        },
+                    })
+                    .collect();
+                a.set_cases(ModelRc::new(VecModel::from(rows)));
+                CaseScreen::List
+            }
+            Phase::Step(Step::Case { case, slip, from_list }) => {
+                show_case(case, slip);
+                a.set_can_go_back(from_list.is_some());
+                CaseScreen::Case
+            }
+            Phase::Step(Step::Addresses { addresses, .. }) => {
+                let rows: Vec<AddressRow> = addresses
+                    .iter()
+                    .map(|x| AddressRow { id: x.id.as_str().into(), masked: x.masked.as_str().into() })
+                    .collect();
+                a.set_addresses(ModelRc::new(VecModel::from(rows)));
+                CaseScreen::Addresses
+            }
+            Phase::Step(Step::Confirm { case, address }) => {
+                a.set_case_item(case.item_name.as_str().into());
+                a.set_address(address.masked.as_str().into());
+                CaseScreen::Confirm
+            }
+            Phase::Step(Step::Submitting { .. }) => CaseScreen::Submitting,
+            Phase::Step(Step::Delivered { case, address, request_id, slip }) => {
+                show_case(case, slip);
+                a.set_address(address.masked.as_str().into());
+                a.set_request_id(request_id.as_str().into());
+                CaseScreen::Delivered
+            }
+            Phase::Step(Step::Failed { reason }) => {
+                a.set_problem(super::reasons::to_ui(reason));
+                CaseScreen::Failed
+            }
+            Phase::TakeCard => CaseScreen::TakeCard,
+            Phase::Home | Phase::RatingReasons { .. } | Phase::Thanks => return,
+        };
+        a.set_screen(screen);
+    }
+
+    fn clear(&self, window: &AppWindow) {
+        let a = window.global::<CaseAdapter>();
+        a.set_number("".into());
+        a.set_cases(ModelRc::default());
+        a.set_steps(ModelRc::default());
+        a.set_addresses(ModelRc::default());
+        a.set_address("".into());
+    }
+}
+
+/// Wires the 办件查询 page.
+pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle {
+    let (handle, d) = super::controller::bind(
+        window,
+        cx,
+        Setup { binding: Page_, flow: CaseProgress, services, tiles: vec![(TileKind::CaseProgress, Event::Open)] },
+    );
+    let a = window.global::<CaseAdapter>();
+    a.on_key(sends_key(&d, |c| Event::Pad(PadKey::Key(c))));
+    a.on_backspace(sends(&d, Event::Pad(PadKey::Backspace)));
+    a.on_clear(sends(&d, Event::Pad(PadKey::Clear)));
+    a.on_submit(sends(&d, Event::Submit));
+    a.on_back(sends(&d, Event::Back));
+    a.on_print_slip(sends(&d, Event::PrintSlip));
+    a.on_deliver(sends(&d, Event::Deliver));
+    a.on_confirm(sends(&d, Event::Confirm));
+    let f = d.clone();
+    a.on_open_case(move |n| f(Input::Flow(Event::OpenCase(n.to_string()))));
+    let f = d.clone();
+    a.on_choose_address(move |id| f(Input::Flow(Event::ChooseAddress(id.to_string()))));
+    crate::wire_session_callbacks!(a, d);
+    handle
+}
