@@ -76,6 +76,8 @@ pub struct Kiosk {
     /// The demo's virtual printer server, stopped after the printer's owner.
     printer_server: Option<drivers::escpos::virtual_printer::Server>,
     licence_watch: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+    /// The outbox's sender to the platform (ratings), when a platform is configured.
+    outbox: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
     licence_printer: crate::licence::LicencePrinterOwner,
     integrity: crate::journal::integrity::IntegrityCheck,
     _clock: slint::Timer,
@@ -90,6 +92,10 @@ impl Kiosk {
         self.maintenance.stop();
         if let Some(a) = self.admin.as_mut() {
             a.stop();
+        }
+        self.outbox.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.outbox.1.take() {
+            let _ = t.join();
         }
         self.licence_watch.0.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(t) = self.licence_watch.1.take() {
@@ -253,6 +259,19 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         Some(_) => Some(Arc::new(crate::platform::Platform::from_config(&config.platform, &config.kiosk.id)?)),
         None => None,
     };
+    let outbox_stop = Arc::new(AtomicBool::new(false));
+    let outbox_sender = platform.clone().map(|p| {
+        let (journal, stop) = (journal.clone(), outbox_stop.clone());
+        std::thread::Builder::new().name("outbox".into()).spawn(move || crate::platform::outbox::run(journal, p, stop))
+    });
+    let outbox_sender = match outbox_sender {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            log::error!("the outbox to the platform cannot start: {e}");
+            None
+        }
+        None => None,
+    };
     let case_progress = crate::ui::case_progress::bind(
         &window,
         &cx,
@@ -308,6 +327,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         admin,
         printer_server,
         licence_watch,
+        outbox: (outbox_stop, outbox_sender),
         licence_printer,
         integrity,
         _clock: clock,

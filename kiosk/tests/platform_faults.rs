@@ -1,6 +1,7 @@
 //! The platform client against the stand-in over real TLS sockets, in each of the platform's failures: slow
 //! (past the deadline), 500, a refused token, malformed JSON, a connection dropped, nothing listening. Each
-//! is sorted into what the citizen is told, within the configured deadline, and nothing is made up.
+//! is sorted into what the citizen is told, within the configured deadline, and nothing is made up; a rating
+//! waits in the outbox while the platform is away and is retried with backoff.
 
 use kiosk::config::PlatformSection;
 use kiosk::licence::platform::PlatformSource;
@@ -95,4 +96,46 @@ fn the_citizen_hears_one_sentence_for_every_failure_and_another_for_no_record() 
         assert_eq!(e.citizen_zh(), "暂时无法连接省政务服务平台，请稍后再试，或到窗口办理。");
     }
     assert!(PlatformError::NotFound.citizen_zh().starts_with("没有查到"));
+}
+
+#[test]
+fn a_rating_waits_in_the_outbox_while_the_platform_is_away_and_is_retried_with_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = kiosk::config::Config::demo(dir.path());
+    let journal = kiosk::journal::Journal::open(kiosk::journal::JournalSettings::from_config(&config)).unwrap();
+    let now = jiff::Timestamp::now();
+    journal
+        .transact(move |conn| {
+            let message =
+                serde_json::json!({ "transaction": { "kind": "hall_service" }, "level": 4, "channel": "kiosk" });
+            kiosk::platform::outbox::enqueue_in(conn, kiosk::platform::outbox::EVALUATIONS, &message, now)?;
+            Ok((vec![], ()))
+        })
+        .unwrap();
+    let attempts = || -> i64 {
+        let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+        conn.query_row("SELECT attempts FROM outbox", [], |r| r.get(0)).unwrap()
+    };
+
+    // Away: nothing listens.
+    let running = spawn(standin(), Fault::None, dir.path()).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let away = closed.local_addr().unwrap().port();
+    drop(closed);
+    let platform = Platform::from_config(&section(dir.path(), away, &running.cert, "t0ken"), "k-01").unwrap();
+    assert_eq!(kiosk::platform::outbox::send_due(&journal, &platform, now).unwrap(), (0, 1));
+    let status = kiosk::platform::outbox::status(&journal).unwrap();
+    assert!(status.last_error.as_deref().is_some_and(|e| e.contains("cannot be reached")), "{status:?}");
+    assert_eq!(attempts(), 1);
+    // Not due again for 5 s.
+    assert_eq!(kiosk::platform::outbox::send_due(&journal, &platform, now).unwrap(), (0, 1));
+    assert_eq!(attempts(), 1, "no attempt before the backoff has passed");
+
+    // Back: the next pass after the backoff delivers it, once.
+    let platform = Platform::from_config(&section(dir.path(), running.port, &running.cert, "t0ken"), "k-01").unwrap();
+    let later = now + jiff::SignedDuration::from_secs(6);
+    assert_eq!(kiosk::platform::outbox::send_due(&journal, &platform, later).unwrap(), (1, 0));
+    assert_eq!(running.standin.evaluation_count(), 1);
+    assert_eq!(kiosk::platform::outbox::send_due(&journal, &platform, later).unwrap(), (0, 0));
+    assert_eq!(running.standin.evaluation_count(), 1);
 }

@@ -50,4 +50,11 @@ fn rate_the_hall_by_accessible_labels() {
         (Some(1), Some("attitude"), Some(true))
     );
     assert!(rows[2].1.contains("completed"), "{}", rows[2].1);
+    // And in the outbox for the platform (一事一评), with its key, until it is delivered.
+    let (key, body, delivered): (String, String, Option<String>) = conn
+        .query_row("SELECT key, body, delivered_at FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(key.len() >= 16 && delivered.is_none(), "{key} {delivered:?}");
+    assert_eq!((m["level"].as_i64(), m["reason"].as_str()), (Some(1), Some("attitude")), "{body}");
 }

@@ -12,6 +12,7 @@ mod catalogue;
 mod idcard;
 mod journal;
 mod licence;
+mod outbox;
 mod sim;
 mod ticket;
 pub use licence::import_file;
@@ -72,6 +73,9 @@ pub enum Command {
     /// 预约签到's stand-in for the platform: the day's appointments imported from a file.
     #[command(subcommand)]
     Appointments(appointments::AppointmentsCommand),
+    /// The outbox to the platform (ratings, 一事一评): status, and one delivery pass.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// The service catalogue 事项查询 searches: check, search, install.
     #[command(subcommand)]
     Catalogue(catalogue::CatalogueCommand),
@@ -276,6 +280,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Idcard(cmd) => idcard::run(cmd),
         Command::Documents(cmd) => licence::run_documents(cmd),
         Command::Appointments(cmd) => appointments::run(cmd),
+        Command::Outbox(cmd) => outbox::run(cmd),
         Command::Licence(cmd) => licence::run_licence(cmd),
     }
 }

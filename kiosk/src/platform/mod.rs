@@ -5,6 +5,7 @@
 pub mod appointments;
 pub mod cases;
 pub mod offline;
+pub mod outbox;
 pub mod standin;
 
 use crate::config::PlatformSection;

@@ -42,6 +42,8 @@ pub struct StandIn {
     cases: std::sync::Mutex<Vec<FixtureCaseState>>,
     /// Delivery requests by idempotency key (a retry is the same request).
     deliveries: std::sync::Mutex<Vec<(String, DeliveryRequest)>>,
+    /// Ratings by idempotency key (a retry is the same rating), with how often each key arrived.
+    evaluations: std::sync::Mutex<Vec<(String, u32)>>,
 }
 
 /// A case as the stand-in keeps it: its holder, its wire form and the applicant's addresses.
@@ -130,6 +132,7 @@ impl StandIn {
             appointments: Default::default(),
             cases: Default::default(),
             deliveries: Default::default(),
+            evaluations: Default::default(),
         })
     }
 
@@ -292,8 +295,34 @@ impl StandIn {
                 deliveries.push((r.idempotency_key.clone(), r));
                 (201, serde_json::json!({ "request_id": format!("D{:04}", deliveries.len()) }).to_string())
             }
+            ("POST", "/v1/evaluations") => {
+                let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+                    return err(400, "the body must be a JSON object");
+                };
+                let key = v.get("idempotency_key").and_then(|k| k.as_str()).unwrap_or_default();
+                let level = v.get("level").and_then(|l| l.as_u64()).unwrap_or(0);
+                if key.is_empty() || !(1..=5).contains(&level) || v.get("transaction").is_none() {
+                    return err(400, "an evaluation needs idempotency_key, level 1-5 and transaction");
+                }
+                let mut seen = self.evaluations.lock().unwrap_or_else(|p| p.into_inner());
+                match seen.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((key.to_owned(), 1)),
+                }
+                (200, r#"{"accepted":true}"#.to_owned())
+            }
+            ("GET", "/v1/_standin/evaluations") => {
+                let seen = self.evaluations.lock().unwrap_or_else(|p| p.into_inner());
+                let attempts: u32 = seen.iter().map(|(_, n)| n).sum();
+                (200, serde_json::json!({ "ratings": seen.len(), "attempts": attempts }).to_string())
+            }
             _ => err(404, "no such endpoint"),
         }
+    }
+
+    /// How many distinct ratings arrived (a retry with the same key counts once).
+    pub fn evaluation_count(&self) -> usize {
+        self.evaluations.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// How many distinct delivery requests arrived (a retry with the same key counts once).
@@ -387,13 +416,18 @@ pub fn serve(
                             .await
                             .map(|b| b.to_bytes())
                             .unwrap_or_default();
+                        // The stand-in's own counters answer whatever the fault (tests read them).
+                        let fault = if path.starts_with("/v1/_standin/") { Fault::None } else { fault };
                         let (status, json) = match fault {
                             Fault::Error => (500, r#"{"error":"internal error"}"#.to_owned()),
                             Fault::WrongToken => (401, r#"{"error":"token not recognised"}"#.to_owned()),
                             Fault::Malformed => (200, "{\"documents\": [".to_owned()),
                             Fault::Slow => {
+                                // The platform does the work, then its answer is slow: what a kiosk stopped
+                                // while waiting must not do twice.
+                                let answer = standin.answer(&method, &path, auth.as_deref(), &body);
                                 tokio::time::sleep(Duration::from_secs(5)).await;
-                                standin.answer(&method, &path, auth.as_deref(), &body)
+                                answer
                             }
                             Fault::None | Fault::Unreachable => standin.answer(&method, &path, auth.as_deref(), &body),
                         };

@@ -248,6 +248,16 @@ fn run_worker<B: Binding>(
             }
             Task::Evaluate { session_id, transaction, level, reason } => {
                 let name = RATING_LEVELS.iter().find(|(l, ..)| *l == level).map_or("", |(_, zh, _)| zh);
+                // The rating for the platform (一事一评), in the outbox in the same transaction as its entry.
+                let now = jiff::Timestamp::now();
+                let message = serde_json::json!({
+                    "transaction": transaction,
+                    "level": level,
+                    "level_name": name,
+                    "reason": reason,
+                    "channel": "kiosk",
+                    "at": crate::journal::format_utc(now),
+                });
                 let entry = payload::Evaluation {
                     transaction,
                     level,
@@ -256,7 +266,14 @@ fn run_worker<B: Binding>(
                     channel: "kiosk".into(),
                     follow_up: level <= 2,
                 };
-                journal_in(&session_id, entry.into());
+                let entry = crate::journal::NewEntry::from(entry).in_session(&session_id);
+                let recorded = journal.transact(move |conn| {
+                    crate::platform::outbox::enqueue_in(conn, crate::platform::outbox::EVALUATIONS, &message, now)?;
+                    Ok((vec![entry], ()))
+                });
+                if let Err(e) = recorded {
+                    log::error!("evaluation not journaled: {e}");
+                }
             }
             Task::Work { session_id, work } => {
                 let job = Job {
