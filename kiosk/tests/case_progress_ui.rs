@@ -45,7 +45,9 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
         find_starting(&window, "已申请邮寄到 临沭县临沭街道滨河路***号 李**，申请编号 D0001")
             .await
             .ok_or("the request was not accepted")?;
-        find_starting(&window, "返回首页").await.ok_or("no way home")?.invoke_accessible_default_action();
+        // 一事一评: the case query is rated once, and goes to the outbox for the platform.
+        find(&window, "非常满意 Very satisfied").await.ok_or("no rating offered")?.invoke_accessible_default_action();
+        find(&window, "感谢您的评价 Thank you for your rating").await.ok_or("the rating was not taken")?;
         sim.lock().map_err(|_| "sim")?.remove();
         find(&window, "取号 Take a number").await.ok_or("not back home")?;
         sleep(1500).await;
@@ -80,6 +82,13 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
             && rows[0].contains("\"request_id\":\"D0001\""),
         "{}",
         rows[0]
+    );
+    let rated = journal_rows(dir.path(), "'evaluation'");
+    assert_eq!(rated.len(), 1, "{rated:#?}");
+    assert!(
+        rated[0].contains("\"kind\":\"case_query\"") && rated[0].contains("\"case_number\":\"202611200123\""),
+        "{}",
+        rated[0]
     );
     let bytes = std::fs::read(dir.path().join("journal.sqlite3")).unwrap();
     for secret in ["371329198812122020", "滨河路"] {

@@ -36,6 +36,9 @@ pub enum SimCommand {
         /// Folder of its TLS certificate (platform.crt, made for localhost and 127.0.0.1 when missing) and key.
         #[arg(long, value_name = "DIR")]
         cert_dir: PathBuf,
+        /// Appointments and cases (JSON, times fixed or in minutes from the start); the demo's by default.
+        #[arg(long, value_name = "FILE.json")]
+        fixtures: Option<PathBuf>,
         /// Misbehave as the platform can: slow (5 s), error (500), wrong-token, malformed, unreachable.
         #[arg(long, value_enum, default_value = "none")]
         fault: crate::platform::standin::Fault,
@@ -68,13 +71,22 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
         SimCommand::Idreader { pty, port, cards, place, fault, paced } => {
             return super::idcard::run_sim(pty, port, &cards, place, &fault, paced);
         }
-        SimCommand::Platform { listen, documents, token, cert_dir, fault } => {
+        SimCommand::Platform { listen, documents, token, cert_dir, fault, fixtures } => {
+            let fixtures = match fixtures {
+                Some(f) => std::fs::read_to_string(&f).map_err(|e| Exit {
+                    code: EXIT_INVALID,
+                    message: format!("{}: cannot read the fixtures ({e}).", f.display()),
+                })?,
+                None => crate::platform::standin::SAMPLE_FIXTURES.to_owned(),
+            };
             let text = std::fs::read_to_string(&documents).map_err(|e| Exit {
                 code: EXIT_INVALID,
                 message: format!("{}: cannot read the documents ({e}).", documents.display()),
             })?;
             let standin = crate::platform::standin::StandIn::from_jsonl(&text, token)
-                .map_err(|e| Exit { code: EXIT_INVALID, message: format!("{}: {e}", documents.display()) })?;
+                .map_err(|e| Exit { code: EXIT_INVALID, message: format!("{}: {e}", documents.display()) })?
+                .with_fixtures(&fixtures, jiff::Timestamp::now())
+                .map_err(|e| Exit { code: EXIT_INVALID, message: format!("the fixtures: {e}") })?;
             let (cert, acceptor) = crate::platform::standin::certificate(&cert_dir)?;
             let listener = std::net::TcpListener::bind(&listen)
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen} for the stand-in platform ({e})"))?;

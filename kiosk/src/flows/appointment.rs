@@ -39,6 +39,7 @@ pub enum Step {
     Done {
         issued: Issued,
         item_name: String,
+        code: String,
     },
     Failed {
         reason: Reason,
@@ -155,8 +156,8 @@ impl Flow for AppointmentCheckIn {
                 Some(_) => Transition::End(EndReason::HandedOver),
                 None => Transition::Ignore,
             },
-            (Step::CheckingIn { .. }, Event::CheckedIn { issued, item_name }) => {
-                Transition::Go(Step::Done { issued, item_name }, vec![])
+            (Step::CheckingIn { code }, Event::CheckedIn { issued, item_name }) => {
+                Transition::Go(Step::Done { issued, item_name, code: code.clone() }, vec![])
             }
             (Step::CheckingIn { .. }, Event::CheckInFailed(reason)) => Transition::Go(Step::Failed { reason }, vec![]),
             _ => Transition::Ignore,
@@ -165,6 +166,13 @@ impl Flow for AppointmentCheckIn {
 
     fn wants_card(&self, step: &Step) -> bool {
         matches!(step, Step::Identify { .. })
+    }
+
+    fn rating_offer(&self, step: &Step) -> Option<super::core::Transaction> {
+        match step {
+            Step::Done { code, .. } => Some(super::core::Transaction::AppointmentCheckIn { code: code.clone() }),
+            _ => None,
+        }
     }
 
     fn busy(&self, step: &Step) -> bool {
@@ -221,7 +229,11 @@ mod tests {
         );
         let issued = Issued { number: "B1001".into(), ..Issued::default() };
         ev(&mut s, Event::CheckedIn { issued: issued.clone(), item_name: "不动产登记".into() });
-        assert_eq!(s.step(), Some(&Step::Done { issued, item_name: "不动产登记".into() }));
+        assert_eq!(s.step(), Some(&Step::Done { issued, item_name: "不动产登记".into(), code: "20261127001".into() }));
+        assert_eq!(
+            s.flow.rating_offer(s.step().unwrap()),
+            Some(crate::flows::core::Transaction::AppointmentCheckIn { code: "20261127001".into() })
+        );
     }
 
     #[test]

@@ -222,6 +222,16 @@ impl Flow for CaseProgress {
         matches!(step, Step::Identify { .. })
     }
 
+    /// A case looked up (and posted home, if it was) is a transaction to rate, once its page is shown.
+    fn rating_offer(&self, step: &Step) -> Option<super::core::Transaction> {
+        match step {
+            Step::Case { case, slip, .. } | Step::Delivered { case, slip, .. } if *slip != Slip::Printing => {
+                Some(super::core::Transaction::CaseQuery { case_number: case.number.clone() })
+            }
+            _ => None,
+        }
+    }
+
     fn busy(&self, step: &Step) -> bool {
         matches!(
             step,

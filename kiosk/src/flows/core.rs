@@ -72,6 +72,18 @@ pub enum Transaction {
     },
     /// 好差评 on its own: the hall's service, no transaction of this kiosk.
     HallService,
+    /// 预约签到: the appointment checked in.
+    AppointmentCheckIn {
+        code: String,
+    },
+    /// 办件查询: the case looked up (and posted home, if it was).
+    CaseQuery {
+        case_number: String,
+    },
+    /// 事项查询: a guide printed.
+    GuidePrint {
+        code: String,
+    },
 }
 
 /// A name or time the kiosk holds in both of its languages (a category's name, an opening time): data

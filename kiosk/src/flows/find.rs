@@ -365,6 +365,12 @@ impl Flow for FindService {
         }
     }
 
+    /// A printed guide is a transaction to rate (一事一评), offered on the item's page once it is out.
+    fn rating_offer(&self, step: &Step) -> Option<super::core::Transaction> {
+        let Step::Item { item, guide: GuideState::Printed, .. } = step else { return None };
+        Some(super::core::Transaction::GuidePrint { code: self.catalogue()?.items.get(*item)?.code.clone() })
+    }
+
     fn busy(&self, step: &Step) -> bool {
         matches!(step, Step::Loading | Step::Item { guide: GuideState::Printing, .. })
     }

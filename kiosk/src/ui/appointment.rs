@@ -185,7 +185,7 @@ impl Binding for Page_ {
                 AppointmentScreen::List
             }
             Phase::Step(Step::CheckingIn { .. }) => AppointmentScreen::CheckingIn,
-            Phase::Step(Step::Done { issued, item_name }) => {
+            Phase::Step(Step::Done { issued, item_name, .. }) => {
                 a.set_number(issued.number.as_str().into());
                 a.set_number_spoken(super::take_number::spoken_number(&issued.number).into());
                 a.set_item(item_name.as_str().into());
@@ -198,7 +198,9 @@ impl Binding for Page_ {
                 AppointmentScreen::Failed
             }
             Phase::TakeCard => AppointmentScreen::TakeCard,
-            Phase::Home | Phase::RatingReasons { .. } | Phase::Thanks => return,
+            Phase::RatingReasons { .. } => AppointmentScreen::RatingReasons,
+            Phase::Thanks => AppointmentScreen::Thanks,
+            Phase::Home => return,
         };
         a.set_screen(screen);
     }
@@ -238,6 +240,6 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
             take_number(category);
         }
     });
-    crate::wire_session_callbacks!(a, d);
+    crate::wire_session_callbacks!(a, d, rating);
     handle
 }

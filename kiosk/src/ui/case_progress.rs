@@ -221,7 +221,9 @@ impl Binding for Page_ {
                 CaseScreen::Failed
             }
             Phase::TakeCard => CaseScreen::TakeCard,
-            Phase::Home | Phase::RatingReasons { .. } | Phase::Thanks => return,
+            Phase::RatingReasons { .. } => CaseScreen::RatingReasons,
+            Phase::Thanks => CaseScreen::Thanks,
+            Phase::Home => return,
         };
         a.set_screen(screen);
     }
@@ -256,6 +258,6 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
     a.on_open_case(move |n| f(Input::Flow(Event::OpenCase(n.to_string()))));
     let f = d.clone();
     a.on_choose_address(move |id| f(Input::Flow(Event::ChooseAddress(id.to_string()))));
-    crate::wire_session_callbacks!(a, d);
+    crate::wire_session_callbacks!(a, d, rating);
     handle
 }

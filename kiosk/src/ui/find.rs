@@ -87,7 +87,12 @@ impl Binding for Page_ {
     fn render(&self, window: &AppWindow, session: &Session<FindService>, english: bool, now_ms: u64) {
         let a = window.global::<FindAdapter>();
         a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
-        let Phase::Step(step) = &session.phase else { return };
+        let step = match &session.phase {
+            Phase::Step(step) => step,
+            Phase::RatingReasons { .. } => return a.set_screen(FindScreen::RatingReasons),
+            Phase::Thanks => return a.set_screen(FindScreen::Thanks),
+            Phase::Home | Phase::TakeCard => return,
+        };
         let Some(c) = session.flow.catalogue() else {
             a.set_screen(FindScreen::Loading);
             return;
@@ -388,6 +393,6 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
             take_number(category);
         }
     });
-    crate::wire_session_callbacks!(a, d);
+    crate::wire_session_callbacks!(a, d, rating);
     handle
 }

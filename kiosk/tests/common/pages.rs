@@ -215,6 +215,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
                 }
                 _ => {
                     a.set_screen(kiosk::ui::AppointmentScreen::Done);
+                    a.set_levels(kiosk::ui::session::levels());
                     a.set_number("A002".into());
                     a.set_number_spoken("A 0 0 2".into());
                     a.set_item("户籍证明开具".into());
@@ -253,6 +254,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
                 }
                 "case-steps" => {
                     a.set_screen(CaseScreen::Case);
+                    a.set_levels(kiosk::ui::session::levels());
                     let step = |index, at: &str| StepRow { index, at: at.into() };
                     a.set_steps(ModelRc::new(VecModel::from(vec![
                         step(0, "2026-11-20 09:00"),
@@ -347,6 +349,7 @@ fn show_find(window: &AppWindow, case: &str, english: bool) {
         }
     };
     let categories = Config::demo(std::path::Path::new("/nonexistent")).queue.categories;
+    window.global::<kiosk::ui::FindAdapter>().set_levels(kiosk::ui::session::levels());
     kiosk::ui::find::show(window, &c, &step, &categories, english);
 }
 
