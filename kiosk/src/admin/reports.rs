@@ -341,10 +341,39 @@ pub struct Stats {
     pub ratings: BTreeMap<u8, u64>,
     /// 好评率: ratings of 4 and 5 over all ratings, as the county reports it; None without ratings.
     pub good_rate: Option<f64>,
+    /// The same per local day, per flow (what was rated: `ticket`, `licence_print`, `appointment_check_in`,
+    /// `case_query`, `guide_print`, `hall_service`) and per queue category (tickets rated).
+    pub ratings_by_day: BTreeMap<String, Ratings>,
+    pub ratings_by_flow: BTreeMap<String, Ratings>,
+    pub ratings_by_category: BTreeMap<String, Ratings>,
     pub licence_prints: u64,
     pub licence_copies: u64,
     /// Device outages, by device.
     pub faults: BTreeMap<String, u64>,
+}
+
+/// Ratings by level (1 非常不满意 … 5 非常满意) and their 好评率.
+#[derive(Debug, Default, PartialEq, serde::Serialize)]
+pub struct Ratings {
+    pub levels: BTreeMap<u8, u64>,
+    pub good_rate: Option<f64>,
+}
+
+impl Ratings {
+    fn add(&mut self, level: u8) {
+        *self.levels.entry(level).or_default() += 1;
+    }
+
+    fn close(&mut self) {
+        self.good_rate = good_rate(&self.levels);
+    }
+}
+
+/// 好评率: levels 4 and 5 over all; None without ratings.
+fn good_rate(levels: &BTreeMap<u8, u64>) -> Option<f64> {
+    let all: u64 = levels.values().sum();
+    let good: u64 = levels.iter().filter(|(l, _)| **l >= 4).map(|(_, n)| n).sum();
+    (all > 0).then(|| good as f64 / all as f64)
 }
 
 #[derive(Debug, Default, PartialEq, serde::Serialize)]
@@ -379,6 +408,19 @@ impl Stats {
                 "evaluation" => {
                     if let Some(level) = p.get("level").and_then(Value::as_u64).and_then(|l| u8::try_from(l).ok()) {
                         *s.ratings.entry(level).or_default() += 1;
+                        let day = at.to_zoned_datetime(tz.clone()).date().to_string();
+                        s.ratings_by_day.entry(day).or_default().add(level);
+                        let tx = p.get("transaction");
+                        let flow = tx.and_then(|t| t.get("kind")).and_then(Value::as_str).unwrap_or("unknown");
+                        s.ratings_by_flow.entry(flow.to_owned()).or_default().add(level);
+                        // A ticket's id ends with its number (kiosk-day-A023): its letters are the category.
+                        if let Some(id) = tx.and_then(|t| t.get("ticket_id")).and_then(Value::as_str) {
+                            let number = id.rsplit('-').next().unwrap_or_default();
+                            let prefix: String = number.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+                            if !prefix.is_empty() {
+                                s.ratings_by_category.entry(prefix).or_default().add(level);
+                            }
+                        }
                     }
                 }
                 "licence_printed" => {
@@ -389,9 +431,15 @@ impl Stats {
                 _ => {}
             }
         }
-        let all: u64 = s.ratings.values().sum();
-        let good: u64 = s.ratings.iter().filter(|(l, _)| **l >= 4).map(|(_, n)| n).sum();
-        s.good_rate = (all > 0).then(|| good as f64 / all as f64);
+        s.good_rate = good_rate(&s.ratings);
+        for r in s
+            .ratings_by_day
+            .values_mut()
+            .chain(s.ratings_by_flow.values_mut())
+            .chain(s.ratings_by_category.values_mut())
+        {
+            r.close();
+        }
         for (category, mut w) in waits {
             w.sort_by(f64::total_cmp);
             let n = w.len();
@@ -413,7 +461,37 @@ impl Stats {
 
 /// Statistics for local dates `from`..=`to` (today when left out), or why the range is refused.
 pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil::Date>) -> Result<Value, String> {
-    let tz = api.config.tz().clone();
+    stats_with(&api.config, from, to, |lo, hi| {
+        entries_where(&api.readers, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())
+    })
+}
+
+/// The entries between two UTC times, from a journal database opened read-only (`kiosk journal stats`).
+pub fn read_seen(conn: &rusqlite::Connection, lo: &str, hi: &str) -> Result<Vec<Seen>, String> {
+    let mut stmt = conn
+        .prepare("SELECT kind, time_utc, payload FROM entries WHERE time_utc >= ?1 AND time_utc < ?2 ORDER BY seq")
+        .map_err(|e| e.to_string())?;
+    let rows = stmt
+        .query_map([lo, hi], |r| {
+            let payload: String = r.get(2)?;
+            Ok(Seen {
+                kind: r.get(0)?,
+                time_utc: r.get(1)?,
+                payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+}
+
+/// Statistics for local dates `from`..=`to` from the entries `fetch` gives between two UTC times.
+pub fn stats_with(
+    config: &crate::config::Config,
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+    fetch: impl FnOnce(&str, &str) -> Result<Vec<Seen>, String>,
+) -> Result<Value, String> {
+    let tz = config.tz().clone();
     let today = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
     let (from, to) = (from.unwrap_or(to.unwrap_or(today)), to.unwrap_or(from.unwrap_or(today)));
     if to < from {
@@ -426,13 +504,12 @@ pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil:
         d.to_zoned_datetime(tz.clone()).map(|z| crate::journal::format_utc(z.timestamp())).map_err(|e| e.to_string())
     };
     let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| e.to_string())?)?);
-    let seen =
-        entries_where(&api.readers, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())?;
+    let seen = fetch(&lo, &hi)?;
     let s = Stats::count(&seen, &tz);
     let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
     v["from"] = json!(from.to_string());
     v["to"] = json!(to.to_string());
-    v["timezone"] = json!(api.config.kiosk.timezone);
+    v["timezone"] = json!(config.kiosk.timezone);
     v["catalogue"] = catalogue_stats(&seen);
     Ok(v)
 }
@@ -506,9 +583,27 @@ mod tests {
                 json!({"ticket_id": "t1", "counter": "1", "recall": true}),
             ),
             seen("ticket_called", "2026-11-26T01:50:00.000Z", json!({"ticket_id": "t2", "counter": "1"})),
-            seen("evaluation", "2026-11-26T03:00:00.000Z", json!({"level": 5})),
-            seen("evaluation", "2026-11-26T03:01:00.000Z", json!({"level": 4})),
-            seen("evaluation", "2026-11-26T03:02:00.000Z", json!({"level": 2})),
+            seen(
+                "evaluation",
+                "2026-11-26T03:00:00.000Z",
+                json!({"level": 5, "transaction": {"kind": "ticket", "ticket_id": "k-20261126-A023"}}),
+            ),
+            seen(
+                "evaluation",
+                "2026-11-26T03:01:00.000Z",
+                json!({"level": 4, "transaction": {"kind": "guide_print", "code": "X-1"}}),
+            ),
+            seen(
+                "evaluation",
+                "2026-11-26T03:02:00.000Z",
+                json!({"level": 2, "transaction": {"kind": "ticket", "ticket_id": "k-20261126-B1001"}}),
+            ),
+            // 16:30Z is the next local day in Linshu.
+            seen(
+                "evaluation",
+                "2026-11-26T16:30:00.000Z",
+                json!({"level": 1, "transaction": {"kind": "case_query", "case_number": "1"}}),
+            ),
             seen("licence_printed", "2026-11-26T03:05:00.000Z", json!({"copies": 2})),
             seen("device_fault", "2026-11-26T03:06:00.000Z", json!({"device": "ticket_printer"})),
         ];
@@ -534,10 +629,19 @@ mod tests {
         assert_eq!(c["top_items"], json!([{"code": "X-1", "count": 1}]));
         assert_eq!(c["guides_printed"], json!(1));
         assert_eq!(s.tickets_by_category_hour["A"][&9], 2, "01:10Z is 09:10 in Linshu");
+        // 好评率 per day, flow and category.
+        assert_eq!(s.ratings_by_day["2026-11-26"].good_rate, Some(2.0 / 3.0));
+        assert_eq!(s.ratings_by_day["2026-11-27"].levels, BTreeMap::from([(1, 1)]));
+        assert_eq!(s.ratings_by_day["2026-11-27"].good_rate, Some(0.0));
+        assert_eq!(s.ratings_by_flow["ticket"].good_rate, Some(0.5));
+        assert_eq!(s.ratings_by_flow["guide_print"].good_rate, Some(1.0));
+        assert_eq!(s.ratings_by_flow["case_query"].levels, BTreeMap::from([(1, 1)]));
+        assert_eq!(s.ratings_by_category["A"].good_rate, Some(1.0));
+        assert_eq!(s.ratings_by_category["B"].levels, BTreeMap::from([(2, 1)]));
+        assert_eq!(s.good_rate, Some(0.5));
         assert_eq!(s.tickets_by_category_hour["B"][&10], 1);
         assert_eq!(s.waits["A"], Waits { called: 2, average_min: 18.0, median_min: 18.0, longest_min: 30.0 });
         assert!(!s.waits.contains_key("B"), "an uncalled ticket has no wait");
-        assert_eq!(s.good_rate, Some(2.0 / 3.0));
         assert_eq!((s.licence_prints, s.licence_copies), (1, 2));
         assert_eq!(s.faults["ticket_printer"], 1);
     }

@@ -85,6 +85,17 @@ pub enum JournalCommand {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// The county's statistics for local dates (today when left out), as `GET /api/v1/stats` gives them:
+    /// tickets, waits, ratings per level with 好评率 per day, flow and category, licence prints, faults, and
+    /// what 事项查询 was asked. One JSON object.
+    Stats {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
     /// Clear payloads older than the retention period (never under 180 days); the chain stays verifiable.
     Purge {
         #[arg(long, value_name = "FILE")]
@@ -134,6 +145,25 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
             Ok(())
         }
         JournalCommand::Purge { config } => purge(&config),
+        JournalCommand::Stats { config, from, to } => {
+            let config = load_config(&config)?;
+            let date = |d: Option<String>, which: &str| -> anyhow::Result<Option<jiff::civil::Date>> {
+                d.map(|d| d.parse().map_err(|_| invalid(format!("--{which} {d}: write the date as YYYY-MM-DD."))))
+                    .transpose()
+            };
+            let (from, to) = (date(from, "from")?, date(to, "to")?);
+            let conn = rusqlite::Connection::open_with_flags(
+                &config.journal.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| invalid(format!("{}: cannot open the journal ({e}).", config.journal.path.display())))?;
+            let v = crate::admin::reports::stats_with(&config, from, to, |lo, hi| {
+                crate::admin::reports::read_seen(&conn, lo, hi)
+            })
+            .map_err(|e| invalid(format!("{e}")))?;
+            println!("{v}");
+            Ok(())
+        }
     }
 }
 
