@@ -285,6 +285,16 @@ fn check_in_an_appointment_with_the_card_through_at_spi() {
         })
         .unwrap();
     assert!(priority, "a priority ticket");
+    drop(conn);
+    drop(_kiosk);
+    // The holder's ID number crossed to the platform over TLS only: nowhere in the journal, its WAL (with
+    // the outbox), or the kiosk's log.
+    let id = b"371329198812122020";
+    for (f, must) in [("demo/journal.sqlite3", true), ("demo/journal.sqlite3-wal", false), ("kiosk.log", true)] {
+        let bytes = std::fs::read(desktop.dir.path().join(f)).unwrap_or_default();
+        assert!(!must || !bytes.is_empty(), "{f} is missing");
+        assert!(!bytes.windows(id.len()).any(|w| w == id), "the ID number is in {f}");
+    }
 }
 
 #[test]

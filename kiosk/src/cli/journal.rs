@@ -160,7 +160,7 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
             let v = crate::admin::reports::stats_with(&config, from, to, |lo, hi| {
                 crate::admin::reports::read_seen(&conn, lo, hi)
             })
-            .map_err(|e| invalid(format!("{e}")))?;
+            .map_err(invalid)?;
             println!("{v}");
             Ok(())
         }

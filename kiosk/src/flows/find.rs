@@ -22,7 +22,7 @@ impl Eq for Shared {}
 pub const MAX_QUERY: usize = 24;
 /// How many results a search keeps, best first, for the page to show a screenful at a time (past that, another
 /// letter narrows the search faster than turning pages).
-pub const RESULTS: usize = 60;
+pub const RESULTS: usize = 30;
 
 /// Ways to browse without typing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
