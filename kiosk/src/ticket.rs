@@ -202,9 +202,10 @@ pub fn print_document(
     }
 }
 
-/// A priority ticket for an appointment checked in (预约签到): `record` journals the check-in in the same
-/// step as the ticket (before it is printed, as every ticket is), so that the check-in stays on record
-/// whatever the printer does.
+/// A priority ticket for an appointment checked in (预约签到): `record` gives the check-in's journal entry
+/// and the outbox message that tells the platform, written in one transaction right after the ticket
+/// (before it is printed, as every ticket is), so that the check-in stays on record, and reaches the
+/// platform once, whatever the printer or the network does.
 pub fn issue_for_appointment(
     queue: &Queue,
     printer: &TicketPrinter,
@@ -212,12 +213,17 @@ pub fn issue_for_appointment(
     prefix: &str,
     now: jiff::Timestamp,
     session_id: &str,
-    record: impl FnOnce(&Ticket) -> crate::journal::NewEntry,
+    record: impl FnOnce(&Ticket) -> (crate::journal::NewEntry, (String, serde_json::Value)),
 ) -> Result<Ticket, TicketError> {
     let (ticket, _) = queue.issue(prefix, now, None, true, session_id)?;
+    let (entry, (path, body)) = record(&ticket);
+    let entry = entry.in_session(session_id);
     queue
         .journal()
-        .append(record(&ticket).in_session(session_id))
+        .transact(move |conn| {
+            crate::platform::outbox::enqueue_in(conn, &path, &body, now)?;
+            Ok((vec![entry], ()))
+        })
         .map_err(|e| TicketError::Queue(QueueError::from(e)))?;
     print_ticket(queue, printer, hall_name, ticket, false, session_id)
 }

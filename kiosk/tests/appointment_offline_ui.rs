@@ -78,6 +78,16 @@ fn with_the_platform_unreachable_the_days_imported_appointments_stand_in() {
     let rows = journal_rows(dir.path(), "'appointment_checked_in'");
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert!(rows[0].contains("\"code\":\"31000001\"") && rows[0].contains("\"offline\":true"), "{}", rows[0]);
+    // The platform will hear of it when it is back: the message waits in the outbox.
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let waiting: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE path = '/v1/appointments/31000001/check-in' AND delivered_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(waiting, 1, "the offline check-in waits for the platform");
     let bytes = std::fs::read(dir.path().join("journal.sqlite3")).unwrap();
     assert!(!bytes.windows(18).any(|w| w == b"371329198812122020"), "an ID number in the journal");
 }

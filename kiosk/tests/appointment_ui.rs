@@ -7,14 +7,16 @@ use kiosk::platform::standin::Fault;
 use slint::ComponentHandle;
 
 mod common;
-use common::appointments::{config, journal_rows};
+use common::appointments::{config_and_standin, journal_rows};
 use common::{drive, find, find_now, find_starting, sleep};
 
 #[test]
 fn check_in_with_the_card_and_take_a_normal_ticket_for_a_missed_appointment() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let kiosk = kiosk::app::start(config(dir.path(), Fault::None)).unwrap();
+    let (config, standin) = config_and_standin(dir.path(), Fault::None);
+    let kiosk = kiosk::app::start(config).unwrap();
+    let db = dir.path().join("journal.sqlite3");
     let window = kiosk.window.clone_strong();
     let reader = kiosk.reader.clone();
     drive(async move {
@@ -39,6 +41,27 @@ fn check_in_with_the_card_and_take_a_normal_ticket_for_a_missed_appointment() {
             .await
             .ok_or("not checked in")?;
         find(&window, "A001").await.ok_or("not the first A number")?;
+        // The platform is told through the outbox, within a few seconds.
+        let delivered = || {
+            rusqlite::Connection::open(&db)
+                .and_then(|c| {
+                    c.query_row(
+                        "SELECT COUNT(*) FROM outbox WHERE path = '/v1/appointments/26112701/check-in' AND delivered_at IS NOT NULL",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                })
+                .unwrap_or(0)
+        };
+        for _ in 0..100 {
+            if delivered() == 1 {
+                break;
+            }
+            sleep(100).await;
+        }
+        if delivered() != 1 {
+            return Err("the check-in did not reach the platform");
+        }
         find_starting(&window, "返回首页").await.ok_or("no home button")?.invoke_accessible_default_action();
         remove();
         find(&window, "取号 Take a number").await.ok_or("not back home")?;
@@ -60,6 +83,7 @@ fn check_in_with_the_card_and_take_a_normal_ticket_for_a_missed_appointment() {
     });
     kiosk.shutdown(true).unwrap();
 
+    assert_eq!(standin.standin.appointment_status("26112701").as_deref(), Some("checked_in"));
     let ticket = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
     assert!(ticket.contains("A001"), "{ticket}");
     let rows = journal_rows(dir.path(), "'card_read', 'appointment_checked_in', 'ticket_issued', 'session_end'");

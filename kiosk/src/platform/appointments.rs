@@ -47,6 +47,9 @@ pub struct CheckIn {
     pub kiosk_id: String,
     /// The priority ticket's number ("B1001").
     pub ticket: String,
+    /// The kiosk sends it through its outbox: the same key again is the same check-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// An appointment as the kiosk uses it.
@@ -133,16 +136,12 @@ impl Platform {
         v.sort_by_key(|a| a.start);
         Ok(v)
     }
+}
 
-    /// Tells the platform the appointment was checked in with `ticket`.
-    pub fn check_in(&self, code: &str, ticket: &str) -> Result<(), PlatformError> {
-        if !is_code(code) {
-            return Err(PlatformError::NotFound);
-        }
-        let body = CheckIn { kiosk_id: self.kiosk_id.clone(), ticket: ticket.to_owned() };
-        let _: serde_json::Value = self.call("POST", &format!("/v1/appointments/{code}/check-in"), Some(&body))?;
-        Ok(())
-    }
+/// The outbox message that tells the platform of a check-in (path and body; the outbox adds the key and the
+/// kiosk's id), written in the same transaction as `appointment_checked_in`.
+pub fn check_in_message(code: &str, ticket: &str) -> (String, serde_json::Value) {
+    (format!("/v1/appointments/{code}/check-in"), serde_json::json!({ "ticket": ticket }))
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub struct StandIn {
     cases: std::sync::Mutex<Vec<FixtureCaseState>>,
     /// Delivery requests by idempotency key (a retry is the same request).
     deliveries: std::sync::Mutex<Vec<(String, DeliveryRequest)>>,
+    /// Check-ins by appointment code and the key they came with.
+    check_ins: std::sync::Mutex<Vec<(String, String)>>,
     /// Ratings by idempotency key (a retry is the same rating), with how often each key arrived.
     evaluations: std::sync::Mutex<Vec<(String, u32)>>,
 }
@@ -133,6 +135,7 @@ impl StandIn {
             cases: Default::default(),
             deliveries: Default::default(),
             evaluations: Default::default(),
+            check_ins: Default::default(),
         })
     }
 
@@ -230,15 +233,21 @@ impl StandIn {
             }
             ("POST", p) if p.starts_with("/v1/appointments/") && p.ends_with("/check-in") => {
                 let code = &p["/v1/appointments/".len()..p.len() - "/check-in".len()];
-                if serde_json::from_slice::<CheckIn>(body).is_err() {
+                let Ok(c) = serde_json::from_slice::<CheckIn>(body) else {
                     return err(400, "the body must be {\"kiosk_id\", \"ticket\"}");
-                }
+                };
                 let mut list = self.appointments.lock().unwrap_or_else(|p| p.into_inner());
+                let mut keys = self.check_ins.lock().unwrap_or_else(|p| p.into_inner());
+                let again =
+                    c.idempotency_key.as_ref().is_some_and(|k| keys.iter().any(|(c2, k2)| c2 == code && k2 == k));
                 match list.iter_mut().find(|(_, a)| a.code == code) {
                     None => err(404, "no such appointment"),
+                    // The same check-in sent again (its answer was lost): the same answer.
+                    Some((_, a)) if again => (200, serde_json::json!({ "appointment": a }).to_string()),
                     Some((_, a)) if a.status != "booked" => err(409, "the appointment is not open for check-in"),
                     Some((_, a)) => {
                         a.status = "checked_in".into();
+                        keys.push((code.to_owned(), c.idempotency_key.unwrap_or_default()));
                         (200, serde_json::json!({ "appointment": a }).to_string())
                     }
                 }
@@ -318,6 +327,12 @@ impl StandIn {
             }
             _ => err(404, "no such endpoint"),
         }
+    }
+
+    /// An appointment's status as the stand-in holds it ("booked", "checked_in", …).
+    pub fn appointment_status(&self, code: &str) -> Option<String> {
+        let list = self.appointments.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter().find(|(_, a)| a.code == code).map(|(_, a)| a.status.clone())
     }
 
     /// How many distinct ratings arrived (a retry with the same key counts once).

@@ -12,7 +12,7 @@ use crate::flows::appointment::{AppointmentCheckIn, Event, Shown, Step, Work};
 use crate::flows::core::{Input, Named, PadKey, Phase, Reason, Session};
 use crate::flows::take_number::Issued;
 use crate::journal::payload;
-use crate::platform::appointments::{Appointment, Window, window};
+use crate::platform::appointments::{Appointment, Window, check_in_message, window};
 use crate::platform::{Platform, PlatformError, offline};
 use crate::queue::Queue;
 use crate::ticket::{TicketPrinter, issue_for_appointment};
@@ -77,22 +77,18 @@ impl Services {
             &a.category,
             now,
             session_id,
-            move |t| payload::AppointmentCheckedIn { code, category, ticket: t.display.clone(), offline }.into(),
+            move |t| {
+                let message = check_in_message(&code, &t.display);
+                (payload::AppointmentCheckedIn { code, category, ticket: t.display.clone(), offline }.into(), message)
+            },
         );
         let t = match result {
             Ok(t) => t,
             Err(e) => return Event::CheckInFailed(e.reason()),
         };
-        if offline {
-            if let Err(e) = offline::mark_checked_in(self.queue.journal(), &self.today(now), &a.code) {
-                log::error!("appointments: {} not marked checked in ({e})", a.code);
-            }
-        } else if let Some(p) = &self.platform
-            && let Err(e) = p.check_in(&a.code, &t.display)
-        {
-            // The check-in is journaled and the ticket printed; the platform hears of it from the county's
-            // journal pull. (A durable outbox to the platform is the 一事一评 work of issue #16.)
-            log::warn!("appointments: the platform was not told of {}'s check-in ({e})", a.code);
+        // The platform hears of it through the outbox (also of a check-in made offline, once it is back).
+        if offline && let Err(e) = offline::mark_checked_in(self.queue.journal(), &self.today(now), &a.code) {
+            log::error!("appointments: {} not marked checked in ({e})", a.code);
         }
         Event::CheckedIn {
             issued: Issued {
