@@ -139,3 +139,44 @@ fn a_rating_waits_in_the_outbox_while_the_platform_is_away_and_is_retried_with_b
     assert_eq!(kiosk::platform::outbox::send_due(&journal, &platform, later).unwrap(), (0, 0));
     assert_eq!(running.standin.evaluation_count(), 1);
 }
+
+#[test]
+fn every_path_of_the_platform_meets_every_fault_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = kiosk::platform::standin::SAMPLE_FIXTURES;
+    for (fault, want) in [
+        (Fault::Slow, "did not answer in time"),
+        (Fault::Error, "failed (HTTP 500)"),
+        (Fault::WrongToken, "refused the kiosk's token"),
+        (Fault::Malformed, "not the documented JSON"),
+        (Fault::Unreachable, "cannot be reached"),
+    ] {
+        let s = standin().with_fixtures(fixtures, jiff::Timestamp::now()).unwrap();
+        let running = spawn(s, fault, dir.path()).unwrap();
+        let platform =
+            Platform::from_config(&section(dir.path(), running.port, &running.cert, "t0ken"), "k-01").unwrap();
+        let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).date();
+        let calls: Vec<(&str, Result<(), PlatformError>)> = vec![
+            ("appointments", platform.appointments(Some(HOLDER), None, &today.to_string()).map(drop)),
+            ("cases", platform.cases(Some("202611200123"), None).map(drop)),
+            ("addresses", platform.addresses("202611200123").map(drop)),
+            ("delivery", platform.request_delivery("202611200123", "addr-1", "key-1").map(drop)),
+            (
+                "evaluation",
+                platform
+                    .call::<_, serde_json::Value>(
+                        "POST",
+                        kiosk::platform::outbox::EVALUATIONS,
+                        Some(&serde_json::json!({"idempotency_key": "k", "level": 5, "transaction": {"kind": "hall_service"}})),
+                    )
+                    .map(drop),
+            ),
+        ];
+        for (path, result) in calls {
+            let err = result.expect_err("a failing platform answers nothing usable");
+            assert!(err.to_string().contains(want), "{fault:?} {path}: {err}");
+            assert_eq!(err.citizen_zh(), "暂时无法连接省政务服务平台，请稍后再试，或到窗口办理。", "{fault:?} {path}");
+        }
+        assert_eq!(running.standin.delivery_count(), if fault == Fault::Slow { 1 } else { 0 }, "{fault:?}");
+    }
+}

@@ -2,7 +2,9 @@
 """Drives the kiosk through the Linux accessibility tree (AT-SPI), as a screen reader or test robot would.
 
 Usage: drive.py STEP...   where STEP is  click:LABEL  (find an element named LABEL in the application
-named "kiosk" and invoke its default action) or  wait:LABEL  (until an element named LABEL exists).
+named "kiosk" and invoke its default action),  wait:LABEL  (until an element named LABEL exists), or
+click:LABEL=>EXPECT  (click LABEL until EXPECT appears, for a click that may be lost, such as placing a card
+on the simulated reader while the page is still settling; clicking again must be harmless).
 Each step waits up to 30 s. Exit 0 when every step worked; 1 with the step that failed.
 Runs with Debian's /usr/bin/python3 (python3-pyatspi)."""
 
@@ -84,13 +86,29 @@ def step(kind, label):
     return False
 
 
+def click_until(label, expect):
+    deadline = time.time() + TIMEOUT_S
+    while time.time() < deadline:
+        if not step("click", label):
+            return False
+        settle = time.time() + 5
+        while time.time() < settle:
+            app = kiosk_app()
+            if app is not None and find(app, expect) is not None:
+                return True
+            time.sleep(0.2)
+    return False
+
+
 def main():
     for arg in sys.argv[1:]:
         kind, _, label = arg.partition(":")
         if kind not in ("click", "wait") or not label:
             print(f"drive.py: bad step {arg!r}; write click:LABEL or wait:LABEL", file=sys.stderr)
             return 2
-        if not step(kind, label):
+        label, _, expect = label.partition("=>")
+        done = click_until(label, expect) if kind == "click" and expect else step(kind, label)
+        if not done:
             app = kiosk_app()
             print(f"drive.py: step {arg!r} failed (kiosk app {'found' if app else 'not found'} on the AT-SPI bus)",
                   file=sys.stderr)

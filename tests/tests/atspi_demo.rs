@@ -155,8 +155,7 @@ fn elder_mode_in_portrait_prints_a_licence_and_takes_a_number_with_voice() {
         "click:证照打印 Print a licence",
         "wait:请将身份证放在读卡器上 Please place your ID card on the reader",
         "click:模拟器 Simulator",
-        "click:放卡 Place: 李** 居民身份证",
-        "wait:李*梅，您好 Hello, 李*梅",
+        "click:放卡 Place: 李** 居民身份证=>李*梅，您好 Hello, 李*梅",
         "click:营业执照（副本） Business licence (copy) · 临沭县小梅示例柳编工艺品有限公司 9137**********O01X",
         "click:开始打印 Print",
         "wait:此证照还可打印 4 份 4 more copies allowed",
@@ -220,8 +219,7 @@ fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number_throug
         "click:取号办理 Take a number for it",
         "wait:请将身份证放在读卡器上 Please place your ID card on the reader",
         "click:模拟器 Simulator",
-        "click:放卡 Place: 李** 居民身份证",
-        "wait:B1001",
+        "click:放卡 Place: 李** 居民身份证=>B1001",
         "wait:请取走您的号票 Please take your ticket",
     ]);
 
@@ -266,8 +264,7 @@ fn check_in_an_appointment_with_the_card_through_at_spi() {
         "click:预约签到 Appointment check-in",
         "wait:或输入预约码 Or type your appointment code",
         "click:模拟器 Simulator",
-        "click:放卡 Place: 李** 居民身份证",
-        "wait:您今天的预约 Your appointments today",
+        "click:放卡 Place: 李** 居民身份证=>您今天的预约 Your appointments today",
         "click:签到 Check in",
         "wait:签到成功，请取走您的号票 You are checked in; please take your ticket",
     ]);
@@ -307,7 +304,7 @@ fn request_posting_home_for_a_finished_case_through_at_spi() {
         "click:办件查询 Case progress",
         "wait:或输入办件编号 Or type the case number",
         "click:模拟器 Simulator",
-        "click:放卡 Place: 李** 居民身份证",
+        "click:放卡 Place: 李** 居民身份证=>不动产登记  2026****0123  已办结",
         "click:不动产登记  2026****0123  已办结",
         "click:邮寄到家 Post it home",
         "click:临沭县青云镇青云路**号 李**",

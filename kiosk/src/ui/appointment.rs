@@ -16,7 +16,7 @@ use crate::platform::appointments::{Appointment, Window, check_in_message, windo
 use crate::platform::{Platform, PlatformError, offline};
 use crate::queue::Queue;
 use crate::ticket::{TicketPrinter, issue_for_appointment};
-use slint::{ComponentHandle, Model, ModelRc, VecModel};
+use slint::{ComponentHandle, Model, ModelRc};
 use std::sync::Arc;
 
 /// What the flow's work needs; owned by its worker thread.
@@ -176,7 +176,7 @@ impl Binding for Page_ {
                         }
                     })
                     .collect();
-                a.set_rows(ModelRc::new(VecModel::from(rows)));
+                a.set_rows(super::keep_or_new(a.get_rows(), rows));
                 a.set_offline(*offline);
                 AppointmentScreen::List
             }

@@ -13,7 +13,7 @@ use crate::journal::{Journal, payload};
 use crate::platform::cases::{Case, WireAddress, mask_case_number, slip};
 use crate::platform::{Platform, PlatformError};
 use crate::ticket::{TicketPrinter, print_document};
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, ModelRc};
 use std::sync::Arc;
 
 /// What the flow's work needs; owned by its worker thread.
@@ -148,7 +148,7 @@ impl Binding for Page_ {
                         .into(),
                 })
                 .collect();
-            a.set_steps(ModelRc::new(VecModel::from(steps)));
+            a.set_steps(super::keep_or_new(a.get_steps(), steps));
             a.set_can_deliver(case.can_deliver());
             a.set_delivery_requested(case.delivery_requested);
             let (n, why) = match slip {
@@ -188,7 +188,7 @@ impl Binding for Page_ {
                         },
                     })
                     .collect();
-                a.set_cases(ModelRc::new(VecModel::from(rows)));
+                a.set_cases(super::keep_or_new(a.get_cases(), rows));
                 CaseScreen::List
             }
             Phase::Step(Step::Case { case, slip, from_list }) => {
@@ -201,7 +201,7 @@ impl Binding for Page_ {
                     .iter()
                     .map(|x| AddressRow { id: x.id.as_str().into(), masked: x.masked.as_str().into() })
                     .collect();
-                a.set_addresses(ModelRc::new(VecModel::from(rows)));
+                a.set_addresses(super::keep_or_new(a.get_addresses(), rows));
                 CaseScreen::Addresses
             }
             Phase::Step(Step::Confirm { case, address }) => {

@@ -126,7 +126,7 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_query(query.to_uppercase().into());
             let per = screen.rows(Rows::Results);
             set_page(&a, *first, per, results.len());
-            a.set_results(rows(c, results.iter().skip(*first).take(per)));
+            a.set_results(super::keep_or_new(a.get_results(), rows(c, results.iter().skip(*first).take(per))));
             a.set_total((*total).min(i32::MAX as usize) as i32);
             a.set_approximate(*approximate);
         }
@@ -147,7 +147,7 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_groups_are_themes(*g == Groups::Themes);
             let per = screen.rows(Rows::Groups);
             set_page(&a, *first, per, groups.len());
-            a.set_groups(ModelRc::new(VecModel::from(groups.into_iter().skip(*first).take(per).collect::<Vec<_>>())));
+            a.set_groups(super::keep_or_new(a.get_groups(), groups.into_iter().skip(*first).take(per).collect()));
         }
         Step::List { source, items, first, .. } => {
             a.set_screen(FindScreen::List);
@@ -163,7 +163,7 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_list_kind(kind);
             let per = screen.rows(Rows::Items);
             set_page(&a, *first, per, items.len());
-            a.set_list(rows(c, items.iter().skip(*first).take(per)));
+            a.set_list(super::keep_or_new(a.get_list(), rows(c, items.iter().skip(*first).take(per))));
         }
         Step::Towns { item, first } => {
             a.set_screen(FindScreen::Towns);
@@ -173,7 +173,7 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
                 c.towns().into_iter().map(|t| group(t, t, c.points_in(it, Some(t)).count())).collect();
             let per = screen.rows(Rows::Groups);
             set_page(&a, *first, per, towns.len());
-            a.set_groups(ModelRc::new(VecModel::from(towns.into_iter().skip(*first).take(per).collect::<Vec<_>>())));
+            a.set_groups(super::keep_or_new(a.get_groups(), towns.into_iter().skip(*first).take(per).collect()));
         }
         Step::Item { item, guide, town, .. } => {
             let Some(it) = c.items.get(*item) else { return };
@@ -197,7 +197,7 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
                     note: m.note.clone().into(),
                 })
                 .collect();
-            a.set_materials(ModelRc::new(VecModel::from(materials)));
+            a.set_materials(super::keep_or_new(a.get_materials(), materials));
             a.set_legal_days(it.legal_days as i32);
             a.set_promised_days(it.promised_days as i32);
             a.set_fee(it.fee.clone().into());
@@ -289,16 +289,15 @@ fn group(id: &str, name: &str, count: usize) -> GroupRow {
     GroupRow { id: id.into(), name: name.into(), count: count as i32 }
 }
 
-fn rows<'a>(c: &Catalogue, items: impl Iterator<Item = &'a usize>) -> ModelRc<ItemRow> {
-    let rows: Vec<ItemRow> = items
+fn rows<'a>(c: &Catalogue, items: impl Iterator<Item = &'a usize>) -> Vec<ItemRow> {
+    items
         .filter_map(|&i| c.items.get(i))
         .map(|it| ItemRow {
             code: it.code.clone().into(),
             name: it.name.clone().into(),
             note: c.department_name(&it.department).to_owned().into(),
         })
-        .collect();
-    ModelRc::new(VecModel::from(rows))
+        .collect()
 }
 
 /// The online-service QR as an image the page shows (black modules on white, 4 px each, with a quiet zone).

@@ -8,7 +8,7 @@ use crate::devices::IdReaderHandle;
 use crate::flows::core::{Input, Phase, Reason, Session};
 use crate::flows::licence::{DocumentSummary, Event, Holding, JobStage as Stage, Picture, PrintLicence, Step, Work};
 use crate::licence::{DocumentChoice, Licences};
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, ModelRc};
 
 /// What the flow's work needs; owned by its worker thread.
 pub struct Services {
@@ -143,7 +143,7 @@ impl Binding for Page_ {
                 a.set_screen(LicenceScreen::Documents);
                 a.set_greeting_name(holding.greeting.clone().into());
                 let items: Vec<DocumentItem> = holding.documents.iter().map(|d| item(d, english)).collect();
-                a.set_documents(ModelRc::new(VecModel::from(items)));
+                a.set_documents(super::keep_or_new(a.get_documents(), items));
             }
             Phase::Step(Step::Copies { holding, chosen, copies, preview }) => {
                 a.set_screen(LicenceScreen::Copies);
