@@ -1,4 +1,5 @@
-//! `kiosk demo` in a real window under Xvfb: the window appears and the six tiles are drawn.
+//! `kiosk demo` in a real window under Xvfb: the window appears and the six tiles are drawn; without a display
+//! it says how to run it.
 
 use kiosk_e2e::{KillOnDrop, Xvfb, kiosk, wait_for};
 use std::time::Duration;
@@ -119,4 +120,19 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
         })
         .unwrap();
     assert_eq!(signed, head, "the last seal covers the shutdown entry");
+}
+
+#[test]
+fn demo_without_a_display_says_how_to_run_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = kiosk_e2e::run(
+        kiosk_e2e::kiosk()
+            .args(["demo", "--state-dir"])
+            .arg(dir.path().join("demo"))
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY"),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no display") && err.contains("xvfb-run"), "{err}");
+    assert!(!dir.path().join("demo").exists(), "nothing was made");
 }
