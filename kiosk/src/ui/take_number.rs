@@ -75,7 +75,7 @@ impl Binding for Page_ {
             Phase::Home => {}
             Phase::Step(Step::Categories { categories }) => {
                 take.set_screen(TakeScreen::Categories);
-                take.set_categories(category_model(categories, english));
+                take.set_categories(super::keep_or_new(take.get_categories(), category_rows(categories, english)));
             }
             Phase::Step(Step::CardPrompt { failure, .. }) => {
                 take.set_screen(TakeScreen::CardPrompt);
@@ -140,8 +140,8 @@ fn categories(s: &Services, now: jiff::Timestamp) -> Vec<CategoryView> {
         .collect()
 }
 
-fn category_model(categories: &[CategoryView], english: bool) -> ModelRc<CategoryItem> {
-    let items: Vec<CategoryItem> = categories
+fn category_rows(categories: &[CategoryView], english: bool) -> Vec<CategoryItem> {
+    categories
         .iter()
         .map(|c| {
             let (name, subtitle) = if english { (&c.name_en, &c.name_zh) } else { (&c.name_zh, &c.name_en) };
@@ -155,8 +155,7 @@ fn category_model(categories: &[CategoryView], english: bool) -> ModelRc<Categor
                 requires_id: c.requires_id,
             }
         })
-        .collect();
-    ModelRc::new(VecModel::from(items))
+        .collect()
 }
 
 /// Opens take-a-number for one category (取号办理 from another service).
