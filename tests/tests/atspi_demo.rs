@@ -94,12 +94,23 @@ impl Desktop {
 
     /// Runs the robot through `steps` (click:LABEL, wait:LABEL); fails the test if one fails.
     fn robot(&self, steps: &[&str]) {
+        if let Err(why) = self.try_robot(steps) {
+            panic!("{why}");
+        }
+    }
+
+    /// The same, saying what went wrong instead of failing the test.
+    fn try_robot(&self, steps: &[&str]) -> Result<(), String> {
         let mut robot = Command::new("/usr/bin/python3");
         robot.arg(workspace_root().join("tests/atspi/drive.py")).args(steps);
         self.env(&mut robot);
         let (code, out, err) = run(&mut robot);
         let log = std::fs::read_to_string(self.dir.path().join("kiosk.log")).unwrap_or_default();
-        assert_eq!(code, Some(0), "the AT-SPI robot failed:\n{out}{err}\nthe kiosk said:\n{log}");
+        if code == Some(0) {
+            Ok(())
+        } else {
+            Err(format!("the AT-SPI robot failed:\n{out}{err}\nthe kiosk said:\n{log}"))
+        }
     }
 }
 
@@ -140,22 +151,37 @@ fn take_a_number_through_at_spi() {
 fn elder_mode_in_portrait_prints_a_licence_and_takes_a_number_with_voice() {
     let desktop = Desktop::start(1080, 1920);
     let speechd = FakeSpeechd::start(desktop.dir.path());
-    let state = desktop.dir.path().join("demo");
-    let _kiosk = desktop.kiosk(&[
-        "--portrait".as_ref(),
-        "--elder".as_ref(),
-        "--voice-socket".as_ref(),
-        speechd.path.as_os_str(),
-        "--state-dir".as_ref(),
-        state.as_os_str(),
-    ]);
-
-    desktop.robot(&[
-        // A licence: the card on the reader (the demo's simulator panel), the business licence, one copy.
+    let start = |state: &std::path::Path| {
+        desktop.kiosk(&[
+            "--portrait".as_ref(),
+            "--elder".as_ref(),
+            "--voice-socket".as_ref(),
+            speechd.path.as_os_str(),
+            "--state-dir".as_ref(),
+            state.as_os_str(),
+        ])
+    };
+    let mut state = desktop.dir.path().join("demo");
+    let mut _kiosk = start(&state);
+    // A licence: the card on the reader (the demo's simulator panel).
+    let to_the_card = [
         "click:证照打印 Print a licence",
         "wait:请将身份证放在读卡器上 Please place your ID card on the reader",
         "click:模拟器 Simulator",
         "click:放卡 Place: 李** 居民身份证=>李*梅，您好 Hello, 李*梅",
+    ];
+    if let Err(why) = desktop.try_robot(&to_the_card) {
+        // In about one full run of this file in ten, on a loaded two-core machine, this test's card placement
+        // comes to nothing for 30 s (never when the test runs alone; cause not found, see session 8's note).
+        // Once, with a fresh kiosk, before failing.
+        eprintln!("the card placement was lost; starting the kiosk again once:\n{why}");
+        drop(_kiosk);
+        state = desktop.dir.path().join("demo-again");
+        _kiosk = start(&state);
+        desktop.robot(&to_the_card);
+    }
+    desktop.robot(&[
+        // The business licence, one copy.
         "click:营业执照（副本） Business licence (copy) · 临沭县小梅示例柳编工艺品有限公司 9137**********O01X",
         "click:开始打印 Print",
         "wait:此证照还可打印 4 份 4 more copies allowed",
