@@ -103,7 +103,10 @@ impl Services {
     }
 }
 
-struct Page_;
+/// The page, with the hall's time zone for the times it shows.
+struct Page_ {
+    tz: jiff::tz::TimeZone,
+}
 
 impl Binding for Page_ {
     type Flow = AppointmentCheckIn;
@@ -155,7 +158,7 @@ impl Binding for Page_ {
             }
             Phase::Step(Step::Looking) => AppointmentScreen::Looking,
             Phase::Step(Step::List { shown, offline }) => {
-                let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+                let tz = self.tz.clone();
                 let hhmm = |t: jiff::Timestamp| t.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string();
                 let rows: Vec<AppointmentRow> = shown
                     .iter()
@@ -214,7 +217,12 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
     let (handle, d) = super::controller::bind(
         window,
         cx,
-        Setup { binding: Page_, flow: AppointmentCheckIn, services, tiles: vec![(TileKind::Appointment, Event::Open)] },
+        Setup {
+            binding: Page_ { tz: services.config.tz().clone() },
+            flow: AppointmentCheckIn,
+            services,
+            tiles: vec![(TileKind::Appointment, Event::Open)],
+        },
     );
     let a = window.global::<AppointmentAdapter>();
     a.on_key(sends_key(&d, |c| Event::Pad(PadKey::Key(c))));

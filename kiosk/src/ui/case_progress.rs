@@ -55,7 +55,10 @@ impl Services {
     }
 }
 
-struct Page_;
+/// The page, with the hall's time zone for the times it shows.
+struct Page_ {
+    tz: jiff::tz::TimeZone,
+}
 
 impl Binding for Page_ {
     type Flow = CaseProgress;
@@ -131,7 +134,7 @@ impl Binding for Page_ {
     fn render(&self, window: &AppWindow, session: &Session<CaseProgress>, _english: bool, now_ms: u64) {
         let a = window.global::<CaseAdapter>();
         a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
-        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = self.tz.clone();
         let show_case = |case: &Case, slip: &Slip| {
             a.set_case_number(case.number.as_str().into());
             a.set_case_item(case.item_name.as_str().into());
@@ -243,7 +246,12 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
     let (handle, d) = super::controller::bind(
         window,
         cx,
-        Setup { binding: Page_, flow: CaseProgress, services, tiles: vec![(TileKind::CaseProgress, Event::Open)] },
+        Setup {
+            binding: Page_ { tz: services.config.tz().clone() },
+            flow: CaseProgress,
+            services,
+            tiles: vec![(TileKind::CaseProgress, Event::Open)],
+        },
     );
     let a = window.global::<CaseAdapter>();
     a.on_key(sends_key(&d, |c| Event::Pad(PadKey::Key(c))));
