@@ -80,6 +80,8 @@ pub struct Kiosk {
     outbox: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
     licence_printer: crate::licence::LicencePrinterOwner,
     integrity: crate::journal::integrity::IntegrityCheck,
+    /// The UI event loop and every device owner, as the systemd watchdog sees them.
+    pub liveness: crate::watchdog::Liveness,
     _clock: slint::Timer,
 }
 
@@ -117,9 +119,35 @@ impl Kiosk {
     }
 }
 
-/// Runs the kiosk until the window is closed or SIGTERM / SIGINT arrives, then stops it cleanly.
+/// How long each watched part may stay silent before the kiosk counts as hung. Each is well above the
+/// longest thing that part does between two beats: the UI thread beats every second; a ticket job is a
+/// few steps of at most 2 s each; a card read is a few SAM exchanges with short timeouts and the reader's
+/// backoff naps at most 10 s; a licence job may take its whole `job_timeout_s`.
+pub const UI_SILENCE: Duration = Duration::from_secs(15);
+pub const TICKET_PRINTER_SILENCE: Duration = Duration::from_secs(30);
+pub const ID_READER_SILENCE: Duration = Duration::from_secs(30);
+
+/// Runs the kiosk until the window is closed or SIGTERM / SIGINT arrives, then stops it cleanly. Under
+/// systemd (`Type=notify`) it says READY=1 once the window is up and pings the watchdog while everything
+/// is alive.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let kiosk = start(config)?;
+    let notifier = crate::watchdog::Notifier::from_env();
+    let mut watchdog = match (&notifier, crate::watchdog::watchdog_interval()) {
+        (Some(n), Some(interval)) => {
+            log::info!("systemd watchdog: a ping every {} ms while every part is alive", interval.as_millis() / 3);
+            Some(crate::watchdog::Watchdog::start(n.clone(), interval, kiosk.liveness.clone())?)
+        }
+        _ => None,
+    };
+    if let Some(n) = notifier.clone() {
+        // READY=1 half a second into the event loop: by then the window exists and its first frame is
+        // drawn (the software renderer reports no frames, so there is no later event to wait for).
+        slint::Timer::single_shot(Duration::from_millis(500), move || {
+            log::info!("the kiosk's window is up: READY=1");
+            n.tell("READY=1\nSTATUS=Serving citizens");
+        });
+    }
     let signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
         .context("cannot listen for SIGTERM and SIGINT")?;
     let signal_handle = signals.handle();
@@ -137,6 +165,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     signal_handle.close();
     let _ = listener.join();
     let clean = result.is_ok();
+    if let Some(n) = &notifier {
+        n.tell("STOPPING=1\nSTATUS=Stopping: open sessions end, devices close, the journal seals");
+    }
+    if let Some(w) = watchdog.as_mut() {
+        w.stop();
+    }
     kiosk.shutdown(clean)?;
     result.context("the UI event loop stopped with an error")
 }
@@ -160,9 +194,13 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let window = build_window(&config)?;
     let inbox = crate::ui::inbox::install();
     let tz = config.tz().clone();
-    let clock = start_clock(&window, tz.clone());
+    let liveness = crate::watchdog::Liveness::default();
+    let ui_beat = crate::watchdog::Heartbeat::default();
+    liveness.watch("the UI event loop", UI_SILENCE, ui_beat.clone());
+    let clock = start_clock(&window, tz.clone(), ui_beat);
     let queue = Queue::new(&config, journal.clone())?;
     let reader = crate::devices::start_id_reader(&config, journal.clone())?;
+    liveness.watch("the ID-card reader's owner", ID_READER_SILENCE, reader.heartbeat.clone());
     let queue_for_api = queue.clone();
     // The service catalogue: the installed one, the configured files, or the sample. One that cannot be
     // read is a configuration error (nothing starts), said with its file, line and field.
@@ -175,6 +213,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
         .map_err(anyhow::Error::msg)?;
     let printer_server = simulated.map(|s| s.server);
+    liveness.watch("the ticket printer's owner", TICKET_PRINTER_SILENCE, printer.heartbeat());
     let weak = window.as_weak();
     let route = crate::ui::inbox::route(move |body| {
         if let (Some(w), Ok(fault)) = (weak.upgrade(), body.downcast::<Option<drivers::escpos::StatusFault>>()) {
@@ -224,6 +263,11 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
     let licence_watch = watch_licences(&window, &inbox, &licences)?;
     let licence_printer = licences.printer.clone();
+    liveness.watch(
+        "the licence printer's owner",
+        licences.job_timeout() + Duration::from_secs(30),
+        licence_printer.heartbeat(),
+    );
     let licence_health = licences.health.clone();
     bind_licence_simulator(&window, &licences);
     let licence = crate::ui::licence::bind(
@@ -330,15 +374,18 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         outbox: (outbox_stop, outbox_sender),
         licence_printer,
         integrity,
+        liveness,
         _clock: clock,
     })
 }
 
-/// The home screen's clock, in the kiosk's time zone.
-fn start_clock(window: &AppWindow, tz: jiff::tz::TimeZone) -> slint::Timer {
+/// The home screen's clock, in the kiosk's time zone; its tick is also the UI thread's heartbeat.
+fn start_clock(window: &AppWindow, tz: jiff::tz::TimeZone, beat: crate::watchdog::Heartbeat) -> slint::Timer {
     let clock = slint::Timer::default();
     let weak = window.as_weak();
     let tick = move || {
+        beat.beat();
+        crate::watchdog::debug_hang("ui");
         if let Some(w) = weak.upgrade() {
             let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone());
             let home = w.global::<HomeAdapter>();

@@ -20,3 +20,4 @@ pub mod ticket;
 pub mod ui;
 pub mod usb_export;
 pub mod voice;
+pub mod watchdog;

@@ -106,11 +106,13 @@ pub enum ReaderEvent {
 
 /// Opens the port at `path` and reads cards until `events` is dropped. Never panics on device bytes.
 pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc::Sender<ReaderEvent>) {
-    run_reader_until(path, baud, poll, events, &std::sync::atomic::AtomicBool::new(false));
+    run_reader_until(path, baud, poll, events, &std::sync::atomic::AtomicBool::new(false), &|| {});
 }
 
-/// Sleeps `d`, waking early when `stop` is set; true when stopping.
-fn nap(d: Duration, stop: &std::sync::atomic::AtomicBool) -> bool {
+/// Sleeps `d`, waking early when `stop` is set; true when stopping. `alive` is told first: every turn of
+/// the reader's loop naps, so this is where its owner shows a watchdog it is not stuck.
+fn nap(d: Duration, stop: &std::sync::atomic::AtomicBool, alive: &dyn Fn()) -> bool {
+    alive();
     let until = Instant::now() + d;
     loop {
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -132,6 +134,7 @@ pub fn run_reader_until(
     poll: Duration,
     events: std::sync::mpsc::Sender<ReaderEvent>,
     stop: &std::sync::atomic::AtomicBool,
+    alive: &dyn Fn(),
 ) {
     let mut backoff = Duration::from_millis(500);
     let mut faulted = false;
@@ -144,7 +147,7 @@ pub fn run_reader_until(
                     return;
                 }
                 faulted = true;
-                if nap(backoff, stop) {
+                if nap(backoff, stop, alive) {
                     return;
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(10));
@@ -190,7 +193,7 @@ pub fn run_reader_until(
                         return Ok(());
                     }
                 }
-                if nap(poll, stop) {
+                if nap(poll, stop, alive) {
                     return Ok(());
                 }
             }
@@ -202,7 +205,7 @@ pub fn run_reader_until(
                     return;
                 }
                 faulted = true;
-                if nap(backoff, stop) {
+                if nap(backoff, stop, alive) {
                     return;
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(10));

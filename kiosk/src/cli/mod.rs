@@ -147,7 +147,7 @@ pub fn main() -> ExitCode {
     // Everything the kiosk writes (journal and its WAL files, documents store, keys, exports, printed
     // samples) concerns people: readable by the kiosk's user alone, from the moment it is created.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    init_logging();
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -160,6 +160,26 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The log on stderr. Under systemd (`$JOURNAL_STREAM` names stderr's stream) each line starts with its
+/// sd-daemon priority (`<3>` error … `<7>` debug) and carries no time stamp, so journald files it at the
+/// right priority (`journalctl -p warning -u kiosk`) and times it itself.
+fn init_logging() {
+    use std::io::Write;
+    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.format(|out, record| {
+            let priority = match record.level() {
+                log::Level::Error => 3,
+                log::Level::Warn => 4,
+                log::Level::Info => 6,
+                log::Level::Debug | log::Level::Trace => 7,
+            };
+            writeln!(out, "<{priority}>{}: {}", record.target(), record.args())
+        });
+    }
+    builder.init();
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {

@@ -39,6 +39,8 @@ pub struct IdReaderHandle {
     subscribers: Arc<Mutex<Vec<Subscriber>>>,
     stop: Arc<AtomicBool>,
     threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
+    /// The owner's sign of life for the watchdog: beaten on every poll and every backoff nap.
+    pub heartbeat: crate::watchdog::Heartbeat,
 }
 
 impl std::fmt::Debug for IdReaderHandle {
@@ -112,9 +114,13 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> anyhow::Result<IdRe
     let (tx, rx) = mpsc::channel();
     let (baud, poll) = (r.baud, Duration::from_millis(u64::from(r.poll_interval_ms)));
     let stop = handle.stop.clone();
-    let owner = std::thread::Builder::new()
-        .name("id-reader".into())
-        .spawn(move || run_reader_until(&path, baud, poll, tx, &stop))?;
+    let heartbeat = handle.heartbeat.clone();
+    let owner = std::thread::Builder::new().name("id-reader".into()).spawn(move || {
+        run_reader_until(&path, baud, poll, tx, &stop, &|| {
+            heartbeat.beat();
+            crate::watchdog::debug_hang("id-reader");
+        })
+    })?;
     let h = handle.clone();
     // Ends when the owner has returned and dropped its sender.
     let publisher = std::thread::Builder::new().name("id-reader-events".into()).spawn(move || {

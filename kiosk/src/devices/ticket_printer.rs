@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 /// How long the printer may take to answer a status request or accept bytes.
 pub const PRINTER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often an idle owner wakes to beat its heartbeat.
+const IDLE_BEAT: Duration = Duration::from_secs(1);
 /// How often the owner asks the printer's status while the kiosk runs (and no job has just told it).
 pub const PRINTER_PROBE_EVERY: Duration = Duration::from_secs(5);
 
@@ -40,6 +43,7 @@ pub struct TicketPrinter {
     /// made on the first such line, not at start.
     raster: Arc<OnceLock<Option<GlyphRasterizer>>>,
     health: Arc<DeviceHealth<StatusFault>>,
+    heartbeat: crate::watchdog::Heartbeat,
 }
 
 impl std::fmt::Debug for TicketPrinter {
@@ -70,7 +74,9 @@ impl TicketPrinter {
         };
         let health = DeviceHealth::new("ticket_printer", |f: &StatusFault| f.code().to_string());
         let (tx, rx) = channel();
-        let mut owner = Owner { endpoint, link: None, health: health.clone(), watch: None };
+        let heartbeat = crate::watchdog::Heartbeat::default();
+        let mut owner =
+            Owner { endpoint, link: None, health: health.clone(), watch: None, heartbeat: heartbeat.clone() };
         let thread = std::thread::Builder::new()
             .name("ticket-printer".into())
             .spawn(move || owner.run(rx))
@@ -81,7 +87,14 @@ impl TicketPrinter {
             profile,
             raster: Arc::default(),
             health,
+            heartbeat,
         })
+    }
+
+    /// The owner's sign of life for the watchdog: it beats at least every second while idle and between
+    /// the steps of a job, each of which is bounded by [`PRINTER_TIMEOUT`].
+    pub fn heartbeat(&self) -> crate::watchdog::Heartbeat {
+        self.heartbeat.clone()
     }
 
     pub fn profile(&self) -> &Profile {
@@ -158,18 +171,19 @@ struct Owner {
     link: Option<Box<dyn Link>>,
     health: Arc<DeviceHealth<StatusFault>>,
     watch: Option<(Journal, Duration)>,
+    heartbeat: crate::watchdog::Heartbeat,
 }
 
 impl Owner {
     fn run(&mut self, rx: Receiver<Request>) {
         let mut next_probe: Option<Instant> = None;
         loop {
-            let wait = next_probe.map(|t| t.saturating_duration_since(Instant::now()));
-            let req = match wait {
-                Some(d) => rx.recv_timeout(d),
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            match req {
+            self.heartbeat.beat();
+            crate::watchdog::debug_hang("ticket-printer");
+            // Wakes at least every second, so an idle owner still beats its heartbeat.
+            let wait = next_probe.map_or(IDLE_BEAT, |t| t.saturating_duration_since(Instant::now()).min(IDLE_BEAT));
+            match rx.recv_timeout(wait) {
+                Err(RecvTimeoutError::Timeout) if next_probe.is_none_or(|t| Instant::now() < t) => {}
                 Ok(Request::Print { bytes, reply }) => {
                     let result = self.with_link(|link| print_job(link, &bytes, PRINTER_TIMEOUT));
                     let _ = reply.send(result);

@@ -135,6 +135,7 @@ pub struct LicencePrinterOwner {
     thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     describe: String,
     simulated: Option<SimulatedA4>,
+    heartbeat: crate::watchdog::Heartbeat,
 }
 
 impl std::fmt::Debug for LicencePrinterOwner {
@@ -152,8 +153,18 @@ impl LicencePrinterOwner {
             LicencePrinter::Ipp(_) => None,
         };
         let (tx, rx) = std::sync::mpsc::channel::<Request>();
+        let heartbeat = crate::watchdog::Heartbeat::default();
+        let beat = heartbeat.clone();
         let thread = std::thread::Builder::new().name("licence-printer".into()).spawn(move || {
-            for req in rx {
+            loop {
+                beat.beat();
+                crate::watchdog::debug_hang("licence-printer");
+                // Wakes every second when idle, so the watchdog hears from it.
+                let req = match rx.recv_timeout(Duration::from_secs(1)) {
+                    Ok(req) => req,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 match req {
                     Request::Status(reply) => {
                         let _ = reply.send(printer.status());
@@ -164,6 +175,7 @@ impl LicencePrinterOwner {
                             let _ = news.send(JobNews::State(JobState::Pending));
                             printer
                                 .follow(job_id, deadline, |state| {
+                                    beat.beat();
                                     let _ = news.send(JobNews::State(state));
                                 })
                                 .map(|()| job_id)
@@ -178,7 +190,14 @@ impl LicencePrinterOwner {
             thread: Arc::new(Mutex::new(Some(thread))),
             describe,
             simulated,
+            heartbeat,
         })
+    }
+
+    /// The owner's sign of life for the watchdog: beaten every second while idle and as a job moves; a job
+    /// may take up to its deadline (`[licence_printer] job_timeout_s`).
+    pub fn heartbeat(&self) -> crate::watchdog::Heartbeat {
+        self.heartbeat.clone()
     }
 
     fn send(&self, req: Request) -> bool {

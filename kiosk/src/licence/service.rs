@@ -119,6 +119,11 @@ pub fn simulated_output_dir(config: &Config) -> std::path::PathBuf {
 }
 
 impl Licences {
+    /// How long one licence job may take (`[licence_printer] job_timeout_s`).
+    pub fn job_timeout(&self) -> Duration {
+        self.job_timeout
+    }
+
     /// Builds the service from the configuration. A missing font does not stop the kiosk (the
     /// tile says the service is unavailable and the journal says why); everything else must be right.
     pub fn from_config(config: &Config, journal: Journal) -> anyhow::Result<Licences> {
