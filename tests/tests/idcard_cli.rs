@@ -75,6 +75,13 @@ fn idcard_decode_reads_captured_frames_and_refuses_bad_ones() {
         assert_eq!(v["id_number"], card.masked_id(), "masked by default");
         assert_ne!(v["id_number"], card.id_number);
     }
+    // scripts/box-check decodes this captured frame with the aarch64 build: it must stay the first card's.
+    let fixture = workspace_root().join("tests/fixtures/idcard-reply.hex");
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
+        std::fs::write(&fixture, card_frame_hex(&cards[0])).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&fixture).unwrap(), card_frame_hex(&cards[0]), "UPDATE_FIXTURES=1 remakes it");
     let (code, out, _) = decode(&card_frame_hex(&cards[3]), &["--reveal"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("港澳台居民居住证") && out.contains("810000199211204567"), "{out}");

@@ -1,4 +1,5 @@
-//! `kiosk admin`: make the token and PIN hashes that go into the [admin] section.
+//! `kiosk admin`: make the token and PIN hashes that go into the [admin] section (or a box's credentials
+//! file), the staff API's certificate, and serve the API alone.
 
 use clap::Subcommand;
 use std::io::BufRead;
@@ -30,6 +31,10 @@ pub enum AdminCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Make this box's maintenance PIN and its counter, staff and technician tokens, print them once, and
+    /// write only their hashes to FILE (the file `[admin] credentials_file` names). An existing FILE is
+    /// kept unchanged, so running it again (as the package's postinst does on every upgrade) changes nothing.
+    InitCredentials { file: std::path::PathBuf },
 }
 
 pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
@@ -41,6 +46,7 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
             crate::admin::serve(&config, queue)
         }
         AdminCommand::GenCert { config, names, years, force } => gen_cert(&config, names, years, force),
+        AdminCommand::InitCredentials { file } => init_credentials(&file),
         AdminCommand::HashToken => {
             let secret = read_secret()?;
             if secret.len() < 16 {
@@ -118,6 +124,64 @@ fn gen_cert(file: &std::path::Path, mut names: Vec<String>, years: i16, force: b
     println!("names:       {}", names.join(", "));
     println!("SHA-256 fingerprint: {}", crate::admin::tls::fingerprint_colons(&made.der));
     println!("pin:         {}", crate::admin::tls::fingerprint(&made.der));
+    Ok(())
+}
+
+/// A PIN of `digits` uniformly random digits (rejection sampling: no digit more likely than another).
+fn random_pin(digits: u32) -> std::io::Result<String> {
+    let range = 10u32.pow(digits);
+    let limit = u32::MAX - u32::MAX % range;
+    loop {
+        let n = u32::from_le_bytes(crate::secrets::random_bytes::<4>()?);
+        if n < limit {
+            return Ok(format!("{:0width$}", n % range, width = digits as usize));
+        }
+    }
+}
+
+fn init_credentials(file: &std::path::Path) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    use std::os::unix::fs::PermissionsExt;
+    if file.exists() {
+        println!(
+            "{} exists and is kept unchanged (to make new credentials, move it away and run this again; the old \
+             PIN and tokens stop working when the kiosk restarts).",
+            file.display()
+        );
+        return Ok(());
+    }
+    let pin = zeroize::Zeroizing::new(random_pin(8)?);
+    let mut toml = String::from(
+        "# This kiosk's credentials, made by `kiosk admin init-credentials`: hashes only. The PIN and the tokens\n\
+         # were shown once when this file was made. Read by the kiosk through [admin] credentials_file.\n",
+    );
+    let _ = writeln!(
+        toml,
+        "maintenance_pin_hash = \"{}\"",
+        crate::secrets::pin_hash(&pin, &crate::secrets::random_bytes::<16>()?)
+    );
+    let mut shown = vec![("maintenance PIN", pin)];
+    for (name, role) in [("counter", "counter"), ("county-staff", "staff"), ("technician", "technician")] {
+        let token = zeroize::Zeroizing::new(hex::encode(crate::secrets::random_bytes::<32>()?));
+        let _ = write!(
+            toml,
+            "\n[[tokens]]\nname = \"{name}\"\nrole = \"{role}\"\nhash = \"{}\"\n",
+            crate::secrets::token_hash(&token)
+        );
+        shown.push((role, token));
+    }
+    write_replacing(file, toml.as_bytes())?;
+    // Root writes it; the kiosk's group reads it (the postinst sets the group).
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o640))?;
+    println!("Made this kiosk's credentials; {} holds their hashes only.", file.display());
+    println!("Write these down now: they are not stored anywhere and are not shown again.");
+    for (what, secret) in &shown {
+        let label = match *what {
+            "maintenance PIN" => "maintenance PIN (维护密码)".to_string(),
+            role => format!("{role} token"),
+        };
+        println!("  {label:<30} {}", secret.as_str());
+    }
     Ok(())
 }
 

@@ -80,6 +80,13 @@ pub enum JournalCommand {
         #[arg(long, value_name = "N")]
         id_number: String,
     },
+    /// Make the journal and its keys (the subject key and the root signing key) when they do not exist yet,
+    /// and print the root public key the county records; an existing journal and its keys are kept as they
+    /// are. The package's postinst runs it on every install and upgrade.
+    Init {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Print the root public key (installed on day one) from which this kiosk's seals are verified.
     Pubkey {
         #[arg(long, value_name = "FILE")]
@@ -122,6 +129,24 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
             pull(&url, pin.as_deref(), &token_file, after_seq, page_size, pubkey.as_deref(), &out)
         }
         JournalCommand::Find { config, id_number } => find(&config, &id_number),
+        JournalCommand::Init { config } => {
+            let config = load_config(&config)?;
+            let path = config.journal.path.clone();
+            let existed = path.exists();
+            let journal = journal::Journal::open(journal::JournalSettings::from_config(&config))?;
+            journal.close();
+            let conn = journal::open_read_only(&path).map_err(|e| invalid(e.to_string()))?;
+            let root = journal::schema::meta(&conn, "public_key")?
+                .ok_or_else(|| invalid(format!("{}: the journal records no root key.", path.display())))?;
+            if existed {
+                println!("{}: the journal exists; it and its keys are kept as they are.", path.display());
+            } else {
+                println!("{}: made the journal and its keys.", path.display());
+            }
+            println!("Root public key (the county records it to verify this kiosk's journal):");
+            println!("{root}");
+            Ok(())
+        }
         JournalCommand::Pubkey { config } => {
             // The root key, as the journal recorded it on day one: the key file itself evolves every epoch.
             let config = load_config(&config)?;

@@ -14,6 +14,7 @@ mod journal;
 mod licence;
 mod outbox;
 mod sim;
+mod snapshot;
 mod ticket;
 pub use licence::import_file;
 pub use ticket::simulated_printer;
@@ -32,6 +33,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the kiosk with simulated devices and the built-in demo configuration.
     Demo(DemoArgs),
+    /// Draw the home page with the software renderer into a PNG, without a display (a box's build is
+    /// compared with the x86 build's picture this way).
+    Snapshot {
+        /// The configuration to draw (its hall name, orientation, logo); the demo's without it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The time the home screen's clock shows, so two pictures can be compared.
+        #[arg(long, default_value = "2026-11-25 03:00")]
+        clock: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Run the kiosk with a configuration file.
     Run {
         #[arg(long, value_name = "FILE")]
@@ -266,6 +279,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             import_file(&config, &samples)?;
             crate::app::run(config)
         }
+        Command::Snapshot { config, clock, out } => snapshot::run(config.as_deref(), &clock, &out),
         Command::Voice { config, wav, english, slow, text } => {
             let settings = match config {
                 Some(path) => load_config(&path)?.voice,

@@ -496,8 +496,15 @@ pub struct AdminSection {
     /// Replaced by `tokens`; present only so that an old file gets a message saying how to move.
     #[serde(default)]
     pub token_hashes: Option<Vec<String>>,
-    /// PBKDF2 hash of the maintenance PIN: "pbkdf2-sha256:<iterations>:<salt hex>:<hash hex>".
+    /// PBKDF2 hash of the maintenance PIN: "pbkdf2-sha256:<iterations>:<salt hex>:<hash hex>". Empty in
+    /// the file when `credentials_file` holds it.
+    #[serde(default)]
     pub maintenance_pin_hash: String,
+    /// A separate file with the PIN hash and the tokens (the package's postinst makes one per box with
+    /// `kiosk admin init-credentials`), so the configuration itself carries no credential and can be
+    /// shipped as it is.
+    #[serde(default)]
+    pub credentials_file: Option<PathBuf>,
     /// Where the maintenance screen's 导出日志 writes when no removable medium is mounted under /media or
     /// /run/media (a folder for tests and for boxes with a fixed export disk).
     #[serde(default)]
@@ -508,6 +515,41 @@ impl AdminSection {
     /// True when the staff API speaks TLS (both halves configured; validation refuses one alone).
     pub fn tls(&self) -> bool {
         self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+}
+
+/// The credentials file (`[admin] credentials_file`): the maintenance PIN's hash and the staff tokens'.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub maintenance_pin_hash: String,
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+}
+
+impl Credentials {
+    /// Reads and checks a credentials file; an error names the file, line and field.
+    pub fn load(file: &Path) -> Result<Credentials, ConfigError> {
+        let src = std::fs::read_to_string(file)
+            .map_err(|source| ConfigError::Unreadable { file: file.to_owned(), source })?;
+        let creds: Credentials = toml::from_str(&src).map_err(|e| {
+            ConfigError::Invalid(Box::new(locate_serde_error(&src, file, &e, "`kiosk admin init-credentials`")))
+        })?;
+        if let Err(problem) =
+            validate::check_credentials(&creds.tokens, &creds.maintenance_pin_hash, &FieldPath::default())
+        {
+            let index = locate::SpanIndex::new(&src);
+            let span = index.span_of(&problem.path).unwrap_or(0..0);
+            let (line, column) = line_column(&src, span.start);
+            return Err(ConfigError::Invalid(Box::new(Located {
+                file: file.to_owned(),
+                line,
+                column,
+                field: problem.path.to_string(),
+                message: problem.message,
+            })));
+        }
+        Ok(creds)
     }
 }
 
@@ -652,11 +694,18 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads, parses and validates a configuration file.
+    /// Reads, parses and validates a configuration file, and its `[admin] credentials_file` when it names
+    /// one.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let src = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Unreadable { file: path.to_owned(), source })?;
-        Self::parse(&src, path)
+        let mut config = Self::parse(&src, path)?;
+        if let Some(file) = config.admin.credentials_file.clone() {
+            let creds = Credentials::load(&file)?;
+            config.admin.maintenance_pin_hash = creds.maintenance_pin_hash;
+            config.admin.tokens = creds.tokens;
+        }
+        Ok(config)
     }
 
     /// Parses and validates `src`; `file` is used only in messages.

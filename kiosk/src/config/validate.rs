@@ -618,9 +618,29 @@ fn check_ui_admin(c: &Config) -> Result<(), Problem> {
              (counter, staff or technician) and its hash; see config/kiosk.toml, then remove token_hashes.",
         );
     }
+    if a.credentials_file.is_some() {
+        if !a.maintenance_pin_hash.is_empty() {
+            return fail(
+                p.key("maintenance_pin_hash"),
+                "The PIN hash is in credentials_file; remove it here so there is one place to change it.",
+            );
+        }
+        if !a.tokens.is_empty() {
+            return fail(
+                p.key("tokens"),
+                "The tokens are in credentials_file; move these [[admin.tokens]] there so there is one place to change them.",
+            );
+        }
+        return Ok(());
+    }
+    check_credentials(&a.tokens, &a.maintenance_pin_hash, &p)
+}
+
+/// The tokens and the PIN hash, wherever they are written (`p`: their section, empty for a credentials file).
+pub fn check_credentials(tokens: &[crate::config::TokenConfig], pin_hash: &str, p: &FieldPath) -> Result<(), Problem> {
     let mut names = std::collections::HashSet::new();
     let mut hashes = std::collections::HashSet::new();
-    for (i, t) in a.tokens.iter().enumerate() {
+    for (i, t) in tokens.iter().enumerate() {
         let at = p.clone().key("tokens").index(i);
         if t.name.is_empty() || t.name.chars().count() > 64 || t.name.chars().any(char::is_control) {
             return fail(at.key("name"), "A token's name is 1 to 64 printable characters, e.g. \"counter-3\".");
@@ -642,10 +662,10 @@ fn check_ui_admin(c: &Config) -> Result<(), Problem> {
             return fail(at.key("hash"), "This token is listed twice; a token has exactly one role.");
         }
     }
-    let iterations = a.maintenance_pin_hash.split(':').nth(1).and_then(|n| n.parse::<u64>().ok());
+    let iterations = pin_hash.split(':').nth(1).and_then(|n| n.parse::<u64>().ok());
     if iterations.is_some_and(|n| n > u64::from(crate::secrets::MAX_PIN_ITERATIONS)) {
         return fail(
-            p.key("maintenance_pin_hash"),
+            p.clone().key("maintenance_pin_hash"),
             format!(
                 "The PIN hash asks for {} PBKDF2 iterations; more than {} would keep the maintenance screen busy for minutes at every login. Create a hash with `kiosk admin hash-pin`.",
                 iterations.unwrap_or_default(),
@@ -653,9 +673,9 @@ fn check_ui_admin(c: &Config) -> Result<(), Problem> {
             ),
         );
     }
-    if !valid_pin_hash(&a.maintenance_pin_hash) {
+    if !valid_pin_hash(pin_hash) {
         return fail(
-            p.key("maintenance_pin_hash"),
+            p.clone().key("maintenance_pin_hash"),
             "The PIN hash must look like \"pbkdf2-sha256:<iterations>:<salt hex>:<64 hex digits>\"; create one with `kiosk admin hash-pin`.",
         );
     }
