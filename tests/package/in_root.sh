@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Run by tests/package/check inside its private mount namespace: everything written under /etc, /usr and
+# /var goes to the overlays' upper folders in $work. Exits non-zero at the first check that fails.
+set -euo pipefail
+for d in etc usr var; do
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$work/$d/upper,workdir=$work/$d/work" "/$d"
+done
+fail() { echo "package check FAILED: $*" >&2; exit 1; }
+mode() { stat -c '%a %U %G' "$1"; }
+expect_mode() { local got; got=$(mode "$1") || fail "$1 is missing"; [ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"; }
+
+getent passwd kiosk >/dev/null && fail "this machine already has a kiosk user; the check needs a box without one"
+# Install, as a technician does.
+dpkg -i "$deb" > "$work/install.txt" 2>&1 || { cat "$work/install.txt"; fail "dpkg -i failed"; }
+out=$(cat "$work/install.txt")
+
+# The user and its groups.
+getent passwd kiosk | grep -q ':/var/lib/kiosk:/usr/sbin/nologin$' || fail "kiosk user: $(getent passwd kiosk)"
+for g in dialout lp; do id -nG kiosk | tr ' ' '\n' | grep -qx "$g" || fail "kiosk is not in $g: $(id -nG kiosk)"; done
+
+# Files, owners, modes.
+expect_mode /usr/bin/kiosk "755 root root"
+expect_mode /etc/kiosk "750 root kiosk"
+expect_mode /etc/kiosk/kiosk.toml "644 root root"
+expect_mode /etc/kiosk/kiosk.env "644 root root"
+expect_mode /etc/kiosk/credentials.toml "640 root kiosk"
+expect_mode /etc/kiosk/admin-key.pem "640 root kiosk"
+expect_mode /etc/kiosk/admin-cert.pem "644 root root"
+expect_mode /usr/lib/systemd/system/kiosk.service "644 root root"
+expect_mode /usr/lib/udev/rules.d/60-kiosk.rules "644 root root"
+expect_mode /var/lib/kiosk "700 kiosk kiosk"
+expect_mode /var/lib/kiosk/journal.sqlite3 "600 kiosk kiosk"
+expect_mode /var/lib/kiosk/subject.key "600 kiosk kiosk"
+expect_mode /var/lib/kiosk/checkpoint.ed25519 "600 kiosk kiosk"
+dpkg-query -W -f='${Conffiles}\n' kiosk | grep -q '/etc/kiosk/kiosk.toml' || fail "kiosk.toml is not a conffile"
+dpkg-query -W -f='${Conffiles}\n' kiosk | grep -q '/etc/kiosk/kiosk.env' || fail "kiosk.env is not a conffile"
+[ -L /etc/systemd/system/multi-user.target.wants/kiosk.service ] || fail "the service is not enabled"
+
+# What was shown once: the PIN and three tokens; only hashes are stored.
+pin=$(echo "$out" | sed -n 's/.*maintenance PIN (维护密码) *\([0-9]\{8\}\)$/\1/p')
+[ -n "$pin" ] || fail "no maintenance PIN shown: $out"
+for role in counter staff technician; do
+  token=$(echo "$out" | sed -n "s/^ *$role token *\([0-9a-f]\{64\}\)$/\1/p")
+  [ -n "$token" ] || fail "no $role token shown"
+  hash=$(printf '%s\n' "$token" | kiosk admin hash-token)
+  grep -q "role = \"$role\"" /etc/kiosk/credentials.toml || fail "no $role token in credentials.toml"
+  grep -q "$hash" /etc/kiosk/credentials.toml || fail "the $role token shown is not the one stored"
+  if grep -rqF "$token" "$work/etc/upper" "$work/var/upper"; then fail "the $role token is stored in clear"; fi
+done
+if grep -rqF "maintenance_pin_hash = \"$pin" /etc/kiosk/credentials.toml; then fail "the PIN is stored in clear"; fi
+echo "$out" | grep -q 'pin: *sha256:' || fail "no certificate fingerprint shown"
+root=$(runuser -u kiosk -- kiosk journal pubkey --config /etc/kiosk/kiosk.toml)
+echo "$out" | grep -qx "$root" || fail "the root key shown is not the journal's ($root)"
+# The packaged configuration is valid as installed, for the kiosk user, and carries no demo credential.
+runuser -u kiosk -- kiosk config check /etc/kiosk/kiosk.toml | grep -q "valid configuration" || fail "config check"
+if grep -q "demo-\|^maintenance_pin_hash\|^\[\[admin.tokens" /etc/kiosk/kiosk.toml; then fail "credentials in kiosk.toml"; fi
+
+# The unit, with its binary and user in place.
+if command -v systemd-analyze >/dev/null; then
+  systemd-analyze verify /usr/lib/systemd/system/kiosk.service > "$work/verify.txt" 2>&1 || { cat "$work/verify.txt"; fail "systemd-analyze verify"; }
+  if [ -s "$work/verify.txt" ]; then cat "$work/verify.txt"; fail "systemd-analyze verify printed warnings"; fi
+else
+  fail "systemd-analyze is missing (Debian's systemd package)"
+fi
+
+# postinst run again changes nothing: same files, contents, owners and modes.
+snapshot() {
+  (cd "$work" && find etc/upper usr/upper var/upper \( -path '*/var/upper/log' -o -path '*/var/upper/cache' \
+      -o -path '*/var/upper/lib/dpkg' \) -prune -o -print0 | sort -z | xargs -0 stat -c '%n %a %U %G %s' ;
+   cd "$work" && find etc/upper var/upper/lib/kiosk -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+snapshot > "$work/before.txt"
+DPKG_MAINTSCRIPT_PACKAGE=kiosk DPKG_MAINTSCRIPT_NAME=postinst DPKG_ROOT= \
+  /var/lib/dpkg/info/kiosk.postinst configure 0.1.0-1 > "$work/again.txt" 2>&1 || { cat "$work/again.txt"; fail "postinst again"; }
+snapshot > "$work/after.txt"
+diff "$work/before.txt" "$work/after.txt" || fail "postinst run twice changed the files above"
+[ ! -s "$work/again.txt" ] || { cat "$work/again.txt"; fail "postinst run twice printed something (it made something anew?)"; }
+
+# An upgrade (the same package again) keeps the journal, its keys, the credentials and the certificate.
+keep() { sha256sum /etc/kiosk/credentials.toml /etc/kiosk/admin-key.pem /var/lib/kiosk/subject.key | cut -d' ' -f1; runuser -u kiosk -- kiosk journal pubkey --config /etc/kiosk/kiosk.toml; }
+keep > "$work/keep-before.txt"
+echo "# a technician's edit" >> /etc/kiosk/kiosk.toml
+dpkg -i "$deb" > "$work/upgrade.txt" 2>&1 || { cat "$work/upgrade.txt"; fail "the upgrade failed"; }
+keep > "$work/keep-after.txt"
+diff "$work/keep-before.txt" "$work/keep-after.txt" || fail "the upgrade changed the journal's keys or the credentials"
+grep -q "# a technician's edit" /etc/kiosk/kiosk.toml || fail "the upgrade undid the technician's edit"
+
+# A purge removes the configuration and the credentials, keeps the journal.
+dpkg --purge kiosk > "$work/purge.txt" 2>&1 || { cat "$work/purge.txt"; fail "purge failed"; }
+[ ! -e /etc/kiosk/credentials.toml ] || fail "purge kept the credentials"
+[ ! -e /usr/bin/kiosk ] || fail "purge kept the binary"
+[ -e /var/lib/kiosk/journal.sqlite3 ] || fail "purge removed the journal"
+grep -q "journal and its keys are kept" "$work/purge.txt" || fail "purge did not say the journal is kept"
+echo "package check: installed, files and modes right, unit verified, postinst idempotent, upgrade and purge keep the journal"
