@@ -136,3 +136,18 @@ fn demo_without_a_display_says_how_to_run_it() {
     assert!(err.contains("no display") && err.contains("xvfb-run"), "{err}");
     assert!(!dir.path().join("demo").exists(), "nothing was made");
 }
+
+#[test]
+fn demo_in_a_wayland_session_without_xwayland_says_what_to_enable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = kiosk_e2e::run(
+        kiosk_e2e::kiosk()
+            .args(["demo", "--state-dir"])
+            .arg(dir.path().join("demo"))
+            .env_remove("DISPLAY")
+            .env("WAYLAND_DISPLAY", "wayland-0"),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("XWayland") && err.contains("xvfb-run"), "{err}");
+    assert!(!dir.path().join("demo").exists(), "nothing was made");
+}

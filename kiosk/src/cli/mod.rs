@@ -231,15 +231,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             // The demo opens a window (winit): without a display, say how to give it one rather than leave
             // the citizen-facing software's first impression to winit's error.
             let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
-            if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
-                return Err(Exit {
-                    code: EXIT_INVALID,
-                    message: "kiosk demo opens a window, and there is no display here (neither DISPLAY nor \
-                              WAYLAND_DISPLAY is set). Run it in a desktop session, or without a screen under \
-                              Xvfb: xvfb-run -a -s \"-screen 0 1920x1080x24\" kiosk demo"
-                        .into(),
-                }
-                .into());
+            // The window is an X11 one (winit's X11 backend only: a Wayland desktop runs it through XWayland).
+            if !set("DISPLAY") {
+                let why = if set("WAYLAND_DISPLAY") {
+                    "kiosk demo opens an X11 window, and this Wayland session has no X server (DISPLAY is not \
+                     set). Enable XWayland in the desktop's settings, or run it under Xvfb: \
+                     xvfb-run -a -s \"-screen 0 1920x1080x24\" kiosk demo"
+                } else {
+                    "kiosk demo opens a window, and there is no display here (DISPLAY is not set). Run it in a \
+                     desktop session, or without a screen under Xvfb: xvfb-run -a -s \"-screen 0 1920x1080x24\" \
+                     kiosk demo"
+                };
+                return Err(Exit { code: EXIT_INVALID, message: why.into() }.into());
             }
             std::fs::create_dir_all(&args.state_dir)
                 .with_context(|| format!("cannot create the demo folder {}", args.state_dir.display()))?;
