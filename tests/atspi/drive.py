@@ -87,10 +87,17 @@ def step(kind, label):
 
 
 def click_until(label, expect):
+    """Clicks LABEL until EXPECT appears. A click that took effect late is not repeated on the next page:
+    the robot clicks only while LABEL is there and EXPECT is not, and waits 5 s after each click."""
     deadline = time.time() + TIMEOUT_S
     while time.time() < deadline:
-        if not step("click", label):
-            return False
+        app = kiosk_app()
+        if app is not None and find(app, expect) is not None:
+            return True
+        node = find(app, label) if app is not None else None
+        if node is None or not press(node):
+            time.sleep(0.2)
+            continue
         settle = time.time() + 5
         while time.time() < settle:
             app = kiosk_app()
