@@ -57,13 +57,17 @@ fn ready_once_the_window_is_up_then_watchdog_pings_and_a_clean_stop() {
     let log = || std::fs::read_to_string(dir.path().join("kiosk.log")).unwrap_or_default();
     let first = collect(&socket, Duration::from_secs(90), |m| m.contains("READY=1"));
     assert!(first.iter().any(|(_, m)| m.contains("READY=1")), "no READY=1: {first:?}\n{}", log());
-    // The window exists by then: xdotool finds it.
-    let found = std::process::Command::new("xdotool")
-        .env("DISPLAY", &x.display)
-        .args(["search", "--onlyvisible", "--name", "."])
-        .output()
-        .unwrap();
-    assert!(!found.stdout.is_empty(), "READY=1 came before any window was visible");
+    // The window exists by then: xdotool finds it (the X server maps a window asynchronously, so a loaded
+    // machine gets a moment; a READY=1 sent before the window was made would find none at all).
+    let found = kiosk_e2e::wait_for(Duration::from_secs(3), || {
+        let out = std::process::Command::new("xdotool")
+            .env("DISPLAY", &x.display)
+            .args(["search", "--onlyvisible", "--name", "."])
+            .output()
+            .ok()?;
+        (!out.stdout.is_empty()).then_some(())
+    });
+    assert!(found.is_some(), "READY=1 came and no window was visible within 3 s");
     let pings = collect(&socket, Duration::from_secs(4), |_| false);
     let count = pings.iter().filter(|(_, m)| m == "WATCHDOG=1").count();
     assert!(count >= 3, "expected a ping about every second for 4 s, got {pings:?}\n{}", log());
