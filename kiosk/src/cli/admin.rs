@@ -160,7 +160,7 @@ fn init_credentials(file: &std::path::Path) -> anyhow::Result<()> {
         "maintenance_pin_hash = \"{}\"",
         crate::secrets::pin_hash(&pin, &crate::secrets::random_bytes::<16>()?)
     );
-    let mut shown = vec![("maintenance PIN", pin)];
+    let mut shown = vec![("maintenance PIN (维护密码)".to_string(), pin)];
     for (name, role) in [("counter", "counter"), ("county-staff", "staff"), ("technician", "technician")] {
         let token = zeroize::Zeroizing::new(hex::encode(crate::secrets::random_bytes::<32>()?));
         let _ = write!(
@@ -168,18 +168,14 @@ fn init_credentials(file: &std::path::Path) -> anyhow::Result<()> {
             "\n[[tokens]]\nname = \"{name}\"\nrole = \"{role}\"\nhash = \"{}\"\n",
             crate::secrets::token_hash(&token)
         );
-        shown.push((role, token));
+        shown.push((format!("{role} token"), token));
     }
     write_replacing(file, toml.as_bytes())?;
     // Root writes it; the kiosk's group reads it (the postinst sets the group).
     std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o640))?;
     println!("Made this kiosk's credentials; {} holds their hashes only.", file.display());
     println!("Write these down now: they are not stored anywhere and are not shown again.");
-    for (what, secret) in &shown {
-        let label = match *what {
-            "maintenance PIN" => "maintenance PIN (维护密码)".to_string(),
-            role => format!("{role} token"),
-        };
+    for (label, secret) in &shown {
         println!("  {label:<30} {}", secret.as_str());
     }
     Ok(())

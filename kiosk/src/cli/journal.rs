@@ -110,6 +110,14 @@ pub enum JournalCommand {
     },
 }
 
+/// The root public key as the journal recorded it on day one (the key file itself evolves every epoch).
+fn root_key(path: &Path) -> anyhow::Result<String> {
+    let conn = journal::open_read_only(path).map_err(|e| invalid(e.to_string()))?;
+    journal::schema::meta(&conn, "public_key")?.ok_or_else(|| {
+        invalid(format!("{}: the journal records no root key yet. Run the kiosk once to create it.", path.display()))
+    })
+}
+
 fn invalid(message: String) -> anyhow::Error {
     Exit { code: EXIT_INVALID, message }.into()
 }
@@ -131,42 +139,31 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
         JournalCommand::Find { config, id_number } => find(&config, &id_number),
         JournalCommand::Init { config } => {
             let config = load_config(&config)?;
-            let path = config.journal.path.clone();
-            let existed = path.exists();
-            let journal = journal::Journal::open(journal::JournalSettings::from_config(&config))?;
-            journal.close();
-            let conn = journal::open_read_only(&path).map_err(|e| invalid(e.to_string()))?;
-            let root = journal::schema::meta(&conn, "public_key")?
-                .ok_or_else(|| invalid(format!("{}: the journal records no root key.", path.display())))?;
-            if existed {
+            let path = &config.journal.path;
+            // An existing journal is only read: opening it for writing could finish a key hand-over or
+            // rotate a key, and "kept as it is" must be true byte for byte.
+            if path.exists() {
+                let root = root_key(path)?;
                 println!("{}: the journal exists; it and its keys are kept as they are.", path.display());
-            } else {
-                println!("{}: made the journal and its keys.", path.display());
+                println!("Root public key (the county records it to verify this kiosk's journal):\n{root}");
+                return Ok(());
             }
-            println!("Root public key (the county records it to verify this kiosk's journal):");
-            println!("{root}");
+            journal::Journal::open(journal::JournalSettings::from_config(&config))?.close();
+            let root = root_key(path)?;
+            println!("{}: made the journal and its keys.", path.display());
+            println!("Root public key (the county records it to verify this kiosk's journal):\n{root}");
             Ok(())
         }
         JournalCommand::Pubkey { config } => {
-            // The root key, as the journal recorded it on day one: the key file itself evolves every epoch.
             let config = load_config(&config)?;
-            let path = &config.journal.path;
-            if !path.exists() {
+            if !config.journal.path.exists() {
                 return Err(invalid(format!(
-                    "{}: the journal does not exist yet. Run the kiosk once to create it and its root key.",
-                    path.display()
+                    "{}: the journal does not exist yet. Run `kiosk journal init --config FILE` (or the kiosk) \
+                     once to create it and its root key.",
+                    config.journal.path.display()
                 )));
             }
-            let conn = journal::open_read_only(path).map_err(|e| invalid(e.to_string()))?;
-            match journal::schema::meta(&conn, "public_key")? {
-                Some(root) => println!("{root}"),
-                None => {
-                    return Err(invalid(format!(
-                        "{}: the journal records no root key yet. Run the kiosk once to create it.",
-                        path.display()
-                    )));
-                }
-            }
+            println!("{}", root_key(&config.journal.path)?);
             Ok(())
         }
         JournalCommand::Purge { config } => purge(&config),

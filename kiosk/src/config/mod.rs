@@ -518,6 +518,19 @@ impl AdminSection {
     }
 }
 
+/// A validation problem of `src` as a located sentence: the file, the line and column of its field.
+fn located_problem(src: &str, file: &Path, problem: validate::Problem) -> ConfigError {
+    let span = locate::SpanIndex::new(src).span_of(&problem.path).unwrap_or(0..0);
+    let (line, column) = line_column(src, span.start);
+    ConfigError::Invalid(Box::new(Located {
+        file: file.to_owned(),
+        line,
+        column,
+        field: problem.path.to_string(),
+        message: problem.message,
+    }))
+}
+
 /// The credentials file (`[admin] credentials_file`): the maintenance PIN's hash and the staff tokens'.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -535,20 +548,8 @@ impl Credentials {
         let creds: Credentials = toml::from_str(&src).map_err(|e| {
             ConfigError::Invalid(Box::new(locate_serde_error(&src, file, &e, "`kiosk admin init-credentials`")))
         })?;
-        if let Err(problem) =
-            validate::check_credentials(&creds.tokens, &creds.maintenance_pin_hash, &FieldPath::default())
-        {
-            let index = locate::SpanIndex::new(&src);
-            let span = index.span_of(&problem.path).unwrap_or(0..0);
-            let (line, column) = line_column(&src, span.start);
-            return Err(ConfigError::Invalid(Box::new(Located {
-                file: file.to_owned(),
-                line,
-                column,
-                field: problem.path.to_string(),
-                message: problem.message,
-            })));
-        }
+        validate::check_credentials(&creds.tokens, &creds.maintenance_pin_hash, &FieldPath::default())
+            .map_err(|problem| located_problem(&src, file, problem))?;
         Ok(creds)
     }
 }
@@ -717,10 +718,7 @@ impl Config {
         };
         let config: Config = toml::from_str(src)
             .map_err(|e| ConfigError::Invalid(Box::new(locate_serde_error(src, file, &e, "config/kiosk.toml"))))?;
-        if let Err(problem) = validate::check(&config) {
-            let span = index.span_of(&problem.path).unwrap_or(0..0);
-            return Err(at(span.start, problem.path.to_string(), problem.message));
-        }
+        validate::check(&config).map_err(|problem| located_problem(src, file, problem))?;
         let mut config = config;
         // Validated above: the name is a known zone.
         config.kiosk.tz = jiff::tz::TimeZone::get(&config.kiosk.timezone).map_err(|e| {
