@@ -3,25 +3,13 @@
 //! 32-bit RGBA, against a baseline that only writes every pixel of a frame once. Goal: ≤ 16 ms median.
 
 use kiosk::config::Config;
-use slint::platform::software_renderer::{
-    MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType, Rgb565Pixel, TargetPixel,
-};
-use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, PhysicalSize, PlatformError};
-use std::rc::Rc;
+use slint::ComponentHandle;
+use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, Rgb565Pixel, TargetPixel};
 use std::time::{Duration, Instant};
 
 const W: usize = 1920;
 const H: usize = 1080;
 const FRAMES: usize = 60;
-
-struct BenchPlatform(Rc<MinimalSoftwareWindow>);
-
-impl Platform for BenchPlatform {
-    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
-        Ok(self.0.clone())
-    }
-}
 
 fn median(mut v: Vec<Duration>) -> f64 {
     v.sort();
@@ -49,9 +37,7 @@ fn frames<P: TargetPixel + Copy + AsRgba>(window: &MinimalSoftwareWindow, blank:
 }
 
 fn main() {
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    window.set_size(PhysicalSize::new(W as u32, H as u32));
-    slint::platform::set_platform(Box::new(BenchPlatform(window.clone()))).expect("the bench platform");
+    let window = kiosk::ui::headless::install(W as u32, H as u32).expect("the headless renderer");
     let dir = tempfile::tempdir().unwrap();
     let config = Config::demo(dir.path());
     let ui = kiosk::app::build_window(&config).unwrap();

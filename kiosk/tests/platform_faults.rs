@@ -36,6 +36,15 @@ fn query(platform: Platform) -> Result<usize, SourceError> {
     source.for_holder(&Holder { id_number: HOLDER, subject: "subject-hmac" }).map(|d| d.len())
 }
 
+/// Each fault of the stand-in and what the technician's log says of it.
+const FAULTS: [(Fault, &str); 5] = [
+    (Fault::Slow, "did not answer in time"),
+    (Fault::Error, "failed (HTTP 500)"),
+    (Fault::WrongToken, "refused the kiosk's token"),
+    (Fault::Malformed, "not the documented JSON"),
+    (Fault::Unreachable, "cannot be reached"),
+];
+
 #[test]
 fn every_platform_failure_is_told_plainly_and_within_the_deadline() {
     let dir = tempfile::tempdir().unwrap();
@@ -44,13 +53,7 @@ fn every_platform_failure_is_told_plainly_and_within_the_deadline() {
     let platform = Platform::from_config(&section(dir.path(), ok.port, &ok.cert, "t0ken"), "k-01").unwrap();
     assert!(query(platform).unwrap() > 0, "the sample holder has documents");
 
-    for (fault, want) in [
-        (Fault::Slow, "did not answer in time"),
-        (Fault::Error, "failed (HTTP 500)"),
-        (Fault::WrongToken, "refused the kiosk's token"),
-        (Fault::Malformed, "not the documented JSON"),
-        (Fault::Unreachable, "cannot be reached"),
-    ] {
+    for (fault, want) in FAULTS {
         let running = spawn(standin(), fault, dir.path()).unwrap();
         let platform =
             Platform::from_config(&section(dir.path(), running.port, &running.cert, "t0ken"), "k-01").unwrap();
@@ -144,13 +147,7 @@ fn a_rating_waits_in_the_outbox_while_the_platform_is_away_and_is_retried_with_b
 fn every_path_of_the_platform_meets_every_fault_the_same_way() {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = kiosk::platform::standin::SAMPLE_FIXTURES;
-    for (fault, want) in [
-        (Fault::Slow, "did not answer in time"),
-        (Fault::Error, "failed (HTTP 500)"),
-        (Fault::WrongToken, "refused the kiosk's token"),
-        (Fault::Malformed, "not the documented JSON"),
-        (Fault::Unreachable, "cannot be reached"),
-    ] {
+    for (fault, want) in FAULTS {
         let s = standin().with_fixtures(fixtures, jiff::Timestamp::now()).unwrap();
         let running = spawn(s, fault, dir.path()).unwrap();
         let platform =

@@ -123,31 +123,32 @@ fn demo_shows_the_home_tiles_in_a_real_window() {
 }
 
 #[test]
-fn demo_without_a_display_says_how_to_run_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = kiosk_e2e::run(
-        kiosk_e2e::kiosk()
-            .args(["demo", "--state-dir"])
-            .arg(dir.path().join("demo"))
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY"),
-    );
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("no display") && err.contains("xvfb-run"), "{err}");
-    assert!(!dir.path().join("demo").exists(), "nothing was made");
+fn demo_without_an_x_display_says_how_to_run_it() {
+    // No display at all; a Wayland session without XWayland (the window is an X11 one).
+    for (wayland, says) in [(None, "no display"), (Some("wayland-0"), "XWayland")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = kiosk_e2e::kiosk();
+        cmd.args(["demo", "--state-dir"]).arg(dir.path().join("demo")).env_remove("DISPLAY");
+        match wayland {
+            Some(w) => cmd.env("WAYLAND_DISPLAY", w),
+            None => cmd.env_remove("WAYLAND_DISPLAY"),
+        };
+        let (code, _, err) = kiosk_e2e::run(&mut cmd);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(says) && err.contains("xvfb-run"), "{err}");
+        assert!(!dir.path().join("demo").exists(), "nothing was made");
+    }
 }
 
 #[test]
-fn demo_in_a_wayland_session_without_xwayland_says_what_to_enable() {
+fn snapshot_draws_the_home_page_without_a_display() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = kiosk_e2e::run(
-        kiosk_e2e::kiosk()
-            .args(["demo", "--state-dir"])
-            .arg(dir.path().join("demo"))
-            .env_remove("DISPLAY")
-            .env("WAYLAND_DISPLAY", "wayland-0"),
-    );
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("XWayland") && err.contains("xvfb-run"), "{err}");
-    assert!(!dir.path().join("demo").exists(), "nothing was made");
+    let png = dir.path().join("home.png");
+    let (code, out, err) = kiosk_e2e::run(kiosk_e2e::kiosk().args(["snapshot", "--out"]).arg(&png));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let img = kiosk_e2e::Rgb::load(&png).expect("a PNG");
+    assert_eq!((img.width, img.height), (1920, 1080));
+    // The same tiles as the real window: red across the tile area, white titles in the first tile.
+    assert!(img.fraction(0, 200, 1920, 1080, is_tile_red) > 0.4);
+    assert!(img.fraction(60, 200, 640, 600, |p| p.iter().all(|&c| c > 230)) > 0.005);
 }

@@ -4,19 +4,9 @@
 
 use crate::config::{Config, Orientation};
 use anyhow::Context;
-use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
-use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, PhysicalSize, PlatformError};
+use slint::ComponentHandle;
+use slint::platform::software_renderer::PremultipliedRgbaColor;
 use std::path::Path;
-use std::rc::Rc;
-
-struct Headless(Rc<MinimalSoftwareWindow>);
-
-impl Platform for Headless {
-    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
-        Ok(self.0.clone())
-    }
-}
 
 /// Draws the home page of `config` (the demo's without one) at the clock `clock` into `out`.
 pub fn run(config: Option<&Path>, clock: &str, out: &Path) -> anyhow::Result<()> {
@@ -29,10 +19,7 @@ pub fn run(config: Option<&Path>, clock: &str, out: &Path) -> anyhow::Result<()>
         Orientation::Landscape => (1920u32, 1080u32),
         Orientation::Portrait => (1080, 1920),
     };
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    window.set_size(PhysicalSize::new(w, h));
-    slint::platform::set_platform(Box::new(Headless(window.clone())))
-        .map_err(|e| anyhow::anyhow!("cannot set up the headless renderer: {e}"))?;
+    let window = crate::ui::headless::install(w, h)?;
     let ui = crate::app::build_window(&config)?;
     ui.global::<crate::ui::HomeAdapter>().set_clock(clock.into());
     ui.show().context("cannot show the home page to the headless renderer")?;

@@ -12,6 +12,7 @@ pub mod appointment;
 pub mod case_progress;
 pub mod controller;
 pub mod find;
+pub mod headless;
 pub mod home;
 pub mod inbox;
 pub mod licence;
