@@ -196,6 +196,9 @@ pub fn bind_simulator(
     sim.set_cards(ModelRc::new(VecModel::from(names)));
     let r = reader_sim.clone();
     sim.on_place_card(move |i| {
+        // Logged so that a lost card placement (the AT-SPI robot's rare failure) shows whether the tap
+        // arrived at all or the reader never saw the card.
+        log::info!("demo simulator: fixture card {i} placed on the simulated reader");
         if let Ok(mut s) = r.lock() {
             s.place(i as usize);
         }
