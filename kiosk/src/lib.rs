@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod devices;
 pub mod doctor;
+pub mod fleet;
 pub mod flows;
 pub mod fonts;
 pub mod journal;

@@ -440,3 +440,124 @@ impl FakeSpeechd {
         self.lines.lock().unwrap().clone()
     }
 }
+
+/// A throwaway PostgreSQL cluster (Debian's package) in `dir`: its own data folder and Unix socket, no TCP,
+/// superuser `kiosk` without a password. Run as root, the server runs as the `postgres` user (it refuses
+/// root). Stopped, immediately, when dropped.
+pub struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    socket_dir: PathBuf,
+    pub port: u16,
+    as_root: bool,
+}
+
+impl Postgres {
+    /// The newest installed server's programs (/usr/lib/postgresql/N/bin).
+    fn bin_dir() -> PathBuf {
+        let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL is installed (scripts/test installs Debian's postgresql)")
+            .filter_map(|e| e.ok())
+            .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+            .filter(|(_, p)| p.join("pg_ctl").exists())
+            .collect();
+        versions.sort();
+        versions.pop().expect("a PostgreSQL server under /usr/lib/postgresql").1
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    /// Creates and starts a cluster under `dir` (made reachable for the postgres user when run as root).
+    pub fn start(dir: &Path) -> Postgres {
+        use std::os::unix::fs::PermissionsExt;
+        let as_root = rustix::process::geteuid().is_root();
+        let base = dir.join("pg");
+        std::fs::create_dir_all(&base).unwrap();
+        let pg = Postgres {
+            bin: Self::bin_dir(),
+            data: base.join("data"),
+            socket_dir: base.join("run"),
+            port: free_port(),
+            as_root,
+        };
+        std::fs::create_dir_all(&pg.socket_dir).unwrap();
+        if as_root {
+            // The postgres user must reach its folders through the test's private temporary folder.
+            for d in [dir, base.as_path()] {
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            let owned = Command::new("chown").args(["postgres:postgres"]).arg(&base).arg(&pg.socket_dir).status();
+            assert!(owned.is_ok_and(|s| s.success()), "chown to the postgres user");
+        }
+        let out = pg
+            .command("initdb")
+            .arg("-D")
+            .arg(&pg.data)
+            .args(["-A", "trust", "-U", "kiosk", "--no-sync", "-E", "UTF8", "--locale", "C.UTF-8"])
+            .output()
+            .expect("initdb runs");
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        pg.start_server();
+        pg
+    }
+
+    /// Starts the server (again), waiting until it accepts connections.
+    pub fn start_server(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses='' -c fsync=off -c full_page_writes=off",
+            self.port,
+            self.socket_dir.display()
+        );
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-o", &options, "-l"])
+            .arg(self.data.join("server.log"))
+            .args(["-w", "-t", "60", "start"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default()
+        );
+    }
+
+    /// Stops the server at once (connections are cut, as when the hall's database machine fails).
+    pub fn stop_server(&self) {
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(out.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// The address the kiosk and the fleet commands take (libpq key=value words).
+    pub fn url(&self) -> String {
+        format!("host={} port={} user=kiosk dbname=postgres", self.socket_dir.display(), self.port)
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url(), postgres::NoTls).expect("connect to the test PostgreSQL")
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.command("pg_ctl").arg("-D").arg(&self.data).args(["-m", "immediate", "stop"]).output();
+    }
+}

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod admin;
 mod appointments;
 mod catalogue;
+mod fleet;
 mod idcard;
 mod journal;
 mod licence;
@@ -56,6 +57,9 @@ pub enum Command {
     /// County staff's tools for the transaction journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// The county's side: every kiosk's journal in PostgreSQL, verified; the report; the hall queue's schema.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// Queue tickets without the UI.
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
@@ -325,6 +329,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => admin::run(cmd),
         Command::Catalogue(cmd) => catalogue::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
+        Command::Fleet(cmd) => fleet::run(cmd),
         Command::Ticket(cmd) => ticket::run_ticket(cmd),
         Command::Sim(cmd) => sim::run_sim(cmd),
         Command::Idcard(cmd) => idcard::run(cmd),

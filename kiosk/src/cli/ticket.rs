@@ -16,6 +16,13 @@ pub enum TicketCommand {
         config: PathBuf,
         #[arg(long, value_name = "PREFIX")]
         category: String,
+        /// Issue this many, one after another, a line each (a technician's check of a hall's shared queue);
+        /// stops at the first refusal.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        count: u32,
+        /// Wait this long between two tickets of --count.
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        pause_ms: u64,
     },
     /// Print again, with the same number, a ticket whose print failed.
     Reprint {
@@ -90,30 +97,35 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
         TicketPrinter::from_config(&config, simulated_printer(&config)?.map(|s| s.address))
             .map_err(|m| Exit { code: EXIT_INVALID, message: m }.into())
     };
-    let result = match cmd {
-        TicketCommand::Issue { category, .. } => {
-            let needs_card = config.queue.categories.iter().any(|c| c.prefix == category && c.requires_id);
-            if needs_card {
+    if let TicketCommand::Issue { category, count, pause_ms, .. } = &cmd {
+        let needs_card = config.queue.categories.iter().any(|c| c.prefix == *category && c.requires_id);
+        let printer = printer()?;
+        for i in 0..*count {
+            if i > 0 && *pause_ms > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(*pause_ms));
+            }
+            let result = if needs_card {
                 let card = read_card_for_ticket(&config)?;
                 let session = hex::encode(crate::secrets::random_bytes::<8>()?);
                 let tz = config.tz().clone();
-                crate::ticket::issue_with_card(
-                    &queue,
-                    &printer()?,
-                    &config,
-                    &tz,
-                    &category,
-                    &card,
-                    jiff::Timestamp::now(),
-                    &session,
-                )
+                crate::ticket::issue_with_card(&queue, &printer, &config, &tz, category, &card, jiff::Timestamp::now(), &session)
             } else {
-                issue_and_print(&queue, &printer()?, &config.kiosk.hall_name, &category, jiff::Timestamp::now(), "")
-            }
+                issue_and_print(&queue, &printer, &config.kiosk.hall_name, category, jiff::Timestamp::now(), "")
+            };
+            outcome(result)?;
         }
+        return Ok(());
+    }
+    let result = match cmd {
+        TicketCommand::Issue { .. } => return Ok(()),
         TicketCommand::Reprint { ticket, .. } => reprint(&queue, &printer()?, &config.kiosk.hall_name, &ticket),
         TicketCommand::Void { ticket, reason, .. } => void(&queue, &ticket, &reason),
     };
+    outcome(result)
+}
+
+/// Prints a ticket's number and id, or turns the refusal into an exit code.
+fn outcome(result: Result<crate::queue::Ticket, TicketError>) -> anyhow::Result<()> {
     match result {
         Ok(t) => {
             println!("{} {}", t.display, t.id);

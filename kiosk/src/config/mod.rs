@@ -1,6 +1,6 @@
 //! One TOML file per kiosk: its shape (serde), its meaning (validation) and errors that name file, line, column and field.
 
-mod locate;
+pub mod locate;
 mod validate;
 
 pub use locate::{FieldPath, SpanIndex, line_column};
@@ -287,7 +287,31 @@ pub struct QueueSection {
     /// Where the ticket's QR leads to rate that ticket online; `{ticket_id}` is replaced. Empty: no QR.
     #[serde(default)]
     pub rating_url: String,
+    /// One queue across the hall's kiosks (docs/fleet.md): numbers from the hall's PostgreSQL, this kiosk's
+    /// own offline band while it cannot be reached. None: this kiosk numbers on its own.
+    #[serde(default)]
+    pub shared: Option<SharedQueue>,
     pub categories: Vec<CategoryConfig>,
+}
+
+/// `[queue] shared = { db = "postgres://…", hall = "linshu-county", offline_band = [900, 999] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedQueue {
+    /// The hall database (a URL or libpq key=value words); its `hall_counters` table comes from `kiosk fleet migrate`.
+    pub db: String,
+    /// The hall's name: every kiosk of the hall uses the same one.
+    pub hall: String,
+    /// The numbers this kiosk gives while the database cannot be reached, the same in every category (the
+    /// category's prefix in front): no other kiosk's band and no category's own numbers.
+    pub offline_band: [u32; 2],
+    /// After a failed attempt, how long tickets come from the offline band before the database is tried again.
+    #[serde(default = "default_shared_retry")]
+    pub retry_seconds: u32,
+}
+
+fn default_shared_retry() -> u32 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -419,6 +419,40 @@ fn check_platform(c: &Config) -> Result<(), Problem> {
     Ok(())
 }
 
+/// `[queue] shared`: a database address the kiosk can use, a hall name, and an offline band clear of every
+/// category's own numbers.
+fn check_shared_queue(s: &super::SharedQueue, categories: &[super::CategoryConfig], p: FieldPath) -> Result<(), Problem> {
+    if let Err(e) = s.db.parse::<postgres::Config>() {
+        return fail(
+            p.key("db"),
+            format!("\"{}\" is not a PostgreSQL address ({e}); write e.g. \"postgres://kiosk@hall-db/kiosk_fleet\".", s.db),
+        );
+    }
+    if s.hall.trim().is_empty() || s.hall.len() > 64 || s.hall.chars().any(char::is_control) {
+        return fail(p.key("hall"), "Name the hall in at most 64 characters, the same on every kiosk of the hall, e.g. \"linshu-county\".");
+    }
+    let [first, last] = s.offline_band;
+    if !(1..=9999).contains(&first) || !(1..=9999).contains(&last) || last < first {
+        return fail(
+            p.key("offline_band"),
+            format!("[{first}, {last}] is not a band: write [first, last] within 1–9999, e.g. [900, 999]."),
+        );
+    }
+    if let Some(cat) = categories.iter().find(|c| first <= c.last && c.first <= last) {
+        return fail(
+            p.key("offline_band"),
+            format!(
+                "The offline band {first}–{last} overlaps category {}'s numbers ({}–{}); a kiosk's offline numbers must be ones the hall never gives, e.g. above every category's `last`.",
+                cat.prefix, cat.first, cat.last
+            ),
+        );
+    }
+    if !(1..=3600).contains(&s.retry_seconds) {
+        return fail(p.key("retry_seconds"), "Try the hall database again after 1 to 3600 seconds (10 by default).");
+    }
+    Ok(())
+}
+
 fn check_queue(c: &Config) -> Result<(), Problem> {
     let q = &c.queue;
     let p = root().key("queue");
@@ -449,6 +483,9 @@ fn check_queue(c: &Config) -> Result<(), Problem> {
     }
     if q.categories.is_empty() {
         return fail(p.key("categories"), "No queue categories are configured; add at least one [[queue.categories]].");
+    }
+    if let Some(shared) = &q.shared {
+        check_shared_queue(shared, &q.categories, p.clone().key("shared"))?;
     }
     for (i, cat) in q.categories.iter().enumerate() {
         let cp = p.clone().key("categories").index(i);

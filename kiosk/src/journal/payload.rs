@@ -118,6 +118,9 @@ payloads! {
         priority: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         subject: Option<String>,
+        /// With a shared hall queue: "hall" (the hall database gave it) or "offline" (this kiosk's band).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        numbering: Option<String>,
     }
     TicketPrinted { ticket_id: String, state: TicketState, number: String }
     /// `cause` is the printer fault's code, or `layout`.

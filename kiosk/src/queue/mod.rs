@@ -139,7 +139,21 @@ CREATE TABLE IF NOT EXISTS tickets (
     issued_at    TEXT NOT NULL,
     UNIQUE (business_day, prefix, number)
 ) STRICT;
+-- With a shared hall queue: the last number this kiosk gave from its offline band.
+CREATE TABLE IF NOT EXISTS offline_counters (
+    business_day TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    last_number  INTEGER NOT NULL,
+    PRIMARY KEY (business_day, prefix)
+) STRICT;
 ";
+
+/// A hall's shared queue as this kiosk takes part in it: the hall counter and this kiosk's offline band.
+#[derive(Debug, Clone)]
+struct HallQueue {
+    counter: std::sync::Arc<std::sync::Mutex<crate::fleet::counter::HallCounter>>,
+    offline_band: [u32; 2],
+}
 
 /// The hall's queue on this kiosk.
 #[derive(Debug, Clone)]
@@ -150,6 +164,7 @@ pub struct Queue {
     tz: TimeZone,
     rollover_minutes: u32,
     rating_url: String,
+    hall: Option<HallQueue>,
 }
 
 fn weekday_name(w: Weekday) -> &'static str {
@@ -177,6 +192,10 @@ impl Queue {
             tz: config.tz().clone(),
             rollover_minutes: config.rollover_minutes(),
             rating_url: config.queue.rating_url.clone(),
+            hall: config.queue.shared.as_ref().map(|s| HallQueue {
+                counter: std::sync::Arc::new(std::sync::Mutex::new(crate::fleet::counter::HallCounter::new(s))),
+                offline_band: s.offline_band,
+            }),
         })
     }
 
@@ -255,6 +274,7 @@ impl Queue {
         let kiosk_id = self.kiosk_id.clone();
         let session = session_id.to_owned();
         let rating_url = self.rating_url.clone();
+        let hall = self.hall.clone();
         // Today's calls are the ones of the last day at most (the business day's tickets, below).
         let since = crate::journal::format_utc(now - jiff::SignedDuration::from_hours(24));
         let (seqs, ticket) = self.journal.transact(move |conn| {
@@ -267,16 +287,15 @@ impl Queue {
                 )
                 .map(Some)
                 .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
-            let number = last.map_or(cat.first, |n| n as u32 + 1);
             let width = cat.last.to_string().len().max(3);
-            if number > cat.last {
-                return Err(refuse(QueueError::BandExhausted {
+            let exhausted = |first: u32, last: u32| {
+                refuse(QueueError::BandExhausted {
                     name_zh: cat.name_zh.clone(),
                     name_en: cat.name_en.clone(),
-                    first: format!("{}{:0width$}", cat.prefix, cat.first),
-                    last: format!("{}{:0width$}", cat.prefix, cat.last),
-                }));
-            }
+                    first: format!("{}{:0width$}", cat.prefix, first),
+                    last: format!("{}{:0width$}", cat.prefix, last),
+                })
+            };
             if let (Some(s), limit) = (&subject, cat.daily_limit_per_person)
                 && limit > 0
             {
@@ -289,11 +308,55 @@ impl Queue {
                     return Err(refuse(QueueError::DailyLimit { name_zh: cat.name_zh.clone(), name_en: cat.name_en.clone(), limit }));
                 }
             }
-            conn.execute(
-                "INSERT INTO ticket_counters (business_day, prefix, last_number) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (business_day, prefix) DO UPDATE SET last_number = excluded.last_number",
-                rusqlite::params![day, cat.prefix, number],
-            )?;
+            // The number is taken last, after every refusal, so a refused citizen uses up no hall number.
+            // A hall number is committed in the hall database before this transaction journals it: if the
+            // kiosk fails in between, the number is skipped, never given twice.
+            let hall_number = hall.as_ref().map(|h| {
+                h.counter.lock().map_err(|_| "the hall counter's lock is poisoned".to_owned()).and_then(|mut c| {
+                    c.take(&day, &cat.prefix, cat.first, std::time::Instant::now())
+                })
+            });
+            let (number, numbering) = match (hall_number, &hall) {
+                (None, _) | (_, None) => {
+                    let number = last.map_or(cat.first, |n| n as u32 + 1);
+                    if number > cat.last {
+                        return Err(exhausted(cat.first, cat.last));
+                    }
+                    conn.execute(
+                        "INSERT INTO ticket_counters (business_day, prefix, last_number) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (business_day, prefix) DO UPDATE SET last_number = excluded.last_number",
+                        rusqlite::params![day, cat.prefix, number],
+                    )?;
+                    (number, None)
+                }
+                (Some(Ok(number)), Some(_)) => {
+                    if number > cat.last {
+                        return Err(exhausted(cat.first, cat.last));
+                    }
+                    (number, Some("hall"))
+                }
+                (Some(Err(_)), Some(h)) => {
+                    let [band_first, band_last] = h.offline_band;
+                    let last_offline: Option<i64> = conn
+                        .query_row(
+                            "SELECT last_number FROM offline_counters WHERE business_day = ?1 AND prefix = ?2",
+                            [&day, &cat.prefix],
+                            |r| r.get(0),
+                        )
+                        .map(Some)
+                        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+                    let number = last_offline.map_or(band_first, |n| n as u32 + 1);
+                    if number > band_last {
+                        return Err(exhausted(band_first, band_last));
+                    }
+                    conn.execute(
+                        "INSERT INTO offline_counters (business_day, prefix, last_number) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (business_day, prefix) DO UPDATE SET last_number = excluded.last_number",
+                        rusqlite::params![day, cat.prefix, number],
+                    )?;
+                    (number, Some("offline"))
+                }
+            };
             let waiting: i64 = conn.query_row(
                 "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
                 [&day, &cat.prefix],
@@ -341,6 +404,7 @@ impl Queue {
                 waiting_ahead: ticket.waiting_ahead,
                 priority,
                 subject: subject.clone(),
+                numbering: numbering.map(str::to_owned),
             }
             .into();
             Ok((vec![entry.in_session(session)], ticket))

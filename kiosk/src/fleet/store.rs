@@ -1,0 +1,369 @@
+//! The county's PostgreSQL: migrations (refinery), each kiosk's stored head, pages stored one transaction
+//! each, breaks and alerts, and the rows read back for an export.
+
+use super::page::{CheckedPage, PageProblem, StoredHead, check_seal_against_store};
+use crate::journal::seal::{Seal, SealLine};
+use postgres::types::Type;
+use postgres::{Client, NoTls};
+use std::time::Duration;
+
+mod embedded {
+    refinery::embed_migrations!("migrations/fleet");
+}
+
+/// Why the county database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("--db is not a PostgreSQL address ({0}); write e.g. postgres://fleet@db.county.example/kiosk_fleet")]
+    BadUrl(String),
+    #[error("cannot reach PostgreSQL at {target} ({why}); check that it runs and that the address and password are right")]
+    Connect { target: String, why: String },
+    #[error("PostgreSQL refused: {}", pg_message(.0))]
+    Db(#[from] postgres::Error),
+    #[error("the fleet schema could not be migrated: {0}")]
+    Migrate(String),
+    #[error(
+        "the database has no fleet schema (or an older one, version {0:?}); run `kiosk fleet migrate --db …` first"
+    )]
+    NotMigrated(Option<i32>),
+    #[error("kiosk \"{id}\" was recorded with root key {stored}, but the fleet file says {given}; a replaced box is a new kiosk id (docs/fleet.md)")]
+    RootKeyChanged { id: String, stored: String, given: String },
+}
+
+/// What PostgreSQL said, with its detail: the error's own text is only "db error".
+pub fn pg_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut m = format!("{} ({})", db.message(), db.code().code());
+            if let Some(d) = db.detail() {
+                m.push_str(&format!("; {d}"));
+            }
+            m
+        }
+        None => {
+            let mut m = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                m.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            m
+        }
+    }
+}
+
+/// The newest migration this build ships.
+pub fn latest_version() -> u32 {
+    embedded::migrations::runner().get_migrations().iter().map(|m| m.version()).max().unwrap_or(0)
+}
+
+/// Opens a connection: a URL (`postgres://…`) or libpq's key=value form; 10 s to connect unless it says.
+pub fn connect(url: &str) -> Result<Client, StoreError> {
+    connect_with_timeout(url, Duration::from_secs(10))
+}
+
+pub fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Client, StoreError> {
+    let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| StoreError::BadUrl(e.to_string()))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(timeout);
+    }
+    config.keepalives(true).keepalives_idle(Duration::from_secs(30));
+    config.connect(NoTls).map_err(|e| StoreError::Connect { target: describe(&config), why: pg_message(&e) })
+}
+
+/// Where a configuration points, without its password.
+pub fn describe(config: &postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(s) => s.clone(),
+            postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .collect();
+    format!(
+        "{}@{}:{}/{}",
+        config.get_user().unwrap_or("?"),
+        hosts.join(","),
+        config.get_ports().first().copied().unwrap_or(5432),
+        config.get_dbname().unwrap_or("?")
+    )
+}
+
+/// Applies the migrations this build has not yet applied; returns the versions applied.
+pub fn migrate(client: &mut Client) -> Result<Vec<u32>, StoreError> {
+    let report = embedded::migrations::runner().run(client).map_err(|e| StoreError::Migrate(e.to_string()))?;
+    Ok(report.applied_migrations().iter().map(|m| m.version()).collect())
+}
+
+/// Refuses a database this build's pull would write wrongly: no schema, or an older one.
+pub fn check_schema(client: &mut Client) -> Result<(), StoreError> {
+    let exists: bool = client.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])?.get(0);
+    let version: Option<i32> = if exists {
+        client.query_one("SELECT max(version) FROM refinery_schema_history", &[])?.get(0)
+    } else {
+        None
+    };
+    if version.is_none_or(|v| i64::from(v) < i64::from(latest_version())) {
+        return Err(StoreError::NotMigrated(version));
+    }
+    Ok(())
+}
+
+/// A kiosk's row: its head, and whether its pull is stopped by a break.
+#[derive(Debug, Clone)]
+pub struct KioskState {
+    pub head: StoredHead,
+    /// (seq, reason) of a recorded break.
+    pub broken: Option<(i64, String)>,
+}
+
+/// Records the kiosk (town and URL follow the fleet file; the root key may never change).
+pub fn register(client: &mut Client, kiosk: &super::Kiosk) -> Result<(), StoreError> {
+    let given = hex::encode(kiosk.root_key.as_bytes());
+    let row = client.query_one(
+        "INSERT INTO kiosks (kiosk_id, town, url, root_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (kiosk_id) DO UPDATE SET town = excluded.town, url = excluded.url
+         RETURNING root_key",
+        &[&kiosk.id, &kiosk.town, &kiosk.url, &given],
+    )?;
+    let stored: String = row.get(0);
+    if stored != given {
+        return Err(StoreError::RootKeyChanged { id: kiosk.id.clone(), stored, given });
+    }
+    Ok(())
+}
+
+/// The stored head and seals of a kiosk that was registered.
+pub fn state(client: &mut Client, kiosk_id: &str) -> Result<KioskState, StoreError> {
+    let row = client.query_one(
+        "SELECT head_seq, head_hash, broken_seq, broken_reason FROM kiosks WHERE kiosk_id = $1",
+        &[&kiosk_id],
+    )?;
+    let seals = stored_seals(client, kiosk_id)?;
+    let broken = row.get::<_, Option<String>>(3).map(|r| (row.get::<_, Option<i64>>(2).unwrap_or(0), r));
+    Ok(KioskState { head: StoredHead { seq: row.get::<_, i64>(0) as u64, hash: row.get(1), seals }, broken })
+}
+
+fn stored_seals(client: &mut Client, kiosk_id: &str) -> Result<Vec<Seal>, StoreError> {
+    let mut seals = Vec::new();
+    for row in client.query("SELECT seal FROM seals WHERE kiosk_id = $1 ORDER BY epoch", &[&kiosk_id])? {
+        let text: String = row.get(0);
+        let seal: Seal = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Migrate(format!("a stored seal of kiosk {kiosk_id} cannot be read ({e})")))?;
+        seals.push(seal);
+    }
+    Ok(seals)
+}
+
+/// What storing a page did.
+#[derive(Debug)]
+pub enum Stored {
+    /// The page's entries were inserted: the new head.
+    Inserted { entries: u64, head: StoredHead },
+    /// The kiosk's stored head moved since it was read (another pull of the same kiosk): nothing stored.
+    Raced,
+    /// A new seal contradicts entries stored earlier: nothing stored.
+    Broken(PageProblem),
+}
+
+const ENTRY_TYPES: [Type; 12] = [
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TIMESTAMPTZ,
+];
+
+/// Stores a checked page in one transaction: the kiosk's row locked and its head compared with the one the
+/// page was checked against, new seals checked against entries stored earlier, the entries by binary COPY,
+/// seals, head and checkpoint. Either all of it lands or none.
+pub fn store_page(
+    client: &mut Client,
+    kiosk_id: &str,
+    checked_against: &StoredHead,
+    page: &CheckedPage,
+) -> Result<Stored, StoreError> {
+    let Some((last_seq, last_hash)) = page.head() else {
+        return Ok(Stored::Inserted { entries: 0, head: checked_against.clone() });
+    };
+    let mut tx = client.transaction()?;
+    let row = tx.query_one("SELECT head_seq, head_hash FROM kiosks WHERE kiosk_id = $1 FOR UPDATE", &[&kiosk_id])?;
+    if (row.get::<_, i64>(0) as u64, row.get::<_, String>(1)) != (checked_against.seq, checked_against.hash.clone()) {
+        return Ok(Stored::Raced);
+    }
+    // A seal over an entry of an earlier page was not checked by the page's own verification.
+    let earlier: Vec<&Seal> = page.new_seals.iter().filter(|s| s.seq <= checked_against.seq).collect();
+    if !earlier.is_empty() {
+        let seqs: Vec<i64> = earlier.iter().map(|s| s.seq as i64).collect();
+        let stored: std::collections::HashMap<i64, String> = tx
+            .query("SELECT seq, hash FROM entries WHERE kiosk_id = $1 AND seq = ANY($2)", &[&kiosk_id, &seqs])?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        for seal in earlier {
+            if let Err(p) = check_seal_against_store(seal, stored.get(&(seal.seq as i64)).map(String::as_str)) {
+                return Ok(Stored::Broken(p));
+            }
+        }
+    }
+    let sink = tx.copy_in(
+        "COPY entries (kiosk_id, seq, boot_id, time_utc, mono_ms, session_id, kind, payload, payload_digest,
+                       prev_hash, hash, at) FROM STDIN (FORMAT binary)",
+    )?;
+    let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(sink, &ENTRY_TYPES);
+    for (e, at) in page.entries.iter().zip(&page.times) {
+        let seq = e.seq as i64;
+        writer.write(&[
+            &e.kiosk_id,
+            &seq,
+            &e.boot_id,
+            &e.time_utc,
+            &e.mono_ms,
+            &e.session_id,
+            &e.kind,
+            &e.payload,
+            &e.payload_digest,
+            &e.prev_hash,
+            &e.hash,
+            at,
+        ])?;
+    }
+    let entries = writer.finish()?;
+    for seal in &page.new_seals {
+        let text = serde_json::to_string(seal).map_err(|e| StoreError::Migrate(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO seals (kiosk_id, epoch, seq, seal) VALUES ($1, $2, $3, $4)",
+            &[&kiosk_id, &(seal.epoch as i64), &(seal.seq as i64), &text],
+        )?;
+    }
+    tx.execute(
+        "UPDATE kiosks SET head_seq = $2, head_hash = $3, public_key = $4, checkpoint = $5,
+                last_pull_at = now(), last_heard_at = now(), last_error = NULL
+         WHERE kiosk_id = $1",
+        &[&kiosk_id, &(last_seq as i64), &last_hash, &page.public_key, &page.checkpoint],
+    )?;
+    tx.commit()?;
+    let mut seals = checked_against.seals.clone();
+    seals.extend(page.new_seals.iter().cloned());
+    Ok(Stored::Inserted { entries, head: StoredHead { seq: last_seq, hash: last_hash.to_owned(), seals } })
+}
+
+/// The kiosk answered and had nothing new.
+pub fn heard(client: &mut Client, kiosk_id: &str) -> Result<(), StoreError> {
+    client.execute(
+        "UPDATE kiosks SET last_pull_at = now(), last_heard_at = now(), last_error = NULL WHERE kiosk_id = $1",
+        &[&kiosk_id],
+    )?;
+    Ok(())
+}
+
+/// A pull that failed without a break (unreachable, refused, unreadable): noted, and an alert.
+pub fn failed(client: &mut Client, kiosk_id: &str, what: &str) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    tx.execute("UPDATE kiosks SET last_pull_at = now(), last_error = $2 WHERE kiosk_id = $1", &[&kiosk_id, &what])?;
+    tx.execute("INSERT INTO alerts (kiosk_id, what) VALUES ($1, $2)", &[&kiosk_id, &what])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// A break: the kiosk's pull stops until staff clear it; the reason is kept, and an alert.
+pub fn broken(client: &mut Client, kiosk_id: &str, seq: u64, what: &str) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    tx.execute(
+        "UPDATE kiosks SET last_pull_at = now(), last_heard_at = now(), broken_at = now(), broken_seq = $2,
+                broken_reason = $3, last_error = $3
+         WHERE kiosk_id = $1",
+        &[&kiosk_id, &(seq as i64), &what],
+    )?;
+    tx.execute(
+        "INSERT INTO alerts (kiosk_id, what) VALUES ($1, $2)",
+        &[&kiosk_id, &format!("chain broken at seq {seq}: {what}")],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Staff looked at a break: the kiosk is pulled again (from the same stored head).
+pub fn clear(client: &mut Client, kiosk_id: &str) -> Result<bool, StoreError> {
+    let n = client.execute(
+        "UPDATE kiosks SET broken_at = NULL, broken_seq = NULL, broken_reason = NULL WHERE kiosk_id = $1 AND broken_at IS NOT NULL",
+        &[&kiosk_id],
+    )?;
+    Ok(n == 1)
+}
+
+/// Writes a kiosk's stored journal as a JSON-lines export (header, entries, seals, the newest checkpoint),
+/// which `kiosk journal verify --pubkey ROOT` checks like any other. Returns the number of entries.
+pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write) -> Result<Option<u64>, anyhow::Error> {
+    let Some(row) = client.query_opt("SELECT public_key, root_key, checkpoint FROM kiosks WHERE kiosk_id = $1", &[&kiosk_id])?
+    else {
+        return Ok(None);
+    };
+    let public_key: Option<String> = row.get(0);
+    let header = crate::journal::export::ExportHeader {
+        format: crate::journal::export::EXPORT_FORMAT_NAME.into(),
+        version: 1,
+        kiosk_id: kiosk_id.to_owned(),
+        public_key: public_key.unwrap_or_else(|| row.get(1)),
+        exported_at: crate::journal::utc_now(),
+        contiguous: true,
+        filter: serde_json::json!({ "from": "the county's fleet database" }),
+    };
+    serde_json::to_writer(&mut *out, &header)?;
+    out.write_all(b"\n")?;
+    let checkpoint: Option<String> = row.get(2);
+    let mut tx = client.transaction()?;
+    let reader = tx.copy_out(
+        "COPY (SELECT seq, boot_id, time_utc, mono_ms, session_id, kind, payload, payload_digest, prev_hash, hash
+               FROM entries WHERE kiosk_id = $$KIOSK$$ ORDER BY seq) TO STDOUT (FORMAT binary)"
+            .replace("$$KIOSK$$", &quote_literal(kiosk_id))
+            .as_str(),
+    )?;
+    let types =
+        [Type::INT8, Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT];
+    let mut rows = postgres::binary_copy::BinaryCopyOutIter::new(reader, &types);
+    let mut n = 0u64;
+    use postgres::fallible_iterator::FallibleIterator;
+    while let Some(r) = rows.next()? {
+        let e = crate::journal::Entry {
+            seq: r.get::<i64>(0) as u64,
+            kiosk_id: kiosk_id.to_owned(),
+            boot_id: r.get(1),
+            time_utc: r.get(2),
+            mono_ms: r.get(3),
+            session_id: r.get(4),
+            kind: r.get(5),
+            payload: r.get(6),
+            payload_digest: r.get(7),
+            prev_hash: r.get(8),
+            hash: r.get(9),
+        };
+        serde_json::to_writer(&mut *out, &e)?;
+        out.write_all(b"\n")?;
+        n += 1;
+    }
+    drop(rows);
+    tx.commit()?;
+    for seal in stored_seals(client, kiosk_id)? {
+        serde_json::to_writer(&mut *out, &SealLine { seal })?;
+        out.write_all(b"\n")?;
+    }
+    if let Some(cp) = checkpoint {
+        out.write_all(cp.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(Some(n))
+}
+
+/// A string as an SQL literal (COPY takes no parameters).
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

@@ -1,0 +1,274 @@
+//! `kiosk fleet` against a real PostgreSQL (a throwaway cluster of Debian's package) and real kiosks serving
+//! their staff API over TLS: migrations, a verified pull of two kiosks with a third unreachable, a re-pull
+//! that inserts nothing, a resumed pull after new entries, the staff views, the round trip out of
+//! PostgreSQL through `kiosk journal verify`, and a kiosk whose journal was restored from a backup and
+//! written on (a fork of its history) stopped and alerted while the others go on.
+
+use kiosk::journal::{EntryKind, Journal, JournalSettings, NewEntry};
+use kiosk_e2e::{KillOnDrop, Postgres, config_in, free_port, fresh_credentials, kiosk, run, wait_for};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A kiosk with its own journal, TLS certificate and staff token, served by `kiosk admin serve` on demand.
+struct TestKiosk {
+    id: String,
+    dir: PathBuf,
+    config: PathBuf,
+    port: u16,
+    pin: String,
+    root_key: String,
+    token_file: PathBuf,
+    server: Option<KillOnDrop>,
+}
+
+impl TestKiosk {
+    fn new(root: &Path, id: &str) -> TestKiosk {
+        let dir = root.join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let config = config_in(&dir);
+        let creds = fresh_credentials(&config, &format!("127.0.0.1:{port}"));
+        let (cert, key) = (dir.join("admin-cert.pem"), dir.join("admin-key.pem"));
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("id = \"linshu-county-01\"", &format!("id = \"{id}\""))
+            .replace(
+                "# tls_cert = \"/etc/kiosk/admin-cert.pem\"\n# tls_key = \"/etc/kiosk/admin-key.pem\"",
+                &format!("tls_cert = \"{}\"\ntls_key = \"{}\"", cert.display(), key.display()),
+            );
+        std::fs::write(&config, text).unwrap();
+        let (code, out, err) = run(kiosk().args(["admin", "gen-cert", "--config"]).arg(&config));
+        assert_eq!(code, Some(0), "{err}");
+        let pin = out.lines().find_map(|l| l.strip_prefix("pin:")).expect("a pin line").trim().to_owned();
+        let token_file = dir.join("staff.token");
+        std::fs::write(&token_file, format!("{}\n", creds.staff)).unwrap();
+        let mut k = TestKiosk { id: id.into(), dir, config, port, pin, root_key: String::new(), token_file, server: None };
+        k.append(vec![NewEntry::new(EntryKind::Boot, json!({ "version": "test" }))]);
+        let (code, key, err) = run(kiosk().args(["journal", "pubkey", "--config"]).arg(&k.config));
+        assert_eq!(code, Some(0), "{err}");
+        k.root_key = key.trim().to_owned();
+        k
+    }
+
+    fn settings(&self) -> JournalSettings {
+        JournalSettings::from_config(&kiosk::config::Config::load(&self.config).unwrap())
+    }
+
+    /// Writes entries with the kiosk's own journal (the server must be stopped: one writer).
+    fn append(&mut self, entries: Vec<NewEntry>) {
+        assert!(self.server.is_none());
+        let journal = Journal::open(self.settings()).unwrap();
+        for chunk in entries.chunks(500) {
+            let chunk = chunk.to_vec();
+            journal.transact(move |_| Ok((chunk, ()))).unwrap();
+        }
+        journal.close();
+    }
+
+    fn serve(&mut self) {
+        let child = kiosk().args(["admin", "serve", "--config"]).arg(&self.config).spawn().unwrap();
+        self.server = Some(KillOnDrop(child));
+        let endpoint = kiosk::admin::client::Endpoint::parse(&format!("https://127.0.0.1:{}", self.port)).unwrap();
+        let pin = kiosk::admin::tls::parse_pin(&self.pin).unwrap();
+        let token = zeroize::Zeroizing::new(std::fs::read_to_string(&self.token_file).unwrap().trim().to_owned());
+        let mut client = kiosk::admin::client::StaffClient::new(endpoint, Some(pin), token).unwrap();
+        wait_for(Duration::from_secs(20), || client.get("/api/v1/journal?limit=1").ok().filter(|(s, _)| *s == 200))
+            .expect("the staff API answers");
+    }
+
+    fn stop(&mut self) {
+        self.server = None;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    fn fleet_entry(&self, town: &str) -> String {
+        format!(
+            "[[kiosk]]\nid = \"{}\"\ntown = \"{town}\"\nurl = \"https://127.0.0.1:{}\"\npin = \"{}\"\ntoken_file = \"{}\"\nroot_key = \"{}\"\n\n",
+            self.id,
+            self.port,
+            self.pin,
+            self.token_file.display(),
+            self.root_key
+        )
+    }
+}
+
+/// A day of a hall kiosk: tickets issued and called, ratings, licence prints, a printer fault and recovery.
+fn a_day(n: u32) -> Vec<NewEntry> {
+    let mut v = Vec::new();
+    for i in 1..=n {
+        let id = format!("T-{i}");
+        v.push(NewEntry::new(
+            EntryKind::TicketIssued,
+            json!({ "ticket_id": id, "number": format!("A{i:03}"), "category": "A", "business_day": "2026-11-26",
+                    "waiting_ahead": 0, "priority": false }),
+        ));
+        v.push(NewEntry::new(EntryKind::TicketCalled, json!({ "ticket_id": id, "state": "called", "counter": "3" })));
+        v.push(NewEntry::new(
+            EntryKind::Evaluation,
+            json!({ "transaction": { "ticket_id": id }, "level": if i % 4 == 0 { 2 } else { 5 }, "level_name": "",
+                    "reason": null, "channel": "kiosk", "follow_up": false }),
+        ));
+    }
+    v.push(NewEntry::new(
+        EntryKind::LicencePrinted,
+        json!({ "print_id": "p1", "document_id": "d1", "copies": 2, "job_id": 7 }),
+    ));
+    v.push(NewEntry::new(EntryKind::DeviceFault, json!({ "device": "ticket_printer", "severity": "error", "fault": "paper_out" })));
+    v.push(NewEntry::new(EntryKind::DeviceRecovered, json!({ "device": "ticket_printer" })));
+    v
+}
+
+fn fleet(args: &[&str], fleet_file: &Path, pg: &Postgres) -> (Option<i32>, String, String) {
+    run(kiosk().args(["fleet"]).args(args).arg("--fleet").arg(fleet_file).args(["--db", &pg.url()]))
+}
+
+fn count(pg: &Postgres, sql: &str) -> i64 {
+    pg.client().query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(root.path());
+
+    // Before the schema exists, a pull says what to do and writes nothing.
+    let mut a = TestKiosk::new(root.path(), "linshu-hall-01");
+    let mut b = TestKiosk::new(root.path(), "qingyun-town-01");
+    let fleet_file = root.path().join("fleet.toml");
+    let unreachable_port = free_port();
+    let unreachable = format!(
+        "[[kiosk]]\nid = \"village-07\"\ntown = \"大兴镇\"\nurl = \"https://127.0.0.1:{unreachable_port}\"\npin = \"{}\"\ntoken_file = \"{}\"\nroot_key = \"{}\"\n",
+        a.pin,
+        a.token_file.display(),
+        a.root_key
+    );
+    std::fs::write(
+        &fleet_file,
+        format!("[pull]\nconcurrency = 2\npage_size = 100\n\n{}{}{unreachable}", a.fleet_entry("临沭街道"), b.fleet_entry("青云镇")),
+    )
+    .unwrap();
+    let (code, _, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("kiosk fleet migrate"), "{err}");
+
+    let (code, out, err) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("Applied V1, V2"), "{out}");
+    let (code, out, _) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
+    assert_eq!(code, Some(0));
+    assert!(out.contains("up to date"), "{out}");
+
+    a.append(a_day(120));
+    b.append(a_day(40));
+    a.serve();
+    b.serve();
+    let (a_head, b_head) = (1 + 120 * 3 + 3, 1 + 40 * 3 + 3);
+
+    // Both kiosks pulled in pages of 100 while the third cannot be reached: exit 3, the others stored.
+    let (code, out, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(3), "{out}{err}");
+    assert!(out.contains(&format!("linshu-hall-01: {a_head} new entries, stored through seq {a_head}")), "{out}");
+    assert!(out.contains(&format!("qingyun-town-01: {b_head} new entries")), "{out}");
+    assert!(out.contains("village-07: not pulled"), "{out}");
+    assert_eq!(count(&pg, "SELECT count(*) FROM entries"), (a_head + b_head) as i64);
+    assert_eq!(
+        count(&pg, &format!("SELECT count(DISTINCT seq) FROM entries WHERE kiosk_id = 'linshu-hall-01' AND seq BETWEEN 1 AND {a_head}")),
+        a_head as i64,
+        "keyed by (kiosk, seq), every seq once"
+    );
+    assert!(count(&pg, "SELECT count(*) FROM alerts WHERE kiosk_id = 'village-07'") >= 1);
+
+    // A second pull inserts nothing.
+    let (code, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(3));
+    assert!(out.contains("linshu-hall-01: 0 new entries"), "{out}");
+    assert_eq!(count(&pg, "SELECT count(*) FROM entries"), (a_head + b_head) as i64);
+
+    // New entries on kiosk a: the pull resumes from the stored head.
+    a.stop();
+    a.append(a_day(10));
+    a.serve();
+    let (_, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert!(out.contains("linshu-hall-01: 33 new entries"), "{out}");
+    let a_head = a_head + 33;
+
+    // The views staff read.
+    let mut c = pg.client();
+    let tickets: i64 = c
+        .query_one("SELECT sum(tickets)::bigint FROM tickets_per_day WHERE kiosk_id = 'linshu-hall-01' AND category = 'A'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tickets, 130);
+    let row = c.query_one("SELECT ratings, good, good_rate::float8 FROM ratings_per_day WHERE kiosk_id = 'qingyun-town-01'", &[]).unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (40, 30));
+    assert!((row.get::<_, f64>(2) - 0.75).abs() < 1e-9);
+    assert_eq!(count(&pg, "SELECT count(*) FROM ticket_waits WHERE kiosk_id = 'qingyun-town-01'"), 40);
+    let copies: i64 = c.query_one("SELECT sum(copies)::bigint FROM licence_prints_per_day WHERE kiosk_id = 'linshu-hall-01'", &[]).unwrap().get(0);
+    assert_eq!(copies, 4);
+    let faults = c.query("SELECT device, recovered_at IS NOT NULL FROM device_faults WHERE kiosk_id = 'qingyun-town-01'", &[]).unwrap();
+    assert_eq!(faults.len(), 1);
+    assert!(faults[0].get::<_, bool>(1), "the fault's recovery was found");
+    let silent: Vec<String> =
+        c.query("SELECT kiosk_id FROM kiosks_not_heard_from(1)", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(silent, vec!["village-07".to_owned()]);
+
+    // The round trip: out of PostgreSQL, and `kiosk journal verify` with the recorded root key.
+    let exported = root.path().join("a-from-db.jsonl");
+    let (code, out, err) =
+        run(kiosk().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-01", "--out"]).arg(&exported));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains(&format!("{a_head} entries")), "{out}");
+    let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", &a.root_key]).arg(&exported));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains(&format!("intact: {a_head} entries")), "{out}");
+
+    // Kiosk b is restored from an old backup (with the epoch key of that time) and written on past the
+    // county's copy: a fork of its history. Its pull stops with an alert; kiosk a goes on.
+    b.stop();
+    let backup = root.path().join("b-backup");
+    let (code, _, err) = run(std::process::Command::new("cp").arg("-a").arg(&b.dir).arg(&backup));
+    assert_eq!(code, Some(0), "{err}");
+    b.append(a_day(5));
+    b.serve();
+    let (_, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert!(out.contains("qingyun-town-01: 18 new entries"), "{out}");
+    b.stop();
+    std::fs::remove_dir_all(&b.dir).unwrap();
+    let (code, _, err) = run(std::process::Command::new("cp").arg("-a").arg(&backup).arg(&b.dir));
+    assert_eq!(code, Some(0), "{err}");
+    b.append(a_day(30));
+    b.serve();
+    let stored_b = count(&pg, "SELECT count(*) FROM entries WHERE kiosk_id = 'qingyun-town-01'");
+    a.stop();
+    a.append(a_day(1));
+    a.serve();
+    let (code, out, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("qingyun-town-01: BROKEN at seq"), "{out}");
+    assert!(err.contains("ALERT kiosk qingyun-town-01"), "{err}");
+    assert!(out.contains("linshu-hall-01: 6 new entries"), "{out}");
+    assert_eq!(count(&pg, "SELECT count(*) FROM entries WHERE kiosk_id = 'qingyun-town-01'"), stored_b, "nothing of the fork stored");
+    assert_eq!(count(&pg, "SELECT count(*) FROM alerts WHERE kiosk_id = 'qingyun-town-01' AND what LIKE 'chain broken%'"), 1);
+    let reason: String =
+        c.query_one("SELECT broken_reason FROM kiosks WHERE kiosk_id = 'qingyun-town-01'", &[]).unwrap().get(0);
+    assert!(!reason.is_empty());
+
+    // Not pulled again until staff clear it; cleared, it is checked again and stops again.
+    let (code, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("at an earlier pull"), "{out}");
+    let (code, _, err) = run(kiosk().args(["fleet", "clear", "--db", &pg.url(), "--kiosk", "qingyun-town-01"]));
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("qingyun-town-01: BROKEN at seq") && !out.contains("earlier pull"), "{out}");
+
+    // A fleet file with a mistake is refused with its line, and nothing is pulled.
+    let bad = root.path().join("bad.toml");
+    std::fs::write(&bad, a.fleet_entry("x").replace(&a.root_key, "abc")).unwrap();
+    let (code, _, err) = fleet(&["pull", "--once"], &bad, &pg);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad.toml:7:") && err.contains("kiosk[0].root_key"), "{err}");
+}
