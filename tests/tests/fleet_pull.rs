@@ -178,7 +178,7 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
         a_head as i64,
         "keyed by (kiosk, seq), every seq once"
     );
-    assert!(count(&pg, "SELECT count(*) FROM alerts WHERE kiosk_id = 'village-07'") >= 1);
+    assert_eq!(count(&pg, "SELECT count(*) FROM alerts WHERE kiosk_id = 'village-07'"), 1);
 
     // A second pull inserts nothing.
     let (code, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
@@ -264,6 +264,35 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     let (code, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
     assert_eq!(code, Some(1));
     assert!(out.contains("qingyun-town-01: BROKEN at seq") && !out.contains("earlier pull"), "{out}");
+
+    assert_eq!(
+        count(&pg, "SELECT count(*) FROM alerts WHERE kiosk_id = 'village-07'"),
+        1,
+        "one alert when the kiosk went silent, not one a round"
+    );
+
+    // The report: one self-contained HTML file, opened in headless Chromium; its charts are drawn.
+    let report = root.path().join("report.html");
+    let (code, out, err) = run(kiosk()
+        .args(["fleet", "report", "--db", &pg.url(), "--from", "2026-01-01", "--to", "2099-12-31", "--out"])
+        .arg(&report));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("3 kiosks"), "{out}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<svg").count(), 6, "every chart is inline");
+    assert!(html.contains("<td>临沭街道</td><td>131</td>"), "the town's tickets");
+    assert!(html.contains("链断裂 chain broken"), "the broken kiosk is marked");
+    let shot = root.path().join("report.png");
+    let chromium = run(std::process::Command::new("timeout")
+        .args(["120", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1000,3200"])
+        .arg(format!("--user-data-dir={}", root.path().join("chromium").display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", report.display())));
+    assert_eq!(chromium.0, Some(0), "{}{}", chromium.1, chromium.2);
+    let _ = std::fs::copy(&shot, kiosk_e2e::workspace_root().join("target/fleet-report.png"));
+    let png = kiosk_e2e::Rgb::load(&shot).expect("Chromium wrote a PNG");
+    let bar = png.fraction(0, 0, png.width, png.height, |p| p == [0x1f, 0x6f, 0xb4]);
+    assert!(bar > 0.01, "the charts' bars and lines are on the page ({:.4} of its pixels)", bar);
 
     // A fleet file with a mistake is refused with its line, and nothing is pulled.
     let bad = root.path().join("bad.toml");

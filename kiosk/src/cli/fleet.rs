@@ -44,6 +44,22 @@ pub enum FleetCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Write the HTML report (figures and charts per town and kiosk) of a period, one self-contained file.
+    Report {
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// First business day (YYYY-MM-DD), inclusive.
+        #[arg(long, value_name = "DATE")]
+        from: jiff::civil::Date,
+        /// Last business day (YYYY-MM-DD), inclusive.
+        #[arg(long, value_name = "DATE")]
+        to: jiff::civil::Date,
+        /// Kiosks not heard from for longer than this many hours are listed.
+        #[arg(long, value_name = "HOURS", default_value_t = 24.0)]
+        silent_hours: f64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Pull a kiosk again after its chain broke and staff looked into it (the break stays in the alerts).
     Clear {
         #[arg(long, value_name = "URL")]
@@ -143,6 +159,22 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
                 out.display(),
                 out.display()
             );
+            Ok(())
+        }
+        FleetCommand::Report { db, from, to, silent_hours, out } => {
+            if to < from {
+                return Err(invalid(format!("--to {to} is before --from {from}.")));
+            }
+            if !(silent_hours.is_finite() && silent_hours > 0.0) {
+                return Err(invalid("--silent-hours must be a positive number of hours."));
+            }
+            let mut client = store::connect(&db).map_err(db_error)?;
+            store::check_schema(&mut client).map_err(db_error)?;
+            let data = crate::fleet::report::gather(&mut client, &from.to_string(), &to.to_string(), silent_hours)
+                .map_err(|e| anyhow::anyhow!("the report's figures could not be read: {}", store::pg_message(&e)))?;
+            std::fs::write(&out, crate::fleet::report::render(&data))
+                .map_err(|e| invalid(format!("Cannot write {} ({e}).", out.display())))?;
+            println!("{}: {} kiosks, {from} – {to}.", out.display(), data.kiosks.len());
             Ok(())
         }
         FleetCommand::Clear { db, kiosk } => {

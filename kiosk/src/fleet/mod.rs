@@ -4,6 +4,7 @@
 pub mod counter;
 pub mod page;
 pub mod pull;
+pub mod report;
 pub mod store;
 
 use crate::config::locate::{FieldPath, SpanIndex, line_column};

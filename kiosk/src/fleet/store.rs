@@ -265,11 +265,18 @@ pub fn heard(client: &mut Client, kiosk_id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A pull that failed without a break (unreachable, refused, unreadable): noted, and an alert.
+/// A pull that failed without a break (unreachable, refused, unreadable): noted, and an alert when it is new.
 pub fn failed(client: &mut Client, kiosk_id: &str, what: &str) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
-    tx.execute("UPDATE kiosks SET last_pull_at = now(), last_error = $2 WHERE kiosk_id = $1", &[&kiosk_id, &what])?;
-    tx.execute("INSERT INTO alerts (kiosk_id, what) VALUES ($1, $2)", &[&kiosk_id, &what])?;
+    // One alert when a kiosk starts failing (or fails differently), not one every round while it stays down.
+    let changed = tx.execute(
+        "UPDATE kiosks SET last_error = $2 WHERE kiosk_id = $1 AND last_error IS DISTINCT FROM $2",
+        &[&kiosk_id, &what],
+    )?;
+    tx.execute("UPDATE kiosks SET last_pull_at = now() WHERE kiosk_id = $1", &[&kiosk_id])?;
+    if changed == 1 {
+        tx.execute("INSERT INTO alerts (kiosk_id, what) VALUES ($1, $2)", &[&kiosk_id, &what])?;
+    }
     tx.commit()?;
     Ok(())
 }
