@@ -11,6 +11,10 @@ pub fn workspace_root() -> PathBuf {
 
 /// The `kiosk` binary of this build profile, built by `scripts/test` before the tests run.
 pub fn kiosk_bin() -> PathBuf {
+    // A benchmark run from elsewhere names the binary it measures.
+    if let Some(bin) = std::env::var_os("KIOSK_BIN") {
+        return PathBuf::from(bin);
+    }
     // The test executable lives in target/<profile>/deps/; the binary in target/<profile>/.
     let exe = std::env::current_exe().expect("the test knows its own path");
     let profile_dir = exe.parent().and_then(Path::parent).expect("test binaries live in target/<profile>/deps");
@@ -450,6 +454,7 @@ pub struct Postgres {
     socket_dir: PathBuf,
     pub port: u16,
     as_root: bool,
+    options: String,
 }
 
 impl Postgres {
@@ -476,8 +481,18 @@ impl Postgres {
         }
     }
 
-    /// Creates and starts a cluster under `dir` (made reachable for the postgres user when run as root).
+    /// Creates and starts a cluster under `dir` (made reachable for the postgres user when run as root),
+    /// without fsync: the tests check what is stored, not what survives a power cut.
     pub fn start(dir: &Path) -> Postgres {
+        Self::start_with(dir, "-c fsync=off -c full_page_writes=off")
+    }
+
+    /// A cluster with PostgreSQL's default durability (the load benchmark) plus `options`.
+    pub fn start_durable(dir: &Path, options: &str) -> Postgres {
+        Self::start_with(dir, options)
+    }
+
+    fn start_with(dir: &Path, options: &str) -> Postgres {
         use std::os::unix::fs::PermissionsExt;
         let as_root = rustix::process::geteuid().is_root();
         let base = dir.join("pg");
@@ -488,6 +503,7 @@ impl Postgres {
             socket_dir: base.join("run"),
             port: free_port(),
             as_root,
+            options: options.to_owned(),
         };
         std::fs::create_dir_all(&pg.socket_dir).unwrap();
         if as_root {
@@ -512,11 +528,7 @@ impl Postgres {
 
     /// Starts the server (again), waiting until it accepts connections.
     pub fn start_server(&self) {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses='' -c fsync=off -c full_page_writes=off",
-            self.port,
-            self.socket_dir.display()
-        );
+        let options = format!("-p {} -k {} -c listen_addresses='' {}", self.port, self.socket_dir.display(), self.options);
         let out = self
             .command("pg_ctl")
             .arg("-D")
@@ -561,3 +573,89 @@ impl Drop for Postgres {
         let _ = self.command("pg_ctl").arg("-D").arg(&self.data).args(["-m", "immediate", "stop"]).output();
     }
 }
+
+/// A kiosk of the county fleet with its own journal, TLS certificate and staff token, served by
+/// `kiosk admin serve` on demand (the fleet test and the fleet load benchmark).
+pub struct FleetKiosk {
+    pub id: String,
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub port: u16,
+    pub pin: String,
+    pub root_key: String,
+    pub token_file: PathBuf,
+    pub server: Option<KillOnDrop>,
+}
+
+impl FleetKiosk {
+    pub fn new(root: &Path, id: &str) -> FleetKiosk {
+        let dir = root.join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let config = config_in(&dir);
+        let creds = fresh_credentials(&config, &format!("127.0.0.1:{port}"));
+        let (cert, key) = (dir.join("admin-cert.pem"), dir.join("admin-key.pem"));
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("id = \"linshu-county-01\"", &format!("id = \"{id}\""))
+            .replace(
+                "# tls_cert = \"/etc/kiosk/admin-cert.pem\"\n# tls_key = \"/etc/kiosk/admin-key.pem\"",
+                &format!("tls_cert = \"{}\"\ntls_key = \"{}\"", cert.display(), key.display()),
+            );
+        std::fs::write(&config, text).unwrap();
+        let (code, out, err) = run(kiosk().args(["admin", "gen-cert", "--config"]).arg(&config));
+        assert_eq!(code, Some(0), "{err}");
+        let pin = out.lines().find_map(|l| l.strip_prefix("pin:")).expect("a pin line").trim().to_owned();
+        let token_file = dir.join("staff.token");
+        std::fs::write(&token_file, format!("{}\n", creds.staff)).unwrap();
+        let mut k = FleetKiosk { id: id.into(), dir, config, port, pin, root_key: String::new(), token_file, server: None };
+        k.append(vec![kiosk::journal::NewEntry::new(kiosk::journal::EntryKind::Boot, serde_json::json!({ "version": "test" }))]);
+        let (code, key, err) = run(kiosk().args(["journal", "pubkey", "--config"]).arg(&k.config));
+        assert_eq!(code, Some(0), "{err}");
+        k.root_key = key.trim().to_owned();
+        k
+    }
+
+    pub fn settings(&self) -> kiosk::journal::JournalSettings {
+        kiosk::journal::JournalSettings::from_config(&kiosk::config::Config::load(&self.config).unwrap())
+    }
+
+    /// Writes entries with the kiosk's own journal (the server must be stopped: one writer).
+    pub fn append(&mut self, entries: Vec<kiosk::journal::NewEntry>) {
+        assert!(self.server.is_none());
+        let journal = kiosk::journal::Journal::open(self.settings()).unwrap();
+        for chunk in entries.chunks(500) {
+            let chunk = chunk.to_vec();
+            journal.transact(move |_| Ok((chunk, ()))).unwrap();
+        }
+        journal.close();
+    }
+
+    pub fn serve(&mut self) {
+        let child = kiosk().args(["admin", "serve", "--config"]).arg(&self.config).spawn().unwrap();
+        self.server = Some(KillOnDrop(child));
+        let endpoint = kiosk::admin::client::Endpoint::parse(&format!("https://127.0.0.1:{}", self.port)).unwrap();
+        let pin = kiosk::admin::tls::parse_pin(&self.pin).unwrap();
+        let token = zeroize::Zeroizing::new(std::fs::read_to_string(&self.token_file).unwrap().trim().to_owned());
+        let mut client = kiosk::admin::client::StaffClient::new(endpoint, Some(pin), token).unwrap();
+        wait_for(Duration::from_secs(20), || client.get("/api/v1/journal?limit=1").ok().filter(|(s, _)| *s == 200))
+            .expect("the staff API answers");
+    }
+
+    pub fn stop(&mut self) {
+        self.server = None;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    pub fn fleet_entry(&self, town: &str) -> String {
+        format!(
+            "[[kiosk]]\nid = \"{}\"\ntown = \"{town}\"\nurl = \"https://127.0.0.1:{}\"\npin = \"{}\"\ntoken_file = \"{}\"\nroot_key = \"{}\"\n\n",
+            self.id,
+            self.port,
+            self.pin,
+            self.token_file.display(),
+            self.root_key
+        )
+    }
+}
+

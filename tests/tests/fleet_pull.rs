@@ -4,95 +4,10 @@
 //! PostgreSQL through `kiosk journal verify`, and a kiosk whose journal was restored from a backup and
 //! written on (a fork of its history) stopped and alerted while the others go on.
 
-use kiosk::journal::{EntryKind, Journal, JournalSettings, NewEntry};
-use kiosk_e2e::{KillOnDrop, Postgres, config_in, free_port, fresh_credentials, kiosk, run, wait_for};
+use kiosk::journal::{EntryKind, NewEntry};
+use kiosk_e2e::{FleetKiosk as TestKiosk, Postgres, free_port, kiosk, run};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// A kiosk with its own journal, TLS certificate and staff token, served by `kiosk admin serve` on demand.
-struct TestKiosk {
-    id: String,
-    dir: PathBuf,
-    config: PathBuf,
-    port: u16,
-    pin: String,
-    root_key: String,
-    token_file: PathBuf,
-    server: Option<KillOnDrop>,
-}
-
-impl TestKiosk {
-    fn new(root: &Path, id: &str) -> TestKiosk {
-        let dir = root.join(id);
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
-        let config = config_in(&dir);
-        let creds = fresh_credentials(&config, &format!("127.0.0.1:{port}"));
-        let (cert, key) = (dir.join("admin-cert.pem"), dir.join("admin-key.pem"));
-        let text = std::fs::read_to_string(&config)
-            .unwrap()
-            .replace("id = \"linshu-county-01\"", &format!("id = \"{id}\""))
-            .replace(
-                "# tls_cert = \"/etc/kiosk/admin-cert.pem\"\n# tls_key = \"/etc/kiosk/admin-key.pem\"",
-                &format!("tls_cert = \"{}\"\ntls_key = \"{}\"", cert.display(), key.display()),
-            );
-        std::fs::write(&config, text).unwrap();
-        let (code, out, err) = run(kiosk().args(["admin", "gen-cert", "--config"]).arg(&config));
-        assert_eq!(code, Some(0), "{err}");
-        let pin = out.lines().find_map(|l| l.strip_prefix("pin:")).expect("a pin line").trim().to_owned();
-        let token_file = dir.join("staff.token");
-        std::fs::write(&token_file, format!("{}\n", creds.staff)).unwrap();
-        let mut k = TestKiosk { id: id.into(), dir, config, port, pin, root_key: String::new(), token_file, server: None };
-        k.append(vec![NewEntry::new(EntryKind::Boot, json!({ "version": "test" }))]);
-        let (code, key, err) = run(kiosk().args(["journal", "pubkey", "--config"]).arg(&k.config));
-        assert_eq!(code, Some(0), "{err}");
-        k.root_key = key.trim().to_owned();
-        k
-    }
-
-    fn settings(&self) -> JournalSettings {
-        JournalSettings::from_config(&kiosk::config::Config::load(&self.config).unwrap())
-    }
-
-    /// Writes entries with the kiosk's own journal (the server must be stopped: one writer).
-    fn append(&mut self, entries: Vec<NewEntry>) {
-        assert!(self.server.is_none());
-        let journal = Journal::open(self.settings()).unwrap();
-        for chunk in entries.chunks(500) {
-            let chunk = chunk.to_vec();
-            journal.transact(move |_| Ok((chunk, ()))).unwrap();
-        }
-        journal.close();
-    }
-
-    fn serve(&mut self) {
-        let child = kiosk().args(["admin", "serve", "--config"]).arg(&self.config).spawn().unwrap();
-        self.server = Some(KillOnDrop(child));
-        let endpoint = kiosk::admin::client::Endpoint::parse(&format!("https://127.0.0.1:{}", self.port)).unwrap();
-        let pin = kiosk::admin::tls::parse_pin(&self.pin).unwrap();
-        let token = zeroize::Zeroizing::new(std::fs::read_to_string(&self.token_file).unwrap().trim().to_owned());
-        let mut client = kiosk::admin::client::StaffClient::new(endpoint, Some(pin), token).unwrap();
-        wait_for(Duration::from_secs(20), || client.get("/api/v1/journal?limit=1").ok().filter(|(s, _)| *s == 200))
-            .expect("the staff API answers");
-    }
-
-    fn stop(&mut self) {
-        self.server = None;
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
-    fn fleet_entry(&self, town: &str) -> String {
-        format!(
-            "[[kiosk]]\nid = \"{}\"\ntown = \"{town}\"\nurl = \"https://127.0.0.1:{}\"\npin = \"{}\"\ntoken_file = \"{}\"\nroot_key = \"{}\"\n\n",
-            self.id,
-            self.port,
-            self.pin,
-            self.token_file.display(),
-            self.root_key
-        )
-    }
-}
+use std::path::Path;
 
 /// A day of a hall kiosk: tickets issued and called, ratings, licence prints, a printer fault and recovery.
 fn a_day(n: u32) -> Vec<NewEntry> {
