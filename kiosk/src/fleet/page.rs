@@ -3,7 +3,7 @@
 //! caller fetched the bytes and read the stored head.
 
 use crate::journal::seal::{Seal, SealLine};
-use crate::journal::{Entry, Verdict, verify_jsonl_bytes};
+use crate::journal::{Entry, Verdict, verify_jsonl_bytes_keeping};
 use ed25519_dalek::VerifyingKey;
 
 /// Where the county's copy of a kiosk's chain ends.
@@ -53,7 +53,10 @@ pub enum PageProblem {
 /// A page without entries is empty whatever else it carries: seals and checkpoints are only trusted with
 /// the entries they were verified against.
 pub fn check_page(kiosk_id: &str, root: &VerifyingKey, head: &StoredHead, body: &[u8]) -> Result<CheckedPage, PageProblem> {
-    let verdict = verify_jsonl_bytes(body, Some(root), &head.seals).map_err(|e| PageProblem::Unreadable(e.0))?;
+    // The verifier hands back the entries it parsed: each line is read once.
+    let mut entries = Vec::new();
+    let verdict =
+        verify_jsonl_bytes_keeping(body, Some(root), &head.seals, &mut entries).map_err(|e| PageProblem::Unreadable(e.0))?;
     if let Verdict::Tampered { seq, what } = verdict {
         return Err(PageProblem::Broken { seq, what });
     }
@@ -71,25 +74,23 @@ pub fn check_page(kiosk_id: &str, root: &VerifyingKey, head: &StoredHead, body: 
             what: format!("the kiosk at this address answers as \"{}\", not \"{kiosk_id}\"", header.kiosk_id),
         });
     }
+    let times = entries.iter().map(storable).collect::<Result<Vec<_>, _>>()?;
     let mut page = CheckedPage {
         public_key: header.public_key,
-        entries: Vec::new(),
-        times: Vec::new(),
+        entries,
+        times,
         new_seals: Vec::new(),
         checkpoint: None,
     };
-    for line in lines {
+    // Entries came from the verifier; only the seal and checkpoint lines are read here.
+    for line in lines.filter(|l| l.starts_with(SealLine::PREFIX) || l.starts_with("{\"checkpoint\"")) {
         if line.starts_with(SealLine::PREFIX) {
             let l: SealLine = serde_json::from_str(line).map_err(|e| PageProblem::Unreadable(format!("a seal line: {e}")))?;
             page.new_seals.push(l.seal);
-        } else if line.starts_with("{\"checkpoint\"") {
+        } else {
             let cp: serde_json::Value =
                 serde_json::from_str(line).map_err(|e| PageProblem::Unreadable(format!("the checkpoint line: {e}")))?;
             page.checkpoint = Some(serde_json::json!({ "checkpoint": cp["checkpoint"] }).to_string());
-        } else {
-            let e: Entry = serde_json::from_str(line).map_err(|e| PageProblem::Unreadable(format!("an entry: {e}")))?;
-            page.times.push(storable(&e)?);
-            page.entries.push(e);
         }
     }
     let Some(first) = page.entries.first() else {
@@ -160,5 +161,114 @@ pub fn check_seal_against_store(seal: &Seal, stored: Option<&str>) -> Result<(),
             seq: seal.seq,
             what: format!("the seal of epoch {} names entry {}, which the county does not hold", seal.epoch, seal.seq),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::reports::{Readers, journal_page};
+    use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
+
+    fn journal(dir: &std::path::Path, id: &str, entries: usize) -> Journal {
+        let j = Journal::open(JournalSettings::in_dir(id, dir)).unwrap();
+        let batch: Vec<NewEntry> =
+            (0..entries).map(|i| NewEntry::new(EntryKind::Evaluation, serde_json::json!({ "level": 5, "i": i }))).collect();
+        j.transact(move |_| Ok((batch, ()))).unwrap();
+        j
+    }
+
+    fn root(j: &Journal) -> VerifyingKey {
+        crate::journal::chain::parse_public_key(j.public_key()).unwrap()
+    }
+
+    fn genesis() -> StoredHead {
+        StoredHead { seq: 0, hash: hex::encode(crate::journal::chain::GENESIS), seals: vec![] }
+    }
+
+    /// Pages of 100, each checked against the head the previous one left: the chain grows in order.
+    #[test]
+    fn pages_continue_the_stored_head_and_an_empty_page_brings_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = journal(dir.path(), "k1", 450);
+        let readers = Readers::new(&j);
+        let mut head = genesis();
+        let mut stored = 0;
+        loop {
+            let body = journal_page(&j, &readers, head.seq, 100, head.seals.len() as u64).unwrap();
+            let page = check_page("k1", &root(&j), &head, &body).unwrap();
+            let Some((seq, hash)) = page.head() else {
+                assert!(page.new_seals.is_empty() && page.checkpoint.is_none());
+                break;
+            };
+            assert_eq!(page.entries[0].seq, head.seq + 1);
+            assert!(page.checkpoint.is_some());
+            stored += page.entries.len();
+            let mut seals = head.seals.clone();
+            seals.extend(page.new_seals.iter().cloned());
+            head = StoredHead { seq, hash: hash.to_owned(), seals };
+        }
+        assert_eq!(stored, 450);
+        assert_eq!(head.seq, 450);
+    }
+
+    /// The attacks the county's copy must catch: another kiosk at the address, a page that skips entries, a
+    /// history that does not continue the stored head (a rewritten tail or a restored backup), another
+    /// kiosk's root key.
+    #[test]
+    fn a_page_that_does_not_continue_the_county_copy_is_a_break() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = journal(dir.path(), "k1", 50);
+        let readers = Readers::new(&j);
+        let body = journal_page(&j, &readers, 0, 20, 0).unwrap();
+        let first = check_page("k1", &root(&j), &genesis(), &body).unwrap();
+        let (seq, hash) = first.head().unwrap();
+        let head = StoredHead { seq, hash: hash.to_owned(), seals: first.new_seals.clone() };
+
+        let wrong_id = check_page("k2", &root(&j), &genesis(), &body).unwrap_err();
+        assert!(matches!(&wrong_id, PageProblem::Broken { what, .. } if what.contains("answers as \"k1\"")), "{wrong_id}");
+
+        let skipped = journal_page(&j, &readers, 25, 10, head.seals.len() as u64).unwrap();
+        let e = check_page("k1", &root(&j), &head, &skipped).unwrap_err();
+        assert_eq!(e, PageProblem::Broken { seq: 21, what: "entries 21 to 25 are missing: the kiosk skipped them".into() });
+
+        let again = journal_page(&j, &readers, 10, 10, head.seals.len() as u64).unwrap();
+        assert!(matches!(check_page("k1", &root(&j), &head, &again), Err(PageProblem::Broken { seq: 21, .. })));
+
+        let next = journal_page(&j, &readers, 20, 10, head.seals.len() as u64).unwrap();
+        let forked = StoredHead { hash: "ab".repeat(32), ..head.clone() };
+        let e = check_page("k1", &root(&j), &forked, &next).unwrap_err();
+        assert!(matches!(&e, PageProblem::Broken { seq: 21, what } if what.contains("history was rewritten")), "{e}");
+        assert!(check_page("k1", &root(&j), &head, &next).is_ok(), "the true head continues");
+
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = journal(other_dir.path(), "k1", 5);
+        let e = check_page("k1", &root(&other), &genesis(), &body).unwrap_err();
+        assert!(matches!(e, PageProblem::Broken { .. }), "another root key: {e}");
+        assert!(matches!(check_page("k1", &root(&j), &genesis(), b"not json"), Err(PageProblem::Unreadable(_))));
+    }
+
+    #[test]
+    fn values_postgresql_cannot_hold_are_refused_before_the_database() {
+        let e = Entry {
+            seq: 3,
+            kiosk_id: "k".into(),
+            boot_id: "b".into(),
+            time_utc: "2026-11-27T08:00:00.000Z".into(),
+            mono_ms: 1,
+            session_id: String::new(),
+            kind: "evaluation".into(),
+            payload: Some(r#"{"a":"\u0000"}"#.into()),
+            payload_digest: String::new(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        assert!(storable(&e).unwrap_err().to_string().contains("escaped NUL"));
+        let e = Entry { payload: Some("{".into()), ..e };
+        assert!(storable(&e).unwrap_err().to_string().contains("not JSON"));
+        let e = Entry { payload: None, time_utc: "yesterday".into(), ..e };
+        assert!(storable(&e).unwrap_err().to_string().contains("entry 3: its time_utc"));
+        let e = Entry { time_utc: "2026-11-27T08:00:00.000Z".into(), boot_id: "a\0b".into(), ..e };
+        assert!(storable(&e).unwrap_err().to_string().contains("NUL"));
     }
 }

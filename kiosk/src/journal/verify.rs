@@ -353,7 +353,20 @@ struct CheckpointLine {
 /// Verifies a JSON-lines export held in memory (a page of the staff API's journal pull).
 /// `prior`: seals the caller already holds (a pull asks each page only for seals it does not have).
 pub fn verify_jsonl_bytes(bytes: &[u8], trusted: Option<&VerifyingKey>, prior: &[Seal]) -> Result<Verdict, Unreadable> {
-    verify_jsonl(bytes, trusted, prior).map_err(Unreadable)
+    verify_jsonl(bytes, trusted, prior, None).map_err(Unreadable)
+}
+
+/// [`verify_jsonl_bytes`] for a caller that stores what it verified (the fleet pull): the `prior` seals were
+/// walked from the root by it before, so their signatures are not checked again (the new ones are), and the
+/// entries read are handed back in file order so that no line is parsed twice. Only meaningful when the
+/// verdict is intact.
+pub fn verify_jsonl_bytes_keeping(
+    bytes: &[u8],
+    trusted: Option<&VerifyingKey>,
+    prior: &[Seal],
+    entries: &mut Vec<Entry>,
+) -> Result<Verdict, Unreadable> {
+    verify_jsonl(bytes, trusted, prior, Some(entries)).map_err(Unreadable)
 }
 
 /// Verifies a JSON-lines or CSV export, or a journal database, by looking at its first bytes.
@@ -394,7 +407,7 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
             .map_err(|e| unreadable(format!("cannot read it ({e}).")))?;
         verify_csv(reader, sig.as_ref().map(|s| (s, digest.as_str())), trusted).map_err(unreadable)
     } else if magic.starts_with(b"{") {
-        verify_jsonl(reader, trusted, &[]).map_err(unreadable)
+        verify_jsonl(reader, trusted, &[], None).map_err(unreadable)
     } else {
         Err(unreadable(
             "this is neither a journal database nor a jsonl or csv export from `kiosk journal export`.".into(),
@@ -420,9 +433,18 @@ fn root_key(
 
 /// Walks `seals` from `root`; the first break is the verdict.
 fn walk(root: VerifyingKey, kiosk_id: &str, seals: &[Seal]) -> Result<SealChain, Bad> {
+    walk_after(root, kiosk_id, seals, 0)
+}
+
+/// [`walk`] whose first `verified_before` seals were walked (signatures checked) by the caller earlier.
+fn walk_after(root: VerifyingKey, kiosk_id: &str, seals: &[Seal], verified_before: usize) -> Result<SealChain, Bad> {
     let mut chain = SealChain::new(root);
-    for s in seals {
-        chain.walk(kiosk_id, s)?;
+    for (i, s) in seals.iter().enumerate() {
+        if i < verified_before {
+            chain.walk_verified_before(kiosk_id, s)?;
+        } else {
+            chain.walk(kiosk_id, s)?;
+        }
     }
     Ok(chain)
 }
@@ -720,7 +742,12 @@ pub fn verify_tail(conn: &rusqlite::Connection) -> Result<Verdict, JournalError>
     Ok(checker.finish(0, None, unsealed))
 }
 
-fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[Seal]) -> Result<Verdict, String> {
+fn verify_jsonl(
+    reader: impl BufRead,
+    trusted: Option<&VerifyingKey>,
+    prior: &[Seal],
+    mut keep: Option<&mut Vec<Entry>>,
+) -> Result<Verdict, String> {
     let mut lines = reader.lines().enumerate();
     let (header, header_sha256): (ExportHeader, String) = match lines.next() {
         Some((_, Ok(l))) => (
@@ -797,6 +824,9 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[S
                 format!("the entry names kiosk \"{}\", the export \"{}\"", e.kiosk_id, header.kiosk_id),
             )));
         }
+        if let Some(kept) = keep.as_deref_mut() {
+            kept.push(e);
+        }
     }
     if let Err(bad) = checker.end() {
         return Ok(tampered(bad));
@@ -822,7 +852,9 @@ fn verify_jsonl(reader: impl BufRead, trusted: Option<&VerifyingKey>, prior: &[S
             ),
         )));
     }
-    let chain = match walk(root, &header.kiosk_id, &seals) {
+    // Seals a keeping caller stored earlier were verified then; a plain verification trusts nothing it holds.
+    let verified_before = if keep.is_some() { prior.len() } else { 0 };
+    let chain = match walk_after(root, &header.kiosk_id, &seals, verified_before) {
         Ok(c) => c,
         Err(bad) => return Ok(tampered(bad)),
     };

@@ -9,6 +9,17 @@ use kiosk::journal::{EntryKind, NewEntry};
 use kiosk_e2e::{FleetKiosk, Postgres, kiosk, run};
 use std::time::Instant;
 
+/// CPU seconds (user + system) from /proc/PID/stat: the process's own (fields 14, 15) or, for "self", also
+/// the children it has waited for (16, 17).
+fn cpu_seconds(pid: &str, children: bool) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name may hold spaces; the fields after it are counted from its closing parenthesis.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = if children { field(16) + field(17) } else { field(14) + field(15) };
+    ticks / 100.0
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let kiosks: usize = args.next().map_or(200, |a| a.parse().expect("KIOSKS is a number"));
@@ -19,7 +30,8 @@ fn main() {
     assert_eq!(code, Some(0), "{err}");
 
     let began = Instant::now();
-    let mut fleet = String::from("[pull]\nconcurrency = 8\npage_size = 1000\n\n");
+    // The fleet file's defaults: 8 kiosks at once, pages of 1,000 entries.
+    let mut fleet = String::new();
     let mut all: Vec<FleetKiosk> = Vec::with_capacity(kiosks);
     for i in 0..kiosks {
         let mut k = FleetKiosk::new(root.path(), &format!("bench-{i:03}"));
@@ -52,6 +64,9 @@ fn main() {
     std::fs::write(&fleet_file, fleet).expect("write the fleet file");
     eprintln!("fleet-bench: {kiosks} kiosks with {entries} entries each ready in {:.0} s", began.elapsed().as_secs_f64());
 
+    let servers: Vec<String> =
+        all.iter().filter_map(|k| k.server.as_ref().map(|s| s.0.id().to_string())).collect();
+    let kiosks_cpu = || servers.iter().map(|p| cpu_seconds(p, false)).sum::<f64>();
     let pull = || {
         let t = Instant::now();
         let (code, out, err) =
@@ -60,7 +75,9 @@ fn main() {
         (t.elapsed().as_secs_f64(), out)
     };
     let mut db = pg.client();
+    let (puller_before, kiosks_before) = (cpu_seconds("self", true), kiosks_cpu());
     let (first, _) = pull();
+    let (puller_cpu, kiosks_cpu_used) = (cpu_seconds("self", true) - puller_before, kiosks_cpu() - kiosks_before);
     let stored: i64 = db.query_one("SELECT count(*) FROM entries", &[]).unwrap().get(0);
     assert_eq!(stored as usize, kiosks * entries, "every entry stored once");
     let (second, out) = pull();
@@ -84,6 +101,11 @@ fn main() {
          (baseline COPY from a file: {copy_rate:.0} entries/s in {copy:.2} s, ratio {ratio:.2}, goal ≥ 0.5)"
     );
     println!("bench fleet_repull: {second:.1} s for {kiosks} kiosks with nothing new, 0 entries inserted");
+    println!(
+        "bench fleet_pull_cpu: the puller {puller_cpu:.1} s CPU, the {kiosks} kiosks' staff APIs {kiosks_cpu_used:.1} s CPU \
+         (on this machine's {} cores, shared with PostgreSQL)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     drop(all);
     if ratio < 0.5 {
         std::process::exit(1);
