@@ -528,7 +528,8 @@ impl Postgres {
 
     /// Starts the server (again), waiting until it accepts connections.
     pub fn start_server(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses='' {}", self.port, self.socket_dir.display(), self.options);
+        let options =
+            format!("-p {} -k {} -c listen_addresses='' {}", self.port, self.socket_dir.display(), self.options);
         let out = self
             .command("pg_ctl")
             .arg("-D")
@@ -608,8 +609,12 @@ impl FleetKiosk {
         let pin = out.lines().find_map(|l| l.strip_prefix("pin:")).expect("a pin line").trim().to_owned();
         let token_file = dir.join("staff.token");
         std::fs::write(&token_file, format!("{}\n", creds.staff)).unwrap();
-        let mut k = FleetKiosk { id: id.into(), dir, config, port, pin, root_key: String::new(), token_file, server: None };
-        k.append(vec![kiosk::journal::NewEntry::new(kiosk::journal::EntryKind::Boot, serde_json::json!({ "version": "test" }))]);
+        let mut k =
+            FleetKiosk { id: id.into(), dir, config, port, pin, root_key: String::new(), token_file, server: None };
+        k.append(vec![kiosk::journal::NewEntry::new(
+            kiosk::journal::EntryKind::Boot,
+            serde_json::json!({ "version": "test" }),
+        )]);
         let (code, key, err) = run(kiosk().args(["journal", "pubkey", "--config"]).arg(&k.config));
         assert_eq!(code, Some(0), "{err}");
         k.root_key = key.trim().to_owned();
@@ -658,4 +663,3 @@ impl FleetKiosk {
         )
     }
 }
-

@@ -30,7 +30,10 @@ fn a_day(n: u32) -> Vec<NewEntry> {
         EntryKind::LicencePrinted,
         json!({ "print_id": "p1", "document_id": "d1", "copies": 2, "job_id": 7 }),
     ));
-    v.push(NewEntry::new(EntryKind::DeviceFault, json!({ "device": "ticket_printer", "severity": "error", "fault": "paper_out" })));
+    v.push(NewEntry::new(
+        EntryKind::DeviceFault,
+        json!({ "device": "ticket_printer", "severity": "error", "fault": "paper_out" }),
+    ));
     v.push(NewEntry::new(EntryKind::DeviceRecovered, json!({ "device": "ticket_printer" })));
     v
 }
@@ -61,7 +64,11 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     );
     std::fs::write(
         &fleet_file,
-        format!("[pull]\nconcurrency = 2\npage_size = 100\n\n{}{}{unreachable}", a.fleet_entry("临沭街道"), b.fleet_entry("青云镇")),
+        format!(
+            "[pull]\nconcurrency = 2\npage_size = 100\n\n{}{}{unreachable}",
+            a.fleet_entry("临沭街道"),
+            b.fleet_entry("青云镇")
+        ),
     )
     .unwrap();
     let (code, _, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
@@ -89,7 +96,12 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     assert!(out.contains("village-07: not pulled"), "{out}");
     assert_eq!(count(&pg, "SELECT count(*) FROM entries"), (a_head + b_head) as i64);
     assert_eq!(
-        count(&pg, &format!("SELECT count(DISTINCT seq) FROM entries WHERE kiosk_id = 'linshu-hall-01' AND seq BETWEEN 1 AND {a_head}")),
+        count(
+            &pg,
+            &format!(
+                "SELECT count(DISTINCT seq) FROM entries WHERE kiosk_id = 'linshu-hall-01' AND seq BETWEEN 1 AND {a_head}"
+            )
+        ),
         a_head as i64,
         "keyed by (kiosk, seq), every seq once"
     );
@@ -112,17 +124,30 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     // The views staff read.
     let mut c = pg.client();
     let tickets: i64 = c
-        .query_one("SELECT sum(tickets)::bigint FROM tickets_per_day WHERE kiosk_id = 'linshu-hall-01' AND category = 'A'", &[])
+        .query_one(
+            "SELECT sum(tickets)::bigint FROM tickets_per_day WHERE kiosk_id = 'linshu-hall-01' AND category = 'A'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(tickets, 130);
-    let row = c.query_one("SELECT ratings, good, good_rate::float8 FROM ratings_per_day WHERE kiosk_id = 'qingyun-town-01'", &[]).unwrap();
+    let row = c
+        .query_one(
+            "SELECT ratings, good, good_rate::float8 FROM ratings_per_day WHERE kiosk_id = 'qingyun-town-01'",
+            &[],
+        )
+        .unwrap();
     assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (40, 30));
     assert!((row.get::<_, f64>(2) - 0.75).abs() < 1e-9);
     assert_eq!(count(&pg, "SELECT count(*) FROM ticket_waits WHERE kiosk_id = 'qingyun-town-01'"), 40);
-    let copies: i64 = c.query_one("SELECT sum(copies)::bigint FROM licence_prints_per_day WHERE kiosk_id = 'linshu-hall-01'", &[]).unwrap().get(0);
+    let copies: i64 = c
+        .query_one("SELECT sum(copies)::bigint FROM licence_prints_per_day WHERE kiosk_id = 'linshu-hall-01'", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(copies, 4);
-    let faults = c.query("SELECT device, recovered_at IS NOT NULL FROM device_faults WHERE kiosk_id = 'qingyun-town-01'", &[]).unwrap();
+    let faults = c
+        .query("SELECT device, recovered_at IS NOT NULL FROM device_faults WHERE kiosk_id = 'qingyun-town-01'", &[])
+        .unwrap();
     assert_eq!(faults.len(), 1);
     assert!(faults[0].get::<_, bool>(1), "the fault's recovery was found");
     let silent: Vec<String> =
@@ -164,8 +189,15 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     assert!(out.contains("qingyun-town-01: BROKEN at seq"), "{out}");
     assert!(err.contains("ALERT kiosk qingyun-town-01"), "{err}");
     assert!(out.contains("linshu-hall-01: 6 new entries"), "{out}");
-    assert_eq!(count(&pg, "SELECT count(*) FROM entries WHERE kiosk_id = 'qingyun-town-01'"), stored_b, "nothing of the fork stored");
-    assert_eq!(count(&pg, "SELECT count(*) FROM alerts WHERE kiosk_id = 'qingyun-town-01' AND what LIKE 'chain broken%'"), 1);
+    assert_eq!(
+        count(&pg, "SELECT count(*) FROM entries WHERE kiosk_id = 'qingyun-town-01'"),
+        stored_b,
+        "nothing of the fork stored"
+    );
+    assert_eq!(
+        count(&pg, "SELECT count(*) FROM alerts WHERE kiosk_id = 'qingyun-town-01' AND what LIKE 'chain broken%'"),
+        1
+    );
     let reason: String =
         c.query_one("SELECT broken_reason FROM kiosks WHERE kiosk_id = 'qingyun-town-01'", &[]).unwrap().get(0);
     assert!(!reason.is_empty());
@@ -199,7 +231,15 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     assert!(html.contains("链断裂 chain broken"), "the broken kiosk is marked");
     let shot = root.path().join("report.png");
     let chromium = run(std::process::Command::new("timeout")
-        .args(["120", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1000,3200"])
+        .args([
+            "120",
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1000,3200",
+        ])
         .arg(format!("--user-data-dir={}", root.path().join("chromium").display()))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", report.display())));

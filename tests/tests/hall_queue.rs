@@ -95,7 +95,11 @@ fn three_kiosks_issuing_at_once_share_one_gap_free_queue() {
     let distinct: BTreeSet<u32> = journaled.iter().map(|d| number(d)).collect();
     assert_eq!(distinct.len(), 900, "900 distinct numbers");
     assert_eq!(distinct, (1..=900).collect::<BTreeSet<u32>>(), "A001 to A900, no gap");
-    assert_eq!(printed.iter().collect::<BTreeSet<_>>(), journaled.iter().collect::<BTreeSet<_>>(), "printed = journaled");
+    assert_eq!(
+        printed.iter().collect::<BTreeSet<_>>(),
+        journaled.iter().collect::<BTreeSet<_>>(),
+        "printed = journaled"
+    );
     // Each kiosk's own numbers rise (one counter row, taken in order).
     for c in &configs {
         let n: Vec<u32> = issued(c).iter().map(|(d, _)| number(d)).collect();
@@ -161,7 +165,11 @@ fn with_the_hall_database_down_a_kiosk_uses_its_offline_band_and_returns_to_the_
     assert_eq!(seen.len(), 150, "no ticket lost");
 
     let tickets = issued(&config);
-    assert_eq!(tickets.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(), seen, "every printed ticket journaled, in order");
+    assert_eq!(
+        tickets.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        seen,
+        "every printed ticket journaled, in order"
+    );
     let numbers: Vec<u32> = seen.iter().map(|d| number(d)).collect();
     assert_eq!(numbers.iter().collect::<BTreeSet<_>>().len(), 150, "no duplicate");
     let offline: Vec<u32> = tickets.iter().filter(|(_, how)| how == "offline").map(|(d, _)| number(d)).collect();
@@ -200,7 +208,8 @@ fn counter_calls_see_hall_and_offline_tickets() {
     let mut called = Vec::new();
     for _ in 0..6 {
         let req = kiosk::admin::counter::ApiRequest::CallNext { counter: "3".into(), categories: vec!["A".into()] };
-        let r = kiosk::admin::counter::handle(&queue, &tz, config_loaded.rollover_minutes(), req, jiff::Timestamp::now());
+        let r =
+            kiosk::admin::counter::handle(&queue, &tz, config_loaded.rollover_minutes(), req, jiff::Timestamp::now());
         assert_eq!(r.status, 200, "{}", r.body);
         called.push(r.body["called"]["number"].as_str().unwrap_or("none").to_owned());
     }

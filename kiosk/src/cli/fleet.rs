@@ -111,7 +111,10 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
         FleetCommand::Pull { fleet, db, once, every } => {
             let (file, kiosks) = FleetFile::load(&fleet).map_err(invalid)?;
             if kiosks.is_empty() {
-                return Err(invalid(format!("{} names no [[kiosk]]; add one per kiosk (docs/fleet.md).", fleet.display())));
+                return Err(invalid(format!(
+                    "{} names no [[kiosk]]; add one per kiosk (docs/fleet.md).",
+                    fleet.display()
+                )));
             }
             let bars = indicatif::MultiProgress::new();
             let Some(interval) = every.filter(|_| !once) else {
@@ -223,7 +226,11 @@ fn summarize(outcomes: &[crate::fleet::pull::KioskOutcome]) -> anyhow::Result<()
         .into());
     }
     if failed > 0 {
-        return Err(Exit { code: EXIT_UNREACHABLE, message: format!("{failed} kiosk(s) could not be pulled; they are tried again next time.") }.into());
+        return Err(Exit {
+            code: EXIT_UNREACHABLE,
+            message: format!("{failed} kiosk(s) could not be pulled; they are tried again next time."),
+        }
+        .into());
     }
     Ok(())
 }

@@ -108,7 +108,16 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
                 let card = read_card_for_ticket(&config)?;
                 let session = hex::encode(crate::secrets::random_bytes::<8>()?);
                 let tz = config.tz().clone();
-                crate::ticket::issue_with_card(&queue, &printer, &config, &tz, category, &card, jiff::Timestamp::now(), &session)
+                crate::ticket::issue_with_card(
+                    &queue,
+                    &printer,
+                    &config,
+                    &tz,
+                    category,
+                    &card,
+                    jiff::Timestamp::now(),
+                    &session,
+                )
             } else {
                 issue_and_print(&queue, &printer, &config.kiosk.hall_name, category, jiff::Timestamp::now(), "")
             };

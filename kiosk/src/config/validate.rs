@@ -421,15 +421,25 @@ fn check_platform(c: &Config) -> Result<(), Problem> {
 
 /// `[queue] shared`: a database address the kiosk can use, a hall name, and an offline band clear of every
 /// category's own numbers.
-fn check_shared_queue(s: &super::SharedQueue, categories: &[super::CategoryConfig], p: FieldPath) -> Result<(), Problem> {
+fn check_shared_queue(
+    s: &super::SharedQueue,
+    categories: &[super::CategoryConfig],
+    p: FieldPath,
+) -> Result<(), Problem> {
     if let Err(e) = s.db.parse::<postgres::Config>() {
         return fail(
             p.key("db"),
-            format!("\"{}\" is not a PostgreSQL address ({e}); write e.g. \"postgres://kiosk@hall-db/kiosk_fleet\".", s.db),
+            format!(
+                "\"{}\" is not a PostgreSQL address ({e}); write e.g. \"postgres://kiosk@hall-db/kiosk_fleet\".",
+                s.db
+            ),
         );
     }
     if s.hall.trim().is_empty() || s.hall.len() > 64 || s.hall.chars().any(char::is_control) {
-        return fail(p.key("hall"), "Name the hall in at most 64 characters, the same on every kiosk of the hall, e.g. \"linshu-county\".");
+        return fail(
+            p.key("hall"),
+            "Name the hall in at most 64 characters, the same on every kiosk of the hall, e.g. \"linshu-county\".",
+        );
     }
     let [first, last] = s.offline_band;
     if !(1..=9999).contains(&first) || !(1..=9999).contains(&last) || last < first {

@@ -49,7 +49,10 @@ impl HallCounter {
         match self.try_take(business_day, category, first) {
             Ok(n) => {
                 if self.offline_until.take().is_some() {
-                    log::info!("the hall database ({}) answers again: tickets are numbered for the whole hall", self.hall);
+                    log::info!(
+                        "the hall database ({}) answers again: tickets are numbered for the whole hall",
+                        self.hall
+                    );
                 }
                 Ok(n)
             }

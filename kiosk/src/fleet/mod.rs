@@ -127,7 +127,9 @@ impl FleetFile {
         let mut kiosks: Vec<Kiosk> = Vec::with_capacity(fleet.kiosks.len());
         for (i, k) in fleet.kiosks.iter().enumerate() {
             let here = FieldPath::default().key("kiosk").index(i);
-            if k.id.is_empty() || k.id.len() > 64 || !k.id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            if k.id.is_empty()
+                || k.id.len() > 64
+                || !k.id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             {
                 return Err(at(
                     here.key("id"),
@@ -140,7 +142,9 @@ impl FleetFile {
             let endpoint = crate::net::Endpoint::parse(&k.url)
                 .map_err(|e| at(here.clone().key("url"), format!("{e}; write e.g. https://10.20.0.11:8443.")))?;
             let pin = match &k.pin {
-                Some(p) => Some(crate::admin::tls::parse_pin(p).map_err(|e| at(here.clone().key("pin"), format!("{e}.")))?),
+                Some(p) => {
+                    Some(crate::admin::tls::parse_pin(p).map_err(|e| at(here.clone().key("pin"), format!("{e}.")))?)
+                }
                 None if endpoint.tls => {
                     return Err(at(
                         here.key("url"),

@@ -52,11 +52,16 @@ pub enum PageProblem {
 /// Checks `body` (a JSON-lines page) for kiosk `kiosk_id` with root key `root`, after the stored `head`.
 /// A page without entries is empty whatever else it carries: seals and checkpoints are only trusted with
 /// the entries they were verified against.
-pub fn check_page(kiosk_id: &str, root: &VerifyingKey, head: &StoredHead, body: &[u8]) -> Result<CheckedPage, PageProblem> {
+pub fn check_page(
+    kiosk_id: &str,
+    root: &VerifyingKey,
+    head: &StoredHead,
+    body: &[u8],
+) -> Result<CheckedPage, PageProblem> {
     // The verifier hands back the entries it parsed: each line is read once.
     let mut entries = Vec::new();
-    let verdict =
-        verify_jsonl_bytes_keeping(body, Some(root), &head.seals, &mut entries).map_err(|e| PageProblem::Unreadable(e.0))?;
+    let verdict = verify_jsonl_bytes_keeping(body, Some(root), &head.seals, &mut entries)
+        .map_err(|e| PageProblem::Unreadable(e.0))?;
     if let Verdict::Tampered { seq, what } = verdict {
         return Err(PageProblem::Broken { seq, what });
     }
@@ -75,17 +80,13 @@ pub fn check_page(kiosk_id: &str, root: &VerifyingKey, head: &StoredHead, body: 
         });
     }
     let times = entries.iter().map(storable).collect::<Result<Vec<_>, _>>()?;
-    let mut page = CheckedPage {
-        public_key: header.public_key,
-        entries,
-        times,
-        new_seals: Vec::new(),
-        checkpoint: None,
-    };
+    let mut page =
+        CheckedPage { public_key: header.public_key, entries, times, new_seals: Vec::new(), checkpoint: None };
     // Entries came from the verifier; only the seal and checkpoint lines are read here.
     for line in lines.filter(|l| l.starts_with(SealLine::PREFIX) || l.starts_with("{\"checkpoint\"")) {
         if line.starts_with(SealLine::PREFIX) {
-            let l: SealLine = serde_json::from_str(line).map_err(|e| PageProblem::Unreadable(format!("a seal line: {e}")))?;
+            let l: SealLine =
+                serde_json::from_str(line).map_err(|e| PageProblem::Unreadable(format!("a seal line: {e}")))?;
             page.new_seals.push(l.seal);
         } else {
             let cp: serde_json::Value =
@@ -115,12 +116,11 @@ pub fn check_page(kiosk_id: &str, root: &VerifyingKey, head: &StoredHead, body: 
             ),
         });
     }
-    if let Some((epoch, seal)) =
-        page.new_seals.iter().enumerate().find(|(i, s)| s.epoch != (head.seals.len() + i) as u64).map(|(i, s)| (i, s))
-    {
+    // The verifier walked these after the stored ones; stored as they are numbered, they must follow on.
+    if let Some((i, seal)) = page.new_seals.iter().enumerate().find(|(i, s)| s.epoch != (head.seals.len() + i) as u64) {
         return Err(PageProblem::Broken {
             seq: seal.seq,
-            what: format!("the page's seal number {} is for epoch {}, not {}", epoch + 1, seal.epoch, head.seals.len() + epoch),
+            what: format!("the page's seal number {} is for epoch {}, not {}", i + 1, seal.epoch, head.seals.len() + i),
         });
     }
     Ok(page)
@@ -130,7 +130,8 @@ pub fn check_page(kiosk_id: &str, root: &VerifyingKey, head: &StoredHead, body: 
 /// jsonb cannot hold, a time that is not UTC); returns the entry's time for the `at` column.
 fn storable(e: &Entry) -> Result<std::time::SystemTime, PageProblem> {
     let bad = |what: &str| PageProblem::Unreadable(format!("entry {}: {what}", e.seq));
-    let texts = [&e.kiosk_id, &e.boot_id, &e.time_utc, &e.session_id, &e.kind, &e.payload_digest, &e.prev_hash, &e.hash];
+    let texts =
+        [&e.kiosk_id, &e.boot_id, &e.time_utc, &e.session_id, &e.kind, &e.payload_digest, &e.prev_hash, &e.hash];
     if texts.iter().any(|t| t.contains('\0')) || e.payload.as_deref().is_some_and(|p| p.contains('\0')) {
         return Err(bad("a field holds a NUL character"));
     }
@@ -172,8 +173,9 @@ mod tests {
 
     fn journal(dir: &std::path::Path, id: &str, entries: usize) -> Journal {
         let j = Journal::open(JournalSettings::in_dir(id, dir)).unwrap();
-        let batch: Vec<NewEntry> =
-            (0..entries).map(|i| NewEntry::new(EntryKind::Evaluation, serde_json::json!({ "level": 5, "i": i }))).collect();
+        let batch: Vec<NewEntry> = (0..entries)
+            .map(|i| NewEntry::new(EntryKind::Evaluation, serde_json::json!({ "level": 5, "i": i })))
+            .collect();
         j.transact(move |_| Ok((batch, ()))).unwrap();
         j
     }
@@ -226,11 +228,17 @@ mod tests {
         let head = StoredHead { seq, hash: hash.to_owned(), seals: first.new_seals.clone() };
 
         let wrong_id = check_page("k2", &root(&j), &genesis(), &body).unwrap_err();
-        assert!(matches!(&wrong_id, PageProblem::Broken { what, .. } if what.contains("answers as \"k1\"")), "{wrong_id}");
+        assert!(
+            matches!(&wrong_id, PageProblem::Broken { what, .. } if what.contains("answers as \"k1\"")),
+            "{wrong_id}"
+        );
 
         let skipped = journal_page(&j, &readers, 25, 10, head.seals.len() as u64).unwrap();
         let e = check_page("k1", &root(&j), &head, &skipped).unwrap_err();
-        assert_eq!(e, PageProblem::Broken { seq: 21, what: "entries 21 to 25 are missing: the kiosk skipped them".into() });
+        assert_eq!(
+            e,
+            PageProblem::Broken { seq: 21, what: "entries 21 to 25 are missing: the kiosk skipped them".into() }
+        );
 
         let again = journal_page(&j, &readers, 10, 10, head.seals.len() as u64).unwrap();
         assert!(matches!(check_page("k1", &root(&j), &head, &again), Err(PageProblem::Broken { seq: 21, .. })));

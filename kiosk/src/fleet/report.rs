@@ -89,7 +89,12 @@ fn town_name(town: &str) -> String {
 }
 
 /// Reads the period's figures from the views. `from` and `to` are inclusive local dates (YYYY-MM-DD).
-pub fn gather(client: &mut postgres::Client, from: &str, to: &str, silent_hours: f64) -> Result<ReportData, postgres::Error> {
+pub fn gather(
+    client: &mut postgres::Client,
+    from: &str,
+    to: &str,
+    silent_hours: f64,
+) -> Result<ReportData, postgres::Error> {
     let mut data = ReportData {
         from: from.to_owned(),
         to: to.to_owned(),
@@ -111,7 +116,14 @@ pub fn gather(client: &mut postgres::Client, from: &str, to: &str, silent_hours:
         let id: String = r.get(0);
         kiosks.insert(
             id.clone(),
-            KioskRow { id, town: r.get(1), last_heard: r.get(2), hours_silent: r.get(3), broken: r.get(4), ..Default::default() },
+            KioskRow {
+                id,
+                town: r.get(1),
+                last_heard: r.get(2),
+                hours_silent: r.get(3),
+                broken: r.get(4),
+                ..Default::default()
+            },
         );
     }
     let days = "BETWEEN $1::text::date AND $2::text::date";
@@ -140,7 +152,9 @@ pub fn gather(client: &mut postgres::Client, from: &str, to: &str, silent_hours:
         }
     }
     for r in client.query(
-        &format!("SELECT kiosk_id, sum(ratings)::bigint, sum(good)::bigint FROM ratings_per_day WHERE day {days} GROUP BY 1"),
+        &format!(
+            "SELECT kiosk_id, sum(ratings)::bigint, sum(good)::bigint FROM ratings_per_day WHERE day {days} GROUP BY 1"
+        ),
         &[f, t],
     )? {
         if let Some(k) = kiosks.get_mut(&r.get::<_, String>(0)) {
@@ -232,7 +246,8 @@ fn bars(title: &str, rows: &[(String, f64)]) -> String {
                 .x_label_formatter(&|v| axis_number(*v))
                 .draw()?;
             chart.draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
-                let mut r = Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], BAR.filled());
+                let mut r =
+                    Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], BAR.filled());
                 r.set_margin(4, 4, 0, 0);
                 r
             }))?;
@@ -248,7 +263,13 @@ fn bars(title: &str, rows: &[(String, f64)]) -> String {
 
 /// Tickets per business day, one line per town.
 fn daily_lines(data: &ReportData) -> String {
-    let days: Vec<String> = data.daily.values().flat_map(|m| m.keys().cloned()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let days: Vec<String> = data
+        .daily
+        .values()
+        .flat_map(|m| m.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 380)).into_drawing_area();
@@ -277,11 +298,8 @@ fn daily_lines(data: &ReportData) -> String {
                 .draw()?;
             for (i, (town, per_day)) in data.daily.iter().enumerate() {
                 let color = PALETTE[i % PALETTE.len()];
-                let points: Vec<(f64, f64)> = days
-                    .iter()
-                    .enumerate()
-                    .map(|(x, d)| (x as f64, *per_day.get(d).unwrap_or(&0) as f64))
-                    .collect();
+                let points: Vec<(f64, f64)> =
+                    days.iter().enumerate().map(|(x, d)| (x as f64, *per_day.get(d).unwrap_or(&0) as f64)).collect();
                 // Points as well as the line: a period of one day is one point.
                 chart.draw_series(points.iter().map(|p| Circle::new(*p, 5, color.filled())))?;
                 chart
@@ -289,7 +307,12 @@ fn daily_lines(data: &ReportData) -> String {
                     .label(town.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
             }
-            chart.configure_series_labels().label_font((FONT, 14)).background_style(WHITE.mix(0.9)).border_style(BLACK).draw()?;
+            chart
+                .configure_series_labels()
+                .label_font((FONT, 14))
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK)
+                .draw()?;
             root.present()?;
             Ok(())
         })();
@@ -341,10 +364,10 @@ pub fn render(data: &ReportData) -> String {
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>自助终端运行报告 Kiosk fleet report {from} – {to}</title>\
-<style>body{{font-family:{FONT};margin:24px;color:#222}}table{{border-collapse:collapse;margin:12px 0}}\
-td,th{{border:1px solid #bbb;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
-th{{background:#eef3f8}}h2{{margin-top:32px}}.warn{{color:#b00}}.text td,.text th{{text-align:left}}svg{{display:block;margin:12px 0}}</style></head><body>\n\
-<h1>自助终端运行报告 Kiosk fleet report</h1><p>{from} – {to} · 生成于 generated {gen} · {n} 台终端 kiosks</p>\n",
+    <style>body{{font-family:{FONT};margin:24px;color:#222}}table{{border-collapse:collapse;margin:12px 0}}\
+    td,th{{border:1px solid #bbb;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
+    th{{background:#eef3f8}}h2{{margin-top:32px}}.warn{{color:#b00}}.text td,.text th{{text-align:left}}svg{{display:block;margin:12px 0}}</style></head><body>\n\
+    <h1>自助终端运行报告 Kiosk fleet report</h1><p>{from} – {to} · 生成于 generated {gen} · {n} 台终端 kiosks</p>\n",
         from = esc(&data.from),
         to = esc(&data.to),
         gen = esc(&data.generated),
@@ -358,7 +381,9 @@ th{{background:#eef3f8}}h2{{margin-top:32px}}.warn{{color:#b00}}.text td,.text t
     }
     h.push_str("</table>\n");
     h.push_str(&daily_lines(data));
-    let town_rows = |get: &dyn Fn(&Figures) -> f64| -> Vec<(String, f64)> { towns.iter().map(|(t, f)| (t.clone(), get(f))).collect() };
+    let town_rows = |get: &dyn Fn(&Figures) -> f64| -> Vec<(String, f64)> {
+        towns.iter().map(|(t, f)| (t.clone(), get(f))).collect()
+    };
     h.push_str(&bars("好评率 Good rating rate (%)", &town_rows(&|f| f.good_rate().unwrap_or(0.0) * 100.0)));
     h.push_str(&bars("平均等候 Mean wait (min)", &town_rows(&|f| f.mean_wait_minutes.unwrap_or(0.0))));
     h.push_str("<h2>按终端 By kiosk</h2>\n<table><tr><th>终端 Kiosk</th><th>乡镇 Town</th>");
@@ -368,10 +393,18 @@ th{{background:#eef3f8}}h2{{margin-top:32px}}.warn{{color:#b00}}.text td,.text t
         let heard = match (&k.last_heard, &k.broken) {
             (_, Some(_)) => "<span class=\"warn\">链断裂 chain broken (see the alerts)</span>".into(),
             (None, _) => "<span class=\"warn\">从未 never</span>".into(),
-            (Some(t), _) if k.hours_silent.is_some_and(|s| s > data.silent_hours) => format!("<span class=\"warn\">{}</span>", esc(t)),
+            (Some(t), _) if k.hours_silent.is_some_and(|s| s > data.silent_hours) => {
+                format!("<span class=\"warn\">{}</span>", esc(t))
+            }
             (Some(t), _) => esc(t),
         };
-        let _ = writeln!(h, "<tr><td>{}</td><td>{}</td>{}<td>{heard}</td></tr>", esc(&k.id), esc(&k.town), figures_cells(&k.figures));
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td>{}<td>{heard}</td></tr>",
+            esc(&k.id),
+            esc(&k.town),
+            figures_cells(&k.figures)
+        );
     }
     h.push_str("</table>\n");
     let per_kiosk = |get: &dyn Fn(&Figures) -> f64| -> Vec<(String, f64)> {
@@ -388,7 +421,13 @@ th{{background:#eef3f8}}h2{{margin-top:32px}}.warn{{color:#b00}}.text td,.text t
     } else {
         h.push_str("<ul>\n");
         for k in silent {
-            let _ = writeln!(h, "<li>{} ({}): {}</li>", esc(&k.id), esc(&k.town), esc(k.last_heard.as_deref().unwrap_or("从未 never")));
+            let _ = writeln!(
+                h,
+                "<li>{} ({}): {}</li>",
+                esc(&k.id),
+                esc(&k.town),
+                esc(k.last_heard.as_deref().unwrap_or("从未 never"))
+            );
         }
         h.push_str("</ul>\n");
     }
@@ -414,7 +453,14 @@ mod tests {
         KioskRow {
             id: id.into(),
             town: town.into(),
-            figures: Figures { tickets, ratings, good, called: tickets, mean_wait_minutes: Some(6.0), ..Default::default() },
+            figures: Figures {
+                tickets,
+                ratings,
+                good,
+                called: tickets,
+                mean_wait_minutes: Some(6.0),
+                ..Default::default()
+            },
             last_heard: Some("2026-11-26 09:00".into()),
             hours_silent: Some(1.0),
             broken: None,
@@ -423,8 +469,13 @@ mod tests {
 
     #[test]
     fn towns_sum_their_kiosks_and_the_document_holds_every_chart() {
-        let mut data = ReportData { from: "2026-11-01".into(), to: "2026-11-26".into(), silent_hours: 24.0, ..Default::default() };
-        data.kiosks = vec![kiosk("a", "临沭街道", 100, 10, 9), kiosk("b", "临沭街道", 50, 10, 5), kiosk("c", "<青云镇>", 5, 0, 0)];
+        let mut data =
+            ReportData { from: "2026-11-01".into(), to: "2026-11-26".into(), silent_hours: 24.0, ..Default::default() };
+        data.kiosks = vec![
+            kiosk("a", "临沭街道", 100, 10, 9),
+            kiosk("b", "临沭街道", 50, 10, 5),
+            kiosk("c", "<青云镇>", 5, 0, 0),
+        ];
         data.kiosks[2].hours_silent = Some(30.0);
         data.daily.entry("临沭街道".into()).or_default().insert("2026-11-25".into(), 150);
         let towns = data.towns();

@@ -16,7 +16,9 @@ mod embedded {
 pub enum StoreError {
     #[error("--db is not a PostgreSQL address ({0}); write e.g. postgres://fleet@db.county.example/kiosk_fleet")]
     BadUrl(String),
-    #[error("cannot reach PostgreSQL at {target} ({why}); check that it runs and that the address and password are right")]
+    #[error(
+        "cannot reach PostgreSQL at {target} ({why}); check that it runs and that the address and password are right"
+    )]
     Connect { target: String, why: String },
     #[error("PostgreSQL refused: {}", pg_message(.0))]
     Db(#[from] postgres::Error),
@@ -26,7 +28,9 @@ pub enum StoreError {
         "the database has no fleet schema (or an older one, version {0:?}); run `kiosk fleet migrate --db …` first"
     )]
     NotMigrated(Option<i32>),
-    #[error("kiosk \"{id}\" was recorded with root key {stored}, but the fleet file says {given}; a replaced box is a new kiosk id (docs/fleet.md)")]
+    #[error(
+        "kiosk \"{id}\" was recorded with root key {stored}, but the fleet file says {given}; a replaced box is a new kiosk id (docs/fleet.md)"
+    )]
     RootKeyChanged { id: String, stored: String, given: String },
 }
 
@@ -99,11 +103,8 @@ pub fn migrate(client: &mut Client) -> Result<Vec<u32>, StoreError> {
 /// Refuses a database this build's pull would write wrongly: no schema, or an older one.
 pub fn check_schema(client: &mut Client) -> Result<(), StoreError> {
     let exists: bool = client.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])?.get(0);
-    let version: Option<i32> = if exists {
-        client.query_one("SELECT max(version) FROM refinery_schema_history", &[])?.get(0)
-    } else {
-        None
-    };
+    let version: Option<i32> =
+        if exists { client.query_one("SELECT max(version) FROM refinery_schema_history", &[])?.get(0) } else { None };
     if version.is_none_or(|v| i64::from(v) < i64::from(latest_version())) {
         return Err(StoreError::NotMigrated(version));
     }
@@ -314,7 +315,8 @@ pub fn clear(client: &mut Client, kiosk_id: &str) -> Result<bool, StoreError> {
 /// Writes a kiosk's stored journal as a JSON-lines export (header, entries, seals, the newest checkpoint),
 /// which `kiosk journal verify --pubkey ROOT` checks like any other. Returns the number of entries.
 pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write) -> Result<Option<u64>, anyhow::Error> {
-    let Some(row) = client.query_opt("SELECT public_key, root_key, checkpoint FROM kiosks WHERE kiosk_id = $1", &[&kiosk_id])?
+    let Some(row) =
+        client.query_opt("SELECT public_key, root_key, checkpoint FROM kiosks WHERE kiosk_id = $1", &[&kiosk_id])?
     else {
         return Ok(None);
     };
@@ -338,8 +340,18 @@ pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write)
             .replace("$$KIOSK$$", &quote_literal(kiosk_id))
             .as_str(),
     )?;
-    let types =
-        [Type::INT8, Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT];
+    let types = [
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+    ];
     let mut rows = postgres::binary_copy::BinaryCopyOutIter::new(reader, &types);
     let mut n = 0u64;
     use postgres::fallible_iterator::FallibleIterator;

@@ -62,10 +62,12 @@ fn main() {
     }
     let fleet_file = root.path().join("fleet.toml");
     std::fs::write(&fleet_file, fleet).expect("write the fleet file");
-    eprintln!("fleet-bench: {kiosks} kiosks with {entries} entries each ready in {:.0} s", began.elapsed().as_secs_f64());
+    eprintln!(
+        "fleet-bench: {kiosks} kiosks with {entries} entries each ready in {:.0} s",
+        began.elapsed().as_secs_f64()
+    );
 
-    let servers: Vec<String> =
-        all.iter().filter_map(|k| k.server.as_ref().map(|s| s.0.id().to_string())).collect();
+    let servers: Vec<String> = all.iter().filter_map(|k| k.server.as_ref().map(|s| s.0.id().to_string())).collect();
     let kiosks_cpu = || servers.iter().map(|p| cpu_seconds(p, false)).sum::<f64>();
     let pull = || {
         let t = Instant::now();
