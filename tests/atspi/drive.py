@@ -38,6 +38,21 @@ def find(node, label, depth=0):
     return None
 
 
+def find_all(node, label, depth=0, out=None):
+    """Every element named LABEL (a button and its text can both carry it)."""
+    out = [] if out is None else out
+    if node is None or depth > 30:
+        return out
+    try:
+        if node.name == label:
+            out.append(node)
+        for i in range(node.childCount):
+            find_all(node.getChildAtIndex(i), label, depth + 1, out)
+    except Exception:
+        pass
+    return out
+
+
 def names(node, depth=0, out=None):
     """Every element's name under NODE (for a failed step's report)."""
     out = [] if out is None else out
@@ -53,18 +68,19 @@ def names(node, depth=0, out=None):
     return out
 
 
-def press(node):
-    """Invokes the element's default action; where the tree offers none (yet), taps its middle with the
-    pointer, as a finger would."""
-    try:
-        action = node.queryAction()
-        if action.nActions > 0:
-            return action.doAction(0)
-    except NotImplementedError:
-        pass
+def press(node, pointer=False):
+    """Invokes the element's default action; where the tree offers none (yet), or with POINTER, taps its
+    middle with the pointer, as a finger would."""
+    if not pointer:
+        try:
+            action = node.queryAction()
+            if action.nActions > 0:
+                return action.doAction(0)
+        except NotImplementedError:
+            pass
     try:
         x, y, w, h = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
-    except NotImplementedError:
+    except Exception:
         return False
     if w <= 0 or h <= 0:
         return False
@@ -88,14 +104,23 @@ def step(kind, label):
 
 def click_until(label, expect):
     """Clicks LABEL until EXPECT appears. A click that took effect late is not repeated on the next page:
-    the robot clicks only while LABEL is there and EXPECT is not, and waits 5 s after each click."""
+    the robot clicks only while LABEL is there and EXPECT is not, and waits 5 s after each click. A click that
+    came to nothing is tried the other ways next: every element carrying LABEL in turn, by its action and
+    then by a tap of the pointer (a full test run once saw one list item's action do nothing for 30 s)."""
     deadline = time.time() + TIMEOUT_S
+    attempt = 0
     while time.time() < deadline:
         app = kiosk_app()
         if app is not None and find(app, expect) is not None:
             return True
-        node = find(app, label) if app is not None else None
-        if node is None or not press(node):
+        nodes = find_all(app, label) if app is not None else []
+        if not nodes:
+            time.sleep(0.2)
+            continue
+        node = nodes[(attempt // 2) % len(nodes)]
+        pointer = attempt % 2 == 1
+        attempt += 1
+        if not press(node, pointer):
             time.sleep(0.2)
             continue
         settle = time.time() + 5

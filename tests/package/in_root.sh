@@ -59,6 +59,10 @@ if grep -q "demo-\|^maintenance_pin_hash\|^\[\[admin.tokens" /etc/kiosk/kiosk.to
 if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify /usr/lib/systemd/system/kiosk.service > "$work/verify.txt" 2>&1 || { cat "$work/verify.txt"; fail "systemd-analyze verify"; }
   if [ -s "$work/verify.txt" ]; then cat "$work/verify.txt"; fail "systemd-analyze verify printed warnings"; fi
+  # The county server's pull service, shipped as an example (docs/fleet.md).
+  systemd-analyze verify /usr/share/doc/kiosk/examples/kiosk-fleet-pull.service > "$work/verify-fleet.txt" 2>&1 \
+    || { cat "$work/verify-fleet.txt"; fail "systemd-analyze verify kiosk-fleet-pull.service"; }
+  if [ -s "$work/verify-fleet.txt" ]; then cat "$work/verify-fleet.txt"; fail "systemd-analyze verify printed warnings for kiosk-fleet-pull.service"; fi
 else
   fail "systemd-analyze is missing (Debian's systemd package)"
 fi

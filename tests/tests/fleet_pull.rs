@@ -256,3 +256,59 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     assert_eq!(code, Some(2));
     assert!(err.contains("bad.toml:7:") && err.contains("kiosk[0].root_key"), "{err}");
 }
+
+/// `--every` as the service runs it: rounds keep coming, new entries arrive within a round, an unreachable
+/// database is logged and retried, and SIGTERM ends it cleanly.
+#[test]
+fn the_pull_service_runs_round_after_round_until_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(root.path());
+    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
+    assert_eq!(code, Some(0), "{err}");
+    let mut k = TestKiosk::new(root.path(), "linshu-hall-02");
+    k.append(a_day(3));
+    k.serve();
+    let fleet_file = root.path().join("fleet.toml");
+    std::fs::write(&fleet_file, k.fleet_entry("临沭街道")).unwrap();
+    let service = kiosk()
+        .env("RUST_LOG", "info")
+        .args(["fleet", "pull", "--every", "1s", "--db", &pg.url(), "--fleet"])
+        .arg(&fleet_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let service = kiosk_e2e::KillOnDrop(service);
+    let stored = |n: i64| {
+        kiosk_e2e::wait_for(std::time::Duration::from_secs(30), || {
+            let mut c = postgres::Client::connect(&pg.url(), postgres::NoTls).ok()?;
+            let got: i64 = c.query_one("SELECT count(*) FROM entries", &[]).ok()?.get(0);
+            (got == n).then_some(())
+        })
+    };
+    assert!(stored(1 + 12).is_some(), "the first round stores the kiosk's entries");
+    k.stop();
+    k.append(a_day(2));
+    k.serve();
+    assert!(stored(1 + 12 + 9).is_some(), "a later round brings the new ones");
+    // The database goes away for a while: rounds fail, are logged, and the service keeps running.
+    pg.stop_server();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    pg.start_server();
+    k.stop();
+    k.append(a_day(1));
+    k.serve();
+    assert!(stored(1 + 12 + 9 + 6).is_some(), "pulling resumes once the database is back");
+    let mut child = service;
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.0.id() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let status = child.0.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "SIGTERM ends the service cleanly: {err}");
+    assert!(err.contains("ALERT the fleet pull cannot use the database"), "{err}");
+    assert!(err.contains("fleet pull stopped"), "{err}");
+}
