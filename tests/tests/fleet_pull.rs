@@ -312,3 +312,47 @@ fn the_pull_service_runs_round_after_round_until_stopped() {
     assert!(err.contains("ALERT the fleet pull cannot use the database"), "{err}");
     assert!(err.contains("fleet pull stopped"), "{err}");
 }
+
+/// Two county servers pulling the same kiosk at once (a second pull server, or a manual `--once` beside the
+/// service) serialise on the kiosk's row: every entry is stored once and the chain stays whole.
+#[test]
+fn concurrent_pulls_of_one_kiosk_store_every_entry_once() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(root.path());
+    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
+    assert_eq!(code, Some(0), "{err}");
+    let mut k = TestKiosk::new(root.path(), "linshu-hall-03");
+    k.append(a_day(300));
+    k.serve();
+    let fleet_file = root.path().join("fleet.toml");
+    std::fs::write(&fleet_file, format!("[pull]\npage_size = 50\n\n{}", k.fleet_entry("临沭街道"))).unwrap();
+    let pulls: Vec<_> = (0..3)
+        .map(|_| {
+            kiosk()
+                .args(["fleet", "pull", "--once", "--db", &pg.url(), "--fleet"])
+                .arg(&fleet_file)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut stored_by_each = 0;
+    for p in pulls {
+        let out = p.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let n: u64 = text.split("linshu-hall-03: ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+        stored_by_each += n;
+    }
+    let total = 1 + 300 * 3 + 3;
+    assert_eq!(stored_by_each, total, "the pulls' counts add up: each page was stored by one of them");
+    assert_eq!(count(&pg, "SELECT count(*) FROM entries"), total as i64);
+    assert_eq!(count(&pg, "SELECT max(seq) FROM entries"), total as i64);
+    let exported = root.path().join("copy.jsonl");
+    let (code, _, err) =
+        run(kiosk().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-03", "--out"]).arg(&exported));
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", &k.root_key]).arg(&exported));
+    assert_eq!(code, Some(0), "{out}{err}");
+}

@@ -179,6 +179,7 @@ fn pull_one(
             Stored::Raced => {
                 // Another pull of this kiosk stored pages meanwhile: continue from its head.
                 head = store::state(db, &kiosk.id)?.head;
+                log::info!("kiosk {}: another pull stored pages meanwhile; going on after seq {}", kiosk.id, head.seq);
             }
             Stored::Broken(PageProblem::Broken { seq, what }) => {
                 return Ok(Outcome::Broken { seq, what, earlier: false });
