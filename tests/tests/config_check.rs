@@ -98,6 +98,39 @@ fn overlapping_bands_are_rejected() {
     assert_rejected(&text, "1500", "queue.categories[2].first", "overlaps category 1");
 }
 
+/// A hall queue's offline band must be numbers the hall never gives; its database address must parse.
+#[test]
+fn a_shared_queue_offline_band_inside_a_category_or_a_bad_address_is_rejected() {
+    let shared = |db: &str, band: &str| {
+        edit(
+            &demo_toml(),
+            "[queue]\n",
+            &format!("[queue]\nshared = {{ db = \"{db}\", hall = \"linshu-county\", offline_band = {band} }}\n"),
+        )
+    };
+    assert_rejected(
+        &shared("host=/run/postgresql dbname=kiosk_fleet", "[950, 999]"),
+        "[950, 999]",
+        "queue.shared.offline_band",
+        "overlaps category A's numbers (1–999)",
+    );
+    assert_rejected(
+        &shared("host=/run/postgresql dbname=kiosk_fleet", "[999, 900]"),
+        "[999, 900]",
+        "queue.shared.offline_band",
+        "is not a band",
+    );
+    assert_rejected(
+        &shared("no such thing", "[5001, 5099]"),
+        "\"no such thing\"",
+        "queue.shared.db",
+        "not a PostgreSQL address",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, _) = check(dir.path(), &shared("postgres://kiosk@hall-db/kiosk_fleet", "[5001, 5099]"));
+    assert_eq!(code, Some(0), "a band above every category is fine: {err}");
+}
+
 #[test]
 fn band_outside_range_is_rejected() {
     let text = edit(&demo_toml(), "last = 3999", "last = 10000");
