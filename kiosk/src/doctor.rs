@@ -63,11 +63,46 @@ pub fn run(config: &Config, test_print: bool) -> Vec<Check> {
     out.push(reader(config));
     out.push(ticket_printer(config, test_print));
     out.push(licence_printer(config));
+    if let Some(c) = hall_queue(config) {
+        out.push(c);
+    }
     out.extend(journal(config, now));
     if let Some(c) = certificate(config, now) {
         out.push(c);
     }
     out
+}
+
+/// With `[queue] shared`: whether the hall database answers (tickets would come from the offline band).
+fn hall_queue(config: &Config) -> Option<Check> {
+    use crate::fleet::counter::{Probe, probe};
+    let shared = config.queue.shared.as_ref()?;
+    let [first, last] = shared.offline_band;
+    Some(match probe(shared) {
+        Probe::Answers { counters_today } => check(
+            "hall_queue",
+            Level::Ok,
+            format!(
+                "The hall database answers; hall \"{}\" has {counters_today} category counter(s) since yesterday.",
+                shared.hall
+            ),
+            "",
+        ),
+        Probe::Unreachable(why) => check(
+            "hall_queue",
+            Level::Warn,
+            format!(
+                "The hall database cannot be reached ({why}); tickets come from this kiosk's offline band {first}–{last}."
+            ),
+            "Check [queue] shared.db and the network to the hall database; the kiosk goes back to the hall's numbers by itself.",
+        ),
+        Probe::NoSchema(why) => check(
+            "hall_queue",
+            Level::Fail,
+            format!("The hall database answers but has no hall counters ({why})."),
+            "Run `kiosk fleet migrate --db …` against it once.",
+        ),
+    })
 }
 
 fn config_check(config: &Config) -> Check {

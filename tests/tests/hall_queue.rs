@@ -216,3 +216,31 @@ fn counter_calls_see_hall_and_offline_tickets() {
     journal.close();
     assert_eq!(called, ["A001", "A002", "A950", "A951", "A003", "none"], "in the order issued, hall and offline alike");
 }
+
+/// `kiosk doctor` says whether the hall database answers, and what to do when it does not.
+#[test]
+fn doctor_reports_the_hall_database() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = migrated(root.path());
+    let config = hall_kiosk(root.path(), 1, &pg, [950, 999], 1);
+    let hall_queue = || {
+        let (_, out, err) = run(kiosk().args(["doctor", "--json", "--config"]).arg(&config));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        v["checks"].as_array().unwrap().iter().find(|c| c["item"] == "hall_queue").cloned().expect("a hall_queue check")
+    };
+    let (code, _, err) = run(kiosk().args(["ticket", "issue", "--category", "A", "--config"]).arg(&config));
+    assert_eq!(code, Some(0), "{err}");
+    let c = hall_queue();
+    assert_eq!(c["level"], "OK", "{c}");
+    assert!(c["found"].as_str().unwrap().contains("1 category counter"), "{c}");
+    pg.stop_server();
+    let c = hall_queue();
+    assert_eq!(c["level"], "WARN", "{c}");
+    assert!(c["found"].as_str().unwrap().contains("offline band 950–999"), "{c}");
+    pg.start_server();
+    // A database nobody migrated: the counters are missing.
+    pg.client().batch_execute("DROP TABLE hall_counters").unwrap();
+    let c = hall_queue();
+    assert_eq!(c["level"], "FAIL", "{c}");
+    assert!(c["todo"].as_str().unwrap().contains("kiosk fleet migrate"), "{c}");
+}

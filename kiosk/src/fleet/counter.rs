@@ -26,6 +26,41 @@ impl std::fmt::Debug for HallCounter {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const STATEMENT_TIMEOUT_MS: u32 = 2000;
 
+/// What `kiosk doctor` finds of the hall database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// It answers: how many categories it numbered today for this hall.
+    Answers { counters_today: i64 },
+    /// It cannot be reached (the kiosk uses its offline band).
+    Unreachable(String),
+    /// It answers but has no `hall_counters` table: `kiosk fleet migrate` was not run on it.
+    NoSchema(String),
+}
+
+/// Connects as a ticket would (same timeouts) and reads today's counter rows of the hall; takes no number.
+pub fn probe(shared: &SharedQueue) -> Probe {
+    let mut config: postgres::Config = match shared.db.parse() {
+        Ok(c) => c,
+        Err(e) => return Probe::Unreachable(super::store::pg_message(&e)),
+    };
+    config.connect_timeout(CONNECT_TIMEOUT);
+    config.options(&format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+    let mut client = match config.connect(postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) => return Probe::Unreachable(super::store::pg_message(&e)),
+    };
+    match client.query_one(
+        "SELECT count(*) FROM hall_counters WHERE hall = $1 AND business_day >= current_date - 1",
+        &[&shared.hall],
+    ) {
+        Ok(row) => Probe::Answers { counters_today: row.get(0) },
+        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+            Probe::NoSchema(super::store::pg_message(&e))
+        }
+        Err(e) => Probe::Unreachable(super::store::pg_message(&e)),
+    }
+}
+
 impl HallCounter {
     pub fn new(shared: &SharedQueue) -> HallCounter {
         HallCounter {
