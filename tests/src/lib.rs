@@ -559,6 +559,49 @@ impl Postgres {
         assert!(out.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// A cluster that also listens on 127.0.0.1 with TLS: a certificate for 127.0.0.1 issued by a CA made
+    /// here (the county's). Returns the cluster and the CA's PEM file; [`Postgres::tls_url`] is its address.
+    pub fn start_tls(dir: &Path) -> (Postgres, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let tls = dir.join("pg-tls");
+        std::fs::create_dir_all(&tls).unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Linshu county test CA");
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
+        let (ca_file, cert_file, key_file) = (tls.join("ca.pem"), tls.join("server.pem"), tls.join("server.key"));
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        std::fs::write(&cert_file, cert.pem()).unwrap();
+        std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(&tls, std::fs::Permissions::from_mode(0o755)).unwrap();
+        if rustix::process::geteuid().is_root() {
+            let owned = Command::new("chown").args(["postgres:postgres"]).arg(&cert_file).arg(&key_file).status();
+            assert!(owned.is_ok_and(|s| s.success()), "chown the server's key to the postgres user");
+        }
+        let options = format!(
+            "-c fsync=off -c listen_addresses=127.0.0.1 -c log_connections=on -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            cert_file.display(),
+            key_file.display()
+        );
+        (Self::start_with(dir, &options), ca_file)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default()
+    }
+
+    /// The TLS address of a [`Postgres::start_tls`] cluster.
+    pub fn tls_url(&self) -> String {
+        format!("host=127.0.0.1 port={} user=kiosk dbname=postgres", self.port)
+    }
+
     /// The address the kiosk and the fleet commands take (libpq key=value words).
     pub fn url(&self) -> String {
         format!("host={} port={} user=kiosk dbname=postgres", self.socket_dir.display(), self.port)

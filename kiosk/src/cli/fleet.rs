@@ -18,16 +18,15 @@ pub const EXIT_UNREACHABLE: u8 = 3;
 pub enum FleetCommand {
     /// Create or bring the fleet schema (tables, views, the hall counters) up to this version.
     Migrate {
-        /// The county database, e.g. postgres://fleet@db.county.example/kiosk_fleet.
-        #[arg(long, value_name = "URL")]
-        db: String,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Pull every kiosk of the fleet file into the database, verified, from where each one's copy ends.
     Pull {
         #[arg(long, value_name = "FILE")]
         fleet: PathBuf,
-        #[arg(long, value_name = "URL")]
-        db: String,
+        #[command(flatten)]
+        db: DbArgs,
         /// Pull once and exit: 0 all pulled, 1 a chain broke, 3 a kiosk could not be reached.
         #[arg(long, conflicts_with = "every")]
         once: bool,
@@ -37,8 +36,8 @@ pub enum FleetCommand {
     },
     /// Write one kiosk's journal as the database holds it, as JSON lines that `kiosk journal verify` checks.
     Export {
-        #[arg(long, value_name = "URL")]
-        db: String,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long, value_name = "ID")]
         kiosk: String,
         #[arg(long, value_name = "FILE")]
@@ -46,8 +45,8 @@ pub enum FleetCommand {
     },
     /// Write the HTML report (figures and charts per town and kiosk) of a period, one self-contained file.
     Report {
-        #[arg(long, value_name = "URL")]
-        db: String,
+        #[command(flatten)]
+        db: DbArgs,
         /// First business day (YYYY-MM-DD), inclusive.
         #[arg(long, value_name = "DATE")]
         from: jiff::civil::Date,
@@ -62,11 +61,29 @@ pub enum FleetCommand {
     },
     /// Pull a kiosk again after its chain broke and staff looked into it (the break stays in the alerts).
     Clear {
-        #[arg(long, value_name = "URL")]
-        db: String,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long, value_name = "ID")]
         kiosk: String,
     },
+}
+
+/// The county database: where, and the CA its certificate must come from for TLS.
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// The county database: a URL (postgres://fleet@db.county.example/kiosk_fleet) or libpq's words
+    /// ("host=/run/postgresql dbname=kiosk_fleet").
+    #[arg(long, value_name = "URL")]
+    db: String,
+    /// Connect with TLS, trusting only certificates this CA (PEM) issued for the database's host name.
+    #[arg(long, value_name = "FILE")]
+    db_ca: Option<PathBuf>,
+}
+
+impl DbArgs {
+    fn address(&self) -> store::DbAddress {
+        store::DbAddress::new(&self.db, self.db_ca.as_deref())
+    }
 }
 
 /// "5m", "30s", "2h", or plain seconds.
@@ -98,7 +115,7 @@ fn db_error(e: store::StoreError) -> anyhow::Error {
 pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
     match cmd {
         FleetCommand::Migrate { db } => {
-            let mut client = store::connect(&db).map_err(db_error)?;
+            let mut client = db.address().open().map_err(db_error)?;
             let applied = store::migrate(&mut client).map_err(db_error)?;
             if applied.is_empty() {
                 println!("The fleet schema is up to date (version {}).", store::latest_version());
@@ -118,7 +135,8 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             }
             let bars = indicatif::MultiProgress::new();
             let Some(interval) = every.filter(|_| !once) else {
-                let outcomes = crate::fleet::pull::pull_all(&db, &kiosks, &file.pull, &bars).map_err(db_error)?;
+                let outcomes =
+                    crate::fleet::pull::pull_all(&db.address(), &kiosks, &file.pull, &bars).map_err(db_error)?;
                 return summarize(&outcomes);
             };
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -129,7 +147,7 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let began = std::time::Instant::now();
                 // A round that cannot reach the database is logged and tried again at the next round.
-                match crate::fleet::pull::pull_all(&db, &kiosks, &file.pull, &bars) {
+                match crate::fleet::pull::pull_all(&db.address(), &kiosks, &file.pull, &bars) {
                     Ok(outcomes) => {
                         if let Err(e) = summarize(&outcomes) {
                             log::warn!("{e:#}");
@@ -145,7 +163,7 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             Ok(())
         }
         FleetCommand::Export { db, kiosk, out } => {
-            let mut client = store::connect(&db).map_err(db_error)?;
+            let mut client = db.address().open().map_err(db_error)?;
             store::check_schema(&mut client).map_err(db_error)?;
             let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             let tmp = tempfile::NamedTempFile::new_in(dir)
@@ -171,7 +189,7 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             if !(silent_hours.is_finite() && silent_hours > 0.0) {
                 return Err(invalid("--silent-hours must be a positive number of hours."));
             }
-            let mut client = store::connect(&db).map_err(db_error)?;
+            let mut client = db.address().open().map_err(db_error)?;
             store::check_schema(&mut client).map_err(db_error)?;
             let data = crate::fleet::report::gather(&mut client, &from.to_string(), &to.to_string(), silent_hours)
                 .map_err(|e| anyhow::anyhow!("the report's figures could not be read: {}", store::pg_message(&e)))?;
@@ -181,7 +199,7 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             Ok(())
         }
         FleetCommand::Clear { db, kiosk } => {
-            let mut client = store::connect(&db).map_err(db_error)?;
+            let mut client = db.address().open().map_err(db_error)?;
             store::check_schema(&mut client).map_err(db_error)?;
             if store::clear(&mut client, &kiosk)? {
                 println!("Kiosk {kiosk} will be pulled again from where the county's copy ends.");

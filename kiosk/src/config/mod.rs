@@ -302,6 +302,10 @@ pub struct SharedQueue {
     pub db: String,
     /// The hall's name: every kiosk of the hall uses the same one.
     pub hall: String,
+    /// The CA (PEM) that issued the hall database's certificate: with it the connection is TLS, checked
+    /// against it. Without it the connection is plain (the hall's private network).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The numbers this kiosk gives while the database cannot be reached, the same in every category (the
     /// category's prefix in front): no other kiosk's band and no category's own numbers.
     pub offline_band: [u32; 2],

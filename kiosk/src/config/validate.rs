@@ -435,6 +435,17 @@ fn check_shared_queue(
             ),
         );
     }
+    if let Some(ca) = &s.ca_file
+        && !ca.is_file()
+    {
+        return fail(
+            p.key("ca_file"),
+            format!(
+                "{} is not a file; give the CA certificate (PEM) that issued the hall database's certificate.",
+                ca.display()
+            ),
+        );
+    }
     if s.hall.trim().is_empty() || s.hall.len() > 64 || s.hall.chars().any(char::is_control) {
         return fail(
             p.key("hall"),

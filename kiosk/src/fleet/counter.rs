@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// The hall counter as one kiosk uses it: one connection, opened when first needed.
 pub struct HallCounter {
-    db: String,
+    db: super::store::DbAddress,
     hall: String,
     retry: Duration,
     client: Option<postgres::Client>,
@@ -37,17 +37,21 @@ pub enum Probe {
     NoSchema(String),
 }
 
-/// Connects as a ticket would (same timeouts) and reads today's counter rows of the hall; takes no number.
-pub fn probe(shared: &SharedQueue) -> Probe {
-    let mut config: postgres::Config = match shared.db.parse() {
-        Ok(c) => c,
-        Err(e) => return Probe::Unreachable(super::store::pg_message(&e)),
-    };
+/// The hall database with a ticket's bounds: 2 s to connect, 2 s per statement.
+fn connect(db: &super::store::DbAddress) -> Result<postgres::Client, super::store::StoreError> {
+    let mut config = db.config(CONNECT_TIMEOUT)?;
     config.connect_timeout(CONNECT_TIMEOUT);
     config.options(&format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
-    let mut client = match config.connect(postgres::NoTls) {
+    config.keepalives_idle(Duration::from_secs(10));
+    db.connect(config)
+}
+
+/// Connects as a ticket would (same timeouts) and reads today's counter rows of the hall; takes no number.
+pub fn probe(shared: &SharedQueue) -> Probe {
+    let db = super::store::DbAddress::new(&shared.db, shared.ca_file.as_deref());
+    let mut client = match connect(&db) {
         Ok(c) => c,
-        Err(e) => return Probe::Unreachable(super::store::pg_message(&e)),
+        Err(e) => return Probe::Unreachable(e.to_string()),
     };
     match client.query_one(
         "SELECT count(*) FROM hall_counters WHERE hall = $1 AND business_day >= current_date - 1",
@@ -64,7 +68,7 @@ pub fn probe(shared: &SharedQueue) -> Probe {
 impl HallCounter {
     pub fn new(shared: &SharedQueue) -> HallCounter {
         HallCounter {
-            db: shared.db.clone(),
+            db: super::store::DbAddress::new(&shared.db, shared.ca_file.as_deref()),
             hall: shared.hall.clone(),
             retry: Duration::from_secs(u64::from(shared.retry_seconds)),
             client: None,
@@ -104,11 +108,7 @@ impl HallCounter {
 
     fn try_take(&mut self, business_day: &str, category: &str, first: u32) -> Result<u32, String> {
         if self.client.is_none() {
-            let mut config: postgres::Config = self.db.parse().map_err(|e: postgres::Error| e.to_string())?;
-            config.connect_timeout(CONNECT_TIMEOUT);
-            config.options(&format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
-            config.keepalives(true).keepalives_idle(Duration::from_secs(10));
-            self.client = Some(config.connect(postgres::NoTls).map_err(|e| super::store::pg_message(&e))?);
+            self.client = Some(connect(&self.db).map_err(|e| e.to_string())?);
         }
         let client = self.client.as_mut().ok_or("no connection")?;
         let first = i32::try_from(first).map_err(|e| e.to_string())?;

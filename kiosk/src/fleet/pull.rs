@@ -30,13 +30,13 @@ pub struct KioskOutcome {
 /// Pulls every kiosk, `settings.concurrency` at once, each worker with its own database connection.
 /// `bars`: progress on a terminal (hidden elsewhere).
 pub fn pull_all(
-    db_url: &str,
+    db: &store::DbAddress,
     kiosks: &[Kiosk],
     settings: &PullSettings,
     bars: &indicatif::MultiProgress,
 ) -> Result<Vec<KioskOutcome>, store::StoreError> {
     // The schema is checked once, before any kiosk is touched.
-    store::check_schema(&mut store::connect(db_url)?)?;
+    store::check_schema(&mut db.open()?)?;
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, KioskOutcome)>> = Mutex::new(Vec::with_capacity(kiosks.len()));
     let overall = bars.add(indicatif::ProgressBar::new(kiosks.len() as u64));
@@ -50,7 +50,7 @@ pub fn pull_all(
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                let mut db = match store::connect(db_url) {
+                let mut conn = match db.open() {
                     Ok(c) => c,
                     Err(e) => {
                         first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
@@ -66,18 +66,18 @@ pub fn pull_all(
                         indicatif::ProgressStyle::with_template("{prefix:>20} {spinner} {msg}")
                             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
                     );
-                    let outcome = match pull_one(&mut db, kiosk, settings.page_size, &bar) {
+                    let outcome = match pull_one(&mut conn, kiosk, settings.page_size, &bar) {
                         Ok(o) => o,
                         Err(e) => {
                             // The database itself failed: this kiosk is not pulled; the next tries a new connection.
                             let what = format!("the county database failed while storing: {e}");
-                            if let Ok(c) = store::connect(db_url) {
-                                db = c;
+                            if let Ok(c) = db.open() {
+                                conn = c;
                             }
                             Outcome::Failed(what)
                         }
                     };
-                    report(&mut db, kiosk, &outcome);
+                    report(&mut conn, kiosk, &outcome);
                     bar.finish_and_clear();
                     overall.inc(1);
                     results

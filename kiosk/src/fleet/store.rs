@@ -61,18 +61,75 @@ pub fn latest_version() -> u32 {
     embedded::migrations::runner().get_migrations().iter().map(|m| m.version()).max().unwrap_or(0)
 }
 
-/// Opens a connection: a URL (`postgres://…`) or libpq's key=value form; 10 s to connect unless it says.
-pub fn connect(url: &str) -> Result<Client, StoreError> {
-    connect_with_timeout(url, Duration::from_secs(10))
+/// How the county's PostgreSQL is reached: its address (a URL or libpq's key=value words) and, for TLS, the
+/// CA that issued the server's certificate. With a CA the connection is TLS and the certificate must be
+/// that CA's for the host named; without one it is plain (a Unix socket, or the county's private network),
+/// and an address that asks for `sslmode=require` is refused rather than connected without checking.
+#[derive(Debug, Clone)]
+pub struct DbAddress {
+    pub url: String,
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
-pub fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Client, StoreError> {
-    let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| StoreError::BadUrl(e.to_string()))?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(timeout);
+impl DbAddress {
+    pub fn new(url: &str, ca_file: Option<&std::path::Path>) -> DbAddress {
+        DbAddress { url: url.to_owned(), ca_file: ca_file.map(std::path::Path::to_path_buf) }
     }
-    config.keepalives(true).keepalives_idle(Duration::from_secs(30));
-    config.connect(NoTls).map_err(|e| StoreError::Connect { target: describe(&config), why: pg_message(&e) })
+
+    /// The address parsed, with `timeout` to connect unless it says otherwise.
+    pub fn config(&self, timeout: Duration) -> Result<postgres::Config, StoreError> {
+        let mut config: postgres::Config =
+            self.url.parse().map_err(|e: postgres::Error| StoreError::BadUrl(e.to_string()))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(timeout);
+        }
+        config.keepalives(true).keepalives_idle(Duration::from_secs(30));
+        Ok(config)
+    }
+
+    /// Connects with `config` (from [`DbAddress::config`], perhaps with more options set).
+    pub fn connect(&self, mut config: postgres::Config) -> Result<Client, StoreError> {
+        let target = describe(&config);
+        let failed = |e: postgres::Error| StoreError::Connect { target: target.clone(), why: pg_message(&e) };
+        match &self.ca_file {
+            None if config.get_ssl_mode() == postgres::config::SslMode::Require => Err(StoreError::Connect {
+                target: target.clone(),
+                why: "the address asks for sslmode=require but no CA file is given to check the server's certificate with"
+                    .into(),
+            }),
+            None => config.ssl_mode(postgres::config::SslMode::Disable).connect(NoTls).map_err(failed),
+            Some(ca) => {
+                let tls = tls_to(ca).map_err(|why| StoreError::Connect { target: target.clone(), why })?;
+                config.ssl_mode(postgres::config::SslMode::Require).connect(tls).map_err(failed)
+            }
+        }
+    }
+
+    /// Connects with 10 s to connect unless the address says otherwise.
+    pub fn open(&self) -> Result<Client, StoreError> {
+        self.connect(self.config(Duration::from_secs(10))?)
+    }
+}
+
+/// TLS that trusts the CA certificates in `ca` (PEM) and nothing else.
+fn tls_to(ca: &std::path::Path) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let certs = CertificateDer::pem_file_iter(ca)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("the CA file {} cannot be read ({e})", ca.display()))?;
+    if certs.is_empty() {
+        return Err(format!("the CA file {} holds no certificate", ca.display()));
+    }
+    let crate::net::Trust::Roots(roots) = crate::net::Trust::roots(certs)? else {
+        return Err("no trust roots".into());
+    };
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// Where a configuration points, without its password.
