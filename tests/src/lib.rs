@@ -445,6 +445,22 @@ impl FakeSpeechd {
     }
 }
 
+/// Turns on TLS for the staff API of the configuration at `config` (certificate and key beside it) and
+/// makes them with `kiosk admin gen-cert`; returns gen-cert's output and the pin (`sha256:…`) it printed.
+pub fn staff_api_tls(config: &Path) -> (String, String) {
+    let dir = config.parent().expect("the configuration's folder");
+    let (cert, key) = (dir.join("admin-cert.pem"), dir.join("admin-key.pem"));
+    let text = std::fs::read_to_string(config).expect("the configuration").replace(
+        "# tls_cert = \"/etc/kiosk/admin-cert.pem\"\n# tls_key = \"/etc/kiosk/admin-key.pem\"",
+        &format!("tls_cert = \"{}\"\ntls_key = \"{}\"", cert.display(), key.display()),
+    );
+    std::fs::write(config, text).expect("write the configuration");
+    let (code, out, err) = run(kiosk().args(["admin", "gen-cert", "--config"]).arg(config));
+    assert_eq!(code, Some(0), "kiosk admin gen-cert: {err}");
+    let pin = out.lines().find_map(|l| l.strip_prefix("pin:")).expect("a pin line").trim().to_owned();
+    (out, pin)
+}
+
 /// A throwaway PostgreSQL cluster (Debian's package) in `dir`: its own data folder and Unix socket, no TCP,
 /// superuser `kiosk` without a password. Run as root, the server runs as the `postgres` user (it refuses
 /// root). Stopped, immediately, when dropped.
@@ -602,6 +618,12 @@ impl Postgres {
         format!("host=127.0.0.1 port={} user=kiosk dbname=postgres", self.port)
     }
 
+    /// `kiosk fleet migrate` on this cluster (the fleet tables, views and hall counters).
+    pub fn migrate(&self) {
+        let (code, out, err) = run(kiosk().args(["fleet", "migrate", "--db", &self.url()]));
+        assert_eq!(code, Some(0), "kiosk fleet migrate: {out}{err}");
+    }
+
     /// The address the kiosk and the fleet commands take (libpq key=value words).
     pub fn url(&self) -> String {
         format!("host={} port={} user=kiosk dbname=postgres", self.socket_dir.display(), self.port)
@@ -638,18 +660,10 @@ impl FleetKiosk {
         let port = free_port();
         let config = config_in(&dir);
         let creds = fresh_credentials(&config, &format!("127.0.0.1:{port}"));
-        let (cert, key) = (dir.join("admin-cert.pem"), dir.join("admin-key.pem"));
-        let text = std::fs::read_to_string(&config)
-            .unwrap()
-            .replace("id = \"linshu-county-01\"", &format!("id = \"{id}\""))
-            .replace(
-                "# tls_cert = \"/etc/kiosk/admin-cert.pem\"\n# tls_key = \"/etc/kiosk/admin-key.pem\"",
-                &format!("tls_cert = \"{}\"\ntls_key = \"{}\"", cert.display(), key.display()),
-            );
+        let text =
+            std::fs::read_to_string(&config).unwrap().replace("id = \"linshu-county-01\"", &format!("id = \"{id}\""));
         std::fs::write(&config, text).unwrap();
-        let (code, out, err) = run(kiosk().args(["admin", "gen-cert", "--config"]).arg(&config));
-        assert_eq!(code, Some(0), "{err}");
-        let pin = out.lines().find_map(|l| l.strip_prefix("pin:")).expect("a pin line").trim().to_owned();
+        let pin = staff_api_tls(&config).1;
         let token_file = dir.join("staff.token");
         std::fs::write(&token_file, format!("{}\n", creds.staff)).unwrap();
         let mut k =

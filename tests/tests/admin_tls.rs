@@ -3,7 +3,7 @@
 //! pin keeps nothing; roles hold; /metrics parses with Prometheus's own parser; health and stats answer.
 
 use kiosk::admin::client::{Endpoint, StaffClient};
-use kiosk_e2e::{KillOnDrop, config_in, free_port, fresh_credentials, kiosk, run, wait_for};
+use kiosk_e2e::{KillOnDrop, config_in, free_port, fresh_credentials, kiosk, run, staff_api_tls, wait_for};
 use std::path::Path;
 use std::time::Duration;
 
@@ -42,16 +42,8 @@ fn county_staff_pull_the_journal_over_tls_with_a_pinned_certificate() {
     let port = free_port();
     let config = config_in(dir.path());
     let creds = fresh_credentials(&config, &format!("127.0.0.1:{port}"));
-    let (cert, key) = (dir.path().join("admin-cert.pem"), dir.path().join("admin-key.pem"));
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "# tls_cert = \"/etc/kiosk/admin-cert.pem\"\n# tls_key = \"/etc/kiosk/admin-key.pem\"",
-        &format!("tls_cert = \"{}\"\ntls_key = \"{}\"", cert.display(), key.display()),
-    );
-    std::fs::write(&config, text).unwrap();
-
-    let (code, out, err) = run(kiosk().args(["admin", "gen-cert", "--config"]).arg(&config));
-    assert_eq!(code, Some(0), "{err}");
-    let pin = out.lines().find_map(|l| l.strip_prefix("pin:")).expect("a pin line").trim().to_owned();
+    let key = dir.path().join("admin-key.pem");
+    let (out, pin) = staff_api_tls(&config);
     assert!(out.contains("SHA-256 fingerprint:"), "{out}");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o077, 0, "the key is the kiosk user's alone");

@@ -263,8 +263,7 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
 fn the_pull_service_runs_round_after_round_until_stopped() {
     let root = tempfile::tempdir().unwrap();
     let pg = Postgres::start(root.path());
-    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
-    assert_eq!(code, Some(0), "{err}");
+    pg.migrate();
     let mut k = TestKiosk::new(root.path(), "linshu-hall-02");
     k.append(a_day(3));
     k.serve();
@@ -319,8 +318,7 @@ fn the_pull_service_runs_round_after_round_until_stopped() {
 fn concurrent_pulls_of_one_kiosk_store_every_entry_once() {
     let root = tempfile::tempdir().unwrap();
     let pg = Postgres::start(root.path());
-    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
-    assert_eq!(code, Some(0), "{err}");
+    pg.migrate();
     let mut k = TestKiosk::new(root.path(), "linshu-hall-03");
     k.append(a_day(300));
     k.serve();

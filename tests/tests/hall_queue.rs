@@ -54,8 +54,7 @@ fn number(display: &str) -> u32 {
 
 fn migrated(root: &Path) -> Postgres {
     let pg = Postgres::start(root);
-    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
-    assert_eq!(code, Some(0), "{err}");
+    pg.migrate();
     pg
 }
 

@@ -46,4 +46,19 @@ impl StaffClient {
     pub fn get(&mut self, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
         self.request("GET", path, b"")
     }
+
+    /// One page of the journal: at most `limit` entries after `after_seq`, with the seals from epoch
+    /// `seals_from` on (the puller holds the earlier ones). A refusal is an error with the kiosk's reason.
+    pub fn journal_page(&mut self, after_seq: u64, limit: u64, seals_from: u64) -> anyhow::Result<Vec<u8>> {
+        let (status, body) =
+            self.get(&format!("/api/v1/journal?after_seq={after_seq}&limit={limit}&seals_from={seals_from}"))?;
+        if status != 200 {
+            let why = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
+            bail!("the kiosk answered {status}: {why}");
+        }
+        Ok(body)
+    }
 }

@@ -470,15 +470,7 @@ fn pull(
     let mut seals: Vec<journal::Seal> = Vec::new();
     let bar = indicatif::ProgressBar::new_spinner();
     loop {
-        let (status, body) =
-            client.get(&format!("/api/v1/journal?after_seq={after}&limit={page_size}&seals_from={}", seals.len()))?;
-        if status != 200 {
-            let why = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
-            anyhow::bail!("the kiosk answered {status}: {why}");
-        }
+        let body = client.journal_page(after, page_size, seals.len() as u64)?;
         // Each page is checked as the kiosk signed it (its header, range and checkpoint) before it is kept.
         match journal::verify_jsonl_bytes(&body, trusted.as_ref(), &seals) {
             Ok(Verdict::Intact { .. }) => {}

@@ -548,15 +548,15 @@ impl AdminSection {
 
 /// A validation problem of `src` as a located sentence: the file, the line and column of its field.
 fn located_problem(src: &str, file: &Path, problem: validate::Problem) -> ConfigError {
-    let span = locate::SpanIndex::new(src).span_of(&problem.path).unwrap_or(0..0);
+    ConfigError::Invalid(Box::new(locate_field(src, file, &problem.path, problem.message)))
+}
+
+/// `message` about the field at `path` of the TOML text `src` read from `file`, with its line and column
+/// (any TOML file of ours: the configuration, the credentials, the fleet file).
+pub fn locate_field(src: &str, file: &Path, path: &locate::FieldPath, message: String) -> Located {
+    let span = locate::SpanIndex::new(src).span_of(path).unwrap_or(0..0);
     let (line, column) = line_column(src, span.start);
-    ConfigError::Invalid(Box::new(Located {
-        file: file.to_owned(),
-        line,
-        column,
-        field: problem.path.to_string(),
-        message: problem.message,
-    }))
+    Located { file: file.to_owned(), line, column, field: path.to_string(), message }
 }
 
 /// The credentials file (`[admin] credentials_file`): the maintenance PIN's hash and the staff tokens'.

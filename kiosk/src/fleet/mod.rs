@@ -7,8 +7,8 @@ pub mod pull;
 pub mod report;
 pub mod store;
 
-use crate::config::locate::{FieldPath, SpanIndex, line_column};
-use crate::config::{Located, locate_serde_error};
+use crate::config::locate::FieldPath;
+use crate::config::{Located, locate_field, locate_serde_error};
 use ed25519_dalek::VerifyingKey;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -106,15 +106,7 @@ impl FleetFile {
             FleetFileError::Invalid(Box::new(locate_serde_error(&src, file, &e, "docs/fleet.md's example")))
         })?;
         let at = |path: FieldPath, message: String| {
-            let span = SpanIndex::new(&src).span_of(&path).unwrap_or(0..0);
-            let (line, column) = line_column(&src, span.start);
-            FleetFileError::Invalid(Box::new(Located {
-                file: file.to_owned(),
-                line,
-                column,
-                field: path.to_string(),
-                message,
-            }))
+            FleetFileError::Invalid(Box::new(locate_field(&src, file, &path, message)))
         };
         let pull = FieldPath::default().key("pull");
         if !(1..=256).contains(&fleet.pull.concurrency) {

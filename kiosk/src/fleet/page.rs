@@ -148,20 +148,17 @@ fn storable(e: &Entry) -> Result<std::time::SystemTime, PageProblem> {
 }
 
 /// A seal must name an entry the county holds with the hash it holds: `stored` is that hash, if any.
-pub fn check_seal_against_store(seal: &Seal, stored: Option<&str>) -> Result<(), PageProblem> {
+/// Err: what is wrong (the seal's seq is where the chain breaks).
+pub fn check_seal_against_store(seal: &Seal, stored: Option<&str>) -> Result<(), String> {
     match stored {
         Some(h) if h == seal.head_hash => Ok(()),
-        Some(_) => Err(PageProblem::Broken {
-            seq: seal.seq,
-            what: format!(
-                "the seal of epoch {} records a different entry {} than the one the county holds: entries of a sealed epoch were rewritten",
-                seal.epoch, seal.seq
-            ),
-        }),
-        None => Err(PageProblem::Broken {
-            seq: seal.seq,
-            what: format!("the seal of epoch {} names entry {}, which the county does not hold", seal.epoch, seal.seq),
-        }),
+        Some(_) => Err(format!(
+            "the seal of epoch {} records a different entry {} than the one the county holds: entries of a sealed epoch were rewritten",
+            seal.epoch, seal.seq
+        )),
+        None => {
+            Err(format!("the seal of epoch {} names entry {}, which the county does not hold", seal.epoch, seal.seq))
+        }
     }
 }
 

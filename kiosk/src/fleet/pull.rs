@@ -146,18 +146,10 @@ fn pull_one(
     };
     let mut pulled = 0u64;
     loop {
-        let path = format!("/api/v1/journal?after_seq={}&limit={page_size}&seals_from={}", head.seq, head.seals.len());
-        let (status, body) = match client.get(&path) {
-            Ok(answer) => answer,
+        let body = match client.journal_page(head.seq, page_size, head.seals.len() as u64) {
+            Ok(body) => body,
             Err(e) => return Ok(Outcome::Failed(format!("{e:#}"))),
         };
-        if status != 200 {
-            let why = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
-            return Ok(Outcome::Failed(format!("the kiosk answered {status}: {why}")));
-        }
         let page = match check_page(&kiosk.id, &kiosk.root_key, &head, &body) {
             Ok(p) => p,
             Err(PageProblem::Broken { seq, what }) => return Ok(Outcome::Broken { seq, what, earlier: false }),
@@ -181,10 +173,7 @@ fn pull_one(
                 head = store::state(db, &kiosk.id)?.head;
                 log::info!("kiosk {}: another pull stored pages meanwhile; going on after seq {}", kiosk.id, head.seq);
             }
-            Stored::Broken(PageProblem::Broken { seq, what }) => {
-                return Ok(Outcome::Broken { seq, what, earlier: false });
-            }
-            Stored::Broken(PageProblem::Unreadable(what)) => return Ok(Outcome::Failed(what)),
+            Stored::Broken { seq, what } => return Ok(Outcome::Broken { seq, what, earlier: false }),
         }
     }
 }

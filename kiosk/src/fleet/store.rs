@@ -1,7 +1,7 @@
 //! The county's PostgreSQL: migrations (refinery), each kiosk's stored head, pages stored one transaction
 //! each, breaks and alerts, and the rows read back for an export.
 
-use super::page::{CheckedPage, PageProblem, StoredHead, check_seal_against_store};
+use super::page::{CheckedPage, StoredHead, check_seal_against_store};
 use crate::journal::seal::{Seal, SealLine};
 use postgres::types::Type;
 use postgres::{Client, NoTls};
@@ -24,6 +24,8 @@ pub enum StoreError {
     Db(#[from] postgres::Error),
     #[error("the fleet schema could not be migrated: {0}")]
     Migrate(String),
+    #[error("the database holds a seal that cannot be read or written as JSON: {0}")]
+    BadSeal(String),
     #[error(
         "the database has no fleet schema (or an older one, version {0:?}); run `kiosk fleet migrate --db …` first"
     )]
@@ -207,8 +209,8 @@ fn stored_seals(client: &mut Client, kiosk_id: &str) -> Result<Vec<Seal>, StoreE
     let mut seals = Vec::new();
     for row in client.query("SELECT seal FROM seals WHERE kiosk_id = $1 ORDER BY epoch", &[&kiosk_id])? {
         let text: String = row.get(0);
-        let seal: Seal = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Migrate(format!("a stored seal of kiosk {kiosk_id} cannot be read ({e})")))?;
+        let seal: Seal =
+            serde_json::from_str(&text).map_err(|e| StoreError::BadSeal(format!("kiosk {kiosk_id}: {e}")))?;
         seals.push(seal);
     }
     Ok(seals)
@@ -222,9 +224,10 @@ pub enum Stored {
     /// The kiosk's stored head moved since it was read (another pull of the same kiosk): nothing stored.
     Raced,
     /// A new seal contradicts entries stored earlier: nothing stored.
-    Broken(PageProblem),
+    Broken { seq: u64, what: String },
 }
 
+/// The types of `entries`' columns in table order, for binary COPY in (all) and out (seq to hash).
 const ENTRY_TYPES: [Type; 12] = [
     Type::TEXT,
     Type::INT8,
@@ -271,8 +274,8 @@ pub fn store_page(
             .map(|r| (r.get(0), r.get(1)))
             .collect();
         for seal in earlier {
-            if let Err(p) = check_seal_against_store(seal, stored.get(&(seal.seq as i64)).map(String::as_str)) {
-                return Ok(Stored::Broken(p));
+            if let Err(what) = check_seal_against_store(seal, stored.get(&(seal.seq as i64)).map(String::as_str)) {
+                return Ok(Stored::Broken { seq: seal.seq, what });
             }
         }
     }
@@ -300,7 +303,7 @@ pub fn store_page(
     }
     let entries = writer.finish()?;
     for seal in &page.new_seals {
-        let text = serde_json::to_string(seal).map_err(|e| StoreError::Migrate(e.to_string()))?;
+        let text = serde_json::to_string(seal).map_err(|e| StoreError::BadSeal(e.to_string()))?;
         tx.execute(
             "INSERT INTO seals (kiosk_id, epoch, seq, seal) VALUES ($1, $2, $3, $4)",
             &[&kiosk_id, &(seal.epoch as i64), &(seal.seq as i64), &text],
@@ -397,19 +400,8 @@ pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write)
             .replace("$$KIOSK$$", &quote_literal(kiosk_id))
             .as_str(),
     )?;
-    let types = [
-        Type::INT8,
-        Type::TEXT,
-        Type::TEXT,
-        Type::INT8,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-    ];
-    let mut rows = postgres::binary_copy::BinaryCopyOutIter::new(reader, &types);
+    // seq … hash: the stored columns without kiosk_id (known) and at (derived from time_utc).
+    let mut rows = postgres::binary_copy::BinaryCopyOutIter::new(reader, &ENTRY_TYPES[1..11]);
     let mut n = 0u64;
     use postgres::fallible_iterator::FallibleIterator;
     while let Some(r) = rows.next()? {

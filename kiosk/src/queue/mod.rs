@@ -148,6 +148,49 @@ CREATE TABLE IF NOT EXISTS offline_counters (
 ) STRICT;
 ";
 
+/// This kiosk's own counters in the journal file: its numbers when it numbers alone, its offline band's
+/// when it takes part in a hall queue.
+#[derive(Debug, Clone, Copy)]
+enum LocalCounter {
+    Kiosk,
+    Offline,
+}
+
+/// The next number of `band` ([first, last]) from a local counter, stored in the caller's transaction;
+/// None when the band is used up.
+fn next_in_band(
+    conn: &rusqlite::Connection,
+    counter: LocalCounter,
+    day: &str,
+    prefix: &str,
+    [first, last]: [u32; 2],
+) -> Result<Option<u32>, rusqlite::Error> {
+    let table = match counter {
+        LocalCounter::Kiosk => "ticket_counters",
+        LocalCounter::Offline => "offline_counters",
+    };
+    let stored: Option<i64> = conn
+        .query_row(
+            &format!("SELECT last_number FROM {table} WHERE business_day = ?1 AND prefix = ?2"),
+            [day, prefix],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+    let number = stored.map_or(first, |n| n as u32 + 1);
+    if number > last {
+        return Ok(None);
+    }
+    conn.execute(
+        &format!(
+            "INSERT INTO {table} (business_day, prefix, last_number) VALUES (?1, ?2, ?3)
+             ON CONFLICT (business_day, prefix) DO UPDATE SET last_number = excluded.last_number"
+        ),
+        rusqlite::params![day, prefix, number],
+    )?;
+    Ok(Some(number))
+}
+
 /// A hall's shared queue as this kiosk takes part in it: the hall counter and this kiosk's offline band.
 #[derive(Debug, Clone)]
 struct HallQueue {
@@ -279,14 +322,6 @@ impl Queue {
         let since = crate::journal::format_utc(now - jiff::SignedDuration::from_hours(24));
         let (seqs, ticket) = self.journal.transact(move |conn| {
             let refuse = |e: QueueError| JournalError::Refused(e.to_string());
-            let last: Option<i64> = conn
-                .query_row(
-                    "SELECT last_number FROM ticket_counters WHERE business_day = ?1 AND prefix = ?2",
-                    [&day, &cat.prefix],
-                    |r| r.get(0),
-                )
-                .map(Some)
-                .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
             let width = cat.last.to_string().len().max(3);
             let exhausted = |first: u32, last: u32| {
                 refuse(QueueError::BandExhausted {
@@ -311,50 +346,24 @@ impl Queue {
             // The number is taken last, after every refusal, so a refused citizen uses up no hall number.
             // A hall number is committed in the hall database before this transaction journals it: if the
             // kiosk fails in between, the number is skipped, never given twice.
-            let hall_number = hall.as_ref().map(|h| {
-                h.counter.lock().map_err(|_| "the hall counter's lock is poisoned".to_owned()).and_then(|mut c| {
-                    c.take(&day, &cat.prefix, cat.first, std::time::Instant::now())
-                })
-            });
-            let (number, numbering) = match (hall_number, &hall) {
-                (None, _) | (_, None) => {
-                    let number = last.map_or(cat.first, |n| n as u32 + 1);
-                    if number > cat.last {
-                        return Err(exhausted(cat.first, cat.last));
-                    }
-                    conn.execute(
-                        "INSERT INTO ticket_counters (business_day, prefix, last_number) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (business_day, prefix) DO UPDATE SET last_number = excluded.last_number",
-                        rusqlite::params![day, cat.prefix, number],
-                    )?;
-                    (number, None)
+            let (number, numbering) = match &hall {
+                None => {
+                    let n = next_in_band(conn, LocalCounter::Kiosk, &day, &cat.prefix, [cat.first, cat.last])?;
+                    (n.ok_or_else(|| exhausted(cat.first, cat.last))?, None)
                 }
-                (Some(Ok(number)), Some(_)) => {
-                    if number > cat.last {
-                        return Err(exhausted(cat.first, cat.last));
+                Some(h) => {
+                    let taken = h.counter.lock().map_err(|_| "the hall counter's lock is poisoned".to_owned()).and_then(
+                        |mut c| c.take(&day, &cat.prefix, cat.first, std::time::Instant::now()),
+                    );
+                    match taken {
+                        Ok(n) if n > cat.last => return Err(exhausted(cat.first, cat.last)),
+                        Ok(n) => (n, Some("hall")),
+                        Err(_) => {
+                            let [first, last] = h.offline_band;
+                            let n = next_in_band(conn, LocalCounter::Offline, &day, &cat.prefix, h.offline_band)?;
+                            (n.ok_or_else(|| exhausted(first, last))?, Some("offline"))
+                        }
                     }
-                    (number, Some("hall"))
-                }
-                (Some(Err(_)), Some(h)) => {
-                    let [band_first, band_last] = h.offline_band;
-                    let last_offline: Option<i64> = conn
-                        .query_row(
-                            "SELECT last_number FROM offline_counters WHERE business_day = ?1 AND prefix = ?2",
-                            [&day, &cat.prefix],
-                            |r| r.get(0),
-                        )
-                        .map(Some)
-                        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
-                    let number = last_offline.map_or(band_first, |n| n as u32 + 1);
-                    if number > band_last {
-                        return Err(exhausted(band_first, band_last));
-                    }
-                    conn.execute(
-                        "INSERT INTO offline_counters (business_day, prefix, last_number) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (business_day, prefix) DO UPDATE SET last_number = excluded.last_number",
-                        rusqlite::params![day, cat.prefix, number],
-                    )?;
-                    (number, Some("offline"))
                 }
             };
             let waiting: i64 = conn.query_row(
