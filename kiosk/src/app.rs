@@ -204,7 +204,10 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let queue_for_api = queue.clone();
     // The service catalogue: the installed one, the configured files, or the sample. One that cannot be
     // read is a configuration error (nothing starts), said with its file, line and field.
-    let catalogue = crate::catalogue::store::CatalogueStore::open(&config.state_dir(), config.catalogue_fallback())?;
+    let catalogue = crate::catalogue::store::CatalogueStore::open(
+        &config.state_dir(),
+        crate::catalogue::store::Fallback::of(&config),
+    )?;
     crate::ui::find::journal_loaded(&journal, &catalogue.get(), crate::catalogue::store::Source::Start);
     let queue_for_rating = queue.clone();
     let queue_for_appointments = queue.clone();

@@ -26,8 +26,8 @@ mod tests {
         for c in "临沭县政务服务大厅取号 Take a number".chars().filter(|c| !c.is_whitespace()) {
             assert_ne!(face.glyph_id(c).0, 0, "{c} is missing");
         }
-        let slint = include_str!("../ui/app.slint");
+        let slint = include_str!("../../crates/ui/ui/app.slint");
         assert!(slint.contains(&format!("default-font-family: \"{KIOSK_FONT_FAMILY}\"")));
-        assert!(slint.contains("import \"../../assets/fonts/wqy-microhei.ttc\";"));
+        assert!(slint.contains("import \"../../../assets/fonts/wqy-microhei.ttc\";"));
     }
 }

@@ -5,9 +5,10 @@ use std::path::Path;
 
 /// (context, msgid) pairs with a non-empty msgstr in the English catalogue.
 fn english_catalogue() -> HashSet<(String, String)> {
-    let po =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/translations/en/LC_MESSAGES/kiosk.po"))
-            .unwrap();
+    let po = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/ui/ui/translations/en/LC_MESSAGES/ui.po"),
+    )
+    .unwrap();
     let unquote =
         |l: &str| l.split_once(' ').map(|(_, v)| v.trim().trim_matches('"').replace("\\\"", "\"")).unwrap_or_default();
     let (mut ctx, mut id) = (String::new(), String::new());
@@ -70,7 +71,7 @@ fn marked_strings(dir: &Path, out: &mut Vec<(String, String, String)>) {
 fn every_marked_string_has_an_english_translation() {
     let catalogue = english_catalogue();
     let mut strings = Vec::new();
-    marked_strings(&Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"), &mut strings);
+    marked_strings(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/ui/ui"), &mut strings);
     assert!(strings.len() >= 20, "found the UI's strings: {}", strings.len());
     // An English line under a Chinese one ("Sub") takes the English of the same sentence, from any context
     // (build.rs makes its entry).

@@ -47,6 +47,13 @@ pub struct Fallback {
     pub partners: Option<PathBuf>,
 }
 
+impl Fallback {
+    /// The catalogue files the configuration names.
+    pub fn of(config: &crate::config::Config) -> Fallback {
+        Fallback { catalogue: config.catalogue.file.clone(), partners: config.catalogue.partners.clone() }
+    }
+}
+
 /// The catalogue in use, shared by the search page and the staff API; replaced whole, never edited.
 #[derive(Debug, Clone)]
 pub struct CatalogueStore {

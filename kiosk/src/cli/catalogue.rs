@@ -84,9 +84,11 @@ pub fn run(cmd: CatalogueCommand) -> anyhow::Result<()> {
                 (Some(f), _) => Catalogue::from_sources(&read(&f)?, &f, None).map_err(invalid)?.into(),
                 (None, Some(c)) => {
                     let config = load_config(&c)?;
-                    let store =
-                        crate::catalogue::store::CatalogueStore::open(&config.state_dir(), config.catalogue_fallback())
-                            .map_err(invalid)?;
+                    let store = crate::catalogue::store::CatalogueStore::open(
+                        &config.state_dir(),
+                        crate::catalogue::store::Fallback::of(&config),
+                    )
+                    .map_err(invalid)?;
                     store.get()
                 }
                 (None, None) => Catalogue::sample().into(),
@@ -139,7 +141,7 @@ pub fn run(cmd: CatalogueCommand) -> anyhow::Result<()> {
                 (false, p) => (Some(first), p.map(|p| read(&p)).transpose()?),
             };
             let dir = config.state_dir().join("catalogue");
-            let fallback: Fallback = config.catalogue_fallback();
+            let fallback: Fallback = crate::catalogue::store::Fallback::of(&config);
             let c = install_into(&dir, &fallback, catalogue.as_deref(), partners.as_deref()).map_err(invalid)?;
             println!(
                 "installed catalogue \"{}\" ({} items, {} partner points, updated {}), digest {}",

@@ -40,23 +40,7 @@ pub enum Work {
     FindTicket(String),
 }
 
-/// A ticket number's letters and what follows them ("A023" → "A", "023"): the prefix is the leading
-/// ASCII capitals.
-pub fn split_number(text: &str) -> (&str, &str) {
-    text.split_at(text.chars().take_while(char::is_ascii_uppercase).count())
-}
-
-/// Whether `text` can still become a ticket number as typed: up to two letters, then up to four digits.
-fn can_become_number(text: &str) -> bool {
-    let (letters, digits) = split_number(text);
-    letters.len() <= 2 && digits.len() <= 4 && digits.chars().all(|c| c.is_ascii_digit())
-}
-
-/// Whether `text` can be a ticket number: one or two letters, then one to four digits.
-pub fn is_ticket_number(text: &str) -> bool {
-    let (letters, digits) = split_number(text);
-    can_become_number(text) && !letters.is_empty() && !digits.is_empty()
-}
+pub use vocabulary::ticket_number::{can_become_number, is_ticket_number, split_number};
 
 /// The standalone rating flow.
 #[derive(Debug, Clone, Default)]

@@ -1,33 +1,14 @@
-//! The thin Slint binding: the generated window and the code that fills its Adapter globals.
+//! The thin Slint binding: the window (the `ui` crate) and the code that fills its Adapter globals.
 
-// Generated code is Slint's, not ours: our lints do not apply to it.
-#[allow(clippy::all, clippy::pedantic, clippy::todo, missing_docs, unused)]
-mod generated {
-    slint::include_modules!();
-}
-
-pub use generated::*;
+pub use ::ui::*;
 
 pub mod appointment;
 pub mod case_progress;
 pub mod controller;
 pub mod find;
-pub mod headless;
 pub mod home;
 pub mod inbox;
 pub mod licence;
 pub mod maintenance;
 pub mod rating;
-pub mod reasons;
-pub mod session;
 pub mod take_number;
-
-/// The model to show `rows` in: the current one when it holds exactly these rows, a new one otherwise. A
-/// page is drawn again on every tick; a new model each time would rebuild its list's elements every second
-/// (and a screen reader's or the test robot's handle on a row could then point at another row).
-pub fn keep_or_new<T: Clone + PartialEq + 'static>(current: slint::ModelRc<T>, rows: Vec<T>) -> slint::ModelRc<T> {
-    use slint::Model;
-    let same = current.row_count() == rows.len()
-        && rows.iter().enumerate().all(|(i, r)| current.row_data(i).as_ref() == Some(r));
-    if same { current } else { slint::ModelRc::new(slint::VecModel::from(rows)) }
-}

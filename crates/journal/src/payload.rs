@@ -3,8 +3,8 @@
 //! hash chain covers through the payload digest.
 
 use super::{EntryKind, NewEntry};
-use crate::flows::core::{EndReason, Transaction};
 use serde::Serialize;
+use vocabulary::{EndReason, Transaction};
 
 /// A ticket's state, stored by its name in the `tickets` table and in ticket entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -11,6 +11,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The demo configuration, built into the binary so `kiosk demo` runs from any directory.
+/// An epoch of the journal ends after this many entries (`[journal] epoch_entries`) …
+pub const EPOCH_MAX_ENTRIES: u64 = 200;
+/// … or this long after it began, when anything was written (`[journal] epoch_minutes`; also at every
+/// session end and at shutdown).
+pub const EPOCH_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 pub const DEMO_TOML: &str = include_str!("../../../config/kiosk.toml");
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,14 +117,6 @@ impl Config {
         match self.journal.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
-        }
-    }
-
-    /// The catalogue files the configuration names.
-    pub fn catalogue_fallback(&self) -> crate::catalogue::store::Fallback {
-        crate::catalogue::store::Fallback {
-            catalogue: self.catalogue.file.clone(),
-            partners: self.catalogue.partners.clone(),
         }
     }
 }
@@ -643,10 +641,10 @@ fn default_retention_days() -> u32 {
     180
 }
 fn default_epoch_entries() -> u64 {
-    crate::journal::seal::EPOCH_MAX_ENTRIES
+    EPOCH_MAX_ENTRIES
 }
 fn default_epoch_minutes() -> u64 {
-    crate::journal::seal::EPOCH_MAX_AGE.as_secs() / 60
+    EPOCH_MAX_AGE.as_secs() / 60
 }
 fn default_mask_keep() -> (u8, u8) {
     (3, 4)

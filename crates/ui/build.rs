@@ -36,14 +36,23 @@ fn po_header(language: &str, what: &str) -> String {
     )
 }
 
+/// Writes `contents` to `path` only when they differ from what is there: slint-build watches the bundled
+/// folder (`rerun-if-changed`), so a file rewritten with the same bytes would make every build stale.
+fn write_if_changed(path: &Path, contents: &[u8]) {
+    if std::fs::read(path).is_ok_and(|old| old == contents) {
+        return;
+    }
+    std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("the build folder is writable");
+    std::fs::write(path, contents).expect("a bundled catalogue is written");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("the build folder is writable");
     for entry in std::fs::read_dir(from).expect("ui/translations is readable").flatten() {
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         if src.is_dir() {
             copy_dir(&src, &dst);
         } else {
-            std::fs::copy(&src, &dst).expect("a translation file copies");
+            write_if_changed(&dst, &std::fs::read(&src).expect("a translation file reads"));
         }
     }
 }
@@ -53,9 +62,8 @@ fn main() {
     let source = Path::new(&manifest).join("ui/translations");
     println!("cargo:rerun-if-changed={}", source.display());
     let bundled = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("translations");
-    let _ = std::fs::remove_dir_all(&bundled);
     copy_dir(&source, &bundled);
-    let english = std::fs::read_to_string(source.join("en/LC_MESSAGES/kiosk.po")).expect("the English catalogue");
+    let english = std::fs::read_to_string(source.join("en/LC_MESSAGES/ui.po")).expect("the English catalogue");
     let mut pseudo = po_header("pseudo", "every string bracketed");
     let mut chinese = po_header("zh-CN", "the English line under each Chinese one");
     let mut subs = std::collections::BTreeMap::new();
@@ -73,9 +81,7 @@ fn main() {
         pseudo.push_str(&format!("msgctxt \"Sub\"\nmsgid \"{id}\"\nmsgstr \"⟦{english}⟧\"\n\n"));
     }
     for (language, po) in [("pseudo", pseudo), ("zh-CN", chinese)] {
-        let dir = bundled.join(language).join("LC_MESSAGES");
-        std::fs::create_dir_all(&dir).expect("the build folder is writable");
-        std::fs::write(dir.join("kiosk.po"), po).expect("a generated catalogue is written");
+        write_if_changed(&bundled.join(language).join("LC_MESSAGES/ui.po"), po.as_bytes());
     }
 
     let config = slint_build::CompilerConfiguration::new()

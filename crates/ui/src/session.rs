@@ -2,8 +2,8 @@
 //! UI words them (Texts.choice).
 
 use super::ChoiceItem;
-use crate::flows::core::{NEGATIVE_REASONS, RATING_LEVELS};
 use slint::{ModelRc, VecModel};
+use vocabulary::{NEGATIVE_REASONS, RATING_LEVELS};
 
 /// The five rating levels as buttons.
 pub fn levels() -> ModelRc<ChoiceItem> {

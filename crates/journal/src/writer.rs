@@ -53,7 +53,7 @@ pub struct JournalSettings {
 }
 
 impl JournalSettings {
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    pub fn from_config(config: &config::Config) -> Self {
         let j = &config.journal;
         let dir = j.path.parent().map(Path::to_path_buf).unwrap_or_default();
         JournalSettings {
@@ -138,7 +138,7 @@ impl Journal {
     pub fn open(settings: JournalSettings) -> Result<Journal, JournalError> {
         let conn = schema::open_for_writing(&settings.path, &settings.kiosk_id)?;
         let subject_key = SubjectKey::from_bytes(*load_or_create_secret(&settings.secret_path)?);
-        let boot_id = hex::encode(crate::secrets::random_bytes::<8>().map_err(|e| JournalError::Key {
+        let boot_id = hex::encode(vocabulary::secrets::random_bytes::<8>().map_err(|e| JournalError::Key {
             path: settings.signing_key_path.clone(),
             what: format!("no randomness from the OS ({e})"),
         })?);

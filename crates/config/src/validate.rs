@@ -363,7 +363,7 @@ fn check_platform(c: &Config) -> Result<(), Problem> {
     let pl = &c.platform;
     let p = root().key("platform");
     if let Some(url) = &pl.url {
-        let endpoint = crate::net::Endpoint::parse(url).map_err(|e| Problem {
+        let endpoint = net::Endpoint::parse(url).map_err(|e| Problem {
             path: p.clone().key("url"),
             message: format!("{e}/kiosk-api, the platform's address."),
         })?;
@@ -381,12 +381,12 @@ fn check_platform(c: &Config) -> Result<(), Problem> {
         }
     }
     if let Some(pin) = &pl.pin
-        && let Err(e) = crate::admin::tls::parse_pin(pin)
+        && let Err(e) = net::tls::parse_pin(pin)
     {
         return fail(p.key("pin"), format!("{e}."));
     }
     if let Some(ca) = &pl.ca_file
-        && let Err(e) = crate::admin::tls::load_certs(ca)
+        && let Err(e) = net::tls::load_certs(ca)
     {
         return fail(p.key("ca_file"), format!("{e}."));
     }
@@ -695,7 +695,7 @@ fn check_ui_admin(c: &Config) -> Result<(), Problem> {
 }
 
 /// The tokens and the PIN hash, wherever they are written (`p`: their section, empty for a credentials file).
-pub fn check_credentials(tokens: &[crate::config::TokenConfig], pin_hash: &str, p: &FieldPath) -> Result<(), Problem> {
+pub fn check_credentials(tokens: &[crate::TokenConfig], pin_hash: &str, p: &FieldPath) -> Result<(), Problem> {
     let mut names = std::collections::HashSet::new();
     let mut hashes = std::collections::HashSet::new();
     for (i, t) in tokens.iter().enumerate() {
@@ -721,13 +721,13 @@ pub fn check_credentials(tokens: &[crate::config::TokenConfig], pin_hash: &str, 
         }
     }
     let iterations = pin_hash.split(':').nth(1).and_then(|n| n.parse::<u64>().ok());
-    if iterations.is_some_and(|n| n > u64::from(crate::secrets::MAX_PIN_ITERATIONS)) {
+    if iterations.is_some_and(|n| n > u64::from(vocabulary::secrets::MAX_PIN_ITERATIONS)) {
         return fail(
             p.clone().key("maintenance_pin_hash"),
             format!(
                 "The PIN hash asks for {} PBKDF2 iterations; more than {} would keep the maintenance screen busy for minutes at every login. Create a hash with `kiosk admin hash-pin`.",
                 iterations.unwrap_or_default(),
-                crate::secrets::MAX_PIN_ITERATIONS
+                vocabulary::secrets::MAX_PIN_ITERATIONS
             ),
         );
     }
@@ -762,10 +762,10 @@ mod tests {
 
     /// The shipped configuration with `[platform]`'s lines replaced by `lines`; the error's field and text.
     fn platform_problem(lines: &str) -> Option<(String, String)> {
-        let src = crate::config::DEMO_TOML.replace("[platform]\n", &format!("[platform]\n{lines}\n"));
-        match crate::config::Config::parse(&src, std::path::Path::new("kiosk.toml")) {
+        let src = crate::DEMO_TOML.replace("[platform]\n", &format!("[platform]\n{lines}\n"));
+        match crate::Config::parse(&src, std::path::Path::new("kiosk.toml")) {
             Ok(_) => None,
-            Err(crate::config::ConfigError::Invalid(l)) => Some((l.field.clone(), l.message.clone())),
+            Err(crate::ConfigError::Invalid(l)) => Some((l.field.clone(), l.message.clone())),
             Err(e) => Some((String::new(), e.to_string())),
         }
     }
@@ -774,7 +774,7 @@ mod tests {
     fn the_platform_is_https_with_a_certificate_to_trust() {
         let dir = tempfile::tempdir().unwrap();
         let pem = dir.path().join("ca.pem");
-        std::fs::write(&pem, crate::admin::tls::generate("t", &["localhost".into()], 1).unwrap().cert_pem).unwrap();
+        std::fs::write(&pem, net::tls::generate("t", &["localhost".into()], 1).unwrap().cert_pem).unwrap();
         let ca = format!("ca_file = \"{}\"", pem.display());
         assert_eq!(platform_problem(&format!("url = \"https://zwfw.example:9443/kiosk-api\"\n{ca}")), None);
         let pin = format!("pin = \"sha256:{}\"", "ab".repeat(32));
@@ -795,18 +795,18 @@ mod tests {
             platform_problem(&format!("ca_file = \"{}\"", dir.path().join("none.pem").display())).unwrap();
         assert_eq!(field, "platform.ca_file");
         assert!(msg.contains("none.pem"), "{msg}");
-        let src = crate::config::DEMO_TOML.replace("timeout_seconds = 4", "timeout_seconds = 0");
-        let Err(crate::config::ConfigError::Invalid(l)) = crate::config::Config::parse(&src, "k".as_ref()) else {
+        let src = crate::DEMO_TOML.replace("timeout_seconds = 4", "timeout_seconds = 0");
+        let Err(crate::ConfigError::Invalid(l)) = crate::Config::parse(&src, "k".as_ref()) else {
             panic!("a zero timeout is refused")
         };
         assert_eq!(l.field, "platform.timeout_seconds");
 
         // The old keys say where they went.
-        let src = crate::config::DEMO_TOML.replace(
+        let src = crate::DEMO_TOML.replace(
             "store_path = \"/var/lib/kiosk/documents.sqlite3\"\n",
             "store_path = \"/var/lib/kiosk/documents.sqlite3\"\nplatform_url = \"http://10.20.0.5:8090\"\n",
         );
-        let Err(crate::config::ConfigError::Invalid(l)) = crate::config::Config::parse(&src, "k".as_ref()) else {
+        let Err(crate::ConfigError::Invalid(l)) = crate::Config::parse(&src, "k".as_ref()) else {
             panic!("the old key is refused")
         };
         assert_eq!(l.field, "licence.platform_url");

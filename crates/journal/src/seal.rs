@@ -5,10 +5,8 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 /// First line of a seal's signed text (format version 1).
 pub const SEAL_HEADER: &str = "kiosk-journal-seal-v1";
-/// An epoch ends after this many entries …
-pub const EPOCH_MAX_ENTRIES: u64 = 200;
-/// … or this long after it began, when anything was written (also at every session end and at shutdown).
-pub const EPOCH_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+/// When an epoch ends: the configuration's defaults.
+pub use config::{EPOCH_MAX_AGE, EPOCH_MAX_ENTRIES};
 
 /// "Epoch `epoch`'s key vouches that entry `seq` has hash `head_hash`, and hands over to `next_public_key`."
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

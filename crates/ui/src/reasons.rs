@@ -1,8 +1,8 @@
 //! Typed reasons to the UI's `Reason` struct: the kind and the names a sentence mentions. The sentences
-//! themselves are worded in kiosk/ui/texts.slint, through the translation catalogue.
+//! themselves are worded in crates/ui/ui/texts.slint, through the translation catalogue.
 
 use super::{Reason as UiReason, ReasonKind as K};
-use crate::flows::core::{A4Trouble, Named, PrinterTrouble, Reason};
+use vocabulary::{A4Trouble, Named, PrinterTrouble, Reason};
 
 /// No reason: nothing to say.
 pub fn none() -> UiReason {

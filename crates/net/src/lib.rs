@@ -3,8 +3,10 @@
 //! trusts the platform's CA (or its pinned certificate). Each request has a deadline; one kept-alive
 //! connection is reused and opened again when the server closed it.
 
-use axum::body::Bytes;
+pub mod tls;
+
 use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,6 +102,12 @@ pub enum NetError {
     TimedOut(String, u64),
     #[error("{0} broke off the exchange ({1})")]
     Protocol(String, String),
+    #[error("an https address needs a certificate to trust (a pin or a CA)")]
+    NoTrust,
+    #[error(transparent)]
+    Setup(#[from] tls::TlsError),
+    #[error("the client's runtime cannot start ({0})")]
+    Runtime(std::io::Error),
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
@@ -121,20 +129,21 @@ impl std::fmt::Debug for HttpClient {
 
 impl HttpClient {
     /// A client for `endpoint` trusting `trust`; every request (connecting included) ends within `timeout`.
-    pub fn new(endpoint: Endpoint, trust: Trust, timeout: Duration) -> anyhow::Result<HttpClient> {
+    pub fn new(endpoint: Endpoint, trust: Trust, timeout: Duration) -> Result<HttpClient, NetError> {
         let tls = match (endpoint.tls, trust) {
             (false, _) => None,
-            (true, Trust::Pinned(pin)) => Some(crate::admin::tls::pinned_client(pin)?),
+            (true, Trust::Pinned(pin)) => Some(tls::pinned_client(pin)?),
             (true, Trust::Roots(roots)) => Some(
                 rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                    .with_safe_default_protocol_versions()?
+                    .with_safe_default_protocol_versions()
+                    .map_err(tls::TlsError::from)?
                     .with_root_certificates(roots)
                     .with_no_client_auth(),
             ),
-            (true, Trust::Plain) => anyhow::bail!("an https address needs a certificate to trust (a pin or a CA)"),
+            (true, Trust::Plain) => return Err(NetError::NoTrust),
         };
         let tls = tls.map(|c| tokio_rustls::TlsConnector::from(Arc::new(c)));
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(NetError::Runtime)?;
         Ok(HttpClient { runtime, endpoint, tls, timeout, sender: None })
     }
 
