@@ -66,7 +66,7 @@ fn pull_all(c: &mut StaffClient, page: u64) -> f64 {
         let (status, body) =
             c.get(&format!("/api/v1/journal?after_seq={after}&limit={page}&seals_from={seals}")).unwrap();
         assert_eq!(status, 200);
-        // As `kiosk journal pull` does: count the lines, read the seq of the last entry only, ask each page
+        // As `kiosk-county journal pull` does: count the lines, read the seq of the last entry only, ask each page
         // only for the seals not yet received.
         let text = String::from_utf8(body).unwrap();
         seals += text.lines().filter(|l| l.starts_with("{\"seal\"")).count();

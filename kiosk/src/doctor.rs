@@ -75,7 +75,7 @@ pub fn run(config: &Config, test_print: bool) -> Vec<Check> {
 
 /// With `[queue] shared`: whether the hall database answers (tickets would come from the offline band).
 fn hall_queue(config: &Config) -> Option<Check> {
-    use crate::fleet::counter::{Probe, probe};
+    use hall::counter::{Probe, probe};
     let shared = config.queue.shared.as_ref()?;
     let [first, last] = shared.offline_band;
     Some(match probe(shared) {
@@ -100,7 +100,7 @@ fn hall_queue(config: &Config) -> Option<Check> {
             "hall_queue",
             Level::Fail,
             format!("The hall database answers but has no hall counters ({why})."),
-            "Run `kiosk fleet migrate --db …` against it once.",
+            "Run `kiosk-county fleet migrate --db …` against it once.",
         ),
     })
 }

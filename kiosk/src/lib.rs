@@ -7,7 +7,6 @@ pub mod catalogue;
 pub mod cli;
 pub mod devices;
 pub mod doctor;
-pub mod fleet;
 pub mod flows;
 pub mod fonts;
 pub mod licence;

@@ -59,10 +59,6 @@ if grep -q "demo-\|^maintenance_pin_hash\|^\[\[admin.tokens" /etc/kiosk/kiosk.to
 if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify /usr/lib/systemd/system/kiosk.service > "$work/verify.txt" 2>&1 || { cat "$work/verify.txt"; fail "systemd-analyze verify"; }
   if [ -s "$work/verify.txt" ]; then cat "$work/verify.txt"; fail "systemd-analyze verify printed warnings"; fi
-  # The county server's pull service, shipped as an example (docs/fleet.md).
-  systemd-analyze verify /usr/share/doc/kiosk/examples/kiosk-fleet-pull.service > "$work/verify-fleet.txt" 2>&1 \
-    || { cat "$work/verify-fleet.txt"; fail "systemd-analyze verify kiosk-fleet-pull.service"; }
-  if [ -s "$work/verify-fleet.txt" ]; then cat "$work/verify-fleet.txt"; fail "systemd-analyze verify printed warnings for kiosk-fleet-pull.service"; fi
 else
   fail "systemd-analyze is missing (Debian's systemd package)"
 fi
@@ -96,3 +92,18 @@ dpkg --purge kiosk > "$work/purge.txt" 2>&1 || { cat "$work/purge.txt"; fail "pu
 [ -e /var/lib/kiosk/journal.sqlite3 ] || fail "purge removed the journal"
 grep -q "journal and its keys are kept" "$work/purge.txt" || fail "purge did not say the journal is kept"
 echo "package check: installed, files and modes right, unit verified, postinst idempotent, upgrade and purge keep the journal"
+
+# The county server's package: the tool (no Slint in it), the pull service (installed, not enabled).
+dpkg -i "$county_deb" > "$work/county.txt" 2>&1 || { cat "$work/county.txt"; fail "dpkg -i kiosk-county failed"; }
+expect_mode /usr/bin/kiosk-county "755 root root"
+expect_mode /usr/lib/systemd/system/kiosk-fleet-pull.service "644 root root"
+expect_mode /usr/share/doc/kiosk-county/examples/fleet.toml "644 root root"
+[ ! -e /etc/systemd/system/multi-user.target.wants/kiosk-fleet-pull.service ] || fail "the pull service was enabled before a fleet file exists"
+kiosk-county fleet --help | grep -q migrate || fail "kiosk-county fleet --help"
+if ldd /usr/bin/kiosk-county | grep -qi "fontconfig\|xkbcommon\|libinput"; then fail "kiosk-county links the screen's libraries"; fi
+systemd-analyze verify /usr/lib/systemd/system/kiosk-fleet-pull.service > "$work/verify-fleet.txt" 2>&1 \
+  || { cat "$work/verify-fleet.txt"; fail "systemd-analyze verify kiosk-fleet-pull.service"; }
+if [ -s "$work/verify-fleet.txt" ]; then cat "$work/verify-fleet.txt"; fail "systemd-analyze verify printed warnings for kiosk-fleet-pull.service"; fi
+dpkg --purge kiosk-county > "$work/county-purge.txt" 2>&1 || { cat "$work/county-purge.txt"; fail "purge of kiosk-county failed"; }
+[ ! -e /usr/bin/kiosk-county ] || fail "purge kept kiosk-county"
+echo "package check: kiosk-county installed, its pull service verified, purged"

@@ -15,13 +15,26 @@ pub fn kiosk_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("KIOSK_BIN") {
         return PathBuf::from(bin);
     }
+    built_bin("kiosk", "kiosk")
+}
+
+/// The county's tool (`kiosk-county`) of this build profile.
+pub fn county_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("KIOSK_COUNTY_BIN") {
+        return PathBuf::from(bin);
+    }
+    built_bin("county", "kiosk-county")
+}
+
+/// The binary `name` of package `package`, beside the test executable's profile folder.
+fn built_bin(package: &str, name: &str) -> PathBuf {
     // The test executable lives in target/<profile>/deps/; the binary in target/<profile>/.
     let exe = std::env::current_exe().expect("the test knows its own path");
     let profile_dir = exe.parent().and_then(Path::parent).expect("test binaries live in target/<profile>/deps");
-    let bin = profile_dir.join("kiosk");
+    let bin = profile_dir.join(name);
     assert!(
         bin.exists(),
-        "{} is missing: run `cargo build -p kiosk --bin kiosk` first (scripts/test does).",
+        "{} is missing: run `cargo build -p {package} --bin {name}` first (scripts/test does).",
         bin.display()
     );
     bin
@@ -31,6 +44,13 @@ pub fn kiosk_bin() -> PathBuf {
 pub fn kiosk() -> Command {
     let mut cmd = Command::new(kiosk_bin());
     cmd.env("RUST_LOG", "warn").env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    cmd
+}
+
+/// A `kiosk-county` command with a quiet log.
+pub fn county() -> Command {
+    let mut cmd = Command::new(county_bin());
+    cmd.env("RUST_LOG", "warn");
     cmd
 }
 
@@ -618,10 +638,10 @@ impl Postgres {
         format!("host=127.0.0.1 port={} user=kiosk dbname=postgres", self.port)
     }
 
-    /// `kiosk fleet migrate` on this cluster (the fleet tables, views and hall counters).
+    /// `kiosk-county fleet migrate` on this cluster (the fleet tables, views and hall counters).
     pub fn migrate(&self) {
-        let (code, out, err) = run(kiosk().args(["fleet", "migrate", "--db", &self.url()]));
-        assert_eq!(code, Some(0), "kiosk fleet migrate: {out}{err}");
+        let (code, out, err) = run(county().args(["fleet", "migrate", "--db", &self.url()]));
+        assert_eq!(code, Some(0), "kiosk-county fleet migrate: {out}{err}");
     }
 
     /// The address the kiosk and the fleet commands take (libpq key=value words).

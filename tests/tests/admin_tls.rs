@@ -1,9 +1,9 @@
 //! The staff API over TLS with a certificate from `kiosk admin gen-cert`: county staff pull 10,000 entries
-//! in pages of 500 with `kiosk journal pull` and the pinned fingerprint, and the result verifies; a wrong
+//! in pages of 500 with `kiosk-county journal pull` and the pinned fingerprint, and the result verifies; a wrong
 //! pin keeps nothing; roles hold; /metrics parses with Prometheus's own parser; health and stats answer.
 
 use kiosk::admin::client::{Endpoint, StaffClient};
-use kiosk_e2e::{KillOnDrop, config_in, free_port, fresh_credentials, kiosk, run, staff_api_tls, wait_for};
+use kiosk_e2e::{KillOnDrop, config_in, county, free_port, fresh_credentials, kiosk, run, staff_api_tls, wait_for};
 use std::path::Path;
 use std::time::Duration;
 
@@ -85,7 +85,7 @@ fn county_staff_pull_the_journal_over_tls_with_a_pinned_certificate() {
     let pulled = dir.path().join("pulled.jsonl");
     let url = format!("https://127.0.0.1:{port}");
     let pull = |pin: &str, out: &Path| {
-        run(kiosk()
+        run(county()
             .args(["journal", "pull", "--url", &url, "--pin", pin, "--page-size", "500", "--pubkey", pubkey.trim()])
             .arg("--token-file")
             .arg(&token_file)

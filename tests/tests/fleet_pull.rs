@@ -1,11 +1,11 @@
-//! `kiosk fleet` against a real PostgreSQL (a throwaway cluster of Debian's package) and real kiosks serving
+//! `kiosk-county fleet` against a real PostgreSQL (a throwaway cluster of Debian's package) and real kiosks serving
 //! their staff API over TLS: migrations, a verified pull of two kiosks with a third unreachable, a re-pull
 //! that inserts nothing, a resumed pull after new entries, the staff views, the round trip out of
 //! PostgreSQL through `kiosk journal verify`, and a kiosk whose journal was restored from a backup and
 //! written on (a fork of its history) stopped and alerted while the others go on.
 
 use kiosk::journal::{EntryKind, NewEntry};
-use kiosk_e2e::{FleetKiosk as TestKiosk, Postgres, free_port, kiosk, run};
+use kiosk_e2e::{FleetKiosk as TestKiosk, Postgres, county, free_port, kiosk, run};
 use serde_json::json;
 use std::path::Path;
 
@@ -39,7 +39,7 @@ fn a_day(n: u32) -> Vec<NewEntry> {
 }
 
 fn fleet(args: &[&str], fleet_file: &Path, pg: &Postgres) -> (Option<i32>, String, String) {
-    run(kiosk().args(["fleet"]).args(args).arg("--fleet").arg(fleet_file).args(["--db", &pg.url()]))
+    run(county().args(["fleet"]).args(args).arg("--fleet").arg(fleet_file).args(["--db", &pg.url()]))
 }
 
 fn count(pg: &Postgres, sql: &str) -> i64 {
@@ -73,12 +73,12 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     .unwrap();
     let (code, _, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("kiosk fleet migrate"), "{err}");
+    assert!(err.contains("kiosk-county fleet migrate"), "{err}");
 
-    let (code, out, err) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
+    let (code, out, err) = run(county().args(["fleet", "migrate", "--db", &pg.url()]));
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("Applied V1, V2"), "{out}");
-    let (code, out, _) = run(kiosk().args(["fleet", "migrate", "--db", &pg.url()]));
+    let (code, out, _) = run(county().args(["fleet", "migrate", "--db", &pg.url()]));
     assert_eq!(code, Some(0));
     assert!(out.contains("up to date"), "{out}");
 
@@ -157,7 +157,7 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     // The round trip: out of PostgreSQL, and `kiosk journal verify` with the recorded root key.
     let exported = root.path().join("a-from-db.jsonl");
     let (code, out, err) =
-        run(kiosk().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-01", "--out"]).arg(&exported));
+        run(county().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-01", "--out"]).arg(&exported));
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains(&format!("{a_head} entries")), "{out}");
     let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", &a.root_key]).arg(&exported));
@@ -206,7 +206,7 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     let (code, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
     assert_eq!(code, Some(1));
     assert!(out.contains("at an earlier pull"), "{out}");
-    let (code, _, err) = run(kiosk().args(["fleet", "clear", "--db", &pg.url(), "--kiosk", "qingyun-town-01"]));
+    let (code, _, err) = run(county().args(["fleet", "clear", "--db", &pg.url(), "--kiosk", "qingyun-town-01"]));
     assert_eq!(code, Some(0), "{err}");
     let (code, out, _) = fleet(&["pull", "--once"], &fleet_file, &pg);
     assert_eq!(code, Some(1));
@@ -220,7 +220,7 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
 
     // The report: one self-contained HTML file, opened in headless Chromium; its charts are drawn.
     let report = root.path().join("report.html");
-    let (code, out, err) = run(kiosk()
+    let (code, out, err) = run(county()
         .args(["fleet", "report", "--db", &pg.url(), "--from", "2026-01-01", "--to", "2099-12-31", "--out"])
         .arg(&report));
     assert_eq!(code, Some(0), "{err}");
@@ -269,7 +269,7 @@ fn the_pull_service_runs_round_after_round_until_stopped() {
     k.serve();
     let fleet_file = root.path().join("fleet.toml");
     std::fs::write(&fleet_file, k.fleet_entry("临沭街道")).unwrap();
-    let service = kiosk()
+    let service = county()
         .env("RUST_LOG", "info")
         .args(["fleet", "pull", "--every", "1s", "--db", &pg.url(), "--fleet"])
         .arg(&fleet_file)
@@ -326,7 +326,7 @@ fn concurrent_pulls_of_one_kiosk_store_every_entry_once() {
     std::fs::write(&fleet_file, format!("[pull]\npage_size = 50\n\n{}", k.fleet_entry("临沭街道"))).unwrap();
     let pulls: Vec<_> = (0..3)
         .map(|_| {
-            kiosk()
+            county()
                 .args(["fleet", "pull", "--once", "--db", &pg.url(), "--fleet"])
                 .arg(&fleet_file)
                 .stdout(std::process::Stdio::piped())
@@ -349,7 +349,7 @@ fn concurrent_pulls_of_one_kiosk_store_every_entry_once() {
     assert_eq!(count(&pg, "SELECT max(seq) FROM entries"), total as i64);
     let exported = root.path().join("copy.jsonl");
     let (code, _, err) =
-        run(kiosk().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-03", "--out"]).arg(&exported));
+        run(county().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-03", "--out"]).arg(&exported));
     assert_eq!(code, Some(0), "{err}");
     let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", &k.root_key]).arg(&exported));
     assert_eq!(code, Some(0), "{out}{err}");

@@ -1,8 +1,8 @@
-//! The county database over TLS (a certificate for 127.0.0.1 from the county's CA): `kiosk fleet` with
+//! The county database over TLS (a certificate for 127.0.0.1 from the county's CA): `kiosk-county fleet` with
 //! `--db-ca` and a hall queue with `[queue] shared.ca_file` connect with TLS and check the certificate; a
 //! certificate from another CA, or `sslmode=require` without a CA to check it with, is refused.
 
-use kiosk_e2e::{Postgres, config_in, kiosk, run};
+use kiosk_e2e::{Postgres, config_in, county, kiosk, run};
 
 #[test]
 fn the_fleet_and_the_hall_queue_reach_postgresql_over_verified_tls() {
@@ -11,7 +11,7 @@ fn the_fleet_and_the_hall_queue_reach_postgresql_over_verified_tls() {
     let url = pg.tls_url();
     let ca_arg = ca.to_str().unwrap();
 
-    let (code, out, err) = run(kiosk().args(["fleet", "migrate", "--db", &url, "--db-ca", ca_arg]));
+    let (code, out, err) = run(county().args(["fleet", "migrate", "--db", &url, "--db-ca", ca_arg]));
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("Applied V1, V2"), "{out}");
     assert!(
@@ -24,20 +24,20 @@ fn the_fleet_and_the_hall_queue_reach_postgresql_over_verified_tls() {
     let other = root.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
     let (_other_pg, other_ca) = Postgres::start_tls(&other);
-    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &url, "--db-ca", other_ca.to_str().unwrap()]));
+    let (code, _, err) = run(county().args(["fleet", "migrate", "--db", &url, "--db-ca", other_ca.to_str().unwrap()]));
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("cannot reach PostgreSQL at kiosk@127.0.0.1") && err.to_lowercase().contains("certificate"),
         "{err}"
     );
     // sslmode=require with nothing to check the certificate against: refused rather than trusted blindly.
-    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &format!("{url} sslmode=require")]));
+    let (code, _, err) = run(county().args(["fleet", "migrate", "--db", &format!("{url} sslmode=require")]));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("no CA file"), "{err}");
     // A CA file that is not one.
     let junk = root.path().join("junk.pem");
     std::fs::write(&junk, "not a certificate").unwrap();
-    let (code, _, err) = run(kiosk().args(["fleet", "migrate", "--db", &url, "--db-ca", junk.to_str().unwrap()]));
+    let (code, _, err) = run(county().args(["fleet", "migrate", "--db", &url, "--db-ca", junk.to_str().unwrap()]));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("holds no certificate"), "{err}");
 

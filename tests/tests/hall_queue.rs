@@ -242,5 +242,5 @@ fn doctor_reports_the_hall_database() {
     pg.client().batch_execute("DROP TABLE hall_counters").unwrap();
     let c = hall_queue();
     assert_eq!(c["level"], "FAIL", "{c}");
-    assert!(c["todo"].as_str().unwrap().contains("kiosk fleet migrate"), "{c}");
+    assert!(c["todo"].as_str().unwrap().contains("kiosk-county fleet migrate"), "{c}");
 }

@@ -296,7 +296,7 @@ pub struct QueueSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SharedQueue {
-    /// The hall database (a URL or libpq key=value words); its `hall_counters` table comes from `kiosk fleet migrate`.
+    /// The hall database (a URL or libpq key=value words); its `hall_counters` table comes from `kiosk-county fleet migrate`.
     pub db: String,
     /// The hall's name: every kiosk of the hall uses the same one.
     pub hall: String,

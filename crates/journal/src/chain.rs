@@ -118,6 +118,17 @@ pub fn parse_public_key(s: &str) -> Result<VerifyingKey, String> {
     VerifyingKey::from_bytes(&bytes).map_err(|_| format!("\"{}\" is not a valid ed25519 public key", s.trim()))
 }
 
+/// A public key as a command line gives it: 64 hex digits, or a file holding them.
+pub fn public_key_from_arg(arg: &str) -> Result<VerifyingKey, String> {
+    let path = std::path::Path::new(arg);
+    let text = if path.is_file() {
+        std::fs::read_to_string(path).map_err(|e| format!("{arg}: cannot read it ({e})"))?
+    } else {
+        arg.to_owned()
+    };
+    parse_public_key(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod epoch_key;
 pub mod export;
 pub mod integrity;
 pub mod keys;
+pub mod page;
 pub mod payload;
 pub mod schema;
 pub mod seal;

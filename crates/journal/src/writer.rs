@@ -425,7 +425,7 @@ impl Writer {
             }
             if Instant::now() >= deadline {
                 return Err(JournalError::Refused(
-                    "Another process — the running kiosk — holds the journal's signing key, so nothing can be signed here. Export from the maintenance screen or with `kiosk journal pull`, or stop the kiosk first.".into(),
+                    "Another process — the running kiosk — holds the journal's signing key, so nothing can be signed here. Export from the maintenance screen or with `kiosk-county journal pull`, or stop the kiosk first.".into(),
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));

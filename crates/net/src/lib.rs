@@ -1,8 +1,9 @@
 //! One blocking HTTP/1 client over TLS for every service the kiosk calls or is called through: the staff
-//! API's (`kiosk journal pull`, tests) that trusts one pinned certificate, and the provincial platform's that
+//! API's (`kiosk-county journal pull`, tests) that trusts one pinned certificate, and the provincial platform's that
 //! trusts the platform's CA (or its pinned certificate). Each request has a deadline; one kept-alive
 //! connection is reused and opened again when the server closed it.
 
+pub mod staff;
 pub mod tls;
 
 use http_body_util::{BodyExt, Full};

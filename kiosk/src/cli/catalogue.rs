@@ -1,9 +1,10 @@
 //! `kiosk catalogue check|search|install`: the county office's tools for the service catalogue.
 
-use super::{EXIT_INVALID, Exit, load_config};
+use super::load_config;
 use crate::catalogue::store::{Fallback, install_into};
 use crate::catalogue::{Catalogue, CatalogueError, is_partner_file, parse_catalogue, parse_partners};
 use clap::Subcommand;
+use cli_common::invalid;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
@@ -40,10 +41,6 @@ pub enum CatalogueCommand {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
-}
-
-fn invalid(e: impl std::fmt::Display) -> anyhow::Error {
-    Exit { code: EXIT_INVALID, message: e.to_string() }.into()
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {

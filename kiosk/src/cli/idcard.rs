@@ -1,6 +1,7 @@
 //! `kiosk idcard read|decode` for technicians, and the ID-card reader simulator behind `kiosk sim idreader`.
 
-use super::{EXIT_INVALID, Exit};
+use cli_common::invalid;
+
 use clap::Subcommand;
 use drivers::idcard::sim::{Fault, SamSim, serve};
 use drivers::idcard::{IdCard, Sam, Validity, decode_hex_reply, fixtures};
@@ -32,10 +33,6 @@ pub enum IdcardCommand {
         #[arg(long)]
         reveal: bool,
     },
-}
-
-fn invalid(message: String) -> anyhow::Error {
-    Exit { code: EXIT_INVALID, message }.into()
 }
 
 /// The card as a technician sees it: ID number and address never in full unless revealed.
@@ -167,7 +164,7 @@ pub fn run_sim(
         eprintln!("ID reader simulator on {p}");
         std::thread::spawn(move || serve(served, link, paced));
     } else {
-        return Err(invalid("Give --pty or --port PATH.".into()));
+        return Err(invalid("Give --pty or --port PATH."));
     }
     // Commands on stdin: the technician (or a test) places and removes cards.
     for line in std::io::stdin().lock().lines() {

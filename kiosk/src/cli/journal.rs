@@ -1,9 +1,10 @@
 //! `kiosk journal`: export, verify, find, pubkey and purge — the county staff's tools for the journal.
 
-use super::{EXIT_INVALID, Exit, load_config};
+use super::{Exit, load_config};
 use crate::journal::{self, EntryKind, ExportFilter, ExportFormat, Journal, JournalSettings, Verdict, chain, keys};
 use anyhow::Context;
 use clap::Subcommand;
+use cli_common::invalid;
 use sha2::Digest;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -49,29 +50,11 @@ pub enum JournalCommand {
         #[arg(long, value_name = "FILE")]
         earlier: Option<PathBuf>,
     },
-    /// Pull a kiosk's journal over its staff API (TLS, pinned certificate) into a JSON-lines file, page by
-    /// page; the file is kept only when it verifies.
+    /// Moved to the county's tool: `kiosk-county journal pull …` (package kiosk-county).
+    #[command(hide = true)]
     Pull {
-        /// The kiosk's staff API, e.g. https://192.0.2.10:8443.
-        #[arg(long, value_name = "URL")]
-        url: String,
-        /// The certificate fingerprint `kiosk admin gen-cert` printed (sha256:…); required for https.
-        #[arg(long, value_name = "SHA256")]
-        pin: Option<String>,
-        /// A file holding a staff token; "-" reads it from stdin.
-        #[arg(long, value_name = "FILE")]
-        token_file: PathBuf,
-        /// Pull entries after this seq (the last one you already have).
-        #[arg(long, value_name = "SEQ", default_value_t = 0)]
-        after_seq: u64,
-        /// Entries per request (1–5000).
-        #[arg(long, value_name = "N", default_value_t = 500)]
-        page_size: u64,
-        /// The kiosk's checkpoint public key (64 hex digits, or a file holding them) to verify against.
-        #[arg(long, value_name = "KEY")]
-        pubkey: Option<String>,
-        #[arg(long, value_name = "PATH")]
-        out: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// List one person's entries by ID number (via the keyed hash; nothing is stored). "-" reads it from stdin.
     Find {
@@ -118,10 +101,6 @@ fn root_key(path: &Path) -> anyhow::Result<String> {
     })
 }
 
-fn invalid(message: String) -> anyhow::Error {
-    Exit { code: EXIT_INVALID, message }.into()
-}
-
 pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
     match cmd {
         JournalCommand::Export { config, from, to, kinds, format, out } => {
@@ -133,9 +112,11 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
             }
             verify(&path, pubkey.as_deref(), require_sealed, key_file.as_deref())
         }
-        JournalCommand::Pull { url, pin, token_file, after_seq, page_size, pubkey, out } => {
-            pull(&url, pin.as_deref(), &token_file, after_seq, page_size, pubkey.as_deref(), &out)
-        }
+        JournalCommand::Pull { args } => Err(invalid(format!(
+            "`kiosk journal pull` has moved to the county's tool: run `kiosk-county journal pull {}` (Debian package \
+             kiosk-county).",
+            args.join(" ")
+        ))),
         JournalCommand::Find { config, id_number } => find(&config, &id_number),
         JournalCommand::Init { config } => {
             let config = load_config(&config)?;
@@ -320,13 +301,7 @@ fn export(
 }
 
 fn trusted_key(pubkey: Option<&str>) -> anyhow::Result<Option<ed25519_dalek::VerifyingKey>> {
-    Ok(match pubkey {
-        None => None,
-        Some(k) => {
-            let text = if Path::new(k).is_file() { std::fs::read_to_string(k)? } else { k.to_owned() };
-            Some(chain::parse_public_key(&text).map_err(|e| invalid(format!("--pubkey: {e}.")))?)
-        }
-    })
+    pubkey.map(chain::public_key_from_arg).transpose().map_err(|e| invalid(format!("--pubkey: {e}.")))
 }
 
 /// The seals a journal database or a JSON-lines export holds.
@@ -432,138 +407,6 @@ fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Opt
             }
             Ok(())
         }
-    }
-}
-
-fn pull(
-    url: &str,
-    pin: Option<&str>,
-    token_file: &Path,
-    after_seq: u64,
-    page_size: u64,
-    pubkey: Option<&str>,
-    out: &Path,
-) -> anyhow::Result<()> {
-    use crate::admin::client::{Endpoint, StaffClient};
-    let endpoint = Endpoint::parse(url).map_err(|e| invalid(format!("--url: {e}.")))?;
-    let pin = pin.map(crate::admin::tls::parse_pin).transpose().map_err(|e| invalid(format!("--pin: {e}.")))?;
-    if !(1..=crate::admin::reports::MAX_PAGE).contains(&page_size) {
-        return Err(invalid(format!("--page-size must be from 1 to {}.", crate::admin::reports::MAX_PAGE)));
-    }
-    let trusted = trusted_key(pubkey)?;
-    let mut token = zeroize::Zeroizing::new(String::new());
-    if token_file == Path::new("-") {
-        std::io::stdin().lock().read_line(&mut token)?;
-    } else {
-        *token = std::fs::read_to_string(token_file)
-            .map_err(|e| invalid(format!("--token-file {}: cannot read it ({e}).", token_file.display())))?;
-    }
-    let token = zeroize::Zeroizing::new(token.trim().to_owned());
-    let mut client = StaffClient::new(endpoint, pin, token).map_err(|e| invalid(format!("{e:#}.")))?;
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}; check the --out folder exists and is writable", dir.display()))?;
-    let mut w = std::io::BufWriter::new(tmp.as_file());
-    let (mut after, mut entries, mut pages) = (after_seq, 0u64, 0u64);
-    let mut closing: Option<String> = None;
-    // Every seal from epoch 0, gathered across pages: each page carries only those the puller lacks.
-    let mut seals: Vec<journal::Seal> = Vec::new();
-    let bar = indicatif::ProgressBar::new_spinner();
-    loop {
-        let body = client.journal_page(after, page_size, seals.len() as u64)?;
-        // Each page is checked as the kiosk signed it (its header, range and checkpoint) before it is kept.
-        match journal::verify_jsonl_bytes(&body, trusted.as_ref(), &seals) {
-            Ok(Verdict::Intact { .. }) => {}
-            Ok(Verdict::Tampered { seq, what }) => {
-                return Err(Exit {
-                    code: EXIT_TAMPERED,
-                    message: format!(
-                        "the kiosk sent a page that does not verify at seq {seq}: {what}. Nothing was kept."
-                    ),
-                }
-                .into());
-            }
-            Err(e) => {
-                return Err(invalid(format!("the kiosk sent a page that cannot be read ({}). Nothing was kept.", e.0)));
-            }
-        }
-        let text = std::str::from_utf8(&body).context("the kiosk sent a page that is not UTF-8")?;
-        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-        let header = lines.next().context("the kiosk sent an empty page")?;
-        if pages == 0 {
-            // The file's header is the first page's, saying what it was pulled from.
-            let mut h: journal::export::ExportHeader =
-                serde_json::from_str(header).context("the kiosk's page does not start with an export header")?;
-            h.filter = serde_json::json!({ "after_seq": after_seq, "pulled_from": url });
-            // The pages' signed statements were checked one by one above; the joined file is written here,
-            // so it cannot carry the kiosk's statement: version 1, the chain and closing checkpoint only.
-            h.version = 1;
-            serde_json::to_writer(&mut w, &h)?;
-            w.write_all(b"\n")?;
-        }
-        pages += 1;
-        let mut got = 0u64;
-        let mut last_entry = None;
-        for line in lines {
-            if line.starts_with(journal::seal::SealLine::PREFIX) {
-                let l: journal::seal::SealLine =
-                    serde_json::from_str(line).context("the kiosk sent a broken seal line")?;
-                seals.push(l.seal);
-                continue;
-            }
-            if line.starts_with("{\"checkpoint\"") {
-                let cp: serde_json::Value =
-                    serde_json::from_str(line).context("the kiosk sent a broken checkpoint line")?;
-                closing = Some(serde_json::json!({ "checkpoint": cp["checkpoint"] }).to_string());
-                continue;
-            }
-            w.write_all(line.as_bytes())?;
-            w.write_all(b"\n")?;
-            last_entry = Some(line);
-            got += 1;
-        }
-        // Only the page's last entry is read here; the whole file is verified at the end.
-        if let Some(line) = last_entry {
-            after = serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| v["seq"].as_u64())
-                .filter(|seq| *seq > after)
-                .context("the kiosk sent a page whose last line is not a later journal entry")?;
-        }
-        entries += got;
-        bar.set_message(format!("{entries} entries"));
-        if got == 0 {
-            break;
-        }
-    }
-    for seal in seals {
-        serde_json::to_writer(&mut w, &journal::seal::SealLine { seal })?;
-        w.write_all(b"\n")?;
-    }
-    if let Some(cp) = &closing {
-        w.write_all(cp.as_bytes())?;
-        w.write_all(b"\n")?;
-    }
-    w.flush()?;
-    drop(w);
-    tmp.as_file().sync_all()?;
-    bar.finish_and_clear();
-    match journal::verify_path(tmp.path(), trusted.as_ref()) {
-        Ok(Verdict::Intact { entries, first_seq, last_seq, .. }) => {
-            tmp.persist(out).with_context(|| format!("cannot move the pull to {}", out.display()))?;
-            let range = match (first_seq, last_seq) {
-                (Some(a), Some(b)) => format!("seq {a}–{b}"),
-                _ => "no new entries".into(),
-            };
-            println!("{}: {entries} entries ({range}) in {pages} requests, verified.", out.display());
-            Ok(())
-        }
-        Ok(Verdict::Tampered { seq, what }) => Err(Exit {
-            code: EXIT_TAMPERED,
-            message: format!("the pulled journal does not verify at seq {seq}: {what}. Nothing was kept."),
-        }
-        .into()),
-        Err(e) => Err(invalid(format!("the pulled journal cannot be read back ({e}). Nothing was kept."))),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::licence::store::parse_import;
 use crate::licence::template::{Template, Templates};
 use crate::licence::{LicenceError, Licences, LocalStore, PdfFont, RenderInput, render};
 use clap::Subcommand;
+use cli_common::invalid;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -62,10 +63,6 @@ pub enum LicenceCommand {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
-}
-
-fn invalid(message: String) -> anyhow::Error {
-    Exit { code: EXIT_INVALID, message }.into()
 }
 
 /// Imports a JSONL file into the configuration's local store; returns (added, replaced).

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 mod admin;
 mod appointments;
 mod catalogue;
-mod fleet;
 mod idcard;
 mod journal;
 mod licence;
@@ -20,8 +19,7 @@ mod ticket;
 pub use licence::import_file;
 pub use ticket::simulated_printer;
 
-/// Exit code for invalid input (configuration, arguments, files) — nothing was changed.
-pub const EXIT_INVALID: u8 = 2;
+pub use cli_common::{EXIT_INVALID, Exit, invalid};
 
 #[derive(Debug, Parser)]
 #[command(name = "kiosk", version, about = "Self-service kiosk for a 24-hour government service hall.", long_about = None)]
@@ -57,9 +55,12 @@ pub enum Command {
     /// County staff's tools for the transaction journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
-    /// The county's side: every kiosk's journal in PostgreSQL, verified; the report; the hall queue's schema.
-    #[command(subcommand)]
-    Fleet(fleet::FleetCommand),
+    /// Moved to the county's tool: `kiosk-county fleet …` (package kiosk-county).
+    #[command(hide = true)]
+    Fleet {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Queue tickets without the UI.
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
@@ -153,50 +154,8 @@ pub enum ConfigCommand {
 }
 
 /// An error that has already been explained to the user and carries its exit code.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Exit {
-    pub code: u8,
-    pub message: String,
-}
-
 pub fn main() -> ExitCode {
-    // Everything the kiosk writes (journal and its WAL files, documents store, keys, exports, printed
-    // samples) concerns people: readable by the kiosk's user alone, from the moment it is created.
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    init_logging();
-    let cli = Cli::parse();
-    match dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            if let Some(exit) = err.downcast_ref::<Exit>() {
-                eprintln!("kiosk: {}", exit.message);
-                return ExitCode::from(exit.code);
-            }
-            eprintln!("kiosk: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The log on stderr. Under systemd (`$JOURNAL_STREAM` names stderr's stream) each line starts with its
-/// sd-daemon priority (`<3>` error … `<7>` debug) and carries no time stamp, so journald files it at the
-/// right priority (`journalctl -p warning -u kiosk`) and times it itself.
-fn init_logging() {
-    use std::io::Write;
-    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        builder.format(|out, record| {
-            let priority = match record.level() {
-                log::Level::Error => 3,
-                log::Level::Warn => 4,
-                log::Level::Info => 6,
-                log::Level::Debug | log::Level::Trace => 7,
-            };
-            writeln!(out, "<{priority}>{}: {}", record.target(), record.args())
-        });
-    }
-    builder.init();
+    cli_common::run_main("kiosk", || dispatch(Cli::parse()))
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -329,7 +288,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => admin::run(cmd),
         Command::Catalogue(cmd) => catalogue::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
-        Command::Fleet(cmd) => fleet::run(cmd),
+        Command::Fleet { args } => Err(invalid(format!(
+            "`kiosk fleet` has moved to the county's tool: run `kiosk-county fleet {}` (Debian package kiosk-county).",
+            args.join(" ")
+        ))),
         Command::Ticket(cmd) => ticket::run_ticket(cmd),
         Command::Sim(cmd) => sim::run_sim(cmd),
         Command::Idcard(cmd) => idcard::run(cmd),

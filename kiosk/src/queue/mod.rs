@@ -194,7 +194,7 @@ fn next_in_band(
 /// A hall's shared queue as this kiosk takes part in it: the hall counter and this kiosk's offline band.
 #[derive(Debug, Clone)]
 struct HallQueue {
-    counter: std::sync::Arc<std::sync::Mutex<crate::fleet::counter::HallCounter>>,
+    counter: std::sync::Arc<std::sync::Mutex<hall::counter::HallCounter>>,
     offline_band: [u32; 2],
 }
 
@@ -236,7 +236,7 @@ impl Queue {
             rollover_minutes: config.rollover_minutes(),
             rating_url: config.queue.rating_url.clone(),
             hall: config.queue.shared.as_ref().map(|s| HallQueue {
-                counter: std::sync::Arc::new(std::sync::Mutex::new(crate::fleet::counter::HallCounter::new(s))),
+                counter: std::sync::Arc::new(std::sync::Mutex::new(hall::counter::HallCounter::new(s))),
                 offline_band: s.offline_band,
             }),
         })

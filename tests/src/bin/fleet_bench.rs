@@ -1,12 +1,12 @@
 //! The fleet load benchmark (scripts/bench, issue #18): KIOSKS kiosks (200) with ENTRIES entries (2,000)
-//! each, every one served by its own `kiosk admin serve` over TLS, pulled by `kiosk fleet pull --once` into
+//! each, every one served by its own `kiosk admin serve` over TLS, pulled by `kiosk-county fleet pull --once` into
 //! a PostgreSQL with its default durability; the baseline is COPY of the very same rows from a file into a
 //! table of the same shape, in the same cluster, in the same run. A second pull must insert nothing.
 //!
-//! Usage: KIOSK_BIN=target/release/kiosk fleet-bench [KIOSKS] [ENTRIES]
+//! Usage: KIOSK_BIN=target/release/kiosk KIOSK_COUNTY_BIN=target/release/kiosk-county fleet-bench [KIOSKS] [ENTRIES]
 
 use kiosk::journal::{EntryKind, NewEntry};
-use kiosk_e2e::{FleetKiosk, Postgres, kiosk, run};
+use kiosk_e2e::{FleetKiosk, Postgres, county, run};
 use std::time::Instant;
 
 /// CPU seconds (user + system) from /proc/PID/stat: the process's own (fields 14, 15) or, for "self", also
@@ -71,7 +71,7 @@ fn main() {
     let pull = || {
         let t = Instant::now();
         let (code, out, err) =
-            run(kiosk().args(["fleet", "pull", "--once", "--db", &pg.url(), "--fleet"]).arg(&fleet_file));
+            run(county().args(["fleet", "pull", "--once", "--db", &pg.url(), "--fleet"]).arg(&fleet_file));
         assert_eq!(code, Some(0), "{}\n{err}", out.lines().rev().take(5).collect::<Vec<_>>().join("\n"));
         (t.elapsed().as_secs_f64(), out)
     };

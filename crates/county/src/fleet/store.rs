@@ -2,10 +2,11 @@
 //! each, breaks and alerts, and the rows read back for an export.
 
 use super::page::{CheckedPage, StoredHead, check_seal_against_store};
-use crate::journal::seal::{Seal, SealLine};
+use journal::seal::{Seal, SealLine};
+use postgres::Client;
 use postgres::types::Type;
-use postgres::{Client, NoTls};
-use std::time::Duration;
+
+pub use hall::{DbAddress, describe, pg_message};
 
 mod embedded {
     refinery::embed_migrations!("migrations/fleet");
@@ -14,12 +15,8 @@ mod embedded {
 /// Why the county database could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("--db is not a PostgreSQL address ({0}); write e.g. postgres://fleet@db.county.example/kiosk_fleet")]
-    BadUrl(String),
-    #[error(
-        "cannot reach PostgreSQL at {target} ({why}); check that it runs and that the address and password are right"
-    )]
-    Connect { target: String, why: String },
+    #[error(transparent)]
+    Address(#[from] hall::DbError),
     #[error("PostgreSQL refused: {}", pg_message(.0))]
     Db(#[from] postgres::Error),
     #[error("the fleet schema could not be migrated: {0}")]
@@ -27,7 +24,7 @@ pub enum StoreError {
     #[error("the database holds a seal that cannot be read or written as JSON: {0}")]
     BadSeal(String),
     #[error(
-        "the database has no fleet schema (or an older one, version {0:?}); run `kiosk fleet migrate --db …` first"
+        "the database has no fleet schema (or an older one, version {0:?}); run `kiosk-county fleet migrate --db …` first"
     )]
     NotMigrated(Option<i32>),
     #[error(
@@ -36,121 +33,9 @@ pub enum StoreError {
     RootKeyChanged { id: String, stored: String, given: String },
 }
 
-/// What PostgreSQL said, with its detail: the error's own text is only "db error".
-pub fn pg_message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut m = format!("{} ({})", db.message(), db.code().code());
-            if let Some(d) = db.detail() {
-                m.push_str(&format!("; {d}"));
-            }
-            m
-        }
-        None => {
-            let mut m = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                m.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            m
-        }
-    }
-}
-
 /// The newest migration this build ships.
 pub fn latest_version() -> u32 {
     embedded::migrations::runner().get_migrations().iter().map(|m| m.version()).max().unwrap_or(0)
-}
-
-/// How the county's PostgreSQL is reached: its address (a URL or libpq's key=value words) and, for TLS, the
-/// CA that issued the server's certificate. With a CA the connection is TLS and the certificate must be
-/// that CA's for the host named; without one it is plain (a Unix socket, or the county's private network),
-/// and an address that asks for `sslmode=require` is refused rather than connected without checking.
-#[derive(Debug, Clone)]
-pub struct DbAddress {
-    pub url: String,
-    pub ca_file: Option<std::path::PathBuf>,
-}
-
-impl DbAddress {
-    pub fn new(url: &str, ca_file: Option<&std::path::Path>) -> DbAddress {
-        DbAddress { url: url.to_owned(), ca_file: ca_file.map(std::path::Path::to_path_buf) }
-    }
-
-    /// The address parsed, with `timeout` to connect unless it says otherwise.
-    pub fn config(&self, timeout: Duration) -> Result<postgres::Config, StoreError> {
-        let mut config: postgres::Config =
-            self.url.parse().map_err(|e: postgres::Error| StoreError::BadUrl(e.to_string()))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(timeout);
-        }
-        config.keepalives(true).keepalives_idle(Duration::from_secs(30));
-        Ok(config)
-    }
-
-    /// Connects with `config` (from [`DbAddress::config`], perhaps with more options set).
-    pub fn connect(&self, mut config: postgres::Config) -> Result<Client, StoreError> {
-        let target = describe(&config);
-        let failed = |e: postgres::Error| StoreError::Connect { target: target.clone(), why: pg_message(&e) };
-        match &self.ca_file {
-            None if config.get_ssl_mode() == postgres::config::SslMode::Require => Err(StoreError::Connect {
-                target: target.clone(),
-                why: "the address asks for sslmode=require but no CA file is given to check the server's certificate with"
-                    .into(),
-            }),
-            None => config.ssl_mode(postgres::config::SslMode::Disable).connect(NoTls).map_err(failed),
-            Some(ca) => {
-                let tls = tls_to(ca).map_err(|why| StoreError::Connect { target: target.clone(), why })?;
-                config.ssl_mode(postgres::config::SslMode::Require).connect(tls).map_err(failed)
-            }
-        }
-    }
-
-    /// Connects with 10 s to connect unless the address says otherwise.
-    pub fn open(&self) -> Result<Client, StoreError> {
-        self.connect(self.config(Duration::from_secs(10))?)
-    }
-}
-
-/// TLS that trusts the CA certificates in `ca` (PEM) and nothing else.
-fn tls_to(ca: &std::path::Path) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
-    use rustls::pki_types::{CertificateDer, pem::PemObject};
-    let certs = CertificateDer::pem_file_iter(ca)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("the CA file {} cannot be read ({e})", ca.display()))?;
-    if certs.is_empty() {
-        return Err(format!("the CA file {} holds no certificate", ca.display()));
-    }
-    let crate::net::Trust::Roots(roots) = crate::net::Trust::roots(certs)? else {
-        return Err("no trust roots".into());
-    };
-    let config =
-        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
-}
-
-/// Where a configuration points, without its password.
-pub fn describe(config: &postgres::Config) -> String {
-    let hosts: Vec<String> = config
-        .get_hosts()
-        .iter()
-        .map(|h| match h {
-            postgres::config::Host::Tcp(s) => s.clone(),
-            postgres::config::Host::Unix(p) => p.display().to_string(),
-        })
-        .collect();
-    format!(
-        "{}@{}:{}/{}",
-        config.get_user().unwrap_or("?"),
-        hosts.join(","),
-        config.get_ports().first().copied().unwrap_or(5432),
-        config.get_dbname().unwrap_or("?")
-    )
 }
 
 /// Applies the migrations this build has not yet applied; returns the versions applied.
@@ -381,12 +266,12 @@ pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write)
         return Ok(None);
     };
     let public_key: Option<String> = row.get(0);
-    let header = crate::journal::export::ExportHeader {
-        format: crate::journal::export::EXPORT_FORMAT_NAME.into(),
+    let header = journal::export::ExportHeader {
+        format: journal::export::EXPORT_FORMAT_NAME.into(),
         version: 1,
         kiosk_id: kiosk_id.to_owned(),
         public_key: public_key.unwrap_or_else(|| row.get(1)),
-        exported_at: crate::journal::utc_now(),
+        exported_at: journal::utc_now(),
         contiguous: true,
         filter: serde_json::json!({ "from": "the county's fleet database" }),
     };
@@ -405,7 +290,7 @@ pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write)
     let mut n = 0u64;
     use postgres::fallible_iterator::FallibleIterator;
     while let Some(r) = rows.next()? {
-        let e = crate::journal::Entry {
+        let e = journal::Entry {
             seq: r.get::<i64>(0) as u64,
             kiosk_id: kiosk_id.to_owned(),
             boot_id: r.get(1),

@@ -1,4 +1,4 @@
-//! `kiosk fleet report`: one self-contained HTML file (no script, no link out; charts as inline SVG drawn
+//! `kiosk-county fleet report`: one self-contained HTML file (no script, no link out; charts as inline SVG drawn
 //! by plotters) with the figures county staff read per town and per kiosk for a period: tickets, waits,
 //! ratings and 好评率, licence prints, device faults and their duration, kiosks not heard from.
 //! [`gather`] reads the views; [`render`] is pure.

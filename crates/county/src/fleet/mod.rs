@@ -1,14 +1,13 @@
 //! The county fleet (issue #18): every kiosk's journal pulled into PostgreSQL and verified, the views staff
 //! read, the HTML report, and one queue per hall. The fleet file says which kiosks the county pulls.
 
-pub mod counter;
 pub mod page;
 pub mod pull;
 pub mod report;
 pub mod store;
 
-use crate::config::locate::FieldPath;
-use crate::config::{Located, locate_field, locate_serde_error};
+use config::locate::FieldPath;
+use config::{Located, locate_field, locate_serde_error};
 use ed25519_dalek::VerifyingKey;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -73,7 +72,7 @@ pub struct Kiosk {
     pub id: String,
     pub town: String,
     pub url: String,
-    pub endpoint: crate::net::Endpoint,
+    pub endpoint: net::Endpoint,
     pub pin: Option<[u8; 32]>,
     pub token: Zeroizing<String>,
     pub root_key: VerifyingKey,
@@ -95,7 +94,7 @@ pub enum FleetFileError {
 }
 
 /// The largest page the staff API serves.
-pub const MAX_PAGE: u64 = crate::admin::reports::MAX_PAGE;
+pub const MAX_PAGE: u64 = journal::page::MAX_PAGE;
 
 impl FleetFile {
     /// Reads and checks a fleet file, token files included; an error names the file, line and field.
@@ -131,12 +130,10 @@ impl FleetFile {
             if kiosks.iter().any(|o| o.id == k.id) {
                 return Err(at(here.key("id"), format!("Kiosk \"{}\" is named twice; each kiosk once.", k.id)));
             }
-            let endpoint = crate::net::Endpoint::parse(&k.url)
+            let endpoint = net::Endpoint::parse(&k.url)
                 .map_err(|e| at(here.clone().key("url"), format!("{e}; write e.g. https://10.20.0.11:8443.")))?;
             let pin = match &k.pin {
-                Some(p) => {
-                    Some(crate::admin::tls::parse_pin(p).map_err(|e| at(here.clone().key("pin"), format!("{e}.")))?)
-                }
+                Some(p) => Some(net::tls::parse_pin(p).map_err(|e| at(here.clone().key("pin"), format!("{e}.")))?),
                 None if endpoint.tls => {
                     return Err(at(
                         here.key("url"),
@@ -145,7 +142,7 @@ impl FleetFile {
                 }
                 None => None,
             };
-            let root_key = crate::journal::chain::parse_public_key(&k.root_key).map_err(|e| {
+            let root_key = journal::chain::parse_public_key(&k.root_key).map_err(|e| {
                 at(here.clone().key("root_key"), format!("{e}; copy the root key from the kiosk's installation sheet."))
             })?;
             let token_path = dir.join(&k.token_file);

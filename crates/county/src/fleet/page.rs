@@ -2,9 +2,9 @@
 //! the page verifies from the kiosk's root key, names the kiosk, and continues the stored chain. Pure: the
 //! caller fetched the bytes and read the stored head.
 
-use crate::journal::seal::{Seal, SealLine};
-use crate::journal::{Entry, Verdict, verify_jsonl_bytes_keeping};
 use ed25519_dalek::VerifyingKey;
+use journal::seal::{Seal, SealLine};
+use journal::{Entry, Verdict, verify_jsonl_bytes_keeping};
 
 /// Where the county's copy of a kiosk's chain ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub fn check_page(
     // It verified, so every line below has the shape the verifier read; errors here are not expected.
     let text = std::str::from_utf8(body).map_err(|_| PageProblem::Unreadable("the page is not UTF-8".into()))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: crate::journal::export::ExportHeader = lines
+    let header: journal::export::ExportHeader = lines
         .next()
         .and_then(|l| serde_json::from_str(l).ok())
         .ok_or_else(|| PageProblem::Unreadable("the page does not start with an export header".into()))?;
@@ -165,8 +165,8 @@ pub fn check_seal_against_store(seal: &Seal, stored: Option<&str>) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::reports::{Readers, journal_page};
-    use crate::journal::{EntryKind, Journal, JournalSettings, NewEntry};
+    use journal::page::{Readers, journal_page};
+    use journal::{EntryKind, Journal, JournalSettings, NewEntry};
 
     fn journal(dir: &std::path::Path, id: &str, entries: usize) -> Journal {
         let j = Journal::open(JournalSettings::in_dir(id, dir)).unwrap();
@@ -178,11 +178,11 @@ mod tests {
     }
 
     fn root(j: &Journal) -> VerifyingKey {
-        crate::journal::chain::parse_public_key(j.public_key()).unwrap()
+        journal::chain::parse_public_key(j.public_key()).unwrap()
     }
 
     fn genesis() -> StoredHead {
-        StoredHead { seq: 0, hash: hex::encode(crate::journal::chain::GENESIS), seals: vec![] }
+        StoredHead { seq: 0, hash: hex::encode(journal::chain::GENESIS), seals: vec![] }
     }
 
     /// Pages of 100, each checked against the head the previous one left: the chain grows in order.

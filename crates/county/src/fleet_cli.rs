@@ -1,11 +1,12 @@
-//! `kiosk fleet`: the county's side — schema migrations, pulling every kiosk into PostgreSQL (once or
+//! `kiosk-county fleet`: the county's side — schema migrations, pulling every kiosk into PostgreSQL (once or
 //! every few minutes as a service), exporting one kiosk back out for `kiosk journal verify`, clearing a
 //! break after staff looked, and the HTML report.
 
-use super::{EXIT_INVALID, Exit};
-use crate::fleet::pull::Outcome;
-use crate::fleet::{FleetFile, store};
 use clap::Subcommand;
+use cli_common::Exit;
+use cli_common::invalid;
+use county::fleet::pull::Outcome;
+use county::fleet::{FleetFile, store};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -103,12 +104,9 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-fn invalid(e: impl std::fmt::Display) -> anyhow::Error {
-    Exit { code: EXIT_INVALID, message: e.to_string() }.into()
-}
-
 /// Database errors before anything was written: bad address, unreachable, not migrated.
-fn db_error(e: store::StoreError) -> anyhow::Error {
+fn db_error(e: impl Into<store::StoreError>) -> anyhow::Error {
+    let e: store::StoreError = e.into();
     invalid(format!("{e}."))
 }
 
@@ -136,7 +134,7 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             let bars = indicatif::MultiProgress::new();
             let Some(interval) = every.filter(|_| !once) else {
                 let outcomes =
-                    crate::fleet::pull::pull_all(&db.address(), &kiosks, &file.pull, &bars).map_err(db_error)?;
+                    county::fleet::pull::pull_all(&db.address(), &kiosks, &file.pull, &bars).map_err(db_error)?;
                 return summarize(&outcomes);
             };
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -147,7 +145,7 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let began = std::time::Instant::now();
                 // A round that cannot reach the database is logged and tried again at the next round.
-                match crate::fleet::pull::pull_all(&db.address(), &kiosks, &file.pull, &bars) {
+                match county::fleet::pull::pull_all(&db.address(), &kiosks, &file.pull, &bars) {
                     Ok(outcomes) => {
                         if let Err(e) = summarize(&outcomes) {
                             log::warn!("{e:#}");
@@ -191,9 +189,9 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             }
             let mut client = db.address().open().map_err(db_error)?;
             store::check_schema(&mut client).map_err(db_error)?;
-            let data = crate::fleet::report::gather(&mut client, &from.to_string(), &to.to_string(), silent_hours)
+            let data = county::fleet::report::gather(&mut client, &from.to_string(), &to.to_string(), silent_hours)
                 .map_err(|e| anyhow::anyhow!("the report's figures could not be read: {}", store::pg_message(&e)))?;
-            std::fs::write(&out, crate::fleet::report::render(&data))
+            std::fs::write(&out, county::fleet::report::render(&data))
                 .map_err(|e| invalid(format!("Cannot write {} ({e}).", out.display())))?;
             println!("{}: {} kiosks, {from} – {to}.", out.display(), data.kiosks.len());
             Ok(())
@@ -212,7 +210,7 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
 }
 
 /// One line per kiosk, and the exit code of the worst.
-fn summarize(outcomes: &[crate::fleet::pull::KioskOutcome]) -> anyhow::Result<()> {
+fn summarize(outcomes: &[county::fleet::pull::KioskOutcome]) -> anyhow::Result<()> {
     let (mut broken, mut failed, mut entries) = (0, 0, 0u64);
     for o in outcomes {
         match &o.outcome {

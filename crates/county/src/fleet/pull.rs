@@ -1,11 +1,11 @@
-//! `kiosk fleet pull`: each kiosk's new entries and seals through its staff API into PostgreSQL, page by
+//! `kiosk-county fleet pull`: each kiosk's new entries and seals through its staff API into PostgreSQL, page by
 //! page from the stored head, a bounded number of kiosks at once. A kiosk that breaks its chain is stopped
 //! and alerted; the others go on.
 
 use super::page::{PageProblem, check_page};
 use super::store::{self, Stored};
 use super::{Kiosk, PullSettings};
-use crate::admin::client::StaffClient;
+use net::staff::StaffClient;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -53,7 +53,7 @@ pub fn pull_all(
                 let mut conn = match db.open() {
                     Ok(c) => c,
                     Err(e) => {
-                        first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e.into());
                         return;
                     }
                 };
@@ -106,7 +106,7 @@ fn report(db: &mut postgres::Client, kiosk: &Kiosk, outcome: &Outcome) {
         }
         Outcome::Broken { seq, what, earlier: true } => {
             log::error!(
-                "ALERT kiosk {}: not pulled, its chain broke at seq {seq} at an earlier pull ({what}); look into it, then `kiosk fleet clear --kiosk {}`",
+                "ALERT kiosk {}: not pulled, its chain broke at seq {seq} at an earlier pull ({what}); look into it, then `kiosk-county fleet clear --kiosk {}`",
                 kiosk.id,
                 kiosk.id
             );

@@ -3,12 +3,13 @@
 //! RETURNING`). While the database cannot be reached the caller uses the kiosk's offline band, and the
 //! database is tried again after `retry_seconds`.
 
-use crate::config::SharedQueue;
+use crate::db::{DbAddress, DbError, pg_message};
+use config::SharedQueue;
 use std::time::{Duration, Instant};
 
 /// The hall counter as one kiosk uses it: one connection, opened when first needed.
 pub struct HallCounter {
-    db: super::store::DbAddress,
+    db: DbAddress,
     hall: String,
     retry: Duration,
     client: Option<postgres::Client>,
@@ -33,12 +34,12 @@ pub enum Probe {
     Answers { counters_today: i64 },
     /// It cannot be reached (the kiosk uses its offline band).
     Unreachable(String),
-    /// It answers but has no `hall_counters` table: `kiosk fleet migrate` was not run on it.
+    /// It answers but has no `hall_counters` table: `kiosk-county fleet migrate` was not run on it.
     NoSchema(String),
 }
 
 /// The hall database with a ticket's bounds: 2 s to connect, 2 s per statement.
-fn connect(db: &super::store::DbAddress) -> Result<postgres::Client, super::store::StoreError> {
+fn connect(db: &DbAddress) -> Result<postgres::Client, DbError> {
     let mut config = db.config(CONNECT_TIMEOUT)?;
     config.connect_timeout(CONNECT_TIMEOUT);
     config.options(&format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
@@ -48,7 +49,7 @@ fn connect(db: &super::store::DbAddress) -> Result<postgres::Client, super::stor
 
 /// Connects as a ticket would (same timeouts) and reads today's counter rows of the hall; takes no number.
 pub fn probe(shared: &SharedQueue) -> Probe {
-    let db = super::store::DbAddress::new(&shared.db, shared.ca_file.as_deref());
+    let db = DbAddress::new(&shared.db, shared.ca_file.as_deref());
     let mut client = match connect(&db) {
         Ok(c) => c,
         Err(e) => return Probe::Unreachable(e.to_string()),
@@ -58,17 +59,15 @@ pub fn probe(shared: &SharedQueue) -> Probe {
         &[&shared.hall],
     ) {
         Ok(row) => Probe::Answers { counters_today: row.get(0) },
-        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
-            Probe::NoSchema(super::store::pg_message(&e))
-        }
-        Err(e) => Probe::Unreachable(super::store::pg_message(&e)),
+        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => Probe::NoSchema(pg_message(&e)),
+        Err(e) => Probe::Unreachable(pg_message(&e)),
     }
 }
 
 impl HallCounter {
     pub fn new(shared: &SharedQueue) -> HallCounter {
         HallCounter {
-            db: super::store::DbAddress::new(&shared.db, shared.ca_file.as_deref()),
+            db: DbAddress::new(&shared.db, shared.ca_file.as_deref()),
             hall: shared.hall.clone(),
             retry: Duration::from_secs(u64::from(shared.retry_seconds)),
             client: None,
@@ -120,7 +119,7 @@ impl HallCounter {
                  RETURNING last_number",
                 &[&self.hall, &business_day, &category, &first],
             )
-            .map_err(|e| super::store::pg_message(&e))?;
+            .map_err(|e| pg_message(&e))?;
         let n: i32 = row.get(0);
         u32::try_from(n).map_err(|_| format!("the hall database gave number {n}"))
     }
