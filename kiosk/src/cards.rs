@@ -2,7 +2,7 @@
 //! refused) and journaled the same way — `card_read` with its purpose, or `card_read_failed` with the
 //! reason — with the subject HMAC and the masked number only.
 
-use crate::flows::core::Reason;
+use vocabulary::Reason;
 use crate::journal::payload::{CardRead, CardReadFailed};
 use crate::journal::{Journal, JournalError, NewEntry};
 use drivers::idcard::{CardDate, IdCard};

@@ -5,6 +5,7 @@ pub mod app;
 pub mod cards;
 pub mod catalogue;
 pub mod cli;
+pub mod demo;
 pub mod devices;
 pub mod doctor;
 pub mod flows;

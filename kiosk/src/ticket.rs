@@ -153,8 +153,8 @@ pub enum TicketError {
 
 impl TicketError {
     /// What the citizen is told.
-    pub fn reason(&self) -> crate::flows::core::Reason {
-        use crate::flows::core::Reason;
+    pub fn reason(&self) -> vocabulary::Reason {
+        use vocabulary::Reason;
         match self {
             TicketError::Queue(q) => q.reason(),
             TicketError::NotPrinted { number, fault, .. } => {
@@ -187,8 +187,8 @@ pub fn print_document(
     doc: &drivers::escpos::Document,
     journal: &crate::journal::Journal,
     what: &str,
-) -> Result<(), crate::flows::core::Reason> {
-    use crate::flows::core::Reason;
+) -> Result<(), vocabulary::Reason> {
+    use vocabulary::Reason;
     let bytes = drivers::escpos::encode_with(doc, printer.profile(), printer.raster()).map_err(|e| {
         log::error!("{what} cannot be encoded: {e}");
         Reason::TicketFailed

@@ -1,7 +1,7 @@
 //! 预约签到 with the platform unreachable: the day's imported appointments stand in (said on screen, journaled
 //! offline), one is not checked in twice, and an import is all or nothing.
 
-use kiosk::platform::standin::Fault;
+use kiosk::demo::standin::Fault;
 use slint::ComponentHandle;
 
 mod common;

@@ -3,7 +3,7 @@
 //! journaled, and the platform told); one too early says when to come back; a missed one offers a normal
 //! ticket.
 
-use kiosk::platform::standin::Fault;
+use kiosk::demo::standin::Fault;
 use slint::ComponentHandle;
 
 mod common;

@@ -4,7 +4,7 @@
 //! journaled with the address id only, its slip printed; a number finds one case; no ID number or address
 //! reaches the journal.
 
-use kiosk::platform::standin::Fault;
+use kiosk::demo::standin::Fault;
 use slint::ComponentHandle;
 
 mod common;

@@ -6,7 +6,7 @@
 use kiosk::config::PlatformSection;
 use kiosk::licence::platform::PlatformSource;
 use kiosk::licence::store::{DocumentSource, Holder, SourceError};
-use kiosk::platform::standin::{Fault, StandIn, spawn};
+use kiosk::demo::standin::{Fault, StandIn, spawn};
 use kiosk::platform::{Platform, PlatformError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,7 +81,7 @@ fn a_platform_with_another_certificate_is_not_talked_to() {
     let dir = tempfile::tempdir().unwrap();
     let running = spawn(standin(), Fault::None, &dir.path().join("a")).unwrap();
     // A certificate the stand-in does not have (another stand-in's).
-    let other = kiosk::platform::standin::certificate(&dir.path().join("b")).unwrap().0;
+    let other = kiosk::demo::standin::certificate(&dir.path().join("b")).unwrap().0;
     let platform = Platform::from_config(&section(dir.path(), running.port, &other, "t0ken"), "k-01").unwrap();
     let err = query(platform).unwrap_err();
     assert!(err.to_string().contains("TLS handshake"), "{err}");
@@ -146,7 +146,7 @@ fn a_rating_waits_in_the_outbox_while_the_platform_is_away_and_is_retried_with_b
 #[test]
 fn every_path_of_the_platform_meets_every_fault_the_same_way() {
     let dir = tempfile::tempdir().unwrap();
-    let fixtures = kiosk::platform::standin::SAMPLE_FIXTURES;
+    let fixtures = kiosk::demo::standin::SAMPLE_FIXTURES;
     for (fault, want) in FAULTS {
         let s = standin().with_fixtures(fixtures, jiff::Timestamp::now()).unwrap();
         let running = spawn(s, fault, dir.path()).unwrap();

@@ -129,6 +129,45 @@ pub fn public_key_from_arg(arg: &str) -> Result<VerifyingKey, String> {
     parse_public_key(&text)
 }
 
+/// What the format writes for every hash: exactly 64 lower-case hex digits.
+pub(crate) fn is_lower_hex64(s: &str) -> bool {
+    lower_hex32(s).is_some()
+}
+
+/// The value of each byte as a lower-case hex digit; 0xff for anything else (upper case included).
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes exactly 64 lower-case hex digits, refusing anything else; a table look-up a digit, since a
+/// verify of a million entries decodes three of these per entry.
+pub(crate) fn lower_hex32(s: &str) -> Option<[u8; 32]> {
+    let s = s.as_bytes();
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    // Valid digits are below 16; any 0xff sets the high bits.
+    (bad & 0xf0 == 0).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

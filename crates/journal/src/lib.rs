@@ -24,12 +24,12 @@ pub use chain::Checkpoint;
 pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use payload::TicketState;
-pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader};
+pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader, stored_checkpoint};
 pub use seal::Seal;
 pub use verify::{Verdict, verify_database, verify_jsonl_bytes, verify_jsonl_bytes_keeping, verify_path, verify_tail};
 pub use writer::{
     EpochRule, ExpectedKey, Journal, JournalSettings, KeyProblem, Signed, expected_key, key_state_problem,
-    set_test_commit_delay, stored_checkpoint,
+    set_test_commit_delay,
 };
 
 use std::path::PathBuf;

@@ -154,7 +154,7 @@ impl SealChain {
                 seal.seq
             ));
         }
-        if seal.seq == 0 || !super::verify::is_lower_hex64(&seal.head_hash) {
+        if seal.seq == 0 || !super::chain::is_lower_hex64(&seal.head_hash) {
             return bad(format!("the seal of epoch {epoch} names no valid head"));
         }
         let next = super::chain::parse_public_key(&seal.next_public_key)

@@ -1,7 +1,7 @@
 //! Checks an export or a live journal file: every entry's hash, the links between them, the chain of seals
 //! from the root key, and the signed checkpoints.
 
-use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, payload_digest};
+use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, lower_hex32, payload_digest};
 use super::export::{CSV_HEADER, EXPORT_FORMAT_NAME, ExportHeader};
 use super::schema::{ENTRY_COLUMNS, entry_from_row, open_for_verify};
 use super::seal::{Seal, SealChain, SealLine};
@@ -301,45 +301,6 @@ fn tampered((seq, what): Bad) -> Verdict {
     Verdict::Tampered { seq, what }
 }
 
-/// What the format writes for every hash: exactly 64 lower-case hex digits.
-pub(super) fn is_lower_hex64(s: &str) -> bool {
-    lower_hex32(s).is_some()
-}
-
-/// The value of each byte as a lower-case hex digit; 0xff for anything else (upper case included).
-const HEX_VALUE: [u8; 256] = {
-    let mut t = [0xffu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// Decodes exactly 64 lower-case hex digits, refusing anything else; a table look-up a digit, since a
-/// verify of a million entries decodes three of these per entry.
-pub(super) fn lower_hex32(s: &str) -> Option<[u8; 32]> {
-    let s = s.as_bytes();
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    let mut bad = 0u8;
-    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        let (hi, lo) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
-        bad |= hi | lo;
-        *o = (hi << 4) | (lo & 0x0f);
-    }
-    // Valid digits are below 16; any 0xff sets the high bits.
-    (bad & 0xf0 == 0).then_some(out)
-}
-
 /// The closing line of a jsonl export; unknown or repeated keys are refused.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -489,8 +450,8 @@ pub fn verify_database(
         .map_err(|e| JournalError::Refused(format!("{}: meta: {e}.", path.display())))?;
     let seals = super::schema::seals(&conn, 0, None)?;
     let mut cps: Vec<Checkpoint> = conn
-        .prepare(&format!("SELECT {} FROM checkpoints ORDER BY seq", super::writer::CHECKPOINT_COLUMNS))?
-        .query_map([], super::writer::checkpoint_from_row)?
+        .prepare(&format!("SELECT {} FROM checkpoints ORDER BY seq", super::schema::CHECKPOINT_COLUMNS))?
+        .query_map([], super::schema::checkpoint_from_row)?
         .collect::<Result<_, _>>()?;
     let chain = match root {
         Some(root) => {

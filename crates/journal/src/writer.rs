@@ -4,6 +4,7 @@ use super::chain::{ChainFields, Checkpoint, entry_hash, payload_digest};
 use super::epoch_key::{self, EpochKey, OnDisk};
 use super::keys::{SubjectKey, load_or_create_secret};
 use super::seal::Seal;
+use super::schema::insert_checkpoint;
 use super::{EntryKind, JournalError, NewEntry, schema, utc_now};
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -751,36 +752,3 @@ fn insert_entry(
     Ok(hash)
 }
 
-/// The columns [`checkpoint_from_row`] reads, in its order.
-pub(super) const CHECKPOINT_COLUMNS: &str = "kiosk_id, seq, head_hash, time_utc, public_key, signature";
-
-pub(super) fn checkpoint_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
-    Ok(Checkpoint {
-        kiosk_id: r.get(0)?,
-        seq: r.get::<_, i64>(1)? as u64,
-        head_hash: r.get(2)?,
-        time_utc: r.get(3)?,
-        public_key: r.get(4)?,
-        signature: r.get(5)?,
-    })
-}
-
-/// The newest signed checkpoint, or the one at `seq` when given.
-pub fn stored_checkpoint(conn: &Connection, seq: Option<u64>) -> rusqlite::Result<Option<Checkpoint>> {
-    let sql =
-        format!("SELECT {CHECKPOINT_COLUMNS} FROM checkpoints WHERE ?1 IS NULL OR seq = ?1 ORDER BY seq DESC LIMIT 1");
-    let row = conn.query_row(&sql, [seq.map(|s| s as i64)], checkpoint_from_row);
-    match row {
-        Ok(cp) => Ok(Some(cp)),
-        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-pub(super) fn insert_checkpoint(conn: &Connection, cp: &Checkpoint) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO checkpoints (seq, kiosk_id, head_hash, time_utc, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        rusqlite::params![cp.seq as i64, cp.kiosk_id, cp.head_hash, cp.time_utc, cp.public_key, cp.signature],
-    )?;
-    Ok(())
-}

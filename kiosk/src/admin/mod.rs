@@ -543,7 +543,7 @@ async fn install_catalogue(api: Arc<Api>, body: axum::body::Bytes, partners: boo
         let result = if partners { store.install(None, Some(text)) } else { store.install(Some(text), None) };
         match result {
             Ok(c) => {
-                crate::ui::find::journal_loaded(&api.journal, &c, crate::catalogue::store::Source::Api);
+                crate::catalogue::store::journal_loaded(&api.journal, &c, crate::catalogue::store::Source::Api);
                 json_response(200, &catalogue_json(&c))
             }
             Err(crate::catalogue::store::InstallError::Invalid(e)) => {

@@ -3,7 +3,7 @@
 //! ESC/POS blocks out.
 
 use super::{Catalogue, Form, Item, Level, Online};
-use crate::flows::core::Named;
+use vocabulary::Named;
 use drivers::escpos::{Align, Block, Document, Size};
 
 /// What the hall itself says about an item: the hall's name and where its counters for the item are.

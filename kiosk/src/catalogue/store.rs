@@ -216,6 +216,20 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// Journals the catalogue in use (at start, and each time another one is picked up or installed).
+pub fn journal_loaded(journal: &crate::journal::Journal, c: &Catalogue, source: Source) {
+    let entry = crate::journal::payload::CatalogueLoaded {
+        digest: c.digest.clone(),
+        updated: c.header.updated.clone(),
+        items: c.items.len() as u64,
+        points: c.partners.points.len() as u64,
+        source: source.as_str().into(),
+    };
+    if let Err(e) = journal.append(entry.into()) {
+        log::error!("catalogue_loaded not journaled: {e}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

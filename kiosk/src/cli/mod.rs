@@ -140,7 +140,7 @@ pub struct DemoArgs {
     /// How the demo's stand-in for the provincial platform behaves (none, slow, error, wrong-token, malformed,
     /// unreachable), to see what a citizen is told when the platform fails.
     #[arg(long, value_enum, default_value = "none")]
-    pub platform_fault: crate::platform::standin::Fault,
+    pub platform_fault: crate::demo::standin::Fault,
     /// Open every queue category round the clock (the demo's 不动产登记 and 社保医保 counters otherwise keep
     /// office hours, as a hall's do, and refuse numbers at night).
     #[arg(long)]
@@ -229,10 +229,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 config.voice.engine = crate::config::VoiceEngine::SpeechDispatcher;
             }
             // A stand-in for the provincial platform on loopback, over TLS, with the sample appointments.
-            let standin = crate::platform::standin::StandIn::from_jsonl(crate::licence::SAMPLE_DOCUMENTS, None)
-                .and_then(|s| s.with_fixtures(crate::platform::standin::SAMPLE_FIXTURES, jiff::Timestamp::now()))
+            let standin = crate::demo::standin::StandIn::from_jsonl(crate::licence::SAMPLE_DOCUMENTS, None)
+                .and_then(|s| s.with_fixtures(crate::demo::standin::SAMPLE_FIXTURES, jiff::Timestamp::now()))
                 .map_err(anyhow::Error::msg)?;
-            let running = crate::platform::standin::spawn(standin, args.platform_fault, &state_dir.join("platform"))?;
+            let running = crate::demo::standin::spawn(standin, args.platform_fault, &state_dir.join("platform"))?;
             config.platform.url = Some(format!("https://127.0.0.1:{}", running.port));
             config.platform.ca_file = Some(running.cert);
             // A plain generated mark for the home screen (a county names its own logo file).

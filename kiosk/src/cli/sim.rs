@@ -41,7 +41,7 @@ pub enum SimCommand {
         fixtures: Option<PathBuf>,
         /// Misbehave as the platform can: slow (5 s), error (500), wrong-token, malformed, unreachable.
         #[arg(long, value_enum, default_value = "none")]
-        fault: crate::platform::standin::Fault,
+        fault: crate::demo::standin::Fault,
     },
     /// The SAM of an ID-card reader on a pty (or a given port); cards placed and removed by stdin commands:
     /// `place N`, `remove`, `fault none|silent|checksum|garbage|sw3-41`, `list`.
@@ -77,24 +77,24 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
                     code: EXIT_INVALID,
                     message: format!("{}: cannot read the fixtures ({e}).", f.display()),
                 })?,
-                None => crate::platform::standin::SAMPLE_FIXTURES.to_owned(),
+                None => crate::demo::standin::SAMPLE_FIXTURES.to_owned(),
             };
             let text = std::fs::read_to_string(&documents).map_err(|e| Exit {
                 code: EXIT_INVALID,
                 message: format!("{}: cannot read the documents ({e}).", documents.display()),
             })?;
-            let standin = crate::platform::standin::StandIn::from_jsonl(&text, token)
+            let standin = crate::demo::standin::StandIn::from_jsonl(&text, token)
                 .map_err(|e| Exit { code: EXIT_INVALID, message: format!("{}: {e}", documents.display()) })?
                 .with_fixtures(&fixtures, jiff::Timestamp::now())
                 .map_err(|e| Exit { code: EXIT_INVALID, message: format!("the fixtures: {e}") })?;
-            let (cert, acceptor) = crate::platform::standin::certificate(&cert_dir)?;
+            let (cert, acceptor) = crate::demo::standin::certificate(&cert_dir)?;
             let listener = std::net::TcpListener::bind(&listen)
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen} for the stand-in platform ({e})"))?;
             eprintln!(
                 "stand-in provincial platform on https://{listen} (fault: {fault:?}); trust {} as [platform] ca_file",
                 cert.display()
             );
-            return crate::platform::standin::serve(std::sync::Arc::new(standin), fault, listener, acceptor);
+            return crate::demo::standin::serve(std::sync::Arc::new(standin), fault, listener, acceptor);
         }
     };
     let status = SimStatus::parse(&status).ok_or_else(|| Exit {

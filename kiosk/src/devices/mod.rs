@@ -9,7 +9,7 @@ pub mod ticket_printer;
 pub use reader::{DEMO_CARDS, IdReaderHandle, ReaderNews, start_id_reader};
 pub use ticket_printer::TicketPrinter;
 
-use crate::flows::core::{A4Trouble, PrinterTrouble};
+use vocabulary::{A4Trouble, PrinterTrouble};
 use crate::journal::payload::{DeviceFault, DeviceRecovered};
 use crate::journal::{Journal, NewEntry};
 use std::sync::{Arc, Mutex};

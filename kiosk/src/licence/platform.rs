@@ -1,5 +1,5 @@
 //! The provincial platform as a document source (docs/backend-api.md), over the platform client
-//! (`crate::platform`); its stand-in (`kiosk sim platform`) is `crate::platform::standin`.
+//! (`crate::platform`); its stand-in (`kiosk sim platform`) is the demo's (`demo::standin`).
 
 use super::store::{DocumentSource, Holder, LicenceDocument, MAX_COPIES_ALLOWED, SourceError};
 use super::template::Templates;

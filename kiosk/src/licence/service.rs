@@ -55,8 +55,8 @@ impl LicenceError {
     }
 
     /// What the citizen is told.
-    pub fn reason(&self) -> crate::flows::core::Reason {
-        use crate::flows::core::Reason;
+    pub fn reason(&self) -> vocabulary::Reason {
+        use vocabulary::Reason;
         match self {
             LicenceError::Printer(f) => Reason::A4(crate::devices::a4_trouble(f)),
             LicenceError::Source(_) => Reason::LookupUnavailable,

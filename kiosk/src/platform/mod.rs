@@ -6,7 +6,6 @@ pub mod appointments;
 pub mod cases;
 pub mod offline;
 pub mod outbox;
-pub mod standin;
 
 use crate::config::PlatformSection;
 use crate::net::{Endpoint, HttpClient, NetError, Trust};
@@ -79,8 +78,8 @@ impl Platform {
         let url = p.url.as_deref().ok_or_else(|| anyhow::anyhow!("[platform] url is not set"))?;
         let endpoint = Endpoint::parse(url).map_err(anyhow::Error::msg)?;
         let trust = match (&p.pin, &p.ca_file) {
-            (Some(pin), _) => Trust::Pinned(crate::admin::tls::parse_pin(pin).map_err(anyhow::Error::msg)?),
-            (None, Some(ca)) => Trust::roots(crate::admin::tls::load_certs(ca)?).map_err(anyhow::Error::msg)?,
+            (Some(pin), _) => Trust::Pinned(net::tls::parse_pin(pin).map_err(anyhow::Error::msg)?),
+            (None, Some(ca)) => Trust::roots(net::tls::load_certs(ca)?).map_err(anyhow::Error::msg)?,
             // Allowed only by the demo's own configuration (see `config::validate`).
             (None, None) => Trust::Plain,
         };

@@ -99,8 +99,8 @@ impl QueueError {
     }
 
     /// What the citizen is told.
-    pub fn reason(&self) -> crate::flows::core::Reason {
-        use crate::flows::core::{Named, Reason};
+    pub fn reason(&self) -> vocabulary::Reason {
+        use vocabulary::{Named, Reason};
         match self {
             QueueError::Closed { name_zh, name_en, opens_zh, opens_en } => {
                 Reason::CategoryClosed { name: Named::new(name_zh, name_en), opens: Named::new(opens_zh, opens_en) }
@@ -506,7 +506,7 @@ impl Queue {
     /// Whether the ticket a citizen names by its number ("A023") can be rated now (好差评): it is today's,
     /// it has been served, and it has not been rated yet.
     pub fn rateable(&self, number: &str, now: Timestamp) -> Result<Rateable, QueueError> {
-        let (prefix, digits) = crate::flows::rating::split_number(number);
+        let (prefix, digits) = vocabulary::ticket_number::split_number(number);
         let (Ok(n), Ok(cat)) = (digits.parse::<u32>(), self.category(prefix)) else { return Ok(Rateable::Unknown) };
         let day = business_day(now, &self.tz, self.rollover_minutes).to_string();
         let conn = crate::journal::open_reader(&self.journal.settings().path)?;

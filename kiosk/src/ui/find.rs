@@ -27,19 +27,7 @@ pub struct Services {
     pub categories: Vec<CategoryConfig>,
 }
 
-/// Journals the catalogue in use (at start, and each time another one is picked up or installed).
-pub fn journal_loaded(journal: &Journal, c: &Catalogue, source: LoadSource) {
-    let entry = payload::CatalogueLoaded {
-        digest: c.digest.clone(),
-        updated: c.header.updated.clone(),
-        items: c.items.len() as u64,
-        points: c.partners.points.len() as u64,
-        source: source.as_str().into(),
-    };
-    if let Err(e) = journal.append(entry.into()) {
-        log::error!("catalogue_loaded not journaled: {e}");
-    }
-}
+pub use crate::catalogue::store::journal_loaded;
 
 struct Page_ {
     /// Queue categories of this hall (prefix → window), for 取号办理 and "where".

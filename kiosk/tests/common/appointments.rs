@@ -1,7 +1,7 @@
 //! The platform stand-in as 预约签到's tests use it.
 
 use kiosk::config::Config;
-use kiosk::platform::standin::{Fault, SAMPLE_FIXTURES, StandIn, spawn};
+use kiosk::demo::standin::{Fault, SAMPLE_FIXTURES, StandIn, spawn};
 
 /// The demo configuration with every category open (the test runs at any hour) and the stand-in as the
 /// platform.
@@ -10,7 +10,7 @@ pub fn config(dir: &std::path::Path, fault: Fault) -> Config {
 }
 
 /// The same, with the running stand-in (to ask what it received).
-pub fn config_and_standin(dir: &std::path::Path, fault: Fault) -> (Config, kiosk::platform::standin::Running) {
+pub fn config_and_standin(dir: &std::path::Path, fault: Fault) -> (Config, kiosk::demo::standin::Running) {
     let mut config = Config::demo(dir);
     config.admin.listen = "127.0.0.1:0".into();
     config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);

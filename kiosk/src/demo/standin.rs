@@ -352,11 +352,11 @@ pub fn certificate(dir: &Path) -> anyhow::Result<(PathBuf, tokio_rustls::TlsAcce
     std::fs::create_dir_all(dir)?;
     let (cert, key) = (dir.join("platform.crt"), dir.join("platform.key"));
     if !cert.exists() || !key.exists() {
-        let g = crate::admin::tls::generate("stand-in platform", &["localhost".into(), "127.0.0.1".into()], 1)?;
+        let g = net::tls::generate("stand-in platform", &["localhost".into(), "127.0.0.1".into()], 1)?;
         std::fs::write(&cert, &g.cert_pem)?;
         std::fs::write(&key, &g.key_pem)?;
     }
-    let acceptor = crate::admin::tls::acceptor_from(&cert, &key)?;
+    let acceptor = net::tls::acceptor_from(&cert, &key)?;
     Ok((cert, acceptor))
 }
 
