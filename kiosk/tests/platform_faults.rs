@@ -4,9 +4,9 @@
 //! waits in the outbox while the platform is away and is retried with backoff.
 
 use kiosk::config::PlatformSection;
+use kiosk::demo::standin::{Fault, StandIn, spawn};
 use kiosk::licence::platform::PlatformSource;
 use kiosk::licence::store::{DocumentSource, Holder, SourceError};
-use kiosk::demo::standin::{Fault, StandIn, spawn};
 use kiosk::platform::{Platform, PlatformError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -24,7 +24,9 @@ pub use chain::Checkpoint;
 pub use export::{ExportFilter, ExportFormat, ExportSummary, export};
 pub use keys::{SubjectKey, mask_id_number, mask_name};
 pub use payload::TicketState;
-pub use schema::{ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader, stored_checkpoint};
+pub use schema::{
+    ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader, stored_checkpoint,
+};
 pub use seal::Seal;
 pub use verify::{Verdict, verify_database, verify_jsonl_bytes, verify_jsonl_bytes_keeping, verify_path, verify_tail};
 pub use writer::{

@@ -3,8 +3,8 @@
 use super::chain::{ChainFields, Checkpoint, entry_hash, payload_digest};
 use super::epoch_key::{self, EpochKey, OnDisk};
 use super::keys::{SubjectKey, load_or_create_secret};
-use super::seal::Seal;
 use super::schema::insert_checkpoint;
+use super::seal::Seal;
 use super::{EntryKind, JournalError, NewEntry, schema, utc_now};
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -751,4 +751,3 @@ fn insert_entry(
     ])?;
     Ok(hash)
 }
-

@@ -43,7 +43,7 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
             let config = super::load_config(&config)?;
             let journal = crate::journal::Journal::open(crate::journal::JournalSettings::from_config(&config))?;
             let queue = crate::queue::Queue::new(&config, journal)?;
-            crate::admin::serve(&config, queue)
+            Ok(crate::admin::serve(&config, queue)?)
         }
         AdminCommand::GenCert { config, names, years, force } => gen_cert(&config, names, years, force),
         AdminCommand::InitCredentials { file } => init_credentials(&file),

@@ -94,7 +94,7 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
                 "stand-in provincial platform on https://{listen} (fault: {fault:?}); trust {} as [platform] ca_file",
                 cert.display()
             );
-            return crate::demo::standin::serve(std::sync::Arc::new(standin), fault, listener, acceptor);
+            return Ok(crate::demo::standin::serve(std::sync::Arc::new(standin), fault, listener, acceptor)?);
         }
     };
     let status = SimStatus::parse(&status).ok_or_else(|| Exit {

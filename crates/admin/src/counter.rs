@@ -1,0 +1,264 @@
+//! The counter calls (call-next, recall, complete, no-show, the waiting counts), sans-IO: a method, a path and
+//! a body in, a request or the client's error out; then the request carried out against the queue.
+
+use journal::{JournalError, TicketState, payload};
+use queue::{Queue, QueueError, business_day};
+use serde_json::{Value, json};
+
+/// A parsed API request, independent of the HTTP library (so routing is testable without sockets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiRequest {
+    CallNext { counter: String, categories: Vec<String> },
+    Recall { ticket_id: String, counter: String },
+    Complete { ticket_id: String },
+    NoShow { ticket_id: String },
+    Queue,
+}
+
+/// An HTTP status and a JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+pub fn error(status: u16, message: impl Into<String>) -> ApiResponse {
+    ApiResponse { status, body: json!({ "error": message.into() }) }
+}
+
+/// Longest counter name, ticket id and category prefix a client may send: a counter is "3" or "窗口12", a
+/// ticket id a UUID-like string, a prefix one or two letters.
+pub const MAX_COUNTER: usize = 32;
+pub const MAX_TICKET_ID: usize = 64;
+pub const MAX_CATEGORY: usize = 8;
+pub const MAX_CATEGORIES: usize = 32;
+
+/// A field longer than its cap: 400 with the field named.
+fn too_long(field: &str, max: usize) -> ApiResponse {
+    error(400, format!("`{field}` is longer than {max} characters; send the short name the kiosk knows."))
+}
+
+/// Maps method, path (without its query, `/api/v1/…` or the old `/api/…`) and body to a request, or to
+/// the error response a client gets.
+pub fn route(method: &str, path: &str, body: &[u8]) -> Result<ApiRequest, ApiResponse> {
+    let path = path.split('?').next().unwrap_or("");
+    let path = path.strip_prefix("/api/v1/").map_or_else(|| path.to_owned(), |rest| format!("/api/{rest}"));
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let json_body = || -> Result<Value, ApiResponse> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(json!({}));
+        }
+        serde_json::from_slice(body).map_err(|e| error(400, format!("The request body is not JSON ({e}).")))
+    };
+    match (method, parts.as_slice()) {
+        ("GET", ["", "api", "queue"]) => Ok(ApiRequest::Queue),
+        ("POST", ["", "api", "counters", counter, "call-next"]) => {
+            let v = json_body()?;
+            let categories = match v.get("categories") {
+                Some(Value::Array(a)) if !a.is_empty() => a
+                    .iter()
+                    .map(|c| {
+                        c.as_str().map(str::to_owned).ok_or_else(|| {
+                            error(400, "`categories` must be a list of prefixes such as [\"A\", \"B\"].")
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                _ => return Err(error(400, "Send {\"categories\": [\"A\", …]}: the categories this counter serves.")),
+            };
+            if counter.chars().count() > MAX_COUNTER {
+                return Err(too_long("counter", MAX_COUNTER));
+            }
+            if categories.len() > MAX_CATEGORIES {
+                return Err(error(400, format!("`categories` lists more than {MAX_CATEGORIES} categories.")));
+            }
+            if categories.iter().any(|c| c.chars().count() > MAX_CATEGORY) {
+                return Err(too_long("categories", MAX_CATEGORY));
+            }
+            Ok(ApiRequest::CallNext { counter: (*counter).to_owned(), categories })
+        }
+        ("POST", ["", "api", "tickets", id, action]) => {
+            if id.chars().count() > MAX_TICKET_ID {
+                return Err(too_long("ticket_id", MAX_TICKET_ID));
+            }
+            let ticket_id = (*id).to_owned();
+            match *action {
+                "recall" => {
+                    let v = json_body()?;
+                    let counter = v.get("counter").and_then(Value::as_str).unwrap_or("").to_owned();
+                    if counter.chars().count() > MAX_COUNTER {
+                        return Err(too_long("counter", MAX_COUNTER));
+                    }
+                    Ok(ApiRequest::Recall { ticket_id, counter })
+                }
+                "complete" => Ok(ApiRequest::Complete { ticket_id }),
+                "no-show" => Ok(ApiRequest::NoShow { ticket_id }),
+                _ => Err(error(404, format!("Unknown ticket action \"{action}\"; use recall, complete or no-show."))),
+            }
+        }
+        (_, ["", "api", ..]) => Err(error(404, format!("No API endpoint {method} {path}."))),
+        _ => Err(error(404, "Not found.")),
+    }
+}
+
+/// Carries out a request against the queue at time `now`.
+pub fn handle(
+    queue: &Queue,
+    tz: &jiff::tz::TimeZone,
+    rollover: u32,
+    req: ApiRequest,
+    now: jiff::Timestamp,
+) -> ApiResponse {
+    let day = business_day(now, tz, rollover).to_string();
+    let result = match req {
+        ApiRequest::Queue => waiting_counts(queue, &day),
+        ApiRequest::CallNext { counter, categories } => call_next(queue, &day, &counter, &categories),
+        ApiRequest::Recall { ticket_id, counter } => {
+            transition(queue, &ticket_id, TicketState::Called, |ticket_id, state| {
+                payload::TicketCalled { ticket_id, state, counter, recall: true }.into()
+            })
+        }
+        ApiRequest::Complete { ticket_id } => {
+            transition(queue, &ticket_id, TicketState::Completed, |ticket_id, state| {
+                payload::TicketCompleted { ticket_id, state }.into()
+            })
+        }
+        ApiRequest::NoShow { ticket_id } => transition(queue, &ticket_id, TicketState::NoShow, |ticket_id, state| {
+            payload::TicketNoShow { ticket_id, state }.into()
+        }),
+    };
+    result.unwrap_or_else(|e| queue_error(&e))
+}
+
+/// A queue refusal as the staff client gets it: its own status, the sentence, and the next opening when
+/// the category is closed.
+pub fn queue_error(e: &QueueError) -> ApiResponse {
+    let mut r = error(e.http_status(), e.to_string());
+    if let QueueError::Closed { opens_zh, opens_en, .. } = e {
+        r.body["opens_zh"] = json!(opens_zh);
+        r.body["opens_en"] = json!(opens_en);
+    }
+    r
+}
+
+fn waiting_counts(queue: &Queue, day: &str) -> Result<ApiResponse, QueueError> {
+    let conn = journal::open_reader(&queue.journal().settings().path)?;
+    let mut out = serde_json::Map::new();
+    for cat in queue.categories() {
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
+                [day, &cat.prefix],
+                |r| r.get(0),
+            )
+            .map_err(JournalError::from)?;
+        out.insert(cat.prefix.clone(), json!({ "waiting": n, "name_zh": cat.name_zh, "name_en": cat.name_en }));
+    }
+    Ok(ApiResponse { status: 200, body: json!({ "business_day": day, "categories": out }) })
+}
+
+fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> Result<ApiResponse, QueueError> {
+    for c in categories {
+        if !queue.categories().iter().any(|k| &k.prefix == c) {
+            return Ok(error(400, format!("There is no queue category \"{c}\".")));
+        }
+    }
+    let (day, counter_owned, cats) = (day.to_owned(), counter.to_owned(), categories.to_vec());
+    let (_, called) = queue.journal().transact(move |conn| {
+        let marks = (0..cats.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
+        // Priority tickets first, then the order they were issued in.
+        let sql = format!(
+            "SELECT id, prefix, number FROM tickets WHERE business_day = ?1 AND state = 'printed' AND prefix IN ({marks})
+             ORDER BY priority DESC, issued_seq, number LIMIT 1"
+        );
+        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&day];
+        args.extend(cats.iter().map(|c| c as &dyn rusqlite::ToSql));
+        let row = conn.query_row(&sql, args.as_slice(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)));
+        let (id, prefix, number) = match row {
+            Ok(r) => r,
+            Err(rusqlite::Error::QueryReturnedNoRows) => return Ok((vec![], None)),
+            Err(e) => return Err(e.into()),
+        };
+        conn.execute("UPDATE tickets SET state = 'called' WHERE id = ?1", [&id])?;
+        let entry = payload::TicketCalled { ticket_id: id.clone(), state: TicketState::Called, counter: counter_owned, recall: false }.into();
+        Ok((vec![entry], Some((id, prefix, number))))
+    })?;
+    Ok(match called {
+        None => ApiResponse {
+            status: 200,
+            body: json!({ "called": null, "message": "No ticket is waiting in these categories." }),
+        },
+        Some((id, prefix, _)) => {
+            let (ticket, _) = queue.load(&id)?;
+            ApiResponse {
+                status: 200,
+                body: json!({ "called": { "ticket_id": id, "number": ticket.display, "category": prefix, "counter": counter } }),
+            }
+        }
+    })
+}
+
+/// Moves a called ticket to `to` (recall keeps it called), journaled with the entry `entry` makes.
+fn transition(
+    queue: &Queue,
+    ticket_id: &str,
+    to: TicketState,
+    entry: impl FnOnce(String, TicketState) -> journal::NewEntry,
+) -> Result<ApiResponse, QueueError> {
+    let (ticket, state) = queue.load(ticket_id)?;
+    if state != TicketState::Called {
+        return Ok(error(409, format!("Ticket {} is {state}; this needs a ticket that is called.", ticket.display)));
+    }
+    queue.record(ticket_id, to, entry(ticket_id.to_owned(), to), "")?;
+    Ok(ApiResponse { status: 200, body: json!({ "ticket_id": ticket_id, "number": ticket.display, "state": to }) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_rejects() {
+        assert_eq!(
+            route("POST", "/api/counters/3/call-next", br#"{"categories":["A","B"]}"#),
+            Ok(ApiRequest::CallNext { counter: "3".into(), categories: vec!["A".into(), "B".into()] })
+        );
+        assert_eq!(route("POST", "/api/counters/3/call-next", b"{").unwrap_err().status, 400);
+        assert_eq!(route("POST", "/api/counters/3/call-next", br#"{"categories":[1]}"#).unwrap_err().status, 400);
+        assert_eq!(route("POST", "/api/tickets/x/eat", b"").unwrap_err().status, 404);
+        assert_eq!(route("GET", "/api/queue", b""), Ok(ApiRequest::Queue));
+        assert_eq!(route("DELETE", "/api/queue", b"").unwrap_err().status, 404);
+        assert_eq!(route("GET", "/api/v1/queue?x=1", b""), Ok(ApiRequest::Queue));
+        let long = "9".repeat(60_000);
+        let refused = route("POST", &format!("/api/v1/counters/{long}/call-next"), br#"{"categories":["A"]}"#);
+        let refused = refused.unwrap_err();
+        assert_eq!(refused.status, 400);
+        assert!(refused.body["error"].as_str().unwrap().contains("`counter`"), "{}", refused.body);
+        let refused = route("POST", "/api/v1/tickets/t/recall", format!("{{\"counter\":\"{long}\"}}").as_bytes());
+        assert_eq!(refused.unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn queue_refusals_keep_their_meaning() {
+        let closed = QueueError::Closed {
+            name_zh: "综合业务".into(),
+            name_en: "General services".into(),
+            opens_zh: "明天 08:30".into(),
+            opens_en: "tomorrow at 08:30".into(),
+        };
+        let r = queue_error(&closed);
+        assert_eq!((r.status, r.body["opens_en"].as_str()), (423, Some("tomorrow at 08:30")));
+        let full = QueueError::BandExhausted {
+            name_zh: "综合业务".into(),
+            name_en: "General services".into(),
+            first: "A001".into(),
+            last: "A999".into(),
+        };
+        assert_eq!(queue_error(&full).status, 409);
+        let limit =
+            QueueError::DailyLimit { name_zh: "综合业务".into(), name_en: "General services".into(), limit: 3 };
+        assert_eq!(queue_error(&limit).status, 429);
+        assert_eq!(queue_error(&QueueError::UnknownTicket("t".into())).status, 404);
+        assert_eq!(queue_error(&QueueError::UnknownCategory("Z".into(), "A, B".into())).status, 404);
+        assert_eq!(queue_error(&QueueError::Journal(JournalError::Stopped)).status, 500);
+    }
+}

@@ -1,0 +1,201 @@
+//! The ID-card reader's owner: one thread holds the serial link (real, or the simulator on a pty in demo
+//! mode) and reads cards; a second publishes what it saw — the card into the in-memory slot, faults and
+//! recoveries into the journal, news to subscribers (the UI, through its inbox). No one polls.
+
+use config::Config;
+use drivers::idcard::sim::{SamSim, serve_until};
+use drivers::idcard::{IdCard, ReaderEvent, fixtures, run_reader_until};
+use journal::payload::{CardReadFailed, DeviceFault, DeviceRecovered};
+use journal::{Journal, NewEntry};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+/// The fixture cards built into the binary for the demo's simulated reader.
+pub const DEMO_CARDS: &str = include_str!("../../../config/cards.toml");
+
+/// What subscribers hear from the reader. The card itself stays in the slot until a flow takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReaderNews {
+    CardPlaced,
+    CardRemoved,
+    Fault,
+    Recovered,
+}
+
+type Subscriber = Box<dyn Fn(ReaderNews) + Send>;
+
+/// What the rest of the kiosk holds of the ID-card reader; cheap to clone.
+#[derive(Clone, Default)]
+pub struct IdReaderHandle {
+    /// The card on the reader now, in memory only; taken (and so dropped and zeroed) by the flow that uses it.
+    pub card: Arc<Mutex<Option<Box<IdCard>>>>,
+    /// Whether the reader answers.
+    pub healthy: Arc<Mutex<bool>>,
+    /// Whether a card lies on the reader now (the card itself may already be taken by a flow).
+    pub present: Arc<AtomicBool>,
+    /// The simulated SAM in demo mode, so the simulator panel can place and remove cards.
+    pub simulator: Option<Arc<Mutex<SamSim>>>,
+    subscribers: Arc<Mutex<Vec<Subscriber>>>,
+    stop: Arc<AtomicBool>,
+    threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
+    /// The owner's sign of life for the watchdog: beaten on every poll and every backoff nap.
+    pub heartbeat: crate::watchdog::Heartbeat,
+}
+
+impl std::fmt::Debug for IdReaderHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdReaderHandle").field("simulated", &self.simulator.is_some()).finish()
+    }
+}
+
+impl IdReaderHandle {
+    /// Tells `subscriber` everything the reader sees from now on.
+    pub fn subscribe(&self, subscriber: impl Fn(ReaderNews) + Send + 'static) {
+        if let Ok(mut s) = self.subscribers.lock() {
+            s.push(Box::new(subscriber));
+        }
+    }
+
+    /// Whether a read card waits in the slot for a flow to take it.
+    pub fn card_waiting(&self) -> bool {
+        self.card.lock().map(|c| c.is_some()).unwrap_or(false)
+    }
+
+    /// Takes the card out of the slot (the caller owns it now; dropping it zeroes it).
+    pub fn take_card(&self) -> Option<Box<IdCard>> {
+        self.card.lock().ok().and_then(|mut c| c.take())
+    }
+
+    /// Stops the reader's threads and closes the serial link; returns when they have ended.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let threads = self.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        for t in threads {
+            let _ = t.join();
+        }
+        self.take_card();
+    }
+
+    fn publish(&self, news: ReaderNews) {
+        if let Ok(subs) = self.subscribers.lock() {
+            for s in subs.iter() {
+                s(news);
+            }
+        }
+    }
+}
+
+/// Why the reader's threads (or the demo's simulated reader) could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the demo's ID cards do not load ({0})")]
+    Fixtures(String),
+    #[error("the simulated reader's pseudo-terminal cannot be opened ({0})")]
+    Pty(#[from] serialport::Error),
+    #[error("a reader thread cannot start ({0})")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Starts the reader's owner and the thread that publishes and journals what it sees.
+pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHandle, StartError> {
+    let r = &config.devices.id_reader;
+    let mut handle = IdReaderHandle::default();
+    let path = if r.port == "simulated" {
+        let cards = fixtures::load(DEMO_CARDS).map_err(StartError::Fixtures)?;
+        let sim = Arc::new(Mutex::new(SamSim::new(cards)));
+        let (mut master, slave) = serialport::TTYPort::pair()?;
+        // Short reads so the simulator sees the stop signal soon after the reader's.
+        serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(100))?;
+        let path = serialport::SerialPort::name(&slave).unwrap_or_default();
+        let served = sim.clone();
+        let stop = handle.stop.clone();
+        let thread = std::thread::Builder::new().name("id-reader-sim".into()).spawn(move || {
+            let _keep_open = slave;
+            let _ = serve_until(served, master, false, &stop);
+        })?;
+        if let Ok(mut t) = handle.threads.lock() {
+            t.push(thread);
+        }
+        handle.simulator = Some(sim);
+        path
+    } else {
+        r.port.clone()
+    };
+    let (tx, rx) = mpsc::channel();
+    let (baud, poll) = (r.baud, Duration::from_millis(u64::from(r.poll_interval_ms)));
+    let stop = handle.stop.clone();
+    let heartbeat = handle.heartbeat.clone();
+    let owner = std::thread::Builder::new().name("id-reader".into()).spawn(move || {
+        run_reader_until(&path, baud, poll, tx, &stop, &|| {
+            heartbeat.beat();
+            crate::watchdog::debug_hang("id-reader");
+        })
+    })?;
+    let h = handle.clone();
+    // Ends when the owner has returned and dropped its sender.
+    let publisher = std::thread::Builder::new().name("id-reader-events".into()).spawn(move || {
+        for event in rx {
+            let record = |entry: NewEntry| {
+                if let Err(e) = journal.append(entry) {
+                    log::error!("cannot journal an ID-card reader event: {e}");
+                }
+            };
+            match event {
+                ReaderEvent::Ready(info) => {
+                    log::info!("ID-card reader ready, SAM {}", info.sam_id);
+                    if let Ok(mut ok) = h.healthy.lock() {
+                        *ok = true;
+                    }
+                }
+                ReaderEvent::Fault(detail) => {
+                    log::warn!("ID-card reader fault: {detail}");
+                    if let Ok(mut ok) = h.healthy.lock() {
+                        *ok = false;
+                    }
+                    record(
+                        DeviceFault {
+                            device: "id_reader".into(),
+                            severity: "error".into(),
+                            fault: None,
+                            source: Some("reader".into()),
+                            detail: Some(detail),
+                            message: None,
+                        }
+                        .into(),
+                    );
+                    h.publish(ReaderNews::Fault);
+                }
+                ReaderEvent::Recovered => {
+                    log::info!("ID-card reader recovered");
+                    record(DeviceRecovered { device: "id_reader".into(), source: Some("reader".into()) }.into());
+                    h.publish(ReaderNews::Recovered);
+                }
+                ReaderEvent::CardInserted(card) => {
+                    log::info!("card on the reader: {}", card.masked_id());
+                    h.present.store(true, Ordering::SeqCst);
+                    if let Ok(mut slot) = h.card.lock() {
+                        *slot = Some(card);
+                    }
+                    h.publish(ReaderNews::CardPlaced);
+                }
+                ReaderEvent::CardRemoved => {
+                    h.present.store(false, Ordering::SeqCst);
+                    h.take_card();
+                    h.publish(ReaderNews::CardRemoved);
+                }
+                ReaderEvent::CardReadFailed(why) => {
+                    log::warn!("a card could not be read: {why}");
+                    record(
+                        CardReadFailed { subject: None, id_masked: None, card_kind: None, purpose: None, reason: why }
+                            .into(),
+                    );
+                }
+            }
+        }
+    })?;
+    if let Ok(mut t) = handle.threads.lock() {
+        t.extend([owner, publisher]);
+    }
+    Ok(handle)
+}

@@ -1,0 +1,352 @@
+//! Spoken guidance: the voice's one owner thread, which speaks what the page says (the UI's `Voice.prompt`,
+//! worded by the translation catalogue) through speech-dispatcher or espeak-ng, newest first: a new prompt
+//! cuts the one still speaking. The texts asked for are kept (the last 64) for the maintenance screen and
+//! tests; the engine never blocks the UI thread.
+
+pub mod ssip;
+
+use config::{VoiceEngine, VoiceSection};
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How many spoken texts are kept.
+const KEPT: usize = 64;
+/// How long to wait before trying an engine that failed again.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// One text the kiosk asked to be spoken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spoken {
+    pub text: String,
+    pub english: bool,
+    /// Spoken slower, for elder mode.
+    pub slow: bool,
+}
+
+enum Order {
+    Say(Spoken),
+    Stop,
+}
+
+/// The voice's handle: cheap to clone; `say` never blocks.
+#[derive(Clone)]
+pub struct Speaker {
+    orders: Sender<Order>,
+    recent: Arc<Mutex<VecDeque<Spoken>>>,
+    owner: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+impl Speaker {
+    /// Starts the voice's owner thread with the configured engine.
+    pub fn start(settings: &VoiceSection) -> Speaker {
+        let (orders, rx) = channel();
+        let settings = settings.clone();
+        let owner = std::thread::Builder::new().name("voice".into()).spawn(move || run(rx, &settings));
+        let owner = match owner {
+            Ok(h) => Some(h),
+            Err(e) => {
+                log::error!("the voice could not start ({e}); the kiosk stays silent");
+                None
+            }
+        };
+        Speaker { orders, recent: Arc::default(), owner: Arc::new(Mutex::new(owner)) }
+    }
+
+    /// Speaks `text` now, cutting off what is still being spoken.
+    pub fn say(&self, spoken: Spoken) {
+        let text = spoken.text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let spoken = Spoken { text: text.to_string(), ..spoken };
+        if let Ok(mut r) = self.recent.lock() {
+            if r.len() == KEPT {
+                r.pop_front();
+            }
+            r.push_back(spoken.clone());
+        }
+        let _ = self.orders.send(Order::Say(spoken));
+    }
+
+    /// The texts asked for, oldest first (the last 64).
+    pub fn recent(&self) -> Vec<Spoken> {
+        self.recent.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Stops speaking and ends the owner thread (at shutdown).
+    pub fn stop(&self) {
+        let _ = self.orders.send(Order::Stop);
+        if let Some(h) = self.owner.lock().ok().and_then(|mut o| o.take()) {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Something that speaks.
+trait Engine {
+    fn speak(&mut self, spoken: &Spoken) -> Result<(), String>;
+    fn cancel(&mut self);
+}
+
+fn run(rx: Receiver<Order>, settings: &VoiceSection) {
+    // speech-dispatcher first; where it cannot speak (not installed, no sound server), espeak-ng directly,
+    // so the kiosk is not silent when the box can speak.
+    let mut engines: Vec<Box<dyn Engine>> = match settings.engine {
+        VoiceEngine::SpeechDispatcher => vec![
+            Box::new(SpeechDispatcher::new(settings)),
+            Box::new(EspeakNg { settings: settings.clone(), child: None }),
+        ],
+        VoiceEngine::EspeakNg => vec![Box::new(EspeakNg { settings: settings.clone(), child: None })],
+        VoiceEngine::None => vec![Box::new(Silent)],
+    };
+    // When each engine last failed: it is left alone for a minute.
+    let mut failed_at: Vec<Option<Instant>> = vec![None; engines.len()];
+    while let Ok(order) = rx.recv() {
+        // Only the newest prompt matters: the page has moved on past the ones queued behind it.
+        let mut newest = order;
+        while let Ok(next) = rx.try_recv() {
+            if matches!(newest, Order::Stop) {
+                break;
+            }
+            newest = next;
+        }
+        let Order::Say(spoken) = newest else { break };
+        engines.iter_mut().for_each(|e| e.cancel());
+        for (engine, failed) in engines.iter_mut().zip(failed_at.iter_mut()) {
+            if failed.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
+                continue;
+            }
+            match engine.speak(&spoken) {
+                Ok(()) => {
+                    *failed = None;
+                    break;
+                }
+                Err(e) => {
+                    if failed.is_none() {
+                        log::warn!("{e}; that engine is left alone for a minute");
+                    }
+                    *failed = Some(Instant::now());
+                }
+            }
+        }
+    }
+    engines.iter_mut().for_each(|e| e.cancel());
+}
+
+struct Silent;
+
+impl Engine for Silent {
+    fn speak(&mut self, _: &Spoken) -> Result<(), String> {
+        Ok(())
+    }
+    fn cancel(&mut self) {}
+}
+
+/// The espeak-ng command that speaks `spoken` (or writes it to `wav`); the text goes on stdin, never as an
+/// argument.
+pub fn espeak_command(settings: &VoiceSection, spoken: &Spoken, wav: Option<&Path>) -> Command {
+    let mut cmd = Command::new("espeak-ng");
+    let voice = if spoken.english { &settings.voice_en } else { &settings.voice_zh };
+    // espeak-ng's amplitude runs 0–200 with 100 its default, above which it clips: the config's 0–100 is
+    // the amplitude itself.
+    let amplitude = settings.volume.min(100);
+    let speed = if spoken.slow { 135 } else { 165 };
+    cmd.args(["-v", voice, "-a", &amplitude.to_string(), "-s", &speed.to_string(), "--stdin"]);
+    if let Some(wav) = wav {
+        cmd.arg("-w").arg(wav);
+    }
+    cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd
+}
+
+/// Renders `spoken` to a WAV file with espeak-ng, as the kiosk would speak it (`kiosk voice render`, tests).
+pub fn render_wav(settings: &VoiceSection, spoken: &Spoken, wav: &Path) -> Result<(), String> {
+    let mut child = espeak_command(settings, spoken, Some(wav))
+        .spawn()
+        .map_err(|e| format!("espeak-ng could not be started ({e}); install the espeak-ng package"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(spoken.text.as_bytes()).map_err(|e| format!("espeak-ng did not take the text ({e})"))?;
+    }
+    let out = child.wait_with_output().map_err(|e| format!("espeak-ng failed ({e})"))?;
+    if !out.status.success() {
+        return Err(format!("espeak-ng failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(())
+}
+
+/// Speaks one text with the configured engine and returns once it has been said (`kiosk voice`): espeak-ng
+/// is waited for; speech-dispatcher is given the time the text takes to say.
+pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), String> {
+    let espeak = |settings: &VoiceSection| -> Result<(), String> {
+        let mut engine = EspeakNg { settings: settings.clone(), child: None };
+        engine.speak(spoken)?;
+        if let Some(mut c) = engine.child.take() {
+            c.wait().map_err(|e| format!("espeak-ng failed ({e})"))?;
+        }
+        Ok(())
+    };
+    match settings.engine {
+        VoiceEngine::None => Ok(()),
+        VoiceEngine::EspeakNg => espeak(settings),
+        VoiceEngine::SpeechDispatcher => {
+            let mut engine = SpeechDispatcher::new(settings);
+            match engine.speak(spoken) {
+                Ok(()) => {
+                    // About four syllables a second; speech-dispatcher drops what a client leaves unsaid.
+                    let ms = (spoken.text.chars().count() as u64 * 250).clamp(1_000, 20_000);
+                    std::thread::sleep(Duration::from_millis(ms));
+                    Ok(())
+                }
+                // As the kiosk does: espeak-ng directly where speech-dispatcher cannot speak.
+                Err(e) => espeak(settings).map_err(|e2| format!("{e}; {e2}")),
+            }
+        }
+    }
+}
+
+struct EspeakNg {
+    settings: VoiceSection,
+    child: Option<Child>,
+}
+
+impl Engine for EspeakNg {
+    fn speak(&mut self, spoken: &Spoken) -> Result<(), String> {
+        let mut child = espeak_command(&self.settings, spoken, None)
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("espeak-ng could not be started ({e}); install the espeak-ng package"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // Dropping stdin after the text ends espeak-ng's input.
+            let _ = stdin.write_all(spoken.text.as_bytes());
+        }
+        self.child = Some(child);
+        Ok(())
+    }
+
+    fn cancel(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// speech-dispatcher over its socket; started with `speech-dispatcher --spawn` when nothing listens yet.
+struct SpeechDispatcher {
+    socket: PathBuf,
+    settings: VoiceSection,
+    link: Option<UnixStream>,
+    /// The settings the open connection has.
+    sent: Option<ssip::Settings>,
+    spawned: bool,
+}
+
+impl SpeechDispatcher {
+    fn new(settings: &VoiceSection) -> SpeechDispatcher {
+        let socket = settings.socket.clone().unwrap_or_else(|| {
+            let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).unwrap_or_else(|| {
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")).unwrap_or_else(|| "/tmp".into())
+            });
+            runtime.join("speech-dispatcher/speechd.sock")
+        });
+        SpeechDispatcher { socket, settings: settings.clone(), link: None, sent: None, spawned: false }
+    }
+
+    fn connect(&mut self) -> Result<&mut UnixStream, String> {
+        if self.link.is_none() {
+            let stream = match UnixStream::connect(&self.socket) {
+                Ok(s) => s,
+                Err(_) if !self.spawned && self.settings.socket.is_none() => {
+                    // As libspeechd does: start the user's daemon, then try again.
+                    self.spawned = true;
+                    let _ = Command::new("speech-dispatcher")
+                        .arg("--spawn")
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status();
+                    UnixStream::connect(&self.socket)
+                        .map_err(|e| format!("speech-dispatcher is not answering on {} ({e})", self.socket.display()))?
+                }
+                Err(e) => return Err(format!("speech-dispatcher is not answering on {} ({e})", self.socket.display())),
+            };
+            stream.set_read_timeout(Some(Duration::from_secs(3))).map_err(|e| e.to_string())?;
+            stream.set_write_timeout(Some(Duration::from_secs(3))).map_err(|e| e.to_string())?;
+            self.link = Some(stream);
+            self.sent = None;
+            self.exchange(&ssip::command("SET SELF CLIENT_NAME kiosk:kiosk:guidance"))?;
+        }
+        self.link.as_mut().ok_or_else(|| "no connection".to_string())
+    }
+
+    /// Sends one command and reads its reply; a refusal or a broken link drops the connection.
+    fn exchange(&mut self, bytes: &[u8]) -> Result<ssip::Reply, String> {
+        let result = (|| {
+            let link = self.link.as_mut().ok_or("no connection to speech-dispatcher")?;
+            link.write_all(bytes).map_err(|e| format!("speech-dispatcher's socket refused a write ({e})"))?;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 512];
+            loop {
+                if let Some((reply, _)) = ssip::parse_reply(&buf)? {
+                    return Ok(reply);
+                }
+                let n = link.read(&mut chunk).map_err(|e| format!("speech-dispatcher did not answer ({e})"))?;
+                if n == 0 {
+                    return Err("speech-dispatcher closed the connection".to_string());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        })();
+        if result.is_err() {
+            self.link = None;
+        }
+        result
+    }
+}
+
+impl Engine for SpeechDispatcher {
+    fn speak(&mut self, spoken: &Spoken) -> Result<(), String> {
+        self.connect()?;
+        let wanted = ssip::Settings {
+            language: if spoken.english { "en" } else { "zh" },
+            voice: if spoken.english { self.settings.voice_en.clone() } else { self.settings.voice_zh.clone() },
+            volume: self.settings.volume.min(100) as i32 * 2 - 100,
+            rate: if spoken.slow { -25 } else { 0 },
+        };
+        if self.sent.as_ref() != Some(&wanted) {
+            for c in wanted.commands() {
+                let reply = self.exchange(&c)?;
+                if !reply.ok() {
+                    // An unknown voice is the county's choice to fix; the language alone still speaks.
+                    log::warn!(
+                        "speech-dispatcher refused {:?}: {} {}",
+                        String::from_utf8_lossy(&c).trim(),
+                        reply.code,
+                        reply.text
+                    );
+                }
+            }
+            self.sent = Some(wanted);
+        }
+        let reply = self.exchange(&ssip::command("SPEAK"))?;
+        if reply.code != 230 {
+            return Err(format!("speech-dispatcher would not take a text: {} {}", reply.code, reply.text));
+        }
+        let reply = self.exchange(&ssip::text_block(&spoken.text))?;
+        if !reply.ok() {
+            return Err(format!("speech-dispatcher did not queue the text: {} {}", reply.code, reply.text));
+        }
+        Ok(())
+    }
+
+    fn cancel(&mut self) {
+        if self.link.is_some() {
+            let _ = self.exchange(&ssip::command("CANCEL SELF"));
+        }
+    }
+}

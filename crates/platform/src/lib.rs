@@ -1,0 +1,148 @@
+//! The provincial government-service platform (docs/backend-api.md) as the kiosk calls it: HTTPS only (ID
+//! numbers must not cross a network in clear), trusting the platform's CA or its pinned certificate, a
+//! bearer token, a deadline on every call, and each failure sorted into what the citizen is told.
+
+pub mod appointments;
+pub mod cases;
+pub mod offline;
+pub mod outbox;
+
+use config::PlatformSection;
+use net::{Endpoint, HttpClient, NetError, Trust};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Mutex;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Why the platform gave no usable answer. Each says what happened for the technician's log; the
+/// citizen is told [`PlatformError::citizen_zh`].
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("The provincial platform cannot be reached: {0}.")]
+    Unreachable(String),
+    #[error("The provincial platform did not answer in time: {0}.")]
+    TimedOut(String),
+    #[error(
+        "The provincial platform refused the kiosk's token (HTTP {0}); check [platform] token_file with the county office."
+    )]
+    Refused(u16),
+    #[error("The provincial platform has no such record.")]
+    NotFound,
+    #[error("The provincial platform failed (HTTP {0}).")]
+    Server(u16),
+    #[error("The provincial platform's answer is not the documented JSON ({0}).")]
+    Malformed(String),
+}
+
+impl PlatformError {
+    /// What the citizen is told, and what to do instead.
+    pub fn citizen_zh(&self) -> &'static str {
+        match self {
+            PlatformError::NotFound => "没有查到相关记录，请核对后重试，或到窗口咨询。",
+            _ => "暂时无法连接省政务服务平台，请稍后再试，或到窗口办理。",
+        }
+    }
+}
+
+impl From<NetError> for PlatformError {
+    fn from(e: NetError) -> Self {
+        match e {
+            NetError::TimedOut(..) => PlatformError::TimedOut(e.to_string()),
+            _ => PlatformError::Unreachable(e.to_string()),
+        }
+    }
+}
+
+/// Why the platform client could not be made from `[platform]`: each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("[platform] url is not set")]
+    NoUrl,
+    #[error("[platform] {0}")]
+    Address(String),
+    #[error("[platform] ca_file: {0}")]
+    Trust(String),
+    #[error(transparent)]
+    Certificate(#[from] net::tls::TlsError),
+    #[error("cannot read the platform token {} ({why})", path.display())]
+    Token { path: std::path::PathBuf, why: std::io::Error },
+    #[error(transparent)]
+    Client(#[from] NetError),
+}
+
+/// The largest answer the kiosk reads (a citizen's documents with their data).
+const MAX_ANSWER: usize = 8 << 20;
+
+/// The platform client: one kept-alive HTTPS connection, used by one call at a time.
+pub struct Platform {
+    client: Mutex<HttpClient>,
+    token: Option<Zeroizing<String>>,
+    kiosk_id: String,
+    url: String,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Platform({})", self.url)
+    }
+}
+
+impl Platform {
+    /// The client `[platform]` describes (validated when the configuration was loaded; the files are read
+    /// here, so a missing one is an error that names it).
+    pub fn from_config(p: &PlatformSection, kiosk_id: &str) -> Result<Platform, SetupError> {
+        let url = p.url.as_deref().ok_or(SetupError::NoUrl)?;
+        let endpoint = Endpoint::parse(url).map_err(SetupError::Address)?;
+        let trust = match (&p.pin, &p.ca_file) {
+            (Some(pin), _) => Trust::Pinned(net::tls::parse_pin(pin).map_err(SetupError::Address)?),
+            (None, Some(ca)) => Trust::roots(net::tls::load_certs(ca)?).map_err(SetupError::Trust)?,
+            // Allowed only by the demo's own configuration (see `config::validate`).
+            (None, None) => Trust::Plain,
+        };
+        let token = match &p.token_file {
+            Some(f) => Some(Zeroizing::new(
+                std::fs::read_to_string(f).map_err(|why| SetupError::Token { path: f.clone(), why })?.trim().to_owned(),
+            )),
+            None => None,
+        };
+        let client = HttpClient::new(endpoint, trust, Duration::from_secs(p.timeout_seconds.into()))?;
+        Ok(Platform { client: Mutex::new(client), token, kiosk_id: kiosk_id.to_owned(), url: url.to_owned() })
+    }
+
+    pub fn kiosk_id(&self) -> &str {
+        &self.kiosk_id
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// One call: `body` as JSON (GET when `None`), the answer parsed as `T` when the status is 200.
+    pub fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, PlatformError> {
+        let bytes = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| PlatformError::Malformed(e.to_string()))?,
+            None => vec![],
+        };
+        let bearer = self.token.as_ref().map(|t| Zeroizing::new(format!("Bearer {}", t.as_str())));
+        let mut headers = vec![];
+        if let Some(b) = &bearer {
+            headers.push(("Authorization", b.as_str()));
+        }
+        let (status, answer) = {
+            let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
+            client.request(method, path, &headers, &bytes, MAX_ANSWER)?
+        };
+        match status {
+            200 | 201 => serde_json::from_slice(&answer).map_err(|e| PlatformError::Malformed(e.to_string())),
+            401 | 403 => Err(PlatformError::Refused(status)),
+            404 => Err(PlatformError::NotFound),
+            s => Err(PlatformError::Server(s)),
+        }
+    }
+}
