@@ -1,9 +1,10 @@
 //! The ID-card reader over real pseudo-terminal pairs: full read cycle, removal, every fault mode, unplug and return.
 
 use drivers::idcard::reader::ReaderError;
+use drivers::idcard::reader::SamLink;
 use drivers::idcard::reply::ReplyError;
 use drivers::idcard::sim::{Fault, SamSim, serve};
-use drivers::idcard::{CardKind, ReaderEvent, Sam, SamStatus, fixtures, run_reader};
+use drivers::idcard::{CardKind, ReaderEvent, Reply, Request, Sam, SamStatus, fixtures, run_reader};
 use serialport::{SerialPort, TTYPort};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -111,4 +112,118 @@ fn the_reader_task_reports_insertion_removal_unplug_and_return() {
     assert!(matches!(next(), ReaderEvent::Ready(_)));
     sim2.lock().unwrap().place(0);
     assert!(matches!(next(), ReaderEvent::CardInserted(_)));
+}
+
+/// A reply frame as a SAM sends it: SW1 SW2 SW3 and the data.
+fn reply_frame(sw3: u8, data: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x00, 0x00, sw3];
+    body.extend_from_slice(data);
+    drivers::idcard::frame::frame(&body)
+}
+
+/// The device's end of a pty: reads one request and returns it.
+fn next_request(device: &mut TTYPort) -> Request {
+    let mut dec = drivers::idcard::Decoder::default();
+    let mut buf = [0u8; 64];
+    loop {
+        if let Some(body) = dec.next_body() {
+            let body = body.unwrap();
+            return Request::from_parts(body[0], body[1], &body[2..]).expect("a request the driver knows");
+        }
+        match std::io::Read::read(device, &mut buf) {
+            Ok(n) => dec.feed(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// A host end whose first read after each request comes back empty and then holds the thread up for
+/// `held` (while the reply arrives): what a starved box or a slow USB-serial hop does to the reader.
+struct Held {
+    port: TTYPort,
+    held: Duration,
+    wrote: bool,
+}
+
+impl std::io::Read for Held {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if std::mem::take(&mut self.wrote) {
+            std::thread::sleep(self.held);
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.port.read(buf)
+    }
+}
+
+impl std::io::Write for Held {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.wrote = true;
+        self.port.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.port.flush()
+    }
+}
+
+impl drivers::idcard::reader::SamLink for Held {
+    fn discard_input(&mut self) -> std::io::Result<usize> {
+        self.port.discard_input()
+    }
+}
+
+/// Issue #30: a reply already waiting when the reader's thread gets to run again is its reply, however late
+/// the thread is; it is not a timeout (which used to end the session and, with the reply left on the line,
+/// desynchronise every later command).
+#[test]
+fn a_reply_that_waited_for_a_held_up_thread_is_taken_not_called_a_timeout() {
+    let (sim, mut slave, _h) = sim_on_pty();
+    slave.set_timeout(Duration::from_millis(50)).unwrap();
+    sim.lock().unwrap().place(0);
+    let held = Duration::from_millis(Request::FindCard.timeout_ms() + 300);
+    let mut sam = Sam::new(Held { port: slave, held, wrote: false });
+    assert!(sam.card_present().unwrap(), "FindCard's reply was on the line when the thread came back");
+    let card = sam.read_card().unwrap().expect("and the card reads on, command by command");
+    assert_eq!(card, fixtures::load(CARDS).unwrap().remove(0));
+}
+
+/// A reply left on the line (from a request that timed out) is dropped before the next request: SamId gets
+/// SamId's reply, not the card-found frame before it.
+#[test]
+fn a_stale_reply_on_the_line_is_not_taken_for_the_next_requests() {
+    let (mut device, slave) = TTYPort::pair().unwrap();
+    device.set_timeout(Duration::from_millis(100)).unwrap();
+    let mut sam = host(slave);
+    std::io::Write::write_all(&mut device, &reply_frame(0x9F, &[0, 0, 0, 0])).unwrap();
+    // The stale bytes reach the host's side before its request goes out.
+    std::thread::sleep(Duration::from_millis(100));
+    let sam_id: [u8; 16] = *b"0123456789ABCDEF";
+    let answer = std::thread::spawn(move || {
+        assert_eq!(next_request(&mut device), Request::SamId);
+        std::io::Write::write_all(&mut device, &reply_frame(0x90, &sam_id)).unwrap();
+        device
+    });
+    assert_eq!(sam.call(Request::SamId).unwrap(), Reply::SamId(sam_id));
+    let _device = answer.join().unwrap();
+}
+
+/// A SAM that answers FindCard after the host gave up: the late card-found reply arrives while the host
+/// waits for its next request's, and is skipped; the next request gets its own reply.
+#[test]
+fn a_late_card_found_reply_is_skipped_and_the_next_request_gets_its_own() {
+    let (mut device, slave) = TTYPort::pair().unwrap();
+    device.set_timeout(Duration::from_millis(100)).unwrap();
+    let mut sam = host(slave);
+    let late = Duration::from_millis(Request::FindCard.timeout_ms() + 300);
+    let device_side = std::thread::spawn(move || {
+        assert_eq!(next_request(&mut device), Request::FindCard);
+        std::thread::sleep(late);
+        std::io::Write::write_all(&mut device, &reply_frame(0x9F, &[0, 0, 0, 0])).unwrap();
+        assert_eq!(next_request(&mut device), Request::SamStatus);
+        std::io::Write::write_all(&mut device, &reply_frame(0x90, &[])).unwrap();
+        device
+    });
+    assert!(matches!(sam.call(Request::FindCard), Err(ReaderError::Timeout(Request::FindCard))));
+    assert_eq!(sam.call(Request::SamStatus).unwrap(), Reply::Done);
+    let _device = device_side.join().unwrap();
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 const SESSIONS: usize = 100;
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/app/common/mod.rs"]
 mod common;
 use common::sleep;
 

@@ -11,6 +11,7 @@ pub mod usb_export;
 pub use ::admin;
 pub use ::catalogue;
 pub use ::config;
+#[cfg(feature = "demo")]
 pub use ::demo;
 pub use ::devices;
 pub use ::devices::{cards, fonts, ticket, voice, watchdog};

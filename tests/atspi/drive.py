@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Drives the kiosk through the Linux accessibility tree (AT-SPI), as a screen reader or test robot would.
 
-Usage: drive.py STEP...   where STEP is  click:LABEL  (find an element named LABEL in the application
-named "kiosk" and invoke its default action),  wait:LABEL  (until an element named LABEL exists), or
-click:LABEL=>EXPECT  (click LABEL until EXPECT appears, for a click that may be lost, such as placing a card
-on the simulated reader while the page is still settling; clicking again must be harmless).
-Each step waits up to 30 s. Exit 0 when every step worked; 1 with the step that failed.
+Usage: drive.py STEP...   where STEP is  click:LABEL  (find the element named LABEL in the application
+named "kiosk" that offers an action, and invoke its default action once),  wait:LABEL  (until an element
+named LABEL exists), or  click:LABEL=>EXPECT  (click LABEL once, then wait for EXPECT to appear).
+Each wait is up to 30 s. A click is never repeated and never falls back to the pointer: a click that comes
+to nothing is a defect in the kiosk, reported with what was on screen. Exit 0 when every step worked; 1
+with the step that failed.
 Runs with Debian's /usr/bin/python3 (python3-pyatspi)."""
 
 import sys
@@ -68,68 +69,39 @@ def names(node, depth=0, out=None):
     return out
 
 
-def press(node, pointer=False):
-    """Invokes the element's default action; where the tree offers none (yet), or with POINTER, taps its
-    middle with the pointer, as a finger would."""
-    if not pointer:
-        try:
-            action = node.queryAction()
-            if action.nActions > 0:
-                return action.doAction(0)
-        except NotImplementedError:
-            pass
+def actionable(node):
+    """The element's action interface when it offers at least one action, else None."""
     try:
-        x, y, w, h = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
-    except Exception:
-        return False
-    if w <= 0 or h <= 0:
-        return False
-    pyatspi.Registry.generateMouseEvent(x + w // 2, y + h // 2, pyatspi.MOUSE_B1C)
-    return True
+        action = node.queryAction()
+        return action if action.nActions > 0 else None
+    except (NotImplementedError, Exception):
+        return None
 
 
-def step(kind, label):
+def wait_for(label, needs_action=False):
+    """The element named LABEL (with NEEDS_ACTION, one that offers an action), within the timeout; or None."""
     deadline = time.time() + TIMEOUT_S
     while time.time() < deadline:
         app = kiosk_app()
-        node = find(app, label) if app is not None else None
-        if node is not None:
-            if kind == "wait":
-                return True
-            if press(node):
-                return True
+        for node in find_all(app, label) if app is not None else []:
+            if not needs_action or actionable(node) is not None:
+                return node
         time.sleep(0.2)
-    return False
+    return None
 
 
-def click_until(label, expect):
-    """Clicks LABEL until EXPECT appears. A click that took effect late is not repeated on the next page:
-    the robot clicks only while LABEL is there and EXPECT is not, and waits 5 s after each click. A click that
-    came to nothing is tried the other ways next: every element carrying LABEL in turn, by its action and
-    then by a tap of the pointer (a full test run once saw one list item's action do nothing for 30 s)."""
-    deadline = time.time() + TIMEOUT_S
-    attempt = 0
-    while time.time() < deadline:
-        app = kiosk_app()
-        if app is not None and find(app, expect) is not None:
-            return True
-        nodes = find_all(app, label) if app is not None else []
-        if not nodes:
-            time.sleep(0.2)
-            continue
-        node = nodes[(attempt // 2) % len(nodes)]
-        pointer = attempt % 2 == 1
-        attempt += 1
-        if not press(node, pointer):
-            time.sleep(0.2)
-            continue
-        settle = time.time() + 5
-        while time.time() < settle:
-            app = kiosk_app()
-            if app is not None and find(app, expect) is not None:
-                return True
-            time.sleep(0.2)
-    return False
+def click(label):
+    """Invokes the default action of the element named LABEL, once. False when none offers an action."""
+    node = wait_for(label, needs_action=True)
+    return node is not None and bool(actionable(node).doAction(0))
+
+
+def step(kind, label, expect=""):
+    if kind == "wait":
+        return wait_for(label) is not None
+    if not click(label):
+        return False
+    return not expect or wait_for(expect) is not None
 
 
 def main():
@@ -139,7 +111,7 @@ def main():
             print(f"drive.py: bad step {arg!r}; write click:LABEL or wait:LABEL", file=sys.stderr)
             return 2
         label, _, expect = label.partition("=>")
-        done = click_until(label, expect) if kind == "click" and expect else step(kind, label)
+        done = step(kind, label, expect)
         if not done:
             app = kiosk_app()
             print(f"drive.py: step {arg!r} failed (kiosk app {'found' if app else 'not found'} on the AT-SPI bus)",

@@ -9,35 +9,69 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
 }
 
-/// The `kiosk` binary of this build profile, built by `scripts/test` before the tests run.
+/// The `kiosk` binary: the one cargo built for this test (`CARGO_BIN_EXE_kiosk` when the support is part of
+/// the kiosk package's e2e tests), or the one a benchmark names (`KIOSK_BIN`).
 pub fn kiosk_bin() -> PathBuf {
-    // A benchmark run from elsewhere names the binary it measures.
+    if let Some(bin) = option_env!("CARGO_BIN_EXE_kiosk") {
+        return PathBuf::from(bin);
+    }
     if let Some(bin) = std::env::var_os("KIOSK_BIN") {
         return PathBuf::from(bin);
     }
-    built_bin("kiosk", "kiosk")
+    panic!("KIOSK_BIN names no kiosk binary: set it to the binary to measure (scripts/bench does).")
 }
 
-/// The county's tool (`kiosk-county`) of this build profile.
+/// The county's tool (`kiosk-county`): the one a benchmark names (`KIOSK_COUNTY_BIN`), or the one beside the
+/// kiosk binary, which scripts/test builds before the tests; one older than any of its sources is refused
+/// rather than tested.
 pub fn county_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("KIOSK_COUNTY_BIN") {
         return PathBuf::from(bin);
     }
-    built_bin("county", "kiosk-county")
-}
-
-/// The binary `name` of package `package`, beside the test executable's profile folder.
-fn built_bin(package: &str, name: &str) -> PathBuf {
-    // The test executable lives in target/<profile>/deps/; the binary in target/<profile>/.
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("test binaries live in target/<profile>/deps");
-    let bin = profile_dir.join(name);
+    let bin = kiosk_bin().with_file_name("kiosk-county");
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run `cargo build -p county --bin kiosk-county` first (scripts/test does).",
+            bin.display()
+        )
+    });
+    // The folders of the crates kiosk-county is built from (ARCHITECTURE.md's county row, and theirs).
+    let root = workspace_root();
+    let newest_source = [
+        "crates/county",
+        "crates/cli-common",
+        "crates/config",
+        "crates/net",
+        "crates/journal",
+        "crates/hall",
+        "crates/vocabulary",
+        "drivers",
+    ]
+    .iter()
+    .map(|d| newest_file(&root.join(d)))
+    .max()
+    .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
     assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p {package} --bin {name}` first (scripts/test does).",
+        built >= newest_source,
+        "{} is older than the sources it is built from: run `cargo build -p county --bin kiosk-county` (scripts/test does).",
         bin.display()
     );
     bin
+}
+
+/// The newest modification time of any file under `dir`.
+fn newest_file(dir: &Path) -> std::time::SystemTime {
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let t = if path.is_dir() {
+            newest_file(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::SystemTime::UNIX_EPOCH)
+        };
+        newest = newest.max(t);
+    }
+    newest
 }
 
 /// A `kiosk` command with a quiet log and no inherited display.

@@ -117,6 +117,11 @@ pub struct Decoder {
 }
 
 impl Decoder {
+    /// Bytes received and not yet taken as a frame (a frame still arriving, or the start of one).
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
     pub fn feed(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }

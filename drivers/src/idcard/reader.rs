@@ -1,7 +1,7 @@
 //! The reader task: talks to the SAM over a serial port, polls for cards, reports insertions, removals and faults.
 
 use super::card::IdCard;
-use super::frame::{self, Decoder, Request};
+use super::frame::{self, Decoder, Request, SamStatus};
 use super::reply::{Reply, ReplyError, interpret};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -24,7 +24,22 @@ pub struct SamInfo {
     pub sam_id: String,
 }
 
-/// One conversation with a SAM over any byte link.
+/// A byte link to a SAM that can drop what it has received and not yet read.
+pub trait SamLink: Read + Write {
+    /// Drops every received byte not yet read; how many there were.
+    fn discard_input(&mut self) -> std::io::Result<usize>;
+}
+
+impl SamLink for serialport::TTYPort {
+    fn discard_input(&mut self) -> std::io::Result<usize> {
+        use serialport::SerialPort;
+        let waiting = self.bytes_to_read().map_err(std::io::Error::from)?;
+        self.clear(serialport::ClearBuffer::Input).map_err(std::io::Error::from)?;
+        Ok(waiting as usize)
+    }
+}
+
+/// One conversation with a SAM over a serial link.
 pub struct Sam<L> {
     link: L,
     decoder: Decoder,
@@ -32,34 +47,56 @@ pub struct Sam<L> {
     pub bytes_exchanged: usize,
 }
 
-impl<L: Read + Write> Sam<L> {
+impl<L: SamLink> Sam<L> {
     pub fn new(link: L) -> Self {
         Sam { link, decoder: Decoder::default(), bytes_exchanged: 0 }
     }
 
     /// Sends `req` and waits (up to its timeout) for the reply.
+    ///
+    /// GA/T 467 replies carry no command: a reply is matched to the request it follows. So whatever is still
+    /// on the line when a request goes out (the late reply to one that timed out, half a frame) is dropped
+    /// first; a card-found reply, which only FindCard can get, is skipped as a late one when it answers
+    /// anything else; and the deadline is looked at only after reading, so a reply that was already waiting
+    /// while this thread was held up (a starved box, a slow USB-serial hop) is taken, not called a timeout.
     pub fn call(&mut self, req: Request) -> Result<Reply, ReaderError> {
+        self.discard_stale()?;
+        let mut buf = [0u8; 2048];
         let bytes = frame::encode(req);
         self.link.write_all(&bytes)?;
         self.link.flush()?;
         self.bytes_exchanged += bytes.len();
         let deadline = Instant::now() + Duration::from_millis(req.timeout_ms());
-        let mut buf = [0u8; 2048];
         loop {
-            if let Some(f) = self.decoder.next_frame() {
+            while let Some(f) = self.decoder.next_frame() {
                 let f = f?;
                 self.bytes_exchanged += 8 + f.data.len() + 2;
+                if req != Request::FindCard && SamStatus::from_sw3(f.sw3) == SamStatus::CardFound {
+                    log::debug!("a late card-found reply skipped while waiting for {req:?}");
+                    continue;
+                }
                 return Ok(interpret(req, &f)?);
             }
-            if Instant::now() >= deadline {
-                return Err(ReaderError::Timeout(req));
-            }
+            // Judged before the read: a read that began after the deadline and found nothing ends the wait;
+            // one that found bytes (however late this thread got to it) is used.
+            let expired = Instant::now() >= deadline;
             match crate::read_available(&mut self.link, &mut buf)? {
                 Some(0) => return Err(ReaderError::Io(std::io::ErrorKind::UnexpectedEof.into())),
                 Some(n) => self.decoder.feed(&buf[..n]),
+                None if expired => return Err(ReaderError::Timeout(req)),
                 None => {}
             }
         }
+    }
+
+    /// Drops every byte already received and any half-decoded frame: nothing on the line before a request
+    /// can be its reply.
+    fn discard_stale(&mut self) -> Result<(), ReaderError> {
+        let dropped = std::mem::take(&mut self.decoder).pending() + self.link.discard_input()?;
+        if dropped > 0 {
+            log::debug!("{dropped} stale byte(s) dropped before a request to the SAM");
+        }
+        Ok(())
     }
 
     /// Reset, status and ID: what `kiosk doctor` reports.

@@ -1,13 +1,10 @@
-//! `kiosk idcard read|decode` for technicians, and the ID-card reader simulator behind `kiosk sim idreader`.
+//! `kiosk idcard read|decode` for technicians.
 
 use cli_common::invalid;
 
 use clap::Subcommand;
-use drivers::idcard::sim::{Fault, SamSim, serve};
-use drivers::idcard::{IdCard, Sam, Validity, decode_hex_reply, fixtures};
-use std::io::{BufRead, Read, Write};
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use drivers::idcard::{IdCard, Sam, Validity, decode_hex_reply};
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Subcommand)]
@@ -126,82 +123,5 @@ pub fn run(cmd: IdcardCommand) -> anyhow::Result<()> {
                 std::thread::sleep(Duration::from_millis(250));
             }
         }
-    }
-}
-
-pub fn run_sim(
-    pty: bool,
-    port: Option<String>,
-    cards: &Path,
-    place: Option<usize>,
-    fault: &str,
-    paced: bool,
-) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(cards)
-        .map_err(|e| invalid(format!("{}: cannot read the fixture file ({e}).", cards.display())))?;
-    let cards = fixtures::load(&text).map_err(|e| invalid(format!("{}: {e}.", cards.display())))?;
-    let mut sim = SamSim::new(cards);
-    sim.fault = Fault::parse(fault)
-        .ok_or_else(|| invalid(format!("--fault {fault}: use none, silent, checksum, garbage or sw3-XX.")))?;
-    if let Some(i) = place
-        && !sim.place(i)
-    {
-        return Err(invalid(format!("--place {i}: the fixture file has {} cards.", sim.cards.len())));
-    }
-    let sim = Arc::new(Mutex::new(sim));
-    let served = sim.clone();
-    let _keep_open;
-    if pty {
-        let (master, slave) = serialport::TTYPort::pair().map_err(|e| anyhow::anyhow!("cannot create a pty: {e}"))?;
-        let path = serialport::SerialPort::name(&slave).unwrap_or_default();
-        let mut master = master;
-        serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(3600))?;
-        _keep_open = slave;
-        eprintln!("ID reader simulator on {path}");
-        std::thread::spawn(move || serve(served, master, paced));
-    } else if let Some(p) = port {
-        let link = serialport::new(&p, 115_200).timeout(Duration::from_secs(3600)).open_native()?;
-        eprintln!("ID reader simulator on {p}");
-        std::thread::spawn(move || serve(served, link, paced));
-    } else {
-        return Err(invalid("Give --pty or --port PATH."));
-    }
-    // Commands on stdin: the technician (or a test) places and removes cards.
-    for line in std::io::stdin().lock().lines() {
-        let line = line?;
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Ok(mut s) = sim.lock() else { break };
-        let reply = match words.as_slice() {
-            ["place", n] => match n.parse::<usize>() {
-                Ok(i) if s.place(i) => format!("placed card {i}"),
-                _ => format!("no card {n}; there are {}", s.cards.len()),
-            },
-            ["remove"] => {
-                s.remove();
-                "removed".into()
-            }
-            ["fault", f] => match Fault::parse(f) {
-                Some(f) => {
-                    s.fault = f;
-                    format!("fault {f:?}")
-                }
-                None => "unknown fault".into(),
-            },
-            ["list"] => s
-                .cards
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{i}: {:?} {}", c.kind, c.masked_name()))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            [] => continue,
-            _ => "commands: place N, remove, fault MODE, list".into(),
-        };
-        // The operator may have closed stderr; a lost acknowledgement must not stop the simulator.
-        let _ = writeln!(std::io::stderr(), "{reply}");
-    }
-    // stdin closed (e.g. under a test harness): keep serving until killed.
-    loop {
-        std::thread::park();
     }
 }

@@ -1,8 +1,7 @@
 //! The `kiosk` subcommands: parse arguments, call the library, turn errors into exit codes and sentences.
 
 use crate::config::Config;
-use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +12,7 @@ mod idcard;
 mod journal;
 mod licence;
 mod outbox;
+#[cfg(feature = "demo")]
 mod sim;
 mod snapshot;
 mod ticket;
@@ -31,6 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the kiosk with simulated devices and the built-in demo configuration.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Draw the home page with the software renderer into a PNG, without a display (a box's build is
     /// compared with the x86 build's picture this way).
@@ -65,6 +66,7 @@ pub enum Command {
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
     /// Device simulators that speak the real protocols.
+    #[cfg(feature = "demo")]
     #[command(subcommand)]
     Sim(sim::SimCommand),
     /// Technicians' tools for the ID-card reader.
@@ -120,7 +122,8 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Args)]
+#[cfg(feature = "demo")]
+#[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Folder for the demo's journal, keys and printed output.
     #[arg(long, value_name = "DIR", default_value = "kiosk-demo")]
@@ -190,6 +193,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             crate::app::run(config)
         }
+        #[cfg(feature = "demo")]
         Command::Demo(args) => {
             // The demo opens a window (winit): without a display, say how to give it one rather than leave
             // the citizen-facing software's first impression to winit's error.
@@ -208,7 +212,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 return Err(Exit { code: EXIT_INVALID, message: why.into() }.into());
             }
             std::fs::create_dir_all(&args.state_dir)
-                .with_context(|| format!("cannot create the demo folder {}", args.state_dir.display()))?;
+                .map_err(|e| anyhow::anyhow!("cannot create the demo folder {} ({e})", args.state_dir.display()))?;
             let state_dir = std::fs::canonicalize(&args.state_dir)?;
             eprintln!("kiosk demo: state (journal, keys, printed tickets) goes to {}", state_dir.display());
             let mut config = Config::demo(&state_dir);
@@ -293,6 +297,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             args.join(" ")
         ))),
         Command::Ticket(cmd) => ticket::run_ticket(cmd),
+        #[cfg(feature = "demo")]
         Command::Sim(cmd) => sim::run_sim(cmd),
         Command::Idcard(cmd) => idcard::run(cmd),
         Command::Documents(cmd) => licence::run_documents(cmd),

@@ -1,6 +1,6 @@
 //! `kiosk sim`: device simulators that speak the real protocols (thermal printer, ID-card reader).
 
-use super::{EXIT_INVALID, Exit};
+use super::{EXIT_INVALID, Exit, invalid};
 use clap::Subcommand;
 use drivers::escpos::virtual_printer::{SimStatus, VirtualPrinter};
 use std::path::PathBuf;
@@ -69,7 +69,7 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
     let (listen, pty, out, status, width_dots) = match cmd {
         SimCommand::Printer { listen, pty, out, status, width_dots } => (listen, pty, out, status, width_dots),
         SimCommand::Idreader { pty, port, cards, place, fault, paced } => {
-            return super::idcard::run_sim(pty, port, &cards, place, &fault, paced);
+            return idreader(pty, port, &cards, place, &fault, paced);
         }
         SimCommand::Platform { listen, documents, token, cert_dir, fault, fixtures } => {
             let fixtures = match fixtures {
@@ -114,4 +114,82 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
     eprintln!("virtual printer listening on {}, jobs go to {}", listener.local_addr()?, out.display());
     printer.serve(listener);
     Ok(())
+}
+
+/// `kiosk sim idreader`: the SAM simulator on a pty or a port, with cards placed and removed from stdin.
+fn idreader(
+    pty: bool,
+    port: Option<String>,
+    cards: &std::path::Path,
+    place: Option<usize>,
+    fault: &str,
+    paced: bool,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(cards)
+        .map_err(|e| invalid(format!("{}: cannot read the fixture file ({e}).", cards.display())))?;
+    let cards = drivers::idcard::fixtures::load(&text).map_err(|e| invalid(format!("{}: {e}.", cards.display())))?;
+    let mut sim = drivers::idcard::sim::SamSim::new(cards);
+    sim.fault = drivers::idcard::sim::Fault::parse(fault)
+        .ok_or_else(|| invalid(format!("--fault {fault}: use none, silent, checksum, garbage or sw3-XX.")))?;
+    if let Some(i) = place
+        && !sim.place(i)
+    {
+        return Err(invalid(format!("--place {i}: the fixture file has {} cards.", sim.cards.len())));
+    }
+    let sim = std::sync::Arc::new(std::sync::Mutex::new(sim));
+    let served = sim.clone();
+    let _keep_open;
+    if pty {
+        let (master, slave) = serialport::TTYPort::pair().map_err(|e| anyhow::anyhow!("cannot create a pty: {e}"))?;
+        let path = serialport::SerialPort::name(&slave).unwrap_or_default();
+        let mut master = master;
+        serialport::SerialPort::set_timeout(&mut master, std::time::Duration::from_secs(3600))?;
+        _keep_open = slave;
+        eprintln!("ID reader simulator on {path}");
+        std::thread::spawn(move || drivers::idcard::sim::serve(served, master, paced));
+    } else if let Some(p) = port {
+        let link = serialport::new(&p, 115_200).timeout(std::time::Duration::from_secs(3600)).open_native()?;
+        eprintln!("ID reader simulator on {p}");
+        std::thread::spawn(move || drivers::idcard::sim::serve(served, link, paced));
+    } else {
+        return Err(invalid("Give --pty or --port PATH."));
+    }
+    // Commands on stdin: the technician (or a test) places and removes cards.
+    for line in std::io::BufRead::lines(std::io::stdin().lock()) {
+        let line = line?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Ok(mut s) = sim.lock() else { break };
+        let reply = match words.as_slice() {
+            ["place", n] => match n.parse::<usize>() {
+                Ok(i) if s.place(i) => format!("placed card {i}"),
+                _ => format!("no card {n}; there are {}", s.cards.len()),
+            },
+            ["remove"] => {
+                s.remove();
+                "removed".into()
+            }
+            ["fault", f] => match drivers::idcard::sim::Fault::parse(f) {
+                Some(f) => {
+                    s.fault = f;
+                    format!("fault {f:?}")
+                }
+                None => "unknown fault".into(),
+            },
+            ["list"] => s
+                .cards
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{i}: {:?} {}", c.kind, c.masked_name()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            [] => continue,
+            _ => "commands: place N, remove, fault MODE, list".into(),
+        };
+        // The operator may have closed stderr; a lost acknowledgement must not stop the simulator.
+        let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{reply}\n"));
+    }
+    // stdin closed (e.g. under a test harness): keep serving until killed.
+    loop {
+        std::thread::park();
+    }
 }

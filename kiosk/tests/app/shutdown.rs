@@ -1,0 +1,61 @@
+//! Stopping a started kiosk: the open session ends with `shutdown`, every thread the kiosk started ends, and
+//! the journal's last words are `shutdown` under a signed checkpoint.
+
+use crate::common::{drive, find};
+use kiosk::config::Config;
+use slint::ComponentHandle;
+use std::time::{Duration, Instant};
+
+/// The names of this process's threads now.
+fn threads() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .map(|t| std::fs::read_to_string(t.path().join("comm")).unwrap_or_default().trim().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn stopping_the_kiosk_ends_the_session_and_leaks_no_thread() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    config.admin.listen = "127.0.0.1:0".into();
+    let before = threads();
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    drive(async move {
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        find(&window, "综合业务 General services").await.ok_or("no categories")?;
+        Ok::<(), &str>(())
+    });
+    let during = threads();
+    assert!(during.len() > before.len(), "the kiosk runs its own threads: {during:?}");
+    kiosk.shutdown(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = threads();
+    while after != before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        after = threads();
+    }
+    assert_eq!(after, before, "threads left running after shutdown");
+
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let last: Vec<(String, String)> = conn
+        .prepare("SELECT kind, coalesce(payload, '') FROM entries ORDER BY seq DESC LIMIT 2")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(last[1], ("session_end".to_owned(), r#"{"reason":"shutdown"}"#.to_owned()));
+    assert_eq!(last[0], ("shutdown".to_owned(), r#"{"clean":true}"#.to_owned()));
+    let (head, signed): (i64, i64) = conn
+        .query_row("SELECT (SELECT max(seq) FROM entries), (SELECT max(seq) FROM seals)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(signed, head, "the last seal covers the shutdown entry");
+}

@@ -1,0 +1,118 @@
+//! Take a number through the real UI under Slint's testing backend, by accessible labels, against the
+//! simulated ID-card reader (a pty) and the virtual printer (a socket): the number on screen is the journal's,
+//! and the voice said each step.
+
+use kiosk::config::Config;
+use slint::ComponentHandle;
+
+use crate::common::{drive, find, find_now, sleep};
+
+#[test]
+fn take_a_number_with_an_id_card_by_accessible_labels() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    // 帮办代办 (D) is open round the clock; let it require an ID card for this test.
+    config.queue.categories[3].requires_id = true;
+    config.admin.listen = "127.0.0.1:0".into();
+    // Speak every step (silently: the texts are what is checked).
+    config.voice.mode = kiosk::config::VoiceMode::Always;
+    config.voice.engine = kiosk::config::VoiceEngine::None;
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    let reader = kiosk.reader.clone();
+    let voice = kiosk.voice.clone();
+    let result = drive(async move {
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        find(&window, "帮办代办 Accompanied service").await.ok_or("no category D")?.invoke_accessible_default_action();
+        find(&window, "请将身份证放在读卡器上 Please place your ID card on the reader")
+            .await
+            .ok_or("no card prompt")?;
+        // The simulator panel's "place card" puts 张三丰 (76, a priority ticket) on the simulated reader.
+        reader.simulator.as_ref().ok_or("no simulated reader")?.lock().map_err(|_| "sim")?.place(0);
+        find(&window, "请取走您的号票 Please take your ticket").await.ok_or("no done screen")?;
+        find(&window, "前面还有 0 人，请留意叫号 0 waiting ahead of you; please listen for your number")
+            .await
+            .ok_or("no waiting count")?;
+        // The big number alone, as a citizen reads it.
+        let number = find(&window, "D3001").await.ok_or("the number is not on screen")?;
+        let shown = number.accessible_label().unwrap_or_default().to_string();
+        // Nothing has been served yet: no rating here.
+        if find_now(&window, "不满意 Dissatisfied").is_some() {
+            return Err("the rating is offered right after taking a number");
+        }
+        // 再听一遍 says the number again.
+        sleep(300).await;
+        find(&window, "再听一遍 Repeat").await.ok_or("no repeat button")?.invoke_accessible_default_action();
+        sleep(300).await;
+        // 呼叫帮办 is on this page too, and says help is coming.
+        find(&window, "呼叫帮办 Call for assistance")
+            .await
+            .ok_or("no 呼叫帮办 here")?
+            .invoke_accessible_default_action();
+        find(&window, "已通知工作人员，约 3 分钟到 Staff are on their way, about 3 min")
+            .await
+            .ok_or("no notice after calling")?;
+        Ok::<String, &str>(shown)
+    });
+    let shown = result;
+    let spoken: Vec<String> = voice.recent().into_iter().map(|s| s.text).collect();
+    let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。";
+    let expected = ["请选择要办理的业务。", "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动", done, done];
+    let mut rest = spoken.iter();
+    for want in expected {
+        assert!(rest.any(|s| s == want), "\"{want}\" was not spoken in order: {spoken:#?}");
+    }
+    assert!(voice.recent().iter().all(|s| !s.english), "a Chinese screen speaks Chinese");
+
+    // Stopping the kiosk waits for every worker: what the screen showed is in the journal.
+    kiosk.shutdown(true).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let (number, priority): (String, bool) = conn
+        .query_row(
+            "SELECT json_extract(payload, '$.number'), json_extract(payload, '$.priority') FROM entries WHERE kind = 'ticket_issued'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(number, shown, "the number on screen is the journal's");
+    assert!(priority, "age from the card made it a priority ticket");
+    let kinds: Vec<String> = conn
+        .prepare(
+            "SELECT kind FROM entries WHERE kind NOT IN ('boot', 'config_loaded', 'catalogue_loaded') ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        kinds,
+        [
+            "session_start",
+            "card_read",
+            "ticket_issued",
+            "ticket_printed",
+            "assistance_called",
+            "session_end",
+            "shutdown"
+        ]
+    );
+    let from: String = conn
+        .query_row("SELECT json_extract(payload, '$.from') FROM entries WHERE kind = 'assistance_called'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(from, "take_number", "the call says which page it came from");
+    let issued_id: String = conn
+        .query_row("SELECT json_extract(payload, '$.ticket_id') FROM entries WHERE kind = 'ticket_issued'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let transcript = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
+    assert!(transcript.contains("D3001") && transcript.contains("优先 Priority"), "{transcript}");
+    // Where to wait, in both languages; the QR rates this very ticket once it is served.
+    assert!(transcript.contains("请到 帮办代办服务台 等候"), "{transcript}");
+    assert!(transcript.contains("Please wait at the accompanied-service desk"), "{transcript}");
+    assert!(transcript.contains(&format!("https://zwfw.example.invalid/rate/{issued_id}")), "{transcript}");
+}

@@ -1,0 +1,417 @@
+//! Forward-secure seals against an attacker with a shell on the box (issue #13): what they can reach at time T
+//! — the database and the current epoch's key — and what `kiosk journal verify` and the kiosk still catch.
+
+use crate::support::{config_in, hex32, kiosk, rehash_from, run};
+use kiosk::config::Config;
+use kiosk::journal::{EntryKind, Journal, JournalSettings, NewEntry, Seal, schema};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+struct Kiosk {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    config: PathBuf,
+    db: PathBuf,
+    key: PathBuf,
+}
+
+impl Kiosk {
+    fn settings(&self) -> JournalSettings {
+        JournalSettings::from_config(&Config::load(&self.config).unwrap())
+    }
+}
+
+/// A kiosk's journal after three sessions: each session end sealed an epoch (seqs 6, 12, 18).
+fn three_epochs() -> Kiosk {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let config = config_in(&dir);
+    let k = Kiosk { db: dir.join("journal.sqlite3"), key: dir.join("checkpoint.ed25519"), dir, config, _tmp: tmp };
+    let journal = Journal::open(k.settings()).unwrap();
+    for s in 0..3 {
+        for i in 0..5 {
+            journal
+                .append(
+                    NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": format!("A{s}{i}") }))
+                        .in_session(format!("s{s}")),
+                )
+                .unwrap();
+        }
+        journal
+            .append(NewEntry::new(EntryKind::SessionEnd, json!({ "reason": "completed" })).in_session(format!("s{s}")))
+            .unwrap();
+    }
+    drop(journal);
+    assert_eq!(seals(&k.db).iter().map(|s| (s.epoch, s.seq)).collect::<Vec<_>>(), vec![(0, 6), (1, 12), (2, 18)]);
+    k
+}
+
+/// `kiosk journal export --format jsonl` of the kiosk's journal into `name` beside it.
+fn export_jsonl(k: &Kiosk, name: &str) -> PathBuf {
+    let out = k.dir.join(name);
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&k.config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(&out));
+    assert_eq!(code, Some(0), "{err}");
+    out
+}
+
+fn seals(db: &Path) -> Vec<Seal> {
+    schema::seals(&rusqlite::Connection::open(db).unwrap(), 0, None).unwrap()
+}
+
+fn root_key(k: &Kiosk) -> String {
+    let (code, out, err) = run(kiosk().args(["journal", "pubkey", "--config"]).arg(&k.config));
+    assert_eq!(code, Some(0), "{err}");
+    out.trim().to_owned()
+}
+
+fn verify(path: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let (code, out, err) = run(kiosk().args(["journal", "verify"]).arg(path).args(args));
+    (code, out + &err)
+}
+
+/// Drops every guard a tamperer with root would drop first.
+fn raw_db(path: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER IF EXISTS entries_never_deleted; DROP TRIGGER IF EXISTS entries_only_purged;
+         DROP TRIGGER IF EXISTS checkpoints_never_deleted; DROP TRIGGER IF EXISTS checkpoints_never_rewritten;
+         DROP TRIGGER IF EXISTS seals_never_deleted; DROP TRIGGER IF EXISTS seals_never_rewritten;",
+    )
+    .unwrap();
+    conn
+}
+
+/// The secret of the key file as it is now: what an attacker with root copies.
+fn current_key(k: &Kiosk) -> ed25519_dalek::SigningKey {
+    let bytes = std::fs::read(&k.key).unwrap();
+    ed25519_dalek::SigningKey::from_bytes(&bytes[bytes.len() - 32..].try_into().unwrap())
+}
+
+#[test]
+fn a_root_attacker_who_deletes_seals_and_the_tail_after_three_epochs_is_caught() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    // The county took a copy before the attack (an export; a pull holds the same seals).
+    let earlier = export_jsonl(&k, "county-copy.jsonl");
+    let conn = raw_db(&k.db);
+    conn.execute_batch("DELETE FROM seals; DELETE FROM checkpoints; DELETE FROM entries WHERE seq > 4;").unwrap();
+    drop(conn);
+
+    // The county's copy: its seals are gone from the kiosk.
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--earlier", earlier.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("TAMPERED at seq 6:")
+            && text.contains("the seal of epoch 0 that")
+            && text.contains("seals were deleted"),
+        "{text}"
+    );
+
+    // The file alone reads as a journal never sealed: intact links, an unprotected tail, which
+    // --require-sealed refuses.
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("unsealed tail: 4 entries after seq 0, not yet protected"), "{text}");
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--require-sealed"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("NOT SEALED: 4 entries after seq 0"), "{text}");
+
+    // On the box the key is epoch 4's (the export ended epoch 3), and the root key it would need is erased: caught.
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--key-file", k.key.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("TAMPERED")
+            && text.contains(&format!("hand epoch 0 to key {root}"))
+            && text.contains("the key of epoch 4"),
+        "{text}"
+    );
+    assert!(text.contains("seals were deleted"), "{text}");
+
+    // The kiosk's next start finds the same, journals it and keeps serving.
+    let journal = Journal::open(k.settings()).unwrap();
+    let problem = journal.key_problem().expect("the kiosk sees the key state").what.clone();
+    assert!(problem.contains("seals were deleted"), "{problem}");
+    let mut check = kiosk::journal::integrity::start(&journal).unwrap();
+    check.stop();
+    let seq = journal.append(NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": "B001" }))).unwrap();
+    // After the four kept entries and what the checks journaled (the background check may add its own finding).
+    assert!(seq > 5, "the kiosk keeps serving: {seq}");
+    drop(journal);
+    let conn = rusqlite::Connection::open(&k.db).unwrap();
+    let found: String = conn
+        .query_row(
+            "SELECT payload FROM entries WHERE kind = 'journal_integrity_failed' ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(found.contains("\"check\":\"keys\"") && found.contains("seals were deleted"), "{found}");
+}
+
+#[test]
+fn deleting_later_seals_only_or_the_key_too_is_caught_and_a_rekeyed_journal_is_not_the_recorded_root() {
+    // Seals 1 and 2 and everything after seal 0's head deleted: the journal looks sealed through seq 6.
+    let k = three_epochs();
+    let root = root_key(&k);
+    raw_db(&k.db).execute_batch("DELETE FROM seals WHERE epoch > 0; DELETE FROM entries WHERE seq > 6;").unwrap();
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--require-sealed"]);
+    assert_eq!(code, Some(0), "a cut at a seal boundary leaves a consistent file: {text}");
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--key-file", k.key.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("TAMPERED at seq 6:") && text.contains("hand epoch 1 to key"), "{text}");
+
+    // The key file removed as well: "no key at all" is no excuse.
+    std::fs::remove_file(&k.key).unwrap();
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--key-file", k.key.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("holds no key at all"), "{text}");
+
+    // A whole new history under a new root key the attacker made: not the root the county recorded.
+    let k = three_epochs();
+    let root = root_key(&k);
+    let forged_root = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    let conn = raw_db(&k.db);
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'public_key'",
+        [hex::encode(forged_root.verifying_key().as_bytes())],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM seals", []).unwrap();
+    drop(conn);
+    std::fs::write(&k.key, forged_root.as_bytes()).unwrap();
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("not the trusted key"), "{text}");
+}
+
+#[test]
+fn an_attacker_with_the_current_epoch_key_cannot_rewrite_an_earlier_epoch() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    let stolen = current_key(&k);
+    let original = seals(&k.db);
+
+    // Entry 2 rewritten and the chain recomputed, the seals left as they were: the first seal shows it.
+    let conn = raw_db(&k.db);
+    conn.execute("UPDATE entries SET payload = '{\"ticket\":\"Z99\"}' WHERE seq = 2", []).unwrap();
+    rehash_from(&conn, 2);
+    drop(conn);
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("TAMPERED at seq 6:") && text.contains("entries of a sealed epoch were rewritten"), "{text}");
+
+    // Every seal re-signed with the one key the attacker holds: the walk from the root refuses the first.
+    let conn = raw_db(&k.db);
+    conn.execute("DELETE FROM seals", []).unwrap();
+    for s in &original {
+        let head: String =
+            conn.query_row("SELECT hash FROM entries WHERE seq = ?1", [s.seq as i64], |r| r.get(0)).unwrap();
+        let forged =
+            Seal::sign(&stolen, &s.kiosk_id, s.epoch, s.seq, &hex32(&head), &s.time_utc, &stolen.verifying_key());
+        schema::insert_seal(&conn, &forged).unwrap();
+    }
+    drop(conn);
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("TAMPERED at seq 6:")
+            && text.contains("the seal of epoch 0 is signed by key")
+            && text.contains("a forged seal"),
+        "{text}"
+    );
+
+    // Without --pubkey the root stored in the journal is used, and the forged seals fail there too.
+    let (code, text) = verify(&k.db, &[]);
+    assert_eq!(code, Some(1), "{text}");
+}
+
+#[test]
+fn the_issues_holes_stay_closed_with_seals() {
+    // Tail cut after dropping the checkpoints (and their guards): the seal over seq 18 says the tail was cut,
+    // and the kiosk writing on over the cut does not make it whole.
+    let k = three_epochs();
+    let root = root_key(&k);
+    raw_db(&k.db).execute_batch("DELETE FROM checkpoints; DELETE FROM entries WHERE seq >= 6;").unwrap();
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("TAMPERED at seq 6:") && text.contains("the tail was cut"), "{text}");
+    let journal = Journal::open(k.settings()).unwrap();
+    for i in 0..30 {
+        journal.append(NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": format!("C{i}") }))).unwrap();
+    }
+    drop(journal);
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "rewritten history stays caught: {text}");
+
+    // An entry appended after the last seal with a recomputed hash: not protected yet, and said so.
+    let k = three_epochs();
+    let root = root_key(&k);
+    let conn = raw_db(&k.db);
+    let last: kiosk::journal::Entry = conn
+        .query_row(
+            &format!("SELECT {} FROM entries WHERE seq = 18", kiosk::journal::ENTRY_COLUMNS),
+            [],
+            kiosk::journal::schema_entry_from_row,
+        )
+        .unwrap();
+    let mut forged = last.clone();
+    forged.seq = 19;
+    forged.kind = "ticket_issued".into();
+    forged.payload = Some("{\"ticket\":\"X1\"}".into());
+    conn.execute(
+        &format!(
+            "INSERT INTO entries ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            kiosk::journal::ENTRY_COLUMNS
+        ),
+        rusqlite::params![
+            19,
+            forged.kiosk_id,
+            forged.boot_id,
+            forged.time_utc,
+            forged.mono_ms,
+            forged.session_id,
+            forged.kind,
+            forged.payload,
+            forged.payload_digest,
+            last.hash,
+            forged.hash
+        ],
+    )
+    .unwrap();
+    rehash_from(&conn, 19);
+    drop(conn);
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--require-sealed"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("unsealed tail: 1 entries after seq 18") && text.contains("NOT SEALED"), "{text}");
+}
+
+#[test]
+fn an_export_carries_its_seals_and_a_removed_seal_is_caught() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    let out = export_jsonl(&k, "export.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
+    let seal_lines: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].starts_with("{\"seal\":")).collect();
+    assert_eq!(seal_lines.len(), 3, "the three epochs' seals travel with the export");
+    let (code, text) = verify(&out, &["--pubkey", &root, "--require-sealed"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("3 seal(s) walked from the root key") && text.contains("sealed through seq 18"), "{text}");
+
+    // The middle seal removed: the walk names the missing epoch.
+    let mut cut = lines.clone();
+    cut.remove(seal_lines[1]);
+    let edited = k.dir.join("cut.jsonl");
+    std::fs::write(&edited, cut.join("\n") + "\n").unwrap();
+    let (code, text) = verify(&edited, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("the seal of epoch 1 is missing"), "{text}");
+
+    // All seals removed: the statement's key is not the root's, so nothing vouches for it.
+    let bare: Vec<String> = lines.iter().filter(|l| !l.starts_with("{\"seal\":")).cloned().collect();
+    std::fs::write(&edited, bare.join("\n") + "\n").unwrap();
+    let (code, text) = verify(&edited, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("does not vouch for"), "{text}");
+}
+
+/// docs/journal-format.md is enough to write a verifier: tests/independent/verify_export.py, written from it
+/// with Debian's python3-cryptography, agrees with `kiosk journal verify` on an export and on each tampering.
+#[test]
+fn an_independent_verifier_written_from_the_format_document_agrees() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    let out = export_jsonl(&k, "export.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
+    let seal_at: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].starts_with("{\"seal\":")).collect();
+    let stolen = current_key(&k);
+    let forged_seal = {
+        let s: serde_json::Value = serde_json::from_str(&lines[seal_at[0]]).unwrap();
+        let s: Seal = serde_json::from_value(s["seal"].clone()).unwrap();
+        let f = Seal::sign(&stolen, &s.kiosk_id, 0, s.seq, &hex32(&s.head_hash), &s.time_utc, &stolen.verifying_key());
+        serde_json::json!({ "seal": f }).to_string()
+    };
+    let last = lines.len() - 1;
+    let (seal0, seal1) = (seal_at[0], seal_at[1]);
+    type Edit = Box<dyn Fn(&mut Vec<String>)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("untouched", Box::new(|_| {})),
+        ("a payload edited", Box::new(|l| l[3] = l[3].replace("A02", "A99"))),
+        ("an entry deleted", Box::new(|l| drop(l.remove(7)))),
+        ("two entries swapped", Box::new(|l| l.swap(4, 5))),
+        ("the middle seal removed", Box::new(move |l| drop(l.remove(seal1)))),
+        ("every seal removed", Box::new(|l| l.retain(|x| !x.starts_with("{\"seal\":")))),
+        ("epoch 0 re-sealed with the stolen key", Box::new(move |l| l[seal0] = forged_seal.clone())),
+        (
+            "contiguous flipped and an entry deleted",
+            Box::new(|l| {
+                l[0] = l[0].replace("\"contiguous\":true", "\"contiguous\":false");
+                l.remove(9);
+            }),
+        ),
+        (
+            "the statement's count edited",
+            Box::new(move |l| l[last] = l[last].replace("\"entries\":18", "\"entries\":17")),
+        ),
+        ("the tail cut", Box::new(|l| drop(l.remove(18)))),
+        ("a line after the closing one", Box::new(|l| l.push(l[2].clone()))),
+    ];
+    let edited = k.dir.join("edited.jsonl");
+    for (name, edit) in cases {
+        let mut l = lines.clone();
+        edit(&mut l);
+        std::fs::write(&edited, l.join("\n") + "\n").unwrap();
+        let (ours, text) = verify(&edited, &["--pubkey", &root]);
+        let theirs = std::process::Command::new("/usr/bin/python3")
+            .arg(crate::support::workspace_root().join("tests/independent/verify_export.py"))
+            .arg(&edited)
+            .arg(&root)
+            .output()
+            .unwrap();
+        let their_text =
+            String::from_utf8_lossy(&theirs.stdout).into_owned() + &String::from_utf8_lossy(&theirs.stderr);
+        let expected = if name == "untouched" { Some(0) } else { Some(1) };
+        assert_eq!(ours, expected, "{name}: kiosk: {text}");
+        assert_eq!(theirs.status.code(), expected, "{name}: independent: {their_text}");
+    }
+}
+
+/// `[journal] epoch_entries` sets how many entries an epoch holds.
+#[test]
+fn the_configured_epoch_length_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_in(tmp.path());
+    let text = std::fs::read_to_string(&config).unwrap().replacen("epoch_entries = 200", "epoch_entries = 4", 1);
+    std::fs::write(&config, text).unwrap();
+    let journal = Journal::open(JournalSettings::from_config(&Config::load(&config).unwrap())).unwrap();
+    for i in 0..9 {
+        journal.append(NewEntry::new(EntryKind::Evaluation, json!({ "level": 5, "i": i }))).unwrap();
+    }
+    drop(journal);
+    let at: Vec<u64> = seals(&tmp.path().join("journal.sqlite3")).iter().map(|s| s.seq).collect();
+    assert_eq!(at, vec![4, 8, 9], "every 4 entries, and the rest at close");
+}
+
+/// Only the process holding the sealing lock signs: an export run beside a running kiosk says where to export
+/// instead, and writes nothing; the kiosk's own journal is untouched by the attempt.
+#[test]
+fn an_export_beside_the_running_kiosk_is_refused_with_where_to_export_instead() {
+    let k = three_epochs();
+    let running = Journal::open(k.settings()).unwrap();
+    let out = k.dir.join("beside.jsonl");
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&k.config)
+        .args(["--format", "jsonl", "--out"])
+        .arg(&out));
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("holds the journal's signing key") && err.contains("maintenance screen"), "{err}");
+    assert!(!out.exists(), "no half export");
+    running.append(NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": "D1" }))).unwrap();
+    drop(running);
+    let (code, text) = verify(&k.db, &["--pubkey", &root_key(&k), "--require-sealed"]);
+    assert_eq!(code, Some(0), "{text}");
+}
