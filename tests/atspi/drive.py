@@ -70,8 +70,14 @@ def names(node, depth=0, out=None):
 
 
 def actionable(node):
-    """The element's action interface when it offers at least one action, else None."""
+    """The element's action interface when it offers at least one action, else None.
+
+    The node's cached interfaces are dropped first: libatspi learns an element that appears after the
+    tree was read (a page, a panel) from accesskit's AddAccessible signal, whose signature Debian 12's
+    libatspi cannot parse ("AddAccessible with unknown signature" on stderr), so its cache says such a
+    button has no Action interface. Asked afresh, the kiosk answers with the button's click."""
     try:
+        node.clear_cache()
         action = node.queryAction()
         return action if action.nActions > 0 else None
     except (NotImplementedError, Exception):

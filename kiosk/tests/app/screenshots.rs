@@ -1,6 +1,6 @@
 //! Every main page rendered by the software renderer and compared with committed references
 //! (docs/screenshots/reference/, kept at half size to keep the repository small).
-//! `UPDATE_SCREENSHOTS=1 cargo test -p kiosk --test screenshots` rewrites them.
+//! `UPDATE_SCREENSHOTS=1 cargo test -p kiosk --test app screenshots` rewrites them.
 
 use i_slint_backend_testing::{AccessibleRole, ElementQuery, TestingBackend, TestingBackendOptions};
 use kiosk::config::{Config, Orientation};

@@ -17,6 +17,10 @@ mod embedded {
 pub enum StoreError {
     #[error(transparent)]
     Address(#[from] hall::DbError),
+    #[error("the export cannot be written ({0}); check the --out folder and the disk")]
+    Write(#[from] std::io::Error),
+    #[error("an exported line cannot be written as JSON ({0})")]
+    Json(#[from] serde_json::Error),
     #[error("PostgreSQL refused: {}", pg_message(.0))]
     Db(#[from] postgres::Error),
     #[error("the fleet schema could not be migrated: {0}")]
@@ -259,7 +263,7 @@ pub fn clear(client: &mut Client, kiosk_id: &str) -> Result<bool, StoreError> {
 
 /// Writes a kiosk's stored journal as a JSON-lines export (header, entries, seals, the newest checkpoint),
 /// which `kiosk journal verify --pubkey ROOT` checks like any other. Returns the number of entries.
-pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write) -> Result<Option<u64>, anyhow::Error> {
+pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write) -> Result<Option<u64>, StoreError> {
     let Some(row) =
         client.query_opt("SELECT public_key, root_key, checkpoint FROM kiosks WHERE kiosk_id = $1", &[&kiosk_id])?
     else {
