@@ -1,7 +1,6 @@
 //! The ID-card reader over real pseudo-terminal pairs: full read cycle, removal, every fault mode, unplug and return.
 
 use drivers::idcard::reader::ReaderError;
-use drivers::idcard::reader::SamLink;
 use drivers::idcard::reply::ReplyError;
 use drivers::idcard::sim::{Fault, SamSim, serve};
 use drivers::idcard::{CardKind, ReaderEvent, Reply, Request, Sam, SamStatus, fixtures, run_reader};
