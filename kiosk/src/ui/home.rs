@@ -9,7 +9,7 @@ use crate::flows::core::Reason;
 use crate::journal::{Journal, payload};
 use crate::voice::{Speaker, Spoken};
 use slint::ComponentHandle;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -162,7 +162,7 @@ pub fn bind(
         let slow = w.global::<Theme>().get_elder_mode();
         speaker.say(Spoken { text: text.to_string(), english, slow });
     });
-    bind_assistance(window, journal, inbox);
+    let stop_assistance = bind_assistance(window, journal, inbox);
 
     // The home screen left alone goes back to the defaults, as a session's end does.
     let last_touch = Rc::new(Cell::new(std::time::Instant::now()));
@@ -176,12 +176,12 @@ pub fn bind(
         }
     });
     let touched: Opener = Rc::new(move || last_touch.set(std::time::Instant::now()));
-    FlowHandle { timers: vec![timer], opens: vec![], touched, card: Rc::new(|_| {}), shutdown: Rc::new(|| {}) }
+    FlowHandle { timers: vec![timer], opens: vec![], touched, card: Rc::new(|_| {}), shutdown: stop_assistance }
 }
 
 /// 呼叫帮办: journaled off the UI thread with the page it was called from; the notice (help is coming, how
 /// long it usually takes) shows once the journal has it, for a minute.
-fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) {
+fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) -> Opener {
     let weak = window.as_weak();
     let route = inbox::route(move |body| {
         let (Some(w), Ok(journaled)) = (weak.upgrade(), body.downcast::<bool>()) else { return };
@@ -198,33 +198,48 @@ fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) {
             }
         });
     });
-    let weak = window.as_weak();
-    let inbox = inbox.clone();
-    let calling = Rc::new(Cell::new(false));
-    window.global::<Guide>().on_call_help(move |page| {
-        let Some(w) = weak.upgrade() else { return };
-        if w.global::<Guide>().get_help_called() || calling.replace(true) {
-            return;
-        }
-        let (journal, inbox, page) = (journal.clone(), inbox.clone(), page.to_string());
-        let spawned = std::thread::Builder::new().name("assistance".into()).spawn(move || {
-            let entry = payload::AssistanceCalled { from: page }.into();
-            let journaled = match journal.append(entry) {
+    // One owned worker journals the calls in order; it is stopped (its queue finished) with the flows,
+    // before the journal records the shutdown and closes, so no call is appended after that.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let worker_inbox = inbox.clone();
+    let spawned = std::thread::Builder::new().name("assistance".into()).spawn(move || {
+        for page in rx {
+            let journaled = match journal.append(payload::AssistanceCalled { from: page }.into()) {
                 Ok(_) => true,
                 Err(e) => {
                     log::error!("assistance call not journaled: {e}");
                     false
                 }
             };
-            inbox.post(route, journaled);
-        });
-        if let Err(e) = spawned {
-            log::error!("assistance call not started: {e}");
+            worker_inbox.post(route, journaled);
+        }
+    });
+    let worker =
+        Rc::new(RefCell::new(spawned.map_err(|e| log::error!("the assistance worker did not start: {e}")).ok()));
+    let sender = Rc::new(RefCell::new(Some(tx)));
+    let weak = window.as_weak();
+    let calling = Rc::new(Cell::new(false));
+    let send = sender.clone();
+    window.global::<Guide>().on_call_help(move |page| {
+        let Some(w) = weak.upgrade() else { return };
+        if w.global::<Guide>().get_help_called() || calling.replace(true) {
+            return;
+        }
+        if let Some(tx) = send.borrow().as_ref()
+            && tx.send(page.to_string()).is_err()
+        {
+            log::error!("assistance call not journaled: its worker has stopped");
         }
         // The next call may go out once this one is answered (the notice then blocks repeats for a minute).
         let done = calling.clone();
         slint::Timer::single_shot(Duration::from_secs(2), move || done.set(false));
     });
+    Rc::new(move || {
+        sender.borrow_mut().take();
+        if let Some(t) = worker.borrow_mut().take() {
+            let _ = t.join();
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Stopping a started kiosk: the open session ends with `shutdown`, every thread the kiosk started ends, and
-//! the journal's last words are `shutdown` under a signed checkpoint.
+//! Stopping a started kiosk: the open session ends with `shutdown`, a call for assistance made just before is
+//! journaled first, every thread the kiosk started ends, and the journal's last words are `shutdown` under a
+//! signed checkpoint.
 
 use crate::common::{drive, find};
 use kiosk::config::Config;
@@ -29,6 +30,9 @@ fn stopping_the_kiosk_ends_the_session_and_leaks_no_thread() {
     drive(async move {
         find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
         find(&window, "综合业务 General services").await.ok_or("no categories")?;
+        // A call for assistance just before the stop is journaled before the shutdown, by a worker the
+        // shutdown waits for (it used to be a detached thread that could append after the journal closed).
+        find(&window, "呼叫帮办 Call for assistance").await.ok_or("no 呼叫帮办")?.invoke_accessible_default_action();
         Ok::<(), &str>(())
     });
     let during = threads();
@@ -51,6 +55,15 @@ fn stopping_the_kiosk_ends_the_session_and_leaks_no_thread() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(last[1], ("session_end".to_owned(), r#"{"reason":"shutdown"}"#.to_owned()));
+    let (called, shutdown): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT seq FROM entries WHERE kind = 'assistance_called'), \
+                    (SELECT seq FROM entries WHERE kind = 'shutdown')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the call for assistance is journaled");
+    assert!(called < shutdown, "the call ({called}) is journaled before the shutdown ({shutdown})");
     assert_eq!(last[0], ("shutdown".to_owned(), r#"{"clean":true}"#.to_owned()));
     let (head, signed): (i64, i64) = conn
         .query_row("SELECT (SELECT max(seq) FROM entries), (SELECT max(seq) FROM seals)", [], |r| {
