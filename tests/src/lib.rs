@@ -124,10 +124,49 @@ pub struct Xvfb {
     _child: KillOnDrop,
 }
 
+/// The X server's lock and socket for display `n`.
+fn x_files(n: u32) -> (PathBuf, PathBuf) {
+    (PathBuf::from(format!("/tmp/.X{n}-lock")), PathBuf::from(format!("/tmp/.X11-unix/X{n}")))
+}
+
+/// Whether display `n` is taken: its lock names a live process. A lock whose server died without removing
+/// it (killed, or a crashed run) is removed with its socket, so stale files never use up the numbers.
+fn display_taken(n: u32) -> bool {
+    let (lock, socket) = x_files(n);
+    match std::fs::read_to_string(&lock) {
+        Ok(text) => match text.trim().parse::<u32>() {
+            Ok(pid) if Path::new(&format!("/proc/{pid}")).exists() => true,
+            _ => {
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
+                false
+            }
+        },
+        Err(_) => socket.exists(),
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        // SIGTERM first: Xvfb then removes its lock and socket itself (a SIGKILL leaves them behind).
+        let pid = self._child.0.id();
+        if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+        let _ = wait_for(Duration::from_secs(3), || self._child.0.try_wait().ok().flatten());
+        let n: u32 = self.display.trim_start_matches(':').parse().unwrap_or(0);
+        let (lock, socket) = x_files(n);
+        if std::fs::read_to_string(&lock).ok().and_then(|t| t.trim().parse::<u32>().ok()) == Some(pid) {
+            let _ = std::fs::remove_file(&lock);
+            let _ = std::fs::remove_file(&socket);
+        }
+    }
+}
+
 impl Xvfb {
     pub fn start(width: u32, height: u32) -> Xvfb {
         for n in 40..240 {
-            if Path::new(&format!("/tmp/.X{n}-lock")).exists() || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            if display_taken(n) {
                 continue;
             }
             let child = Command::new("Xvfb")
