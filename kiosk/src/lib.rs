@@ -1,4 +1,6 @@
-//! The kiosk application as a library: configuration, CLI, UI binding and (later) journal, queue and flows.
+//! The app: start-up and shutdown (`app`), the UI bindings and the controller every flow runs on (`ui`),
+//! `kiosk doctor`, the USB export and the `kiosk` CLI. The rooms below are crates of their own, re-exported
+//! here under the names the app and its tests know them by (ARCHITECTURE.md).
 
 pub mod app;
 pub mod cli;
