@@ -2,6 +2,7 @@
 pub mod escpos;
 pub mod idcard;
 pub mod ipp;
+pub mod text;
 
 /// One read from a device link where "nothing yet" is normal: a timeout, a would-block or an
 /// interrupt gives `Ok(None)`; end of stream gives `Ok(Some(0))`.

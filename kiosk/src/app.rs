@@ -22,6 +22,8 @@ pub const LICENCE_PROBE_EVERY: Duration = Duration::from_secs(10);
 
 /// Builds the window and fills it from the configuration, without running the event loop.
 pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
+    // The screen draws with the binary's one copy of the font (also the printer's and the PDFs').
+    crate::ui::font::register(crate::devices::fonts::KIOSK_FONT, crate::devices::fonts::KIOSK_FONT_FAMILY)?;
     let window = AppWindow::new().context("cannot create the kiosk window")?;
     let first = config.kiosk.languages.first().map_or("zh-CN", String::as_str);
     crate::ui::home::select_language(first);

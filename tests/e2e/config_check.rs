@@ -282,3 +282,18 @@ fn a_maintenance_pin_is_at_least_six_digits() {
         }
     }
 }
+
+/// Text the kiosk prints, shows or echoes may not carry a printer or terminal command, nor reorder what a
+/// reader sees: an ESC in the hall's name, a right-to-left override in a window's name are refused with
+/// their place, the character named (the message itself holds no raw control character).
+#[test]
+fn control_and_bidi_characters_in_printed_text_are_refused_where_they_are_written() {
+    let text = edit(&demo_toml(), "hall_name = \"临沭县", "hall_name = \"\\u001B[2J\\u001Bp临沭县");
+    assert_rejected(&text, "\"\\u001B[2J", "kiosk.hall_name", "U+001B (ESC)");
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err, _) = check(dir.path(), &text);
+    assert!(!err.contains('\u{1b}'), "the message echoes no raw ESC: {err:?}");
+    let window = demo_toml().lines().find(|l| l.starts_with("window_zh = ")).unwrap().to_owned();
+    let text = edit(&demo_toml(), &window, &window.replacen("= \"", "= \"\\u202E", 1));
+    assert_rejected(&text, "\"\\u202E", "queue.categories[0].window_zh", "U+202E (RIGHT-TO-LEFT OVERRIDE)");
+}

@@ -3,36 +3,16 @@
 //! goes on from its offline band (no duplicate, no lost ticket) and returns to the hall's numbers once the
 //! database is back; staff calls at the counter see both kinds.
 
-use crate::support::{Postgres, config_in, kiosk, run};
+use crate::support::{Postgres, hall_config, kiosk, run};
 use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// A kiosk configuration in `dir` that takes part in the hall queue with offline band `band`.
+/// A kiosk configuration that takes part in the hall queue with offline band `band`.
 fn hall_kiosk(root: &Path, n: u32, pg: &Postgres, band: [u32; 2], retry_seconds: u32) -> PathBuf {
-    let dir = root.join(format!("kiosk-{n}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = config_in(&dir);
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("id = \"linshu-county-01\"", &format!("id = \"linshu-county-0{n}\""))
-        .replace("first = 1\nlast = 999", "first = 1\nlast = 949")
-        .replace(
-            "[queue]\n",
-            &format!(
-                "[queue]\nshared = {{ db = \"{}\", hall = \"linshu-county\", offline_band = [{}, {}], retry_seconds = {retry_seconds} }}\n",
-                pg.url(),
-                band[0],
-                band[1]
-            ),
-        );
-    assert!(text.contains("last = 949") && text.contains("shared = {"), "the example configuration changed shape");
-    std::fs::write(&config, text).unwrap();
-    let (code, _, err) = run(kiosk().args(["config", "check"]).arg(&config));
-    assert_eq!(code, Some(0), "{err}");
-    config
+    hall_config(root, n, &pg.url(), band, retry_seconds)
 }
 
 /// Every ticket_issued in a kiosk's journal: (number as printed, numbering).
@@ -243,4 +223,172 @@ fn doctor_reports_the_hall_database() {
     let c = hall_queue();
     assert_eq!(c["level"], "FAIL", "{c}");
     assert!(c["todo"].as_str().unwrap().contains("kiosk-county fleet migrate"), "{c}");
+}
+
+/// A hall database address on 127.0.0.1 for `config`, replacing the cluster's Unix socket.
+fn point_at(config: &Path, pg: &Postgres, port: u16) {
+    let text = std::fs::read_to_string(config).unwrap();
+    let tcp = format!("host=127.0.0.1 port={port} user=kiosk dbname=postgres");
+    std::fs::write(config, text.replace(&pg.url(), &tcp)).unwrap();
+}
+
+/// `kiosk ticket issue --count n` for `config`, ended (and the test failed) if it takes longer than `limit`:
+/// a kiosk that waits on the hall database without a deadline would otherwise hold the test until nextest
+/// ends it. Returns the numbers printed.
+fn issue_within(config: &Path, n: u32, limit: Duration) -> Vec<String> {
+    let mut child = kiosk()
+        .args(["ticket", "issue", "--category", "A", "--count", &n.to_string(), "--config"])
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{n} ticket(s) took more than {limit:?}: the kiosk waited on the hall database without a deadline");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| l.split(' ').next().unwrap().to_owned()).collect()
+}
+
+/// The journal's write lock is free: another process can begin a write transaction at once.
+fn journal_writable(config: &Path) -> Result<(), rusqlite::Error> {
+    let conn = rusqlite::Connection::open(config.parent().unwrap().join("journal.sqlite3"))?;
+    conn.busy_timeout(Duration::ZERO)?;
+    conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+}
+
+/// A hall database that accepts the connection and never says a word (a wedged proxy, a machine whose
+/// server hangs): each ticket costs at most the counter's deadline and comes from the offline band, and
+/// while the kiosk waits for the database its journal is not locked (the staff API's counter calls and
+/// the other flows' records go on).
+#[test]
+fn a_hall_database_that_accepts_and_never_answers_costs_a_ticket_at_most_the_deadline() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = migrated(root.path());
+    let config = hall_kiosk(root.path(), 1, &pg, [950, 999], 1);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    point_at(&config, &pg, silent.local_addr().unwrap().port());
+    let (accepted_tx, accepted) = std::sync::mpsc::channel();
+    let held = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().take(2) {
+            held.push(stream.unwrap());
+            accepted_tx.send(()).unwrap();
+        }
+        std::thread::sleep(Duration::from_secs(5));
+        drop(held);
+    });
+    let config2 = config.clone();
+    let issuing = std::thread::spawn(move || issue_within(&config2, 3, Duration::from_secs(30)));
+    accepted.recv_timeout(Duration::from_secs(30)).expect("the kiosk connects to the hall database");
+    // The kiosk is now waiting on the database: the journal's write lock must be free.
+    journal_writable(&config).expect("the journal is not locked while the hall database is awaited");
+    let numbers = issuing.join().unwrap();
+    assert_eq!(numbers, ["A950", "A951", "A952"], "from the offline band, the database rested after one try");
+    let tickets = issued(&config);
+    assert!(tickets.iter().all(|(_, how)| how == "offline"), "{tickets:?}");
+    held.join().unwrap();
+}
+
+/// A proxy in front of the cluster's socket that holds every chunk the server sends for `delay`.
+fn slow_proxy(pg: &Postgres, delay: Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let socket = pg.socket_path();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = std::os::unix::net::UnixStream::connect(&socket) else { return };
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || drop(std::io::copy(&mut c_in, &mut s_out)));
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 16384];
+                while let Ok(n @ 1..) = s_in.read(&mut buf) {
+                    std::thread::sleep(delay);
+                    if c_out.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A hall database that answers, but slowly: a little slowness still numbers for the hall; answers slower
+/// than the deadline give offline numbers at once instead of a citizen waiting for them.
+#[test]
+fn a_slow_hall_database_numbers_for_the_hall_until_it_is_slower_than_the_deadline() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = migrated(root.path());
+    let quick = hall_kiosk(root.path(), 1, &pg, [950, 999], 1);
+    point_at(&quick, &pg, slow_proxy(&pg, Duration::from_millis(50)));
+    assert_eq!(issue_within(&quick, 2, Duration::from_secs(30)), ["A001", "A002"]);
+    let slow = hall_kiosk(root.path(), 2, &pg, [950, 999], 60);
+    point_at(&slow, &pg, slow_proxy(&pg, Duration::from_secs(4)));
+    assert_eq!(issue_within(&slow, 2, Duration::from_secs(30)), ["A950", "A951"]);
+    let tickets = issued(&slow);
+    assert!(tickets.iter().all(|(_, how)| how == "offline"), "{tickets:?}");
+}
+
+/// The hall's PostgreSQL frozen (SIGSTOP: postmaster and backends, the kiosk's open connection included)
+/// while a kiosk issues: the next tickets come from the offline band within the deadline each, and the
+/// kiosk returns to the hall's numbers once the server goes on.
+#[test]
+fn a_frozen_hall_database_holds_no_ticket() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = migrated(root.path());
+    let config = hall_kiosk(root.path(), 1, &pg, [950, 999], 2);
+    let mut child = kiosk()
+        .args(["ticket", "issue", "--category", "A", "--count", "40", "--pause-ms", "100", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let display = line.unwrap().split(' ').next().unwrap().to_owned();
+            if lines_tx.send(display).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || lines.recv_timeout(Duration::from_secs(20)).ok();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        seen.push(next().expect("tickets before the freeze"));
+    }
+    pg.freeze();
+    // Each ticket after the freeze comes (20 s is far above the counter's deadline; without one, none came).
+    let mut offline = 0;
+    while offline < 5 {
+        let n = next().expect("a ticket while the hall database is frozen");
+        offline += usize::from(number(&n) >= 950);
+        seen.push(n);
+    }
+    pg.thaw();
+    while let Some(n) = next() {
+        seen.push(n);
+    }
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}");
+    assert_eq!(seen.len(), 40, "no ticket lost: {seen:?}");
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 40, "no duplicate: {seen:?}");
+    assert!(number(seen.last().unwrap()) < 950, "back to the hall's numbers after the thaw: {seen:?}");
+    assert!(err.contains("did not answer within"), "the deadline is what ended the wait: {err}");
 }

@@ -269,6 +269,31 @@ pub fn config_in(dir: &Path) -> PathBuf {
     path
 }
 
+/// A kiosk configuration in `root/kiosk-N` (kiosk id linshu-county-0N) that takes part in the hall queue
+/// at `db` with offline band `band` (category A numbers 1–949, so a band from 950 is clear of it), checked
+/// by `kiosk config check`.
+pub fn hall_config(root: &Path, n: u32, db: &str, band: [u32; 2], retry_seconds: u32) -> PathBuf {
+    let dir = root.join(format!("kiosk-{n}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = config_in(&dir);
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("id = \"linshu-county-01\"", &format!("id = \"linshu-county-0{n}\""))
+        .replace("first = 1\nlast = 999", "first = 1\nlast = 949")
+        .replace(
+            "[queue]\n",
+            &format!(
+                "[queue]\nshared = {{ db = \"{db}\", hall = \"linshu-county\", offline_band = [{}, {}], retry_seconds = {retry_seconds} }}\n",
+                band[0], band[1]
+            ),
+        );
+    assert!(text.contains("last = 949") && text.contains("shared = {"), "the example configuration changed shape");
+    std::fs::write(&config, text).unwrap();
+    let (code, _, err) = run(kiosk().args(["config", "check"]).arg(&config));
+    assert_eq!(code, Some(0), "{err}");
+    config
+}
+
 /// Starts `kiosk sim printer` with `args` (e.g. `["--listen", "127.0.0.1:0"]` or `["--pty"]`) writing jobs to `out`;
 /// returns the process and the address or pty path it says it listens on.
 pub fn sim_printer(out: &Path, status: &str, args: &[&str]) -> (KillOnDrop, String) {
@@ -668,6 +693,50 @@ impl Postgres {
         assert!(out.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// Freezes the server with SIGSTOP, the postmaster and every backend (an open connection included): it
+    /// keeps its sockets, the kernel still accepts and acknowledges, and nothing answers — a hung database
+    /// machine as a client sees it. [`Postgres::thaw`] (or drop) lets it go on.
+    pub fn freeze(&self) {
+        self.signal_all(rustix::process::Signal::STOP);
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal_all(rustix::process::Signal::CONT);
+    }
+
+    /// The postmaster's process id (the first line of postmaster.pid), with its children.
+    fn processes(&self) -> Vec<i32> {
+        let Ok(pidfile) = std::fs::read_to_string(self.data.join("postmaster.pid")) else { return Vec::new() };
+        let Some(postmaster) = pidfile.lines().next().and_then(|l| l.trim().parse::<i32>().ok()) else {
+            return Vec::new();
+        };
+        let mut all = vec![postmaster];
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // "pid (comm) state ppid …": the command may hold spaces, so read after its closing parenthesis.
+            let ppid = stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').nth(1)?.parse::<i32>().ok());
+            if ppid == Some(postmaster) {
+                all.push(pid);
+            }
+        }
+        all
+    }
+
+    fn signal_all(&self, signal: rustix::process::Signal) {
+        for pid in self.processes() {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(pid, signal);
+            }
+        }
+    }
+
+    /// The server's Unix socket (for a test's proxy in front of it).
+    pub fn socket_path(&self) -> PathBuf {
+        self.socket_dir.join(format!(".s.PGSQL.{}", self.port))
+    }
+
     /// A cluster that also listens on 127.0.0.1 with TLS: a certificate for 127.0.0.1 issued by a CA made
     /// here (the county's). Returns the cluster and the CA's PEM file; [`Postgres::tls_url`] is its address.
     pub fn start_tls(dir: &Path) -> (Postgres, PathBuf) {
@@ -729,6 +798,8 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
+        // A frozen server would not hear pg_ctl's stop.
+        self.thaw();
         let _ = self.command("pg_ctl").arg("-D").arg(&self.data).args(["-m", "immediate", "stop"]).output();
     }
 }

@@ -204,4 +204,42 @@ mod tests {
         let first_point = lines.iter().position(|l| l.starts_with("· 合作网点")).unwrap() + 1;
         assert!(lines[first_point].contains(&format!("（{town}）")), "{town} first: {lines:?}");
     }
+
+    /// A catalogue whose fee text holds printer commands is refused where it is written (file, line,
+    /// field), and if such text ever reached a guide anyway (a catalogue installed before this check), the
+    /// printed stream holds one job and only the commands the kiosk chose: decoded with the project's own
+    /// decoder, no second `ESC @`, no drawer kick, no cut but the guide's own.
+    #[test]
+    fn a_hostile_fee_text_is_refused_and_never_reaches_the_printer_as_commands() {
+        use drivers::escpos::decode::{Command, Decoder};
+        let hostile = "免费\u{1b}@\u{1b}p\u{0}\u{19}\u{fa}\u{1d}V\u{41}\u{0}";
+        // In TOML the control characters are written as \uXXXX escapes.
+        let toml_text: String = hostile
+            .chars()
+            .map(|c| if c.is_control() { format!("\\u{:04X}", c as u32) } else { c.to_string() })
+            .collect();
+        let src = crate::SAMPLE_CATALOGUE.replacen("fee = \"", &format!("fee = \"{toml_text}"), 1);
+        assert_ne!(src, crate::SAMPLE_CATALOGUE, "the sample has a fee");
+        let err = crate::parse_catalogue(&src, std::path::Path::new("catalogue.toml")).unwrap_err().to_string();
+        assert!(err.contains("catalogue.toml:") && err.contains(".fee"), "names the place: {err}");
+        assert!(err.contains("U+001B (ESC)") && err.contains("remove it"), "says why and what to do: {err}");
+
+        let c = Catalogue::sample();
+        let mut item = c.item("371329-ZR-001").unwrap().clone();
+        item.fee = hostile.into();
+        let hall = Hall { name: "临沭县24小时政务服务大厅".into(), window: Named::default() };
+        let doc = guide(&c, &item, &hall, None, "2026-11-27 09:00");
+        let profile = drivers::escpos::encode::Profile::named("generic-80", 80).unwrap();
+        let bytes = drivers::escpos::encode::encode(&doc, &profile).unwrap();
+        let mut decoder = Decoder::default();
+        decoder.feed(&bytes);
+        let commands: Vec<Command> = std::iter::from_fn(|| decoder.next_command()).collect();
+        assert_eq!(commands.iter().filter(|c| **c == Command::Init).count(), 1, "one job");
+        assert_eq!(commands.iter().filter(|c| **c == Command::Cut).count(), 1, "the guide's own cut only");
+        assert!(!commands.iter().any(|c| matches!(c, Command::Unknown(_))), "{commands:?}");
+        assert!(
+            commands.iter().any(|c| matches!(c, Command::Line(l) if l.contains("免费@p"))),
+            "the text is printed as text"
+        );
+    }
 }

@@ -245,6 +245,15 @@ fn problem(path: FieldPath, message: impl Into<String>) -> Problem {
     Problem { path, message: message.into() }
 }
 
+/// Every text of the file is shown, printed on guides or spoken: none may hold a control character or a
+/// bidirectional override (one ESC in a fee once split a printed guide and opened the cash drawer).
+fn refuse_unprintable(src: &str, file: &Path) -> Result<(), CatalogueError> {
+    match config::locate::unprintable_field(src) {
+        Some((path, c)) => Err(located(src, file, problem(path, config::locate::unprintable_message(c)))),
+        None => Ok(()),
+    }
+}
+
 fn located(src: &str, file: &Path, p: Problem) -> CatalogueError {
     let index = config::SpanIndex::new(src);
     let span = index.span_of(&p.path).unwrap_or(0..0);
@@ -274,6 +283,7 @@ fn blank(s: &str) -> bool {
 pub fn parse_catalogue(src: &str, file: &Path) -> Result<CatalogueFileChecked, CatalogueError> {
     let parsed: CatalogueFile = toml::from_str(src)
         .map_err(|e| CatalogueError::Invalid(Box::new(locate_serde_error(src, file, &e, "config/catalogue.toml"))))?;
+    refuse_unprintable(src, file)?;
     check_catalogue(&parsed).map_err(|p| located(src, file, p))?;
     Ok(CatalogueFileChecked(parsed))
 }
@@ -300,6 +310,7 @@ pub fn parse_partners(
     let parsed: PartnersFile = toml::from_str(src)
         .map_err(|e| CatalogueError::Invalid(Box::new(locate_serde_error(src, file, &e, "config/partners.toml"))))?;
     let codes: Option<HashSet<&str>> = catalogue.map(|c| c.0.items.iter().map(|i| i.code.as_str()).collect());
+    refuse_unprintable(src, file)?;
     check_partners(&parsed, codes.as_ref()).map_err(|p| located(src, file, p))?;
     Ok(Partners { header: parsed.partners, points: parsed.points })
 }

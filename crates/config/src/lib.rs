@@ -574,6 +574,14 @@ impl Credentials {
         let creds: Credentials = toml::from_str(&src).map_err(|e| {
             ConfigError::Invalid(Box::new(locate_serde_error(&src, file, &e, "`kiosk admin init-credentials`")))
         })?;
+        if let Some((path, c)) = locate::unprintable_field(&src) {
+            return Err(ConfigError::Invalid(Box::new(locate_field(
+                &src,
+                file,
+                &path,
+                locate::unprintable_message(c),
+            ))));
+        }
         validate::check_credentials(&creds.tokens, &creds.maintenance_pin_hash, &FieldPath::default())
             .map_err(|problem| located_problem(&src, file, problem))?;
         Ok(creds)
@@ -744,6 +752,9 @@ impl Config {
         };
         let config: Config = toml::from_str(src)
             .map_err(|e| ConfigError::Invalid(Box::new(locate_serde_error(src, file, &e, "config/kiosk.toml"))))?;
+        if let Some((path, c)) = locate::unprintable_field(src) {
+            return Err(ConfigError::Invalid(Box::new(locate_field(src, file, &path, locate::unprintable_message(c)))));
+        }
         validate::check(&config).map_err(|problem| located_problem(src, file, problem))?;
         let mut config = config;
         // Validated above: the name is a known zone.

@@ -104,6 +104,57 @@ impl<'i> SpanIndex<'i> {
     }
 }
 
+/// The first string of the TOML text `src` (a value, in any table or array) that holds a character that may
+/// not be printed or echoed (`drivers::text::is_unprintable`: control characters, bidirectional overrides),
+/// with its field and the character. Every string of our TOML files is a name, a text, a path or an address;
+/// none has a use for them, and a printer or a terminal would obey them.
+pub fn unprintable_field(src: &str) -> Option<(FieldPath, char)> {
+    let root = DeTable::parse(src).ok()?;
+    let mut path = FieldPath::default();
+    unprintable_in_table(root.get_ref(), &mut path)
+}
+
+fn unprintable_in_table(t: &DeTable<'_>, path: &mut FieldPath) -> Option<(FieldPath, char)> {
+    for (k, v) in t.iter() {
+        path.0.push(Segment::Key(k.get_ref().to_string()));
+        if let Some((_, c)) = drivers::text::first_unprintable(k.get_ref()) {
+            return Some((path.clone(), c));
+        }
+        if let Some(found) = unprintable_in_value(v.get_ref(), path) {
+            return Some(found);
+        }
+        path.0.pop();
+    }
+    None
+}
+
+fn unprintable_in_value(v: &DeValue<'_>, path: &mut FieldPath) -> Option<(FieldPath, char)> {
+    match v {
+        DeValue::String(s) => drivers::text::first_unprintable(s).map(|(_, c)| (path.clone(), c)),
+        DeValue::Table(t) => unprintable_in_table(t, path),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.0.push(Segment::Index(i));
+                if let Some(found) = unprintable_in_value(item.get_ref(), path) {
+                    return Some(found);
+                }
+                path.0.pop();
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The sentence for a field [`unprintable_field`] found.
+pub fn unprintable_message(c: char) -> String {
+    format!(
+        "This text holds the invisible character {}, which a printer or a terminal would take as a command \
+         (or which reorders what a reader sees); remove it.",
+        drivers::text::describe(c)
+    )
+}
+
 fn search_table(t: &DeTable<'_>, offset: usize, path: &mut FieldPath, best: &mut FieldPath) {
     for (k, v) in t.iter() {
         path.0.push(Segment::Key(k.get_ref().to_string()));

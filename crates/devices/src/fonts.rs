@@ -1,5 +1,6 @@
-//! The kiosk's one font (assets/fonts), built into the binary: the screen (imported by app.slint), the
-//! ticket printer's raster lines and the licence PDFs draw with it, whatever fonts the machine has.
+//! The kiosk's one font (assets/fonts), built into the binary once: the screen (registered with Slint by
+//! `ui::font::register`, not imported by app.slint), the ticket printer's raster lines and the licence PDFs
+//! draw with it, whatever fonts the machine has.
 
 use drivers::escpos::raster::FontData;
 
@@ -28,6 +29,7 @@ mod tests {
         }
         let slint = include_str!("../../ui/ui/app.slint");
         assert!(slint.contains(&format!("default-font-family: \"{KIOSK_FONT_FAMILY}\"")));
-        assert!(slint.contains("import \"../../../assets/fonts/wqy-microhei.ttc\";"));
+        // One copy in the binary: a Slint `import` of the file would embed a second one (5.2 MB).
+        assert!(!slint.contains("wqy-microhei.ttc\";"), "app.slint imports the font again");
     }
 }

@@ -1,20 +1,38 @@
 //! One queue per hall: the next number of a category comes from the hall's PostgreSQL (`hall_counters`,
 //! one row per hall, business day and category, taken with one `INSERT … ON CONFLICT DO UPDATE …
-//! RETURNING`). While the database cannot be reached the caller uses the kiosk's offline band, and the
-//! database is tried again after `retry_seconds`.
+//! RETURNING`). One client-side deadline covers connecting, TLS, the statement and its answer, so a database
+//! that accepts and never answers (or is frozen) costs a citizen at most `DEADLINE`; then, and while the
+//! database cannot be reached, the caller uses the kiosk's offline band, and the database is tried again
+//! after `retry_seconds`. The caller takes the number outside the journal's write transaction.
 
 use crate::db::{DbAddress, DbError, pg_message};
 use config::SharedQueue;
 use std::time::{Duration, Instant};
 
-/// The hall counter as one kiosk uses it: one connection, opened when first needed.
+/// The hall counter as one kiosk uses it: one connection, opened when first needed, driven by a runtime of
+/// its own on the caller's thread (no thread of its own: the connection is polled only while a number is
+/// being taken).
 pub struct HallCounter {
     db: DbAddress,
     hall: String,
     retry: Duration,
-    client: Option<postgres::Client>,
+    deadline: Duration,
+    runtime: Option<tokio::runtime::Runtime>,
+    client: Option<Connected>,
     /// While set and in the future, the database is not tried: numbers come from the offline band.
     offline_until: Option<Instant>,
+}
+
+/// An open connection: the client and the task that drives its socket (aborted to drop it).
+struct Connected {
+    client: tokio_postgres::Client,
+    connection: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        self.connection.abort();
+    }
 }
 
 impl std::fmt::Debug for HallCounter {
@@ -23,9 +41,12 @@ impl std::fmt::Debug for HallCounter {
     }
 }
 
-/// How long a citizen may wait for the hall database before the offline band is used instead.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const STATEMENT_TIMEOUT_MS: u32 = 2000;
+/// How long a citizen may wait for the hall database, all told (connect, TLS, statement, answer), before
+/// the offline band is used instead: the ticket is printed within about 2.5 s of the tap either way.
+pub const DEADLINE: Duration = Duration::from_millis(1500);
+/// The server's own bound on the statement (a lock held by another kiosk's transaction, say); the client's
+/// deadline above is what holds when the server itself does not answer.
+const STATEMENT_TIMEOUT_MS: u32 = 1500;
 
 /// What `kiosk doctor` finds of the hall database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,29 +59,63 @@ pub enum Probe {
     NoSchema(String),
 }
 
-/// The hall database with a ticket's bounds: 2 s to connect, 2 s per statement.
-fn connect(db: &DbAddress) -> Result<postgres::Client, DbError> {
-    let mut config = db.config(CONNECT_TIMEOUT)?;
-    config.connect_timeout(CONNECT_TIMEOUT);
-    config.options(&format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
-    config.keepalives_idle(Duration::from_secs(10));
-    db.connect(config)
+/// Why no hall number was taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TakeError {
+    #[error("the hall database failed a moment ago; not tried again yet")]
+    Resting,
+    #[error("the hall database did not answer within {0:?}; the connection was dropped")]
+    Deadline(Duration),
+    #[error("{0}")]
+    Failed(String),
 }
 
-/// Connects as a ticket would (same timeouts) and reads today's counter rows of the hall; takes no number.
+fn runtime() -> Result<tokio::runtime::Runtime, TakeError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| TakeError::Failed(format!("cannot start the hall database's client ({e})")))
+}
+
+/// Connects with a ticket's bounds (the server's statement timeout set; the caller holds the deadline).
+async fn connect(db: &DbAddress) -> Result<Connected, DbError> {
+    let mut config = db.async_config(DEADLINE)?;
+    config.options(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+    config.keepalives_idle(Duration::from_secs(10));
+    let (client, connection) = db.connect_async(config).await?;
+    Ok(Connected { client, connection })
+}
+
+/// Connects as a ticket would (same deadline) and reads today's counter rows of the hall; takes no number.
 pub fn probe(shared: &SharedQueue) -> Probe {
     let db = DbAddress::new(&shared.db, shared.ca_file.as_deref());
-    let mut client = match connect(&db) {
-        Ok(c) => c,
+    let runtime = match runtime() {
+        Ok(r) => r,
         Err(e) => return Probe::Unreachable(e.to_string()),
     };
-    match client.query_one(
-        "SELECT count(*) FROM hall_counters WHERE hall = $1 AND business_day >= current_date - 1",
-        &[&shared.hall],
-    ) {
-        Ok(row) => Probe::Answers { counters_today: row.get(0) },
-        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => Probe::NoSchema(pg_message(&e)),
-        Err(e) => Probe::Unreachable(pg_message(&e)),
+    // The timer is made inside the runtime (a `timeout` built outside it finds no time driver).
+    let asked = runtime.block_on(async {
+        tokio::time::timeout(DEADLINE, async {
+            let connected = connect(&db).await.map_err(|e| Probe::Unreachable(e.to_string()))?;
+            connected
+                .client
+                .query_one(
+                    "SELECT count(*) FROM hall_counters WHERE hall = $1 AND business_day >= current_date - 1",
+                    &[&shared.hall],
+                )
+                .await
+                .map_err(|e| match e.code() {
+                    Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Probe::NoSchema(pg_message(&e)),
+                    _ => Probe::Unreachable(pg_message(&e)),
+                })
+        })
+        .await
+    });
+    match asked {
+        Ok(Ok(row)) => Probe::Answers { counters_today: row.get(0) },
+        Ok(Err(probe)) => probe,
+        Err(_) => Probe::Unreachable(TakeError::Deadline(DEADLINE).to_string()),
     }
 }
 
@@ -70,19 +125,22 @@ impl HallCounter {
             db: DbAddress::new(&shared.db, shared.ca_file.as_deref()),
             hall: shared.hall.clone(),
             retry: Duration::from_secs(u64::from(shared.retry_seconds)),
+            deadline: DEADLINE,
+            runtime: None,
             client: None,
             offline_until: None,
         }
     }
 
     /// The next hall number of `category` on `business_day` (YYYY-MM-DD), starting at `first`; committed in
-    /// the hall database when this returns. Err: why the offline band must be used now (it says whether the
-    /// database was tried). A number whose answer was lost is skipped, never given twice.
-    pub fn take(&mut self, business_day: &str, category: &str, first: u32, now: Instant) -> Result<u32, String> {
+    /// the hall database when this returns. Returns within the deadline whatever the database does. Err:
+    /// why the offline band must be used now. A number whose answer was lost (the deadline passed after the
+    /// statement reached the server) is skipped, never given twice.
+    pub fn take(&mut self, business_day: &str, category: &str, first: u32, now: Instant) -> Result<u32, TakeError> {
         if let Some(until) = self.offline_until
             && now < until
         {
-            return Err("the hall database failed a moment ago; not tried again yet".into());
+            return Err(TakeError::Resting);
         }
         match self.try_take(business_day, category, first) {
             Ok(n) => {
@@ -105,22 +163,38 @@ impl HallCounter {
         }
     }
 
-    fn try_take(&mut self, business_day: &str, category: &str, first: u32) -> Result<u32, String> {
-        if self.client.is_none() {
-            self.client = Some(connect(&self.db).map_err(|e| e.to_string())?);
+    fn try_take(&mut self, business_day: &str, category: &str, first: u32) -> Result<u32, TakeError> {
+        let first = i32::try_from(first).map_err(|e| TakeError::Failed(e.to_string()))?;
+        if self.runtime.is_none() {
+            self.runtime = Some(runtime()?);
         }
-        let client = self.client.as_mut().ok_or("no connection")?;
-        let first = i32::try_from(first).map_err(|e| e.to_string())?;
-        let row = client
-            .query_one(
-                "INSERT INTO hall_counters (hall, business_day, category, last_number)
-                 VALUES ($1, $2::text::date, $3, $4)
-                 ON CONFLICT (hall, business_day, category) DO UPDATE SET last_number = hall_counters.last_number + 1
-                 RETURNING last_number",
-                &[&self.hall, &business_day, &category, &first],
-            )
-            .map_err(|e| pg_message(&e))?;
-        let n: i32 = row.get(0);
-        u32::try_from(n).map_err(|_| format!("the hall database gave number {n}"))
+        let (Some(runtime), db, hall, deadline) = (&self.runtime, &self.db, &self.hall, self.deadline) else {
+            return Err(TakeError::Failed("no runtime".into()));
+        };
+        let slot = &mut self.client;
+        runtime
+            .block_on(async {
+                tokio::time::timeout(deadline, async {
+                if slot.is_none() {
+                    *slot = Some(connect(db).await.map_err(|e| TakeError::Failed(e.to_string()))?);
+                }
+                let Some(connected) = slot.as_ref() else { return Err(TakeError::Failed("no connection".into())) };
+                let row = connected
+                    .client
+                    .query_one(
+                        "INSERT INTO hall_counters (hall, business_day, category, last_number)
+                         VALUES ($1, $2::text::date, $3, $4)
+                         ON CONFLICT (hall, business_day, category) DO UPDATE SET last_number = hall_counters.last_number + 1
+                         RETURNING last_number",
+                        &[hall, &business_day, &category, &first],
+                    )
+                    .await
+                    .map_err(|e| TakeError::Failed(pg_message(&e)))?;
+                let n: i32 = row.get(0);
+                u32::try_from(n).map_err(|_| TakeError::Failed(format!("the hall database gave number {n}")))
+                })
+                .await
+            })
+            .unwrap_or(Err(TakeError::Deadline(deadline)))
     }
 }

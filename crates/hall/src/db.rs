@@ -81,6 +81,46 @@ impl DbAddress {
         }
     }
 
+    /// The address parsed for the asynchronous client (the hall counter's), with `timeout` to connect unless
+    /// it says otherwise. The caller puts its own deadline around everything it does with it.
+    pub fn async_config(&self, timeout: Duration) -> Result<tokio_postgres::Config, DbError> {
+        let mut config: tokio_postgres::Config =
+            self.url.parse().map_err(|e: tokio_postgres::Error| DbError::BadUrl(e.to_string()))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(timeout);
+        }
+        config.keepalives(true).keepalives_idle(Duration::from_secs(30));
+        Ok(config)
+    }
+
+    /// Connects the asynchronous client with `config`, plain or TLS as [`DbAddress::connect`] does, and
+    /// spawns its connection on the current runtime: abort the returned task to drop the connection.
+    pub async fn connect_async(
+        &self,
+        mut config: tokio_postgres::Config,
+    ) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), DbError> {
+        let target = describe_async(&config);
+        let failed = |e: tokio_postgres::Error| DbError::Connect { target: target.clone(), why: pg_message(&e) };
+        match &self.ca_file {
+            None if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require => Err(DbError::Connect {
+                target: target.clone(),
+                why: "the address asks for sslmode=require but no CA file is given to check the server's certificate with"
+                    .into(),
+            }),
+            None => {
+                let (client, connection) =
+                    config.ssl_mode(tokio_postgres::config::SslMode::Disable).connect(postgres::NoTls).await.map_err(failed)?;
+                Ok((client, tokio::spawn(async move { drop(connection.await) })))
+            }
+            Some(ca) => {
+                let tls = tls_to(ca).map_err(|why| DbError::Connect { target: target.clone(), why })?;
+                let (client, connection) =
+                    config.ssl_mode(tokio_postgres::config::SslMode::Require).connect(tls).await.map_err(failed)?;
+                Ok((client, tokio::spawn(async move { drop(connection.await) })))
+            }
+        }
+    }
+
     /// Connects with 10 s to connect unless the address says otherwise.
     pub fn open(&self) -> Result<Client, DbError> {
         self.connect(self.config(Duration::from_secs(10))?)
@@ -110,19 +150,32 @@ fn tls_to(ca: &std::path::Path) -> Result<tokio_postgres_rustls::MakeRustlsConne
 
 /// Where a configuration points, without its password.
 pub fn describe(config: &postgres::Config) -> String {
-    let hosts: Vec<String> = config
-        .get_hosts()
+    describe_parts(config.get_hosts(), config.get_user(), config.get_ports(), config.get_dbname())
+}
+
+/// Where the asynchronous client's configuration points, without its password.
+pub fn describe_async(config: &tokio_postgres::Config) -> String {
+    describe_parts(config.get_hosts(), config.get_user(), config.get_ports(), config.get_dbname())
+}
+
+fn describe_parts(
+    hosts: &[tokio_postgres::config::Host],
+    user: Option<&str>,
+    ports: &[u16],
+    dbname: Option<&str>,
+) -> String {
+    let hosts: Vec<String> = hosts
         .iter()
         .map(|h| match h {
-            postgres::config::Host::Tcp(s) => s.clone(),
-            postgres::config::Host::Unix(p) => p.display().to_string(),
+            tokio_postgres::config::Host::Tcp(s) => s.clone(),
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
         })
         .collect();
     format!(
         "{}@{}:{}/{}",
-        config.get_user().unwrap_or("?"),
+        user.unwrap_or("?"),
         hosts.join(","),
-        config.get_ports().first().copied().unwrap_or(5432),
-        config.get_dbname().unwrap_or("?")
+        ports.first().copied().unwrap_or(5432),
+        dbname.unwrap_or("?")
     )
 }

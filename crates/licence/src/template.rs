@@ -141,7 +141,9 @@ pub fn placeholders(text: &str) -> Vec<&str> {
 }
 
 /// Fills `{name}` placeholders from `fields`. The template check guarantees every name is known;
-/// a missing one here is an error, never an empty gap on an official document.
+/// a missing one here is an error, never an empty gap on an official document. A value (from the platform
+/// or an imported file) is filled in printable (`drivers::text::printable`): no control character or
+/// bidirectional override reaches the document or the screen's preview.
 pub fn fill(text: &str, fields: &BTreeMap<String, String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -153,7 +155,8 @@ pub fn fill(text: &str, fields: &BTreeMap<String, String>) -> Result<String, Str
             return Ok(out);
         };
         let name = &after[..close];
-        out.push_str(fields.get(name).ok_or_else(|| format!("the field \"{name}\" has no value"))?);
+        let value = fields.get(name).ok_or_else(|| format!("the field \"{name}\" has no value"))?;
+        out.push_str(&drivers::text::printable(value));
         rest = &after[close + 1..];
     }
     out.push_str(rest);
@@ -376,6 +379,12 @@ mod tests {
         assert!(t.get("business_licence").unwrap().seal.is_some());
         let e = t.get("driving_licence").unwrap_err().to_string();
         assert!(e.contains("driving_licence") && e.contains("business_licence"), "{e}");
+    }
+
+    #[test]
+    fn a_value_with_control_or_bidi_characters_is_filled_in_printable() {
+        let fields = BTreeMap::from([("name".to_owned(), "张\u{202e}三\u{1b}[31m".to_owned())]);
+        assert_eq!(fill("姓名：{name}", &fields).unwrap(), "姓名：张三[31m");
     }
 
     #[test]

@@ -317,7 +317,19 @@ impl Queue {
         let kiosk_id = self.kiosk_id.clone();
         let session = session_id.to_owned();
         let rating_url = self.rating_url.clone();
-        let hall = self.hall.clone();
+        // Every refusal is judged before a hall number is taken, so a refused citizen uses up no hall number
+        // (the daily limit is judged again inside the transaction below; only two issues for one citizen at
+        // the same instant could skip a number there). The hall number is taken outside the journal's write
+        // transaction: a database that is slow or frozen costs this citizen at most the counter's deadline
+        // and never holds the journal (the staff API's counter calls, the other flows' records) meanwhile.
+        self.check_daily_limit(&cat, &day, subject.as_deref())?;
+        let hall_number = self.hall.as_ref().map(|h| {
+            h.counter
+                .lock()
+                .map_err(|_| hall::counter::TakeError::Failed("the hall counter's lock is poisoned".into()))
+                .and_then(|mut c| c.take(&day, &cat.prefix, cat.first, std::time::Instant::now()))
+        });
+        let offline_band = self.hall.as_ref().map(|h| h.offline_band);
         // Today's calls are the ones of the last day at most (the business day's tickets, below).
         let since = journal::format_utc(now - jiff::SignedDuration::from_hours(24));
         let (seqs, ticket) = self.journal.transact(move |conn| {
@@ -343,27 +355,18 @@ impl Queue {
                     return Err(refuse(QueueError::DailyLimit { name_zh: cat.name_zh.clone(), name_en: cat.name_en.clone(), limit }));
                 }
             }
-            // The number is taken last, after every refusal, so a refused citizen uses up no hall number.
-            // A hall number is committed in the hall database before this transaction journals it: if the
+            // A hall number was committed in the hall database before this transaction journals it: if the
             // kiosk fails in between, the number is skipped, never given twice.
-            let (number, numbering) = match &hall {
-                None => {
+            let (number, numbering) = match (hall_number, offline_band) {
+                (Some(Ok(n)), _) if n > cat.last => return Err(exhausted(cat.first, cat.last)),
+                (Some(Ok(n)), _) => (n, Some("hall")),
+                (Some(Err(_)), Some(band)) => {
+                    let n = next_in_band(conn, LocalCounter::Offline, &day, &cat.prefix, band)?;
+                    (n.ok_or_else(|| exhausted(band[0], band[1]))?, Some("offline"))
+                }
+                _ => {
                     let n = next_in_band(conn, LocalCounter::Kiosk, &day, &cat.prefix, [cat.first, cat.last])?;
                     (n.ok_or_else(|| exhausted(cat.first, cat.last))?, None)
-                }
-                Some(h) => {
-                    let taken = h.counter.lock().map_err(|_| "the hall counter's lock is poisoned".to_owned()).and_then(
-                        |mut c| c.take(&day, &cat.prefix, cat.first, std::time::Instant::now()),
-                    );
-                    match taken {
-                        Ok(n) if n > cat.last => return Err(exhausted(cat.first, cat.last)),
-                        Ok(n) => (n, Some("hall")),
-                        Err(_) => {
-                            let [first, last] = h.offline_band;
-                            let n = next_in_band(conn, LocalCounter::Offline, &day, &cat.prefix, h.offline_band)?;
-                            (n.ok_or_else(|| exhausted(first, last))?, Some("offline"))
-                        }
-                    }
                 }
             };
             let waiting: i64 = conn.query_row(
@@ -427,6 +430,26 @@ impl Queue {
             }
         })?;
         Ok((ticket, seq))
+    }
+
+    /// Refuses a ticket beyond the category's daily limit per person, read outside any write transaction.
+    fn check_daily_limit(&self, cat: &CategoryConfig, day: &str, subject: Option<&str>) -> Result<(), QueueError> {
+        let (Some(s), limit) = (subject, cat.daily_limit_per_person) else { return Ok(()) };
+        if limit == 0 {
+            return Ok(());
+        }
+        let conn = journal::open_reader(&self.journal.settings().path)?;
+        let taken: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND subject = ?3 AND state != 'voided'",
+                [day, &cat.prefix, s],
+                |r| r.get(0),
+            )
+            .map_err(JournalError::from)?;
+        if taken >= i64::from(limit) {
+            return Err(QueueError::DailyLimit { name_zh: cat.name_zh.clone(), name_en: cat.name_en.clone(), limit });
+        }
+        Ok(())
     }
 
     /// Records an outcome: the ticket's new state and its journal entry, atomically.

@@ -10,6 +10,7 @@ mod generated {
 
 pub use generated::*;
 
+pub mod font;
 pub mod headless;
 pub mod reasons;
 pub mod session;

@@ -103,6 +103,9 @@ pub fn encode_with(
     for block in &doc.blocks {
         match block {
             Block::Text { text, align, size, bold } => {
+                // Whatever the text's source, it cannot carry a command to the printer: the stream holds
+                // only the commands chosen here (crate::text says what is left out).
+                let text = &*crate::text::printable(text);
                 // Raster-only models draw every line; others only lines their font lacks.
                 let font_text = if profile.chinese_font { gb18030(text) } else { Err(EncodeError::NoChineseFont) };
                 let encoded = match (font_text, raster) {
@@ -227,6 +230,32 @@ mod tests {
         assert_eq!(h, 28);
         let image = &bytes[at + 8..at + 8 + usize::from(wb) * usize::from(h)];
         assert!(image.iter().any(|&b| b != 0), "龚 is drawn");
+    }
+
+    /// Text carrying printer commands (ESC @ to start a second job, the drawer kick ESC p, a cut GS V) is
+    /// printed as text without them: decoded back, the stream holds one job and only the encoder's commands.
+    #[test]
+    fn text_cannot_carry_a_printer_command() {
+        use crate::escpos::decode::{Command, Decoder};
+        let hostile = "免费\u{1b}@\u{1b}p\u{0}\u{19}\u{fa}\u{1d}V\u{41}\u{0}\n\u{202e}收费";
+        let doc = Document {
+            blocks: vec![
+                Block::Text { text: hostile.into(), align: Align::Left, size: Size::Normal, bold: false },
+                Block::Cut,
+            ],
+        };
+        let bytes = encode(&doc, &Profile::named("generic-80", 80).unwrap()).unwrap();
+        let mut decoder = Decoder::default();
+        decoder.feed(&bytes);
+        let commands: Vec<Command> = std::iter::from_fn(|| decoder.next_command()).collect();
+        assert_eq!(commands.iter().filter(|c| **c == Command::Init).count(), 1, "one job: {commands:?}");
+        assert_eq!(commands.iter().filter(|c| **c == Command::Cut).count(), 1, "one cut: {commands:?}");
+        assert!(
+            !commands.iter().any(|c| matches!(c, Command::Unknown(_))),
+            "no command the encoder did not choose: {commands:?}"
+        );
+        assert!(commands.contains(&Command::Line("免费@p\u{fa}VA 收费".into())), "{commands:?}");
+        assert_eq!(decoder.pending(), 0);
     }
 
     #[test]

@@ -37,6 +37,14 @@ fn staff_install_a_catalogue_and_a_bad_one_changes_nothing() {
     assert!(answer.contains("Nothing was changed"), "{answer}");
     assert_eq!(store.get().digest, before);
     assert!(!dir.path().join("catalogue").exists(), "nothing was written");
+    // A fee text with printer commands in it (ESC @ starts a second job, ESC p kicks the cash drawer):
+    // refused with its place, so no guide can ever carry them.
+    let hostile = SAMPLE_CATALOGUE.replacen("fee = \"", "fee = \"\\u001B@\\u001Bp\\u0000\\u0019", 1);
+    let (status, answer) = staff.request("PUT", "/api/v1/catalogue", hostile.as_bytes()).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer.contains(".fee") && answer.contains("U+001B (ESC)"), "{answer}");
+    assert_eq!(store.get().digest, before);
     let (status, _) = staff.request("PUT", "/api/v1/catalogue", b"\xff\xfe not text").unwrap();
     assert_eq!(status, 400);
     let (status, _) = staff.request("PUT", "/api/v1/catalogue/partners", b"[partners]\nupdated = \"soon\"\n").unwrap();

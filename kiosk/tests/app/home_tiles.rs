@@ -40,3 +40,29 @@ fn six_home_tiles_are_accessible_buttons() {
     let hall = ElementHandle::find_by_accessible_label(&window, "临沭县24小时政务服务大厅").count();
     assert_eq!(hall, 1, "the hall name from the config is on screen");
 }
+
+/// The screen draws with the binary's own copy of the font (registered from `KIOSK_FONT`, the bytes the
+/// printer and the PDFs use), not with a file the machine happens to have: the box has no CJK font of its
+/// own, and this machine does (fonts-wqy-microhei), so a missing registration would pass unseen otherwise.
+#[test]
+fn the_window_draws_with_the_fonts_bytes_built_into_the_binary() {
+    use kiosk::fonts::{KIOSK_FONT, KIOSK_FONT_FAMILY};
+    i_slint_backend_testing::init_no_event_loop();
+    assert!(!kiosk::ui::font::drawn_from_memory(KIOSK_FONT_FAMILY, KIOSK_FONT.len()), "registered too early");
+    let dir = tempfile::tempdir().unwrap();
+    let _window = kiosk::app::build_window(&Config::demo(dir.path())).unwrap();
+    assert!(kiosk::ui::font::drawn_from_memory(KIOSK_FONT_FAMILY, KIOSK_FONT.len()));
+    // Registering again (a second window in the process) is a no-op; bytes of no font, or of another
+    // family than the one app.slint names, are refused with what to do.
+    assert_eq!(kiosk::ui::font::register(KIOSK_FONT, KIOSK_FONT_FAMILY), Ok(()));
+    let damaged = kiosk::ui::font::register_faces(b"not a font", KIOSK_FONT_FAMILY).unwrap_err();
+    assert_eq!(damaged, kiosk::ui::font::FontError::NoFace(10));
+    assert!(damaged.to_string().contains("reinstall the kiosk package"));
+    let other = kiosk::ui::font::register_faces(KIOSK_FONT, "Noto Sans CJK SC").unwrap_err();
+    assert!(
+        other.to_string().contains(
+            "holds the families \"WenQuanYi Micro Hei\" and \"WenQuanYi Micro Hei Mono\", but the screen draws with \"Noto Sans CJK SC\""
+        ),
+        "{other}"
+    );
+}
