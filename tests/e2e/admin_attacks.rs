@@ -3,7 +3,7 @@
 //! up, the UI still answers a tap, and the failed logins are in the journal.
 
 use crate::support::{
-    KillOnDrop, Xvfb, config_in, free_port, fresh_credentials, http, kiosk, parse_response, run, wait_for,
+    KillOnDrop, Xvfb, config_in, county, free_port, fresh_credentials, http, kiosk, parse_response, run, wait_for,
 };
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -58,6 +58,76 @@ fn kiosk_run_refuses_the_demo_credentials_and_config_check_warns() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("valid configuration"), "{out}");
     assert!(err.contains("warning:") && err.contains("demo"), "{err}");
+    // The staff API alone refuses them too, unless started as a demonstration.
+    let (code, _, err) = run(kiosk().args(["admin", "serve", "--config"]).arg(&config));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("published credentials") && err.contains("--demo") && err.contains("Nothing was served"),
+        "{err}"
+    );
+}
+
+/// A staff token never crosses the network in clear: `journal pull` to a plain http:// address of
+/// another machine is refused before anything is sent (loopback stays allowed for tests and tunnels).
+#[test]
+fn a_staff_token_never_travels_in_clear_to_another_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("staff.token");
+    std::fs::write(&token_file, "a-long-random-staff-token-0123456789\n").unwrap();
+    let (code, _, err) = run(county()
+        .args(["journal", "pull", "--url", "http://192.0.2.10:8080"])
+        .arg("--token-file")
+        .arg(&token_file)
+        .arg("--out")
+        .arg(dir.path().join("pulled.jsonl")));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("would cross the network in clear") && err.contains("https://"), "{err}");
+    assert!(!dir.path().join("pulled.jsonl").exists());
+}
+
+/// The demo PIN hashed again with a new salt is still the demo PIN; `hash-pin` refuses the PINs anyone
+/// tries first (one digit repeated, a run, the demo's).
+#[test]
+fn the_demo_pin_under_a_new_salt_and_guessable_pins_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let resalted = kiosk::secrets::pin_hash(kiosk::config::DEMO_PIN, b"another salt 16b");
+    assert_ne!(resalted, kiosk::config::DEMO_PIN_HASH);
+    let text = std::fs::read_to_string(&config).unwrap().replace(kiosk::config::DEMO_PIN_HASH, &resalted);
+    std::fs::write(&config, text).unwrap();
+    let (code, _, err) = run(kiosk().args(["run", "--config"]).arg(&config));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("maintenance_pin_hash is the demo PIN"), "{err}");
+    for (pin, refused) in [
+        ("111111", Some("one digit repeated")),
+        ("123456", Some("a run of digits")),
+        ("987654", Some("a run of digits")),
+        ("890123", Some("a run of digits")),
+        ("246813", Some("published demo PIN")),
+        ("12345", Some("6 to 12 digits")),
+        ("402917", None),
+    ] {
+        let mut child = kiosk()
+            .args(["admin", "hash-pin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), format!("{pin}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        match refused {
+            Some(why) => {
+                assert_eq!(out.status.code(), Some(2), "{pin}: {err}");
+                assert!(err.contains(why) && err.contains("nothing was hashed"), "{pin}: {err}");
+            }
+            None => {
+                assert!(out.status.success(), "{pin}: {err}");
+                assert!(String::from_utf8_lossy(&out.stdout).starts_with("pbkdf2-sha256:"));
+            }
+        }
+    }
 }
 
 #[test]
@@ -190,16 +260,47 @@ fn attacks_on_the_staff_api_leave_the_kiosk_serving() {
     let (status, body) = http(port, "GET", "/api/queue?x=1", Some(&creds.counter), "");
     assert_eq!(status, 200, "{body}");
 
-    // 5. 600 connections that send nothing: at most 512 are kept, the rest closed; file handles stay
-    // bounded; a valid client is answered within a second while 200 of them are held.
-    let mut idle: Vec<TcpStream> = (0..600).filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok()).collect();
+    // 5. One address opens 600 connections and keeps them alive with requests without a token (each 401
+    // used to keep its connection, so one peer held all 512 places): at most 32 of one peer are kept,
+    // every 401 closes its connection, file handles stay bounded, and a counter elsewhere is served
+    // within a second while the peer keeps trying.
+    let hog = "127.0.0.4";
+    let mut held: Vec<TcpStream> = (0..600).filter_map(|_| connect_from(hog, port)).collect();
     std::thread::sleep(Duration::from_millis(300));
-    assert!(open_fds(pid) < 512 + 200, "{} file handles open", open_fds(pid));
-    idle.truncate(200);
-    std::thread::sleep(Duration::from_millis(200));
+    assert!(open_fds(pid) < 32 + 100, "{} file handles open", open_fds(pid));
+    let mut kept_after_401 = 0;
+    for s in held.iter_mut().take(40) {
+        if s.write_all(b"GET /api/v1/queue HTTP/1.1\r\nHost: x\r\n\r\n").is_ok() {
+            // The server's close ends the read; a connection kept open after its answer times out instead.
+            let mut answer = Vec::new();
+            let closed = s.read_to_end(&mut answer).is_ok();
+            kept_after_401 += usize::from(!answer.is_empty() && !closed);
+        }
+    }
+    assert_eq!(kept_after_401, 0, "every answered connection of the peer was closed after its 401");
     served_quickly(port, &creds.counter, Duration::from_secs(1));
     alive(&mut kiosk_proc);
-    drop(idle);
+    drop(held);
+
+    // 5b. Sixteen bodies that never come, sent with a valid counter token from another peer (they used to
+    // take all 16 request turns for 10 s): a body holds no turn, so a counter is served within a second.
+    let staller = "127.0.0.5";
+    let stalled: Vec<TcpStream> = (0..16)
+        .filter_map(|_| {
+            let mut s = connect_from(staller, port)?;
+            write!(
+                s,
+                "POST /api/v1/counters/2/call-next HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 100\r\n\r\n{{",
+                creds.counter
+            )
+            .ok()?;
+            Some(s)
+        })
+        .collect();
+    assert_eq!(stalled.len(), 16);
+    std::thread::sleep(Duration::from_millis(500));
+    served_quickly(port, &creds.counter, Duration::from_secs(1));
+    drop(stalled);
 
     // 6. 200 wrong tokens at full speed from one address: 10 get 401, then it gets 429, even with the right
     // token; another address is still served.
@@ -254,7 +355,10 @@ fn attacks_on_the_staff_api_leave_the_kiosk_serving() {
     assert!(status.success(), "{status}: {}", std::fs::read_to_string(&log).unwrap_or_default());
     let entries = auth_failed(&dir.path().join("journal.sqlite3"));
     let of = |addr: &str| entries.iter().find(|e| e["address"] == addr).cloned().unwrap_or_default();
-    assert_eq!(entries.len(), 2, "one entry per address: {entries:?}");
+    assert_eq!(entries.len(), 3, "one entry per address: {entries:?}");
+    // The peer that held connections sent 40 requests without a token: blocked after 10, as any peer.
+    let e = of(hog);
+    assert_eq!((e["failures"].as_u64(), e["blocked"].as_bool()), (Some(10), Some(true)), "{e}");
     let e = of(attacker);
     assert_eq!(
         (e["failures"].as_u64(), e["refused_while_blocked"].as_u64(), e["blocked"].as_bool()),
@@ -269,6 +373,16 @@ fn attacks_on_the_staff_api_leave_the_kiosk_serving() {
     );
     let log_text = std::fs::read_to_string(&log).unwrap();
     assert!(log_text.contains("blocked for 5 minutes"), "{log_text}");
+}
+
+/// A connection from the local address `src` (any of 127.0.0.0/8), or None when the kiosk refused it.
+fn connect_from(src: &str, port: u16) -> Option<TcpStream> {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+    sock.bind(&format!("{src}:0").parse::<std::net::SocketAddr>().unwrap().into()).ok()?;
+    sock.connect(&format!("127.0.0.1:{port}").parse::<std::net::SocketAddr>().unwrap().into()).ok()?;
+    let s: TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    Some(s)
 }
 
 /// GET /api/v1/queue with `token` on a connection from the local address `src`; returns the status.

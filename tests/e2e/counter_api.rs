@@ -17,7 +17,7 @@ fn setup(dir: &Path) -> (KillOnDrop, KillOnDrop, std::path::PathBuf, u16) {
         .replace("address = \"127.0.0.1:9100\"", &format!("address = \"{addr}\""))
         .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""));
     std::fs::write(&config, text).unwrap();
-    let admin = kiosk().args(["admin", "serve", "--config"]).arg(&config).spawn().unwrap();
+    let admin = kiosk().args(["admin", "serve", "--demo", "--config"]).arg(&config).spawn().unwrap();
     wait_for(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).ok()).expect("the admin API listens");
     (printer, KillOnDrop(admin), config, port)
 }

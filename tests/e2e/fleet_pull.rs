@@ -354,3 +354,66 @@ fn concurrent_pulls_of_one_kiosk_store_every_entry_once() {
     let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", &k.root_key]).arg(&exported));
     assert_eq!(code, Some(0), "{out}{err}");
 }
+
+/// A kiosk that accepts and never answers, and one that drips its answer a byte a second, each cost a
+/// worker at most its deadline (`first_byte_seconds`, `page_seconds` of the fleet file); the others are
+/// pulled and the pull ends. (They used to hold a worker 120 s each.)
+#[test]
+fn a_silent_or_dripping_kiosk_costs_a_worker_at_most_its_deadline() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let root = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(root.path());
+    pg.migrate();
+    let mut a = TestKiosk::new(root.path(), "linshu-hall-01");
+    a.append(a_day(10));
+    a.serve();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let drip = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let entry = |id: &str, port: u16| {
+        format!(
+            "[[kiosk]]\nid = \"{id}\"\ntown = \"大兴镇\"\nurl = \"http://127.0.0.1:{port}\"\ntoken_file = \"{}\"\nroot_key = \"{}\"\n\n",
+            a.token_file.display(),
+            a.root_key
+        )
+    };
+    let fleet_file = root.path().join("fleet.toml");
+    std::fs::write(
+        &fleet_file,
+        format!(
+            "[pull]\nconcurrency = 3\nfirst_byte_seconds = 2\npage_seconds = 5\n\n{}{}{}",
+            a.fleet_entry("临沭街道"),
+            entry("village-silent", silent.local_addr().unwrap().port()),
+            entry("village-drip", drip.local_addr().unwrap().port())
+        ),
+    )
+    .unwrap();
+    let held = std::thread::spawn(move || {
+        let (conn, _) = silent.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(10));
+        drop(conn);
+    });
+    let dripping = std::thread::spawn(move || {
+        let (mut conn, _) = drip.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = conn.read(&mut request);
+        let _ =
+            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100000\r\n\r\n");
+        for _ in 0..10 {
+            if conn.write_all(b"{").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    let started = Instant::now();
+    let (code, out, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    let took = started.elapsed();
+    assert_eq!(code, Some(3), "some kiosks were not pulled: {out}{err}");
+    assert!(out.contains("linshu-hall-01: 34 new entries"), "{out}");
+    assert!(out.contains("village-silent: not pulled") && out.contains("did not answer within 2 s"), "{out}");
+    assert!(out.contains("village-drip: not pulled") && out.contains("did not answer within 5 s"), "{out}");
+    assert!(took < Duration::from_secs(25), "the pull took {took:?}, not its deadlines");
+    held.join().unwrap();
+    dripping.join().unwrap();
+}

@@ -12,6 +12,7 @@ mod admin_attacks;
 mod admin_tls;
 mod appointments_cli;
 mod atspi_demo;
+mod bounded_inputs;
 mod box_setup_cli;
 mod config_check;
 mod counter_api;

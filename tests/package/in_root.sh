@@ -8,6 +8,14 @@ done
 fail() { echo "package check FAILED: $*" >&2; exit 1; }
 mode() { stat -c '%a %U %G' "$1"; }
 expect_mode() { local got; got=$(mode "$1") || fail "$1 is missing"; [ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"; }
+# `systemd-analyze security` rates the unit at 2.0 or less (0 is the most confined, 10 the least).
+exposure() {
+  local level
+  level=$(systemd-analyze security --offline=yes "$1" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+  [ -n "$level" ] || fail "systemd-analyze security gave no exposure for $1"
+  awk -v l="$level" 'BEGIN { exit !(l <= 2.0) }' || fail "$1 is exposed $level (at most 2.0)"
+  echo "package check: $(basename "$1") exposure $level"
+}
 
 getent passwd kiosk >/dev/null && fail "this machine already has a kiosk user; the check needs a box without one"
 # Install, as a technician does.
@@ -36,21 +44,36 @@ dpkg-query -W -f='${Conffiles}\n' kiosk | grep -q '/etc/kiosk/kiosk.toml' || fai
 dpkg-query -W -f='${Conffiles}\n' kiosk | grep -q '/etc/kiosk/kiosk.env' || fail "kiosk.env is not a conffile"
 [ -L /etc/systemd/system/multi-user.target.wants/kiosk.service ] || fail "the service is not enabled"
 
-# What was shown once: the PIN and three tokens; only hashes are stored.
-pin=$(echo "$out" | sed -n 's/.*maintenance PIN (维护密码) *\([0-9]\{8\}\)$/\1/p')
-[ -n "$pin" ] || fail "no maintenance PIN shown: $out"
+# The installation sheet: the PIN and three tokens (only their hashes are stored), the fingerprint and the
+# root key, in a file for root alone; standard output says where it is and holds none of them.
+sheet=/etc/kiosk/installation-sheet.txt
+expect_mode "$sheet" "600 root root"
+echo "$out" | grep -q "are in $sheet" || fail "the install does not say where the sheet is: $out"
+text=$(cat "$sheet")
+pin=$(echo "$text" | sed -n 's/.*maintenance PIN (维护密码) *\([0-9]\{8\}\)$/\1/p')
+[ -n "$pin" ] || fail "no maintenance PIN in the sheet: $text"
+secrets=("$pin")
 for role in counter staff technician; do
-  token=$(echo "$out" | sed -n "s/^ *$role token *\([0-9a-f]\{64\}\)$/\1/p")
-  [ -n "$token" ] || fail "no $role token shown"
+  token=$(echo "$text" | sed -n "s/^ *$role token *\([0-9a-f]\{64\}\)$/\1/p")
+  [ -n "$token" ] || fail "no $role token in the sheet"
+  secrets+=("$token")
   hash=$(printf '%s\n' "$token" | kiosk admin hash-token)
   grep -q "role = \"$role\"" /etc/kiosk/credentials.toml || fail "no $role token in credentials.toml"
   grep -q "$hash" /etc/kiosk/credentials.toml || fail "the $role token shown is not the one stored"
-  if grep -rqF "$token" "$work/etc/upper" "$work/var/upper"; then fail "the $role token is stored in clear"; fi
+  # (The sheet for root alone holds it until the technician deletes it; nowhere else does.)
+  if grep -rqF --exclude=installation-sheet.txt "$token" "$work/etc/upper" "$work/var/upper"; then
+    fail "the $role token is stored in clear"
+  fi
 done
 if grep -rqF "maintenance_pin_hash = \"$pin" /etc/kiosk/credentials.toml; then fail "the PIN is stored in clear"; fi
-echo "$out" | grep -q 'pin: *sha256:' || fail "no certificate fingerprint shown"
+echo "$text" | grep -q 'pin: *sha256:' || fail "no certificate fingerprint in the sheet"
 root=$(runuser -u kiosk -- kiosk journal pubkey --config /etc/kiosk/kiosk.toml)
-echo "$out" | grep -qx "$root" || fail "the root key shown is not the journal's ($root)"
+echo "$text" | grep -qx "$root" || fail "the root key in the sheet is not the journal's ($root)"
+# No secret on dpkg's output (what apt keeps in /var/log/apt/term.log) or in any log under /var/log.
+for s in "${secrets[@]}"; do
+  if grep -qF "$s" "$work/install.txt"; then fail "a secret reached the install's output"; fi
+  if grep -rqF "$s" "$work/var/upper/log" 2>/dev/null; then fail "a secret reached /var/log"; fi
+done
 # The packaged configuration is valid as installed, for the kiosk user, and carries no demo credential.
 runuser -u kiosk -- kiosk config check /etc/kiosk/kiosk.toml | grep -q "valid configuration" || fail "config check"
 if grep -q "demo-\|^maintenance_pin_hash\|^\[\[admin.tokens" /etc/kiosk/kiosk.toml; then fail "credentials in kiosk.toml"; fi
@@ -59,6 +82,7 @@ if grep -q "demo-\|^maintenance_pin_hash\|^\[\[admin.tokens" /etc/kiosk/kiosk.to
 if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify /usr/lib/systemd/system/kiosk.service > "$work/verify.txt" 2>&1 || { cat "$work/verify.txt"; fail "systemd-analyze verify"; }
   if [ -s "$work/verify.txt" ]; then cat "$work/verify.txt"; fail "systemd-analyze verify printed warnings"; fi
+  exposure /usr/lib/systemd/system/kiosk.service
 else
   fail "systemd-analyze is missing (Debian's systemd package)"
 fi
@@ -88,6 +112,7 @@ grep -q "# a technician's edit" /etc/kiosk/kiosk.toml || fail "the upgrade undid
 # A purge removes the configuration and the credentials, keeps the journal.
 dpkg --purge kiosk > "$work/purge.txt" 2>&1 || { cat "$work/purge.txt"; fail "purge failed"; }
 [ ! -e /etc/kiosk/credentials.toml ] || fail "purge kept the credentials"
+[ ! -e /etc/kiosk/installation-sheet.txt ] || fail "purge kept the installation sheet"
 [ ! -e /usr/bin/kiosk ] || fail "purge kept the binary"
 [ -e /var/lib/kiosk/journal.sqlite3 ] || fail "purge removed the journal"
 grep -q "journal and its keys are kept" "$work/purge.txt" || fail "purge did not say the journal is kept"
@@ -104,6 +129,7 @@ if ldd /usr/bin/kiosk-county | grep -qi "fontconfig\|xkbcommon\|libinput"; then 
 systemd-analyze verify /usr/lib/systemd/system/kiosk-fleet-pull.service > "$work/verify-fleet.txt" 2>&1 \
   || { cat "$work/verify-fleet.txt"; fail "systemd-analyze verify kiosk-fleet-pull.service"; }
 if [ -s "$work/verify-fleet.txt" ]; then cat "$work/verify-fleet.txt"; fail "systemd-analyze verify printed warnings for kiosk-fleet-pull.service"; fi
+exposure /usr/lib/systemd/system/kiosk-fleet-pull.service
 dpkg --purge kiosk-county > "$work/county-purge.txt" 2>&1 || { cat "$work/county-purge.txt"; fail "purge of kiosk-county failed"; }
 [ ! -e /usr/bin/kiosk-county ] || fail "purge kept kiosk-county"
 echo "package check: kiosk-county installed, its pull service verified, purged"

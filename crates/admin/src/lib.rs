@@ -43,7 +43,14 @@ pub struct Limits {
     pub idle: Duration,
     /// Open connections; beyond this new ones are closed at once.
     pub max_connections: usize,
-    /// Requests being handled at once; more wait (within their deadline) for a turn.
+    /// Open connections from one address (an IPv6 /64 counts as one): one peer cannot hold them all.
+    pub max_connections_per_address: usize,
+    /// A connection that has not shown a valid token closes after this long idle (the authenticated keep
+    /// `idle`); a 401 or 429 answer also closes its connection.
+    pub idle_unauthenticated: Duration,
+    /// Requests being handled at once per role (counter, staff, technician): more of a role wait (within
+    /// their deadline) for that role's turn, never another role's. A body is read before a turn is taken,
+    /// so a stalled body holds no turn.
     pub max_in_flight: usize,
 }
 
@@ -57,7 +64,9 @@ impl Default for Limits {
             request: Duration::from_secs(10),
             idle: Duration::from_secs(30),
             max_connections: 512,
-            max_in_flight: 16,
+            max_connections_per_address: 32,
+            idle_unauthenticated: Duration::from_secs(5),
+            max_in_flight: 8,
         }
     }
 }
@@ -85,7 +94,8 @@ pub struct Api {
     tokens: Tokens,
     throttle: Mutex<Throttle>,
     limits: Limits,
-    in_flight: tokio::sync::Semaphore,
+    /// Turns per role: [counter, staff, technician].
+    in_flight: [tokio::sync::Semaphore; 3],
     started: std::time::Instant,
     /// The journal's head when this process started: metrics count what happened since.
     pub boot_seq: u64,
@@ -156,7 +166,7 @@ pub fn start_with(config: &Config, queue: Queue, devices: Devices, limits: Limit
         readers,
         throttle: Mutex::new(Throttle::default()),
         limits,
-        in_flight: tokio::sync::Semaphore::new(limits.max_in_flight),
+        in_flight: std::array::from_fn(|_| tokio::sync::Semaphore::new(limits.max_in_flight)),
         started: std::time::Instant::now(),
         boot_seq,
     });
@@ -212,23 +222,52 @@ pub fn serve(config: &Config, queue: Queue) -> Result<(), StartError> {
     Ok(())
 }
 
-/// One `auth_failed` entry per address with failures since its last one.
+/// At most this many `auth_failed` entries a minute: one per peer, the most failing first, and the rest
+/// of the peers folded into one more entry, so a flood from many addresses cannot grow the journal.
+pub const MAX_AUTH_FAILED_ENTRIES: usize = 16;
+
+/// One `auth_failed` entry per peer with failures since its last one, at most [`MAX_AUTH_FAILED_ENTRIES`].
 fn journal_auth_failures(api: &Api) {
     let reports = match api.throttle.lock() {
         Ok(mut t) => t.drain(std::time::Instant::now()),
         Err(_) => return,
     };
-    for r in reports {
-        let entry = journal::payload::AuthFailed {
+    for entry in auth_failed_entries(reports) {
+        let address = entry.address.clone();
+        if let Err(e) = api.journal.append(entry.into()) {
+            log::error!("staff API: failed logins from {address} not journaled: {e}");
+        }
+    }
+}
+
+/// The entries for a minute's reports: the [`MAX_AUTH_FAILED_ENTRIES`]` - 1` peers with the most failures
+/// each in its own entry, the others summed in one whose address says how many they were.
+pub fn auth_failed_entries(mut reports: Vec<auth::Report>) -> Vec<journal::payload::AuthFailed> {
+    reports.sort_by(|a, b| {
+        (b.failures + b.refused_while_blocked)
+            .cmp(&(a.failures + a.refused_while_blocked))
+            .then(a.address.cmp(&b.address))
+    });
+    let keep = if reports.len() > MAX_AUTH_FAILED_ENTRIES { MAX_AUTH_FAILED_ENTRIES - 1 } else { reports.len() };
+    let rest = reports.split_off(keep);
+    let mut entries: Vec<journal::payload::AuthFailed> = reports
+        .into_iter()
+        .map(|r| journal::payload::AuthFailed {
             address: r.address.to_string(),
             failures: r.failures,
             refused_while_blocked: r.refused_while_blocked,
             blocked: r.blocked,
-        };
-        if let Err(e) = api.journal.append(entry.into()) {
-            log::error!("staff API: failed logins from {} not journaled: {e}", r.address);
-        }
+        })
+        .collect();
+    if !rest.is_empty() {
+        entries.push(journal::payload::AuthFailed {
+            address: format!("{} other addresses", rest.len()),
+            failures: rest.iter().map(|r| r.failures).fold(0, u32::saturating_add),
+            refused_while_blocked: rest.iter().map(|r| r.refused_while_blocked).fold(0, u32::saturating_add),
+            blocked: rest.iter().any(|r| r.blocked),
+        });
     }
+    entries
 }
 
 fn router(api: Arc<Api>) -> axum::Router {
@@ -289,11 +328,10 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
         _ => {}
     }
     let work = async {
-        let Ok(_turn) = api.in_flight.acquire().await else {
-            return refuse(503, "The staff API is stopping.");
-        };
         let peer = req.extensions().get::<listener::Peer>().map(|p| p.0);
-        let ip = peer.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
+        let conn = req.extensions().get::<listener::ConnAuth>().cloned();
+        // Throttled by peer: an IPv6 /64 is one peer (one host can take any address in it).
+        let ip = peer.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| listener::peer_key(p.ip()));
         let now = std::time::Instant::now();
         let gate = api.throttle.lock().map(|mut t| t.gate(ip, now)).unwrap_or(Gate::Open);
         if let Gate::Blocked { retry_after_s } = gate {
@@ -304,7 +342,7 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
                 ),
             );
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
-            return r;
+            return closing(r);
         }
         let presented = req
             .headers()
@@ -324,8 +362,11 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
                     auth::MAX_FAILURES
                 );
             }
-            return refuse(401, "A valid bearer token is needed (Authorization: Bearer …).");
+            return closing(refuse(401, "A valid bearer token is needed (Authorization: Bearer …)."));
         };
+        if let Some(conn) = &conn {
+            conn.authenticated();
+        }
         if let Some(role) = auth::role_for(req.uri().path())
             && role != caller.role
         {
@@ -348,6 +389,11 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
             }
             Err(e) => return refuse(400, &format!("The request body could not be read ({e}).")),
         };
+        // The body is in hand: only now a turn of the caller's role, so a stalled body holds none and one
+        // role's work never waits behind another's.
+        let Ok(_turn) = api.in_flight[role_index(caller.role)].acquire().await else {
+            return refuse(503, "The staff API is stopping.");
+        };
         let mut req = Request::from_parts(parts, Body::from(bytes));
         req.extensions_mut().insert(caller);
         next.run(req).await
@@ -358,6 +404,20 @@ async fn gate(State(api): State<Arc<Api>>, req: Request, next: Next) -> Response
             408,
             &format!("The request took longer than {} s; send it whole and try again.", limits.request.as_secs()),
         ),
+    }
+}
+
+/// A refusal that also ends the connection: a client without a valid token keeps nothing open.
+fn closing(mut r: Response) -> Response {
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+fn role_index(role: config::Role) -> usize {
+    match role {
+        config::Role::Counter => 0,
+        config::Role::Staff => 1,
+        config::Role::Technician => 2,
     }
 }
 
@@ -572,5 +632,39 @@ async fn install_catalogue(api: Arc<Api>, body: axum::body::Bytes, partners: boo
 impl Api {
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minute_of_failures_from_many_peers_is_at_most_sixteen_entries() {
+        let reports: Vec<auth::Report> = (0..40u8)
+            .map(|i| auth::Report {
+                address: std::net::IpAddr::from([192, 0, 2, i]),
+                failures: u32::from(i) + 1,
+                refused_while_blocked: 0,
+                blocked: i == 3,
+            })
+            .collect();
+        let entries = auth_failed_entries(reports);
+        assert_eq!(entries.len(), MAX_AUTH_FAILED_ENTRIES);
+        assert_eq!(entries[0].address, "192.0.2.39", "the most failing first");
+        assert_eq!(entries[0].failures, 40);
+        let last = entries.last().unwrap();
+        assert_eq!(last.address, "25 other addresses");
+        assert_eq!(last.failures, (1..=25).sum::<u32>());
+        assert!(last.blocked, "a blocked peer among the others");
+        // Few peers: one entry each, nothing folded.
+        let few = auth_failed_entries(vec![auth::Report {
+            address: std::net::IpAddr::from([192, 0, 2, 1]),
+            failures: 2,
+            refused_while_blocked: 1,
+            blocked: false,
+        }]);
+        assert_eq!(few.len(), 1);
+        assert_eq!(few[0].address, "192.0.2.1");
     }
 }

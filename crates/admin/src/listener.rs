@@ -1,10 +1,13 @@
-//! The staff API's socket edge: the accept loop (at most [`Limits::max_connections`] open, accept errors
-//! logged and retried, never fatal), optional TLS, and per connection hyper's HTTP/1 with bounded header
-//! bytes, a header deadline, an idle keep-alive limit and a write-stall limit, enforced by [`Guarded`].
+//! The staff API's socket edge: the accept loop (at most [`Limits::max_connections`] open, and
+//! [`Limits::max_connections_per_address`] from one address or IPv6 /64; accept errors logged and retried,
+//! never fatal), optional TLS, and per connection hyper's HTTP/1 with bounded header bytes, a header
+//! deadline, an idle keep-alive limit (short until a valid token was shown) and a write-stall limit,
+//! enforced by [`Guarded`].
 
 use super::Limits;
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +31,64 @@ pub struct ConnState {
     in_request: AtomicBool,
     /// A request ended: the idle clock restarts from now.
     ended: AtomicBool,
+    /// A request on this connection showed a valid token: it may idle the full keep-alive time.
+    authenticated: AtomicBool,
+}
+
+/// The connection a request came on, for the gate to mark it authenticated.
+#[derive(Debug, Clone)]
+pub struct ConnAuth(Arc<ConnState>);
+
+impl ConnAuth {
+    pub fn authenticated(&self) {
+        self.0.authenticated.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Whose connections are counted together: an IPv4 address, or an IPv6 /64 (one subscriber's network;
+/// one host can take any address in it). A v4-mapped IPv6 address counts as its IPv4 address.
+pub fn peer_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
+/// Open connections per [`peer_key`]; a [`PeerSlot`] gives its place back when the connection ends.
+#[derive(Debug, Default)]
+struct PerPeer(std::sync::Mutex<HashMap<IpAddr, usize>>);
+
+struct PeerSlot {
+    counts: Arc<PerPeer>,
+    key: IpAddr,
+}
+
+impl PerPeer {
+    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+        let key = peer_key(ip);
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = counts.entry(key).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot { counts: self.clone(), key })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
 }
 
 impl ConnState {
@@ -121,7 +182,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "request head timed out")));
             }
         } else {
-            let deadline = this.idle_from + this.limits.idle;
+            // Until a valid token was shown, a connection may not sit idle for long.
+            let idle = if this.state.authenticated.load(Ordering::SeqCst) {
+                this.limits.idle
+            } else {
+                this.limits.idle_unauthenticated
+            };
+            let deadline = this.idle_from + idle;
             if this.expired(cx, deadline) {
                 // An idle keep-alive connection ends like a client that hung up.
                 return Poll::Ready(Ok(()));
@@ -168,6 +235,7 @@ pub async fn accept_loop(
     mut stop: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let per_peer = Arc::new(PerPeer::default());
     let mut last_complaint: Option<Instant> = None;
     let mut complain = |what: String| {
         if last_complaint.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
@@ -188,6 +256,15 @@ pub async fn accept_loop(
                 continue;
             }
         };
+        let Some(peer_slot) = per_peer.take(peer.ip(), limits.max_connections_per_address) else {
+            complain(format!(
+                "{} connections from {} are open; refusing another",
+                limits.max_connections_per_address,
+                peer_key(peer.ip())
+            ));
+            drop(stream);
+            continue;
+        };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             complain(format!("{} connections are open; refusing {peer}", limits.max_connections));
             drop(stream);
@@ -205,6 +282,7 @@ pub async fn accept_loop(
                 },
             }
             drop(permit);
+            drop(peer_slot);
         });
     }
 }
@@ -223,6 +301,7 @@ async fn serve_connection<S>(
     let guarded = Guarded::new(io, state.clone(), limits);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(Peer(peer));
+        req.extensions_mut().insert(ConnAuth(state.clone()));
         state.begin();
         let state = state.clone();
         let call = router.clone().oneshot(req.map(axum::body::Body::new));
@@ -260,7 +339,12 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn limits() -> Limits {
-        Limits { header_read: Duration::from_millis(200), idle: Duration::from_millis(600), ..Limits::default() }
+        Limits {
+            header_read: Duration::from_millis(200),
+            idle: Duration::from_millis(600),
+            idle_unauthenticated: Duration::from_millis(300),
+            ..Limits::default()
+        }
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
@@ -290,8 +374,9 @@ mod tests {
         let (_client, server) = tokio::io::duplex(4096);
         let state = Arc::new(ConnState::default());
         let mut g = Guarded::new(server, state.clone(), limits());
-        // A request came and went: the connection is idle from now.
+        // A request with a valid token came and went: the connection is idle from now.
         state.begin();
+        ConnAuth(state.clone()).authenticated();
         state.end();
         let start = Instant::now();
         let mut buf = [0u8; 8];
@@ -309,5 +394,36 @@ mod tests {
         let mut buf = [0u8; 8];
         assert!(g.read(&mut buf).await.is_err());
         assert!(start.elapsed() < Duration::from_millis(300));
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_connection_that_never_showed_a_valid_token_idles_only_briefly() {
+        let (_client, server) = tokio::io::duplex(4096);
+        let state = Arc::new(ConnState::default());
+        let mut g = Guarded::new(server, state.clone(), limits());
+        // A request came and went without a valid token (it was answered 401 or 429).
+        state.begin();
+        state.end();
+        let start = Instant::now();
+        let mut buf = [0u8; 8];
+        assert_eq!(g.read(&mut buf).await.unwrap(), 0, "reads as the client hanging up");
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(300) && waited < Duration::from_millis(400), "{waited:?}");
+    }
+
+    #[test]
+    fn an_ipv6_slash_64_is_one_peer_and_a_mapped_ipv4_is_its_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(peer_key(a), peer_key(b));
+        assert_ne!(peer_key(a), peer_key(c));
+        assert_eq!(peer_key("::ffff:192.0.2.7".parse().unwrap()), "192.0.2.7".parse::<IpAddr>().unwrap());
+        let counts = Arc::new(PerPeer::default());
+        let held: Vec<PeerSlot> = (0..3).map(|_| counts.take(a, 3).unwrap()).collect();
+        assert!(counts.take(b, 3).is_none(), "the /64's fourth connection is refused");
+        assert!(counts.take(c, 3).is_some(), "another /64 is not");
+        drop(held);
+        assert!(counts.take(b, 3).is_some(), "places come back when connections end");
     }
 }

@@ -69,7 +69,8 @@ struct Sources {
 }
 
 fn read(path: &Path) -> Result<String, CatalogueError> {
-    std::fs::read_to_string(path).map_err(|source| CatalogueError::Unreadable { file: path.to_owned(), source })
+    config::files::read_text(path, config::files::FileKind::Catalogue)
+        .map_err(|source| CatalogueError::Unreadable { file: path.to_owned(), source })
 }
 
 impl CatalogueStore {

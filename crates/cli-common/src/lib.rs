@@ -26,6 +26,7 @@ pub fn run_main(name: &str, dispatch: impl FnOnce() -> anyhow::Result<()>) -> Ex
     // Everything the kiosk's tools write (journal and its WAL files, documents store, keys, exports, printed
     // samples) concerns people: readable by the user alone, from the moment it is created.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    end_quietly_on_a_closed_pipe();
     init_logging();
     match dispatch() {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,6 +39,33 @@ pub fn run_main(name: &str, dispatch: impl FnOnce() -> anyhow::Result<()>) -> Ex
             ExitCode::FAILURE
         }
     }
+}
+
+/// The exit status of a command whose reader went away (`kiosk journal verify F | head -1`): the one a
+/// shell shows for a program ended by SIGPIPE (128 + 13), as other Unix tools end.
+pub const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// Rust ignores SIGPIPE, so `println!` to a closed pipe panics with a backtrace. A command whose reader
+/// went away has nothing left to do: end it quietly with [`EXIT_CLOSED_PIPE`] instead. (SIGPIPE itself is
+/// left ignored: the running kiosk's sockets must not kill it when a peer goes.) Other panics are reported
+/// as before.
+fn end_quietly_on_a_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let closed = (message.starts_with("failed printing to stdout")
+            || message.starts_with("failed printing to stderr"))
+            && message.contains("Broken pipe");
+        if closed {
+            std::process::exit(EXIT_CLOSED_PIPE);
+        }
+        report(info);
+    }));
 }
 
 fn init_logging() {

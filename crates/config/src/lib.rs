@@ -1,5 +1,6 @@
 //! One TOML file per kiosk: its shape (serde), its meaning (validation) and errors that name file, line, column and field.
 
+pub mod files;
 pub mod locate;
 mod validate;
 
@@ -569,7 +570,7 @@ pub struct Credentials {
 impl Credentials {
     /// Reads and checks a credentials file; an error names the file, line and field.
     pub fn load(file: &Path) -> Result<Credentials, ConfigError> {
-        let src = std::fs::read_to_string(file)
+        let src = files::read_text(file, files::FileKind::Configuration)
             .map_err(|source| ConfigError::Unreadable { file: file.to_owned(), source })?;
         let creds: Credentials = toml::from_str(&src).map_err(|e| {
             ConfigError::Invalid(Box::new(locate_serde_error(&src, file, &e, "`kiosk admin init-credentials`")))
@@ -628,6 +629,8 @@ pub const DEMO_TOKEN_HASHES: [&str; 3] = [
     "sha256:014519f70727c7a3c69e8a1e41b396ceb2f9df7059eff690703bed0858ee014f",
     "sha256:32ff96d506aec6d87b0c6f92b2c65c19ab4f077e00372846415797671a5963ad",
 ];
+/// The example configuration's demo PIN: published, so refused wherever it is hashed, whatever the salt.
+pub const DEMO_PIN: &str = "246813";
 /// The example configuration's demo PIN (246813), by its hash.
 pub const DEMO_PIN_HASH: &str = "pbkdf2-sha256:100000:6b696f736b2d64656d6f2d73616c7421:cbce33d5bd10dfcbe5ad4b05873f681aa7287feef8e27ca034385823c9c13568";
 
@@ -732,7 +735,7 @@ impl Config {
     /// Reads, parses and validates a configuration file, and its `[admin] credentials_file` when it names
     /// one.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let src = std::fs::read_to_string(path)
+        let src = files::read_text(path, files::FileKind::Configuration)
             .map_err(|source| ConfigError::Unreadable { file: path.to_owned(), source })?;
         let mut config = Self::parse(&src, path)?;
         if let Some(file) = config.admin.credentials_file.clone() {
@@ -796,10 +799,35 @@ impl Config {
                 ));
             }
         }
-        if self.admin.maintenance_pin_hash == DEMO_PIN_HASH {
+        // The same PIN hashed again with another salt is still the demo PIN: the hash is checked against it.
+        if self.admin.maintenance_pin_hash == DEMO_PIN_HASH
+            || vocabulary::secrets::pin_matches(DEMO_PIN, &self.admin.maintenance_pin_hash)
+        {
             found.push("admin.maintenance_pin_hash is the demo PIN: replace the demo credentials: choose a PIN of at least 6 digits and hash it with `kiosk admin hash-pin`.".into());
         }
         found
+    }
+
+    /// Why `pin` may not be a maintenance PIN, if it may not: not 6–12 digits, one digit repeated
+    /// (111111), a run up or down (123456, 987654), or the published demo PIN — the ones anyone tries first.
+    pub fn weak_pin(pin: &str) -> Option<&'static str> {
+        if !(6..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Some("A maintenance PIN is 6 to 12 digits");
+        }
+        let b = pin.as_bytes();
+        if b.iter().all(|&d| d == b[0]) {
+            return Some("A maintenance PIN may not be one digit repeated (such as 111111): anyone tries it first");
+        }
+        let run = |step: i8| b.windows(2).all(|w| (w[1] as i8 - w[0] as i8).rem_euclid(10) == step.rem_euclid(10));
+        if run(1) || run(-1) {
+            return Some(
+                "A maintenance PIN may not be a run of digits (such as 123456 or 987654): anyone tries it first",
+            );
+        }
+        if pin == DEMO_PIN {
+            return Some("This is the example configuration's published demo PIN");
+        }
+        None
     }
 
     /// The built-in demo configuration with its journal moved into `state_dir`.

@@ -60,6 +60,7 @@ pub fn pull(
     out: &Path,
 ) -> anyhow::Result<()> {
     let endpoint = Endpoint::parse(url).map_err(|e| invalid(format!("--url: {e}.")))?;
+    endpoint.check_secret_may_travel().map_err(|e| invalid(format!("--url: {e}.")))?;
     let pin = pin.map(net::tls::parse_pin).transpose().map_err(|e| invalid(format!("--pin: {e}.")))?;
     if !(1..=journal::page::MAX_PAGE).contains(&page_size) {
         return Err(invalid(format!("--page-size must be from 1 to {}.", journal::page::MAX_PAGE)));
@@ -70,7 +71,7 @@ pub fn pull(
     if token_file == Path::new("-") {
         std::io::stdin().lock().read_line(&mut token)?;
     } else {
-        *token = std::fs::read_to_string(token_file)
+        *token = config::files::read_text(token_file, config::files::FileKind::Secret)
             .map_err(|e| invalid(format!("--token-file {}: cannot read it ({e}).", token_file.display())))?;
     }
     let token = zeroize::Zeroizing::new(token.trim().to_owned());

@@ -54,6 +54,32 @@ impl PlatformSource {
         if !(1..=MAX_COPIES_ALLOWED).contains(&w.copies_allowed) {
             return Err(SourceError::Invalid(format!("document {} allows {} copies", w.id, w.copies_allowed)));
         }
+        // Bounds before anything is drawn: the fields' count and length (their text is made printable when
+        // it is filled into the document, `template::fill`).
+        let too_long = |what: String, n: usize, max: usize| {
+            SourceError::Invalid(format!("document {}: {what} is {n} characters long (at most {max})", w.id))
+        };
+        if w.id.chars().count() > platform::bounds::MAX_ID_CHARS {
+            return Err(too_long("its id".into(), w.id.chars().count(), platform::bounds::MAX_ID_CHARS));
+        }
+        if w.data.len() > platform::bounds::MAX_FIELDS {
+            return Err(SourceError::Invalid(format!(
+                "document {}: {} data fields (at most {})",
+                w.id,
+                w.data.len(),
+                platform::bounds::MAX_FIELDS
+            )));
+        }
+        for (k, v) in &w.data {
+            let n = v.chars().count();
+            if n > platform::bounds::MAX_VALUE_CHARS || k.chars().count() > platform::bounds::MAX_ID_CHARS {
+                return Err(too_long(
+                    format!("the field {}", drivers::text::printable(&k.chars().take(64).collect::<String>())),
+                    n,
+                    platform::bounds::MAX_VALUE_CHARS,
+                ));
+            }
+        }
         let missing = template.missing_fields(&w.data);
         if !missing.is_empty() {
             return Err(SourceError::Invalid(format!("document {} lacks {}", w.id, missing.join(", "))));
@@ -82,8 +108,11 @@ impl DocumentSource for PlatformSource {
     fn for_holder(&self, holder: &Holder<'_>) -> Result<Vec<LicenceDocument>, SourceError> {
         let body =
             QueryRequest { kiosk_id: self.platform.kiosk_id().to_owned(), id_number: holder.id_number.to_string() };
-        let parsed: QueryResponse =
-            self.platform.call("POST", "/v1/documents/query", Some(&body)).map_err(|e| source_error(e, "(query)"))?;
+        let parsed: QueryResponse = self
+            .platform
+            .call("POST", "/v1/documents/query", Some(&body), platform::bounds::MAX_DOCUMENTS_ANSWER)
+            .map_err(|e| source_error(e, "(query)"))?;
+        platform::bounds::rows("documents", &parsed.documents).map_err(|e| source_error(e, "(query)"))?;
         parsed.documents.into_iter().map(|w| self.check(w, holder.subject)).collect()
     }
 
@@ -93,7 +122,7 @@ impl DocumentSource for PlatformSource {
         }
         let w: WireDocument = self
             .platform
-            .call::<(), _>("GET", &format!("/v1/documents/{id}"), None)
+            .call::<(), _>("GET", &format!("/v1/documents/{id}"), None, platform::bounds::MAX_DOCUMENTS_ANSWER)
             .map_err(|e| source_error(e, id))?;
         self.check(w, "")
     }

@@ -276,7 +276,7 @@ impl Template {
     /// Reads a template file; its seal is looked up next to it.
     pub fn load(path: &Path) -> Result<Template, TemplateError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = config::files::read_text(path, config::files::FileKind::Template)
             .map_err(|e| TemplateError::Template { origin: origin.clone(), what: format!("cannot read it ({e})") })?;
         Template::parse(&text, &origin, Some(path.parent().unwrap_or(Path::new("."))))
     }

@@ -24,6 +24,24 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Whether the host is this machine (127.0.0.0/8, ::1, localhost): plain HTTP there never crosses a
+    /// network.
+    pub fn is_loopback(&self) -> bool {
+        self.host == "localhost" || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Refuses a plain `http://` address to another machine for a request that carries a secret (a staff
+    /// token would cross the network in clear).
+    pub fn check_secret_may_travel(&self) -> Result<(), String> {
+        if self.tls || self.is_loopback() {
+            return Ok(());
+        }
+        Err(format!(
+            "http://{}:{} is plain HTTP to another machine, and the staff token would cross the network in clear; write https:// and the certificate's --pin (plain http is for 127.0.0.1 only)",
+            self.host, self.port
+        ))
+    }
+
     pub fn parse(url: &str) -> Result<Endpoint, String> {
         let bad =
             || format!("\"{url}\" is not a service address; write https://HOST:PORT, e.g. https://192.0.2.10:8443");
@@ -103,6 +121,9 @@ pub enum NetError {
     TimedOut(String, u64),
     #[error("{0} broke off the exchange ({1})")]
     Protocol(String, String),
+    /// The answer was longer than the caller reads (its bound for this kind of answer).
+    #[error("{0} sent an answer larger than the {1} bytes read for it")]
+    TooLarge(String, usize),
     #[error("an https address needs a certificate to trust (a pin or a CA)")]
     NoTrust,
     #[error(transparent)]
@@ -119,6 +140,9 @@ pub struct HttpClient {
     endpoint: Endpoint,
     tls: Option<tokio_rustls::TlsConnector>,
     timeout: Duration,
+    /// Connecting, TLS and the answer's head must come within this (a peer that accepts and says nothing
+    /// costs this, not the whole request's deadline); the body then has what is left of `timeout`.
+    first_byte: Option<Duration>,
     sender: Option<Sender>,
 }
 
@@ -145,7 +169,13 @@ impl HttpClient {
         };
         let tls = tls.map(|c| tokio_rustls::TlsConnector::from(Arc::new(c)));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(NetError::Runtime)?;
-        Ok(HttpClient { runtime, endpoint, tls, timeout, sender: None })
+        Ok(HttpClient { runtime, endpoint, tls, timeout, first_byte: None, sender: None })
+    }
+
+    /// The same client with a deadline for connecting and the answer's head (see the field).
+    pub fn with_first_byte(mut self, first_byte: Duration) -> HttpClient {
+        self.first_byte = Some(first_byte.min(self.timeout));
+        self
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -194,13 +224,19 @@ impl HttpClient {
         body: &[u8],
         limit: usize,
     ) -> Result<(u16, Vec<u8>), NetError> {
-        let HttpClient { runtime, endpoint, tls, timeout, sender } = self;
+        let HttpClient { runtime, endpoint, tls, timeout, first_byte, sender } = self;
         let name = Self::name(endpoint);
         let deadline = *timeout;
+        let first_byte = *first_byte;
         let exchange = async {
+            let head_by = tokio::time::Instant::now() + first_byte.unwrap_or(deadline);
+            let no_head = || NetError::TimedOut(name.clone(), first_byte.unwrap_or(deadline).as_secs().max(1));
             for attempt in 0..2 {
                 if sender.as_ref().is_none_or(|s| s.is_closed()) {
-                    *sender = Some(Self::connect(endpoint, tls.as_ref()).await?);
+                    let connected = tokio::time::timeout_at(head_by, Self::connect(endpoint, tls.as_ref()))
+                        .await
+                        .map_err(|_| no_head())?;
+                    *sender = Some(connected?);
                 }
                 let Some(s) = sender.as_mut() else { continue };
                 if s.ready().await.is_err() {
@@ -218,14 +254,21 @@ impl HttpClient {
                 let req = req
                     .body(Full::new(Bytes::copy_from_slice(body)))
                     .map_err(|e| NetError::Protocol(name.clone(), e.to_string()))?;
-                match s.send_request(req).await {
+                let answered = tokio::time::timeout_at(head_by, s.send_request(req)).await.map_err(|_| no_head())?;
+                match answered {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
                         let body = http_body_util::Limited::new(resp.into_body(), limit);
                         let bytes = body
                             .collect()
                             .await
-                            .map_err(|e| NetError::Protocol(name.clone(), format!("the answer: {e}")))?
+                            .map_err(|e| {
+                                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                                    NetError::TooLarge(name.clone(), limit)
+                                } else {
+                                    NetError::Protocol(name.clone(), format!("the answer: {e}"))
+                                }
+                            })?
                             .to_bytes();
                         return Ok((status, bytes.to_vec()));
                     }
@@ -270,6 +313,12 @@ mod tests {
         );
         assert_eq!(Endpoint::parse("https://zwfw.example/api").unwrap().port, 443);
         assert!(Endpoint::parse("ftp://x:1").is_err());
+        // A secret travels over TLS, or in clear only to this machine.
+        for ok in ["https://192.0.2.10:8443", "http://127.0.0.1:8080", "http://[::1]:80", "http://localhost:1"] {
+            assert_eq!(Endpoint::parse(ok).unwrap().check_secret_may_travel(), Ok(()), "{ok}");
+        }
+        let e = Endpoint::parse("http://192.0.2.10:8080").unwrap().check_secret_may_travel().unwrap_err();
+        assert!(e.contains("would cross the network in clear") && e.contains("https://"), "{e}");
         assert!(Endpoint::parse("https://x:port").is_err());
         assert!(Endpoint::parse("https://:1").is_err());
         assert!(Endpoint::parse("https://x:1/a?b").is_err());

@@ -9,19 +9,27 @@ use zeroize::Zeroizing;
 pub enum StaffError {
     #[error("an https address needs --pin with the certificate fingerprint `kiosk admin gen-cert` printed")]
     NoPin,
+    /// Plain HTTP to another machine: the token would travel in clear.
+    #[error("{0}")]
+    InClear(String),
     #[error(transparent)]
     Net(#[from] NetError),
     #[error("the kiosk answered {status}: {why}")]
     Refused { status: u16, why: String },
 }
 
-/// The largest answer read (a page of journal entries with their seals).
-const MAX_ANSWER: usize = 64 << 20;
+/// The largest answer read (a page of journal entries with their seals), unless the caller reads less.
+pub const MAX_ANSWER: usize = 64 << 20;
+/// Connecting, TLS and the answer's head: a kiosk that accepts and says nothing costs this.
+pub const FIRST_BYTE: std::time::Duration = std::time::Duration::from_secs(10);
+/// One whole request, the page's body included: a kiosk that drips its answer costs this.
+pub const PAGE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// One connection to a kiosk's staff API.
 pub struct StaffClient {
     http: HttpClient,
     token: Zeroizing<String>,
+    max_answer: usize,
 }
 
 impl std::fmt::Debug for StaffClient {
@@ -33,20 +41,33 @@ impl std::fmt::Debug for StaffClient {
 impl StaffClient {
     /// A client for `endpoint`; with TLS, `pin` (the certificate's SHA-256) is required.
     pub fn new(endpoint: Endpoint, pin: Option<[u8; 32]>, token: Zeroizing<String>) -> Result<StaffClient, StaffError> {
+        Self::with_bounds(endpoint, pin, token, FIRST_BYTE, PAGE, MAX_ANSWER)
+    }
+
+    /// [`StaffClient::new`] with other deadlines (connect to the answer's head; the whole request) and a
+    /// smaller largest answer (the fleet pull divides its memory among its workers).
+    pub fn with_bounds(
+        endpoint: Endpoint,
+        pin: Option<[u8; 32]>,
+        token: Zeroizing<String>,
+        first_byte: std::time::Duration,
+        page: std::time::Duration,
+        max_answer: usize,
+    ) -> Result<StaffClient, StaffError> {
+        endpoint.check_secret_may_travel().map_err(StaffError::InClear)?;
         let trust = match (endpoint.tls, pin) {
             (true, Some(pin)) => Trust::Pinned(pin),
             (true, None) => return Err(StaffError::NoPin),
             (false, _) => Trust::Plain,
         };
-        // A page of a large journal can take a while on a slow link: generous, but not forever.
-        let http = HttpClient::new(endpoint, trust, std::time::Duration::from_secs(120))?;
-        Ok(StaffClient { http, token })
+        let http = HttpClient::new(endpoint, trust, page)?.with_first_byte(first_byte);
+        Ok(StaffClient { http, token, max_answer: max_answer.min(MAX_ANSWER) })
     }
 
     /// Sends one request and returns the status and body.
     pub fn request(&mut self, method: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), StaffError> {
         let bearer = Zeroizing::new(format!("Bearer {}", self.token.as_str()));
-        Ok(self.http.request(method, path, &[("Authorization", bearer.as_str())], body, MAX_ANSWER)?)
+        Ok(self.http.request(method, path, &[("Authorization", bearer.as_str())], body, self.max_answer)?)
     }
 
     pub fn get(&mut self, path: &str) -> Result<(u16, Vec<u8>), StaffError> {

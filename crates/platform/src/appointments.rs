@@ -1,7 +1,7 @@
 //! 预约服务 on the platform: a citizen's appointments today (by the card's ID number or by the appointment
 //! code) and checking one in; and when an appointment may be checked in (the window around its time).
 
-use super::{Platform, PlatformError};
+use super::{Platform, PlatformError, bounds};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -78,7 +78,10 @@ impl Appointment {
         if !is_code(&w.code) || w.category.is_empty() || w.item_name.is_empty() {
             return Err(PlatformError::Malformed(format!("appointment \"{}\" lacks a field", w.code)));
         }
-        Ok(Some(Appointment { code: w.code, item_name: w.item_name, category: w.category, start, checked_in }))
+        let item_name =
+            bounds::text(&format!("appointment {}: item_name", w.code), w.item_name, bounds::MAX_NAME_CHARS)?;
+        let category = bounds::text(&format!("appointment {}: category", w.code), w.category, 8)?;
+        Ok(Some(Appointment { code: w.code, item_name, category, start, checked_in }))
     }
 }
 
@@ -128,7 +131,8 @@ impl Platform {
             code: code.map(str::to_owned),
             date: date.to_owned(),
         };
-        let list: AppointmentList = self.call("POST", "/v1/appointments/query", Some(&q))?;
+        let list: AppointmentList = self.call("POST", "/v1/appointments/query", Some(&q), bounds::MAX_LIST_ANSWER)?;
+        bounds::rows("appointments", &list.appointments)?;
         let mut v = vec![];
         for w in list.appointments {
             v.extend(Appointment::from_wire(w)?);

@@ -2,7 +2,7 @@
 //! times, the applicant's saved delivery addresses (masked by the platform) and a delivery request for a
 //! finished case.
 
-use super::{Platform, PlatformError};
+use super::{Platform, PlatformError, bounds};
 use serde::{Deserialize, Serialize};
 
 /// The steps a case goes through, in order.
@@ -108,6 +108,16 @@ impl Case {
         if !is_case_number(&w.number) || w.item_name.is_empty() {
             return Err(PlatformError::Malformed(format!("case \"{}\" lacks a number or a name", w.number)));
         }
+        let item_name = bounds::text(&format!("case {}: item_name", w.number), w.item_name, bounds::MAX_NAME_CHARS)?;
+        // Only the known steps are kept (an unknown one is refused below); more than a case can have is not read.
+        if w.steps.len() > STEPS.len() * 2 {
+            return Err(PlatformError::Malformed(format!(
+                "case {}: {} steps (at most {})",
+                w.number,
+                w.steps.len(),
+                STEPS.len() * 2
+            )));
+        }
         let mut steps = vec![];
         for name in STEPS {
             let at = match w.steps.iter().find(|s| s.name == name).and_then(|s| s.at.as_deref()) {
@@ -123,7 +133,7 @@ impl Case {
         }
         Ok(Case {
             number: w.number,
-            item_name: w.item_name,
+            item_name,
             steps,
             delivery_offered: w.delivery_offered,
             delivery_requested: w.delivery_requested,
@@ -165,15 +175,25 @@ impl Platform {
             case_number: case_number.map(str::to_owned),
             id_number: id_number.map(str::to_owned),
         };
-        let list: CaseList = self.call("POST", "/v1/cases/query", Some(&q))?;
+        let list: CaseList = self.call("POST", "/v1/cases/query", Some(&q), bounds::MAX_LIST_ANSWER)?;
+        bounds::rows("cases", &list.cases)?;
         list.cases.into_iter().map(Case::from_wire).collect()
     }
 
     /// The saved addresses of the case's applicant, masked by the platform.
     pub fn addresses(&self, case_number: &str) -> Result<Vec<WireAddress>, PlatformError> {
         let q = AddressQuery { kiosk_id: self.kiosk_id.clone(), case_number: case_number.to_owned() };
-        let list: AddressList = self.call("POST", "/v1/delivery/addresses", Some(&q))?;
-        Ok(list.addresses)
+        let list: AddressList = self.call("POST", "/v1/delivery/addresses", Some(&q), bounds::MAX_LIST_ANSWER)?;
+        bounds::rows("addresses", &list.addresses)?;
+        list.addresses
+            .into_iter()
+            .map(|a| {
+                Ok(WireAddress {
+                    id: bounds::text("address id", a.id, bounds::MAX_ID_CHARS)?,
+                    masked: bounds::text("masked address", a.masked, bounds::MAX_NAME_CHARS)?,
+                })
+            })
+            .collect()
     }
 
     /// Asks for the case's result to be posted to `address_id`; `key` makes a retry the same request.
@@ -184,8 +204,8 @@ impl Platform {
             address_id: address_id.to_owned(),
             idempotency_key: key.to_owned(),
         };
-        let ok: DeliveryAccepted = self.call("POST", "/v1/delivery/requests", Some(&body))?;
-        Ok(ok.request_id)
+        let ok: DeliveryAccepted = self.call("POST", "/v1/delivery/requests", Some(&body), bounds::MAX_LIST_ANSWER)?;
+        bounds::text("request_id", ok.request_id, bounds::MAX_ID_CHARS)
     }
 }
 

@@ -3,6 +3,7 @@
 //! bearer token, a deadline on every call, and each failure sorted into what the citizen is told.
 
 pub mod appointments;
+pub mod bounds;
 pub mod cases;
 pub mod offline;
 pub mod outbox;
@@ -49,6 +50,8 @@ impl From<NetError> for PlatformError {
     fn from(e: NetError) -> Self {
         match e {
             NetError::TimedOut(..) => PlatformError::TimedOut(e.to_string()),
+            // Past the answer's bound: the platform answered, but not what the kiosk can take.
+            NetError::TooLarge(..) => PlatformError::Malformed(e.to_string()),
             _ => PlatformError::Unreachable(e.to_string()),
         }
     }
@@ -70,9 +73,6 @@ pub enum SetupError {
     #[error(transparent)]
     Client(#[from] NetError),
 }
-
-/// The largest answer the kiosk reads (a citizen's documents with their data).
-const MAX_ANSWER: usize = 8 << 20;
 
 /// The platform client: one kept-alive HTTPS connection, used by one call at a time.
 pub struct Platform {
@@ -102,7 +102,10 @@ impl Platform {
         };
         let token = match &p.token_file {
             Some(f) => Some(Zeroizing::new(
-                std::fs::read_to_string(f).map_err(|why| SetupError::Token { path: f.clone(), why })?.trim().to_owned(),
+                config::files::read_text(f, config::files::FileKind::Secret)
+                    .map_err(|why| SetupError::Token { path: f.clone(), why })?
+                    .trim()
+                    .to_owned(),
             )),
             None => None,
         };
@@ -118,12 +121,14 @@ impl Platform {
         &self.url
     }
 
-    /// One call: `body` as JSON (GET when `None`), the answer parsed as `T` when the status is 200.
+    /// One call: `body` as JSON (GET when `None`), the answer (at most `max_answer` bytes, see
+    /// [`bounds`]) parsed as `T` when the status is 200.
     pub fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
         body: Option<&B>,
+        max_answer: usize,
     ) -> Result<T, PlatformError> {
         let bytes = match body {
             Some(b) => serde_json::to_vec(b).map_err(|e| PlatformError::Malformed(e.to_string()))?,
@@ -136,7 +141,7 @@ impl Platform {
         }
         let (status, answer) = {
             let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
-            client.request(method, path, &headers, &bytes, MAX_ANSWER)?
+            client.request(method, path, &headers, &bytes, max_answer)?
         };
         match status {
             200 | 201 => serde_json::from_slice(&answer).map_err(|e| PlatformError::Malformed(e.to_string())),

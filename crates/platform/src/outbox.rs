@@ -115,7 +115,8 @@ pub fn send_due(journal: &Journal, platform: &Platform, now: jiff::Timestamp) ->
             m.insert("idempotency_key".into(), key.clone().into());
             m.insert("kiosk_id".into(), platform.kiosk_id().into());
         }
-        let result: Result<serde_json::Value, PlatformError> = platform.call("POST", &path, Some(&message));
+        let result: Result<serde_json::Value, PlatformError> =
+            platform.call("POST", &path, Some(&message), crate::bounds::MAX_LIST_ANSWER);
         let now = jiff::Timestamp::now();
         let outcome = match result {
             Ok(_) => Ok(journal::format_utc(now)),

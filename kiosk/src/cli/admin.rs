@@ -14,6 +14,10 @@ pub enum AdminCommand {
     Serve {
         #[arg(long, value_name = "FILE")]
         config: std::path::PathBuf,
+        /// Serve even with the example's published demo tokens or PIN (a demonstration or a test, never a
+        /// hall): without it such a configuration is refused.
+        #[arg(long)]
+        demo: bool,
     },
     /// Make a self-signed TLS certificate and key for the staff API at [admin] tls_cert and tls_key, and
     /// print the SHA-256 fingerprint the county pins.
@@ -39,8 +43,19 @@ pub enum AdminCommand {
 
 pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
     match cmd {
-        AdminCommand::Serve { config } => {
+        AdminCommand::Serve { config, demo } => {
             let config = super::load_config(&config)?;
+            let published = config.demo_credentials();
+            if !published.is_empty() && !demo {
+                return Err(super::Exit {
+                    code: super::EXIT_INVALID,
+                    message: format!(
+                        "this configuration has the example's published credentials, which anyone can read: {} (Or start with --demo for a demonstration.) Nothing was served.",
+                        published.join(" ")
+                    ),
+                }
+                .into());
+            }
             let journal = crate::journal::Journal::open(crate::journal::JournalSettings::from_config(&config))?;
             let queue = crate::queue::Queue::new(&config, journal)?;
             Ok(crate::admin::serve(&config, queue)?)
@@ -61,10 +76,10 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::HashPin => {
             let secret = read_secret()?;
-            if !(6..=12).contains(&secret.len()) || !secret.chars().all(|c| c.is_ascii_digit()) {
+            if let Some(why) = crate::config::Config::weak_pin(&secret) {
                 return Err(super::Exit {
                     code: super::EXIT_INVALID,
-                    message: "A maintenance PIN is 6 to 12 digits; nothing was hashed.".into(),
+                    message: format!("{why}; choose another, nothing was hashed."),
                 }
                 .into());
             }

@@ -23,7 +23,7 @@ pub fn run(cmd: AppointmentsCommand) -> anyhow::Result<()> {
     match cmd {
         AppointmentsCommand::Import { config, file } => {
             let config = load_config(&config)?;
-            let text = std::fs::read_to_string(&file).map_err(|e| Exit {
+            let text = config::files::read_text(&file, config::files::FileKind::Appointments).map_err(|e| Exit {
                 code: EXIT_INVALID,
                 message: format!("{}: cannot read the appointments ({e}).", file.display()),
             })?;

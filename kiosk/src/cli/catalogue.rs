@@ -44,7 +44,7 @@ pub enum CatalogueCommand {
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path)
+    config::files::read_text(path, config::files::FileKind::Catalogue)
         .map_err(|source| invalid(CatalogueError::Unreadable { file: path.to_owned(), source }))
 }
 

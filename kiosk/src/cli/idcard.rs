@@ -4,7 +4,6 @@ use cli_common::invalid;
 
 use clap::Subcommand;
 use drivers::idcard::{IdCard, Sam, Validity, decode_hex_reply};
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Subcommand)]
@@ -86,8 +85,8 @@ pub fn describe(card: &IdCard, reveal: bool, json: bool) -> String {
 pub fn run(cmd: IdcardCommand) -> anyhow::Result<()> {
     match cmd {
         IdcardCommand::Decode { json, reveal } => {
-            let mut input = String::new();
-            std::io::stdin().read_to_string(&mut input)?;
+            let input = config::files::read_text_from(std::io::stdin(), config::files::FileKind::Frames)
+                .map_err(|e| invalid(format!("Cannot read the frame from standard input: {e}.")))?;
             let card = decode_hex_reply(&input).map_err(|e| invalid(format!("Cannot decode the frame: {e}.")))?;
             print!("{}", describe(&card, reveal, json));
             if json {

@@ -67,7 +67,7 @@ pub enum LicenceCommand {
 
 /// Imports a JSONL file into the configuration's local store; returns (added, replaced).
 pub fn import_file(config: &Config, file: &Path) -> anyhow::Result<(usize, usize)> {
-    let text = std::fs::read_to_string(file)
+    let text = config::files::read_text(file, config::files::FileKind::Documents)
         .map_err(|e| invalid(format!("{}: cannot read the import file ({e}).", file.display())))?;
     let templates = Templates::builtin()?;
     let settings = JournalSettings::from_config(config);
@@ -124,7 +124,7 @@ pub fn run_licence(cmd: LicenceCommand) -> anyhow::Result<()> {
             } else {
                 Templates::builtin()?.get(&template).map_err(|e| invalid(e.to_string()))?.clone()
             };
-            let text = std::fs::read_to_string(&data)
+            let text = config::files::read_text(&data, config::files::FileKind::Documents)
                 .map_err(|e| invalid(format!("{}: cannot read the data file ({e}).", data.display())))?;
             let value: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| invalid(format!("{}: not JSON ({e}).", data.display())))?;

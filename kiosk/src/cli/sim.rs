@@ -73,13 +73,13 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
         }
         SimCommand::Platform { listen, documents, token, cert_dir, fault, fixtures } => {
             let fixtures = match fixtures {
-                Some(f) => std::fs::read_to_string(&f).map_err(|e| Exit {
+                Some(f) => config::files::read_text(&f, config::files::FileKind::Documents).map_err(|e| Exit {
                     code: EXIT_INVALID,
                     message: format!("{}: cannot read the fixtures ({e}).", f.display()),
                 })?,
                 None => crate::demo::standin::SAMPLE_FIXTURES.to_owned(),
             };
-            let text = std::fs::read_to_string(&documents).map_err(|e| Exit {
+            let text = config::files::read_text(&documents, config::files::FileKind::Documents).map_err(|e| Exit {
                 code: EXIT_INVALID,
                 message: format!("{}: cannot read the documents ({e}).", documents.display()),
             })?;
@@ -125,7 +125,7 @@ fn idreader(
     fault: &str,
     paced: bool,
 ) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(cards)
+    let text = config::files::read_text(cards, config::files::FileKind::Frames)
         .map_err(|e| invalid(format!("{}: cannot read the fixture file ({e}).", cards.display())))?;
     let cards = drivers::idcard::fixtures::load(&text).map_err(|e| invalid(format!("{}: {e}.", cards.display())))?;
     let mut sim = drivers::idcard::sim::SamSim::new(cards);

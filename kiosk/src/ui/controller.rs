@@ -160,9 +160,10 @@ impl<B: Binding> Controller<B> {
                 // Personal data goes with the session: the card in memory (zeroed on drop) and the page.
                 self.reader.take_card();
                 self.binding.clear(window);
-                // The next citizen starts in the configured language and mode (not the same citizen going on
-                // to another service).
-                if reason != EndReason::HandedOver {
+                // The language and mode last for the citizen's visit: a session left idle is the end of it
+                // (the next citizen starts in the configured ones); 返回首页, a finished service or a card
+                // taken away is not, and the home screen's own idle clock ends the visit after that.
+                if super::home::ends_the_visit(reason) {
                     super::home::fresh_start(window, self.defaults);
                 }
                 self.send(Task::End { session_id, reason });

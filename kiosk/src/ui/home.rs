@@ -71,6 +71,13 @@ pub fn fresh_start(window: &AppWindow, defaults: Defaults) {
     window.global::<Guide>().set_home_in(0);
 }
 
+/// Whether a session ending for `reason` ends the citizen's visit (the language and mode go back to the
+/// defaults): only a session nobody answered. The citizen who pressed 返回首页, finished, or went on to
+/// another service is still there; if not, the home screen's idle clock ends the visit.
+pub fn ends_the_visit(reason: vocabulary::EndReason) -> bool {
+    matches!(reason, vocabulary::EndReason::Idle | vocabulary::EndReason::Shutdown)
+}
+
 /// Whether the home screen, untouched for `idle_ms`, should go back to the defaults.
 pub fn home_is_stale(on_home: bool, idle_ms: u64, limit_ms: u64) -> bool {
     on_home && idle_ms >= limit_ms
@@ -91,7 +98,7 @@ pub fn route_flows(window: &AppWindow, inbox: &Inbox, reader: &IdReaderHandle, f
         cards.push(flow.card);
         shutdowns.push(flow.shutdown);
     }
-    window.global::<AppAdapter>().on_touched(move || touches.iter().for_each(|t| t()));
+    window.global::<crate::ui::Activity>().on_touched(move || touches.iter().for_each(|t| t()));
     window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
         Some((_, open)) => open(),
         None => log::error!("no flow is bound to the {kind:?} tile"),
@@ -164,18 +171,20 @@ pub fn bind(
     });
     let stop_assistance = bind_assistance(window, journal, inbox);
 
-    // The home screen left alone goes back to the defaults, as a session's end does.
-    let last_touch = Rc::new(Cell::new(std::time::Instant::now()));
+    // The home screen left alone goes back to the defaults, as an idle session's end does. The idle time is
+    // counted in the UI's own ticks (Slint's clock, which the tests can move), from the last touch.
+    let idle_ms = Rc::new(Cell::new(0u64));
     let timer = slint::Timer::default();
-    let (weak, touched_at) = (window.as_weak(), last_touch.clone());
+    let (weak, idle) = (window.as_weak(), idle_ms.clone());
     timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
         let Some(w) = weak.upgrade() else { return };
+        idle.set(idle.get().saturating_add(1000));
         let on_home = w.global::<AppAdapter>().get_page() == Page::Home;
-        if home_is_stale(on_home, touched_at.get().elapsed().as_millis() as u64, idle_limit_ms) {
+        if home_is_stale(on_home, idle.get(), idle_limit_ms) {
             fresh_start(&w, defaults);
         }
     });
-    let touched: Opener = Rc::new(move || last_touch.set(std::time::Instant::now()));
+    let touched: Opener = Rc::new(move || idle_ms.set(0));
     FlowHandle { timers: vec![timer], opens: vec![], touched, card: Rc::new(|_| {}), shutdown: stop_assistance }
 }
 
@@ -245,6 +254,15 @@ fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) -> Opene
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_session_left_idle_ends_the_visit() {
+        use vocabulary::EndReason::*;
+        assert!(ends_the_visit(Idle) && ends_the_visit(Shutdown));
+        for reason in [Cancelled, Completed, CardRemoved, HandedOver] {
+            assert!(!ends_the_visit(reason), "{reason:?} keeps the citizen's language and mode");
+        }
+    }
 
     #[test]
     fn only_a_home_screen_left_alone_goes_back_to_the_defaults() {

@@ -89,19 +89,24 @@ fn home_controls_work_and_find_a_service_searches() {
             return Err("the Home button does not show the seconds left");
         }
         home.invoke_accessible_default_action();
-        // The session ended: the next citizen starts in standard mode.
-        find(&window, "长者模式 Elder mode").await.ok_or("elder mode stayed on after the session ended")?;
+        // 返回首页 ends the session, not the citizen's visit: elder mode stays (only a visit left idle goes
+        // back to the standard mode, home_idle_ui); the citizen switches it off.
+        find(&window, "标准模式 Standard mode")
+            .await
+            .ok_or("返回首页 ended the citizen's elder mode")?
+            .invoke_accessible_default_action();
+        find(&window, "长者模式 Elder mode").await.ok_or("elder mode did not switch off")?;
 
         find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
         find(&window, "Take a number").await.ok_or("the tiles did not switch to English")?;
         find(&window, "Staff are on their way, about 3 min").await.ok_or("the buttons did not switch to English")?;
         find(&window, "中文").await.ok_or("no way back to Chinese")?.invoke_accessible_default_action();
         find(&window, "取号 Take a number").await.ok_or("the tiles did not switch back")?;
-        // English for one citizen only: a session that ends puts the screen back into Chinese.
+        // English for the citizen's visit: a second task after 返回首页 is still in English.
         find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
         find(&window, "Rate our service").await.ok_or("no rating tile in English")?.invoke_accessible_default_action();
         find_starting(&window, "Home (").await.ok_or("no way home in English")?.invoke_accessible_default_action();
-        find(&window, "取号 Take a number").await.ok_or("English stayed on after the session ended")?;
+        find(&window, "Rate our service").await.ok_or("返回首页 ended the citizen's English")?;
         Ok(())
     });
     // Stopping the kiosk waits for every worker: what the screen showed is in the journal.

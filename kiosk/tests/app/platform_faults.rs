@@ -165,6 +165,7 @@ fn every_path_of_the_platform_meets_every_fault_the_same_way() {
                         "POST",
                         kiosk::platform::outbox::EVALUATIONS,
                         Some(&serde_json::json!({"idempotency_key": "k", "level": 5, "transaction": {"kind": "hall_service"}})),
+                        kiosk::platform::bounds::MAX_LIST_ANSWER,
                     )
                     .map(drop),
             ),
@@ -176,4 +177,42 @@ fn every_path_of_the_platform_meets_every_fault_the_same_way() {
         }
         assert_eq!(running.standin.delivery_count(), if fault == Fault::Slow { 1 } else { 0 }, "{fault:?}");
     }
+}
+
+/// A hostile or broken platform cannot exhaust the kiosk or draw what it cannot: 80,000 appointments (an
+/// answer past the 1 MiB read for a list), 51 appointments (past the 50 rows of one answer) and one name
+/// of 200,000 characters are refused as not the documented answer (the citizen is told the platform cannot
+/// be used now); a name with terminal and bidirectional controls in it arrives printable.
+#[test]
+fn answers_past_their_bounds_are_refused_at_the_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).date();
+    let fixtures = |n: usize, name: &str| {
+        let rows: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({"code": format!("{:08}", 26_000_000 + i), "id_number": HOLDER, "item_name": name,
+                    "category": "B", "start_in_minutes": 5})
+            })
+            .collect();
+        serde_json::json!({ "appointments": rows, "cases": [] }).to_string()
+    };
+    let ask = |fixtures: String| {
+        let s = standin().with_fixtures(&fixtures, jiff::Timestamp::now()).unwrap();
+        let running = spawn(s, Fault::None, dir.path()).unwrap();
+        let platform =
+            Platform::from_config(&section(dir.path(), running.port, &running.cert, "t0ken"), "k-01").unwrap();
+        platform.appointments(Some(HOLDER), None, &today.to_string())
+    };
+    for (fixtures, says) in [
+        (fixtures(80_000, "不动产登记"), "larger than the 1048576 bytes read for it"),
+        (fixtures(51, "不动产登记"), "51 appointments in one answer (at most 50)"),
+        (fixtures(1, &"登".repeat(200_000)), "item_name is 200000 characters long (at most 100)"),
+    ] {
+        let err = ask(fixtures).expect_err("refused");
+        assert!(matches!(err, PlatformError::Malformed(_)) && err.to_string().contains(says), "{err}");
+        assert_eq!(err.citizen_zh(), "暂时无法连接省政务服务平台，请稍后再试，或到窗口办理。");
+    }
+    let got = ask(fixtures(50, "不动产\u{1b}[2J登记\u{202e}")).unwrap();
+    assert_eq!(got.len(), 50);
+    assert!(got.iter().all(|a| a.item_name == "不动产[2J登记"), "{:?}", got[0].item_name);
 }

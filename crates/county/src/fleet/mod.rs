@@ -31,6 +31,32 @@ pub struct PullSettings {
     pub concurrency: usize,
     #[serde(default = "default_page_size")]
     pub page_size: u64,
+    /// Connecting to a kiosk and its answer's head: a kiosk that accepts and says nothing costs a worker
+    /// this long at most.
+    #[serde(default = "default_first_byte_seconds")]
+    pub first_byte_seconds: u32,
+    /// One page, its body included: a kiosk that drips its answer costs a worker this long at most.
+    #[serde(default = "default_page_seconds")]
+    pub page_seconds: u32,
+}
+
+/// The memory all workers' pages may take at once: each worker reads at most this divided by
+/// `concurrency` (and never more than the staff API's 64 MiB page).
+pub const PULL_MEMORY: usize = 512 << 20;
+
+impl PullSettings {
+    /// The largest page answer one worker reads.
+    pub fn max_answer(&self) -> usize {
+        (PULL_MEMORY / self.concurrency.max(1)).min(net::staff::MAX_ANSWER)
+    }
+}
+
+fn default_first_byte_seconds() -> u32 {
+    10
+}
+
+fn default_page_seconds() -> u32 {
+    30
 }
 
 fn default_concurrency() -> usize {
@@ -43,7 +69,12 @@ fn default_page_size() -> u64 {
 
 impl Default for PullSettings {
     fn default() -> Self {
-        PullSettings { concurrency: default_concurrency(), page_size: default_page_size() }
+        PullSettings {
+            concurrency: default_concurrency(),
+            page_size: default_page_size(),
+            first_byte_seconds: default_first_byte_seconds(),
+            page_seconds: default_page_seconds(),
+        }
     }
 }
 
@@ -99,7 +130,7 @@ pub const MAX_PAGE: u64 = journal::page::MAX_PAGE;
 impl FleetFile {
     /// Reads and checks a fleet file, token files included; an error names the file, line and field.
     pub fn load(file: &Path) -> Result<(FleetFile, Vec<Kiosk>), FleetFileError> {
-        let src = std::fs::read_to_string(file)
+        let src = config::files::read_text(file, config::files::FileKind::Configuration)
             .map_err(|source| FleetFileError::Unreadable { file: file.to_owned(), source })?;
         let fleet: FleetFile = toml::from_str(&src).map_err(|e| {
             FleetFileError::Invalid(Box::new(locate_serde_error(&src, file, &e, "docs/fleet.md's example")))
@@ -113,6 +144,15 @@ impl FleetFile {
         }
         if !(1..=MAX_PAGE).contains(&fleet.pull.page_size) {
             return Err(at(pull.key("page_size"), format!("A page holds from 1 to {MAX_PAGE} entries.")));
+        }
+        if !(1..=60).contains(&fleet.pull.first_byte_seconds) {
+            return Err(at(
+                pull.clone().key("first_byte_seconds"),
+                "Wait from 1 to 60 s for a kiosk to answer.".into(),
+            ));
+        }
+        if !(fleet.pull.first_byte_seconds..=600).contains(&fleet.pull.page_seconds) {
+            return Err(at(pull.clone().key("page_seconds"), "Give a page from first_byte_seconds to 600 s.".into()));
         }
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut kiosks: Vec<Kiosk> = Vec::with_capacity(fleet.kiosks.len());
@@ -132,6 +172,7 @@ impl FleetFile {
             }
             let endpoint = net::Endpoint::parse(&k.url)
                 .map_err(|e| at(here.clone().key("url"), format!("{e}; write e.g. https://10.20.0.11:8443.")))?;
+            endpoint.check_secret_may_travel().map_err(|e| at(here.clone().key("url"), format!("{e}.")))?;
             let pin = match &k.pin {
                 Some(p) => Some(net::tls::parse_pin(p).map_err(|e| at(here.clone().key("pin"), format!("{e}.")))?),
                 None if endpoint.tls => {
@@ -146,7 +187,7 @@ impl FleetFile {
                 at(here.clone().key("root_key"), format!("{e}; copy the root key from the kiosk's installation sheet."))
             })?;
             let token_path = dir.join(&k.token_file);
-            let token = std::fs::read_to_string(&token_path).map_err(|e| {
+            let token = config::files::read_text(&token_path, config::files::FileKind::Secret).map_err(|e| {
                 at(here.clone().key("token_file"), format!("Cannot read {} ({e}).", token_path.display()))
             })?;
             let token = Zeroizing::new(token.trim().to_owned());

@@ -66,7 +66,7 @@ pub fn pull_all(
                         indicatif::ProgressStyle::with_template("{prefix:>20} {spinner} {msg}")
                             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
                     );
-                    let outcome = match pull_one(&mut conn, kiosk, settings.page_size, &bar) {
+                    let outcome = match pull_one(&mut conn, kiosk, settings, &bar) {
                         Ok(o) => o,
                         Err(e) => {
                             // The database itself failed: this kiosk is not pulled; the next tries a new connection.
@@ -131,7 +131,7 @@ fn report(db: &mut postgres::Client, kiosk: &Kiosk, outcome: &Outcome) {
 fn pull_one(
     db: &mut postgres::Client,
     kiosk: &Kiosk,
-    page_size: u64,
+    settings: &PullSettings,
     bar: &indicatif::ProgressBar,
 ) -> Result<Outcome, store::StoreError> {
     store::register(db, kiosk)?;
@@ -140,13 +140,20 @@ fn pull_one(
         return Ok(Outcome::Broken { seq: seq as u64, what, earlier: true });
     }
     let mut head = state.head;
-    let mut client = match StaffClient::new(kiosk.endpoint.clone(), kiosk.pin, kiosk.token.clone()) {
+    let mut client = match StaffClient::with_bounds(
+        kiosk.endpoint.clone(),
+        kiosk.pin,
+        kiosk.token.clone(),
+        std::time::Duration::from_secs(settings.first_byte_seconds.into()),
+        std::time::Duration::from_secs(settings.page_seconds.into()),
+        settings.max_answer(),
+    ) {
         Ok(c) => c,
         Err(e) => return Ok(Outcome::Failed(format!("{e:#}"))),
     };
     let mut pulled = 0u64;
     loop {
-        let body = match client.journal_page(head.seq, page_size, head.seals.len() as u64) {
+        let body = match client.journal_page(head.seq, settings.page_size, head.seals.len() as u64) {
             Ok(body) => body,
             Err(e) => return Ok(Outcome::Failed(format!("{e:#}"))),
         };

@@ -62,16 +62,21 @@ pub fn find_now(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementHan
     ElementHandle::find_by_accessible_label(window, label).next()
 }
 
+/// The element whose label starts with `prefix`, if it is on screen now (no waiting).
+pub fn find_starting_now(window: &kiosk::ui::AppWindow, prefix: &str) -> Option<ElementHandle> {
+    i_slint_backend_testing::ElementQuery::from_root(window)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .find(|e| e.accessible_label().is_some_and(|l| l.starts_with(prefix)))
+}
+
 /// Waits until an element whose label starts with `prefix` exists (a label with a live number in it: the
 /// Home button's countdown); None after a generous deadline.
 pub async fn find_starting(window: &kiosk::ui::AppWindow, prefix: &str) -> Option<ElementHandle> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let found = i_slint_backend_testing::ElementQuery::from_root(window)
-            .match_descendants()
-            .find_all()
-            .into_iter()
-            .find(|e| e.accessible_label().is_some_and(|l| l.starts_with(prefix)));
+        let found = find_starting_now(window, prefix);
         if found.is_some() {
             return found;
         }
