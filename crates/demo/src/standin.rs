@@ -46,7 +46,13 @@ pub struct StandIn {
     check_ins: std::sync::Mutex<Vec<(String, String)>>,
     /// Ratings by idempotency key (a retry is the same rating), with how often each key arrived.
     evaluations: std::sync::Mutex<Vec<(String, u32)>>,
+    /// Told of every request with a side effect as it arrives, before it is answered (the tests check
+    /// that the kiosk's journal already holds it).
+    side_effects: std::sync::Mutex<Option<SideEffectWatcher>>,
 }
+
+/// What a test gives [`StandIn::watch_side_effects`]: the path and body of each request with a side effect.
+pub type SideEffectWatcher = std::sync::Arc<dyn Fn(&str, &[u8]) + Send + Sync>;
 
 /// A case as the stand-in keeps it: its holder, its wire form and the applicant's addresses.
 struct FixtureCaseState {
@@ -136,6 +142,7 @@ impl StandIn {
             deliveries: Default::default(),
             evaluations: Default::default(),
             check_ins: Default::default(),
+            side_effects: Default::default(),
         })
     }
 
@@ -183,12 +190,29 @@ impl StandIn {
     }
 
     /// Answers one request: (method, path, authorization header, body) → (status, JSON body).
+    /// Calls `watcher` with every request that changes something on the platform (a delivery request, a
+    /// check-in notice, a rating), as it arrives and before it is answered.
+    pub fn watch_side_effects(&self, watcher: SideEffectWatcher) {
+        *self.side_effects.lock().unwrap_or_else(|p| p.into_inner()) = Some(watcher);
+    }
+
+    /// Whether a request changes something on the platform: every POST but the queries.
+    pub fn has_side_effect(method: &str, path: &str) -> bool {
+        method == "POST" && !path.ends_with("/query") && path != "/v1/delivery/addresses"
+    }
+
     pub fn answer(&self, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> (u16, String) {
         let err = |status: u16, msg: &str| (status, serde_json::json!({ "error": msg }).to_string());
         if let Some(t) = &self.token
             && auth != Some(format!("Bearer {t}").as_str())
         {
             return err(401, "missing or wrong bearer token");
+        }
+        if Self::has_side_effect(method, path) {
+            let watcher = self.side_effects.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(watch) = watcher {
+                watch(path, body);
+            }
         }
         match (method, path) {
             ("POST", "/v1/documents/query") => {

@@ -76,10 +76,12 @@ pub enum EntryKind {
     GuidePrinted,
     AppointmentCheckedIn,
     DeliveryRequested,
+    DeliveryIntent,
+    DeliveryFailed,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 36] = [
+    pub const ALL: [EntryKind; 38] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -116,6 +118,8 @@ impl EntryKind {
         EntryKind::GuidePrinted,
         EntryKind::AppointmentCheckedIn,
         EntryKind::DeliveryRequested,
+        EntryKind::DeliveryIntent,
+        EntryKind::DeliveryFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -156,6 +160,8 @@ impl EntryKind {
             EntryKind::GuidePrinted => "guide_printed",
             EntryKind::AppointmentCheckedIn => "appointment_checked_in",
             EntryKind::DeliveryRequested => "delivery_requested",
+            EntryKind::DeliveryIntent => "delivery_intent",
+            EntryKind::DeliveryFailed => "delivery_failed",
         }
     }
 

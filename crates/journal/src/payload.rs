@@ -183,6 +183,13 @@ payloads! {
     /// 政务专递: a finished case's result is to be posted to one of the applicant's saved addresses (its id,
     /// never the address); `request_id` is the platform's.
     DeliveryRequested { case_number: String, address_id: String, request_id: String }
+    /// 政务专递, before the request leaves the kiosk: what is about to be asked of the platform, with the
+    /// idempotency key it carries (a platform that got it and an answer that got lost are then the same
+    /// request). Journaled first: no request goes out that the journal does not hold.
+    DeliveryIntent { case_number: String, address_id: String, idempotency_key: String }
+    /// 政务专递: the platform refused or could not be reached (`reason`, the technician's words); the
+    /// citizen was told. Nothing is posted.
+    DeliveryFailed { case_number: String, idempotency_key: String, reason: String }
     /// One per outage of `device`, whoever noticed it (`source`: `probe`, `job`, `print`).
     DeviceFault {
         device: String,

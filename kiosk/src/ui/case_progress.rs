@@ -107,7 +107,34 @@ impl Binding for Page_ {
             Work::RequestDelivery { case, address } => {
                 // One key per session and case: a retry of the same request is the same request.
                 let key = format!("{}-{}-{}", s.config.kiosk.id, job.session_id, case.number);
-                match s.platform().and_then(|p| p.request_delivery(&case.number, &address.id, &key).map_err(told)) {
+                // The journal first: no request leaves the kiosk that the journal does not hold.
+                let intent = payload::DeliveryIntent {
+                    case_number: case.number.clone(),
+                    address_id: address.id.clone(),
+                    idempotency_key: key.clone(),
+                };
+                if let Err(e) = s.journal.append(crate::journal::NewEntry::from(intent).in_session(&job.session_id)) {
+                    log::error!("delivery_intent not journaled, so the request was not sent: {e}");
+                    return job.reply(Event::DeliveryFailed(Reason::QueueUnavailable));
+                }
+                let asked = match s.platform() {
+                    Ok(p) => p.request_delivery(&case.number, &address.id, &key).map_err(|e| (e.to_string(), told(e))),
+                    Err(why) => Err(("[platform] url is not set".to_owned(), why)),
+                };
+                // The outcome follows the intent, whichever it is.
+                let asked = asked.map_err(|(reason, why)| {
+                    let failed = payload::DeliveryFailed {
+                        case_number: case.number.clone(),
+                        idempotency_key: key.clone(),
+                        reason,
+                    };
+                    if let Err(j) = s.journal.append(crate::journal::NewEntry::from(failed).in_session(&job.session_id))
+                    {
+                        log::error!("delivery_failed not journaled: {j}");
+                    }
+                    why
+                });
+                match asked {
                     Ok(request_id) => {
                         let entry = payload::DeliveryRequested {
                             case_number: case.number.clone(),

@@ -15,6 +15,25 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
     let (config, standin) = config_and_standin(dir.path(), Fault::None);
+    // Every request that changes something on the platform must already be in the journal when it arrives:
+    // the stand-in looks, as each arrives, for the entry (or the outbox row written with it) of its key.
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>> = Default::default();
+    let (journal_file, log) = (dir.path().join("journal.sqlite3"), seen.clone());
+    standin.standin.watch_side_effects(std::sync::Arc::new(move |path: &str, body: &[u8]| {
+        let key = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["idempotency_key"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let held = rusqlite::Connection::open(&journal_file).is_ok_and(|c| {
+            let (sql, found): (&str, i64) = if path == "/v1/delivery/requests" {
+                ("SELECT count(*) FROM entries WHERE kind = 'delivery_intent' AND json_extract(payload, '$.idempotency_key') = ?1", 0)
+            } else {
+                ("SELECT count(*) FROM outbox WHERE key = ?1", 0)
+            };
+            c.query_row(sql, [&key], |r| r.get::<_, i64>(0)).unwrap_or(found) > 0
+        });
+        log.lock().unwrap().push((path.to_owned(), held));
+    }));
     let kiosk = kiosk::app::start(config).unwrap();
     let window = kiosk.window.clone_strong();
     let reader = kiosk.reader.clone();
@@ -73,6 +92,12 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
     let posted = std::fs::read_to_string(dir.path().join("printed/job-0002.txt")).unwrap();
     assert!(posted.contains("政务专递") && posted.contains("申请编号 D0001"), "{posted}");
     assert_eq!(standin.standin.delivery_count(), 1, "one delivery request reached the platform");
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|(p, _)| p == "/v1/delivery/requests"), "{seen:?}");
+    assert!(seen.iter().all(|(_, held)| *held), "a request reached the platform before the journal held it: {seen:?}");
+    let order = journal_rows(dir.path(), "'delivery_intent', 'delivery_requested'");
+    assert_eq!(order.len(), 2, "{order:#?}");
+    assert!(order[0].contains("\"idempotency_key\"") && order[1].contains("\"request_id\":\"D0001\""), "{order:#?}");
     let rows = journal_rows(dir.path(), "'delivery_requested'");
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert!(
