@@ -417,3 +417,50 @@ fn a_silent_or_dripping_kiosk_costs_a_worker_at_most_its_deadline() {
     held.join().unwrap();
     dripping.join().unwrap();
 }
+
+/// A kiosk restored from an older backup is caught at the next pull as rolled back (before it writes past
+/// the county's head), and one that then writes on is caught as forked at the first seq the two histories
+/// do not share; nothing of either is stored and the kiosk is skipped until cleared.
+#[test]
+fn a_rolled_back_or_forked_kiosk_is_stopped_where_its_history_parts() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(root.path());
+    pg.migrate();
+    let mut k = TestKiosk::new(root.path(), "linshu-hall-01");
+    k.append(a_day(10));
+    let backup_head = 1 + 10 * 3 + 3;
+    let backup = root.path().join("backup");
+    let (code, _, err) = run(std::process::Command::new("cp").arg("-a").arg(&k.dir).arg(&backup));
+    assert_eq!(code, Some(0), "{err}");
+    k.append(a_day(5));
+    k.serve();
+    let fleet_file = root.path().join("fleet.toml");
+    std::fs::write(&fleet_file, k.fleet_entry("临沭街道")).unwrap();
+    let (code, out, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let county_head = backup_head + 18;
+    assert!(out.contains(&format!("{county_head} new entries")), "{out}");
+
+    // Restored from the backup: it says nothing new, and used to be counted as heard from.
+    k.stop();
+    std::fs::remove_dir_all(&k.dir).unwrap();
+    let (code, _, err) = run(std::process::Command::new("cp").arg("-a").arg(&backup).arg(&k.dir));
+    assert_eq!(code, Some(0), "{err}");
+    k.serve();
+    let (code, out, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains(&format!("BROKEN at seq {}", backup_head + 1)), "{out}");
+    assert!(err.contains(&format!("rolled back: the kiosk's journal ends at seq {backup_head}")), "{err}");
+
+    // Cleared, the restored kiosk writes on: its history parts from the county's at the backup's head.
+    let (code, _, err) = run(county().args(["fleet", "clear", "--db", &pg.url(), "--kiosk", "linshu-hall-01"]));
+    assert_eq!(code, Some(0), "{err}");
+    k.stop();
+    k.append(a_day(8));
+    k.serve();
+    let (code, out, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains(&format!("BROKEN at seq {}", backup_head + 1)), "{out}");
+    assert!(err.contains(&format!("forked at seq {}", backup_head + 1)), "{err}");
+    assert_eq!(count(&pg, "SELECT count(*) FROM entries"), county_head as i64, "nothing of either stored");
+}

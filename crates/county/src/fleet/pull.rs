@@ -151,6 +151,17 @@ fn pull_one(
         Ok(c) => c,
         Err(e) => return Ok(Outcome::Failed(format!("{e:#}"))),
     };
+    // Before anything new: does the kiosk still hold the history the county holds? A kiosk restored from
+    // an older backup (rolled back) or one whose entries differ from some seq on (forked) is stopped here,
+    // at the first seq where the histories part, before it writes past the county's head.
+    if head.seq > 0 {
+        match history_parts(db, &mut client, &kiosk.id, &head) {
+            Ok(None) => {}
+            Ok(Some((seq, what))) => return Ok(Outcome::Broken { seq, what, earlier: false }),
+            Err(History::Kiosk(what)) => return Ok(Outcome::Failed(what)),
+            Err(History::Db(e)) => return Err(e),
+        }
+    }
     let mut pulled = 0u64;
     loop {
         let body = match client.journal_page(head.seq, settings.page_size, head.seals.len() as u64) {
@@ -183,4 +194,78 @@ fn pull_one(
             Stored::Broken { seq, what } => return Ok(Outcome::Broken { seq, what, earlier: false }),
         }
     }
+}
+
+/// Why the history could not be compared: the kiosk did not answer, or the county's database failed.
+enum History {
+    Kiosk(String),
+    Db(store::StoreError),
+}
+
+/// The kiosk's hash of entry `seq` (None when its journal does not reach it), from a page of one entry.
+/// Nothing in the page is stored: a hash that differs from the county's is only a reason to stop.
+fn kiosk_hash(client: &mut StaffClient, seq: u64, seals_from: u64) -> Result<Option<String>, History> {
+    let body = client.journal_page(seq - 1, 1, seals_from).map_err(|e| History::Kiosk(format!("{e:#}")))?;
+    let text = String::from_utf8_lossy(&body);
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["seq"].as_u64() == Some(seq))
+        .and_then(|v| v["hash"].as_str().map(str::to_owned)))
+}
+
+/// Where the kiosk's history parts from the county's copy, if it does: `(seq, what)` with seq the first
+/// entry the two do not share. Rolled back: the kiosk's journal ends before the county's head (restored
+/// from an older backup). Forked: its entry at some seq is another than the county's. Found with about
+/// log2(head) one-entry pages.
+fn history_parts(
+    db: &mut postgres::Client,
+    client: &mut StaffClient,
+    kiosk_id: &str,
+    head: &super::page::StoredHead,
+) -> Result<Option<(u64, String)>, History> {
+    let seals_from = head.seals.len() as u64;
+    let at_head = kiosk_hash(client, head.seq, seals_from)?;
+    if at_head.as_deref() == Some(head.hash.as_str()) {
+        return Ok(None);
+    }
+    // The last seq the kiosk still has, at most the county's head.
+    let last = if at_head.is_some() {
+        head.seq
+    } else {
+        let (mut has, mut lacks) = (0u64, head.seq);
+        while lacks - has > 1 {
+            let mid = has + (lacks - has) / 2;
+            if kiosk_hash(client, mid, seals_from)?.is_some() {
+                has = mid;
+            } else {
+                lacks = mid;
+            }
+        }
+        has
+    };
+    // Each hash covers the one before it: once the histories part they stay apart, so "agrees" holds up to
+    // some seq and not after it.
+    let mut agrees = |seq: u64| -> Result<bool, History> {
+        Ok(kiosk_hash(client, seq, seals_from)? == Some(store::stored_hash(db, kiosk_id, seq).map_err(History::Db)?))
+    };
+    if last == 0 || agrees(last)? {
+        return Ok(Some((
+            last + 1,
+            format!(
+                "rolled back: the kiosk's journal ends at seq {last}, but the county holds it up to seq {}; was it restored from an older backup?",
+                head.seq
+            ),
+        )));
+    }
+    let (mut lo, mut hi) = (0u64, last);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if agrees(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(Some((hi, format!("forked at seq {hi}: the kiosk's entry {hi} is not the one the county holds"))))
 }

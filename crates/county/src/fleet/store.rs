@@ -236,6 +236,13 @@ pub fn failed(client: &mut Client, kiosk_id: &str, what: &str) -> Result<(), Sto
 }
 
 /// A break: the kiosk's pull stops until staff clear it; the reason is kept, and an alert.
+/// The hash the county holds for the kiosk's entry `seq`.
+pub fn stored_hash(client: &mut Client, kiosk_id: &str, seq: u64) -> Result<String, StoreError> {
+    let row =
+        client.query_one("SELECT hash FROM entries WHERE kiosk_id = $1 AND seq = $2", &[&kiosk_id, &(seq as i64)])?;
+    Ok(row.get(0))
+}
+
 pub fn broken(client: &mut Client, kiosk_id: &str, seq: u64, what: &str) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
     tx.execute(
