@@ -386,6 +386,20 @@ impl Writer {
         let problem = mismatch(expected.as_ref(), &found, None, &path);
         let key = match (found, &expected) {
             (OnDisk::Key(k), Some(x)) => EpochKey { epoch: x.epoch, key: k.key.clone() },
+            // A journal that has no root key yet starts at epoch 0. A key file past epoch 0 has sealed
+            // another journal (two configurations naming the same path): sealing with it would make this
+            // journal unverifiable from its first seal. (A key at epoch 0 is this journal's own, made by a
+            // first start that stopped before recording it.)
+            (OnDisk::Key(k), None) if k.epoch > 0 => {
+                return Err(JournalError::Key {
+                    path: path.clone(),
+                    what: format!(
+                        "it holds epoch {} of another journal's keys, and this journal ({}) is new; give this journal a key file of its own ([journal] signing_key_path), or move the other journal's file back beside it",
+                        k.epoch,
+                        self.conn.path().unwrap_or("?")
+                    ),
+                });
+            }
             (OnDisk::Key(k), None) => *k,
             (other, expected) => {
                 // A new journal gets its root key; a lost key is replaced so that entries keep being sealed,

@@ -262,3 +262,29 @@ fn purge_clears_old_payloads_from_disk_and_keeps_the_chain() {
         }
     }
 }
+
+/// Two configurations naming the same signing key file: a new journal over another journal's key file
+/// (past its first epoch) is refused at start with what to do, and nothing is journaled; it used to start
+/// sealing at that key's epoch, unverifiable from its first seal ("the seal of epoch 0 is missing").
+#[test]
+fn a_new_journal_over_another_journals_key_file_is_refused() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = Journal::open(settings(a.path())).unwrap();
+    for n in 0..3 {
+        // Each session end seals an epoch and hands the key file on to the next.
+        first.append(NewEntry::new(EntryKind::SessionEnd, json!({ "reason": "completed", "n": n }))).unwrap();
+    }
+    first.close();
+    let mut shared = settings(b.path());
+    shared.signing_key_path = settings(a.path()).signing_key_path;
+    let err = Journal::open(shared).unwrap_err().to_string();
+    assert!(err.contains("another journal's keys") && err.contains("signing_key_path"), "{err}");
+    let entries = rusqlite::Connection::open(b.path().join("journal.sqlite3"))
+        .and_then(|c| c.query_row("SELECT count(*) FROM entries", [], |r| r.get::<_, i64>(0)))
+        .unwrap_or(0);
+    assert_eq!(entries, 0, "nothing journaled");
+    // The first journal still opens with its own key and verifies.
+    let again = Journal::open(settings(a.path())).unwrap();
+    again.close();
+    assert!(assert_intact(&a.path().join("journal.sqlite3")) >= 3);
+}
