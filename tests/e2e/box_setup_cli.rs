@@ -95,6 +95,15 @@ fn a_bad_credentials_file_is_named_by_its_own_line_and_field_and_two_places_are_
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("admin.maintenance_pin_hash") && err.contains("one place"), "{err}");
 
+    // A credentials file any user may read is refused, saying how to fix it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = box_config(dir.path());
+    let (code, _, err) = run(kiosk().args(["config", "check"]).arg(&config));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("credentials.toml: refused") && err.contains("chmod o-rwx"), "{err}");
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+
     // A credentials file that is not there says which and changes nothing.
     std::fs::remove_file(&creds).unwrap();
     let config = box_config(dir.path());

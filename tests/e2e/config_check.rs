@@ -297,3 +297,10 @@ fn control_and_bidi_characters_in_printed_text_are_refused_where_they_are_writte
     let text = edit(&demo_toml(), &window, &window.replacen("= \"", "= \"\\u202E", 1));
     assert_rejected(&text, "\"\\u202E", "queue.categories[0].window_zh", "U+202E (RIGHT-TO-LEFT OVERRIDE)");
 }
+
+/// The state files' paths are whole paths: a relative one would depend on the folder the kiosk started in.
+#[test]
+fn a_relative_state_path_is_refused() {
+    let text = edit(&demo_toml(), "path = \"/var/lib/kiosk/journal.sqlite3\"", "path = \"journal.sqlite3\"");
+    assert_rejected(&text, "\"journal.sqlite3\"", "journal.path", "is a relative path");
+}

@@ -133,6 +133,8 @@ impl Drop for AdminServer {
 pub enum StartError {
     #[error("[admin] tls_cert and tls_key are both needed for TLS")]
     TlsFiles,
+    #[error("the staff API's TLS key {} is refused: {why}", path.display())]
+    PrivateKey { path: std::path::PathBuf, why: std::io::Error },
     #[error(transparent)]
     Tls(#[from] ::net::tls::TlsError),
     #[error("cannot listen on {listen} ({why}); check [admin] listen")]

@@ -106,6 +106,32 @@ pub fn read_bounded(path: &Path, kind: FileKind) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A secret file (a TLS key, the credentials' hashes) that others may read is refused: `Err` says why and
+/// what to do. One its group may read is allowed when the group is this process's (the box gives the kiosk
+/// user's group read access); for another group `Ok(Some(warning))`.
+pub fn check_private(path: &Path) -> std::io::Result<Option<String>> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    let mode = meta.mode() & 0o777;
+    if mode & 0o007 != 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "any user of this machine can read it (mode {mode:03o}); run: chmod o-rwx {} (the box's files are 0640 root:kiosk)",
+                path.display()
+            ),
+        ));
+    }
+    if mode & 0o070 != 0 && meta.gid() != rustix::process::getegid().as_raw() {
+        return Ok(Some(format!(
+            "{}: group {} may read it (mode {mode:03o}); only the kiosk's own group should",
+            path.display(),
+            meta.gid()
+        )));
+    }
+    Ok(None)
+}
+
 /// [`read_bounded`] as UTF-8 text.
 pub fn read_text(path: &Path, kind: FileKind) -> std::io::Result<String> {
     String::from_utf8(read_bounded(path, kind)?)

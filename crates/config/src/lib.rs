@@ -570,6 +570,11 @@ pub struct Credentials {
 impl Credentials {
     /// Reads and checks a credentials file; an error names the file, line and field.
     pub fn load(file: &Path) -> Result<Credentials, ConfigError> {
+        match files::check_private(file) {
+            Err(source) => return Err(ConfigError::NotPrivate { file: file.to_owned(), source }),
+            Ok(Some(warning)) => log::warn!("{warning}"),
+            Ok(None) => {}
+        }
         let src = files::read_text(file, files::FileKind::Configuration)
             .map_err(|source| ConfigError::Unreadable { file: file.to_owned(), source })?;
         let creds: Credentials = toml::from_str(&src).map_err(|e| {
@@ -696,6 +701,9 @@ fn default_idle_timeout() -> u32 {
 pub enum ConfigError {
     #[error("{file}: cannot read the configuration file ({source}). Check that the path is right and the kiosk user may read it.", file = .file.display())]
     Unreadable { file: PathBuf, source: std::io::Error },
+    /// A file of secrets (hashes of the PIN and the tokens) that other users may read.
+    #[error("{file}: refused, it holds the staff tokens' and the PIN's hashes and {source}.", file = .file.display())]
+    NotPrivate { file: PathBuf, source: std::io::Error },
     #[error("{}", .0)]
     Invalid(Box<Located>),
 }
@@ -726,7 +734,7 @@ impl ConfigError {
     pub fn located(&self) -> Option<&Located> {
         match self {
             ConfigError::Invalid(l) => Some(l),
-            ConfigError::Unreadable { .. } => None,
+            ConfigError::Unreadable { .. } | ConfigError::NotPrivate { .. } => None,
         }
     }
 }

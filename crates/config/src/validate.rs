@@ -183,6 +183,10 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 /// (possibly through a symlink that resolves). Checked without creating anything.
 fn check_file_path(field: &FieldPath, path: &std::path::Path, what: &str) -> Result<(), Problem> {
     let bad = |why: String| fail(field.clone(), format!("{} ({what}) {why}", path.display()));
+    // A relative path would depend on the folder the kiosk happened to start in (systemd starts it in /).
+    if path.is_relative() {
+        return bad("is a relative path; give the whole path from /, such as /var/lib/kiosk/journal.sqlite3.".into());
+    }
     if ["/proc", "/sys", "/dev"].iter().any(|sys| path.starts_with(sys)) {
         return bad(
             "is under /proc, /sys or /dev, which hold no files of ours; use a folder such as /var/lib/kiosk.".into()
