@@ -22,7 +22,7 @@ fn a_day(n: u32) -> Vec<NewEntry> {
         v.push(NewEntry::new(EntryKind::TicketCalled, json!({ "ticket_id": id, "state": "called", "counter": "3" })));
         v.push(NewEntry::new(
             EntryKind::Evaluation,
-            json!({ "transaction": { "ticket_id": id }, "level": if i % 4 == 0 { 2 } else { 5 }, "level_name": "",
+            json!({ "transaction": { "kind": "ticket", "ticket_id": id }, "level": if i % 4 == 0 { 2 } else { 5 }, "level_name": "",
                     "reason": null, "channel": "kiosk", "follow_up": false }),
         ));
     }
@@ -463,4 +463,88 @@ fn a_rolled_back_or_forked_kiosk_is_stopped_where_its_history_parts() {
     assert!(out.contains(&format!("BROKEN at seq {}", backup_head + 1)), "{out}");
     assert!(err.contains(&format!("forked at seq {}", backup_head + 1)), "{err}");
     assert_eq!(count(&pg, "SELECT count(*) FROM entries"), county_head as i64, "nothing of either stored");
+}
+
+/// One kiosk's sealed entry whose payload is not what its kind says (a rating of level "x", a ticket whose
+/// business day is not a date) is stored — the chain needs it — but marked, alerted and left out of every
+/// figure, and the report names it; the report used to exit 1 for the whole county. Entries stored before
+/// the county checked payloads are checked by `fleet migrate`.
+#[test]
+fn one_kiosks_malformed_payload_is_stored_marked_and_left_out_of_the_county_figures() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(root.path());
+    pg.migrate();
+    let mut good = TestKiosk::new(root.path(), "linshu-hall-01");
+    good.append(a_day(4));
+    let mut bad = TestKiosk::new(root.path(), "qingyun-town-01");
+    let mut day = a_day(4);
+    day.push(NewEntry::new(
+        EntryKind::Evaluation,
+        json!({ "transaction": { "kind": "hall_service" }, "level": "x", "level_name": "", "reason": null,
+                "channel": "kiosk", "follow_up": false }),
+    ));
+    day.push(NewEntry::new(
+        EntryKind::TicketIssued,
+        json!({ "ticket_id": "T-bad", "number": "A999", "category": "A", "business_day": "someday",
+                "waiting_ahead": 0, "priority": false }),
+    ));
+    bad.append(day);
+    good.serve();
+    bad.serve();
+    let fleet_file = root.path().join("fleet.toml");
+    std::fs::write(&fleet_file, format!("{}{}", good.fleet_entry("临沭街道"), bad.fleet_entry("青云镇"))).unwrap();
+    let (code, out, err) = fleet(&["pull", "--once"], &fleet_file, &pg);
+    assert_eq!(code, Some(0), "stored, not a break: {out}{err}");
+    let bad_seqs: Vec<i64> = pg
+        .client()
+        .query("SELECT seq FROM entries WHERE payload_problem IS NOT NULL ORDER BY seq", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let n = 1 + 4 * 3 + 3;
+    assert_eq!(bad_seqs, vec![n + 1, n + 2], "both marked, nothing else");
+    assert_eq!(count(&pg, "SELECT count(*) FROM entries WHERE kiosk_id = 'qingyun-town-01'"), n + 2, "all stored");
+    let alerts: Vec<String> = pg
+        .client()
+        .query("SELECT what FROM alerts WHERE kiosk_id = 'qingyun-town-01' ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(
+        alerts[0].starts_with(&format!(
+            "entry seq {} (evaluation) is stored but left out of the figures: the payload does not parse as evaluation (invalid type: string \"x\"",
+            n + 1
+        )),
+        "{alerts:?}"
+    );
+    assert!(alerts[1].contains("the ticket's business_day \"someday\" is not a date"), "{alerts:?}");
+    // Every view reads, and the bad kiosk's good entries still count.
+    assert_eq!(count(&pg, "SELECT sum(ratings)::bigint FROM ratings_per_day WHERE kiosk_id = 'qingyun-town-01'"), 4);
+    assert_eq!(count(&pg, "SELECT sum(tickets)::bigint FROM tickets_per_day WHERE kiosk_id = 'qingyun-town-01'"), 4);
+    assert_eq!(count(&pg, "SELECT count(*) FROM ticket_waits"), 8);
+
+    let report = root.path().join("report.html");
+    let (code, out, err) = run(county()
+        .args(["fleet", "report", "--db", &pg.url(), "--from", "2026-01-01", "--to", "2099-12-31", "--out"])
+        .arg(&report));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("2 entries are left out of the figures"), "{html}");
+    assert!(html.contains(&format!("<tr><td>qingyun-town-01</td><td>{}</td><td>evaluation</td>", n + 1)), "{html}");
+    assert!(html.contains(&format!("<tr><td>qingyun-town-01</td><td>{}</td><td>ticket_issued</td>", n + 2)));
+
+    // A county that pulled before payloads were checked: migrate checks what it stored, once.
+    pg.client()
+        .batch_execute("UPDATE entries SET payload_checked = false, payload_problem = NULL; DELETE FROM alerts")
+        .unwrap();
+    let (code, out, err) = run(county().args(["fleet", "migrate", "--db", &pg.url()]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains(&format!("Checked the payloads of {} stored entries: 2 left out", 2 * n + 2)), "{out}");
+    assert_eq!(count(&pg, "SELECT count(*) FROM entries WHERE payload_problem IS NOT NULL"), 2);
+    assert_eq!(count(&pg, "SELECT count(*) FROM alerts"), 2);
+    let (_, out, _) = run(county().args(["fleet", "migrate", "--db", &pg.url()]));
+    assert!(!out.contains("Checked the payloads"), "nothing left to check: {out}");
 }

@@ -57,7 +57,7 @@ macro_rules! payloads {
     ($( $(#[$doc:meta])* $kind:ident { $( $(#[$m:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
         $(
             $(#[$doc])*
-            #[derive(Debug, Clone, PartialEq, Serialize)]
+            #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
             pub struct $kind { $( $(#[$m])* pub $field: $ty ),* }
 
             impl From<$kind> for NewEntry {
@@ -70,6 +70,15 @@ macro_rules! payloads {
 
         /// Every kind with a payload struct and its fields, in order (the format document lists the same).
         pub const PAYLOAD_FIELDS: &[(EntryKind, &[&str])] = &[ $( (EntryKind::$kind, &[ $( stringify!($field) ),* ]) ),* ];
+
+        /// Parses `payload` as `kind`'s struct; None for a kind without one.
+        fn parse_as(kind: EntryKind, payload: &str) -> Option<Result<(), serde_json::Error>> {
+            match kind {
+                $( EntryKind::$kind => Some(serde_json::from_str::<$kind>(payload).map(|_| ())), )*
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        }
     };
 }
 
@@ -131,7 +140,7 @@ payloads! {
         ticket_id: String,
         state: TicketState,
         counter: String,
-        #[serde(skip_serializing_if = "no")]
+        #[serde(default, skip_serializing_if = "no")]
         recall: bool,
     }
     TicketCompleted { ticket_id: String, state: TicketState }
@@ -236,9 +245,79 @@ payloads! {
     JournalIntegrityFailed { check: String, seq: u64, what: String }
 }
 
+/// Why an entry's payload is not what its kind says, for the county's store (which keeps the entry, since
+/// the chain needs it, and leaves it out of the figures): it must be JSON; a known kind's must parse as its
+/// struct (unknown fields are allowed: a newer kiosk may add some), and the values the county's figures
+/// read must be in their range (a rating's `level` 1–5, a ticket's `business_day` a calendar date).
+/// A purged payload (NULL) is not checked. The sentence names the kind and what is wrong.
+pub fn check(kind: &str, payload: &str) -> Result<(), String> {
+    let value: serde_json::Value =
+        serde_json::from_str(payload).map_err(|e| format!("the {kind} payload is not JSON ({e})"))?;
+    let Some(known) = EntryKind::parse(kind) else { return Ok(()) };
+    if let Some(Err(e)) = parse_as(known, payload) {
+        return Err(format!("the payload does not parse as {kind} ({e})"));
+    }
+    match known {
+        EntryKind::Evaluation => match value.get("level").and_then(serde_json::Value::as_u64) {
+            Some(1..=5) => Ok(()),
+            _ => Err(format!("the evaluation's level {} is not one of 1 to 5", value["level"])),
+        },
+        EntryKind::TicketIssued => {
+            let day = value.get("business_day").and_then(serde_json::Value::as_str).unwrap_or_default();
+            match (day.len(), day.parse::<jiff::civil::Date>()) {
+                (10, Ok(_)) => Ok(()),
+                _ => Err(format!("the ticket's business_day {day:?} is not a date (YYYY-MM-DD)")),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payload_is_checked_against_its_kind() {
+        let rating = |level: &str| {
+            format!(
+                r#"{{"transaction":{{"kind":"ticket","ticket_id":"t"}},"level":{level},"level_name":"","reason":null,"channel":"kiosk","follow_up":false}}"#
+            )
+        };
+        assert_eq!(check("evaluation", &rating("5")), Ok(()));
+        let wrong = check("evaluation", &rating("\"x\"")).unwrap_err();
+        assert!(wrong.starts_with("the payload does not parse as evaluation (invalid type: string \"x\""), "{wrong}");
+        assert_eq!(check("evaluation", &rating("9")), Err("the evaluation's level 9 is not one of 1 to 5".into()));
+        let ticket = |day: &str| {
+            format!(
+                r#"{{"ticket_id":"t","number":"A001","category":"A","business_day":"{day}","waiting_ahead":0,"priority":false}}"#
+            )
+        };
+        assert_eq!(check("ticket_issued", &ticket("2026-11-25")), Ok(()));
+        assert!(check("ticket_issued", &ticket("2026-02-30")).unwrap_err().contains("is not a date"));
+        assert!(check("ticket_issued", &ticket("someday")).unwrap_err().contains("is not a date"));
+        assert!(check("session_end", "{\"reason\":\"bored\"}").unwrap_err().contains("unknown variant"));
+        assert!(check("boot", "{\"version\":\"1\",\"added_later\":1}").is_ok(), "unknown fields are allowed");
+        assert!(check("a_kind_from_a_newer_kiosk", "{}").is_ok());
+        assert!(check("a_kind_from_a_newer_kiosk", "{").unwrap_err().contains("is not JSON"));
+        assert!(check("ticket_called", r#"{"ticket_id":"t","state":"called","counter":"3"}"#).is_ok());
+    }
+
+    #[test]
+    fn every_payload_the_kiosk_writes_passes_the_check() {
+        let e: NewEntry = SessionEnd { reason: EndReason::Idle }.into();
+        assert_eq!(check(e.kind.as_str(), &e.payload.to_string()), Ok(()));
+        let e: NewEntry = Evaluation {
+            transaction: Transaction::HallService,
+            level: 4,
+            level_name: "满意".into(),
+            reason: None,
+            channel: "kiosk".into(),
+            follow_up: false,
+        }
+        .into();
+        assert_eq!(check(e.kind.as_str(), &e.payload.to_string()), Ok(()));
+    }
 
     #[test]
     fn every_kind_but_the_receipt_has_a_payload_and_the_format_document_lists_its_fields() {

@@ -61,7 +61,7 @@ impl EndReason {
 }
 
 /// What a rating is about: journaled as the evaluation's `transaction`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Transaction {
     Ticket {

@@ -57,7 +57,14 @@ pub struct ReportData {
     pub alerts: Vec<(String, String, String)>,
     /// Hours after which a kiosk counts as not heard from.
     pub silent_hours: f64,
+    /// Entries of the period the figures leave out because their payload is not what their kind says:
+    /// (kiosk, seq, kind, problem), at most [`LEFT_OUT_LISTED`], and how many there are in all.
+    pub left_out: Vec<(String, i64, String, String)>,
+    pub left_out_total: i64,
 }
+
+/// How many left-out entries the report lists one by one (the count covers the rest).
+pub const LEFT_OUT_LISTED: i64 = 100;
 
 impl ReportData {
     /// The kiosks' figures summed per town.
@@ -196,6 +203,17 @@ pub fn gather(
         &[f, t],
     )? {
         data.alerts.push((r.get(0), r.get(1), r.get(2)));
+    }
+    data.left_out_total =
+        client.query_one(&format!("SELECT count(*) FROM entries_left_out WHERE local_day {days}"), &[f, t])?.get(0);
+    for r in client.query(
+        &format!(
+            "SELECT kiosk_id, seq, kind, problem FROM entries_left_out WHERE local_day {days}
+             ORDER BY kiosk_id, seq LIMIT {LEFT_OUT_LISTED}"
+        ),
+        &[f, t],
+    )? {
+        data.left_out.push((r.get(0), r.get(1), r.get(2), r.get(3)));
     }
     data.kiosks = kiosks.into_values().collect();
     Ok(data)
@@ -441,6 +459,33 @@ pub fn render(data: &ReportData) -> String {
         }
         h.push_str("</table>\n");
     }
+    h.push_str("<h2>未计入 Left out of the figures</h2>\n");
+    if data.left_out_total == 0 {
+        h.push_str("<p>无 None.</p>\n");
+    } else {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">{} 条记录的内容与其类型不符，未计入以上数字（记录已保存）。 {} entries are left out of the \
+             figures above: their payload is not what their kind says (they are stored).</p>",
+            data.left_out_total, data.left_out_total
+        );
+        h.push_str(
+            "<table class=\"text\"><tr><th>终端 Kiosk</th><th>序号 Seq</th><th>类型 Kind</th><th>原因 Why</th></tr>\n",
+        );
+        for (kiosk, seq, kind, problem) in &data.left_out {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{seq}</td><td>{}</td><td>{}</td></tr>",
+                esc(kiosk),
+                esc(kind),
+                esc(problem)
+            );
+        }
+        h.push_str("</table>\n");
+        if data.left_out_total > data.left_out.len() as i64 {
+            let _ = writeln!(h, "<p>… {} more.</p>", data.left_out_total - data.left_out.len() as i64);
+        }
+    }
     h.push_str("</body></html>\n");
     h
 }
@@ -488,5 +533,13 @@ mod tests {
         assert!(html.contains("&lt;青云镇&gt;") && !html.contains("<青云镇>"), "text is escaped");
         assert!(!html.contains("<script") && !html.contains("<link") && !html.contains(" src="), "self-contained");
         assert!(html.contains("<li>c (&lt;青云镇&gt;): 2026-11-26 09:00</li>"), "the silent kiosk is listed");
+        assert!(html.contains("<h2>未计入 Left out of the figures</h2>\n<p>无 None.</p>"));
+        data.left_out =
+            vec![("b".into(), 7, "evaluation".into(), "the evaluation's level 9 is not one of 1 to 5".into())];
+        data.left_out_total = 3;
+        let html = render(&data);
+        assert!(html.contains("3 entries are left out of the figures"));
+        assert!(html.contains("<tr><td>b</td><td>7</td><td>evaluation</td><td>the evaluation's level 9 is"));
+        assert!(html.contains("<p>… 2 more.</p>"));
     }
 }

@@ -117,7 +117,7 @@ pub enum Stored {
 }
 
 /// The types of `entries`' columns in table order, for binary COPY in (all) and out (seq to hash).
-const ENTRY_TYPES: [Type; 12] = [
+const ENTRY_TYPES: [Type; 14] = [
     Type::TEXT,
     Type::INT8,
     Type::TEXT,
@@ -130,6 +130,9 @@ const ENTRY_TYPES: [Type; 12] = [
     Type::TEXT,
     Type::TEXT,
     Type::TIMESTAMPTZ,
+    // payload_problem, payload_checked (in only)
+    Type::TEXT,
+    Type::BOOL,
 ];
 
 /// Stores a checked page in one transaction: the kiosk's row locked and its head compared with the one the
@@ -170,11 +173,16 @@ pub fn store_page(
     }
     let sink = tx.copy_in(
         "COPY entries (kiosk_id, seq, boot_id, time_utc, mono_ms, session_id, kind, payload, payload_digest,
-                       prev_hash, hash, at) FROM STDIN (FORMAT binary)",
+                       prev_hash, hash, at, payload_problem, payload_checked) FROM STDIN (FORMAT binary)",
     )?;
     let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(sink, &ENTRY_TYPES);
+    let mut problems = Vec::new();
     for (e, at) in page.entries.iter().zip(&page.times) {
         let seq = e.seq as i64;
+        let problem = payload_problem(&e.kind, e.payload.as_deref());
+        if let Some(p) = &problem {
+            problems.push(left_out_alert(e.seq, &e.kind, p));
+        }
         writer.write(&[
             &e.kiosk_id,
             &seq,
@@ -188,9 +196,14 @@ pub fn store_page(
             &e.prev_hash,
             &e.hash,
             at,
+            &problem,
+            &true,
         ])?;
     }
     let entries = writer.finish()?;
+    for what in &problems {
+        tx.execute("INSERT INTO alerts (kiosk_id, what) VALUES ($1, $2)", &[&kiosk_id, what])?;
+    }
     for seal in &page.new_seals {
         let text = serde_json::to_string(seal).map_err(|e| StoreError::BadSeal(e.to_string()))?;
         tx.execute(
@@ -208,6 +221,50 @@ pub fn store_page(
     let mut seals = checked_against.seals.clone();
     seals.extend(page.new_seals.iter().cloned());
     Ok(Stored::Inserted { entries, head: StoredHead { seq: last_seq, hash: last_hash.to_owned(), seals } })
+}
+
+/// What is wrong with an entry's payload for the county's figures (None: nothing, or purged).
+pub fn payload_problem(kind: &str, payload: Option<&str>) -> Option<String> {
+    payload.and_then(|p| journal::payload::check(kind, p).err())
+}
+
+fn left_out_alert(seq: u64, kind: &str, problem: &str) -> String {
+    format!("entry seq {seq} ({kind}) is stored but left out of the figures: {problem}")
+}
+
+/// Checks the payloads of entries stored before the county checked them (migration 3): marks what is wrong,
+/// with an alert each, in batches of one transaction each. Returns (checked, marked).
+pub fn check_stored_payloads(client: &mut Client) -> Result<(u64, u64), StoreError> {
+    let (mut checked, mut marked) = (0u64, 0u64);
+    loop {
+        let mut tx = client.transaction()?;
+        let rows = tx.query(
+            "SELECT kiosk_id, seq, kind, payload FROM entries WHERE NOT payload_checked
+             ORDER BY kiosk_id, seq LIMIT 5000 FOR UPDATE",
+            &[],
+        )?;
+        if rows.is_empty() {
+            return Ok((checked, marked));
+        }
+        for r in &rows {
+            let (kiosk_id, seq, kind, payload): (String, i64, String, Option<String>) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            let problem = payload_problem(&kind, payload.as_deref());
+            tx.execute(
+                "UPDATE entries SET payload_checked = true, payload_problem = $3 WHERE kiosk_id = $1 AND seq = $2",
+                &[&kiosk_id, &seq, &problem],
+            )?;
+            if let Some(p) = &problem {
+                tx.execute(
+                    "INSERT INTO alerts (kiosk_id, what) VALUES ($1, $2)",
+                    &[&kiosk_id, &left_out_alert(seq as u64, &kind, p)],
+                )?;
+                marked += 1;
+            }
+        }
+        checked += rows.len() as u64;
+        tx.commit()?;
+    }
 }
 
 /// The kiosk answered and had nothing new.
@@ -235,7 +292,6 @@ pub fn failed(client: &mut Client, kiosk_id: &str, what: &str) -> Result<(), Sto
     Ok(())
 }
 
-/// A break: the kiosk's pull stops until staff clear it; the reason is kept, and an alert.
 /// The hash the county holds for the kiosk's entry `seq`.
 pub fn stored_hash(client: &mut Client, kiosk_id: &str, seq: u64) -> Result<String, StoreError> {
     let row =
@@ -243,6 +299,7 @@ pub fn stored_hash(client: &mut Client, kiosk_id: &str, seq: u64) -> Result<Stri
     Ok(row.get(0))
 }
 
+/// A break: the kiosk's pull stops until staff clear it; the reason is kept, and an alert.
 pub fn broken(client: &mut Client, kiosk_id: &str, seq: u64, what: &str) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
     tx.execute(
