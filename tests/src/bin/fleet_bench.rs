@@ -49,7 +49,7 @@ fn main() {
                 2 => NewEntry::new(EntryKind::CatalogueSearch, serde_json::json!({ "query": "户籍", "results": 12 })),
                 _ => NewEntry::new(
                     EntryKind::Evaluation,
-                    serde_json::json!({ "transaction": { "ticket_id": format!("t{}", n - 3) }, "level": 5,
+                    serde_json::json!({ "transaction": { "kind": "ticket", "ticket_id": format!("t{}", n - 3) }, "level": 5,
                         "level_name": "非常满意", "reason": null, "channel": "kiosk", "follow_up": false }),
                 ),
             })
