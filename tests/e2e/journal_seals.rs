@@ -152,6 +152,40 @@ fn a_root_attacker_who_deletes_seals_and_the_tail_after_three_epochs_is_caught()
     assert!(found.contains("\"check\":\"keys\"") && found.contains("seals were deleted"), "{found}");
 }
 
+/// A root attacker who deletes every seal, drops the guards and cuts the tail used to leave a file that plain
+/// `verify --pubkey ROOT` called intact ("0 seal(s) walked"): the kiosk seals every session end and shutdown
+/// in the transaction that writes it, so the file itself shows the seals are missing.
+#[test]
+fn a_file_whose_session_ends_are_unsealed_shows_its_seals_were_removed() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    // Every seal deleted, the tail cut after the second session end (seq 12).
+    raw_db(&k.db)
+        .execute_batch("DELETE FROM seals; DELETE FROM checkpoints; DELETE FROM entries WHERE seq > 14;")
+        .unwrap();
+    for args in [&["--pubkey", root.as_str()][..], &[][..]] {
+        let (code, text) = verify(&k.db, args);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains(
+                "TAMPERED at seq 6: entry 6 (session_end) is not sealed, but the kiosk seals every session_end in the transaction that writes it: the journal's seals were removed"
+            ),
+            "{text}"
+        );
+    }
+
+    // Only the later seals deleted: the first session end is sealed, the second is not.
+    let k = three_epochs();
+    raw_db(&k.db).execute_batch("DELETE FROM seals WHERE epoch > 0; DELETE FROM entries WHERE seq > 14;").unwrap();
+    let (code, text) = verify(&k.db, &["--pubkey", &root_key(&k)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("TAMPERED at seq 12: entry 12 (session_end) is not sealed")
+            && text.contains("the seals after seq 6 were removed"),
+        "{text}"
+    );
+}
+
 #[test]
 fn deleting_later_seals_only_or_the_key_too_is_caught_and_a_rekeyed_journal_is_not_the_recorded_root() {
     // Seals 1 and 2 and everything after seal 0's head deleted: the journal looks sealed through seq 6.

@@ -144,6 +144,11 @@ def main(path, root):
         raise Tampered(entries[0]["seq"], "the header is not the one signed")
     if (st["entries"], st["first_seq"], st["last_seq"]) != (len(entries), entries[0]["seq"], prev["seq"]):
         raise Tampered(st["first_seq"], "entries were cut or removed")
+    # session_end and shutdown are sealed in the transaction that writes them: one after the newest seal
+    # shows that seals were removed.
+    for e in entries:
+        if e["kind"] in ("session_end", "shutdown") and e["seq"] > last_sealed:
+            raise Tampered(e["seq"], f"{e['kind']} not sealed: seals were removed")
     unsealed = sum(1 for s in hashes if s > last_sealed)
     print(f"intact: {len(entries)} entries, {len(seals)} seals, unsealed tail {unsealed}")
     return 0

@@ -54,7 +54,13 @@ struct Checker {
     pending_gap: Option<Bad>,
     /// Seqs absent between entries of a filtered stretch (first, last): normal for a kind filter.
     gaps: Vec<(u64, u64)>,
+    /// Entries of the kinds the writer seals in their own transaction (`session_end`, `shutdown`), in order:
+    /// one that no seal covers shows that seals were removed.
+    always_sealed: Vec<(u64, &'static str)>,
 }
+
+/// The kinds whose entry is always sealed in the transaction that writes it (docs/journal-format.md).
+const ALWAYS_SEALED: [&str; 2] = ["session_end", "shutdown"];
 
 type Bad = (u64, String);
 
@@ -127,6 +133,26 @@ impl Checker {
             notes: Vec::new(),
             pending_gap: None,
             gaps: Vec::new(),
+            always_sealed: Vec::new(),
+        }
+    }
+
+    /// Every entry of an always-sealed kind must be covered by a seal (`sealed`: the newest seal's seq, 0
+    /// when there is none): one after it shows that the seals covering it were deleted.
+    fn check_always_sealed(&self, sealed: u64) -> Result<(), Bad> {
+        match self.always_sealed.iter().find(|(seq, _)| *seq > sealed) {
+            Some((seq, kind)) => Err((
+                *seq,
+                format!(
+                    "entry {seq} ({kind}) is not sealed, but the kiosk seals every {kind} in the transaction that writes it: {}",
+                    if sealed == 0 {
+                        "the journal's seals were removed".to_owned()
+                    } else {
+                        format!("the seals after seq {sealed} were removed")
+                    }
+                ),
+            )),
+            None => Ok(()),
         }
     }
 
@@ -199,6 +225,9 @@ impl Checker {
         }
         if let Some(slot) = self.wanted.get_mut(&e.seq) {
             *slot = Some(e.hash.to_owned());
+        }
+        if let Some(kind) = ALWAYS_SEALED.into_iter().find(|k| *k == e.kind) {
+            self.always_sealed.push((e.seq, kind));
         }
         self.entries += 1;
         self.first_seq.get_or_insert(e.seq);
@@ -472,7 +501,7 @@ pub fn verify_database(
     let mut checker = Checker::new(true, cps.iter().map(|c| c.seq).chain(seals.iter().map(|s| s.seq)));
     checker.notes = notes;
     match scan_entries(&conn, checker, meta_kiosk.as_deref(), tick)? {
-        Scanned::Checked(c) => checker = c,
+        Scanned::Checked(c) => checker = *c,
         Scanned::Tampered(bad) => return Ok(tampered(bad)),
     }
     if let Err(bad) = checker.end() {
@@ -494,7 +523,15 @@ pub fn verify_database(
         }
     }
     let last = checker.prev.as_ref().map_or(0, |(s, _)| *s);
-    let sealed = chain.as_ref().and_then(|c| c.sealed.as_ref()).map_or(0, |(s, _)| *s);
+    // Without a chain (no root key known) the seals' seqs still show what they cover.
+    let sealed = chain
+        .as_ref()
+        .and_then(|c| c.sealed.as_ref())
+        .map(|(s, _)| *s)
+        .unwrap_or_else(|| seals.iter().map(|s| s.seq).max().unwrap_or(0));
+    if let Err(bad) = checker.check_always_sealed(sealed) {
+        return Ok(tampered(bad));
+    }
     Ok(checker.finish(n, chain.as_ref(), last.saturating_sub(sealed)))
 }
 
@@ -563,7 +600,7 @@ impl Batch {
 }
 
 enum Scanned {
-    Checked(Checker),
+    Checked(Box<Checker>),
     Tampered(Bad),
 }
 
@@ -651,7 +688,7 @@ fn scan_entries(
         }
         match (checked, damage) {
             (Err(bad), _) => Ok(Scanned::Tampered(bad)),
-            (Ok(checker), None) => Ok(Scanned::Checked(checker)),
+            (Ok(checker), None) => Ok(Scanned::Checked(Box::new(checker))),
             (Ok(checker), Some(e)) => {
                 let next = checker.prev.as_ref().map_or(1, |(s, _)| s + 1);
                 match e.sqlite_error_code() {
@@ -872,6 +909,12 @@ fn verify_jsonl(
         }
     }
     let sealed = chain.sealed.as_ref().map_or(0, |(s, _)| *s);
+    // Files from before seals (version 2 exports, and version 1 files without seal lines) cannot show them.
+    if (header.version >= 3 || !seals.is_empty())
+        && let Err(bad) = checker.check_always_sealed(sealed)
+    {
+        return Ok(tampered(bad));
+    }
     let unsealed = hashes.keys().filter(|s| **s > sealed).count() as u64;
     Ok(checker.finish(1, Some(&chain), unsealed))
 }
@@ -998,6 +1041,12 @@ fn verify_csv(
         return Ok(tampered(bad));
     }
     let sealed = chain.sealed.as_ref().map_or(0, |(s, _)| *s);
+    // A version 1 signature carried no seals.
+    if (sig.version >= 2 || !sig.seals.is_empty())
+        && let Err(bad) = checker.check_always_sealed(sealed)
+    {
+        return Ok(tampered(bad));
+    }
     let unsealed = last.map_or(0, |l| l.saturating_sub(sealed.max(first.unwrap_or(1) - 1)));
     Ok(checker.finish(1, Some(&chain), unsealed))
 }
