@@ -83,7 +83,10 @@ fn write_lines(path: &Path, lines: &[String]) -> PathBuf {
 /// Drops the guards a tamperer would drop first.
 fn raw_db(path: &Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch("DROP TRIGGER entries_never_deleted; DROP TRIGGER entries_only_purged;").unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER entries_never_deleted; DROP TRIGGER entries_only_purged; DROP TRIGGER entries_purged_only_when_due;",
+    )
+    .unwrap();
     conn
 }
 

@@ -78,6 +78,7 @@ fn raw_db(path: &Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
         "DROP TRIGGER IF EXISTS entries_never_deleted; DROP TRIGGER IF EXISTS entries_only_purged;
+         DROP TRIGGER IF EXISTS entries_purged_only_when_due;
          DROP TRIGGER IF EXISTS checkpoints_never_deleted; DROP TRIGGER IF EXISTS checkpoints_never_rewritten;
          DROP TRIGGER IF EXISTS seals_never_deleted; DROP TRIGGER IF EXISTS seals_never_rewritten;",
     )
@@ -184,6 +185,41 @@ fn a_file_whose_session_ends_are_unsealed_shows_its_seals_were_removed() {
             && text.contains("the seals after seq 6 were removed"),
         "{text}"
     );
+}
+
+/// The payloads of recent, sealed entries could be set to NULL with the guards in place, and every verify
+/// mode still said intact: now the guard refuses it, and with the guards dropped `verify` names the entry.
+#[test]
+fn a_young_payload_erased_is_refused_by_the_guard_and_caught_by_verify() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    let conn = rusqlite::Connection::open(&k.db).unwrap();
+    let err = conn.execute("UPDATE entries SET payload = NULL WHERE seq = 2", []).unwrap_err().to_string();
+    assert!(err.contains("kiosk_purge_cutoff"), "refused outside the kiosk's writer: {err}");
+    drop(conn);
+    let export = export_jsonl(&k, "export.jsonl");
+    raw_db(&k.db).execute_batch("UPDATE entries SET payload = NULL WHERE seq = 2;").unwrap();
+    for args in [&["--pubkey", root.as_str()][..], &[][..]] {
+        let (code, text) = verify(&k.db, args);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains("TAMPERED at seq 2: entry 2's payload was purged, but it was written at")
+                && text.contains("no retention purge after it records a cut-off: payloads were erased before their retention period ended"),
+            "{text}"
+        );
+    }
+    // The same in an export: the payload set to null in its line.
+    let lines: Vec<String> = std::fs::read_to_string(&export).unwrap().lines().map(str::to_owned).collect();
+    let mut edited = lines.clone();
+    let at = edited.iter().position(|l| l.contains("\"seq\":2,")).unwrap();
+    let payload =
+        serde_json::from_str::<serde_json::Value>(&edited[at]).unwrap()["payload"].as_str().unwrap().to_owned();
+    edited[at] = edited[at].replace(&serde_json::to_string(&payload).unwrap(), "null");
+    let file = k.dir.join("erased.jsonl");
+    std::fs::write(&file, edited.join("\n") + "\n").unwrap();
+    let (code, text) = verify(&file, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("TAMPERED at seq 2: entry 2's payload was purged"), "{text}");
 }
 
 #[test]
@@ -392,6 +428,14 @@ fn an_independent_verifier_written_from_the_format_document_agrees() {
         ),
         ("the tail cut", Box::new(|l| drop(l.remove(18)))),
         ("a line after the closing one", Box::new(|l| l.push(l[2].clone()))),
+        (
+            "a young payload erased",
+            Box::new(|l| {
+                let v: serde_json::Value = serde_json::from_str(&l[2]).unwrap();
+                let payload = serde_json::to_string(v["payload"].as_str().unwrap()).unwrap();
+                l[2] = l[2].replace(&payload, "null");
+            }),
+        ),
     ];
     let edited = k.dir.join("edited.jsonl");
     for (name, edit) in cases {

@@ -5,6 +5,7 @@ Usage: verify_export.py EXPORT.jsonl ROOT_PUBLIC_KEY_HEX
 Exit 0 intact, 1 tampered (prints "TAMPERED at seq N: why"), 2 unreadable. Uses Debian's python3-cryptography
 for Ed25519 and nothing of the kiosk's code, so that the document, not the implementation, is what is tested.
 """
+import datetime
 import hashlib
 import json
 import struct
@@ -149,6 +150,24 @@ def main(path, root):
     for e in entries:
         if e["kind"] in ("session_end", "shutdown") and e["seq"] > last_sealed:
             raise Tampered(e["seq"], f"{e['kind']} not sealed: seals were removed")
+    # A purged payload must be older than the cut-off of a consistent retention_purge entry after it (at
+    # least 180 days, its cut-off that many days before the purge's own time): checked when the export skips
+    # nothing and runs to the head.
+    filt = header.get("filter") or {}
+    if header["contiguous"] and all(filt.get(k) is None for k in ("to", "to_utc", "limit")):
+        def ts(t):
+            return datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))
+        purges = []
+        for e in entries:
+            if e["kind"] == "retention_purge" and e["payload"] is not None:
+                p = json.loads(e["payload"])
+                days = p.get("retention_days")
+                if (isinstance(days, int) and days >= 180
+                        and ts(p["before"]) <= ts(e["time_utc"]) - datetime.timedelta(days=days)):
+                    purges.append((e["seq"], p["before"]))
+        for e in entries:
+            if e["payload"] is None and not any(s > e["seq"] and ts(b) > ts(e["time_utc"]) for s, b in purges):
+                raise Tampered(e["seq"], "a payload erased before its retention period ended")
     unsealed = sum(1 for s in hashes if s > last_sealed)
     print(f"intact: {len(entries)} entries, {len(seals)} seals, unsealed tail {unsealed}")
     return 0

@@ -245,7 +245,24 @@ pub enum JournalError {
 
 /// The current UTC time as stored in entries: RFC 3339 with milliseconds and `Z`.
 pub fn utc_now() -> String {
-    format_utc(jiff::Timestamp::now())
+    format_utc(now())
+}
+
+/// A test hook: this process's journals read the clock shifted by this many milliseconds (entries written
+/// "200 days ago" for the retention tests). Zero in the kiosk.
+static TEST_CLOCK_OFFSET_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Shifts the journal's clock by `offset` in this process (tests only).
+#[doc(hidden)]
+pub fn set_test_clock_offset(offset: jiff::SignedDuration) {
+    TEST_CLOCK_OFFSET_MS.store(offset.as_millis() as i64, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The journal's clock: what entries are stamped with, and what the purge guard measures age against.
+pub fn now() -> jiff::Timestamp {
+    let offset = TEST_CLOCK_OFFSET_MS.load(std::sync::atomic::Ordering::Relaxed);
+    let t = jiff::Timestamp::now();
+    if offset == 0 { t } else { t.checked_add(jiff::SignedDuration::from_millis(offset)).unwrap_or(t) }
 }
 
 pub fn format_utc(t: jiff::Timestamp) -> String {

@@ -51,6 +51,12 @@ WHEN NEW.seq IS NOT OLD.seq OR NEW.kiosk_id IS NOT OLD.kiosk_id OR NEW.boot_id I
   OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
   OR (NEW.payload IS NOT NULL AND NEW.payload IS NOT OLD.payload)
 BEGIN SELECT RAISE(ABORT, 'journal entries are never rewritten; only payloads are purged'); END;
+-- A payload is cleared only once its entry is past the legal retention floor (180 days), by the journal's
+-- clock: kiosk_purge_cutoff() exists only on the writer's connection, so any other connection's attempt to
+-- clear a payload fails (issue #28: the purge's path was open to any entry).
+CREATE TRIGGER IF NOT EXISTS entries_purged_only_when_due BEFORE UPDATE OF payload ON entries
+WHEN NEW.payload IS NULL AND OLD.payload IS NOT NULL AND OLD.time_utc >= kiosk_purge_cutoff()
+BEGIN SELECT RAISE(ABORT, 'a payload is purged only after the retention period (180 days at least)'); END;
 -- Signed checkpoints are evidence too: a second signature over the same seq is ignored, never swapped in.
 CREATE TRIGGER IF NOT EXISTS checkpoints_never_deleted BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'signed checkpoints are never deleted'); END;
@@ -107,6 +113,7 @@ fn try_open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, Journ
         // Check before changing anything, so a damaged file stays as it was for staff.
         quick_check(&conn, path)?;
     }
+    register_purge_cutoff(&conn).map_err(open_err)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -126,6 +133,15 @@ fn try_open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, Journ
         return Err(JournalError::ForeignKiosk { path: path.to_owned(), found: owner, expected: kiosk_id.to_owned() });
     }
     Ok(conn)
+}
+
+/// The purge guard's clock (see the `entries_purged_only_when_due` trigger): the time before which an entry
+/// is past the legal retention floor.
+fn register_purge_cutoff(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function("kiosk_purge_cutoff", 0, rusqlite::functions::FunctionFlags::SQLITE_UTF8, |_| {
+        let floor = jiff::SignedDuration::from_hours(24 * i64::from(super::MIN_RETENTION_DAYS));
+        Ok(super::now().checked_sub(floor).map(super::format_utc).unwrap_or_default())
+    })
 }
 
 fn quick_check(conn: &Connection, path: &Path) -> Result<(), JournalError> {

@@ -25,6 +25,9 @@ pub enum Verdict {
         sealed_through: Option<u64>,
         /// Entries after the newest seal: intact, but not yet protected against whoever holds the box.
         unsealed: u64,
+        /// Entries whose payload was purged (each one past its retention period, as a later
+        /// `retention_purge` entry records, in an input that holds every entry).
+        purged: u64,
         notes: Vec<String>,
     },
     Tampered {
@@ -57,6 +60,11 @@ struct Checker {
     /// Entries of the kinds the writer seals in their own transaction (`session_end`, `shutdown`), in order:
     /// one that no seal covers shows that seals were removed.
     always_sealed: Vec<(u64, &'static str)>,
+    /// Entries whose payload was purged: (seq, time_utc).
+    purged: Vec<(u64, String)>,
+    /// Retention purges whose record is consistent (at least 180 days, a cut-off that many days before the
+    /// purge itself): (seq, cut-off).
+    purges: Vec<(u64, String)>,
 }
 
 /// The kinds whose entry is always sealed in the transaction that writes it (docs/journal-format.md).
@@ -134,6 +142,64 @@ impl Checker {
             pending_gap: None,
             gaps: Vec::new(),
             always_sealed: Vec::new(),
+            purged: Vec::new(),
+            purges: Vec::new(),
+        }
+    }
+
+    /// Every purged payload must be older than the cut-off of a consistent `retention_purge` entry after it:
+    /// one purged younger shows that payloads were erased before they were due. Only an input that holds
+    /// every entry can show it (a kind-filtered export may leave the purge entries out).
+    fn check_purges(&self) -> Result<(), Bad> {
+        // The latest cut-off among the purges from each position on.
+        let mut latest_after: Vec<&str> = vec![""; self.purges.len() + 1];
+        for i in (0..self.purges.len()).rev() {
+            latest_after[i] = latest_after[i + 1].max(self.purges[i].1.as_str());
+        }
+        for (seq, time) in &self.purged {
+            let first_after = self.purges.partition_point(|(p, _)| p <= seq);
+            let cutoff = latest_after[first_after];
+            if time.as_str() >= cutoff {
+                return Err((
+                    *seq,
+                    format!(
+                        "entry {seq}'s payload was purged, but it was written at {time}, {}: payloads were erased before their retention period ended",
+                        if cutoff.is_empty() {
+                            "and no retention purge after it records a cut-off".to_owned()
+                        } else {
+                            format!("after the latest retention purge's cut-off {cutoff}")
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes a purged payload, or a retention purge's record when it is consistent.
+    fn note_retention(&mut self, e: &EntryRef<'_>) {
+        let Some(payload) = e.payload else {
+            self.purged.push((e.seq, e.time_utc.to_owned()));
+            return;
+        };
+        if e.kind != "retention_purge" {
+            return;
+        }
+        let Ok(p) = serde_json::from_str::<serde_json::Value>(payload) else { return };
+        let (Some(before), Some(days)) =
+            (p.get("before").and_then(|v| v.as_str()), p.get("retention_days").and_then(|v| v.as_u64()))
+        else {
+            return;
+        };
+        let due = e
+            .time_utc
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .and_then(|t| t.checked_sub(jiff::SignedDuration::from_hours(24 * days as i64)).ok());
+        let consistent = days >= u64::from(super::MIN_RETENTION_DAYS)
+            && before.parse::<jiff::Timestamp>().ok().zip(due).is_some_and(|(b, due)| b <= due);
+        if consistent {
+            self.purges.push((e.seq, before.to_owned()));
         }
     }
 
@@ -229,6 +295,7 @@ impl Checker {
         if let Some(kind) = ALWAYS_SEALED.into_iter().find(|k| *k == e.kind) {
             self.always_sealed.push((e.seq, kind));
         }
+        self.note_retention(e);
         self.entries += 1;
         self.first_seq.get_or_insert(e.seq);
         self.prev = Some((e.seq, hash));
@@ -321,6 +388,7 @@ impl Checker {
             seals: chain.map_or(0, SealChain::seals),
             sealed_through: chain.and_then(|c| c.sealed.as_ref().map(|(s, _)| *s)),
             unsealed,
+            purged: self.purged.len() as u64,
             notes: self.notes,
         }
     }
@@ -529,7 +597,7 @@ pub fn verify_database(
         .and_then(|c| c.sealed.as_ref())
         .map(|(s, _)| *s)
         .unwrap_or_else(|| seals.iter().map(|s| s.seq).max().unwrap_or(0));
-    if let Err(bad) = checker.check_always_sealed(sealed) {
+    if let Err(bad) = checker.check_always_sealed(sealed).and_then(|()| checker.check_purges()) {
         return Ok(tampered(bad));
     }
     Ok(checker.finish(n, chain.as_ref(), last.saturating_sub(sealed)))
@@ -912,6 +980,16 @@ fn verify_jsonl(
     // Files from before seals (version 2 exports, and version 1 files without seal lines) cannot show them.
     if (header.version >= 3 || !seals.is_empty())
         && let Err(bad) = checker.check_always_sealed(sealed)
+    {
+        return Ok(tampered(bad));
+    }
+    // Purges come after what they purge: only an export that skips nothing and runs to the journal's head
+    // (no end date, not a pull's page of limited length) holds every purge record its purged entries need.
+    let open_ended =
+        ["to", "to_utc", "limit"].iter().all(|k| header.filter.get(k).is_none_or(serde_json::Value::is_null));
+    if checker.contiguous
+        && open_ended
+        && let Err(bad) = checker.check_purges()
     {
         return Ok(tampered(bad));
     }

@@ -377,7 +377,17 @@ fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Opt
             Err(Exit { code: EXIT_TAMPERED, message: format!("{}: TAMPERED at seq {seq}: {what}.", path.display()) }
                 .into())
         }
-        Ok(Verdict::Intact { entries, first_seq, last_seq, checkpoints, seals, sealed_through, unsealed, notes }) => {
+        Ok(Verdict::Intact {
+            entries,
+            first_seq,
+            last_seq,
+            checkpoints,
+            seals,
+            sealed_through,
+            unsealed,
+            purged,
+            notes,
+        }) => {
             let range = match (first_seq, last_seq) {
                 (Some(a), Some(b)) => format!("seq {a}–{b}"),
                 _ => "no entries".into(),
@@ -391,6 +401,9 @@ fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Opt
                 println!("unsealed tail: {unsealed} entries after seq {after}, not yet protected.");
             } else if let Some(s) = sealed_through {
                 println!("sealed through seq {s}.");
+            }
+            if purged > 0 {
+                println!("purged payloads: {purged} (entries past their retention period; their hashes still chain).");
             }
             for n in notes {
                 println!("note: {n}.");

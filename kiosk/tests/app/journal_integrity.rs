@@ -21,7 +21,7 @@ fn altered_journal(config: &Config, seq: i64) {
     }
     journal.close();
     let conn = rusqlite::Connection::open(&config.journal.path).unwrap();
-    conn.execute_batch("DROP TRIGGER entries_only_purged").unwrap();
+    conn.execute_batch("DROP TRIGGER entries_only_purged; DROP TRIGGER entries_purged_only_when_due").unwrap();
     let n = conn.execute("UPDATE entries SET payload = '{\"level\":1,\"forged\":true}' WHERE seq = ?1", [seq]).unwrap();
     assert_eq!(n, 1);
 }

@@ -202,7 +202,9 @@ fn entries_cannot_be_deleted_or_rewritten_through_sqlite() {
     assert!(conn.execute("DELETE FROM entries", []).is_err());
     assert!(conn.execute("UPDATE entries SET kind = 'x'", []).is_err());
     assert!(conn.execute("UPDATE entries SET payload = '{}'", []).is_err());
-    assert_eq!(conn.execute("UPDATE entries SET payload = NULL", []).unwrap(), 1, "purging a payload is allowed");
+    // Purging is the writer's alone, and only when due (it used to be open to any entry from any connection).
+    let purge = conn.execute("UPDATE entries SET payload = NULL", []).unwrap_err().to_string();
+    assert!(purge.contains("kiosk_purge_cutoff"), "{purge}");
     drop(conn);
     assert_intact(&dir.path().join("journal.sqlite3"));
 }
@@ -241,21 +243,40 @@ fn a_journal_of_another_kiosk_is_refused() {
 fn purge_clears_old_payloads_from_disk_and_keeps_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.sqlite3");
+    // Fifty entries written two hundred days ago (the journal's clock shifted back), then one today.
+    kiosk::journal::set_test_clock_offset(-jiff::SignedDuration::from_hours(24 * 200));
     let journal = Journal::open(settings(dir.path())).unwrap();
     for i in 0..50 {
         journal.append(NewEntry::new(EntryKind::Evaluation, json!({ "marker": format!("PURGEME-{i:04}") }))).unwrap();
     }
-    // Two hundred days from now, everything above is past a 180-day retention.
-    let later = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(24 * 200)).unwrap();
-    let summary = kiosk::journal::purge(&journal, 90, later).unwrap();
+    kiosk::journal::set_test_clock_offset(jiff::SignedDuration::ZERO);
+    let young = journal.append(NewEntry::new(EntryKind::Evaluation, json!({ "marker": "KEEP" }))).unwrap();
+    // The guard: a young payload cannot be cleared, not even through the writer's own connection.
+    let refused = journal
+        .transact(move |conn| {
+            conn.execute("UPDATE entries SET payload = NULL WHERE seq = ?1", [young as i64])?;
+            Ok((vec![], ()))
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("a payload is purged only after the retention period"), "{refused}");
+    // Today, everything written two hundred days ago is past a 180-day retention.
+    let summary = kiosk::journal::purge(&journal, 90, jiff::Timestamp::now()).unwrap();
     assert_eq!(summary.retention_days, 180, "never under 180 days, whatever is asked");
     assert_eq!(summary.payloads_cleared, 50);
     drop(journal);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let left: i64 = conn.query_row("SELECT count(*) FROM entries WHERE payload IS NOT NULL", [], |r| r.get(0)).unwrap();
-    assert_eq!(left, 1, "only the retention_purge entry itself keeps its payload");
+    assert_eq!(left, 2, "only the young entry and the retention_purge entry itself keep their payloads");
+    // Another connection (sqlite3, a tool) cannot clear a payload at all: the guard's clock is the writer's.
+    let other = conn.execute("UPDATE entries SET payload = NULL WHERE seq = ?1", [young as i64]).unwrap_err();
+    assert!(other.to_string().contains("kiosk_purge_cutoff"), "{other}");
     drop(conn);
-    assert_eq!(assert_intact(&path), 51);
+    assert_eq!(assert_intact(&path), 52);
+    match kiosk::journal::verify_database(&path, None, &mut |_| true).unwrap() {
+        Verdict::Intact { purged: 50, .. } => {}
+        other => panic!("{other:?}"),
+    }
     for file in ["journal.sqlite3", "journal.sqlite3-wal"] {
         if let Ok(bytes) = std::fs::read(dir.path().join(file)) {
             assert!(!bytes.windows(8).any(|w| w == b"PURGEME-"), "{file} still holds purged text");
