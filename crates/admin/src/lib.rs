@@ -465,6 +465,9 @@ fn query(uri: &Uri) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The largest seq or epoch a query may name (docs/openapi.json states it).
+const MAX_SEQ: u64 = i64::MAX as u64;
+
 /// A query parameter parsed, or the sentence a 400 carries.
 fn param<T: std::str::FromStr>(q: &[(String, String)], name: &str, what: &str) -> Result<Option<T>, String> {
     match q.iter().find(|(k, _)| k == name) {
@@ -493,6 +496,12 @@ async fn journal_page(State(api): State<Arc<Api>>, uri: Uri) -> Response {
         Ok(v) => v.unwrap_or(0),
         Err(why) => return refuse(400, &why),
     };
+    // The journal's seqs and epochs are SQLite integers: beyond i64 they would wrap, so they are refused.
+    for (name, value) in [("after_seq", after), ("seals_from", seals_from)] {
+        if value > MAX_SEQ {
+            return refuse(400, &format!("`{name}` must be at most {MAX_SEQ}; it was {value}."));
+        }
+    }
     match blocking(move || reports::journal_page(&api.journal, &api.readers, after, limit, seals_from)).await {
         Ok(Ok(body)) => {
             let mut r = Response::new(Body::from(body));
