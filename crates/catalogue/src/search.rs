@@ -16,6 +16,8 @@ use std::collections::HashMap;
 pub enum Rank {
     /// The whole name (or short name).
     Exact,
+    /// A whole common name (房产证 typed in full for 不动产登记): what the citizen calls the item.
+    ExactCommonName,
     /// The start of the name.
     Prefix,
     /// Somewhere inside the name (Chinese, initials or pinyin).
@@ -30,6 +32,7 @@ impl Rank {
     pub fn as_str(self) -> &'static str {
         match self {
             Rank::Exact => "exact",
+            Rank::ExactCommonName => "exact_common_name",
             Rank::Prefix => "prefix",
             Rank::Inside => "inside",
             Rank::CommonName => "common_name",
@@ -43,6 +46,9 @@ impl Rank {
 pub struct Hit {
     pub item: usize,
     pub rank: Rank,
+    /// Characters typed as only the start of their syllable (or an initial, or with a letter wrong): within
+    /// a rank, fewer first, so "shen" puts 身 before 生 (sheng).
+    pub partial: u16,
 }
 
 /// What a search found.
@@ -181,14 +187,14 @@ impl Index {
         if q.is_empty() {
             return Found::default();
         }
-        let mut best: Vec<Option<Rank>> = vec![None; self.items.len()];
+        let mut best: Vec<Option<(Rank, u16)>> = vec![None; self.items.len()];
         let mut memo = Memo::default();
         if let Some(starts) = self.starts.get(&q[0]) {
             for &(f, pos) in starts {
                 let field = &self.fields[f as usize];
                 memo.reset(field.chars.len(), q.len());
-                if let Some(end) = match_at(field, pos as usize, &q, 0, 0, &mut memo) {
-                    self.credit(field, pos as usize == 0, end == field.chars.len(), &mut best);
+                if let Some(m) = match_at(field, pos as usize, &q, 0, 0, &mut memo) {
+                    self.credit(field, pos as usize == 0, m, &mut best);
                 }
             }
         }
@@ -203,17 +209,20 @@ impl Index {
             for (f, pos) in first.chain(second) {
                 let field = &self.fields[f as usize];
                 memo.reset(field.chars.len(), q.len());
-                if let Some(end) = match_at(field, pos as usize, &q, 0, 1, &mut memo) {
-                    self.credit(field, pos == 0, end == field.chars.len(), &mut best);
+                if let Some(m) = match_at(field, pos as usize, &q, 0, 1, &mut memo) {
+                    self.credit(field, pos == 0, m, &mut best);
                 }
             }
         }
-        let mut hits: Vec<Hit> =
-            best.iter().enumerate().filter_map(|(item, r)| r.map(|rank| Hit { item, rank })).collect();
+        let mut hits: Vec<Hit> = best
+            .iter()
+            .enumerate()
+            .filter_map(|(item, r)| r.map(|(rank, partial)| Hit { item, rank, partial }))
+            .collect();
         let total = hits.len();
         let key = |h: &Hit| {
             let (frequent, len) = self.items[h.item];
-            (h.rank, !frequent, len, h.item)
+            (h.rank, h.partial, !frequent, len, h.item)
         };
         if hits.len() > limit {
             hits.select_nth_unstable_by_key(limit, key);
@@ -223,80 +232,105 @@ impl Index {
         Found { hits, total, approximate }
     }
 
-    fn credit(&self, field: &Field, at_start: bool, to_end: bool, best: &mut [Option<Rank>]) {
+    fn credit(&self, field: &Field, at_start: bool, m: Match, best: &mut [Option<(Rank, u16)>]) {
+        let to_end = usize::from(m.end) == field.chars.len();
         for &(item, source) in &field.owners {
             let rank = match source {
                 Source::Name if at_start && to_end => Rank::Exact,
                 Source::Name if at_start => Rank::Prefix,
                 Source::Name => Rank::Inside,
+                Source::CommonName if at_start && to_end => Rank::ExactCommonName,
                 Source::CommonName => Rank::CommonName,
                 Source::Material => Rank::Material,
             };
             let slot = &mut best[item as usize];
-            if slot.is_none_or(|r| rank < r) {
-                *slot = Some(rank);
+            if slot.is_none_or(|r| (rank, m.partial) < r) {
+                *slot = Some((rank, m.partial));
             }
         }
     }
 }
 
-/// Places (character, query position, typos left) already known not to match, for one field and query.
+/// The best match found from each place (character, query position, typos left), for one field and query:
+/// `None` not yet worked out, `Some(None)` no match.
 #[derive(Default)]
 struct Memo {
-    failed: Vec<u64>,
+    best: Vec<Option<Option<Match>>>,
     width: usize,
 }
 
 impl Memo {
     fn reset(&mut self, chars: usize, query: usize) {
         self.width = query + 1;
-        self.failed.clear();
-        self.failed.resize(((chars + 1) * self.width * 2).div_ceil(64), 0);
+        self.best.clear();
+        self.best.resize((chars + 1) * self.width * 2, None);
     }
     fn slot(&self, at: usize, qp: usize, typos: u8) -> usize {
         (at * self.width + qp) * 2 + typos as usize
     }
 }
 
+/// How a query matched a field from a start: where the match ends, and how many characters were typed as
+/// only part of their syllable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Match {
+    /// Fields are at most u16::MAX characters (the index cuts them there), so the memo stays small.
+    end: u16,
+    partial: u16,
+}
+
+impl Match {
+    /// Better: reaching the field's end (a whole name), then fewer partly typed syllables.
+    fn better(self, other: Option<Match>, len: u16) -> Match {
+        match other {
+            Some(o) if ((o.end != len), o.partial) < ((self.end != len), self.partial) => o,
+            _ => self,
+        }
+    }
+}
+
 /// Matches `q[qp..]` against the field from character `at`, each character typed as itself or as a prefix
-/// of one of its readings (so initials, full pinyin and a mix all match). Returns where the match ends.
-fn match_at(field: &Field, at: usize, q: &[char], qp: usize, typos: u8, memo: &mut Memo) -> Option<usize> {
+/// of one of its readings (so initials, full pinyin and a mix all match). Returns the best match: one that
+/// reaches the field's end if any does, then the one with the fewest syllables typed only in part.
+fn match_at(field: &Field, at: usize, q: &[char], qp: usize, typos: u8, memo: &mut Memo) -> Option<Match> {
     if qp == q.len() {
-        return Some(at);
+        return Some(Match { end: at as u16, partial: 0 });
     }
     if at == field.chars.len() {
         return None;
     }
     let slot = memo.slot(at, qp, typos);
-    if memo.failed[slot / 64] & (1 << (slot % 64)) != 0 {
-        return None;
+    if let Some(known) = memo.best[slot] {
+        return known;
     }
+    let len = field.chars.len() as u16;
+    let mut best: Option<Match> = None;
+    let mut offer = |m: Option<Match>, extra: u16| {
+        if let Some(m) = m {
+            let m = Match { end: m.end, partial: m.partial + extra };
+            best = Some(best.map_or(m, |b| b.better(Some(m), len)));
+        }
+    };
     let c = q[qp];
-    if (field.chars[at] == c || field.chars[at].to_ascii_lowercase() == c)
-        && let Some(end) = match_at(field, at + 1, q, qp + 1, typos, memo)
-    {
-        return Some(end);
+    if field.chars[at] == c || field.chars[at].to_ascii_lowercase() == c {
+        offer(match_at(field, at + 1, q, qp + 1, typos, memo), 0);
     }
     if c.is_ascii_lowercase() {
         for reading in &field.readings[at] {
             let common = reading.bytes().zip(q[qp..].iter()).take_while(|(r, c)| *r as char == **c).count();
-            // The longest typed part first: "xian" reads 先 before 西安.
-            for k in (1..=common).rev() {
-                if let Some(end) = match_at(field, at + 1, q, qp + k, typos, memo) {
-                    return Some(end);
-                }
+            for k in 1..=common {
+                // A whole syllable costs nothing; its start (an initial, "shen" for sheng) counts as partial.
+                let extra = u16::from(k < reading.len());
+                offer(match_at(field, at + 1, q, qp + k, typos, memo), extra);
             }
         }
         // One letter typed wrong stands for this character's initial.
-        if typos > 0
-            && !field.readings[at].is_empty()
-            && let Some(end) = match_at(field, at + 1, q, qp + 1, typos - 1, memo)
-        {
-            return Some(end);
+        if typos > 0 && !field.readings[at].is_empty() {
+            offer(match_at(field, at + 1, q, qp + 1, typos - 1, memo), 1);
         }
     }
-    memo.failed[slot / 64] |= 1 << (slot % 64);
-    None
+    memo.best[slot] = Some(best);
+    best
 }
 
 #[cfg(test)]
@@ -339,7 +373,7 @@ mod tests {
         let c = Catalogue::sample();
         let hits = c.index.search("房产证", 5).hits;
         let first = &c.items[hits[0].item];
-        assert_eq!((first.name.as_str(), hits[0].rank), ("不动产登记", Rank::CommonName));
+        assert_eq!((first.name.as_str(), hits[0].rank), ("不动产登记", Rank::ExactCommonName));
         assert_eq!(names(&c, "准生证", 1), ["生育登记"]);
         assert!(names(&c, "社保", 3).contains(&"社会保障卡申领".to_string()));
         let hits = c.index.search("契税完税凭证", 300).hits;
@@ -391,6 +425,33 @@ mod tests {
         );
         assert_eq!(found.total, 6);
         assert_eq!(index.search("hz", 2).hits.len(), 2);
+    }
+
+    /// Issue #30: the full pinyin of a common name did not put its item first, and a reading that merely
+    /// starts with the typed syllable ranked as high as an exact one.
+    #[test]
+    fn a_whole_syllable_ranks_above_its_start_and_a_whole_common_name_above_both() {
+        let items = vec![
+            item("生育登记", &[], &[], true),            // sheng: "shen" is only its start
+            item("身份证补领", &[], &[], false),         // shen: the whole syllable
+            item("房产证遗失补办", &[], &[], true),      // its name starts with 房产证
+            item("不动产登记", &["房产证"], &[], false), // 房产证 is what citizens call it
+            item("税务登记", &[], &[], false),
+            item("税收完税证明", &["完税证明"], &[], false),
+        ];
+        let index = Index::build(&items);
+        let order =
+            |q: &str| -> Vec<&str> { index.search(q, 10).hits.iter().map(|h| items[h.item].name.as_str()).collect() };
+        assert_eq!(order("shen")[..2], ["身份证补领", "生育登记"], "shen is 身, only the start of sheng");
+        assert_eq!(order("sheng")[..1], ["生育登记"]);
+        assert_eq!(order("fangchanzheng")[..2], ["不动产登记", "房产证遗失补办"], "the whole common name first");
+        assert_eq!(order("房产证")[..2], ["不动产登记", "房产证遗失补办"]);
+        assert_eq!(order("fcz")[..2], ["不动产登记", "房产证遗失补办"], "initials of the whole common name too");
+        assert_eq!(order("wanshuizhengming")[..1], ["税收完税证明"]);
+        // Typed whole, the shorter frequent prefix match still comes after the exact syllables.
+        assert_eq!(order("shuiwu")[..1], ["税务登记"]);
+        let hits = index.search("shen", 10).hits;
+        assert_eq!((hits[0].rank, hits[0].partial, hits[1].rank, hits[1].partial), (Rank::Prefix, 0, Rank::Prefix, 1));
     }
 
     #[test]
