@@ -2,6 +2,7 @@
 //! backend, page by page, the screenshots and geometry of every page, the journal, the queue and the
 //! devices through the library. scripts/test runs them with nextest, each test in a process of its own.
 
+mod accessible_actions;
 mod admin_openapi;
 mod appointment_offline_ui;
 mod appointment_ui;
