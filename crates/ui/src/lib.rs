@@ -19,8 +19,16 @@ pub mod session;
 /// page is drawn again on every tick; a new model each time would rebuild its list's elements every second
 /// (and a screen reader's or the test robot's handle on a row could then point at another row).
 pub fn keep_or_new<T: Clone + PartialEq + 'static>(current: slint::ModelRc<T>, rows: Vec<T>) -> slint::ModelRc<T> {
+    keep_or_replace(current, rows).0
+}
+
+/// [`keep_or_new`], and whether the rows changed (a paged list then goes back to its first page).
+pub fn keep_or_replace<T: Clone + PartialEq + 'static>(
+    current: slint::ModelRc<T>,
+    rows: Vec<T>,
+) -> (slint::ModelRc<T>, bool) {
     use slint::Model;
     let same = current.row_count() == rows.len()
         && rows.iter().enumerate().all(|(i, r)| current.row_data(i).as_ref() == Some(r));
-    if same { current } else { slint::ModelRc::new(slint::VecModel::from(rows)) }
+    if same { (current, false) } else { (slint::ModelRc::new(slint::VecModel::from(rows)), true) }
 }

@@ -179,7 +179,11 @@ impl Binding for Page_ {
                         }
                     })
                     .collect();
-                a.set_rows(super::keep_or_new(a.get_rows(), rows));
+                let (model, changed) = super::keep_or_replace(a.get_rows(), rows);
+                if changed {
+                    a.set_first(0);
+                }
+                a.set_rows(model);
                 a.set_offline(*offline);
                 AppointmentScreen::List
             }

@@ -218,7 +218,11 @@ impl Binding for Page_ {
                         },
                     })
                     .collect();
-                a.set_cases(super::keep_or_new(a.get_cases(), rows));
+                let (model, changed) = super::keep_or_replace(a.get_cases(), rows);
+                if changed {
+                    a.set_first_case(0);
+                }
+                a.set_cases(model);
                 CaseScreen::List
             }
             Phase::Step(Step::Case { case, slip, from_list }) => {
@@ -231,7 +235,11 @@ impl Binding for Page_ {
                     .iter()
                     .map(|x| AddressRow { id: x.id.as_str().into(), masked: x.masked.as_str().into() })
                     .collect();
-                a.set_addresses(super::keep_or_new(a.get_addresses(), rows));
+                let (model, changed) = super::keep_or_replace(a.get_addresses(), rows);
+                if changed {
+                    a.set_first_address(0);
+                }
+                a.set_addresses(model);
                 CaseScreen::Addresses
             }
             Phase::Step(Step::Confirm { case, address }) => {

@@ -10,7 +10,7 @@ use slint::ComponentHandle;
 use std::cell::Cell;
 use std::rc::Rc;
 
-use crate::common::pages::{CASES, show_case};
+use crate::common::pages::{CASES, LONG_CASES, show_case};
 
 /// The page's buttons that are on screen, in tree order, with their labels: the first three of each kind of
 /// element (an action belongs to the component, so the 36 keys of a keyboard need not all be pressed).
@@ -49,7 +49,7 @@ fn every_button_on_every_page_can_be_pressed_through_its_accessibility_action() 
     let t = touches.clone();
     window.global::<Activity>().on_touched(move || t.set(t.get() + 1));
     let (mut failures, mut pressed) = (Vec::new(), 0);
-    for case in CASES {
+    for case in CASES.into_iter().chain(LONG_CASES) {
         show_case(&window, case, false);
         let count = buttons(&window).len();
         // The page set up again before each press: a press may leave it.

@@ -9,7 +9,7 @@ use kiosk::config::{Config, Orientation};
 use kiosk::ui::{AppWindow, HomeAdapter, Theme};
 use slint::ComponentHandle;
 
-use crate::common::pages::{CASES, show_case};
+use crate::common::pages::{CASES, LONG_CASES, show_case};
 
 #[derive(Debug, Clone, Copy)]
 struct Rect {
@@ -106,7 +106,7 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
     {
         for (english, lang) in [(false, "zh"), (true, "en")] {
             for (elder, mode) in [(false, "standard"), (true, "elder")] {
-                for case in CASES {
+                for case in CASES.into_iter().chain(LONG_CASES) {
                     let mut config = Config::demo(dir.path());
                     config.ui.orientation = orientation;
                     config.ui.elder_mode = elder;

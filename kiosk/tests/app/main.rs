@@ -21,6 +21,7 @@ mod licence_ui;
 mod maintenance_export_ui;
 mod maintenance_lockout_ui;
 mod maintenance_ui;
+mod paged_lists;
 mod platform_faults;
 mod printer_owner;
 mod pseudo_locale;

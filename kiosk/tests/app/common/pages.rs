@@ -87,6 +87,11 @@ pub fn sample_preview() -> slint::Image {
 
 /// Puts the window on one of the pages under test, with fixed sample content.
 pub fn show_case(window: &AppWindow, case: &str, english: bool) {
+    if let Some(base) = case.strip_suffix("-long") {
+        show_case(window, base, english);
+        show_long_list(window, base);
+        return;
+    }
     let app = window.global::<AppAdapter>();
     let take = window.global::<TakeNumberAdapter>();
     let licence = window.global::<LicenceAdapter>();
@@ -352,6 +357,62 @@ fn show_find(window: &AppWindow, case: &str, english: bool) {
     window.global::<kiosk::ui::FindAdapter>().set_levels(kiosk::ui::session::levels());
     kiosk::ui::find::show(window, &c, &step, &categories, english);
 }
+
+/// The longest lists the platform's bounds let through (50 rows, `platform::bounds::MAX_ROWS`), each with the
+/// page on its first page: what the geometry test checks the pager and the rows of.
+fn show_long_list(window: &AppWindow, base: &str) {
+    use kiosk::ui::{AddressRow, AppointmentAdapter, AppointmentRow, CaseAdapter, CaseRow};
+    let n = kiosk::platform::bounds::MAX_ROWS;
+    match base {
+        "appointment-list" => {
+            let a = window.global::<AppointmentAdapter>();
+            a.set_first(0);
+            a.set_rows(ModelRc::new(VecModel::from(
+                (0..n)
+                    .map(|i| AppointmentRow {
+                        code: format!("261127{i:02}").into(),
+                        time: format!("{:02}:{:02}", 8 + i / 6, (i % 6) * 10).into(),
+                        item: "社会保障卡补换".into(),
+                        category: "A".into(),
+                        state: (i % 4) as i32,
+                        opens: "13:00".into(),
+                    })
+                    .collect::<Vec<_>>(),
+            )));
+        }
+        "case-list" => {
+            let a = window.global::<CaseAdapter>();
+            a.set_first_case(0);
+            a.set_cases(ModelRc::new(VecModel::from(
+                (0..n)
+                    .map(|i| CaseRow {
+                        number: format!("2026112{i:05}").into(),
+                        masked: format!("2026****{i:04}").into(),
+                        item: "高龄津贴申领".into(),
+                        state: (i % 3) as i32,
+                    })
+                    .collect::<Vec<_>>(),
+            )));
+        }
+        "case-addresses" => {
+            let a = window.global::<CaseAdapter>();
+            a.set_first_address(0);
+            a.set_addresses(ModelRc::new(VecModel::from(
+                (0..n)
+                    .map(|i| AddressRow {
+                        id: format!("addr-{i}").into(),
+                        masked: format!("临沭县青云镇青云路**号 {i} 单元 李**").into(),
+                    })
+                    .collect::<Vec<_>>(),
+            )));
+        }
+        other => panic!("no long list for {other}"),
+    }
+}
+
+/// Pages with the longest list the platform may send, for the geometry and accessibility walks (not the
+/// screenshots).
+pub const LONG_CASES: [&str; 3] = ["appointment-list-long", "case-list-long", "case-addresses-long"];
 
 /// The pages under test.
 pub const CASES: [&str; 31] = [
