@@ -304,3 +304,25 @@ fn a_relative_state_path_is_refused() {
     let text = edit(&demo_toml(), "path = \"/var/lib/kiosk/journal.sqlite3\"", "path = \"journal.sqlite3\"");
     assert_rejected(&text, "\"journal.sqlite3\"", "journal.path", "is a relative path");
 }
+
+/// Two configurations naming one signing key file: `config check` of the second names the key file and says
+/// it is another journal's (issue #28 item 5).
+#[test]
+fn a_key_file_of_another_journal_is_refused_by_config_check() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (config_a, config_b) = (crate::support::config_in(a.path()), crate::support::config_in(b.path()));
+    for config in [&config_a, &config_b] {
+        let (code, _, err) = run(kiosk().args(["journal", "init", "--config"]).arg(config));
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let text = std::fs::read_to_string(&config_b).unwrap().replace(
+        &b.path().join("checkpoint.ed25519").to_string_lossy().to_string(),
+        &a.path().join("checkpoint.ed25519").to_string_lossy(),
+    );
+    std::fs::write(&config_b, text).unwrap();
+    let (code, out, err) = run(kiosk().args(["config", "check"]).arg(&config_b));
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("[journal] signing_key_path") && err.contains("belongs to another journal"), "{err}");
+    let (code, _, err) = run(kiosk().args(["config", "check"]).arg(&config_a));
+    assert_eq!(code, Some(0), "{err}");
+}

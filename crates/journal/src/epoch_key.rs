@@ -8,15 +8,21 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-/// Start of an epoch key file: magic, epoch (u64 BE), the 32-byte ed25519 secret. A 32-byte file is the root
-/// key as written before sealing existed: epoch 0.
-const MAGIC: &[u8; 4] = b"KEK1";
-const FILE_LEN: usize = 4 + 8 + 32;
+/// An epoch key file: magic `KEK2`, the epoch (u64 BE), the root public key of the journal it belongs to (32
+/// bytes), the 32-byte ed25519 secret. Older files: `KEK1`, the epoch and the secret (no journal named); 32
+/// bytes, the root key as written before sealing existed (epoch 0).
+const MAGIC: &[u8; 4] = b"KEK2";
+const FILE_LEN: usize = 4 + 8 + 32 + 32;
+const MAGIC_V1: &[u8; 4] = b"KEK1";
+const FILE_LEN_V1: usize = 4 + 8 + 32;
 
 /// One epoch's signing key. The secret is wiped from memory when dropped (ed25519-dalek's zeroize).
 pub struct EpochKey {
     pub epoch: u64,
     pub key: SigningKey,
+    /// The root public key of the journal this key seals (None in a file from before keys named it): a key
+    /// file another journal's configuration names by mistake is refused, not used.
+    pub journal: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for EpochKey {
@@ -30,7 +36,13 @@ impl EpochKey {
     pub fn generate(epoch: u64, path: &Path) -> Result<EpochKey, JournalError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::fill(bytes.as_mut()).map_err(|e| key_err(path, format!("no randomness from the OS ({e})")))?;
-        Ok(EpochKey { epoch, key: SigningKey::from_bytes(&bytes) })
+        Ok(EpochKey { epoch, key: SigningKey::from_bytes(&bytes), journal: None })
+    }
+
+    /// This key, naming the journal (its root public key) it belongs to.
+    pub fn of_journal(mut self, root: [u8; 32]) -> EpochKey {
+        self.journal = Some(root);
+        self
     }
 
     pub fn public(&self) -> VerifyingKey {
@@ -39,8 +51,17 @@ impl EpochKey {
 
     fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(FILE_LEN));
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&self.epoch.to_be_bytes());
+        match &self.journal {
+            Some(root) => {
+                out.extend_from_slice(MAGIC);
+                out.extend_from_slice(&self.epoch.to_be_bytes());
+                out.extend_from_slice(root);
+            }
+            None => {
+                out.extend_from_slice(MAGIC_V1);
+                out.extend_from_slice(&self.epoch.to_be_bytes());
+            }
+        }
         out.extend_from_slice(self.key.as_bytes());
         out
     }
@@ -101,12 +122,21 @@ pub fn read(path: &Path) -> Result<OnDisk, JournalError> {
     match bytes.len() {
         32 => {
             let secret: [u8; 32] = bytes.as_slice().try_into().expect("32 bytes");
-            Ok(OnDisk::Key(Box::new(EpochKey { epoch: 0, key: SigningKey::from_bytes(&Zeroizing::new(secret)) })))
+            let key = SigningKey::from_bytes(&Zeroizing::new(secret));
+            Ok(OnDisk::Key(Box::new(EpochKey { epoch: 0, key, journal: None })))
+        }
+        FILE_LEN_V1 if &bytes[..4] == MAGIC_V1 => {
+            let epoch = u64::from_be_bytes(bytes[4..12].try_into().expect("8 bytes"));
+            let secret: [u8; 32] = bytes[12..].try_into().expect("32 bytes");
+            let key = SigningKey::from_bytes(&Zeroizing::new(secret));
+            Ok(OnDisk::Key(Box::new(EpochKey { epoch, key, journal: None })))
         }
         FILE_LEN if &bytes[..4] == MAGIC => {
             let epoch = u64::from_be_bytes(bytes[4..12].try_into().expect("8 bytes"));
-            let secret: [u8; 32] = bytes[12..].try_into().expect("32 bytes");
-            Ok(OnDisk::Key(Box::new(EpochKey { epoch, key: SigningKey::from_bytes(&Zeroizing::new(secret)) })))
+            let journal: [u8; 32] = bytes[12..44].try_into().expect("32 bytes");
+            let secret: [u8; 32] = bytes[44..].try_into().expect("32 bytes");
+            let key = SigningKey::from_bytes(&Zeroizing::new(secret));
+            Ok(OnDisk::Key(Box::new(EpochKey { epoch, key, journal: Some(journal) })))
         }
         n => Err(key_err(
             path,
@@ -214,7 +244,11 @@ mod tests {
         create(&path, &key).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let OnDisk::Key(back) = read(&path).unwrap() else { panic!("no key read back") };
-        assert_eq!((back.epoch, back.public()), (7, key.public()));
+        assert_eq!((back.epoch, back.public(), back.journal), (7, key.public(), None));
+        let named = dir.path().join("named");
+        create(&named, &EpochKey::generate(3, &named).unwrap().of_journal([9; 32])).unwrap();
+        let OnDisk::Key(back) = read(&named).unwrap() else { panic!("no key read back") };
+        assert_eq!((back.epoch, back.journal), (3, Some([9; 32])), "the key file names its journal");
         assert!(create(&path, &key).is_err(), "an existing key is never overwritten");
 
         let next = EpochKey::generate(8, &path).unwrap();

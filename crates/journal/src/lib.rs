@@ -30,8 +30,8 @@ pub use schema::{
 pub use seal::Seal;
 pub use verify::{Verdict, verify_database, verify_jsonl_bytes, verify_jsonl_bytes_keeping, verify_path, verify_tail};
 pub use writer::{
-    EpochRule, ExpectedKey, Journal, JournalSettings, KeyProblem, Signed, expected_key, key_state_problem,
-    set_test_commit_delay,
+    EpochRule, ExpectedKey, Journal, JournalSettings, KeyProblem, Signed, expected_key, foreign_key_file,
+    key_state_problem, set_test_commit_delay,
 };
 
 use std::path::PathBuf;

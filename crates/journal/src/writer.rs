@@ -306,6 +306,24 @@ impl std::fmt::Display for KeyProblem {
     }
 }
 
+/// Why a key file is another journal's: it names a root key other than the one this journal recorded.
+fn foreign(conn: &Connection, found: &OnDisk, root: Option<&str>) -> Option<String> {
+    let (OnDisk::Key(k), Some(root)) = (found, root) else { return None };
+    let theirs = hex::encode(k.journal?);
+    (theirs != root).then(|| {
+        format!(
+            "it belongs to another journal (root key {theirs}), not to {} (root key {root}); give each journal a key file of its own ([journal] signing_key_path), or put this journal's own key file back",
+            conn.path().filter(|p| !p.is_empty()).unwrap_or("this journal")
+        )
+    })
+}
+
+/// A key file that belongs to another journal than the one at `conn` (`config check`), changing nothing.
+pub fn foreign_key_file(conn: &Connection, key_path: &Path) -> Result<Option<String>, JournalError> {
+    let root = schema::meta(conn, "public_key")?;
+    Ok(foreign(conn, &epoch_key::read(key_path)?, root.as_deref()))
+}
+
 /// Compares the key file with what the seals expect, changing nothing: None when they agree.
 pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<KeyProblem>, JournalError> {
     let expected = expected_key(conn)?;
@@ -314,6 +332,10 @@ pub fn key_state_problem(conn: &Connection, key_path: &Path) -> Result<Option<Ke
         _ => None,
     };
     let found = epoch_key::read(key_path)?;
+    if let Some(what) = foreign(conn, &found, schema::meta(conn, "public_key")?.as_deref()) {
+        let seq = expected.as_ref().map_or(0, |x| x.sealed_seq).max(1);
+        return Ok(Some(KeyProblem { seq, what: format!("{}: {what}", key_path.display()) }));
+    }
     Ok(mismatch(expected.as_ref(), &found, next.as_deref(), key_path))
 }
 
@@ -383,9 +405,15 @@ impl Writer {
             _ => epoch_key::erase(&next_path)?,
         }
         let found = epoch_key::read(&path)?;
+        // A key file that names another journal is refused before anything is written or sealed with it:
+        // sealing would make this journal unverifiable and the hand-over would erase the other's key.
+        let root = schema::meta(&self.conn, "public_key")?;
+        if let Some(what) = foreign(&self.conn, &found, root.as_deref()) {
+            return Err(JournalError::Key { path: path.clone(), what });
+        }
         let problem = mismatch(expected.as_ref(), &found, None, &path);
         let key = match (found, &expected) {
-            (OnDisk::Key(k), Some(x)) => EpochKey { epoch: x.epoch, key: k.key.clone() },
+            (OnDisk::Key(k), Some(x)) => EpochKey { epoch: x.epoch, key: k.key.clone(), journal: k.journal },
             // A journal that has no root key yet starts at epoch 0. A key file past epoch 0 has sealed
             // another journal (two configurations naming the same path): sealing with it would make this
             // journal unverifiable from its first seal. (A key at epoch 0 is this journal's own, made by a
@@ -411,6 +439,12 @@ impl Writer {
                     })?;
                 }
                 let k = EpochKey::generate(expected.as_ref().map_or(0, |x| x.epoch), &path)?;
+                // A new journal's root key names itself; a replacement names the journal's recorded root.
+                let named = match root.as_deref().and_then(|r| hex::decode(r).ok()).and_then(|b| b.try_into().ok()) {
+                    Some(r) => r,
+                    None => k.public().to_bytes(),
+                };
+                let k = k.of_journal(named);
                 epoch_key::create(&path, &k)?;
                 log::info!("created {}", path.display());
                 k
@@ -704,7 +738,16 @@ fn prepare_seal(
 ) -> Result<(EpochKey, Seal), JournalError> {
     let next_path = epoch_key::next_path(key_path);
     epoch_key::erase(&next_path)?;
-    let next = EpochKey::generate(sealer.key.epoch + 1, key_path)?;
+    let mut next = EpochKey::generate(sealer.key.epoch + 1, key_path)?;
+    // The next key names the journal: the current key's journal, else (a file from before keys named it)
+    // the root key recorded in the journal.
+    let root = match sealer.key.journal {
+        Some(r) => Some(r),
+        None => schema::meta(conn, "public_key")?.and_then(|r| hex::decode(r).ok()).and_then(|b| b.try_into().ok()),
+    };
+    if let Some(r) = root {
+        next = next.of_journal(r);
+    }
     epoch_key::create(&next_path, &next)?;
     let seal = Seal::sign(&sealer.key.key, kiosk_id, sealer.key.epoch, seq, head, time_utc, &next.public());
     if let Err(e) = schema::insert_seal(conn, &seal) {

@@ -168,6 +168,22 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             for warning in config.demo_credentials() {
                 eprintln!("warning: {warning}");
             }
+            // A journal that exists must have its own key file (two configurations naming one is refused).
+            let settings = crate::journal::JournalSettings::from_config(&config);
+            if settings.path.exists() && settings.signing_key_path.exists() {
+                let conn = crate::journal::open_read_only(&settings.path)?;
+                if let Some(what) = crate::journal::foreign_key_file(&conn, &settings.signing_key_path)? {
+                    return Err(Exit {
+                        code: EXIT_INVALID,
+                        message: format!(
+                            "{}: [journal] signing_key_path {}: {what}.",
+                            file.display(),
+                            settings.signing_key_path.display()
+                        ),
+                    }
+                    .into());
+                }
+            }
             println!(
                 "{}: valid configuration for kiosk {} ({}), {} queue categories.",
                 file.display(),

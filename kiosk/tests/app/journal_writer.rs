@@ -138,8 +138,9 @@ fn epochs_end_every_200_entries_at_session_end_and_at_close_and_each_old_key_is_
 
     // Only the current epoch's key is left, and no earlier key's bytes are in any file beside it.
     let bytes = std::fs::read(dir.path().join("checkpoint.ed25519")).unwrap();
-    assert_eq!(&bytes[..4], b"KEK1");
+    assert_eq!(&bytes[..4], b"KEK2");
     assert_eq!(u64::from_be_bytes(bytes[4..12].try_into().unwrap()), 4);
+    assert_eq!(hex::encode(&bytes[12..44]), root, "every epoch's key file names the journal by its root key");
     assert!(!dir.path().join("checkpoint.ed25519.next").exists());
     assert!(secrets.len() >= 3, "the key changed at each seal");
     for (epoch, secret) in secrets.iter().enumerate() {
@@ -308,4 +309,41 @@ fn a_new_journal_over_another_journals_key_file_is_refused() {
     let again = Journal::open(settings(a.path())).unwrap();
     again.close();
     assert!(assert_intact(&a.path().join("journal.sqlite3")) >= 3);
+}
+
+/// Issue #28 item 5: each key file names the journal it belongs to. A journal whose configuration names
+/// another journal's key file — sealed or not — refuses to start, writes nothing, and leaves the other's key
+/// as it was; doctor and config check say the same. It used to seal with the other's key (this journal
+/// unverifiable) and erase it at the next hand-over (the other's sealing broken).
+#[test]
+fn a_journal_refuses_another_journals_key_file_and_leaves_it_alone() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for dir in [a.path(), b.path()] {
+        let j = Journal::open(settings(dir)).unwrap();
+        j.append(NewEntry::new(EntryKind::SessionEnd, json!({ "reason": "completed" }))).unwrap();
+        j.close();
+    }
+    let a_key = settings(a.path()).signing_key_path;
+    let a_bytes = std::fs::read(&a_key).unwrap();
+    assert_eq!(&a_bytes[..4], b"KEK2", "the key file names its journal");
+    let b_db = b.path().join("journal.sqlite3");
+    let before = seqs(&b_db);
+    let mut shared = settings(b.path());
+    shared.signing_key_path = a_key.clone();
+    let err = Journal::open(shared).unwrap_err().to_string();
+    assert!(err.contains("belongs to another journal") && err.contains("signing_key_path"), "{err}");
+    assert_eq!(seqs(&b_db), before, "nothing written");
+    assert_eq!(std::fs::read(&a_key).unwrap(), a_bytes, "the other journal's key is untouched");
+    // Read-only, as config check and doctor see it.
+    let conn = kiosk::journal::open_read_only(&b_db).unwrap();
+    let what = kiosk::journal::foreign_key_file(&conn, &a_key).unwrap().expect("another journal's key");
+    assert!(what.contains("belongs to another journal"), "{what}");
+    let problem = kiosk::journal::key_state_problem(&conn, &a_key).unwrap().expect("doctor's finding");
+    assert!(problem.what.contains("belongs to another journal"), "{problem}");
+    assert_eq!(kiosk::journal::foreign_key_file(&conn, &settings(b.path()).signing_key_path).unwrap(), None);
+    // Both journals still open with their own keys and verify.
+    for dir in [a.path(), b.path()] {
+        Journal::open(settings(dir)).unwrap().close();
+        assert!(assert_intact(&dir.join("journal.sqlite3")) >= 1);
+    }
 }
