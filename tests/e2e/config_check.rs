@@ -326,3 +326,29 @@ fn a_key_file_of_another_journal_is_refused_by_config_check() {
     let (code, _, err) = run(kiosk().args(["config", "check"]).arg(&config_a));
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// A name longer than the screen can ever show is refused with its place (issue #29 item 7: a 10 MB hall
+/// name was accepted).
+#[test]
+fn names_longer_than_the_screen_can_show_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::support::config_in(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap();
+    let long = "临沭".repeat(20);
+    std::fs::write(
+        &config,
+        text.replacen("hall_name = \"临沭县24小时政务服务大厅\"", &format!("hall_name = \"{long}\""), 1),
+    )
+    .unwrap();
+    let (code, out, err) = run(kiosk().args(["config", "check"]).arg(&config));
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("kiosk.hall_name") && err.contains("is 40 characters long (at most 24)"), "{err}");
+    std::fs::write(
+        &config,
+        text.replacen("name_en = \"Social and medical insurance\"", &format!("name_en = \"{}\"", "x".repeat(41)), 1),
+    )
+    .unwrap();
+    let (code, _, err) = run(kiosk().args(["config", "check"]).arg(&config));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("name_en") && err.contains("is 41 characters long (at most 40)"), "{err}");
+}

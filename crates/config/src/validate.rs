@@ -1,5 +1,16 @@
 //! What a well-formed configuration must also mean: unique prefixes, sane bands, known time zone, plausible devices.
 
+/// The longest names the screens and the ticket can show whole (the geometry test's fixtures stay within them).
+const MAX_HALL_NAME: usize = 24;
+const MAX_CATEGORY_NAME_ZH: usize = 12;
+const MAX_CATEGORY_NAME_EN: usize = 40;
+
+/// "is N characters long (at most M)" for a name longer than `max` characters.
+fn too_long_to_show(name: &str, max: usize) -> Option<String> {
+    let n = name.chars().count();
+    (n > max).then(|| format!("is {n} characters long (at most {max})"))
+}
+
 use super::locate::FieldPath;
 use super::{Config, PrinterTransport};
 
@@ -67,6 +78,12 @@ fn check_kiosk(c: &Config) -> Result<(), Problem> {
     }
     if k.hall_name.trim().is_empty() {
         return fail(p.key("hall_name"), "The hall name is empty; write the name citizens see on the home screen.");
+    }
+    if let Some(why) = too_long_to_show(&k.hall_name, MAX_HALL_NAME) {
+        return fail(
+            p.key("hall_name"),
+            format!("The hall name {why}; the home screen and the ticket show it on one line."),
+        );
     }
     if jiff::tz::TimeZone::get(&k.timezone).is_err() {
         return fail(
@@ -532,6 +549,16 @@ fn check_queue(c: &Config) -> Result<(), Problem> {
         if cat.name_zh.trim().is_empty() || cat.name_en.trim().is_empty() {
             let which = if cat.name_zh.trim().is_empty() { "name_zh" } else { "name_en" };
             return fail(cp.key(which), "The category name is empty; citizens choose categories by name.");
+        }
+        for (which, name, max) in
+            [("name_zh", &cat.name_zh, MAX_CATEGORY_NAME_ZH), ("name_en", &cat.name_en, MAX_CATEGORY_NAME_EN)]
+        {
+            if let Some(why) = too_long_to_show(name, max) {
+                return fail(
+                    cp.clone().key(which),
+                    format!("The category name {why}; its button and the ticket show it whole."),
+                );
+            }
         }
         if !(1..=9999).contains(&cat.first) {
             return fail(cp.key("first"), format!("{} is outside the number range 1–9999.", cat.first));
