@@ -251,22 +251,36 @@ impl Index {
     }
 }
 
-/// The best match found from each place (character, query position, typos left), for one field and query:
-/// `None` not yet worked out, `Some(None)` no match.
+/// The best match found from each place (character, query position, typos left), for one field and query.
+/// Each slot carries the generation it was written in, so starting on another field is a counter's step, not
+/// a pass over the table (a search starts thousands of times per keystroke).
 #[derive(Default)]
 struct Memo {
-    best: Vec<Option<Option<Match>>>,
+    best: Vec<(u32, Option<Match>)>,
+    generation: u32,
     width: usize,
 }
 
 impl Memo {
     fn reset(&mut self, chars: usize, query: usize) {
         self.width = query + 1;
-        self.best.clear();
-        self.best.resize((chars + 1) * self.width * 2, None);
+        let len = (chars + 1) * self.width * 2;
+        if self.best.len() < len {
+            self.best.resize(len, (0, None));
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Once in four billion starts: every slot's stamp could be mistaken for the new generation.
+            self.best.iter_mut().for_each(|b| b.0 = 0);
+            self.generation = 1;
+        }
     }
     fn slot(&self, at: usize, qp: usize, typos: u8) -> usize {
         (at * self.width + qp) * 2 + typos as usize
+    }
+    fn known(&self, slot: usize) -> Option<Option<Match>> {
+        let (generation, best) = self.best[slot];
+        (generation == self.generation).then_some(best)
     }
 }
 
@@ -300,36 +314,42 @@ fn match_at(field: &Field, at: usize, q: &[char], qp: usize, typos: u8, memo: &m
         return None;
     }
     let slot = memo.slot(at, qp, typos);
-    if let Some(known) = memo.best[slot] {
+    if let Some(known) = memo.known(slot) {
         return known;
     }
     let len = field.chars.len() as u16;
     let mut best: Option<Match> = None;
-    let mut offer = |m: Option<Match>, extra: u16| {
+    let offer = |best: &mut Option<Match>, m: Option<Match>, extra: u16| {
         if let Some(m) = m {
             let m = Match { end: m.end, partial: m.partial + extra };
-            best = Some(best.map_or(m, |b| b.better(Some(m), len)));
+            *best = Some(best.map_or(m, |b| b.better(Some(m), len)));
         }
     };
+    // Nothing beats a match to the field's end with every syllable typed whole: stop looking once found.
+    let perfect = |b: &Option<Match>| b.is_some_and(|m| m.end == len && m.partial == 0);
     let c = q[qp];
     if field.chars[at] == c || field.chars[at].to_ascii_lowercase() == c {
-        offer(match_at(field, at + 1, q, qp + 1, typos, memo), 0);
+        offer(&mut best, match_at(field, at + 1, q, qp + 1, typos, memo), 0);
     }
-    if c.is_ascii_lowercase() {
-        for reading in &field.readings[at] {
+    if c.is_ascii_lowercase() && !perfect(&best) {
+        'readings: for reading in &field.readings[at] {
             let common = reading.bytes().zip(q[qp..].iter()).take_while(|(r, c)| *r as char == **c).count();
-            for k in 1..=common {
+            // The longest typed part first: a whole syllable is the likelier perfect match.
+            for k in (1..=common).rev() {
                 // A whole syllable costs nothing; its start (an initial, "shen" for sheng) counts as partial.
                 let extra = u16::from(k < reading.len());
-                offer(match_at(field, at + 1, q, qp + k, typos, memo), extra);
+                offer(&mut best, match_at(field, at + 1, q, qp + k, typos, memo), extra);
+                if perfect(&best) {
+                    break 'readings;
+                }
             }
         }
         // One letter typed wrong stands for this character's initial.
-        if typos > 0 && !field.readings[at].is_empty() {
-            offer(match_at(field, at + 1, q, qp + 1, typos - 1, memo), 1);
+        if typos > 0 && !field.readings[at].is_empty() && !perfect(&best) {
+            offer(&mut best, match_at(field, at + 1, q, qp + 1, typos - 1, memo), 1);
         }
     }
-    memo.best[slot] = Some(best);
+    memo.best[slot] = (memo.generation, best);
     best
 }
 
