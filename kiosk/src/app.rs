@@ -80,6 +80,8 @@ pub struct Kiosk {
     licence_watch: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
     /// The outbox's sender to the platform (ratings), when a platform is configured.
     outbox: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+    /// The platform client the flows' workers and the outbox call, stopped first at shutdown.
+    platform: Option<Arc<crate::platform::Platform>>,
     licence_printer: crate::licence::LicencePrinterOwner,
     integrity: crate::journal::integrity::IntegrityCheck,
     /// The UI event loop and every device owner, as the systemd watchdog sees them.
@@ -92,6 +94,12 @@ impl Kiosk {
     /// the flows' workers finish their queues; the maintenance worker, the staff API and the device owners
     /// stop; the journal records `shutdown`, which seals the last epoch.
     pub fn shutdown(mut self, clean: bool) -> anyhow::Result<()> {
+        // A worker waiting on a silent platform would hold the stop for the platform's whole deadline: the
+        // call in flight ends now (a side effect it carried was journaled before it left; the outbox
+        // delivers it at the next start).
+        if let Some(p) = &self.platform {
+            p.stop_calls();
+        }
         self.flows.shutdown();
         self.maintenance.stop();
         if let Some(a) = self.admin.as_mut() {
@@ -336,7 +344,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         &window,
         &cx,
         crate::ui::appointment::Services {
-            platform,
+            platform: platform.clone(),
             config: config.clone(),
             queue: queue_for_appointments,
             printer: printer.clone(),
@@ -377,6 +385,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         printer_server,
         licence_watch,
         outbox: (outbox_stop, outbox_sender),
+        platform,
         licence_printer,
         integrity,
         liveness,

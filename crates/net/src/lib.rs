@@ -126,6 +126,9 @@ pub enum NetError {
     TooLarge(String, usize),
     #[error("an https address needs a certificate to trust (a pin or a CA)")]
     NoTrust,
+    /// The owner stopped the client (the kiosk is stopping): the request in flight was abandoned.
+    #[error("the request to {0} was abandoned: the kiosk is stopping")]
+    Stopped(String),
     #[error(transparent)]
     Setup(#[from] tls::TlsError),
     #[error("the client's runtime cannot start ({0})")]
@@ -144,6 +147,19 @@ pub struct HttpClient {
     /// costs this, not the whole request's deadline); the body then has what is left of `timeout`.
     first_byte: Option<Duration>,
     sender: Option<Sender>,
+    /// Set by [`Stopper::stop`] from another thread: the request in flight ends at once, and every later
+    /// one before it starts (a stopping kiosk does not wait out a peer's deadline).
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// Stops an [`HttpClient`] from another thread (the client itself is busy in its request).
+#[derive(Debug, Clone)]
+pub struct Stopper(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Stopper {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -169,7 +185,13 @@ impl HttpClient {
         };
         let tls = tls.map(|c| tokio_rustls::TlsConnector::from(Arc::new(c)));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(NetError::Runtime)?;
-        Ok(HttpClient { runtime, endpoint, tls, timeout, first_byte: None, sender: None })
+        let stop = Arc::new(tokio::sync::watch::channel(false).0);
+        Ok(HttpClient { runtime, endpoint, tls, timeout, first_byte: None, sender: None, stop })
+    }
+
+    /// What stops this client's requests from another thread.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop.clone())
     }
 
     /// The same client with a deadline for connecting and the answer's head (see the field).
@@ -224,8 +246,12 @@ impl HttpClient {
         body: &[u8],
         limit: usize,
     ) -> Result<(u16, Vec<u8>), NetError> {
-        let HttpClient { runtime, endpoint, tls, timeout, first_byte, sender } = self;
+        let HttpClient { runtime, endpoint, tls, timeout, first_byte, sender, stop } = self;
         let name = Self::name(endpoint);
+        let mut stopped = stop.subscribe();
+        if *stopped.borrow() {
+            return Err(NetError::Stopped(name));
+        }
         let deadline = *timeout;
         let first_byte = *first_byte;
         let exchange = async {
@@ -278,7 +304,16 @@ impl HttpClient {
             }
             Err(NetError::Protocol(name.clone(), "the connection was closed twice".into()))
         };
-        let result = runtime.block_on(async { tokio::time::timeout(deadline, exchange).await });
+        let result = runtime.block_on(async {
+            tokio::select! {
+                r = tokio::time::timeout(deadline, exchange) => Some(r),
+                _ = stopped.wait_for(|s| *s) => None,
+            }
+        });
+        let Some(result) = result else {
+            self.sender = None;
+            return Err(NetError::Stopped(name));
+        };
         match result {
             Ok(r) => {
                 if r.is_err() {

@@ -77,6 +77,8 @@ pub enum SetupError {
 /// The platform client: one kept-alive HTTPS connection, used by one call at a time.
 pub struct Platform {
     client: Mutex<HttpClient>,
+    /// Ends the call in flight when the kiosk stops (the client's lock is held by the caller meanwhile).
+    stopper: net::Stopper,
     token: Option<Zeroizing<String>>,
     kiosk_id: String,
     url: String,
@@ -110,7 +112,14 @@ impl Platform {
             None => None,
         };
         let client = HttpClient::new(endpoint, trust, Duration::from_secs(p.timeout_seconds.into()))?;
-        Ok(Platform { client: Mutex::new(client), token, kiosk_id: kiosk_id.to_owned(), url: url.to_owned() })
+        let stopper = client.stopper();
+        Ok(Platform { client: Mutex::new(client), stopper, token, kiosk_id: kiosk_id.to_owned(), url: url.to_owned() })
+    }
+
+    /// Ends the call in flight at once and refuses later ones (the kiosk is stopping: a worker waiting on a
+    /// silent platform must not hold the stop for the platform's deadline).
+    pub fn stop_calls(&self) {
+        self.stopper.stop();
     }
 
     pub fn kiosk_id(&self) -> &str {

@@ -72,3 +72,42 @@ fn stopping_the_kiosk_ends_the_session_and_leaks_no_thread() {
         .unwrap();
     assert_eq!(signed, head, "the last seal covers the shutdown entry");
 }
+
+/// Issue #29 item 3: a stop while a lookup waits on a platform that accepted the connection and says nothing
+/// ends at once: the call in flight is abandoned (it used to hold the stop for the platform's whole deadline,
+/// here 30 s, because the flow's worker is joined).
+#[test]
+fn a_stop_while_the_platform_is_silent_does_not_wait_out_its_deadline() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, _standin) =
+        crate::common::appointments::config_and_standin(dir.path(), kiosk::demo::standin::Fault::None);
+    // A platform that accepts and never answers (not even the TLS handshake), with the longest deadline.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    config.platform.url = Some(format!("https://127.0.0.1:{}", silent.local_addr().unwrap().port()));
+    config.platform.timeout_seconds = 30;
+    let held = std::thread::spawn(move || silent.accept().map(|(s, _)| s));
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    drive(async move {
+        find(&window, "预约签到 Appointment check-in").await.ok_or("no tile")?.invoke_accessible_default_action();
+        for k in "31000001".chars() {
+            find(&window, &k.to_string()).await.ok_or("no digit pad")?.invoke_accessible_default_action();
+        }
+        find(&window, "查询预约 Find my appointment").await.ok_or("no 查询")?.invoke_accessible_default_action();
+        find(&window, "正在查询预约… Looking up your appointments…").await.ok_or("not looking up")?;
+        Ok::<(), &str>(())
+    });
+    // The lookup is in flight: the platform has the connection.
+    let _connection = held.join().unwrap().expect("the kiosk connected to the platform");
+    let started = Instant::now();
+    kiosk.shutdown(true).unwrap();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "the stop waited {took:?} for a platform that says nothing (deadline 30 s)"
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let last: String = conn.query_row("SELECT kind FROM entries ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(last, "shutdown");
+}
