@@ -51,3 +51,30 @@ fn an_import_is_all_or_nothing_and_keeps_no_id_number() {
     assert!(err.contains("YYYY-MM-DD"), "{err}");
     assert_eq!(count(), 2, "a bad file changes nothing");
 }
+
+/// Issue #29: text from an imported file reached the terminal with its escape sequences. A name holding a
+/// terminal command is refused with its place, and what the file said is echoed escaped, never raw.
+#[test]
+fn an_imported_name_or_value_with_terminal_commands_is_refused_and_never_echoed_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let file = dir.path().join("appointments.json");
+    let row = |item: &str, category: &str| {
+        format!(
+            r#"{{"date": "2026-11-27", "appointments": [
+                {{"code": "31000001", "id_number": "371329198812122020", "item_name": "{item}", "category": "{category}", "start": "2026-11-27T09:30:00+08:00"}}
+            ]}}"#
+        )
+    };
+    for (text, says) in [
+        (row("户籍\\u001b[2J证明", "A"), "item_name: holds the invisible character U+001B (ESC) at character 3"),
+        (row(&"证".repeat(101), "A"), "item_name: is 101 characters long (at most 100)"),
+        (row("户籍证明", "\\u001b]0;owned\\u0007"), "category: \"\\u{1b}]0;owned\\u{7}\" is not one of"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let (code, out, err) = run(kiosk().args(["appointments", "import", "--config"]).arg(&config).arg(&file));
+        assert_eq!(code, Some(2), "{out}{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "an escape reached the terminal: {err:?}");
+    }
+}

@@ -62,7 +62,7 @@ pub fn import(
         ))
     })?;
     let day: jiff::civil::Date =
-        file.date.parse().map_err(|_| ImportError::Invalid(format!("date \"{}\" is not YYYY-MM-DD.", file.date)))?;
+        file.date.parse().map_err(|_| ImportError::Invalid(format!("date {:?} is not YYYY-MM-DD.", file.date)))?;
     let mut rows = vec![];
     let mut seen = std::collections::BTreeSet::new();
     for (i, a) in file.appointments.iter().enumerate() {
@@ -85,16 +85,33 @@ pub fn import(
         if !categories.contains(&a.category) {
             return Err(bad(
                 "category",
-                format!("\"{}\" is not one of this hall's queue categories ({}).", a.category, categories.join(", ")),
+                format!("{:?} is not one of this hall's queue categories ({}).", a.category, categories.join(", ")),
             ));
         }
         if a.item_name.trim().is_empty() {
             return Err(bad("item_name", "is empty.".into()));
         }
-        let start: jiff::Timestamp = a
-            .start
-            .parse()
-            .map_err(|_| bad("start", format!("\"{}\" is not an RFC 3339 time with offset.", a.start)))?;
+        // The name is shown on screen, spoken and printed, and echoed by the CLI: no terminal or printer
+        // command, no reordering, and no longer than the platform's own bound.
+        if let Some((at, c)) = drivers::text::first_unprintable(&a.item_name) {
+            return Err(bad(
+                "item_name",
+                format!(
+                    "holds the invisible character {} at character {}; remove it.",
+                    drivers::text::describe(c),
+                    a.item_name[..at].chars().count() + 1
+                ),
+            ));
+        }
+        let chars = a.item_name.chars().count();
+        if chars > crate::bounds::MAX_NAME_CHARS {
+            return Err(bad(
+                "item_name",
+                format!("is {chars} characters long (at most {}).", crate::bounds::MAX_NAME_CHARS),
+            ));
+        }
+        let start: jiff::Timestamp =
+            a.start.parse().map_err(|_| bad("start", format!("{:?} is not an RFC 3339 time with offset.", a.start)))?;
         if start.to_zoned_datetime(tz.clone()).date() != day {
             return Err(bad("start", format!("is not on {day}.")));
         }
