@@ -193,6 +193,25 @@ fn import_refuses_a_bad_file_and_changes_nothing() {
     let (code, _, err) = run(kiosk().args(["documents", "import", "--config"]).arg(&config).arg(&bad));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("bad.jsonl:2:") && err.contains("nothing was imported"), "{err}");
+    // What a bad file held is echoed escaped, never raw to the terminal (issue #29).
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\n{}\n{}\n",
+            first.replace("LS-HJ-2026-000318", "NEW-\\u001b[2J"),
+            first.replace("LS-HJ-2026-000318", "NEW-2").replacen(
+                "\"data\":{",
+                "\"data\":{\"k\\u001b]0;x\\u0007\":[1],",
+                1
+            ),
+            first.replace("LS-HJ-2026-000318", "NEW-3").replacen("\"type\":\"", "\"type\":\"\\u001b[31m", 1),
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(kiosk().args(["documents", "import", "--config"]).arg(&config).arg(&bad));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("bad.jsonl:1:") && err.contains("bad.jsonl:2:") && err.contains("bad.jsonl:3:"), "{err}");
+    assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "an escape reached the terminal: {err:?}");
     let (_, out, _) = run(kiosk().args(["documents", "count", "--config"]).arg(&config));
     assert_eq!(out.trim(), "5");
     // The store never holds an ID number.

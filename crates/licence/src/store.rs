@@ -233,7 +233,8 @@ pub fn check_line(
         || line.id.len() > 64
         || !line.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        return Err(format!("id \"{}\" must be 1 to 64 letters, digits, '-', '_' or '.'", line.id));
+        // Echoed escaped: a file's bytes never reach the terminal raw.
+        return Err(format!("id \"{}\" must be 1 to 64 letters, digits, '-', '_' or '.'", line.id.escape_debug()));
     }
     let template = templates.get(&line.doc_type).map_err(|e| e.to_string())?;
     let id_number = line.subject_id_number.trim().to_ascii_uppercase();
@@ -245,17 +246,20 @@ pub fn check_line(
     }
     let mut data = BTreeMap::new();
     for (k, v) in line.data {
+        // The key as it may be echoed (escaped: a file's bytes never reach the terminal raw).
+        let shown = k.escape_debug().to_string();
         let s = match v {
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),
-            other => return Err(format!("data.{k} must be text, not {other}")),
+            other => return Err(format!("data.{shown} must be text, not {other}")),
         };
         if s.chars().count() > MAX_FIELD_CHARS {
-            return Err(format!("data.{k} is longer than {MAX_FIELD_CHARS} characters"));
+            return Err(format!("data.{shown} is longer than {MAX_FIELD_CHARS} characters"));
         }
         if let Some(ch) = font.and_then(|f| f.missing(&s)) {
             return Err(format!(
-                "data.{k} contains \"{ch}\" (U+{:04X}), which the licence font {} cannot print; install fonts-noto-cjk or set [licence] font",
+                "data.{shown} contains \"{}\" (U+{:04X}), which the licence font {} cannot print; install fonts-noto-cjk or set [licence] font",
+                ch.escape_debug(),
                 ch as u32,
                 font.map(|f| f.path.display().to_string()).unwrap_or_default()
             ));

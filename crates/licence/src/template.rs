@@ -318,7 +318,10 @@ impl Templates {
     }
 
     pub fn get(&self, doc_type: &str) -> Result<&Template, TemplateError> {
-        self.0.get(doc_type).ok_or_else(|| TemplateError::Unknown(doc_type.into(), self.types().join(", ")))
+        // The asked type is echoed escaped: it may come from an imported file.
+        self.0
+            .get(doc_type)
+            .ok_or_else(|| TemplateError::Unknown(doc_type.escape_debug().to_string(), self.types().join(", ")))
     }
 
     pub fn types(&self) -> Vec<&str> {
