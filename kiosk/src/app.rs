@@ -366,11 +366,14 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     );
     let home =
         crate::ui::home::bind(&window, journal.clone(), &inbox, voice.clone(), defaults, config.ui.idle_timeout_ms());
+    // Stopped in this order: the home flow first, so that a call for assistance made before the stop is
+    // journaled inside the session it was made in, before the flows end their sessions (after them it raced
+    // the session's end: a fresh clone's CI once found `assistance_called` after `session_end`).
     let flows = crate::ui::home::route_flows(
         &window,
         &inbox,
         &reader,
-        vec![take_number, licence, rating, case_progress, appointment, find, home],
+        vec![home, take_number, licence, rating, case_progress, appointment, find],
     );
     Ok(Kiosk {
         window,
