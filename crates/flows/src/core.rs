@@ -134,11 +134,28 @@ pub struct Session<F: Flow> {
     pub idle: IdleClock,
     /// A card lies on the reader (as far as this session has heard).
     pub card_on_reader: bool,
+    /// How many times its standard time a closing screen stays (2 in elder mode, as the idle time).
+    pub linger_scale: u64,
 }
 
 impl<F: Flow> Session<F> {
     pub fn new(flow: F, idle_timeout_ms: u64) -> Session<F> {
-        Session { flow, phase: Phase::Home, idle: IdleClock::new(idle_timeout_ms), card_on_reader: false }
+        Session {
+            flow,
+            phase: Phase::Home,
+            idle: IdleClock::new(idle_timeout_ms),
+            card_on_reader: false,
+            linger_scale: 1,
+        }
+    }
+
+    /// How long the current closing screen stays: the flow's time for the step, scaled for the mode.
+    fn lingers_ms(&self, step: &F::Step) -> Option<u64> {
+        self.flow.lingers_ms(step).map(|ms| ms * self.linger_scale.max(1))
+    }
+
+    fn thanks_ms(&self) -> u64 {
+        THANKS_SCREEN_MS * self.linger_scale.max(1)
     }
 
     /// The flow's current step, if it is in one.
@@ -162,8 +179,8 @@ impl<F: Flow> Session<F> {
         match &self.phase {
             Phase::Home => 0,
             Phase::Step(s) if self.flow.busy(s) => 0,
-            Phase::Step(s) => self.flow.lingers_ms(s).map_or(idle, left),
-            Phase::Thanks => left(THANKS_SCREEN_MS),
+            Phase::Step(s) => self.lingers_ms(s).map_or(idle, left),
+            Phase::Thanks => left(self.thanks_ms()),
             Phase::RatingReasons { .. } | Phase::TakeCard => idle,
         }
     }
@@ -272,10 +289,10 @@ impl<F: Flow> Session<F> {
         match &self.phase {
             Phase::Home => return vec![],
             Phase::Step(s) if self.flow.busy(s) => return vec![],
-            Phase::Step(s) if self.flow.lingers_ms(s).is_some_and(|ms| on_screen >= ms) => {
+            Phase::Step(s) if self.lingers_ms(s).is_some_and(|ms| on_screen >= ms) => {
                 return self.end(EndReason::Completed, now_ms);
             }
-            Phase::Thanks if on_screen >= THANKS_SCREEN_MS => return self.end(EndReason::Completed, now_ms),
+            Phase::Thanks if on_screen >= self.thanks_ms() => return self.end(EndReason::Completed, now_ms),
             _ => {}
         }
         if self.idle.expired(now_ms) { self.end(EndReason::Idle, now_ms) } else { vec![] }
@@ -351,6 +368,23 @@ mod tests {
             vec![Command::EndSession { reason: EndReason::Completed }]
         );
         assert_eq!(s.phase, Phase::Home);
+    }
+
+    /// Issue #30 item 6: in elder mode a closing screen stays twice its standard time, as the idle time does
+    /// (it counted down 17-18 s, not twice the standard).
+    #[test]
+    fn in_elder_mode_closing_screens_stay_twice_as_long() {
+        let mut s = Session::new(Form, 120_000);
+        s.linger_scale = 2;
+        s.handle(Input::Flow("open"), 0);
+        s.handle(Input::Flow("submit"), 0);
+        s.handle(Input::Flow("sent"), 1_000);
+        assert_eq!(s.home_in_s(1_000), 2 * DONE_SCREEN_MS / 1000, "the Home button counts the doubled time");
+        assert_eq!(s.handle(Input::Tick, 1_000 + DONE_SCREEN_MS), vec![], "not yet gone at the standard time");
+        assert_eq!(
+            s.handle(Input::Tick, 1_000 + 2 * DONE_SCREEN_MS),
+            vec![Command::EndSession { reason: EndReason::Completed }]
+        );
     }
 
     #[test]

@@ -196,6 +196,8 @@ fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<Event
     if c.session.phase == crate::flows::core::Phase::Home && matches!(input, Input::Flow(_)) {
         let idle = super::home::idle_timeout_ms(&c.window, c.standard_idle_ms);
         c.session.idle.set_idle_timeout(idle);
+        // Elder mode doubles the idle time, and the closing screens' time with it.
+        c.session.linger_scale = (idle / c.standard_idle_ms.max(1)).max(1);
     }
     let mut commands = c.session.handle(input, now);
     // A step that waits for a card hears about one that already lies on the reader.
