@@ -388,6 +388,16 @@ fn an_export_carries_its_seals_and_a_removed_seal_is_caught() {
     assert!(text.contains("does not vouch for"), "{text}");
 }
 
+/// tests/independent/verify_export.py's verdict on an export, from the root key the county recorded.
+fn independent(path: &Path, root: &str) -> std::process::Output {
+    std::process::Command::new("/usr/bin/python3")
+        .arg(crate::support::workspace_root().join("tests/independent/verify_export.py"))
+        .arg(path)
+        .arg(root)
+        .output()
+        .unwrap()
+}
+
 /// docs/journal-format.md is enough to write a verifier: tests/independent/verify_export.py, written from it
 /// with Debian's python3-cryptography, agrees with `kiosk journal verify` on an export and on each tampering.
 #[test]
@@ -443,12 +453,7 @@ fn an_independent_verifier_written_from_the_format_document_agrees() {
         edit(&mut l);
         std::fs::write(&edited, l.join("\n") + "\n").unwrap();
         let (ours, text) = verify(&edited, &["--pubkey", &root]);
-        let theirs = std::process::Command::new("/usr/bin/python3")
-            .arg(crate::support::workspace_root().join("tests/independent/verify_export.py"))
-            .arg(&edited)
-            .arg(&root)
-            .output()
-            .unwrap();
+        let theirs = independent(&edited, &root);
         let their_text =
             String::from_utf8_lossy(&theirs.stdout).into_owned() + &String::from_utf8_lossy(&theirs.stderr);
         let expected = if name == "untouched" { Some(0) } else { Some(1) };
@@ -518,12 +523,7 @@ fn the_independent_verifier_agrees_on_a_generated_corpus_of_tamperings() {
     for (name, l) in &cases {
         std::fs::write(&edited, l.join("\n") + "\n").unwrap();
         let (ours, text) = verify(&edited, &["--pubkey", &root]);
-        let theirs = std::process::Command::new("/usr/bin/python3")
-            .arg(crate::support::workspace_root().join("tests/independent/verify_export.py"))
-            .arg(&edited)
-            .arg(&root)
-            .output()
-            .unwrap();
+        let theirs = independent(&edited, &root);
         let accepted = (ours == Some(0), theirs.status.code() == Some(0));
         let expected = name == "untouched";
         if accepted != (expected, expected) {

@@ -3,33 +3,27 @@
 //! kiosk (it counts as activity, as every press does). A button with no action — the take-a-number
 //! categories were push buttons without one — fails here, named with its page.
 
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions};
 use kiosk::config::Config;
 use kiosk::ui::{Activity, AppWindow};
 use slint::ComponentHandle;
 use std::cell::Cell;
 use std::rc::Rc;
 
+use crate::common::on_screen;
 use crate::common::pages::{CASES, LONG_CASES, show_case};
 
 /// The page's buttons that are on screen, in tree order, with their labels: the first three of each kind of
 /// element (an action belongs to the component, so the 36 keys of a keyboard need not all be pressed).
 fn buttons(window: &AppWindow) -> Vec<(ElementHandle, String)> {
     let mut per_kind = std::collections::HashMap::<String, usize>::new();
-    ElementQuery::from_root(window)
-        .match_descendants()
-        .match_accessible_role(AccessibleRole::Button)
-        .find_all()
+    on_screen(window)
         .into_iter()
-        .filter(|e| e.size().width > 0.0 && e.size().height > 0.0 && e.accessible_enabled() != Some(false))
-        .filter(|e| {
+        .filter(|(e, _)| e.accessible_role() == Some(AccessibleRole::Button) && e.accessible_enabled() != Some(false))
+        .filter(|(e, _)| {
             let n = per_kind.entry(e.type_name().map(|t| t.to_string()).unwrap_or_default()).or_default();
             *n += 1;
             *n <= 3
-        })
-        .map(|e| {
-            let label = e.accessible_label().map(|s| s.to_string()).unwrap_or_default();
-            (e, label)
         })
         .collect()
 }

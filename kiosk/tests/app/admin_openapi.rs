@@ -5,14 +5,20 @@
 use kiosk::admin::client::{Endpoint, StaffClient};
 use kiosk::config::Config;
 
-#[test]
-fn every_documented_endpoint_is_served_to_its_role_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::demo(dir.path());
+/// The demo configuration serving on a free loopback port, its journal (one entry) and queue.
+fn demo_kiosk(dir: &std::path::Path) -> (Config, kiosk::journal::Journal, kiosk::queue::Queue) {
+    let mut config = Config::demo(dir);
     config.admin.listen = "127.0.0.1:0".into();
     let journal = kiosk::journal::Journal::open(kiosk::journal::JournalSettings::from_config(&config)).unwrap();
     journal.append(kiosk::journal::payload::Boot { version: "test".into() }.into()).unwrap();
     let queue = kiosk::queue::Queue::new(&config, journal.clone()).unwrap();
+    (config, journal, queue)
+}
+
+#[test]
+fn every_documented_endpoint_is_served_to_its_role_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, journal, queue) = demo_kiosk(dir.path());
     // The demo's virtual ticket printer, so the technician's test print has a printer to print on.
     let sim = kiosk::devices::ticket_printer::simulated(&config).unwrap().unwrap();
     let printer = kiosk::devices::TicketPrinter::from_config(&config, Some(sim.address.clone())).unwrap();
@@ -82,11 +88,7 @@ fn every_documented_endpoint_is_served_to_its_role_only() {
 #[test]
 fn every_bound_the_document_states_is_the_servers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::demo(dir.path());
-    config.admin.listen = "127.0.0.1:0".into();
-    let journal = kiosk::journal::Journal::open(kiosk::journal::JournalSettings::from_config(&config)).unwrap();
-    journal.append(kiosk::journal::payload::Boot { version: "test".into() }.into()).unwrap();
-    let queue = kiosk::queue::Queue::new(&config, journal.clone()).unwrap();
+    let (config, journal, queue) = demo_kiosk(dir.path());
     // No catalogue: `kiosk admin serve` beside a stopped kiosk, whose catalogue calls answer 409.
     let mut server = kiosk::admin::start(&config, queue, kiosk::admin::Devices::default()).unwrap();
     let port = server.local_addr.port();

@@ -4,7 +4,7 @@
 use kiosk::demo::standin::Fault;
 use slint::ComponentHandle;
 
-use crate::common::appointments::{config, journal_rows};
+use crate::common::appointments::{config, journal_rows, look_up_code};
 use crate::common::{drive, find, find_starting};
 
 #[test]
@@ -47,11 +47,7 @@ fn with_the_platform_unreachable_the_days_imported_appointments_stand_in() {
     let kiosk = kiosk::app::start(config).unwrap();
     let window = kiosk.window.clone_strong();
     drive(async move {
-        find(&window, "预约签到 Appointment check-in").await.ok_or("no tile")?.invoke_accessible_default_action();
-        for k in "31000001".chars() {
-            find(&window, &k.to_string()).await.ok_or("no digit pad")?.invoke_accessible_default_action();
-        }
-        find(&window, "查询预约 Find my appointment").await.ok_or("no 查询")?.invoke_accessible_default_action();
+        look_up_code(&window, "31000001").await?;
         find(
             &window,
             "省政务服务平台暂时无法连接，以上是本机今日已导入的预约 The provincial platform cannot be reached; these are the appointments this kiosk imported for today",
@@ -65,11 +61,7 @@ fn with_the_platform_unreachable_the_days_imported_appointments_stand_in() {
         find_starting(&window, "返回首页").await.ok_or("no home button")?.invoke_accessible_default_action();
         find(&window, "取号 Take a number").await.ok_or("not back home")?;
         // The same appointment again: checked in already.
-        find(&window, "预约签到 Appointment check-in").await.ok_or("no tile")?.invoke_accessible_default_action();
-        for k in "31000001".chars() {
-            find(&window, &k.to_string()).await.ok_or("no digit pad")?.invoke_accessible_default_action();
-        }
-        find(&window, "查询预约 Find my appointment").await.ok_or("no 查询")?.invoke_accessible_default_action();
+        look_up_code(&window, "31000001").await?;
         find(&window, "已签到 Checked in").await.ok_or("checked in twice")?;
         Ok::<(), &str>(())
     });

@@ -3,23 +3,15 @@
 //! says where the citizen is; 2,000 rows used to run off the screen. The geometry test checks that each page
 //! fits, in every orientation, language and mode.
 
-use i_slint_backend_testing::{ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions};
+use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
 use kiosk::config::Config;
 use slint::ComponentHandle;
 
+use crate::common::on_screen;
 use crate::common::pages::{LONG_CASES, show_case};
 
 fn labelled(window: &kiosk::ui::AppWindow, wanted: &dyn Fn(&str) -> bool) -> Vec<(ElementHandle, String)> {
-    ElementQuery::from_root(window)
-        .match_descendants()
-        .find_all()
-        .into_iter()
-        .filter(|e| e.size().width > 0.0 && e.size().height > 0.0)
-        .filter_map(|e| {
-            let label = e.accessible_label()?.to_string();
-            wanted(&label).then_some((e, label))
-        })
-        .collect()
+    on_screen(window).into_iter().filter(|(_, l)| wanted(l)).collect()
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! journaled first, every thread the kiosk started ends, and the journal's last words are `shutdown` under a
 //! signed checkpoint.
 
+use crate::common::appointments::look_up_code;
 use crate::common::{drive, find};
 use kiosk::config::Config;
 use slint::ComponentHandle;
@@ -90,11 +91,7 @@ fn a_stop_while_the_platform_is_silent_does_not_wait_out_its_deadline() {
     let kiosk = kiosk::app::start(config).unwrap();
     let window = kiosk.window.clone_strong();
     drive(async move {
-        find(&window, "预约签到 Appointment check-in").await.ok_or("no tile")?.invoke_accessible_default_action();
-        for k in "31000001".chars() {
-            find(&window, &k.to_string()).await.ok_or("no digit pad")?.invoke_accessible_default_action();
-        }
-        find(&window, "查询预约 Find my appointment").await.ok_or("no 查询")?.invoke_accessible_default_action();
+        look_up_code(&window, "31000001").await?;
         find(&window, "正在查询预约… Looking up your appointments…").await.ok_or("not looking up")?;
         Ok::<(), &str>(())
     });

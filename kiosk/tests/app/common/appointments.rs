@@ -33,3 +33,14 @@ pub fn journal_rows(dir: &std::path::Path, kinds: &str) -> Vec<String> {
         .collect::<Result<_, _>>()
         .unwrap()
 }
+
+/// From the home screen: 预约签到, the code typed on the pad, 查询预约.
+pub async fn look_up_code(window: &kiosk::ui::AppWindow, code: &str) -> Result<(), &'static str> {
+    use super::find;
+    find(window, "预约签到 Appointment check-in").await.ok_or("no tile")?.invoke_accessible_default_action();
+    for k in code.chars() {
+        find(window, &k.to_string()).await.ok_or("no digit pad")?.invoke_accessible_default_action();
+    }
+    find(window, "查询预约 Find my appointment").await.ok_or("no 查询")?.invoke_accessible_default_action();
+    Ok(())
+}

@@ -62,6 +62,20 @@ pub fn find_now(window: &kiosk::ui::AppWindow, label: &str) -> Option<ElementHan
     ElementHandle::find_by_accessible_label(window, label).next()
 }
 
+/// The elements laid out with a size now, in tree order, with their accessible labels ("" when none).
+pub fn on_screen(window: &kiosk::ui::AppWindow) -> Vec<(ElementHandle, String)> {
+    i_slint_backend_testing::ElementQuery::from_root(window)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter(|e| e.size().width > 0.0 && e.size().height > 0.0)
+        .map(|e| {
+            let label = e.accessible_label().map(|s| s.to_string()).unwrap_or_default();
+            (e, label)
+        })
+        .collect()
+}
+
 /// The element whose label starts with `prefix`, if it is on screen now (no waiting).
 pub fn find_starting_now(window: &kiosk::ui::AppWindow, prefix: &str) -> Option<ElementHandle> {
     i_slint_backend_testing::ElementQuery::from_root(window)
