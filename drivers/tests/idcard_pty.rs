@@ -3,8 +3,11 @@
 use drivers::idcard::reader::ReaderError;
 use drivers::idcard::reply::ReplyError;
 use drivers::idcard::sim::{Fault, SamSim, serve};
-use drivers::idcard::{CardKind, ReaderEvent, Reply, Request, Sam, SamStatus, fixtures, run_reader};
+use drivers::idcard::{
+    CardKind, CardWatch, ReaderEvent, Reply, Request, Sam, SamStatus, fixtures, run_reader, run_reader_until,
+};
 use serialport::{SerialPort, TTYPort};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -111,6 +114,53 @@ fn the_reader_task_reports_insertion_removal_unplug_and_return() {
     assert!(matches!(next(), ReaderEvent::Ready(_)));
     sim2.lock().unwrap().place(0);
     assert!(matches!(next(), ReaderEvent::CardInserted(_)));
+}
+
+/// Issue #30 item 2: a card that failed to read was never read again while it lay there, and nothing said
+/// so; a card already on the reader when a step opened was not read until lifted and put back.
+#[test]
+fn a_card_that_fails_to_read_is_tried_again_and_a_card_lying_there_is_read_again_when_asked() {
+    let (sim, slave, _h) = sim_on_pty();
+    let path = slave.name().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let (stop, again) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (s, a) = (stop.clone(), again.clone());
+    let reader =
+        std::thread::spawn(move || run_reader_until(&path, 115_200, Duration::from_millis(50), tx, &s, &a, &|| {}));
+    let next = || rx.recv_timeout(Duration::from_secs(10)).expect("an event");
+    assert!(matches!(next(), ReaderEvent::Ready(_)));
+
+    // Two failed reads, then a good one: the citizen sees the card read, nothing else.
+    sim.lock().unwrap().failing_reads = CardWatch::ATTEMPTS - 1;
+    sim.lock().unwrap().place(1);
+    match next() {
+        ReaderEvent::CardInserted(card) => assert_eq!(card.masked_name(), "李**"),
+        other => panic!("tried again until read, got {other:?}"),
+    }
+
+    // Lying there, read: asked again (a card step opened), it is read afresh.
+    again.store(true, Ordering::SeqCst);
+    assert!(matches!(next(), ReaderEvent::CardInserted(_)), "read again when asked");
+    sim.lock().unwrap().remove();
+    assert!(matches!(next(), ReaderEvent::CardRemoved));
+
+    // A card that never reads: one report after the attempts, then quiet until it is lifted.
+    sim.lock().unwrap().failing_reads = 1000;
+    sim.lock().unwrap().place(0);
+    match next() {
+        ReaderEvent::CardReadFailed(why) => assert!(why.contains("3 attempts"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(rx.recv_timeout(Duration::from_millis(500)).is_err(), "reported once, not every poll");
+    assert_eq!(1000 - sim.lock().unwrap().failing_reads, CardWatch::ATTEMPTS, "read exactly three times");
+    // Lifted and put back once the chip reads: read.
+    sim.lock().unwrap().remove();
+    assert!(matches!(next(), ReaderEvent::CardRemoved));
+    sim.lock().unwrap().failing_reads = 0;
+    sim.lock().unwrap().place(0);
+    assert!(matches!(next(), ReaderEvent::CardInserted(_)));
+    stop.store(true, Ordering::SeqCst);
+    reader.join().unwrap();
 }
 
 /// A reply frame as a SAM sends it: SW1 SW2 SW3 and the data.

@@ -18,6 +18,8 @@ pub const DEMO_CARDS: &str = include_str!("../../../config/cards.toml");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReaderNews {
     CardPlaced,
+    /// A card lies on the reader but could not be read in a few tries: lift it and put it back.
+    CardUnreadable,
     CardRemoved,
     Fault,
     Recovered,
@@ -34,6 +36,10 @@ pub struct IdReaderHandle {
     pub healthy: Arc<Mutex<bool>>,
     /// Whether a card lies on the reader now (the card itself may already be taken by a flow).
     pub present: Arc<AtomicBool>,
+    /// Whether the reader's last news was a fault (not yet followed by its recovery).
+    pub faulted: Arc<AtomicBool>,
+    /// Set to have the reader read the card lying on it afresh (cleared by the reader when seen).
+    read_again: Arc<AtomicBool>,
     /// The simulated SAM in demo mode, so the simulator panel can place and remove cards.
     pub simulator: Option<Arc<Mutex<SamSim>>>,
     subscribers: Arc<Mutex<Vec<Subscriber>>>,
@@ -65,6 +71,17 @@ impl IdReaderHandle {
     /// Takes the card out of the slot (the caller owns it now; dropping it zeroes it).
     pub fn take_card(&self) -> Option<Box<IdCard>> {
         self.card.lock().ok().and_then(|mut c| c.take())
+    }
+
+    /// Has the card lying on the reader read again (its data goes to the slot, with `CardPlaced`): a step that
+    /// wants a card opened after the card's data was taken by an earlier session, or after it failed to read.
+    pub fn read_again(&self) {
+        self.read_again.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the reader's last news was a fault.
+    pub fn is_faulted(&self) -> bool {
+        self.faulted.load(Ordering::SeqCst)
     }
 
     /// Stops the reader's threads and closes the serial link; returns when they have ended.
@@ -124,10 +141,10 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
     };
     let (tx, rx) = mpsc::channel();
     let (baud, poll) = (r.baud, Duration::from_millis(u64::from(r.poll_interval_ms)));
-    let stop = handle.stop.clone();
+    let (stop, read_again) = (handle.stop.clone(), handle.read_again.clone());
     let heartbeat = handle.heartbeat.clone();
     let owner = std::thread::Builder::new().name("id-reader".into()).spawn(move || {
-        run_reader_until(&path, baud, poll, tx, &stop, &|| {
+        run_reader_until(&path, baud, poll, tx, &stop, &read_again, &|| {
             heartbeat.beat();
             crate::watchdog::debug_hang("id-reader");
         })
@@ -147,12 +164,16 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
                     if let Ok(mut ok) = h.healthy.lock() {
                         *ok = true;
                     }
+                    if h.faulted.swap(false, Ordering::SeqCst) {
+                        h.publish(ReaderNews::Recovered);
+                    }
                 }
                 ReaderEvent::Fault(detail) => {
                     log::warn!("ID-card reader fault: {detail}");
                     if let Ok(mut ok) = h.healthy.lock() {
                         *ok = false;
                     }
+                    h.faulted.store(true, Ordering::SeqCst);
                     record(
                         DeviceFault {
                             device: "id_reader".into(),
@@ -169,7 +190,7 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
                 ReaderEvent::Recovered => {
                     log::info!("ID-card reader recovered");
                     record(DeviceRecovered { device: "id_reader".into(), source: Some("reader".into()) }.into());
-                    h.publish(ReaderNews::Recovered);
+                    // Told once the reader is ready again (its Ready follows).
                 }
                 ReaderEvent::CardInserted(card) => {
                     log::info!("card on the reader: {}", card.masked_id());
@@ -186,10 +207,12 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
                 }
                 ReaderEvent::CardReadFailed(why) => {
                     log::warn!("a card could not be read: {why}");
+                    h.present.store(true, Ordering::SeqCst);
                     record(
                         CardReadFailed { subject: None, id_masked: None, card_kind: None, purpose: None, reason: why }
                             .into(),
                     );
+                    h.publish(ReaderNews::CardUnreadable);
                 }
             }
         }

@@ -118,6 +118,12 @@ impl Flow for AppointmentCheckIn {
             (Step::Identify { .. }, StepInput::CardPlaced) => {
                 return Transition::Go(Step::Looking, vec![Work::FindByCard]);
             }
+            (Step::Identify { code, failure }, StepInput::CardTrouble(news)) => {
+                return Transition::Update(Step::Identify {
+                    code: code.clone(),
+                    failure: news.shown(failure.as_ref()),
+                });
+            }
             (_, StepInput::Event(e)) => e,
             _ => return Transition::Ignore,
         };

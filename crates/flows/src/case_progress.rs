@@ -133,6 +133,12 @@ impl Flow for CaseProgress {
             (Step::Identify { .. }, StepInput::CardPlaced) => {
                 return Transition::Go(Step::Looking, vec![Work::FindByCard]);
             }
+            (Step::Identify { number, failure }, StepInput::CardTrouble(news)) => {
+                return Transition::Update(Step::Identify {
+                    number: number.clone(),
+                    failure: news.shown(failure.as_ref()),
+                });
+            }
             (_, StepInput::Event(e)) => e,
             _ => return Transition::Ignore,
         };

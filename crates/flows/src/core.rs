@@ -19,6 +19,12 @@ pub enum Input<E> {
     CardPlaced,
     /// The card was taken off the reader.
     CardRemoved,
+    /// A card lies on the reader but could not be read in a few tries.
+    CardUnreadable,
+    /// The reader stopped answering (or was not answering when a step that wants a card opened).
+    ReaderDown,
+    /// The reader answers again.
+    ReaderBack,
     /// Any touch: the citizen is still there.
     Touch,
     /// "Continue" on the idle prompt.
@@ -41,6 +47,32 @@ pub enum StepInput<E> {
     Event(E),
     CardPlaced,
     CardRemoved,
+    /// What the reader says about the card step's card or itself; a card step shows it (see
+    /// [`CardTrouble::shown`]).
+    CardTrouble(CardTrouble),
+}
+
+/// The reader's news a card step shows instead of waiting for a card that cannot come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardTrouble {
+    /// The card on the reader failed to read: lift it and put it back.
+    Unreadable,
+    /// The reader does not answer: call for assistance.
+    ReaderDown,
+    /// The reader answers again: the prompt goes back to asking for the card.
+    ReaderBack,
+}
+
+impl CardTrouble {
+    /// The failure a card step shows after this news, given the one it shows now.
+    pub fn shown(self, now: Option<&Reason>) -> Option<Reason> {
+        match self {
+            CardTrouble::Unreadable => Some(Reason::CardUnreadable),
+            CardTrouble::ReaderDown => Some(Reason::ReaderUnavailable),
+            CardTrouble::ReaderBack if now == Some(&Reason::ReaderUnavailable) => None,
+            CardTrouble::ReaderBack => now.cloned(),
+        }
+    }
 }
 
 /// What a flow's step does with an input.
@@ -121,8 +153,9 @@ pub enum Phase<S> {
         level: u8,
     },
     Thanks,
-    /// The service is done but the citizen's ID card is still on the reader: a last step of its own
-    /// (the page repeats it aloud) until the card is taken.
+    /// The session is ending (done, home, idle, an error) but the citizen's ID card is still on the reader:
+    /// a last step of its own (the page says it at once and every 10 s) until the card is taken — then the
+    /// session ends for the reason it was ending — or until the idle time passes with nobody back.
     TakeCard,
 }
 
@@ -136,6 +169,8 @@ pub struct Session<F: Flow> {
     pub card_on_reader: bool,
     /// How many times its standard time a closing screen stays (2 in elder mode, as the idle time).
     pub linger_scale: u64,
+    /// Why the session ends once the card left on the reader is taken (in [`Phase::TakeCard`]).
+    ending: EndReason,
 }
 
 impl<F: Flow> Session<F> {
@@ -146,6 +181,7 @@ impl<F: Flow> Session<F> {
             idle: IdleClock::new(idle_timeout_ms),
             card_on_reader: false,
             linger_scale: 1,
+            ending: EndReason::Completed,
         }
     }
 
@@ -194,8 +230,12 @@ impl<F: Flow> Session<F> {
         if self.phase == Phase::Home {
             return vec![];
         }
-        // Done, but the card is still on the reader: nobody walks away without it.
-        if reason == EndReason::Completed && self.card_on_reader && self.phase != Phase::TakeCard {
+        // Ending, but the card is still on the reader: nobody walks away without it, however the session ends
+        // (done, Home, idle, an error). A shutdown ends at once, a hand-over goes on to the next service with
+        // the card, and a second Home press ends it too.
+        let waits = !matches!(reason, EndReason::Shutdown | EndReason::CardRemoved | EndReason::HandedOver);
+        if waits && self.card_on_reader && self.phase != Phase::TakeCard {
+            self.ending = reason;
             self.go(Phase::TakeCard, now_ms);
             return vec![];
         }
@@ -260,10 +300,17 @@ impl<F: Flow> Session<F> {
             Input::CardRemoved => {
                 self.card_on_reader = false;
                 if self.phase == Phase::TakeCard {
-                    return self.end(EndReason::Completed, now_ms);
+                    return self.end(self.ending, now_ms);
                 }
                 self.transition(StepInput::CardRemoved, now_ms)
             }
+            // A card that fails to read lies on the reader all the same: it is to be taken back.
+            Input::CardUnreadable => {
+                self.card_on_reader = self.phase != Phase::Home;
+                self.transition(StepInput::CardTrouble(CardTrouble::Unreadable), now_ms)
+            }
+            Input::ReaderDown => self.transition(StepInput::CardTrouble(CardTrouble::ReaderDown), now_ms),
+            Input::ReaderBack => self.transition(StepInput::CardTrouble(CardTrouble::ReaderBack), now_ms),
         }
     }
 
@@ -445,6 +492,71 @@ mod tests {
         );
         assert_eq!(s.handle(Input::CardPlaced, 400_000), vec![], "a card on the home screen starts nothing");
         assert!(!s.card_on_reader);
+    }
+
+    /// Issue #30 item 2: "请取回您的身份证" was skipped when the citizen pressed 返回首页 or the session timed
+    /// out with the card on the reader. Every end but a shutdown or a hand-over now passes through it, and
+    /// the session then ends for the reason it was ending.
+    #[test]
+    fn every_way_a_session_ends_with_the_card_on_the_reader_passes_through_take_card() {
+        let with_card = |t: u64| {
+            let mut s = Session::new(Form, 60_000);
+            s.handle(Input::Flow("open"), t);
+            s.handle(Input::CardPlaced, t + 10);
+            s
+        };
+        let mut s = with_card(0);
+        assert_eq!(s.handle(Input::Flow("sent"), 20), vec![]);
+        assert_eq!(s.handle(Input::Cancel, 30), vec![], "Home with the card there");
+        assert_eq!(s.phase, Phase::TakeCard);
+        assert_eq!(s.handle(Input::CardRemoved, 40), vec![Command::EndSession { reason: EndReason::Cancelled }]);
+
+        // A card that could not be read lies there while the form waits: left alone, it times out.
+        let mut s = Session::new(Form, 60_000);
+        s.handle(Input::Flow("open"), 20);
+        s.handle(Input::CardUnreadable, 20);
+        s.handle(Input::Tick, 60_020);
+        assert_eq!(s.handle(Input::Tick, 70_020), vec![], "timed out with the card there");
+        assert_eq!(s.phase, Phase::TakeCard);
+        assert_eq!(s.handle(Input::CardRemoved, 70_030), vec![Command::EndSession { reason: EndReason::Idle }]);
+        assert_eq!(s.handle(Input::CardRemoved, 70_040), vec![], "ended once");
+
+        let mut s = with_card(0);
+        assert_eq!(s.handle(Input::Cancel, 20), vec![], "cancel waits while busy (work in flight)");
+        s.handle(Input::Flow("sent"), 30);
+        s.handle(Input::Cancel, 40);
+        assert_eq!(
+            s.handle(Input::Cancel, 50),
+            vec![Command::EndSession { reason: EndReason::Cancelled }],
+            "a second Home press ends it"
+        );
+
+        let mut s = with_card(0);
+        assert_eq!(
+            s.handle(Input::Shutdown, 20),
+            vec![Command::EndSession { reason: EndReason::Shutdown }],
+            "shutdown: at once"
+        );
+    }
+
+    /// Issue #30 item 2: the card step ignored the reader's fault news and kept saying "place your card"; a
+    /// card that failed to read was not said to have failed.
+    #[test]
+    fn the_reader_s_news_reaches_the_card_step_and_an_unreadable_card_is_still_to_be_taken() {
+        assert_eq!(CardTrouble::Unreadable.shown(None), Some(Reason::CardUnreadable));
+        assert_eq!(CardTrouble::ReaderDown.shown(Some(&Reason::CardExpired)), Some(Reason::ReaderUnavailable));
+        assert_eq!(CardTrouble::ReaderBack.shown(Some(&Reason::ReaderUnavailable)), None, "back: ask for the card");
+        assert_eq!(
+            CardTrouble::ReaderBack.shown(Some(&Reason::CardExpired)),
+            Some(Reason::CardExpired),
+            "back: what was said about the card stays"
+        );
+        let mut s = Session::new(Form, 60_000);
+        s.handle(Input::Flow("open"), 0);
+        s.handle(Input::CardUnreadable, 10);
+        assert!(s.card_on_reader, "an unreadable card lies on the reader all the same");
+        s.handle(Input::Cancel, 20);
+        assert_eq!(s.phase, Phase::TakeCard);
     }
 
     #[test]

@@ -160,6 +160,14 @@ impl Flow for PrintLicence {
                     _ => Transition::Ignore,
                 };
             }
+            StepInput::CardTrouble(news) => {
+                return match step {
+                    Step::CardPrompt { failure } => {
+                        Transition::Update(Step::CardPrompt { failure: news.shown(failure.as_ref()) })
+                    }
+                    _ => Transition::Ignore,
+                };
+            }
             StepInput::Event(e) => e,
         };
         match (step, event) {
@@ -366,7 +374,10 @@ mod tests {
         s.handle(Input::CardPlaced, 100);
         ev(&mut s, Event::LookupFailed(Reason::LookupUnavailable), 200);
         assert!(matches!(s.step(), Some(Step::Failed { .. })));
-        assert_eq!(ev(&mut s, Event::Back, 300), vec![Command::EndSession { reason: EndReason::Cancelled }]);
+        // Issue #30 item 2: Back with the card on the reader passes through 请取回您的身份证 first.
+        assert_eq!(ev(&mut s, Event::Back, 300), vec![], "the card is still on the reader");
+        assert_eq!(s.phase, Phase::TakeCard);
+        assert_eq!(s.handle(Input::CardRemoved, 310), vec![Command::EndSession { reason: EndReason::Cancelled }]);
         let mut s = to_documents();
         ev(&mut s, Event::Choose("BL-1".into()), 300);
         ev(&mut s, Event::Back, 400);
@@ -376,9 +387,13 @@ mod tests {
         s.handle(Input::Continue, 61_000);
         assert_eq!(s.idle.countdown_s(61_000), None);
         s.handle(Input::Tick, 121_000);
+        assert_eq!(s.handle(Input::Tick, 121_000 + IDLE_COUNTDOWN_MS), vec![], "the card first");
+        assert_eq!(s.phase, Phase::TakeCard);
+        s.handle(Input::Tick, 191_000);
         assert_eq!(
-            s.handle(Input::Tick, 121_000 + IDLE_COUNTDOWN_MS),
-            vec![Command::EndSession { reason: EndReason::Idle }]
+            s.handle(Input::Tick, 191_000 + IDLE_COUNTDOWN_MS),
+            vec![Command::EndSession { reason: EndReason::Idle }],
+            "nobody came back for it: the session ends, and the card's data with it"
         );
     }
 }

@@ -120,6 +120,9 @@ impl Flow for TakeNumber {
                     )
                 }
             }
+            (Step::CardPrompt { prefix, failure }, StepInput::CardTrouble(news)) => {
+                Transition::Update(Step::CardPrompt { prefix: prefix.clone(), failure: news.shown(failure.as_ref()) })
+            }
             (Step::CardPrompt { prefix, .. }, StepInput::CardPlaced) => {
                 let prefix = prefix.clone();
                 Transition::Go(Step::Printing { prefix: prefix.clone() }, vec![Work::Issue { prefix, with_card: true }])
@@ -211,6 +214,24 @@ mod tests {
             vec![Command::EndSession { reason: EndReason::Completed }]
         );
         assert_eq!(s.phase, Phase::Home);
+    }
+
+    /// Issue #30 item 2: the card prompt says when the reader is down (and stops saying it when it is back)
+    /// and when the card on it cannot be read, instead of "place your card" for ever.
+    #[test]
+    fn the_card_prompt_shows_the_reader_down_and_an_unreadable_card() {
+        let mut s = Session::new(TakeNumber::default(), 60_000);
+        s.handle(Input::Flow(Event::Open), 0);
+        s.handle(Input::Flow(Event::CategoriesLoaded(vec![category("B", true, false)])), 10);
+        s.handle(Input::Flow(Event::Choose("B".into())), 20);
+        let prompt = |f: Option<Reason>| Some(Step::CardPrompt { prefix: "B".into(), failure: f });
+        assert_eq!(s.step().cloned(), prompt(None));
+        s.handle(Input::ReaderDown, 30);
+        assert_eq!(s.step().cloned(), prompt(Some(Reason::ReaderUnavailable)));
+        s.handle(Input::ReaderBack, 40);
+        assert_eq!(s.step().cloned(), prompt(None));
+        s.handle(Input::CardUnreadable, 50);
+        assert_eq!(s.step().cloned(), prompt(Some(Reason::CardUnreadable)));
     }
 
     #[test]

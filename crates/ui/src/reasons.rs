@@ -47,6 +47,7 @@ pub fn to_ui(r: &Reason) -> UiReason {
     match r {
         Reason::CardExpired => kind(K::CardExpired),
         Reason::CardUnreadable => kind(K::CardUnreadable),
+        Reason::ReaderUnavailable => kind(K::ReaderUnavailable),
         Reason::CategoryClosed { name, opens } => named(K::CategoryClosed, name, opens),
         Reason::NumbersExhausted { name, first, last } => {
             UiReason { b: first.into(), c: last.into(), ..named(K::NumbersExhausted, name, &Named::default()) }

@@ -127,6 +127,8 @@ pub enum A4Trouble {
 pub enum Reason {
     CardExpired,
     CardUnreadable,
+    /// The ID-card reader does not answer (its fault is journaled; the assistance call is offered).
+    ReaderUnavailable,
     CategoryClosed {
         name: Named,
         opens: Named,

@@ -133,7 +133,8 @@ impl<L: SamLink> Sam<L> {
 pub enum ReaderEvent {
     Ready(SamInfo),
     CardInserted(Box<IdCard>),
-    /// A card is on the reader but could not be read (wrong type, SW3 error, bad data).
+    /// A card is on the reader but could not be read (wrong type, SW3 error, bad data) in
+    /// [`CardWatch::ATTEMPTS`] tries: the citizen should lift it and put it back.
     CardReadFailed(String),
     CardRemoved,
     /// The reader is gone or not answering; retried with backoff.
@@ -143,7 +144,8 @@ pub enum ReaderEvent {
 
 /// Opens the port at `path` and reads cards until `events` is dropped. Never panics on device bytes.
 pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc::Sender<ReaderEvent>) {
-    run_reader_until(path, baud, poll, events, &std::sync::atomic::AtomicBool::new(false), &|| {});
+    let never = std::sync::atomic::AtomicBool::new(false);
+    run_reader_until(path, baud, poll, events, &never, &never, &|| {});
 }
 
 /// Sleeps `d`, waking early when `stop` is set; true when stopping. `alive` is told first: every turn of
@@ -163,14 +165,92 @@ fn nap(d: Duration, stop: &std::sync::atomic::AtomicBool, alive: &dyn Fn()) -> b
     }
 }
 
+/// What the reader does about the card on it, poll by poll (sans-IO: presence in, what to do out). A card
+/// that fails to read is tried again at the next polls while it lies there, and given up on (reported once)
+/// after [`CardWatch::ATTEMPTS`]; a card already read, or given up on, is read again when asked (a step that
+/// wants a card opened while it lay there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CardWatch {
+    placement: Placement,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Placement {
+    #[default]
+    Absent,
+    /// On the reader, not read yet; `failures` reads have failed.
+    Reading {
+        failures: u32,
+    },
+    Read,
+    GaveUp,
+}
+
+/// What to do after a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Nothing,
+    Read,
+    Removed,
+}
+
+impl CardWatch {
+    /// Reads of one placement before the citizen is asked to lift the card and put it back.
+    pub const ATTEMPTS: u32 = 3;
+
+    /// A poll found the card `present` (or not); `read_again` says a step asked for the card afresh.
+    pub fn poll(&mut self, present: bool, read_again: bool) -> Next {
+        match (present, self.placement) {
+            (false, Placement::Absent) => Next::Nothing,
+            (false, _) => {
+                self.placement = Placement::Absent;
+                Next::Removed
+            }
+            (true, Placement::Absent) => {
+                self.placement = Placement::Reading { failures: 0 };
+                Next::Read
+            }
+            (true, Placement::Reading { .. }) => Next::Read,
+            (true, Placement::Read | Placement::GaveUp) if read_again => {
+                self.placement = Placement::Reading { failures: 0 };
+                Next::Read
+            }
+            (true, _) => Next::Nothing,
+        }
+    }
+
+    /// The read succeeded.
+    pub fn read(&mut self) {
+        self.placement = Placement::Read;
+    }
+
+    /// The read failed: true when this was the last attempt (report it; no more reads until the card is
+    /// lifted or asked for again).
+    pub fn failed(&mut self) -> bool {
+        let failures = match self.placement {
+            Placement::Reading { failures } => failures + 1,
+            _ => Self::ATTEMPTS,
+        };
+        if failures >= Self::ATTEMPTS {
+            self.placement = Placement::GaveUp;
+            true
+        } else {
+            self.placement = Placement::Reading { failures };
+            false
+        }
+    }
+}
+
 /// [`run_reader`] that also returns (closing the port) within about 50 ms of `stop` being set: the kiosk's
-/// reader owner stops this way at shutdown.
+/// reader owner stops this way at shutdown. Setting `read_again` reads the card on the reader afresh (it is
+/// cleared when seen).
 pub fn run_reader_until(
     path: &str,
     baud: u32,
     poll: Duration,
     events: std::sync::mpsc::Sender<ReaderEvent>,
     stop: &std::sync::atomic::AtomicBool,
+    read_again: &std::sync::atomic::AtomicBool,
     alive: &dyn Fn(),
 ) {
     let mut backoff = Duration::from_millis(500);
@@ -202,33 +282,38 @@ pub fn run_reader_until(
             if events.send(ReaderEvent::Ready(info)).is_err() {
                 return Ok(());
             }
-            let mut on_reader = false;
+            let mut watch = CardWatch::default();
             loop {
                 let present = sam.card_present()?;
-                if present && !on_reader {
-                    on_reader = true;
-                    let read = (|| {
-                        sam.call(Request::SelectCard)?;
-                        match sam.call(Request::ReadText)? {
-                            Reply::CardData(card) => Ok(card),
-                            _ => Err(ReaderError::Reply(ReplyError::Malformed("no card data"))),
+                let again = read_again.swap(false, std::sync::atomic::Ordering::SeqCst);
+                let ev = match watch.poll(present, again) {
+                    Next::Nothing => None,
+                    Next::Removed => Some(ReaderEvent::CardRemoved),
+                    Next::Read => {
+                        let read = (|| {
+                            sam.call(Request::SelectCard)?;
+                            match sam.call(Request::ReadText)? {
+                                Reply::CardData(card) => Ok(card),
+                                _ => Err(ReaderError::Reply(ReplyError::Malformed("no card data"))),
+                            }
+                        })();
+                        match read {
+                            Ok(card) => {
+                                watch.read();
+                                Some(ReaderEvent::CardInserted(card))
+                            }
+                            // A card moved during the read, a scratched chip: tried again at the next polls.
+                            Err(e @ (ReaderError::Reply(_) | ReaderError::Frame(_))) => watch.failed().then(|| {
+                                ReaderEvent::CardReadFailed(format!("{e} ({} attempts)", CardWatch::ATTEMPTS))
+                            }),
+                            Err(e) => return Err(e),
                         }
-                    })();
-                    let ev = match read {
-                        Ok(card) => ReaderEvent::CardInserted(card),
-                        Err(e @ (ReaderError::Reply(_) | ReaderError::Frame(_))) => {
-                            ReaderEvent::CardReadFailed(e.to_string())
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    if events.send(ev).is_err() {
-                        return Ok(());
                     }
-                } else if !present && on_reader {
-                    on_reader = false;
-                    if events.send(ReaderEvent::CardRemoved).is_err() {
-                        return Ok(());
-                    }
+                };
+                if let Some(ev) = ev
+                    && events.send(ev).is_err()
+                {
+                    return Ok(());
                 }
                 if nap(poll, stop, alive) {
                     return Ok(());
@@ -248,5 +333,51 @@ pub fn run_reader_until(
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_is_read_once_per_placement_and_removal_is_told_once() {
+        let mut w = CardWatch::default();
+        assert_eq!(w.poll(false, false), Next::Nothing);
+        assert_eq!(w.poll(true, false), Next::Read);
+        w.read();
+        assert_eq!(w.poll(true, false), Next::Nothing, "read once while it lies there");
+        assert_eq!(w.poll(false, false), Next::Removed);
+        assert_eq!(w.poll(false, false), Next::Nothing);
+    }
+
+    /// Issue #30 item 2: a card that failed to read was never read again while it lay there.
+    #[test]
+    fn a_failed_read_is_tried_again_then_given_up_once_until_the_card_is_lifted() {
+        let mut w = CardWatch::default();
+        assert_eq!(w.poll(true, false), Next::Read);
+        assert!(!w.failed(), "first failure: try again");
+        assert_eq!(w.poll(true, false), Next::Read);
+        assert!(!w.failed());
+        assert_eq!(w.poll(true, false), Next::Read);
+        assert!(w.failed(), "the third failure is reported");
+        assert_eq!(w.poll(true, false), Next::Nothing, "and then left alone");
+        assert_eq!(w.poll(false, false), Next::Removed);
+        assert_eq!(w.poll(true, false), Next::Read, "put back: read afresh");
+        w.read();
+    }
+
+    #[test]
+    fn a_card_already_read_or_given_up_on_is_read_again_when_asked() {
+        let mut w = CardWatch::default();
+        w.poll(true, false);
+        w.read();
+        assert_eq!(w.poll(true, true), Next::Read);
+        for _ in 0..CardWatch::ATTEMPTS {
+            w.failed();
+        }
+        assert_eq!(w.poll(true, false), Next::Nothing);
+        assert_eq!(w.poll(true, true), Next::Read, "given up, asked again: tried again");
+        assert_eq!(w.poll(false, true), Next::Removed, "asked with no card: nothing to read");
     }
 }

@@ -40,12 +40,14 @@ pub struct SamSim {
     /// Index of the card on the reader.
     pub placed: Option<usize>,
     pub fault: Fault,
+    /// The next this many reads of a placed card fail (SW3 41), as a card moved during the read does.
+    pub failing_reads: u32,
     selected: bool,
 }
 
 impl SamSim {
     pub fn new(cards: Vec<IdCard>) -> SamSim {
-        SamSim { cards, placed: None, fault: Fault::None, selected: false }
+        SamSim { cards, placed: None, fault: Fault::None, failing_reads: 0, selected: false }
     }
 
     fn reply(sw3: u8, data: &[u8]) -> Vec<u8> {
@@ -87,6 +89,10 @@ impl SamSim {
             },
             Some(r @ (Request::ReadText | Request::ReadTextWithFingerprint)) => match (self.placed, self.fault) {
                 (_, Fault::Sw3(code)) if ![0x80, 0x81].contains(&code) => Self::reply(code, &[]),
+                (Some(_), _) if self.failing_reads > 0 => {
+                    self.failing_reads -= 1;
+                    fail(SamStatus::CardReadFailed)
+                }
                 (Some(i), _) if self.selected => {
                     let text = self.cards[i].encode();
                     let photo = [0x57u8; 1024];

@@ -199,10 +199,21 @@ fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<Event
         // Elder mode doubles the idle time, and the closing screens' time with it.
         c.session.linger_scale = (idle / c.standard_idle_ms.max(1)).max(1);
     }
+    let wanted_card = c.session.wants_card();
     let mut commands = c.session.handle(input, now);
     // A step that waits for a card hears about one that already lies on the reader.
     if c.session.wants_card() && c.reader.card_waiting() {
         commands.extend(c.session.handle(Input::CardPlaced, now));
+    }
+    // A card step just opened: a card lying on the reader whose data an earlier session took (or that failed
+    // to read) is read afresh, and a reader that is down is said to be, not waited for.
+    if c.session.wants_card() && !wanted_card {
+        if !c.reader.card_waiting() && c.reader.present.load(std::sync::atomic::Ordering::SeqCst) {
+            c.reader.read_again();
+        }
+        if c.reader.is_faulted() {
+            commands.extend(c.session.handle(Input::ReaderDown, now));
+        }
     }
     for cmd in commands {
         c.execute(&window, cmd);
@@ -214,6 +225,9 @@ fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<Event
         // The Home button counts down the whole time, not only the last ten seconds.
         let home_in = c.session.home_in_s(now).min(i32::MAX as u64) as i32;
         window.global::<Guide>().set_home_in(home_in);
+        window.global::<Guide>().set_card_on_reader(c.session.card_on_reader);
+    } else if app.get_page() == B::PAGE {
+        window.global::<Guide>().set_card_on_reader(false);
     }
     if c.session.phase == crate::flows::core::Phase::Home {
         // Only the flow that owns the page sends it home: every flow's clock ticks all the time.
@@ -361,7 +375,9 @@ where
         Rc::new(move |news| match news {
             ReaderNews::CardPlaced => d(Input::CardPlaced),
             ReaderNews::CardRemoved => d(Input::CardRemoved),
-            ReaderNews::Fault | ReaderNews::Recovered => {}
+            ReaderNews::CardUnreadable => d(Input::CardUnreadable),
+            ReaderNews::Fault => d(Input::ReaderDown),
+            ReaderNews::Recovered => d(Input::ReaderBack),
         })
     };
     let shutdown: Opener = {

@@ -6,6 +6,7 @@ mod accessible_actions;
 mod admin_openapi;
 mod appointment_offline_ui;
 mod appointment_ui;
+mod card_edges;
 mod case_progress_ui;
 mod catalogue_api;
 mod common;

@@ -57,7 +57,8 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     });
     let shown = result;
     let spoken: Vec<String> = voice.recent().into_iter().map(|s| s.text).collect();
-    let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。";
+    // Issue #30 item 2: the card is still on the reader, so the ticket's words remind of it.
+    let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。请取回您的身份证。证件还在读卡器上。";
     let expected = ["请选择要办理的业务。", "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动", done, done];
     let mut rest = spoken.iter();
     for want in expected {
