@@ -314,6 +314,13 @@ fn journal(config: &Config, now: jiff::Timestamp) -> Vec<Check> {
             ),
             "",
         )),
+        // A database is never in an older export format.
+        Ok(crate::journal::Verdict::OldFormat { what }) => out.push(check(
+            "journal_chain",
+            Level::Fail,
+            format!("The journal could not be verified: {what}."),
+            "Copy the journal off the box, run `kiosk journal verify` on the copy and call the county's support.",
+        )),
         Ok(crate::journal::Verdict::Tampered { seq, what }) => out.push(check(
             "journal_chain",
             Level::Fail,

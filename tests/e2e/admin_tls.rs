@@ -107,6 +107,68 @@ fn county_staff_pull_the_journal_over_tls_with_a_pinned_certificate() {
     let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", pubkey.trim()]).arg(&pulled));
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains(&format!("intact: {ENTRIES} entries")), "{out}");
+    // Issue #28 item 1: the joined file carries every page's own proof, so the kiosk's signatures, not the
+    // county tool, prove it contiguous; a range deleted and the file relabelled in any way is refused.
+    assert!(
+        out.contains(&format!(
+            "joined from 20 page(s), each signed by the kiosk: seq 1–{ENTRIES} is proven contiguous"
+        )),
+        "{out}"
+    );
+    let pulled_lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert!(pulled_lines[0].contains("\"version\":4"), "{}", pulled_lines[0]);
+    let is_entry = |l: &str| serde_json::from_str::<serde_json::Value>(l).ok().and_then(|v| v["seq"].as_u64());
+    let without_range = |from: u64, to: u64| -> Vec<String> {
+        pulled_lines.iter().filter(|l| is_entry(l).is_none_or(|s| s < from || s > to)).cloned().collect()
+    };
+    let page_of = |l: &str| -> Option<u64> {
+        serde_json::from_str::<serde_json::Value>(l).ok().and_then(|v| v["page"]["export"]["first_seq"].as_u64())
+    };
+    let check_refused = |name: &str, lines: Vec<String>| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", pubkey.trim()]).arg(&path));
+        assert_eq!(code, Some(1), "{name} was not refused: {out}{err}");
+        err
+    };
+    // A page's entries and its proof deleted from the middle.
+    let mut cut: Vec<String> = without_range(1001, 1500);
+    cut.retain(|l| page_of(l) != Some(1001));
+    let err = check_refused("cut-middle.jsonl", cut.clone());
+    assert!(err.contains("entries 1001 to 1500 are missing"), "{err}");
+    // The same, relabelled contiguous false (a gap would then be allowed in a version 3 file).
+    let mut relabelled = cut.clone();
+    relabelled[0] = relabelled[0].replace("\"contiguous\":true", "\"contiguous\":false");
+    assert!(check_refused("cut-not-contiguous.jsonl", relabelled).contains("must be contiguous"));
+    // Relabelled version 1 or 2, the proofs dropped and the last checkpoint kept as a v1 file's closing line.
+    for version in [1, 2, 3] {
+        let mut old = cut.clone();
+        old[0] = old[0]
+            .replace("\"version\":4", &format!("\"version\":{version}"))
+            .replace("\"contiguous\":true", "\"contiguous\":false");
+        let last_checkpoint =
+            serde_json::from_str::<serde_json::Value>(old.last().unwrap()).unwrap()["page"]["checkpoint"].clone();
+        old.retain(|l| page_of(l).is_none());
+        old.push(serde_json::json!({ "checkpoint": last_checkpoint }).to_string());
+        let err = check_refused(&format!("cut-v{version}.jsonl"), old);
+        if version < 3 {
+            assert!(err.contains("NOT VERIFIED") && err.contains("--accept-old-format"), "{err}");
+        } else {
+            assert!(err.contains("lacks the export's signed statement") || err.contains("deleted entry"), "{err}");
+        }
+    }
+    // The first pages cut off with their proofs: what is left starts at 1001, and says so; the last page's
+    // proof dropped: the entries it covered are no longer proven.
+    let mut tail: Vec<String> = without_range(1, 1000);
+    tail.retain(|l| page_of(l).is_none_or(|f| f > 1000));
+    let path = dir.path().join("from-1001.jsonl");
+    std::fs::write(&path, tail.join("\n") + "\n").unwrap();
+    let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", pubkey.trim()]).arg(&path));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains(&format!("seq 1001–{ENTRIES} is proven contiguous")), "it proves only what it holds: {out}");
+    let mut no_last_proof = pulled_lines.clone();
+    no_last_proof.pop();
+    assert!(check_refused("no-last-proof.jsonl", no_last_proof).contains("does not cover the last entry"));
 
     // A page on its own verifies too, with the kiosk's own tool.
     let (status, page) = staff.get("/api/v1/journal?after_seq=4000&limit=250").unwrap();

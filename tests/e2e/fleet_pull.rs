@@ -160,9 +160,12 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
         run(county().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-01", "--out"]).arg(&exported));
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains(&format!("{a_head} entries")), "{out}");
+    assert!(out.contains("each page proven by the kiosk's signature"), "{out}");
     let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", &a.root_key]).arg(&exported));
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains(&format!("intact: {a_head} entries")), "{out}");
+    // Issue #28 item 1: the county's copy is a joined file whose pages the kiosk signed, not version 1.
+    assert!(out.contains(&format!("seq 1–{a_head} is proven contiguous")), "{out}");
 
     // Kiosk b is restored from an old backup (with the epoch key of that time) and written on past the
     // county's copy: a fork of its history. Its pull stops with an alert; kiosk a goes on.

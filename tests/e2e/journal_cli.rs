@@ -47,8 +47,12 @@ fn export(f: &Fixture, format: &str, extra: &[&str]) -> PathBuf {
 }
 
 fn verify(path: &Path, pubkey: Option<&str>) -> (Option<i32>, String) {
+    verify_with(path, pubkey, &[])
+}
+
+fn verify_with(path: &Path, pubkey: Option<&str>, extra: &[&str]) -> (Option<i32>, String) {
     let mut cmd = kiosk();
-    cmd.args(["journal", "verify"]).arg(path);
+    cmd.args(["journal", "verify"]).arg(path).args(extra);
     if let Some(k) = pubkey {
         cmd.args(["--pubkey", k]);
     }
@@ -385,7 +389,7 @@ fn strict_parsing_refuses_what_a_lenient_reader_would_let_through() {
     rows[2] = rows[2].replacen("2,", "-2,", 1);
     let negative = f.dir.join("negative.csv");
     std::fs::write(&negative, rows.join("\n") + "\n").unwrap();
-    let (code, text) = verify(&negative, None);
+    let (code, text) = verify_with(&negative, None, &["--accept-old-format"]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("\"-2\"") && !text.contains("18446744073709551615"), "{text}");
 }
@@ -543,9 +547,16 @@ fn a_csv_export_is_signed_beside_it_and_a_deleted_row_is_caught() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("signature does not verify"), "{text}");
 
-    // Without the .sig the links still check, the gap is named, and completeness is said to be unknown.
+    // Issue #28 item 1: without the .sig nothing proves which rows the CSV must hold, so it is not verified
+    // unless asked; asked, the links still check, the gap is named, and completeness is said to be unknown.
     std::fs::remove_file(&sig).unwrap();
     let (code, text) = verify(&csv, None);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("NOT VERIFIED: no .sig file beside this CSV") && text.contains("--accept-old-format"),
+        "{text}"
+    );
+    let (code, text) = verify_with(&csv, None, &["--accept-old-format"]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("seq 11 is absent") && text.contains("completeness is unknown"), "{text}");
 
@@ -554,6 +565,55 @@ fn a_csv_export_is_signed_beside_it_and_a_deleted_row_is_caught() {
     let (code, text) = verify(&cards, Some(&key));
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("intact: 3 entries"), "{text}");
+}
+
+/// Issue #28 item 1: a signed export relabelled as version 1 (its statement removed) verified "intact" after
+/// entries were deleted from its start or its middle (with `contiguous` set false), the v1 note the only sign.
+/// An older format is now refused unless asked for, and says why.
+#[test]
+fn an_export_relabelled_as_an_older_version_is_not_verified_unless_asked() {
+    let f = fixture();
+    let key = pubkey(&f);
+    let out = export(&f, "jsonl", &[]);
+    let lines = lines(&out);
+    let relabel = |lines: &[String], version: u32, drop: &[usize], name: &str| {
+        let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        header["version"] = version.into();
+        header["contiguous"] = false.into();
+        let mut edited = vec![header.to_string()];
+        for (i, l) in lines.iter().enumerate().skip(1) {
+            if drop.contains(&i) {
+                continue;
+            }
+            if l.starts_with("{\"checkpoint\"") {
+                // The statement removed, as a version 1 file has none.
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                edited.push(serde_json::json!({ "checkpoint": v["checkpoint"] }).to_string());
+            } else {
+                edited.push(l.clone());
+            }
+        }
+        let path = f.dir.join(name);
+        std::fs::write(&path, edited.join("\n") + "\n").unwrap();
+        path
+    };
+    for (version, drop, name) in
+        [(1, vec![1, 2, 3], "start.jsonl"), (1, vec![10, 11], "middle.jsonl"), (2, vec![10], "v2.jsonl")]
+    {
+        let path = relabel(&lines, version, &drop, name);
+        let (code, text) = verify(&path, Some(&key));
+        assert_eq!(code, Some(1), "{name}: {text}");
+        assert!(
+            text.contains(&format!("NOT VERIFIED: this is a version {version} export, older than today's version 3"))
+                && text.contains("--accept-old-format"),
+            "{name}: {text}"
+        );
+    }
+    // Asked for, a genuine old file still verifies, saying what cannot be seen in it.
+    let path = relabel(&lines, 1, &[], "whole-v1.jsonl");
+    let (code, text) = verify_with(&path, Some(&key), &["--accept-old-format"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("accepted as asked") && text.contains("entries cut from it cannot be seen"), "{text}");
 }
 
 #[test]

@@ -61,19 +61,30 @@ def main(path, root):
     lines = [l for l in raw.decode("utf-8").split("\n") if l.strip()]
     header_line = lines[0]
     header = json.loads(header_line, object_pairs_hook=strict)
-    if header["format"] != "kiosk-journal-export" or header["version"] != 3:
-        print("not a version 3 export", file=sys.stderr)
+    if header["format"] != "kiosk-journal-export" or header["version"] not in (1, 2, 3, 4):
+        print("not a journal export of a known version", file=sys.stderr)
         return 2
+    if header["version"] < 3:
+        # Older formats do not sign their range: a relabelled file looks the same, so they are not verified.
+        print(f"NOT VERIFIED: a version {header['version']} export, older than version 3")
+        return 1
+    joined = header["version"] == 4
     if header["public_key"] != root:
         raise Tampered(1, "the header names another root key")
-    entries, seals, closing = [], [], None
+    entries, seals, closing, pages = [], [], None, []
     for line in lines[1:]:
         if closing is not None:
             raise Tampered(closing["checkpoint"]["seq"] + 1, "a line after the closing line")
         obj = json.loads(line, object_pairs_hook=strict)
-        if "seal" in obj:
+        if pages and "page" not in obj:
+            raise Tampered(0, "a line after the page proofs")
+        if joined and "page" in obj:
+            if set(obj["page"]) != {"header", "checkpoint", "export"}:
+                raise Tampered(0, "a malformed page proof")
+            pages.append(obj["page"])
+        elif "seal" in obj:
             seals.append(obj["seal"])
-        elif "checkpoint" in obj:
+        elif "checkpoint" in obj and not joined:
             closing = obj
         else:
             if seals:
@@ -106,6 +117,8 @@ def main(path, root):
             raise Tampered(seq, "does not start at genesis")
         hashes[seq] = e["hash"]
         prev = e
+    if joined and pages:
+        closing = {"checkpoint": pages[-1]["checkpoint"]}
     if closing is None:
         raise Tampered((prev or {"seq": 0})["seq"] + 1, "no closing line")
     # The walk of seals from the root.
@@ -128,23 +141,53 @@ def main(path, root):
         last_sealed = s["seq"]
         key = s["next_public_key"]
         keys.append(key)
-    # The closing checkpoint and the export's statement.
-    cp, st = closing["checkpoint"], closing["export"]
-    if cp["public_key"] not in keys:
-        raise Tampered(cp["seq"], "the checkpoint's key is not reached from the root")
-    cp_text = f"kiosk-journal-checkpoint-v1\n{cp['kiosk_id']}\n{cp['seq']}\n{cp['head_hash']}\n{cp['time_utc']}\n"
-    if not verified(cp["public_key"], cp["signature"], cp_text):
-        raise Tampered(cp["seq"], "the checkpoint does not verify")
-    if prev is None or cp["seq"] != prev["seq"] or hashes[cp["seq"]] != cp["head_hash"]:
+    def check_checkpoint(cp):
+        if cp["public_key"] not in keys:
+            raise Tampered(cp["seq"], "the checkpoint's key is not reached from the root")
+        cp_text = f"kiosk-journal-checkpoint-v1\n{cp['kiosk_id']}\n{cp['seq']}\n{cp['head_hash']}\n{cp['time_utc']}\n"
+        if not verified(cp["public_key"], cp["signature"], cp_text) or cp["kiosk_id"] != header["kiosk_id"]:
+            raise Tampered(cp["seq"], "the checkpoint does not verify")
+        if hashes.get(cp["seq"]) != cp["head_hash"]:
+            raise Tampered(cp["seq"], "the checkpoint's entry differs or is missing")
+
+    def statement_text(st, cp):
+        return (f"kiosk-journal-export-statement v1\n{header['kiosk_id']}\n{st['header_sha256']}\n{st['entries']}\n"
+                f"{st['first_seq']}\n{st['last_seq']}\n{cp['seq']}\n{cp['head_hash']}\n")
+
+    # The closing checkpoint, and the export's statement (a joined file: every page's).
+    cp = closing["checkpoint"]
+    check_checkpoint(cp)
+    if prev is None or cp["seq"] != prev["seq"]:
         raise Tampered(cp["seq"], "the checkpoint does not cover the last entry")
-    st_text = (f"kiosk-journal-export-statement v1\n{header['kiosk_id']}\n{st['header_sha256']}\n{st['entries']}\n"
-               f"{st['first_seq']}\n{st['last_seq']}\n{cp['seq']}\n{cp['head_hash']}\n")
-    if not verified(key, st["signature"], st_text):
-        raise Tampered(cp["seq"], "the statement does not verify under the current epoch's key")
-    if st["header_sha256"] != hashlib.sha256(header_line.encode()).hexdigest():
-        raise Tampered(entries[0]["seq"], "the header is not the one signed")
-    if (st["entries"], st["first_seq"], st["last_seq"]) != (len(entries), entries[0]["seq"], prev["seq"]):
-        raise Tampered(st["first_seq"], "entries were cut or removed")
+    if joined:
+        if not header["contiguous"]:
+            raise Tampered(entries[0]["seq"], "a joined export must be contiguous")
+        expect = entries[0]["seq"]
+        for page in pages:
+            st, pcp = page["export"], page["checkpoint"]
+            ph = json.loads(page["header"], object_pairs_hook=strict)
+            if (ph["format"], ph["version"], ph["kiosk_id"], ph["public_key"], ph["contiguous"]) != (
+                    "kiosk-journal-export", 3, header["kiosk_id"], header["public_key"], True):
+                raise Tampered(st["first_seq"], "a page's header is not a contiguous version 3 page of this journal")
+            if st["header_sha256"] != hashlib.sha256(page["header"].encode()).hexdigest():
+                raise Tampered(st["first_seq"], "a page's header is not the one signed")
+            check_checkpoint(pcp)
+            if not verified(pcp["public_key"], st["signature"], statement_text(st, pcp)):
+                raise Tampered(st["first_seq"], "a page's statement does not verify")
+            if st["first_seq"] != expect or st["last_seq"] < st["first_seq"] or pcp["seq"] != st["last_seq"] \
+                    or st["entries"] != st["last_seq"] - st["first_seq"] + 1:
+                raise Tampered(st["first_seq"], "the pages do not tile the entries")
+            expect = st["last_seq"] + 1
+        if expect != prev["seq"] + 1:
+            raise Tampered(expect, "the pages do not cover the last entries")
+    else:
+        st = closing["export"]
+        if not verified(key, st["signature"], statement_text(st, cp)):
+            raise Tampered(cp["seq"], "the statement does not verify under the current epoch's key")
+        if st["header_sha256"] != hashlib.sha256(header_line.encode()).hexdigest():
+            raise Tampered(entries[0]["seq"], "the header is not the one signed")
+        if (st["entries"], st["first_seq"], st["last_seq"]) != (len(entries), entries[0]["seq"], prev["seq"]):
+            raise Tampered(st["first_seq"], "entries were cut or removed")
     # session_end and shutdown are sealed in the transaction that writes them: one after the newest seal
     # shows that seals were removed.
     for e in entries:

@@ -174,17 +174,25 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<()> {
             let tmp = tempfile::NamedTempFile::new_in(dir)
                 .map_err(|e| invalid(format!("Cannot write in {} ({e}).", dir.display())))?;
             let mut w = std::io::BufWriter::new(tmp.as_file());
-            let Some(n) = store::export(&mut client, &kiosk, &mut w)? else {
+            let Some((n, old_format)) = store::export(&mut client, &kiosk, &mut w)? else {
                 return Err(invalid(format!("The database holds no kiosk \"{kiosk}\".")));
             };
             std::io::Write::flush(&mut w)?;
             drop(w);
             tmp.persist(&out).map_err(|e| invalid(format!("Cannot write {} ({e}).", out.display())))?;
-            println!(
-                "{}: {n} entries of kiosk {kiosk}; check it with `kiosk journal verify {} --pubkey ROOT_KEY`.",
-                out.display(),
-                out.display()
-            );
+            if old_format {
+                println!(
+                    "{}: {n} entries of kiosk {kiosk}, as a version 1 file: some of its pages were pulled before the county kept the kiosk's page proofs, so nothing signed proves the file is complete. `kiosk journal verify {} --pubkey ROOT_KEY --accept-old-format` checks the rest.",
+                    out.display(),
+                    out.display()
+                );
+            } else {
+                println!(
+                    "{}: {n} entries of kiosk {kiosk}, each page proven by the kiosk's signature; check it with `kiosk journal verify {} --pubkey ROOT_KEY`.",
+                    out.display(),
+                    out.display()
+                );
+            }
             Ok(())
         }
         FleetCommand::Report { db, from, to, silent_hours, out } => {

@@ -79,17 +79,24 @@ pub fn pull(
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write in {}; check the --out folder exists and is writable", dir.display()))?;
-    let mut w = std::io::BufWriter::new(tmp.as_file());
+    let w = std::io::BufWriter::new(tmp.as_file());
+    // The file's header is the first page's (version 4, saying what it was pulled from); it carries every
+    // page's own proof, which together prove it contiguous from its first entry to its last.
+    let mut joiner = journal::export::Joiner::new(w, serde_json::json!({ "after_seq": after_seq, "pulled_from": url }));
     let (mut after, mut entries, mut pages) = (after_seq, 0u64, 0u64);
-    let mut closing: Option<String> = None;
-    // Every seal from epoch 0, gathered across pages: each page carries only those the puller lacks.
-    let mut seals: Vec<journal::Seal> = Vec::new();
     let bar = indicatif::ProgressBar::new_spinner();
     loop {
-        let body = client.journal_page(after, page_size, seals.len() as u64)?;
+        let body = client.journal_page(after, page_size, joiner.seals().len() as u64)?;
         // Each page is checked as the kiosk signed it (its header, range and checkpoint) before it is kept.
-        match journal::verify_jsonl_bytes(&body, trusted.as_ref(), &seals) {
+        match journal::verify_jsonl_bytes(&body, trusted.as_ref(), joiner.seals()) {
             Ok(Verdict::Intact { .. }) => {}
+            Ok(Verdict::OldFormat { what }) => {
+                return Err(Exit {
+                    code: EXIT_TAMPERED,
+                    message: format!("the kiosk sent a page in an old format: {what}. Nothing was kept."),
+                }
+                .into());
+            }
             Ok(Verdict::Tampered { seq, what }) => {
                 return Err(Exit {
                     code: EXIT_TAMPERED,
@@ -104,62 +111,22 @@ pub fn pull(
             }
         }
         let text = std::str::from_utf8(&body).context("the kiosk sent a page that is not UTF-8")?;
-        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-        let header = lines.next().context("the kiosk sent an empty page")?;
-        if pages == 0 {
-            // The file's header is the first page's, saying what it was pulled from.
-            let mut h: journal::export::ExportHeader =
-                serde_json::from_str(header).context("the kiosk's page does not start with an export header")?;
-            h.filter = serde_json::json!({ "after_seq": after_seq, "pulled_from": url });
-            // The pages' signed statements were checked one by one above; the joined file is written here,
-            // so it cannot carry the kiosk's statement: version 1, the chain and closing checkpoint only.
-            h.version = 1;
-            serde_json::to_writer(&mut w, &h)?;
-            w.write_all(b"\n")?;
-        }
         pages += 1;
-        let mut got = 0u64;
-        let mut last_entry = None;
-        for line in lines {
-            if line.starts_with(journal::seal::SealLine::PREFIX) {
-                let l: journal::seal::SealLine =
-                    serde_json::from_str(line).context("the kiosk sent a broken seal line")?;
-                seals.push(l.seal);
-                continue;
+        let seqs = joiner.page(text).map_err(|e| invalid(format!("{e}. Nothing was kept.")))?;
+        // The whole file is verified at the end; here only that the pull moves on.
+        if let Some(last) = seqs.last() {
+            if *last <= after {
+                return Err(invalid("the kiosk sent a page whose last entry is not a later one. Nothing was kept."));
             }
-            if line.starts_with("{\"checkpoint\"") {
-                let cp: serde_json::Value =
-                    serde_json::from_str(line).context("the kiosk sent a broken checkpoint line")?;
-                closing = Some(serde_json::json!({ "checkpoint": cp["checkpoint"] }).to_string());
-                continue;
-            }
-            w.write_all(line.as_bytes())?;
-            w.write_all(b"\n")?;
-            last_entry = Some(line);
-            got += 1;
+            after = *last;
         }
-        // Only the page's last entry is read here; the whole file is verified at the end.
-        if let Some(line) = last_entry {
-            after = serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| v["seq"].as_u64())
-                .filter(|seq| *seq > after)
-                .context("the kiosk sent a page whose last line is not a later journal entry")?;
-        }
-        entries += got;
+        entries += seqs.len() as u64;
         bar.set_message(format!("{entries} entries"));
-        if got == 0 {
+        if seqs.is_empty() {
             break;
         }
     }
-    for seal in seals {
-        serde_json::to_writer(&mut w, &journal::seal::SealLine { seal })?;
-        w.write_all(b"\n")?;
-    }
-    if let Some(cp) = &closing {
-        w.write_all(cp.as_bytes())?;
-        w.write_all(b"\n")?;
-    }
+    let mut w = joiner.finish().map_err(|e| invalid(format!("{e}. Nothing was kept.")))?;
     w.flush()?;
     drop(w);
     tmp.as_file().sync_all()?;
@@ -177,6 +144,11 @@ pub fn pull(
         Ok(Verdict::Tampered { seq, what }) => Err(Exit {
             code: EXIT_TAMPERED,
             message: format!("the pulled journal does not verify at seq {seq}: {what}. Nothing was kept."),
+        }
+        .into()),
+        Ok(Verdict::OldFormat { what }) => Err(Exit {
+            code: EXIT_TAMPERED,
+            message: format!("the pulled journal is not in today's format: {what}. Nothing was kept."),
         }
         .into()),
         Err(e) => Err(invalid(format!("the pulled journal cannot be read back ({e}). Nothing was kept."))),

@@ -96,6 +96,130 @@ pub struct ExportHeader {
 pub const EXPORT_FORMAT_NAME: &str = "kiosk-journal-export";
 /// The header version this kiosk writes: 3 carries seals; 2 signed the header; 1 signed only the checkpoint.
 pub const EXPORT_VERSION: u32 = 3;
+/// The version of a file joined from pages the kiosk signed one by one (`kiosk-county journal pull`,
+/// `kiosk-county fleet export`): it carries every page's own proof instead of one statement.
+pub const JOINED_VERSION: u32 = 4;
+
+/// One page's proof in a joined (version 4) export, exactly as the kiosk signed it: the page's header line
+/// (whose SHA-256 the statement signs: `contiguous`, the page's filter), the checkpoint over its last entry
+/// and its statement (entries, first and last seq), both signed by the key of the epoch current then.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageProof {
+    pub header: String,
+    pub checkpoint: Checkpoint,
+    pub export: ExportStatement,
+}
+
+/// A joined export's proof line: `{"page": {…}}`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageLine {
+    pub page: PageProof,
+}
+
+impl PageLine {
+    pub const PREFIX: &'static str = "{\"page\"";
+}
+
+/// Joins verified version 3 pages (a pull's, in order) into one version 4 file: the first page's header
+/// (version 4, the joiner's own filter), every page's entries as they came, every seal gathered, and every
+/// page's proof. Entries go straight to the writer; seals and proofs are kept until [`Joiner::finish`].
+pub struct Joiner<W: Write> {
+    out: W,
+    filter: serde_json::Value,
+    started: bool,
+    seals: Vec<super::Seal>,
+    proofs: Vec<PageProof>,
+}
+
+/// Why a page cannot be joined.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("the page is not a journal export ({0})")]
+    NotAnExport(String),
+    #[error("the page has entries but no signed statement")]
+    Unsigned,
+    #[error("the joined file cannot be written ({0})")]
+    Write(#[from] std::io::Error),
+}
+
+impl<W: Write> Joiner<W> {
+    pub fn new(out: W, filter: serde_json::Value) -> Self {
+        Joiner { out, filter, started: false, seals: Vec::new(), proofs: Vec::new() }
+    }
+
+    /// Seals gathered so far (a pull asks the next page only for later ones).
+    pub fn seals(&self) -> &[super::Seal] {
+        &self.seals
+    }
+
+    /// Adds one page that verified; returns its entries' seqs, in order (none: the end of the journal).
+    pub fn page(&mut self, page: &str) -> Result<Vec<u64>, JoinError> {
+        let bad = |e: serde_json::Error| JoinError::NotAnExport(e.to_string());
+        let mut lines = page.lines().filter(|l| !l.trim().is_empty());
+        let header = lines.next().ok_or_else(|| JoinError::NotAnExport("it is empty".into()))?;
+        if !self.started {
+            let mut h: ExportHeader = serde_json::from_str(header).map_err(bad)?;
+            h.version = JOINED_VERSION;
+            h.contiguous = true;
+            h.filter = self.filter.clone();
+            serde_json::to_writer(&mut self.out, &h).map_err(bad)?;
+            self.out.write_all(b"\n")?;
+            self.started = true;
+        }
+        let mut seqs = Vec::new();
+        for line in lines {
+            if line.starts_with(super::seal::SealLine::PREFIX) {
+                self.seals.push(serde_json::from_str::<super::seal::SealLine>(line).map_err(bad)?.seal);
+            } else if !line.starts_with("{\"checkpoint\"") {
+                #[derive(serde::Deserialize)]
+                struct Seq {
+                    seq: u64,
+                }
+                seqs.push(serde_json::from_str::<Seq>(line).map_err(bad)?.seq);
+                self.out.write_all(line.as_bytes())?;
+                self.out.write_all(b"\n")?;
+            }
+        }
+        if !seqs.is_empty() {
+            self.proofs.push(page_proof(page).ok_or(JoinError::Unsigned)?);
+        }
+        Ok(seqs)
+    }
+
+    /// Writes the seals and the proofs; hands back the writer.
+    pub fn finish(mut self) -> Result<W, JoinError> {
+        for seal in std::mem::take(&mut self.seals) {
+            serde_json::to_writer(&mut self.out, &super::seal::SealLine { seal })
+                .map_err(|e| JoinError::NotAnExport(e.to_string()))?;
+            self.out.write_all(b"\n")?;
+        }
+        for page in std::mem::take(&mut self.proofs) {
+            serde_json::to_writer(&mut self.out, &PageLine { page })
+                .map_err(|e| JoinError::NotAnExport(e.to_string()))?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(self.out)
+    }
+}
+
+/// The closing line of a version 3 export: the checkpoint and the signed statement.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Closed {
+    checkpoint: Checkpoint,
+    export: ExportStatement,
+}
+
+/// The proof a version 3 page carries (its first line and its closing line), for the file it is joined into;
+/// None for a page without a closing statement (a page with no entries has none).
+pub fn page_proof(page: &str) -> Option<PageProof> {
+    let header = page.lines().next()?;
+    let closing = page.lines().rev().find(|l| !l.trim().is_empty())?;
+    let closed: Closed = serde_json::from_str(closing).ok()?;
+    Some(PageProof { header: header.to_owned(), checkpoint: closed.checkpoint, export: closed.export })
+}
 
 impl ExportHeader {
     /// The header of an export of `journal` made now.

@@ -88,6 +88,8 @@ pub fn start(journal: &Journal) -> std::io::Result<IntegrityCheck> {
         Ok(Verdict::Tampered { seq, what }) => record_failure(journal, &status, "start", seq, what),
         Ok(Verdict::Intact { .. }) if own.is_some() => status.set(IntegrityState::Checking),
         Ok(Verdict::Intact { .. }) => status.set(IntegrityState::Unknown("the journal names no root key".into())),
+        // Only exports come in older formats; a database never does.
+        Ok(Verdict::OldFormat { what }) => status.set(IntegrityState::Unknown(what)),
         Err(e) => status.set(IntegrityState::Unknown(e.to_string())),
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -117,6 +119,7 @@ pub fn start(journal: &Journal) -> std::io::Result<IntegrityCheck> {
                     record_failure(&j, &st, "background", seq, what);
                 }
             }
+            Ok(Verdict::OldFormat { what }) => st.set(IntegrityState::Unknown(what)),
             Err(JournalError::Stopped) => log::info!("journal integrity check stopped at shutdown"),
             Err(e) => {
                 log::warn!("journal integrity check could not run: {e}");

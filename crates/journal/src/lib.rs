@@ -28,7 +28,10 @@ pub use schema::{
     ENTRY_COLUMNS, entry_from_row as schema_entry_from_row, open_read_only, open_reader, stored_checkpoint,
 };
 pub use seal::Seal;
-pub use verify::{Verdict, verify_database, verify_jsonl_bytes, verify_jsonl_bytes_keeping, verify_path, verify_tail};
+pub use verify::{
+    Verdict, VerifyOptions, verify_database, verify_jsonl_bytes, verify_jsonl_bytes_keeping, verify_path,
+    verify_path_with, verify_tail,
+};
 pub use writer::{
     EpochRule, ExpectedKey, Journal, JournalSettings, KeyProblem, Signed, expected_key, foreign_key_file,
     key_state_problem, set_test_commit_delay,

@@ -34,6 +34,11 @@ pub enum Verdict {
         seq: u64,
         what: String,
     },
+    /// In an older format than the current one, whose range is not signed as today's is: not verified
+    /// (exit 1), since today's file relabelled as an older one looks the same. See [`VerifyOptions`].
+    OldFormat {
+        what: String,
+    },
 }
 
 /// Why the input could not be read at all (exit code 2).
@@ -411,7 +416,7 @@ struct CheckpointLine {
 /// Verifies a JSON-lines export held in memory (a page of the staff API's journal pull).
 /// `prior`: seals the caller already holds (a pull asks each page only for seals it does not have).
 pub fn verify_jsonl_bytes(bytes: &[u8], trusted: Option<&VerifyingKey>, prior: &[Seal]) -> Result<Verdict, Unreadable> {
-    verify_jsonl(bytes, trusted, prior, None).map_err(Unreadable)
+    verify_jsonl(bytes, trusted, prior, None, VerifyOptions::default()).map_err(Unreadable)
 }
 
 /// [`verify_jsonl_bytes`] for a caller that stores what it verified (the fleet pull): the `prior` seals were
@@ -424,11 +429,31 @@ pub fn verify_jsonl_bytes_keeping(
     prior: &[Seal],
     entries: &mut Vec<Entry>,
 ) -> Result<Verdict, Unreadable> {
-    verify_jsonl(bytes, trusted, prior, Some(entries)).map_err(Unreadable)
+    verify_jsonl(bytes, trusted, prior, Some(entries), VerifyOptions::default()).map_err(Unreadable)
 }
 
-/// Verifies a JSON-lines or CSV export, or a journal database, by looking at its first bytes.
+/// What a verification accepts beyond the current formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Accept files whose range and contiguity are not signed as today's are (version 1 and 2 exports, CSV
+    /// signatures of version 1, a CSV without its `.sig`), with a note: entries cut from them, or a
+    /// `contiguous` set false to hide a gap, cannot be seen. Off by default: such a file is refused, since a
+    /// current file relabelled as an older one (its statement removed) looks the same.
+    pub accept_old_format: bool,
+}
+
+/// Verifies a JSON-lines or CSV export, or a journal database, by looking at its first bytes; files in an
+/// older format than the current one are refused (see [`VerifyOptions`]).
 pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict, Unreadable> {
+    verify_path_with(path, trusted, VerifyOptions::default())
+}
+
+/// [`verify_path`] with options.
+pub fn verify_path_with(
+    path: &Path,
+    trusted: Option<&VerifyingKey>,
+    options: VerifyOptions,
+) -> Result<Verdict, Unreadable> {
     let unreadable = |what: String| Unreadable(format!("{}: {what}", path.display()));
     let mut file = std::fs::File::open(path).map_err(|e| unreadable(format!("cannot open it ({e}).")))?;
     let mut magic = [0u8; 16];
@@ -463,9 +488,9 @@ pub fn verify_path(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdic
         let digest = std::fs::read(path)
             .map(|b| hex::encode(sha2::Sha256::digest(&b)))
             .map_err(|e| unreadable(format!("cannot read it ({e}).")))?;
-        verify_csv(reader, sig.as_ref().map(|s| (s, digest.as_str())), trusted).map_err(unreadable)
+        verify_csv(reader, sig.as_ref().map(|s| (s, digest.as_str())), trusted, options).map_err(unreadable)
     } else if magic.starts_with(b"{") {
-        verify_jsonl(reader, trusted, &[], None).map_err(unreadable)
+        verify_jsonl(reader, trusted, &[], None, options).map_err(unreadable)
     } else {
         Err(unreadable(
             "this is neither a journal database nor a jsonl or csv export from `kiosk journal export`.".into(),
@@ -808,11 +833,15 @@ pub fn verify_tail(conn: &rusqlite::Connection) -> Result<Verdict, JournalError>
     Ok(checker.finish(0, None, unsealed))
 }
 
+/// Why an old format is refused without [`VerifyOptions::accept_old_format`].
+const OLD_FORMAT_HINT: &str = "A file in today's format relabelled as an older one looks the same, so it is not verified; if you know where the file came from and accept that deletions cannot be seen in it, run verify again with --accept-old-format";
+
 fn verify_jsonl(
     reader: impl BufRead,
     trusted: Option<&VerifyingKey>,
     prior: &[Seal],
     mut keep: Option<&mut Vec<Entry>>,
+    options: VerifyOptions,
 ) -> Result<Verdict, String> {
     let mut lines = reader.lines().enumerate();
     let (header, header_sha256): (ExportHeader, String) = match lines.next() {
@@ -823,14 +852,16 @@ fn verify_jsonl(
         Some((_, Err(e))) => return Err(format!("line 1 is not UTF-8 text ({e}).")),
         None => return Err("the file is empty.".into()),
     };
-    if header.format != EXPORT_FORMAT_NAME || !(1..=3).contains(&header.version) {
+    if header.format != EXPORT_FORMAT_NAME || !(1..=super::export::JOINED_VERSION).contains(&header.version) {
         return Err(format!(
             "line 1 names format {} v{}, which this kiosk does not know.",
             header.format, header.version
         ));
     }
+    let joined = header.version == super::export::JOINED_VERSION;
     let mut checkpoint: Option<Checkpoint> = None;
     let mut statement: Option<super::export::ExportStatement> = None;
+    let mut pages: Vec<super::export::PageProof> = Vec::new();
     let mut seals: Vec<Seal> = prior.to_vec();
     // Checkpoint and seal seqs are only known at the end, so remember every hash (32 bytes of hex a line).
     let mut checker = Checker::new(header.contiguous, std::iter::empty());
@@ -847,9 +878,25 @@ fn verify_jsonl(
                 format!("line {} follows the closing checkpoint: entries were appended after signing", i + 1),
             )));
         }
+        // A joined file's page proofs come last; only proofs follow the first.
+        if joined && line.trim_start().starts_with(super::export::PageLine::PREFIX) {
+            match serde_json::from_str::<super::export::PageLine>(&line) {
+                Ok(p) => pages.push(p.page),
+                Err(e) => {
+                    return Ok(tampered((next_seq, format!("line {} is not a well-formed page proof ({e})", i + 1))));
+                }
+            }
+            continue;
+        }
+        if !pages.is_empty() {
+            return Ok(tampered((
+                next_seq,
+                format!("line {} follows the page proofs, which close a joined export: lines were added", i + 1),
+            )));
+        }
         // Parsed straight into the entry's shape: a repeated or unknown key is refused, never resolved to
         // the first or last of two values.
-        if line.trim_start().starts_with("{\"checkpoint\"") {
+        if !joined && line.trim_start().starts_with("{\"checkpoint\"") {
             match serde_json::from_str::<CheckpointLine>(&line) {
                 Ok(cp) => {
                     checkpoint = Some(cp.checkpoint);
@@ -897,6 +944,10 @@ fn verify_jsonl(
     if let Err(bad) = checker.end() {
         return Ok(tampered(bad));
     }
+    // A joined file closes with the last page's checkpoint; its statements are checked below.
+    if joined {
+        checkpoint = pages.last().map(|p| p.checkpoint.clone());
+    }
     let Some(cp) = checkpoint else {
         let seq = checker.prev.as_ref().map_or(0, |(s, _)| s + 1);
         if checker.entries == 0 {
@@ -924,7 +975,12 @@ fn verify_jsonl(
         Ok(c) => c,
         Err(bad) => return Ok(tampered(bad)),
     };
-    let wanted: std::collections::HashSet<u64> = seals.iter().map(|s| s.seq).chain(std::iter::once(cp.seq)).collect();
+    let wanted: std::collections::HashSet<u64> = seals
+        .iter()
+        .map(|s| s.seq)
+        .chain(std::iter::once(cp.seq))
+        .chain(pages.iter().map(|p| p.checkpoint.seq))
+        .collect();
     checker.wanted = hashes.iter().filter(|(s, _)| wanted.contains(s)).map(|(s, h)| (*s, Some(h.clone()))).collect();
     for seal in &seals {
         if let Err(bad) = checker.check_seal(seal, false) {
@@ -937,10 +993,20 @@ fn verify_jsonl(
     if checker.prev.as_ref().is_some_and(|(s, _)| *s != cp.seq) {
         return Ok(tampered((cp.seq, "the closing checkpoint does not cover the last entry".into())));
     }
+    if joined && let Err(bad) = check_pages(&mut checker, &pages, &header, &chain) {
+        return Ok(tampered(bad));
+    }
     match (header.version, statement) {
+        (v, _) if v < 3 && !options.accept_old_format => {
+            let what = if v == 1 { "its header (contiguous, filter), its range and its first seq are not signed" } else { "it carries no seals" };
+            return Ok(Verdict::OldFormat {
+                what: format!("this is a version {v} export, older than today's version 3: {what}. {OLD_FORMAT_HINT}"),
+            });
+        }
         (1, _) => checker.notes.push(
-            "a version 1 export: its header (contiguous, filter) and first seq are not signed; export again for a signed one".into(),
+            "a version 1 export, accepted as asked: its header (contiguous, filter) and first seq are not signed, so entries cut from it cannot be seen".into(),
         ),
+        (super::export::JOINED_VERSION, _) => {}
         (_, None) => {
             return Ok(tampered((cp.seq, "the closing line lacks the export's signed statement that versions 2 and 3 carry".into())));
         }
@@ -997,11 +1063,100 @@ fn verify_jsonl(
     Ok(checker.finish(1, Some(&chain), unsealed))
 }
 
+/// A joined export's page proofs: each page as the kiosk signed it (its header, contiguous and of version 3;
+/// its checkpoint and statement by a key the walk from the root reached), and the pages tiling the file's
+/// entries with nothing between them and nothing outside. So a joined file proves it is contiguous from its
+/// first page's first seq to its last page's last seq without trusting the tool that joined it.
+fn check_pages(
+    checker: &mut Checker,
+    pages: &[super::export::PageProof],
+    header: &ExportHeader,
+    chain: &SealChain,
+) -> Result<(), Bad> {
+    let first = checker.first_seq.unwrap_or(1);
+    if !header.contiguous {
+        return Err((first, "a joined export must be contiguous, and line 1 says it is not".into()));
+    }
+    let mut next = first;
+    for (n, page) in pages.iter().enumerate() {
+        let st = &page.export;
+        let at = |what: String| (st.first_seq, format!("page proof {}: {what}", n + 1));
+        let page_header: ExportHeader =
+            serde_json::from_str(&page.header).map_err(|e| at(format!("its header is not an export header ({e})")))?;
+        if (page_header.format.as_str(), page_header.version) != (EXPORT_FORMAT_NAME, super::export::EXPORT_VERSION)
+            || page_header.kiosk_id != header.kiosk_id
+            || page_header.public_key != header.public_key
+            || !page_header.contiguous
+        {
+            return Err(at("its header is not a contiguous version 3 page of this kiosk's journal".into()));
+        }
+        if hex::encode(sha2::Sha256::digest(page.header.as_bytes())) != st.header_sha256 {
+            return Err(at("its header is not the one its statement signed".into()));
+        }
+        checker.check_checkpoint(&page.checkpoint, chain).map_err(|(_, what)| at(what))?;
+        // The statement is signed by the same key as the page's checkpoint (the epoch current then).
+        let key = super::chain::parse_public_key(&page.checkpoint.public_key).map_err(at)?;
+        let sig: Option<[u8; 64]> = hex::decode(&st.signature).ok().and_then(|b| b.try_into().ok());
+        let text = st.signed_text(&header.kiosk_id, &page.checkpoint);
+        let verified = sig.is_some_and(|b| key.verify(text.as_bytes(), &Signature::from_bytes(&b)).is_ok());
+        if !verified {
+            return Err(at("its statement does not verify (edited or forged)".into()));
+        }
+        if st.first_seq != next {
+            return Err(at(format!(
+                "it starts at seq {}, but the file's entries continue at seq {next}: pages are missing, moved or repeated",
+                st.first_seq
+            )));
+        }
+        if st.last_seq < st.first_seq
+            || st.entries != st.last_seq - st.first_seq + 1
+            || page.checkpoint.seq != st.last_seq
+        {
+            return Err(at("its statement does not describe one unbroken stretch closed by its checkpoint".into()));
+        }
+        next = st.last_seq + 1;
+    }
+    let last = checker.prev.as_ref().map_or(0, |(s, _)| *s);
+    if checker.entries > 0 && next != last + 1 {
+        return Err((
+            next,
+            format!(
+                "the page proofs cover entries up to seq {}, but the file holds entries up to seq {last}",
+                next - 1
+            ),
+        ));
+    }
+    checker.notes.push(format!(
+        "joined from {} page(s), each signed by the kiosk: seq {first}–{last} is proven contiguous",
+        pages.len()
+    ));
+    Ok(())
+}
+
 fn verify_csv(
     reader: impl std::io::Read,
     signed: Option<(&super::export::CsvSignature, &str)>,
     trusted: Option<&VerifyingKey>,
+    options: VerifyOptions,
 ) -> Result<Verdict, String> {
+    match signed {
+        None if !options.accept_old_format => {
+            return Ok(Verdict::OldFormat {
+                what: format!(
+                    "no .sig file beside this CSV: nothing proves which rows it must hold, so a deleted row or a cut tail could not be seen (keep the .sig `kiosk journal export` writes with it). {OLD_FORMAT_HINT}"
+                ),
+            });
+        }
+        Some((sig, _)) if sig.version < 2 && !options.accept_old_format => {
+            return Ok(Verdict::OldFormat {
+                what: format!(
+                    "its signature is version {}, older than today's version 2: it carries no seals. {OLD_FORMAT_HINT}",
+                    sig.version
+                ),
+            });
+        }
+        _ => {}
+    }
     let mut r = csv::Reader::from_reader(reader);
     let headers = r.headers().map_err(|e| format!("the CSV header cannot be read ({e})."))?.clone();
     if headers.iter().ne(CSV_HEADER) {
@@ -1091,7 +1246,7 @@ fn verify_csv(
             let range = if a == b { format!("seq {a} is") } else { format!("seqs {a}–{b} are") };
             checker.notes.push(format!("{range} absent: filtered out, or deleted"));
         }
-        checker.notes.push("no .sig file beside this CSV: each entry and each link was checked, but completeness is unknown (a cut tail or a deleted row cannot be detected); keep the .sig that `kiosk journal export` writes with it".into());
+        checker.notes.push("no .sig file beside this CSV, accepted as asked: each entry and each link was checked, but completeness is unknown (a cut tail or a deleted row cannot be detected); keep the .sig that `kiosk journal export` writes with it".into());
         return Ok(checker.finish(0, None, 0));
     };
     let Some(chain) = chain else { return Err("the signature was not read.".into()) };

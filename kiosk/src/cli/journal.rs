@@ -49,6 +49,10 @@ pub enum JournalCommand {
         /// (the county's copy keeps the kiosk to its history even if the box is later replaced).
         #[arg(long, value_name = "FILE")]
         earlier: Option<PathBuf>,
+        /// Also verify a file in an older format (a version 1 or 2 export, a version 1 CSV signature, a CSV
+        /// without its .sig), whose range is not signed: deletions from it cannot be seen. Refused without.
+        #[arg(long)]
+        accept_old_format: bool,
     },
     /// Moved to the county's tool: `kiosk-county journal pull …` (package kiosk-county).
     #[command(hide = true)]
@@ -106,11 +110,12 @@ pub fn run(cmd: JournalCommand) -> anyhow::Result<()> {
         JournalCommand::Export { config, from, to, kinds, format, out } => {
             export(&config, from, to, kinds, format, &out)
         }
-        JournalCommand::Verify { path, pubkey, require_sealed, key_file, earlier } => {
+        JournalCommand::Verify { path, pubkey, require_sealed, key_file, earlier, accept_old_format } => {
             if let Some(earlier) = &earlier {
                 compare_with_earlier(&path, earlier)?;
             }
-            verify(&path, pubkey.as_deref(), require_sealed, key_file.as_deref())
+            let options = journal::VerifyOptions { accept_old_format };
+            verify(&path, pubkey.as_deref(), require_sealed, key_file.as_deref(), options)
         }
         JournalCommand::Pull { args } => Err(invalid(format!(
             "`kiosk journal pull` has moved to the county's tool: run `kiosk-county journal pull {}` (Debian package \
@@ -357,7 +362,13 @@ fn compare_with_earlier(path: &Path, earlier: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Option<&Path>) -> anyhow::Result<()> {
+fn verify(
+    path: &Path,
+    pubkey: Option<&str>,
+    require_sealed: bool,
+    key_file: Option<&Path>,
+    options: journal::VerifyOptions,
+) -> anyhow::Result<()> {
     let trusted = trusted_key(pubkey)?;
     if let Some(key_file) = key_file {
         let problem = journal::schema::open_for_verify(path)
@@ -371,11 +382,14 @@ fn verify(path: &Path, pubkey: Option<&str>, require_sealed: bool, key_file: Opt
             .into());
         }
     }
-    match journal::verify_path(path, trusted.as_ref()) {
+    match journal::verify_path_with(path, trusted.as_ref(), options) {
         Err(e) => Err(invalid(format!("{e} Nothing was verified."))),
         Ok(Verdict::Tampered { seq, what }) => {
             Err(Exit { code: EXIT_TAMPERED, message: format!("{}: TAMPERED at seq {seq}: {what}.", path.display()) }
                 .into())
+        }
+        Ok(Verdict::OldFormat { what }) => {
+            Err(Exit { code: EXIT_TAMPERED, message: format!("{}: NOT VERIFIED: {what}.", path.display()) }.into())
         }
         Ok(Verdict::Intact {
             entries,

@@ -28,6 +28,8 @@ pub struct CheckedPage {
     pub new_seals: Vec<Seal>,
     /// The page's closing checkpoint line (it covers the last entry).
     pub checkpoint: Option<String>,
+    /// The page's own proof as the kiosk signed it, kept for the joined exports (None without entries).
+    pub proof: Option<journal::export::PageProof>,
 }
 
 impl CheckedPage {
@@ -80,8 +82,9 @@ pub fn check_page(
         });
     }
     let times = entries.iter().map(storable).collect::<Result<Vec<_>, _>>()?;
+    let proof = journal::export::page_proof(text);
     let mut page =
-        CheckedPage { public_key: header.public_key, entries, times, new_seals: Vec::new(), checkpoint: None };
+        CheckedPage { public_key: header.public_key, entries, times, new_seals: Vec::new(), checkpoint: None, proof };
     // Entries came from the verifier; only the seal and checkpoint lines are read here.
     for line in lines.filter(|l| l.starts_with(SealLine::PREFIX) || l.starts_with("{\"checkpoint\"")) {
         if line.starts_with(SealLine::PREFIX) {
@@ -97,8 +100,12 @@ pub fn check_page(
     let Some(first) = page.entries.first() else {
         page.new_seals.clear();
         page.checkpoint = None;
+        page.proof = None;
         return Ok(page);
     };
+    if page.proof.is_none() {
+        return Err(PageProblem::Unreadable("the page has entries but no signed statement".into()));
+    }
     if first.seq != first_new {
         let what = if first.seq > first_new {
             format!("entries {first_new} to {} are missing: the kiosk skipped them", first.seq - 1)

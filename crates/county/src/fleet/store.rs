@@ -211,6 +211,14 @@ pub fn store_page(
             &[&kiosk_id, &(seal.epoch as i64), &(seal.seq as i64), &text],
         )?;
     }
+    if let Some(proof) = &page.proof {
+        let text = serde_json::to_string(proof).map_err(|e| StoreError::BadSeal(e.to_string()))?;
+        let (first, last) = (proof.export.first_seq as i64, proof.export.last_seq as i64);
+        tx.execute(
+            "INSERT INTO page_proofs (kiosk_id, first_seq, last_seq, proof) VALUES ($1, $2, $3, $4)",
+            &[&kiosk_id, &first, &last, &text],
+        )?;
+    }
     tx.execute(
         "UPDATE kiosks SET head_seq = $2, head_hash = $3, public_key = $4, checkpoint = $5,
                 last_pull_at = now(), last_heard_at = now(), last_error = NULL
@@ -325,18 +333,43 @@ pub fn clear(client: &mut Client, kiosk_id: &str) -> Result<bool, StoreError> {
     Ok(n == 1)
 }
 
-/// Writes a kiosk's stored journal as a JSON-lines export (header, entries, seals, the newest checkpoint),
-/// which `kiosk journal verify --pubkey ROOT` checks like any other. Returns the number of entries.
-pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write) -> Result<Option<u64>, StoreError> {
-    let Some(row) =
-        client.query_opt("SELECT public_key, root_key, checkpoint FROM kiosks WHERE kiosk_id = $1", &[&kiosk_id])?
+/// Writes a kiosk's stored journal as a JSON-lines export, which `kiosk journal verify --pubkey ROOT` checks
+/// like any other: a joined (version 4) file — header, entries, seals, every stored page's proof — when the
+/// proofs cover every stored entry; a version 1 file (the newest checkpoint closing it) for a kiosk pulled
+/// before proofs were kept, which verify accepts only with `--accept-old-format`. Returns the number of
+/// entries and whether the file is version 1.
+pub fn export(
+    client: &mut Client,
+    kiosk_id: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<Option<(u64, bool)>, StoreError> {
+    let Some(row) = client
+        .query_opt("SELECT public_key, root_key, checkpoint, head_seq FROM kiosks WHERE kiosk_id = $1", &[&kiosk_id])?
     else {
         return Ok(None);
     };
     let public_key: Option<String> = row.get(0);
+    let head_seq: i64 = row.get(3);
+    let proofs: Vec<(i64, i64, String)> = client
+        .query(
+            "SELECT first_seq, last_seq, proof FROM page_proofs WHERE kiosk_id = $1 ORDER BY first_seq",
+            &[&kiosk_id],
+        )?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    // The proofs tile 1..=head with nothing between them: then the kiosk's signatures prove the whole file.
+    let mut next = 1i64;
+    for (first, last, _) in &proofs {
+        if *first != next {
+            break;
+        }
+        next = last + 1;
+    }
+    let joined = next == head_seq + 1 && head_seq > 0;
     let header = journal::export::ExportHeader {
         format: journal::export::EXPORT_FORMAT_NAME.into(),
-        version: 1,
+        version: if joined { journal::export::JOINED_VERSION } else { 1 },
         kiosk_id: kiosk_id.to_owned(),
         public_key: public_key.unwrap_or_else(|| row.get(1)),
         exported_at: journal::utc_now(),
@@ -381,11 +414,18 @@ pub fn export(client: &mut Client, kiosk_id: &str, out: &mut dyn std::io::Write)
         serde_json::to_writer(&mut *out, &SealLine { seal })?;
         out.write_all(b"\n")?;
     }
-    if let Some(cp) = checkpoint {
+    if joined {
+        for (_, _, proof) in proofs {
+            let page: journal::export::PageProof =
+                serde_json::from_str(&proof).map_err(|e| StoreError::BadSeal(e.to_string()))?;
+            serde_json::to_writer(&mut *out, &journal::export::PageLine { page })?;
+            out.write_all(b"\n")?;
+        }
+    } else if let Some(cp) = checkpoint {
         out.write_all(cp.as_bytes())?;
         out.write_all(b"\n")?;
     }
-    Ok(Some(n))
+    Ok(Some((n, !joined && n > 0)))
 }
 
 /// A string as an SQL literal (COPY takes no parameters).
