@@ -166,6 +166,30 @@ fn the_county_pulls_every_kiosk_verified_into_postgresql_and_a_forked_kiosk_is_s
     assert!(out.contains(&format!("intact: {a_head} entries")), "{out}");
     // Issue #28 item 1: the county's copy is a joined file whose pages the kiosk signed, not version 1.
     assert!(out.contains(&format!("seq 1–{a_head} is proven contiguous")), "{out}");
+    // A kiosk whose first pages were stored before the county kept page proofs (simulated by taking them
+    // away behind the guard): written as version 1, said so, and verified only when asked to accept it.
+    pg.client()
+        .batch_execute(
+            "ALTER TABLE page_proofs DISABLE TRIGGER page_proofs_kept;
+             DELETE FROM page_proofs WHERE kiosk_id = 'linshu-hall-01' AND first_seq = 1;
+             ALTER TABLE page_proofs ENABLE TRIGGER page_proofs_kept;",
+        )
+        .unwrap();
+    let older = root.path().join("a-older.jsonl");
+    let (code, out, err) =
+        run(county().args(["fleet", "export", "--db", &pg.url(), "--kiosk", "linshu-hall-01", "--out"]).arg(&older));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("as a version 1 file") && out.contains("--accept-old-format"), "{out}");
+    let (code, out, err) = run(kiosk().args(["journal", "verify", "--pubkey", &a.root_key]).arg(&older));
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(err.contains("NOT VERIFIED: this is a version 1 export"), "{err}");
+    let (code, out, err) =
+        run(kiosk().args(["journal", "verify", "--accept-old-format", "--pubkey", &a.root_key]).arg(&older));
+    assert_eq!(code, Some(0), "{out}{err}");
+    // The guard keeps proofs as evidence.
+    let refused = pg.client().batch_execute("DELETE FROM page_proofs WHERE kiosk_id = 'linshu-hall-01'").unwrap_err();
+    let message = refused.as_db_error().map(|d| d.message().to_owned()).unwrap_or_default();
+    assert!(message.contains("never changed or deleted"), "{refused:?}");
 
     // Kiosk b is restored from an old backup (with the epoch key of that time) and written on past the
     // county's copy: a fork of its history. Its pull stops with an alert; kiosk a goes on.
