@@ -22,6 +22,7 @@ fn journal_stats_give_the_good_rate_per_day_flow_and_category() {
                 reason: None,
                 channel: "kiosk".into(),
                 follow_up: level <= 2,
+                contact_masked: None,
             };
             journal.append(entry.into()).unwrap();
         }

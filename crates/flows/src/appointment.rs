@@ -174,13 +174,6 @@ impl Flow for AppointmentCheckIn {
         matches!(step, Step::Identify { .. })
     }
 
-    fn rating_offer(&self, step: &Step) -> Option<super::core::Transaction> {
-        match step {
-            Step::Done { code, .. } => Some(super::core::Transaction::AppointmentCheckIn { code: code.clone() }),
-            _ => None,
-        }
-    }
-
     fn busy(&self, step: &Step) -> bool {
         matches!(step, Step::Looking | Step::CheckingIn { .. })
     }
@@ -236,10 +229,11 @@ mod tests {
         let issued = Issued { number: "B1001".into(), ..Issued::default() };
         ev(&mut s, Event::CheckedIn { issued: issued.clone(), item_name: "不动产登记".into() });
         assert_eq!(s.step(), Some(&Step::Done { issued, item_name: "不动产登记".into(), code: "20261127001".into() }));
-        assert_eq!(
-            s.flow.rating_offer(s.step().unwrap()),
-            Some(crate::core::Transaction::AppointmentCheckIn { code: "20261127001".into() })
-        );
+        // Issue #30 item 8: the rating was asked right after the check-in ticket, before the citizen was
+        // served; the ticket is rated from 好差评 once it has been served.
+        assert_eq!(s.flow.rating_offer(s.step().unwrap()), None);
+        assert_eq!(s.handle(crate::core::Input::Rate(1), 100), vec![]);
+        assert!(matches!(s.step(), Some(Step::Done { .. })));
     }
 
     #[test]

@@ -35,8 +35,8 @@ pub enum Input<E> {
     Cancel,
     /// 5 非常满意 … 1 非常不满意, where the flow offers a rating.
     Rate(u8),
-    /// The reason for a negative rating.
-    RateReason(String),
+    /// The reason for a negative rating, and the telephone number left for the follow-up call (回访), if any.
+    RateReason { reason: String, contact: Option<String> },
     /// The kiosk is stopping: the session ends now, whatever it was doing.
     Shutdown,
 }
@@ -102,6 +102,8 @@ pub enum Command<W> {
         transaction: Transaction,
         level: u8,
         reason: Option<String>,
+        /// A telephone number for the follow-up call after a bad rating (masked in the journal).
+        contact: Option<String>,
     },
     Work(W),
 }
@@ -157,6 +159,12 @@ pub enum Phase<S> {
     /// a last step of its own (the page says it at once and every 10 s) until the card is taken — then the
     /// session ends for the reason it was ending — or until the idle time passes with nobody back.
     TakeCard,
+}
+
+/// A telephone number a citizen may leave after a bad rating: a mobile (11 digits) or a landline with its
+/// area code, 7 to 12 digits; anything else is not kept.
+pub fn is_contact_number(s: &str) -> bool {
+    (7..=12).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// One citizen session of flow `F`, with everything sessions share.
@@ -269,17 +277,18 @@ impl<F: Flow> Session<F> {
                             vec![]
                         } else {
                             self.go(Phase::Thanks, now_ms);
-                            vec![Command::RecordEvaluation { transaction, level, reason: None }]
+                            vec![Command::RecordEvaluation { transaction, level, reason: None, contact: None }]
                         }
                     }
                     _ => vec![],
                 }
             }
-            Input::RateReason(reason) => match &self.phase {
+            Input::RateReason { reason, contact } => match &self.phase {
                 Phase::RatingReasons { transaction, level } => {
                     let (transaction, level) = (transaction.clone(), *level);
                     self.go(Phase::Thanks, now_ms);
-                    vec![Command::RecordEvaluation { transaction, level, reason: Some(reason) }]
+                    let contact = contact.filter(|c| is_contact_number(c));
+                    vec![Command::RecordEvaluation { transaction, level, reason: Some(reason), contact }]
                 }
                 _ => vec![],
             },
@@ -406,8 +415,13 @@ mod tests {
         let tx = Transaction::Ticket { ticket_id: "t1".into() };
         assert_eq!(s.phase, Phase::RatingReasons { transaction: tx.clone(), level: 1 });
         assert_eq!(
-            s.handle(Input::RateReason("slow".into()), 500_400),
-            vec![Command::RecordEvaluation { transaction: tx, level: 1, reason: Some("slow".into()) }]
+            s.handle(Input::RateReason { reason: "slow".into(), contact: Some("13800138000".into()) }, 500_400),
+            vec![Command::RecordEvaluation {
+                transaction: tx,
+                level: 1,
+                reason: Some("slow".into()),
+                contact: Some("13800138000".into())
+            }]
         );
         assert_eq!(s.handle(Input::Rate(4), 500_500), vec![], "one evaluation per transaction");
         assert_eq!(

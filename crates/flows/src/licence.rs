@@ -329,11 +329,12 @@ mod tests {
         ev(&mut s, Event::Printed { print_id: "p1".into(), copies: 2, remaining: 0 }, 800);
         s.handle(Input::Rate(1), 900);
         assert_eq!(
-            s.handle(Input::RateReason("slow".into()), 1_000),
+            s.handle(Input::RateReason { reason: "slow".into(), contact: None }, 1_000),
             vec![Command::RecordEvaluation {
                 transaction: Transaction::LicencePrint { print_id: "p1".into() },
                 level: 1,
-                reason: Some("slow".into())
+                reason: Some("slow".into()),
+                contact: None
             }]
         );
         assert_eq!(

@@ -124,11 +124,13 @@ mod tests {
         assert_eq!(s.handle(Input::Rate(2), 100), vec![]);
         assert_eq!(s.phase, Phase::RatingReasons { transaction: Transaction::HallService, level: 2 });
         assert_eq!(
-            s.handle(Input::RateReason("attitude".into()), 200),
+            // A number that is not a telephone number is not kept.
+            s.handle(Input::RateReason { reason: "attitude".into(), contact: Some("12ab".into()) }, 200),
             vec![Command::RecordEvaluation {
                 transaction: Transaction::HallService,
                 level: 2,
-                reason: Some("attitude".into())
+                reason: Some("attitude".into()),
+                contact: None
             }]
         );
         assert_eq!(
@@ -159,7 +161,7 @@ mod tests {
         let tx = Transaction::Ticket { ticket_id: "k-20261126-A023".into() };
         assert_eq!(
             s.handle(Input::Rate(5), 90),
-            vec![Command::RecordEvaluation { transaction: tx, level: 5, reason: None }]
+            vec![Command::RecordEvaluation { transaction: tx, level: 5, reason: None, contact: None }]
         );
     }
 

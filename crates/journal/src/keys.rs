@@ -41,6 +41,11 @@ pub fn mask_id_number(id: &str, (head, tail): (u8, u8)) -> String {
     chars.iter().enumerate().map(|(i, c)| if i < head || i >= chars.len() - tail { *c } else { '*' }).collect()
 }
 
+/// A telephone number as the journal keeps it: the first 3 and last 4 digits (138****8000).
+pub fn mask_phone(number: &str) -> String {
+    mask_id_number(number, (3, 4))
+}
+
 /// A name as the screen greets its holder, first and last characters kept: 李小梅 → 李*梅, 张三 → 张*,
 /// 欧阳娜娜 → 欧**娜. Shown to the card's holder only, never stored.
 pub fn mask_name_for_greeting(name: &str) -> String {

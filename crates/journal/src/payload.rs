@@ -168,7 +168,8 @@ payloads! {
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     }
-    /// A GB/T 39734 rating; levels 1 and 2 are flagged for follow-up.
+    /// A GB/T 39734 rating; levels 1 and 2 are flagged for follow-up, with the number the citizen left for it
+    /// (masked: the number itself goes to the platform only).
     Evaluation {
         transaction: Transaction,
         level: u8,
@@ -176,6 +177,8 @@ payloads! {
         reason: Option<String>,
         channel: String,
         follow_up: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contact_masked: Option<String>,
     }
     AssistanceCalled { from: String }
     /// The service catalogue in use changed (`source`: `start`, `api`, `file`), by its digest.
@@ -314,6 +317,7 @@ mod tests {
             reason: None,
             channel: "kiosk".into(),
             follow_up: false,
+            contact_masked: None,
         }
         .into();
         assert_eq!(check(e.kind.as_str(), &e.payload.to_string()), Ok(()));

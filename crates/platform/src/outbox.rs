@@ -133,7 +133,9 @@ pub fn send_due(journal: &Journal, platform: &Platform, now: jiff::Timestamp) ->
         journal.transact(move |conn| {
             match outcome {
                 Ok(at) => conn.execute(
-                    "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                    // A number left for the follow-up call has reached the platform: it is not kept here.
+                    "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL,
+                            body = json_remove(body, '$.contact') WHERE id = ?1",
                     rusqlite::params![id, at],
                 )?,
                 Err((e, next)) => conn.execute(

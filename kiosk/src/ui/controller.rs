@@ -56,10 +56,25 @@ impl<E: Send + 'static> Job<E> {
 }
 
 enum Task<W> {
-    Start { session_id: String, flow: &'static str },
-    End { session_id: String, reason: EndReason },
-    Evaluate { session_id: String, transaction: Transaction, level: u8, reason: Option<String> },
-    Work { session_id: String, work: W },
+    Start {
+        session_id: String,
+        flow: &'static str,
+    },
+    End {
+        session_id: String,
+        reason: EndReason,
+    },
+    Evaluate {
+        session_id: String,
+        transaction: Transaction,
+        level: u8,
+        reason: Option<String>,
+        contact: Option<String>,
+    },
+    Work {
+        session_id: String,
+        work: W,
+    },
 }
 
 /// How a flow is set up: its page binding, the flow itself and what its work needs.
@@ -115,7 +130,10 @@ macro_rules! wire_session_callbacks {
         let f = $dispatch.clone();
         $adapter.on_rate(move |level| f($crate::flows::core::Input::Rate(level.clamp(0, 255) as u8)));
         let f = $dispatch.clone();
-        $adapter.on_rate_reason(move |code| f($crate::flows::core::Input::RateReason(code.to_string())));
+        $adapter.on_rate_reason(move |code, phone| {
+            let contact = (!phone.is_empty()).then(|| phone.to_string());
+            f($crate::flows::core::Input::RateReason { reason: code.to_string(), contact })
+        });
     }};
 }
 
@@ -168,8 +186,9 @@ impl<B: Binding> Controller<B> {
                 }
                 self.send(Task::End { session_id, reason });
             }
-            Command::RecordEvaluation { transaction, level, reason } => {
-                self.send(Task::Evaluate { session_id: self.session_id.clone(), transaction, level, reason });
+            Command::RecordEvaluation { transaction, level, reason, contact } => {
+                let session_id = self.session_id.clone();
+                self.send(Task::Evaluate { session_id, transaction, level, reason, contact });
             }
             Command::Work(work) => self.send(Task::Work { session_id: self.session_id.clone(), work }),
         }
@@ -263,11 +282,11 @@ fn run_worker<B: Binding>(
                 B::ended(&mut services);
                 journal_in(&session_id, payload::SessionEnd { reason }.into());
             }
-            Task::Evaluate { session_id, transaction, level, reason } => {
+            Task::Evaluate { session_id, transaction, level, reason, contact } => {
                 let name = RATING_LEVELS.iter().find(|(l, ..)| *l == level).map_or("", |(_, zh, _)| zh);
                 // The rating for the platform (一事一评), in the outbox in the same transaction as its entry.
                 let now = jiff::Timestamp::now();
-                let message = serde_json::json!({
+                let mut message = serde_json::json!({
                     "transaction": transaction,
                     "level": level,
                     "level_name": name,
@@ -275,6 +294,11 @@ fn run_worker<B: Binding>(
                     "channel": "kiosk",
                     "at": crate::journal::format_utc(now),
                 });
+                // The number for the follow-up call goes to the platform (and leaves the outbox once
+                // delivered); the journal keeps it masked.
+                if let Some(c) = &contact {
+                    message["contact"] = c.as_str().into();
+                }
                 let entry = payload::Evaluation {
                     transaction,
                     level,
@@ -282,6 +306,7 @@ fn run_worker<B: Binding>(
                     reason,
                     channel: "kiosk".into(),
                     follow_up: level <= 2,
+                    contact_masked: contact.as_deref().map(crate::journal::keys::mask_phone),
                 };
                 let entry = crate::journal::NewEntry::from(entry).in_session(&session_id);
                 let recorded = journal.transact(move |conn| {

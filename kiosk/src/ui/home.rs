@@ -169,6 +169,11 @@ pub fn bind(
         let slow = w.global::<Theme>().get_elder_mode();
         speaker.say(Spoken { text: text.to_string(), english, slow });
     });
+    guide.on_drop_last(|text| {
+        let mut t = text.to_string();
+        t.pop();
+        t.into()
+    });
     let stop_assistance = bind_assistance(window, journal, inbox);
 
     // The home screen left alone goes back to the defaults, as an idle session's end does. The idle time is

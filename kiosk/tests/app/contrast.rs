@@ -50,6 +50,12 @@ fn palette_pairs_reach_4_5_to_1() {
         ("an English line on a disabled tile", over(t.get_on_primary(), t.get_disabled(), 0.85), t.get_disabled()),
         ("an English line in primary", over(t.get_primary(), t.get_background(), 0.85), t.get_background()),
         ("an English line on 呼叫帮办", over(t.get_on_primary(), t.get_help(), 0.85), t.get_help()),
+        // The rating scale: white words on each level's colour, the English line too.
+        ("非常满意 on its green", over(t.get_on_primary(), t.get_rating_5(), 0.85), t.get_rating_5()),
+        ("满意 on its green", over(t.get_on_primary(), t.get_rating_4(), 0.85), t.get_rating_4()),
+        ("基本满意 on its amber", over(t.get_on_primary(), t.get_rating_3(), 0.85), t.get_rating_3()),
+        ("不满意 on its orange", over(t.get_on_primary(), t.get_rating_2(), 0.85), t.get_rating_2()),
+        ("非常不满意 on its red", over(t.get_on_primary(), t.get_rating_1(), 0.85), t.get_rating_1()),
     ];
     let failing: Vec<String> = pairs
         .iter()

@@ -78,7 +78,8 @@ fn print_a_business_licence_by_accessible_labels() {
         "此身份证已过期。请换一张有效证件，或点“呼叫帮办”",
         "请选择要打印的证照。",
         "请选择份数，然后点开始打印。",
-        "打印完成。请从打印机取走证照，并取回您的身份证。",
+        // Issue #30 item 8: the levels are read out, in order.
+        "打印完成。请从打印机取走证照，并取回您的身份证。请评价本次服务：五，非常满意；四，满意；三，基本满意；二，不满意；一，非常不满意。",
         "感谢您的评价。",
     ];
     let mut rest = spoken.iter();

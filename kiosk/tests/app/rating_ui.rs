@@ -25,6 +25,20 @@ fn rate_the_hall_by_accessible_labels() {
         }
         worst.invoke_accessible_default_action();
         find(&window, "服务态度差 Poor attitude").await.ok_or("no reasons")?.invoke_accessible_default_action();
+        // Issue #30 item 8: a number for the follow-up call (回访) may be left, and 12345 is named.
+        find(&window, "需要回访吗？请留下电话，也可跳过 Would you like a call back? Leave a number, or skip")
+            .await
+            .ok_or("no contact step")?;
+        find(&window, "也可拨打 12345 政务服务便民热线反映 You can also call the 12345 government service hotline")
+            .await
+            .ok_or("12345 is not named")?;
+        for d in "138001380009".chars().map(String::from) {
+            find(&window, &d).await.ok_or("no digit key")?.invoke_accessible_default_action();
+        }
+        // One digit too many, taken back with ⌫.
+        find(&window, "删除 Delete").await.ok_or("no ⌫")?.invoke_accessible_default_action();
+        find(&window, "已输入 13800138000 Entered").await.ok_or("the number is not shown")?;
+        find(&window, "提交 Submit").await.ok_or("no submit")?.invoke_accessible_default_action();
         find(&window, "感谢您的评价 Thank you for your rating").await.ok_or("no thanks")?;
         // Thanks stays three seconds, then the kiosk is home again.
         find(&window, "取号 Take a number").await.ok_or("did not return home")?;
@@ -48,6 +62,9 @@ fn rate_the_hall_by_accessible_labels() {
         (e["level"].as_i64(), e["reason"].as_str(), e["follow_up"].as_bool()),
         (Some(1), Some("attitude"), Some(true))
     );
+    // The journal keeps the number masked; only the outbox, bound for the platform, holds it whole.
+    assert_eq!(e["contact_masked"], "138****8000", "{e}");
+    assert!(!rows.iter().any(|(_, p)| p.contains("13800138000")), "the whole number is in the journal: {rows:?}");
     assert!(rows[2].1.contains("completed"), "{}", rows[2].1);
     // And in the outbox for the platform (一事一评), with its key, until it is delivered.
     let (key, body, delivered): (String, String, Option<String>) = conn
@@ -56,4 +73,5 @@ fn rate_the_hall_by_accessible_labels() {
     let m: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(key.len() >= 16 && delivered.is_none(), "{key} {delivered:?}");
     assert_eq!((m["level"].as_i64(), m["reason"].as_str()), (Some(1), Some("attitude")), "{body}");
+    assert_eq!(m["contact"], "13800138000", "the platform calls back on it: {body}");
 }
