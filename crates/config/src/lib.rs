@@ -88,11 +88,15 @@ pub struct PlatformSection {
     /// Seconds a call may take before the citizen is told the platform cannot be reached (1–30).
     #[serde(default = "default_platform_timeout")]
     pub timeout_seconds: u8,
+    /// The platform's public page for one case, `{number}` replaced by the case number: printed as a QR on
+    /// the case slip so the citizen can follow the case from a phone. None: no QR.
+    #[serde(default)]
+    pub case_url: Option<String>,
 }
 
 impl Default for PlatformSection {
     fn default() -> Self {
-        PlatformSection { url: None, token_file: None, ca_file: None, pin: None, timeout_seconds: 4 }
+        PlatformSection { url: None, token_file: None, ca_file: None, pin: None, timeout_seconds: 4, case_url: None }
     }
 }
 

@@ -420,6 +420,17 @@ fn check_platform(c: &Config) -> Result<(), Problem> {
             );
         }
     }
+    if let Some(u) = &pl.case_url
+        && (!u.starts_with("https://")
+            || !u.contains("{number}")
+            || u.chars().any(char::is_whitespace)
+            || u.len() > 300)
+    {
+        return fail(
+            p.key("case_url"),
+            "Give an https:// address of at most 300 characters with {number} where the case number goes, e.g. \"https://zwfw.example.gov.cn/case/{number}\".",
+        );
+    }
     if !(1..=30).contains(&pl.timeout_seconds) {
         return fail(
             p.key("timeout_seconds"),

@@ -209,14 +209,28 @@ impl Platform {
     }
 }
 
-/// The status slip for the thermal printer: the case, its steps with their times (local, `tz`), and the
-/// delivery requested (the masked address and the request id) if any.
+/// What the citizen does next, by where the case is: printed on the slip under its steps.
+pub fn next_step_zh(case: &Case, delivery_requested: bool) -> String {
+    if delivery_requested || case.delivery_requested {
+        return "下一步：已申请邮寄到家，请留意快递来电".into();
+    }
+    match case.steps.iter().find(|s| s.at.is_none()) {
+        None => "办理完毕".into(),
+        Some(s) if s.name == STEPS[3] => "下一步：已办结，请到大厅窗口领取，或在本机申请邮寄到家".into(),
+        Some(s) => format!("下一步：等待{}，可随时在本机或扫码查询进度", s.name),
+    }
+}
+
+/// The status slip for the thermal printer: the case, its steps with their times (local, `tz`), the
+/// delivery requested (the masked address and the request id) if any, what to do next, and the case's page
+/// on the platform as a QR (`case_url`, `{number}` replaced) when one is configured.
 pub fn slip(
     hall_name: &str,
     case: &Case,
     delivery: Option<(&WireAddress, &str)>,
     tz: &jiff::tz::TimeZone,
     printed_at: &str,
+    case_url: Option<&str>,
 ) -> drivers::escpos::Document {
     use drivers::escpos::{Align, Block, Document, Size};
     let text = |s: String| Block::Text { text: s, align: Align::Left, size: Size::Normal, bold: false };
@@ -247,6 +261,18 @@ pub fn slip(
         });
         b.push(text(format!("收件地址 {}", address.masked)));
         b.push(text(format!("申请编号 {request_id}")));
+    }
+    b.push(Block::Feed(1));
+    b.push(Block::Text {
+        text: next_step_zh(case, delivery.is_some()),
+        align: Align::Left,
+        size: Size::Normal,
+        bold: true,
+    });
+    if let Some(url) = case_url {
+        b.push(Block::Feed(1));
+        b.push(text("扫码查询办件进度 Scan to follow this case".into()));
+        b.push(Block::Qr { data: url.replace("{number}", &case.number), align: Align::Center });
     }
     b.push(Block::Feed(1));
     b.push(Block::Text {

@@ -27,6 +27,10 @@ pub enum Command {
     },
     Feed(u8),
     Cut,
+    /// `GS L`: the left margin, in dots.
+    LeftMargin(u16),
+    /// `GS W`: the print area's width, in dots.
+    PrintWidth(u16),
     /// `DLE EOT n`: the host asks for status; the printer answers at once.
     StatusRequest(u8),
     /// A byte sequence this decoder does not know (kept so nothing is silently lost).
@@ -131,6 +135,9 @@ impl Decoder {
                 match b[1] {
                     b'!' if !need(3) => Parsed::Incomplete,
                     b'!' => Parsed::Cmd(Command::Size { width: (b[2] >> 4) + 1, height: (b[2] & 0x0F) + 1 }, 3),
+                    b'L' | b'W' if !need(4) => Parsed::Incomplete,
+                    b'L' => Parsed::Cmd(Command::LeftMargin(u16::from(b[2]) | (u16::from(b[3]) << 8)), 4),
+                    b'W' => Parsed::Cmd(Command::PrintWidth(u16::from(b[2]) | (u16::from(b[3]) << 8)), 4),
                     b'V' => {
                         if !need(3) {
                             return Parsed::Incomplete;

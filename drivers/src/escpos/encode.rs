@@ -13,6 +13,19 @@ pub struct Profile {
     /// The printer has a two-byte Chinese font; otherwise every line is drawn as a raster image.
     pub chinese_font: bool,
     pub cutter: bool,
+    /// Dots left blank at each side (`GS L`, `GS W`): a thermal head's outermost dots print faintly or not at
+    /// all on many models, and a guide's □ boxes and first characters sat on them.
+    pub margin_dots: u32,
+}
+
+impl Profile {
+    /// The margin the built-in profiles keep: 2 mm each side.
+    pub const MARGIN_DOTS: u32 = 16;
+
+    /// The width text and images are laid out in: the paper's, less the margins.
+    pub fn print_width(&self) -> u32 {
+        self.width_dots.saturating_sub(2 * self.margin_dots)
+    }
 }
 
 impl Profile {
@@ -20,12 +33,28 @@ impl Profile {
     pub fn named(model: &str, paper_width_mm: u32) -> Option<Profile> {
         let width_dots = if paper_width_mm == 58 { 384 } else { 576 };
         match model {
-            "generic-80" | "generic-58" => {
-                Some(Profile { width_dots, native_qr: true, chinese_font: true, cutter: true })
-            }
-            "raster-qr" => Some(Profile { width_dots, native_qr: false, chinese_font: true, cutter: true }),
+            "generic-80" | "generic-58" => Some(Profile {
+                width_dots,
+                native_qr: true,
+                chinese_font: true,
+                cutter: true,
+                margin_dots: Self::MARGIN_DOTS,
+            }),
+            "raster-qr" => Some(Profile {
+                width_dots,
+                native_qr: false,
+                chinese_font: true,
+                cutter: true,
+                margin_dots: Self::MARGIN_DOTS,
+            }),
             // Models without a Chinese font (or that garble it): every line and the QR as images.
-            "raster-only" => Some(Profile { width_dots, native_qr: false, chinese_font: false, cutter: true }),
+            "raster-only" => Some(Profile {
+                width_dots,
+                native_qr: false,
+                chinese_font: false,
+                cutter: true,
+                margin_dots: Self::MARGIN_DOTS,
+            }),
             _ => None,
         }
     }
@@ -100,6 +129,11 @@ pub fn encode_with(
         return Err(EncodeError::NoChineseFont);
     }
     let mut out = vec![ESC, b'@', FS, b'&'];
+    // The print area: `GS L` left margin, `GS W` its width (both in dots, little-endian).
+    let (left, area) =
+        (profile.margin_dots.min(u32::from(u16::MAX)) as u16, profile.print_width().min(u32::from(u16::MAX)) as u16);
+    out.extend_from_slice(&[GS, b'L', (left & 0xFF) as u8, (left >> 8) as u8]);
+    out.extend_from_slice(&[GS, b'W', (area & 0xFF) as u8, (area >> 8) as u8]);
     for block in &doc.blocks {
         match block {
             Block::Text { text, align, size, bold } => {
@@ -111,11 +145,11 @@ pub fn encode_with(
                 let encoded = match (font_text, raster) {
                     (Ok(bytes), _) => bytes,
                     (Err(EncodeError::NoChineseFont), Some(r)) => {
-                        push_raster(&mut out, &r.line(text, *size, *align, profile.width_dots));
+                        push_raster(&mut out, &r.line(text, *size, *align, profile.print_width()));
                         continue;
                     }
                     (Err(EncodeError::OutsideTwoByteFont { .. }), Some(r)) => {
-                        push_raster(&mut out, &r.line(text, *size, *align, profile.width_dots));
+                        push_raster(&mut out, &r.line(text, *size, *align, profile.print_width()));
                         continue;
                     }
                     (Err(e), _) => return Err(e),
@@ -133,7 +167,7 @@ pub fn encode_with(
                 if profile.native_qr {
                     native_qr(&mut out, data)?;
                 } else {
-                    raster_qr(&mut out, data, profile.width_dots)?;
+                    raster_qr(&mut out, data, profile.print_width())?;
                 }
             }
             Block::Feed(n) => out.extend_from_slice(&[ESC, b'd', *n]),
@@ -226,10 +260,29 @@ mod tests {
         let at = bytes.windows(4).position(|w| w == [GS, b'v', b'0', 0]).expect("GS v 0");
         let (wb, h) =
             (u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]), u16::from_le_bytes([bytes[at + 6], bytes[at + 7]]));
-        assert_eq!(wb, 72, "576 dots wide");
+        assert_eq!(wb, 68, "the print area: 576 dots less a 16-dot margin each side");
         assert_eq!(h, 28);
         let image = &bytes[at + 8..at + 8 + usize::from(wb) * usize::from(h)];
         assert!(image.iter().any(|&b| b != 0), "龚 is drawn");
+    }
+
+    /// Issue #30 item 7: printed slips had no margin (a guide's □ boxes and first characters sat on the head's
+    /// outermost dots). Every document now sets its print area first: `GS L` 16 dots, `GS W` the rest.
+    #[test]
+    fn every_document_sets_a_margin_and_its_print_area_first() {
+        use crate::escpos::decode::{Command, Decoder};
+        let doc = Document {
+            blocks: vec![Block::Text {
+                text: "□ 身份证".into(), align: Align::Left, size: Size::Normal, bold: false
+            }],
+        };
+        for (mm, area) in [(80, 544), (58, 352)] {
+            let bytes = encode(&doc, &Profile::named("generic-80", mm).unwrap()).unwrap();
+            let mut decoder = Decoder::default();
+            decoder.feed(&bytes);
+            let cmds: Vec<Command> = std::iter::from_fn(|| decoder.next_command()).collect();
+            assert_eq!(cmds[2..4], [Command::LeftMargin(16), Command::PrintWidth(area)], "{mm} mm: {cmds:?}");
+        }
     }
 
     /// Text carrying printer commands (ESC @ to start a second job, the drawer kick ESC p, a cut GS V) is

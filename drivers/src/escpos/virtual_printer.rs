@@ -223,6 +223,8 @@ pub fn transcript(job: &[Command]) -> String {
             Command::Feed(n) => out.push_str(&format!("[feed {n}]\n")),
             Command::Cut => out.push_str("[cut]\n"),
             Command::Unknown(bytes) => out.push_str(&format!("[unknown {}]\n", hex(bytes))),
+            Command::LeftMargin(d) => out.push_str(&format!("[margin {d}]\n")),
+            Command::PrintWidth(d) => out.push_str(&format!("[width {d}]\n")),
             Command::ChineseMode(_) | Command::ChineseSize(_) | Command::StatusRequest(_) => {}
         }
     }
@@ -236,50 +238,66 @@ fn hex(b: &[u8]) -> String {
 use super::raster::LINE_DOTS;
 const QR_MODULE_DOTS: u32 = 6;
 
-/// Renders a job to a 1-bit-looking grayscale PNG at the paper's dot width.
+/// Renders a job to a 1-bit-looking grayscale PNG at the paper's dot width, as a printer lays it out: inside
+/// the print area (`GS L`, `GS W`), a text line wrapped where it meets the area's right edge.
 pub fn render_png(job: &[Command], width: u32, font: Option<&[u8]>) -> Vec<u8> {
     let font = font.and_then(|f| ab_glyph::FontRef::try_from_slice_and_index(f, 0).ok());
     let mut canvas = Canvas { width, rows: Vec::new() };
     let (mut align, mut size, mut bold) = (Align::Left, Size::Normal, false);
+    let (mut left, mut area) = (0u32, width);
     let mut y = 16u32;
     for cmd in job {
+        // Where an element of width `w` starts on the paper.
+        let at = |align: Align, w: u32, left: u32, area: u32| left + x_for(align, w, area);
         match cmd {
             Command::Align(a) => align = *a,
             Command::Size { width: w, .. } => size = size_class(*w),
             Command::Bold(b) => bold = *b,
-            Command::Init => (align, size, bold) = (Align::Left, Size::Normal, false),
+            Command::Init => {
+                (align, size, bold) = (Align::Left, Size::Normal, false);
+                (left, area) = (0, width);
+            }
+            Command::LeftMargin(d) => left = u32::from(*d).min(width),
+            Command::PrintWidth(d) => area = u32::from(*d),
             Command::Line(text) => {
+                let area = area.min(width.saturating_sub(left)).max(1);
                 let px = (LINE_DOTS * u32::from(size.scale())) as f32;
                 let h = px as u32 + 6;
-                canvas.ensure(y + h);
                 if let Some(font) = &font {
-                    let x = x_for(align, super::raster::text_width(font, text, px) as u32, width);
-                    // Emphasis as a thermal head prints it: each line struck again a dot or two to the right.
-                    let strikes = if bold { 1 + u32::from(size.scale()).div_ceil(2) } else { 1 };
-                    for dx0 in 0..strikes {
-                        super::raster::draw_text(font, text, px, (x + dx0) as f32, y as f32, |dx, dy| {
-                            canvas.set(dx, dy)
-                        });
+                    for piece in wrap(text, area, |t| super::raster::text_width(font, t, px)) {
+                        canvas.ensure(y + h);
+                        let x = at(align, super::raster::text_width(font, &piece, px) as u32, left, area);
+                        // Emphasis as a thermal head prints it: each line struck again a dot or two to the right.
+                        let strikes = if bold { 1 + u32::from(size.scale()).div_ceil(2) } else { 1 };
+                        for dx0 in 0..strikes {
+                            super::raster::draw_text(font, &piece, px, (x + dx0) as f32, y as f32, |dx, dy| {
+                                canvas.set(dx, dy)
+                            });
+                        }
+                        y += h;
                     }
                 } else {
                     // No font: a box per character so layout is still visible.
                     let cw = px as u32 / 2;
-                    let x0 = x_for(align, cw * text.chars().count() as u32, width);
-                    for (i, _) in text.chars().enumerate() {
-                        let cx = x0 + i as u32 * cw;
-                        for d in 0..cw.saturating_sub(2) {
-                            canvas.set(i64::from(cx + d), i64::from(y));
-                            canvas.set(i64::from(cx + d), i64::from(y + px as u32 - 1));
+                    for piece in wrap(text, area, |t| (cw * t.chars().count() as u32) as f32) {
+                        canvas.ensure(y + h);
+                        let x0 = at(align, cw * piece.chars().count() as u32, left, area);
+                        for (i, _) in piece.chars().enumerate() {
+                            let cx = x0 + i as u32 * cw;
+                            for d in 0..cw.saturating_sub(2) {
+                                canvas.set(i64::from(cx + d), i64::from(y));
+                                canvas.set(i64::from(cx + d), i64::from(y + px as u32 - 1));
+                            }
                         }
+                        y += h;
                     }
                 }
-                y += h;
             }
             Command::Qr(data) => {
                 if let Ok(code) = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M) {
                     let m = code.width() as u32;
                     let side = m * QR_MODULE_DOTS;
-                    let x0 = x_for(align, side, width);
+                    let x0 = at(align, side, left, area);
                     canvas.ensure(y + side + 12);
                     let colors = code.to_colors();
                     for my in 0..m {
@@ -301,7 +319,7 @@ pub fn render_png(job: &[Command], width: u32, font: Option<&[u8]>) -> Vec<u8> {
             }
             Command::Raster { width_bytes, height, bits } => {
                 let w = u32::from(*width_bytes) * 8;
-                let x0 = x_for(align, w, width);
+                let x0 = at(align, w, left, area);
                 canvas.ensure(y + u32::from(*height));
                 for ry in 0..u32::from(*height) {
                     for rx in 0..w {
@@ -329,6 +347,28 @@ pub fn render_png(job: &[Command], width: u32, font: Option<&[u8]>) -> Vec<u8> {
     }
     canvas.ensure(y + 16);
     canvas.png()
+}
+
+/// `text` cut into pieces no wider than `area` (by `width_of`), as a printer wraps a line at its print
+/// area's edge: by character (Chinese has no spaces to break at); a character wider than the area alone.
+fn wrap(text: &str, area: u32, width_of: impl Fn(&str) -> f32) -> Vec<String> {
+    let area = area as f32;
+    let mut pieces = vec![];
+    let (mut piece, mut used) = (String::new(), 0f32);
+    // Each character measured once (a line is at most MAX_TEXT_LINE bytes; kerning is not worth more).
+    for c in text.chars() {
+        let w = width_of(c.encode_utf8(&mut [0u8; 4]));
+        if used + w > area && !piece.is_empty() {
+            pieces.push(std::mem::take(&mut piece));
+            used = 0.0;
+        }
+        piece.push(c);
+        used += w;
+    }
+    if !piece.is_empty() || pieces.is_empty() {
+        pieces.push(piece);
+    }
+    pieces
 }
 
 fn x_for(align: Align, w: u32, width: u32) -> u32 {

@@ -47,7 +47,8 @@ impl Services {
     fn print(&self, case: &Case, delivery: Option<(&WireAddress, &str)>) -> Slip {
         let tz = self.config.tz().clone();
         let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
-        let doc = slip(&self.config.kiosk.hall_name, case, delivery, &tz, &now);
+        let doc =
+            slip(&self.config.kiosk.hall_name, case, delivery, &tz, &now, self.config.platform.case_url.as_deref());
         match print_document(&self.printer, &doc, &self.journal, &format!("case slip {}", case.number)) {
             Ok(()) => Slip::Printed,
             Err(why) => Slip::Failed(why),

@@ -24,6 +24,7 @@ mod maintenance_lockout_ui;
 mod maintenance_ui;
 mod paged_lists;
 mod platform_faults;
+mod printed_slips;
 mod printer_owner;
 mod pseudo_locale;
 mod queue_numbers;

@@ -28,6 +28,7 @@ fn section(dir: &std::path::Path, port: u16, cert: &std::path::Path, token: &str
         ca_file: Some(cert.to_owned()),
         pin: None,
         timeout_seconds: 2,
+        case_url: None,
     }
 }
 

@@ -130,6 +130,7 @@ fn main() {
         ca_file: None,
         pin: None,
         timeout_seconds: 30,
+        case_url: None,
     };
     let platform = Platform::from_config(&section, "bench-kiosk").expect("the platform client");
     // One small call first: the client, its runtime and the connection are part of idle.
