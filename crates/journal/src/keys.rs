@@ -41,24 +41,15 @@ pub fn mask_id_number(id: &str, (head, tail): (u8, u8)) -> String {
     chars.iter().enumerate().map(|(i, c)| if i < head || i >= chars.len() - tail { *c } else { '*' }).collect()
 }
 
-/// A telephone number as the journal keeps it: the first 3 and last 4 digits (138****8000).
+/// A telephone number as the journal keeps it: the one masking rule's (vocabulary::mask::phone).
 pub fn mask_phone(number: &str) -> String {
-    mask_id_number(number, (3, 4))
+    vocabulary::mask::phone(number)
 }
 
 /// A name as the screen greets its holder, first and last characters kept: 李小梅 → 李*梅, 张三 → 张*,
 /// 欧阳娜娜 → 欧**娜. Shown to the card's holder only, never stored.
 pub fn mask_name_for_greeting(name: &str) -> String {
-    let chars: Vec<char> = name.trim().chars().collect();
-    match chars.len() {
-        0 => String::new(),
-        1 => "*".into(),
-        2 => format!("{}*", chars[0]),
-        n => std::iter::once(chars[0])
-            .chain(std::iter::repeat_n('*', n - 2))
-            .chain(std::iter::once(chars[n - 1]))
-            .collect(),
-    }
+    vocabulary::mask::name(name)
 }
 
 /// A name with only the surname visible: 张三 → 张*, 欧阳娜娜 → 欧***.

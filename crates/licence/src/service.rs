@@ -216,7 +216,7 @@ impl Licences {
         Ok(DocumentChoice {
             title_zh: template.title_zh.clone(),
             title_en: template.title_en.clone(),
-            number_masked: journal::mask_id_number(&number, (4, 4)),
+            number_masked: vocabulary::mask::number(&number),
             remaining,
             document,
         })
@@ -241,8 +241,12 @@ impl Licences {
     }
 
     /// A picture of the document's first page, `width_px` wide, laid out exactly as it will print.
+    /// The document's first page as the screen shows it: drawn from [`masked_for_screen`]'s copy, so the
+    /// preview shows what the list and the greeting show (the print itself is whole).
     pub fn preview(&self, document: &LicenceDocument, width_px: u32) -> Result<Preview, LicenceError> {
-        self.laid_out(document, |template, input, font| preview(template, input, font, width_px))
+        let template = self.templates.get(&document.doc_type).map_err(|e| SourceError::Invalid(e.to_string()))?;
+        let shown = masked_for_screen(document, &template.number_field);
+        self.laid_out(&shown, |template, input, font| preview(template, input, font, width_px))
     }
 
     /// Runs `draw` over the document's template, fields and font, as printed now.
@@ -395,5 +399,57 @@ impl Licences {
         })?;
         self.health.observe(&self.journal, None, "print");
         Ok(Printed { print_id, job_id, copies, remaining: doc.copies_allowed.saturating_sub(used_before + copies) })
+    }
+}
+
+/// The fields of a document that name a person: masked on screen by the one rule (vocabulary::mask).
+pub const PERSON_NAME_FIELDS: [&str; 2] = ["holder_name", "legal_representative"];
+
+/// `document` as a screen may show it: the person's name in every field (the name fields and free text that
+/// repeats it) and the identifying number (`number_field`) wherever it appears, masked by the one rule.
+pub fn masked_for_screen(document: &LicenceDocument, number_field: &str) -> LicenceDocument {
+    let names: Vec<&str> =
+        PERSON_NAME_FIELDS.iter().filter_map(|f| document.data.get(*f)).map(String::as_str).collect();
+    let number = document.data.get(number_field).filter(|n| n.chars().count() > 8);
+    let data = document
+        .data
+        .iter()
+        .map(|(k, v)| {
+            let mut v = vocabulary::mask::names_in(v, &names);
+            if let Some(n) = number {
+                v = v.replace(n.as_str(), &vocabulary::mask::number(n));
+            }
+            (k.clone(), v)
+        })
+        .collect();
+    LicenceDocument { data, ..document.clone() }
+}
+
+#[cfg(test)]
+mod masked_tests {
+    use super::*;
+
+    /// Issue #30 item 9: the preview showed a full credit code that the list masks, and the holder's name.
+    #[test]
+    fn the_screen_s_copy_masks_the_person_and_the_number_wherever_they_appear() {
+        let data = [
+            ("name", "临沭县小梅示例柳编工艺品有限公司"),
+            ("credit_code", "91371329MA3DEMO01X"),
+            ("legal_representative", "李小梅"),
+            ("scope", "李小梅经营柳编，代码 91371329MA3DEMO01X"),
+        ];
+        let doc = LicenceDocument {
+            id: "BL-1".into(),
+            doc_type: "business_licence".into(),
+            subject: String::new(),
+            copies_allowed: 1,
+            data: data.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        let shown = masked_for_screen(&doc, "credit_code");
+        assert_eq!(shown.data["legal_representative"], "李*梅");
+        assert_eq!(shown.data["credit_code"], "9137**********O01X");
+        assert_eq!(shown.data["scope"], "李*梅经营柳编，代码 9137**********O01X");
+        assert_eq!(shown.data["name"], "临沭县小梅示例柳编工艺品有限公司", "a company's name is public");
+        assert_eq!(doc.data["credit_code"], "91371329MA3DEMO01X", "the document itself is untouched");
     }
 }

@@ -158,13 +158,7 @@ pub fn is_case_number(s: &str) -> bool {
 
 /// A case number as a list of a card holder's cases shows it: the first 4 and last 4 digits.
 pub fn mask_case_number(s: &str) -> String {
-    let n = s.chars().count();
-    if n <= 8 {
-        return s.to_owned();
-    }
-    let head: String = s.chars().take(4).collect();
-    let tail: String = s.chars().skip(n - 4).collect();
-    format!("{head}{}{tail}", "*".repeat(n - 8))
+    vocabulary::mask::number(s)
 }
 
 impl Platform {
@@ -241,7 +235,8 @@ pub fn slip(
         },
         Block::Feed(1),
         Block::Text { text: case.item_name.clone(), align: Align::Left, size: Size::Normal, bold: true },
-        text(format!("办件编号 {}", case.number)),
+        // Masked as on screen (vocabulary::mask); the QR below carries the whole number to follow the case.
+        text(format!("办件编号 {}", mask_case_number(&case.number))),
         Block::Feed(1),
     ];
     for s in &case.steps {

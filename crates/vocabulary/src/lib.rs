@@ -2,6 +2,7 @@
 //! [`Reason`]s the UI words), why a session ended, what a rating is about, ticket numbers, digit-pad keys,
 //! and credential hashes. No IO, no clock, no dependency on any other kiosk crate.
 
+pub mod mask;
 pub mod secrets;
 pub mod ticket_number;
 

@@ -164,7 +164,8 @@ impl Binding for Page_ {
         a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         let tz = self.tz.clone();
         let show_case = |case: &Case, slip: &Slip| {
-            a.set_case_number(case.number.as_str().into());
+            // The one masking rule: as in the list (vocabulary::mask).
+            a.set_case_number(mask_case_number(&case.number).into());
             a.set_case_item(case.item_name.as_str().into());
             let steps: Vec<StepRow> = case
                 .steps

@@ -54,7 +54,11 @@ fn summary(c: &DocumentChoice) -> DocumentSummary {
         number_masked: c.number_masked.clone(),
         remaining: c.remaining,
         // Whose it is: the holder on a certificate, the company on a business licence.
-        holder: ["holder_name", "name"].iter().find_map(|k| c.document.data.get(*k)).cloned().unwrap_or_default(),
+        // A person's name is masked by the one rule (vocabulary::mask); a company's name is public.
+        holder: match c.document.data.get("holder_name") {
+            Some(person) => vocabulary::mask::name(person),
+            None => c.document.data.get("name").cloned().unwrap_or_default(),
+        },
     }
 }
 

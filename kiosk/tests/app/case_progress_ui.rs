@@ -48,7 +48,7 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
             .await
             .ok_or("the finished case is not listed, masked")?
             .invoke_accessible_default_action();
-        find(&window, "办件编号 202611200123 Case number 202611200123").await.ok_or("not the case's page")?;
+        find(&window, "办件编号 2026****0123 Case number 2026****0123").await.ok_or("not the case's page")?;
         find(&window, "尚未到这一步 Not yet").await.ok_or("送达 is not shown as not reached")?;
         find(&window, "打印进度单 Print the progress").await.ok_or("no slip")?.invoke_accessible_default_action();
         find(&window, "进度单已打印，请在出纸口取走 The slip is printed; please take it from the slot")
@@ -85,8 +85,15 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
     kiosk.shutdown(true).unwrap();
 
     let slip = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
-    for want in ["办件进度", "不动产登记", "办件编号 202611200123", "■ 受理", "■ 办结", "□ 送达 未到"]
-    {
+    for want in [
+        "办件进度",
+        "不动产登记",
+        "办件编号 2026****0123",
+        "[qr] https://zwfw.example.invalid/case/202611200123",
+        "■ 受理",
+        "■ 办结",
+        "□ 送达 未到",
+    ] {
         assert!(slip.contains(want), "{want} missing from the slip: {slip}");
     }
     let posted = std::fs::read_to_string(dir.path().join("printed/job-0002.txt")).unwrap();

@@ -22,6 +22,7 @@ mod licence_ui;
 mod maintenance_export_ui;
 mod maintenance_lockout_ui;
 mod maintenance_ui;
+mod masking;
 mod paged_lists;
 mod platform_faults;
 mod printed_slips;

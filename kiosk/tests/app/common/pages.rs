@@ -56,7 +56,7 @@ pub fn documents(english: bool) -> ModelRc<DocumentItem> {
             id: "P-1".into(),
             title: t2.into(),
             title_sub: s2.into(),
-            holder: "李小梅".into(),
+            holder: "李*梅".into(),
             number: "临沭人社**********927号".into(),
             remaining: 0,
         },
@@ -234,7 +234,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             use kiosk::ui::{AddressRow, CaseAdapter, CaseRow, CaseScreen, StepRow};
             app.set_page(Page::CaseProgress);
             let a = window.global::<CaseAdapter>();
-            a.set_case_number("202611200123".into());
+            a.set_case_number("2026****0123".into());
             a.set_case_item("不动产登记".into());
             a.set_address("临沭县临沭街道滨河路***号 李**".into());
             let rows = |v: Vec<AddressRow>| ModelRc::new(VecModel::from(v));
