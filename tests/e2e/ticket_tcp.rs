@@ -190,6 +190,10 @@ fn a_hall_name_with_a_rare_character_prints_as_a_raster_line() {
     let (code, _, err) = issue(&config, "A");
     assert_eq!(code, Some(0), "{err}");
     let transcript = std::fs::read_to_string(out.join("job-0001.txt")).unwrap();
-    assert!(transcript.starts_with("[raster 576x52]\n"), "the hall name, double size, as a raster line: {transcript}");
+    // Inside the print area (issue #30 item 7): the paper's 576 dots less a 16-dot margin each side.
+    assert!(
+        transcript.starts_with("[margin 16]\n[width 544]\n[raster 544x52]\n"),
+        "the hall name, double size, as a raster line: {transcript}"
+    );
     assert!(transcript.contains("[center x4 bold] A001"), "{transcript}");
 }

@@ -69,7 +69,21 @@ fn speech_dispatcher_gets_the_text_language_voice_volume_and_rate() {
         run(kiosk().args(["voice", "--english", "--slow", "--config"]).arg(&config).arg("Please take a number"));
     assert_eq!(code, Some(0), "{out}{err}");
     assert_eq!(speechd.texts(), [".请取号", "Please take a number"], "a leading dot is escaped on the wire and back");
+    // Issue #30 item 3: English speech leaves the Chinese in it to the Chinese voice, and a range of windows is
+    // said as a range ("1 to 3", not "1 3").
+    let (code, out, err) = run(kiosk()
+        .args(["voice", "--english", "--config"])
+        .arg(&config)
+        .arg("Your ticket for 不动产登记: windows 1–3"));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(speechd.texts()[2..], ["Your ticket for", "不动产登记:", "windows 1 to 3"]);
     let lines = speechd.lines();
+    // The third connection: English, then Chinese, then English again, each part its own SPEAK.
+    let third = lines.iter().enumerate().filter(|(_, l)| l.starts_with("SET SELF CLIENT_NAME")).nth(2).unwrap().0;
+    let mut rest = lines[third..].iter();
+    for want in ["SET SELF LANGUAGE en", "SPEAK", "SET SELF LANGUAGE zh", "SPEAK", "SET SELF LANGUAGE en", "SPEAK"] {
+        assert!(rest.any(|l| l == want), "{want} was not sent in order: {lines:#?}");
+    }
     for want in [
         "SET SELF CLIENT_NAME kiosk:kiosk:guidance",
         "SET SELF LANGUAGE zh",

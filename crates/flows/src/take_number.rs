@@ -64,6 +64,8 @@ pub struct Issued {
     /// Where to wait (empty when the category does not say).
     pub window: Named,
     pub wait_minutes: u32,
+    /// A priority ticket (elderly, an appointment's check-in): called first, and said so.
+    pub priority: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,6 +208,7 @@ mod tests {
             waiting_ahead: 5,
             window: Named::new("1–3 号窗口", "windows 1–3"),
             wait_minutes: 25,
+            priority: false,
         };
         s.handle(Input::Flow(Event::TicketPrinted(issued.clone())), 2_000);
         assert_eq!(s.phase, Phase::Step(Step::Done(issued)));

@@ -97,6 +97,7 @@ impl Services {
                 waiting_ahead: t.waiting_ahead,
                 window: Named::new(t.window_zh, t.window_en),
                 wait_minutes: t.wait_minutes,
+                priority: t.priority,
             },
             item_name: a.item_name.clone(),
         }

@@ -60,6 +60,7 @@ impl Binding for Page_ {
                         waiting_ahead: t.waiting_ahead,
                         window: Named::new(t.window_zh, t.window_en),
                         wait_minutes: t.wait_minutes,
+                        priority: t.priority,
                     }),
                     Err(TicketError::CardRefused(r)) => Event::CardRefused(r.reason()),
                     Err(e) => Event::TicketFailed(e.reason()),
@@ -88,6 +89,7 @@ impl Binding for Page_ {
                 take.set_number_spoken(spoken_number(&issued.number).into());
                 take.set_waiting_ahead(issued.waiting_ahead as i32);
                 take.set_wait_minutes(issued.wait_minutes.min(i32::MAX as u32) as i32);
+                take.set_priority(issued.priority);
                 take.set_window(issued.window.zh.clone().into());
                 take.set_window_en(issued.window.en.clone().into());
             }

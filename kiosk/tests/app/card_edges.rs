@@ -59,7 +59,7 @@ fn a_card_left_on_the_reader_is_read_by_the_next_card_step_and_home_asks_for_it_
         find(&window, "D3002").await.ok_or("the card already on the reader was not read")?;
         Ok((spoken_before_home, ticket_words))
     });
-    let ticket = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。请取回您的身份证。证件还在读卡器上。";
+    let ticket = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。这是优先号。请取回您的身份证。证件还在读卡器上。";
     assert_eq!(ticket_words, ticket, "the ticket's words remind of the card");
     let spoken: Vec<String> = kiosk.voice.recent().into_iter().map(|s| s.text).collect();
     assert!(!spoken[..spoken_before_home].contains(&TAKE_CARD.to_string()), "not before Home: {spoken:#?}");

@@ -58,8 +58,11 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     let shown = result;
     let spoken: Vec<String> = voice.recent().into_iter().map(|s| s.text).collect();
     // Issue #30 item 2: the card is still on the reader, so the ticket's words remind of it.
-    let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。请取回您的身份证。证件还在读卡器上。";
-    let expected = ["请选择要办理的业务。", "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动", done, done];
+    let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。这是优先号。请取回您的身份证。证件还在读卡器上。";
+    // Issue #30 item 3: the priority is said (张三丰 is 76), and 呼叫帮办 says help is coming.
+    let help = "已通知工作人员，请稍候，约 3 分钟到。";
+    let expected =
+        ["请选择要办理的业务。", "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动", done, done, help];
     let mut rest = spoken.iter();
     for want in expected {
         assert!(rest.any(|s| s == want), "\"{want}\" was not spoken in order: {spoken:#?}");

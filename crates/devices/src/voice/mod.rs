@@ -34,6 +34,61 @@ enum Order {
     Stop,
 }
 
+/// What is actually said for `spoken`, in order: ranges of numbers as a person says them ("1–3 号窗口" →
+/// "1到3号窗口", "windows 1–3" → "windows 1 to 3"), and in English the Chinese in it (a name, an item the
+/// catalogue has no English for) said by the Chinese voice, never spelled out letter by letter by the English
+/// one. Sans-IO: the engines speak the parts in turn.
+pub fn utterances(spoken: &Spoken) -> Vec<Spoken> {
+    let text = say_ranges(&spoken.text, spoken.english);
+    if !spoken.english {
+        return vec![Spoken { text, ..spoken.clone() }];
+    }
+    let mut parts: Vec<Spoken> = Vec::new();
+    for c in text.chars() {
+        // Spaces and marks between two runs stay with the run they follow.
+        let chinese = if is_chinese(c) {
+            Some(true)
+        } else if c.is_alphanumeric() {
+            Some(false)
+        } else {
+            None
+        };
+        match (parts.last_mut(), chinese) {
+            (Some(last), None) => last.text.push(c),
+            (Some(last), Some(zh)) if last.english != zh => last.text.push(c),
+            (_, Some(zh)) => parts.push(Spoken { text: c.to_string(), english: !zh, slow: spoken.slow }),
+            (None, None) => parts.push(Spoken { text: c.to_string(), english: true, slow: spoken.slow }),
+        }
+    }
+    parts.retain(|p| p.text.chars().any(char::is_alphanumeric));
+    parts.iter_mut().for_each(|p| p.text = p.text.trim().to_owned());
+    parts
+}
+
+/// Han characters and the marks of Chinese text.
+fn is_chinese(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}')
+}
+
+/// "1–3" (an en dash, a tilde or an em dash between digits; not a hyphen, which dates use) as said: "1到3" in Chinese, "1 to 3" in English.
+fn say_ranges(text: &str, english: bool) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        let between_digits = i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.get(i + 1).is_some_and(|n| {
+                n.is_ascii_digit() || (*n == ' ' && chars.get(i + 2).is_some_and(char::is_ascii_digit))
+            });
+        if between_digits && matches!(c, '–' | '~' | '—' | '～') {
+            out.push_str(if english { " to " } else { "到" });
+        } else {
+            out.push(*c);
+        }
+    }
+    out
+}
+
 /// The voice's handle: cheap to clone; `say` never blocks.
 #[derive(Clone)]
 pub struct Speaker {
@@ -92,6 +147,10 @@ impl Speaker {
 trait Engine {
     fn speak(&mut self, spoken: &Spoken) -> Result<(), String>;
     fn cancel(&mut self);
+    /// Speaks the parts of one text in turn (see [`utterances`]).
+    fn speak_all(&mut self, parts: &[Spoken]) -> Result<(), String> {
+        parts.iter().try_for_each(|p| self.speak(p))
+    }
 }
 
 fn run(rx: Receiver<Order>, settings: &VoiceSection) {
@@ -122,7 +181,7 @@ fn run(rx: Receiver<Order>, settings: &VoiceSection) {
             if failed.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
                 continue;
             }
-            match engine.speak(&spoken) {
+            match engine.speak_all(&utterances(&spoken)) {
                 Ok(()) => {
                     *failed = None;
                     break;
@@ -185,7 +244,7 @@ pub fn render_wav(settings: &VoiceSection, spoken: &Spoken, wav: &Path) -> Resul
 pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), String> {
     let espeak = |settings: &VoiceSection| -> Result<(), String> {
         let mut engine = EspeakNg { settings: settings.clone(), child: None };
-        engine.speak(spoken)?;
+        engine.speak_all(&utterances(spoken))?;
         if let Some(mut c) = engine.child.take() {
             c.wait().map_err(|e| format!("espeak-ng failed ({e})"))?;
         }
@@ -196,7 +255,7 @@ pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), Stri
         VoiceEngine::EspeakNg => espeak(settings),
         VoiceEngine::SpeechDispatcher => {
             let mut engine = SpeechDispatcher::new(settings);
-            match engine.speak(spoken) {
+            match engine.speak_all(&utterances(spoken)) {
                 Ok(()) => {
                     // About four syllables a second; speech-dispatcher drops what a client leaves unsaid.
                     let ms = (spoken.text.chars().count() as u64 * 250).clamp(1_000, 20_000);
@@ -216,6 +275,35 @@ struct EspeakNg {
 }
 
 impl Engine for EspeakNg {
+    /// Mixed parts in one espeak-ng process (a new text can cut it), each in its voice through SSML.
+    fn speak_all(&mut self, parts: &[Spoken]) -> Result<(), String> {
+        match parts {
+            [] => Ok(()),
+            [one] => self.speak(one),
+            _ => {
+                let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                let ssml: String = parts
+                    .iter()
+                    .map(|p| {
+                        let voice = if p.english { &self.settings.voice_en } else { &self.settings.voice_zh };
+                        format!("<voice name=\"{}\">{}</voice>", escape(voice), escape(&p.text))
+                    })
+                    .collect();
+                let text = format!("<speak>{ssml}</speak>");
+                let mut child = espeak_command(&self.settings, &parts[0], None)
+                    .arg("-m")
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .map_err(|e| format!("espeak-ng could not be started ({e}); install the espeak-ng package"))?;
+                if let Some(mut stdin) = child.stdin.take() {
+                    let _ = stdin.write_all(text.as_bytes());
+                }
+                self.child = Some(child);
+                Ok(())
+            }
+        }
+    }
+
     fn speak(&mut self, spoken: &Spoken) -> Result<(), String> {
         let mut child = espeak_command(&self.settings, spoken, None)
             .stderr(Stdio::null())
@@ -348,5 +436,39 @@ impl Engine for SpeechDispatcher {
         if self.link.is_some() {
             let _ = self.exchange(&ssip::command("CANCEL SELF"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zh(t: &str) -> Spoken {
+        Spoken { text: t.into(), english: false, slow: false }
+    }
+
+    fn en(t: &str) -> Spoken {
+        Spoken { text: t.into(), english: true, slow: false }
+    }
+
+    /// Issue #30 item 3: "1–3 号窗口" was read "一 三 号窗口" (window 13?).
+    #[test]
+    fn ranges_are_said_as_a_person_says_them_and_dates_are_left_alone() {
+        assert_eq!(utterances(&zh("请到1–3 号窗口等候")), [zh("请到1到3 号窗口等候")]);
+        assert_eq!(utterances(&zh("09:00～17:00 办理")), [zh("09:00到17:00 办理")]);
+        assert_eq!(utterances(&zh("2026-11-20 受理")), [zh("2026-11-20 受理")], "a date's hyphens stay");
+        assert_eq!(utterances(&en("Please wait at windows 1–3")), [en("Please wait at windows 1 to 3")]);
+    }
+
+    /// Issue #30 item 3: the English voice read Chinese names as "Chinese letter" many times over.
+    #[test]
+    fn english_speech_leaves_chinese_to_the_chinese_voice() {
+        assert_eq!(
+            utterances(&en("Your ticket for 不动产登记: please wait at 二楼 windows 1–3.")),
+            [en("Your ticket for"), zh("不动产登记:"), en("please wait at"), zh("二楼"), en("windows 1 to 3.")]
+        );
+        assert_eq!(utterances(&en("Please take a number")), [en("Please take a number")]);
+        assert_eq!(utterances(&zh("您的号码是 A 0 2 3 号")), [zh("您的号码是 A 0 2 3 号")], "Chinese stays whole");
+        assert_eq!(utterances(&en("  ")), Vec::<Spoken>::new());
     }
 }
