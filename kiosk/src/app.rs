@@ -339,6 +339,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             printer: printer.clone(),
             reader: reader.clone(),
         },
+        open_take_number.clone(),
     );
     let appointment = crate::ui::appointment::bind(
         &window,

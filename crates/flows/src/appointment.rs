@@ -67,6 +67,8 @@ pub enum Event {
     CheckInFailed(Reason),
     /// 普通取号 for an appointment missed: the session ends and take-a-number opens in its category.
     NormalTicket(String),
+    /// From a failure: take a number instead (the session hands over to take-a-number).
+    TakeTicket,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +168,8 @@ impl Flow for AppointmentCheckIn {
                 Transition::Go(Step::Done { issued, item_name, code: code.clone() }, vec![])
             }
             (Step::CheckingIn { .. }, Event::CheckInFailed(reason)) => Transition::Go(Step::Failed { reason }, vec![]),
+            // Not a dead end: a ticket for the counters (or 帮办代办 at night) is always there.
+            (Step::Failed { .. }, Event::TakeTicket) => Transition::End(EndReason::HandedOver),
             _ => Transition::Ignore,
         }
     }
@@ -250,6 +254,8 @@ mod tests {
         assert_eq!(ev(&mut s, Event::Submit), vec![Command::Work(Work::FindByCode("20261127001".into()))]);
         ev(&mut s, Event::LookupFailed(Reason::PlatformUnavailable));
         assert_eq!(s.step(), Some(&Step::Failed { reason: Reason::PlatformUnavailable }));
+        // Issue #30 item 5: not a dead end — a ticket instead, the session handing over to take-a-number.
+        assert_eq!(ev(&mut s, Event::TakeTicket), vec![Command::EndSession { reason: EndReason::HandedOver }]);
 
         let mut s = Session::new(AppointmentCheckIn, 60_000);
         ev(&mut s, Event::Open);

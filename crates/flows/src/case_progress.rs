@@ -91,6 +91,8 @@ pub enum Event {
         slip: Slip,
     },
     DeliveryFailed(Reason),
+    /// From a failure: take a number instead (the session hands over to take-a-number).
+    TakeTicket,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +222,8 @@ impl Flow for CaseProgress {
                 Transition::Go(Step::Delivered { case, address: address.clone(), request_id, slip }, vec![])
             }
             (Step::Submitting { .. }, Event::DeliveryFailed(reason)) => Transition::Go(Step::Failed { reason }, vec![]),
+            // Not a dead end: a ticket for the counters (or 帮办代办 at night) is always there.
+            (Step::Failed { .. }, Event::TakeTicket) => Transition::End(super::core::EndReason::HandedOver),
             _ => Transition::Ignore,
         }
     }

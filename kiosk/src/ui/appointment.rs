@@ -238,6 +238,7 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
     a.on_check_in(move |code| f(Input::Flow(Event::CheckIn(code.to_string()))));
     let f = d.clone();
     let weak = window.as_weak();
+    let open = take_number.clone();
     a.on_normal_ticket(move |code| {
         // The missed appointment's category, read from the list before the session hands over.
         let category = weak.upgrade().and_then(|w| {
@@ -246,8 +247,14 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
         });
         f(Input::Flow(Event::NormalTicket(code.to_string())));
         if let Some(category) = category {
-            take_number(category);
+            open(category);
         }
+    });
+    let f = d.clone();
+    a.on_take_ticket(move || {
+        // The session hands over first, then take-a-number opens on its category list.
+        f(Input::Flow(Event::TakeTicket));
+        take_number(String::new());
     });
     crate::wire_session_callbacks!(a, d, rating);
     handle

@@ -279,7 +279,13 @@ impl Binding for Page_ {
 }
 
 /// Wires the 办件查询 page.
-pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle {
+/// Wires the 办件查询 page; `take_number` opens take-a-number when a failure offers a ticket instead.
+pub fn bind(
+    window: &AppWindow,
+    cx: &Context,
+    services: Services,
+    take_number: super::take_number::OpenFor,
+) -> FlowHandle {
     let (handle, d) = super::controller::bind(
         window,
         cx,
@@ -292,6 +298,12 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
     );
     let a = window.global::<CaseAdapter>();
     a.on_key(sends_key(&d, |c| Event::Pad(PadKey::Key(c))));
+    let f = d.clone();
+    a.on_take_ticket(move || {
+        // The session hands over first, then take-a-number opens on its category list.
+        f(Input::Flow(Event::TakeTicket));
+        take_number(String::new());
+    });
     a.on_backspace(sends(&d, Event::Pad(PadKey::Backspace)));
     a.on_clear(sends(&d, Event::Pad(PadKey::Clear)));
     a.on_submit(sends(&d, Event::Submit));

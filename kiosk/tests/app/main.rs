@@ -11,6 +11,7 @@ mod case_progress_ui;
 mod catalogue_api;
 mod common;
 mod contrast;
+mod dead_ends;
 mod find_service_ui;
 mod geometry;
 mod home_idle_ui;
