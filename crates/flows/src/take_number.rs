@@ -22,6 +22,9 @@ pub enum Step {
     /// The categories, empty until the waiting counts have been read.
     Categories {
         categories: Vec<CategoryView>,
+        /// Why the category another service asked for cannot be taken now (closed: when it opens), said above
+        /// the list instead of the list alone.
+        notice: Option<Reason>,
     },
     /// Waiting for an ID card; `failure` says why the last card did not do.
     CardPrompt {
@@ -94,13 +97,18 @@ impl Flow for TakeNumber {
             Event::OpenFor(prefix) => Some(prefix),
             _ => return None,
         };
-        Some(("take_number", Step::Categories { categories: vec![] }, vec![Work::LoadCategories]))
+        Some(("take_number", Step::Categories { categories: vec![], notice: None }, vec![Work::LoadCategories]))
     }
 
     fn step(&mut self, step: &Step, input: StepInput<Event>) -> Transition<Step, Work> {
         match (step, input) {
             (Step::Categories { .. }, StepInput::Event(Event::CategoriesLoaded(categories))) => {
-                let loaded = Step::Categories { categories };
+                // The category asked for: closed now, the list says so and when it opens.
+                let notice = self
+                    .wanted
+                    .as_ref()
+                    .and_then(|w| categories.iter().find(|c| &c.prefix == w).and_then(|c| c.closed.clone()));
+                let loaded = Step::Categories { categories, notice };
                 match self.wanted.take() {
                     Some(prefix) => match self.step(&loaded, StepInput::Event(Event::Choose(prefix))) {
                         Transition::Ignore => Transition::Update(loaded),
@@ -109,7 +117,7 @@ impl Flow for TakeNumber {
                     None => Transition::Update(loaded),
                 }
             }
-            (Step::Categories { categories }, StepInput::Event(Event::Choose(prefix))) => {
+            (Step::Categories { categories, .. }, StepInput::Event(Event::Choose(prefix))) => {
                 let Some(c) = categories.iter().find(|c| c.prefix == prefix && c.closed.is_none()) else {
                     return Transition::Ignore;
                 };
@@ -275,15 +283,16 @@ mod tests {
         );
         s.handle(Input::Flow(Event::TicketFailed(Reason::TicketFailed)), 5);
         s.handle(Input::Cancel, 6);
-        // Closed: the categories, with why.
+        // Closed: the categories, with why (issue #30 item 5: the list came with no reason said).
         s.handle(Input::Flow(Event::OpenFor("C".into())), 7);
         s.handle(Input::Flow(loaded()), 8);
-        assert!(matches!(s.step(), Some(Step::Categories { categories }) if categories.len() == 3));
+        assert!(matches!(s.step(), Some(Step::Categories { categories, notice: Some(Reason::QueueUnavailable) })
+            if categories.len() == 3));
         s.handle(Input::Cancel, 9);
         // The tile afterwards asks again.
         s.handle(Input::Flow(Event::Open), 10);
         s.handle(Input::Flow(loaded()), 11);
-        assert!(matches!(s.step(), Some(Step::Categories { .. })));
+        assert!(matches!(s.step(), Some(Step::Categories { notice: None, .. })), "opened from its tile: no notice");
     }
 
     #[test]

@@ -74,8 +74,9 @@ impl Binding for Page_ {
         take.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         match &session.phase {
             Phase::Home => {}
-            Phase::Step(Step::Categories { categories }) => {
+            Phase::Step(Step::Categories { categories, notice }) => {
                 take.set_screen(TakeScreen::Categories);
+                take.set_reason(super::reasons::to_ui_opt(notice.as_ref()));
                 take.set_categories(super::keep_or_new(take.get_categories(), category_rows(categories, english)));
             }
             Phase::Step(Step::CardPrompt { failure, .. }) => {
