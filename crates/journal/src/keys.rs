@@ -33,23 +33,7 @@ impl SubjectKey {
 
 /// An ID number with only the first `head` and last `tail` characters visible: 371***********123X.
 pub fn mask_id_number(id: &str, (head, tail): (u8, u8)) -> String {
-    let chars: Vec<char> = id.trim().chars().collect();
-    let (head, tail) = (usize::from(head), usize::from(tail));
-    if head + tail >= chars.len() {
-        return "*".repeat(chars.len());
-    }
-    chars.iter().enumerate().map(|(i, c)| if i < head || i >= chars.len() - tail { *c } else { '*' }).collect()
-}
-
-/// A telephone number as the journal keeps it: the one masking rule's (vocabulary::mask::phone).
-pub fn mask_phone(number: &str) -> String {
-    vocabulary::mask::phone(number)
-}
-
-/// A name as the screen greets its holder, first and last characters kept: 李小梅 → 李*梅, 张三 → 张*,
-/// 欧阳娜娜 → 欧**娜. Shown to the card's holder only, never stored.
-pub fn mask_name_for_greeting(name: &str) -> String {
-    vocabulary::mask::name(name)
+    vocabulary::mask::keep(id, usize::from(head), usize::from(tail))
 }
 
 /// A name with only the surname visible: 张三 → 张*, 欧阳娜娜 → 欧***.
@@ -136,15 +120,6 @@ fn load_or_create(path: &Path, may_retry: bool) -> Result<Zeroizing<[u8; 32]>, J
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn greeting_names_keep_first_and_last() {
-        assert_eq!(mask_name_for_greeting("李小梅"), "李*梅");
-        assert_eq!(mask_name_for_greeting(" 张三 "), "张*");
-        assert_eq!(mask_name_for_greeting("欧阳娜娜"), "欧**娜");
-        assert_eq!(mask_name_for_greeting("王"), "*");
-        assert_eq!(mask_name_for_greeting(""), "");
-    }
 
     #[test]
     fn a_dangling_symlink_is_an_error_not_a_stack_overflow() {

@@ -156,11 +156,6 @@ pub fn is_case_number(s: &str) -> bool {
     (8..=24).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A case number as a list of a card holder's cases shows it: the first 4 and last 4 digits.
-pub fn mask_case_number(s: &str) -> String {
-    vocabulary::mask::number(s)
-}
-
 impl Platform {
     /// A case by its number, or the cases of a card holder.
     pub fn cases(&self, case_number: Option<&str>, id_number: Option<&str>) -> Result<Vec<Case>, PlatformError> {
@@ -236,7 +231,7 @@ pub fn slip(
         Block::Feed(1),
         Block::Text { text: case.item_name.clone(), align: Align::Left, size: Size::Normal, bold: true },
         // Masked as on screen (vocabulary::mask); the QR below carries the whole number to follow the case.
-        text(format!("办件编号 {}", mask_case_number(&case.number))),
+        text(format!("办件编号 {}", vocabulary::mask::number(&case.number))),
         Block::Feed(1),
     ];
     for s in &case.steps {
@@ -307,6 +302,6 @@ mod tests {
         bad.steps.push(WireStep { name: "盖章".into(), at: None });
         assert!(matches!(Case::from_wire(bad), Err(PlatformError::Malformed(_))));
         assert!(matches!(Case::from_wire(WireCase { number: "12".into(), ..w }), Err(PlatformError::Malformed(_))));
-        assert_eq!(mask_case_number("202611200123"), "2026****0123");
+        assert_eq!(vocabulary::mask::number("202611200123"), "2026****0123");
     }
 }

@@ -202,9 +202,8 @@ impl Binding for Page_ {
                 AppointmentScreen::Failed
             }
             Phase::TakeCard => AppointmentScreen::TakeCard,
-            Phase::RatingReasons { .. } => AppointmentScreen::RatingReasons,
-            Phase::Thanks => AppointmentScreen::Thanks,
-            Phase::Home => return,
+            // A check-in offers no rating: nothing has been served yet (rated from 好差评 once it has been).
+            Phase::RatingReasons { .. } | Phase::Thanks | Phase::Home => return,
         };
         a.set_screen(screen);
     }
@@ -256,6 +255,6 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
         f(Input::Flow(Event::TakeTicket));
         take_number(String::new());
     });
-    crate::wire_session_callbacks!(a, d, rating);
+    crate::wire_session_callbacks!(a, d);
     handle
 }

@@ -10,7 +10,7 @@ use crate::devices::IdReaderHandle;
 use crate::flows::case_progress::{CaseProgress, Event, Slip, Step, Work};
 use crate::flows::core::{Input, PadKey, Phase, Reason, Session};
 use crate::journal::{Journal, payload};
-use crate::platform::cases::{Case, WireAddress, mask_case_number, slip};
+use crate::platform::cases::{Case, WireAddress, slip};
 use crate::platform::{Platform, PlatformError};
 use crate::ticket::{TicketPrinter, print_document};
 use slint::{ComponentHandle, ModelRc};
@@ -165,7 +165,7 @@ impl Binding for Page_ {
         let tz = self.tz.clone();
         let show_case = |case: &Case, slip: &Slip| {
             // The one masking rule: as in the list (vocabulary::mask).
-            a.set_case_number(mask_case_number(&case.number).into());
+            a.set_case_number(vocabulary::mask::number(&case.number).into());
             a.set_case_item(case.item_name.as_str().into());
             let steps: Vec<StepRow> = case
                 .steps
@@ -209,7 +209,7 @@ impl Binding for Page_ {
                     .iter()
                     .map(|c| CaseRow {
                         number: c.number.as_str().into(),
-                        masked: mask_case_number(&c.number).into(),
+                        masked: vocabulary::mask::number(&c.number).into(),
                         item: c.item_name.as_str().into(),
                         state: if c.steps.iter().any(|s| s.name == "送达" && s.at.is_some()) {
                             2

@@ -306,7 +306,7 @@ fn run_worker<B: Binding>(
                     reason,
                     channel: "kiosk".into(),
                     follow_up: level <= 2,
-                    contact_masked: contact.as_deref().map(crate::journal::keys::mask_phone),
+                    contact_masked: contact.as_deref().map(vocabulary::mask::phone),
                 };
                 let entry = crate::journal::NewEntry::from(entry).in_session(&session_id);
                 let recorded = journal.transact(move |conn| {

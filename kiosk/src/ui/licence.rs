@@ -90,7 +90,7 @@ impl Binding for Page_ {
                     Ok(_) => {}
                 }
                 let result = s.licences.documents_for(&card.id_number);
-                let greeting = crate::journal::keys::mask_name_for_greeting(&card.name);
+                let greeting = vocabulary::mask::name(&card.name);
                 drop(card);
                 job.reply(match result {
                     Ok(choices) if choices.is_empty() => Event::LookupFailed(Reason::NoDocuments),

@@ -44,22 +44,24 @@ fn walking_the_licence_and_case_pages_with_a_card_shows_nothing_whole() {
     let found = drive(async move {
         let sim = reader.simulator.clone().ok_or("no simulated reader")?;
         let mut found = vec![];
+        // The licence page with card `i` on the reader, greeted by the masked name, its list searched.
+        let documents_of = async |i: usize, greeting: &'static str, at: &str| -> Result<Vec<String>, &'static str> {
+            find(&window, "证照打印 Print a licence")
+                .await
+                .ok_or("no licence tile")?
+                .invoke_accessible_default_action();
+            find(&window, "请将身份证放在读卡器上 Please place your ID card on the reader").await.ok_or("no prompt")?;
+            sim.lock().map_err(|_| "sim")?.place(i);
+            find(&window, greeting).await.ok_or("no greeting")?;
+            sleep(300).await;
+            Ok(unmasked(&window, at))
+        };
         // 张三丰's certificates name him as their holder.
-        find(&window, "证照打印 Print a licence").await.ok_or("no licence tile")?.invoke_accessible_default_action();
-        find(&window, "请将身份证放在读卡器上 Please place your ID card on the reader").await.ok_or("no prompt")?;
-        sim.lock().map_err(|_| "sim")?.place(0);
-        find(&window, "张*丰，您好 Hello, 张*丰").await.ok_or("no greeting")?;
-        sleep(300).await;
-        found.extend(unmasked(&window, "张三丰's document list"));
+        found.extend(documents_of(0, "张*丰，您好 Hello, 张*丰", "张三丰's document list").await?);
         sim.lock().map_err(|_| "sim")?.remove();
         find(&window, "取号 Take a number").await.ok_or("taking the card did not end the session")?;
         sleep(300).await;
-        find(&window, "证照打印 Print a licence").await.ok_or("no licence tile")?.invoke_accessible_default_action();
-        find(&window, "请将身份证放在读卡器上 Please place your ID card on the reader").await.ok_or("no prompt")?;
-        sim.lock().map_err(|_| "sim")?.place(1);
-        find(&window, "李*梅，您好 Hello, 李*梅").await.ok_or("no greeting")?;
-        sleep(300).await;
-        found.extend(unmasked(&window, "the document list"));
+        found.extend(documents_of(1, "李*梅，您好 Hello, 李*梅", "李小梅's document list").await?);
         find_starting(&window, "营业执照（副本）")
             .await
             .ok_or("no business licence")?

@@ -220,7 +220,6 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
                 }
                 _ => {
                     a.set_screen(kiosk::ui::AppointmentScreen::Done);
-                    a.set_levels(kiosk::ui::session::levels());
                     a.set_number("A002".into());
                     a.set_number_spoken("A 0 0 2".into());
                     a.set_item("户籍证明开具".into());
