@@ -48,7 +48,7 @@ fn run(commit_delay: Duration) -> (Duration, Duration) {
                     }
                     sleep(5).await;
                 }
-                take.invoke_cancel();
+                window.global::<kiosk::ui::SessionAdapter>().invoke_cancel();
                 while window.global::<AppAdapter>().get_page() != Page::Home {
                     sleep(5).await;
                 }

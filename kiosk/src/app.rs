@@ -219,8 +219,6 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         crate::catalogue::store::Fallback::of(&config),
     )?;
     crate::ui::find::journal_loaded(&journal, &catalogue.get(), crate::catalogue::store::Source::Start);
-    let queue_for_rating = queue.clone();
-    let queue_for_appointments = queue.clone();
     let simulated = crate::devices::ticket_printer::simulated(&config)?;
     let printer_sim = simulated.as_ref().map(|s| s.printer.clone());
     let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
@@ -254,24 +252,6 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     let first = config.kiosk.languages.first().map_or("zh-CN", String::as_str);
     let defaults = crate::ui::home::Defaults { english: first == "en", elder: config.ui.elder_mode };
     let voice = crate::voice::Speaker::start(&config.voice);
-    let cx = crate::ui::controller::Context {
-        journal: journal.clone(),
-        reader: reader.clone(),
-        inbox: inbox.clone(),
-        idle_timeout_ms: config.ui.idle_timeout_ms(),
-        defaults,
-    };
-    let (take_number, open_take_number) = crate::ui::take_number::bind(
-        &window,
-        &cx,
-        crate::ui::take_number::Services {
-            config: config.clone(),
-            timezone: tz.clone(),
-            queue,
-            printer: printer.clone(),
-            reader: reader.clone(),
-        },
-    );
     crate::ui::take_number::bind_simulator(&window, &reader, printer_sim.clone());
     let licences = crate::licence::Licences::from_config(&config, journal.clone())?;
     let licence_watch = watch_licences(&window, &inbox, &licences)?;
@@ -283,17 +263,6 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     );
     let licence_health = licences.health.clone();
     bind_licence_simulator(&window, &licences);
-    let licence = crate::ui::licence::bind(
-        &window,
-        &cx,
-        crate::ui::licence::Services {
-            licences,
-            reader: reader.clone(),
-            timezone: tz,
-            id_mask_keep: config.journal.id_mask_keep,
-            choices: vec![],
-        },
-    );
     let admin = match crate::admin::start(
         &config,
         queue_for_api,
@@ -311,7 +280,6 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
             None
         }
     };
-    let rating = crate::ui::rating::bind(&window, &cx, queue_for_rating);
     let platform = match &config.platform.url {
         Some(_) => Some(Arc::new(crate::platform::Platform::from_config(&config.platform, &config.kiosk.id)?)),
         None => None,
@@ -329,41 +297,17 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         }
         None => None,
     };
-    let case_progress = crate::ui::case_progress::bind(
-        &window,
-        &cx,
-        crate::ui::case_progress::Services {
-            platform: platform.clone(),
-            config: config.clone(),
-            journal: journal.clone(),
-            printer: printer.clone(),
-            reader: reader.clone(),
-        },
-        open_take_number.clone(),
-    );
-    let appointment = crate::ui::appointment::bind(
-        &window,
-        &cx,
-        crate::ui::appointment::Services {
-            platform: platform.clone(),
-            config: config.clone(),
-            queue: queue_for_appointments,
-            printer: printer.clone(),
-            reader: reader.clone(),
-        },
-        open_take_number.clone(),
-    );
-    let find = crate::ui::find::bind(
-        &window,
-        &cx,
-        crate::ui::find::Services {
-            store: catalogue.clone(),
-            printer: printer.clone(),
-            hall_name: config.kiosk.hall_name.clone(),
-            timezone: config.tz().clone(),
-            categories: config.queue.categories.clone(),
-        },
-        open_take_number,
+    let cx = crate::ui::controller::Context::new(
+        config.clone(),
+        journal.clone(),
+        reader.clone(),
+        inbox.clone(),
+        printer.clone(),
+        queue,
+        platform.clone(),
+        catalogue.clone(),
+        licences,
+        defaults,
     );
     let home =
         crate::ui::home::bind(&window, journal.clone(), &inbox, voice.clone(), defaults, config.ui.idle_timeout_ms());
@@ -374,7 +318,15 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         &window,
         &inbox,
         &reader,
-        vec![home, take_number, licence, rating, case_progress, appointment, find],
+        vec![
+            home,
+            crate::ui::take_number::bind(&window, &cx),
+            crate::ui::licence::bind(&window, &cx),
+            crate::ui::rating::bind(&window, &cx),
+            crate::ui::case_progress::bind(&window, &cx),
+            crate::ui::appointment::bind(&window, &cx),
+            crate::ui::find::bind(&window, &cx),
+        ],
     );
     Ok(Kiosk {
         window,

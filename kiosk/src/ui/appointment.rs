@@ -4,7 +4,6 @@
 
 use super::controller::{Binding, Context, Job, Setup, sends, sends_key};
 use super::home::FlowHandle;
-use super::take_number::OpenFor;
 use super::{AppWindow, AppointmentAdapter, AppointmentRow, AppointmentScreen, Page, TileKind};
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
@@ -142,9 +141,8 @@ impl Binding for Page_ {
         job.reply(reply);
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<AppointmentCheckIn>, english: bool, now_ms: u64) {
+    fn render(&self, window: &AppWindow, session: &Session<AppointmentCheckIn>, english: bool) {
         let a = window.global::<AppointmentAdapter>();
-        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         let screen = match &session.phase {
             Phase::Step(Step::Identify { code, failure }) => {
                 a.set_code(code.as_str().into());
@@ -216,8 +214,16 @@ impl Binding for Page_ {
     }
 }
 
-/// Wires the 预约签到 page; `take_number` opens take-a-number for a missed appointment's category.
-pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: OpenFor) -> FlowHandle {
+/// Wires the 预约签到 page; a missed appointment opens take-a-number on its category.
+pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+    let services = Services {
+        platform: cx.platform.clone(),
+        config: cx.config.clone(),
+        queue: cx.queue.clone(),
+        printer: cx.printer.clone(),
+        reader: cx.reader.clone(),
+    };
+    let take_number = cx.take_number();
     let (handle, d) = super::controller::bind(
         window,
         cx,
@@ -255,6 +261,5 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
         f(Input::Flow(Event::TakeTicket));
         take_number(String::new());
     });
-    crate::wire_session_callbacks!(a, d);
     handle
 }

@@ -159,9 +159,8 @@ impl Binding for Page_ {
         job.reply(reply);
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<CaseProgress>, _english: bool, now_ms: u64) {
+    fn render(&self, window: &AppWindow, session: &Session<CaseProgress>, _english: bool) {
         let a = window.global::<CaseAdapter>();
-        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         let tz = self.tz.clone();
         let show_case = |case: &Case, slip: &Slip| {
             // The one masking rule: as in the list (vocabulary::mask).
@@ -278,14 +277,16 @@ impl Binding for Page_ {
     }
 }
 
-/// Wires the 办件查询 page.
-/// Wires the 办件查询 page; `take_number` opens take-a-number when a failure offers a ticket instead.
-pub fn bind(
-    window: &AppWindow,
-    cx: &Context,
-    services: Services,
-    take_number: super::take_number::OpenFor,
-) -> FlowHandle {
+/// Wires the 办件查询 page; a failure that offers a ticket instead opens take-a-number.
+pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+    let services = Services {
+        platform: cx.platform.clone(),
+        config: cx.config.clone(),
+        journal: cx.journal.clone(),
+        printer: cx.printer.clone(),
+        reader: cx.reader.clone(),
+    };
+    let take_number = cx.take_number();
     let (handle, d) = super::controller::bind(
         window,
         cx,
@@ -315,6 +316,6 @@ pub fn bind(
     a.on_open_case(move |n| f(Input::Flow(Event::OpenCase(n.to_string()))));
     let f = d.clone();
     a.on_choose_address(move |id| f(Input::Flow(Event::ChooseAddress(id.to_string()))));
-    crate::wire_session_callbacks!(a, d, rating);
+    crate::wire_rating!(a, d);
     handle
 }

@@ -5,13 +5,20 @@
 
 use super::home::{FlowHandle, Opener};
 use super::inbox::{self, Inbox, Route};
-use super::{AppAdapter, AppWindow, Guide, Lang, Page, TileKind};
+use super::{AppAdapter, AppWindow, Guide, Lang, Page, SessionAdapter, TileKind};
 use crate::devices::{IdReaderHandle, ReaderNews};
 use crate::flows::core::{Command, EndReason, Flow, Input, RATING_LEVELS, Session, Transaction};
+use crate::catalogue::store::CatalogueStore;
+use crate::config::Config;
+use crate::devices::ticket_printer::TicketPrinter;
 use crate::journal::{Journal, NewEntry, payload};
+use crate::licence::Licences;
+use crate::platform::Platform;
+use crate::queue::Queue;
 use slint::ComponentHandle;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
 
@@ -33,7 +40,7 @@ pub trait Binding: 'static {
     fn ended(_services: &mut Self::Services) {}
 
     /// Draws the session on the page (UI thread; nothing that blocks).
-    fn render(&self, window: &AppWindow, session: &Session<Self::Flow>, english: bool, now_ms: u64);
+    fn render(&self, window: &AppWindow, session: &Session<Self::Flow>, english: bool);
 
     /// Takes everything the session showed off the page: it has ended.
     fn clear(&self, window: &AppWindow);
@@ -86,16 +93,71 @@ pub struct Setup<B: Binding> {
     pub tiles: Vec<(TileKind, EventOf<B>)>,
 }
 
-/// What every flow's controller shares.
+/// The app context: what the kiosk's services share, built once at start. Each flow's `bind(window, cx)`
+/// takes from it what its work needs, so adding a service is its binding and one line in `app::start`.
 #[derive(Clone)]
 pub struct Context {
+    pub config: Config,
     pub journal: Journal,
     pub reader: IdReaderHandle,
     pub inbox: Inbox,
+    pub printer: TicketPrinter,
+    pub queue: Queue,
+    /// The provincial platform, when one is configured.
+    pub platform: Option<Arc<Platform>>,
+    pub catalogue: CatalogueStore,
+    pub licences: Licences,
     /// The idle time in standard mode; elder mode doubles it for sessions that open while it is on.
     pub idle_timeout_ms: u64,
     /// The language and mode each session starts with, restored when one ends.
     pub defaults: super::home::Defaults,
+    /// Take-a-number's door for other services (取号办理), there once take-a-number is bound.
+    take_number: Rc<RefCell<Option<super::take_number::OpenFor>>>,
+}
+
+impl Context {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Config,
+        journal: Journal,
+        reader: IdReaderHandle,
+        inbox: Inbox,
+        printer: TicketPrinter,
+        queue: Queue,
+        platform: Option<Arc<Platform>>,
+        catalogue: CatalogueStore,
+        licences: Licences,
+        defaults: super::home::Defaults,
+    ) -> Context {
+        Context {
+            idle_timeout_ms: config.ui.idle_timeout_ms(),
+            config,
+            journal,
+            reader,
+            inbox,
+            printer,
+            queue,
+            platform,
+            catalogue,
+            licences,
+            defaults,
+            take_number: Rc::default(),
+        }
+    }
+
+    /// Take-a-number registers how another service hands a citizen to it.
+    pub(super) fn set_take_number(&self, open: super::take_number::OpenFor) {
+        *self.take_number.borrow_mut() = Some(open);
+    }
+
+    /// Hands the citizen to take-a-number for one category (取号办理), whichever order the flows were bound in.
+    pub fn take_number(&self) -> super::take_number::OpenFor {
+        let door = self.take_number.clone();
+        Rc::new(move |prefix| match door.borrow().as_ref() {
+            Some(open) => open(prefix),
+            None => log::error!("取号办理 was asked for, but take-a-number is not bound"),
+        })
+    }
 }
 
 struct Controller<B: Binding> {
@@ -112,19 +174,12 @@ struct Controller<B: Binding> {
     standard_idle_ms: u64,
 }
 
-/// Wires what every flow's page has the same way: cancel and "continue" (the idle prompt), and where the
-/// page rates (`rating`), the five levels, the reasons and their callbacks. Each page's adapter is its
-/// own Slint global, so this is a macro over the adapter.
+/// Wires the shared rating step on a page that rates (`rating.slint`'s components on the page's adapter): the
+/// five levels, the reasons and their callbacks. Each page's adapter is its own Slint global, so this is a
+/// macro over the adapter. (返回首页 and "继续" are the window's `SessionAdapter`, routed to the open flow.)
 #[macro_export]
-macro_rules! wire_session_callbacks {
+macro_rules! wire_rating {
     ($adapter:expr, $dispatch:expr) => {{
-        let f = $dispatch.clone();
-        $adapter.on_cancel(move || f($crate::flows::core::Input::Cancel));
-        let f = $dispatch.clone();
-        $adapter.on_continue_session(move || f($crate::flows::core::Input::Continue));
-    }};
-    ($adapter:expr, $dispatch:expr, rating) => {{
-        $crate::wire_session_callbacks!($adapter, $dispatch);
         $adapter.set_levels($crate::ui::session::levels());
         $adapter.set_reasons($crate::ui::session::reasons());
         let f = $dispatch.clone();
@@ -238,15 +293,18 @@ fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<Event
         c.execute(&window, cmd);
     }
     let english = window.global::<Lang>().get_english();
-    c.binding.render(&window, &c.session, english, now);
+    c.binding.render(&window, &c.session, english);
     let app = window.global::<AppAdapter>();
+    let shared = window.global::<SessionAdapter>();
     if c.session.phase != crate::flows::core::Phase::Home {
         // The Home button counts down the whole time, not only the last ten seconds.
         let home_in = c.session.home_in_s(now).min(i32::MAX as u64) as i32;
         window.global::<Guide>().set_home_in(home_in);
         window.global::<Guide>().set_card_on_reader(c.session.card_on_reader);
+        shared.set_countdown(c.session.idle.countdown_s(now).unwrap_or(0).min(i32::MAX as u64) as i32);
     } else if app.get_page() == B::PAGE {
         window.global::<Guide>().set_card_on_reader(false);
+        shared.set_countdown(0);
     }
     if c.session.phase == crate::flows::core::Phase::Home {
         // Only the flow that owns the page sends it home: every flow's clock ticks all the time.
@@ -412,5 +470,16 @@ where
             ctl.borrow_mut().stop_worker();
         })
     };
-    (FlowHandle { timers: vec![tick], opens, touched, card, shutdown }, d)
+    let session = super::home::SessionControls {
+        page: B::PAGE,
+        cancel: {
+            let d = d.clone();
+            Rc::new(move || d(Input::Cancel))
+        },
+        resume: {
+            let d = d.clone();
+            Rc::new(move || d(Input::Continue))
+        },
+    };
+    (FlowHandle { timers: vec![tick], opens, touched, card, shutdown, session: Some(session) }, d)
 }

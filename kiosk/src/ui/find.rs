@@ -4,7 +4,6 @@
 
 use super::controller::{Binding, Context, Job, Setup, sends, sends_key};
 use super::home::FlowHandle;
-use super::take_number::OpenFor;
 use super::{
     AppWindow, FindAdapter, FindScreen, GroupRow, GuideState as UiGuide, ItemRow, MaterialRow, Page, Theme, TileKind,
 };
@@ -72,9 +71,8 @@ impl Binding for Page_ {
         }
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<FindService>, english: bool, now_ms: u64) {
+    fn render(&self, window: &AppWindow, session: &Session<FindService>, english: bool) {
         let a = window.global::<FindAdapter>();
-        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         let step = match &session.phase {
             Phase::Step(step) => step,
             Phase::RatingReasons { .. } => return a.set_screen(FindScreen::RatingReasons),
@@ -330,8 +328,16 @@ fn print_guide(
     crate::ticket::print_document(&s.printer, &doc, journal, &format!("guide {}", item.code))
 }
 
-/// Wires the 事项查询 page; `take_number` opens take-a-number for the item's category.
-pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: OpenFor) -> FlowHandle {
+/// Wires the 事项查询 page; 取号办理 opens take-a-number on the item's category.
+pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+    let services = Services {
+        store: cx.catalogue.clone(),
+        printer: cx.printer.clone(),
+        hall_name: cx.config.kiosk.hall_name.clone(),
+        timezone: cx.config.tz().clone(),
+        categories: cx.config.queue.categories.clone(),
+    };
+    let take_number = cx.take_number();
     let page = Page_ { categories: services.categories.clone() };
     let (handle, d) = super::controller::bind(
         window,
@@ -380,6 +386,6 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services, take_number: O
             take_number(category);
         }
     });
-    crate::wire_session_callbacks!(a, d, rating);
+    crate::wire_rating!(a, d);
     handle
 }

@@ -3,7 +3,7 @@
 //! reader's news reach the citizen flows.
 
 use super::inbox::{self, Inbox};
-use super::{AppAdapter, AppWindow, Guide, HomeAdapter, Lang, Page, Theme, TileKind};
+use super::{AppAdapter, AppWindow, Guide, HomeAdapter, Lang, Page, SessionAdapter, Theme, TileKind};
 use crate::devices::{IdReaderHandle, ReaderNews};
 use crate::flows::core::Reason;
 use crate::journal::{Journal, payload};
@@ -25,6 +25,15 @@ pub struct FlowHandle {
     pub card: Rc<dyn Fn(ReaderNews)>,
     /// Ends the open session (reason `shutdown`) and waits for the flow's worker to finish its queue.
     pub shutdown: Opener,
+    /// A citizen flow's page, and its session's 返回首页 and "继续" (the window's `SessionAdapter`).
+    pub session: Option<SessionControls>,
+}
+
+/// How the window's shared session controls reach the flow that owns the page shown.
+pub struct SessionControls {
+    pub page: Page,
+    pub cancel: Opener,
+    pub resume: Opener,
 }
 
 /// The bound flows, kept as long as the window.
@@ -91,13 +100,38 @@ pub fn route_flows(window: &AppWindow, inbox: &Inbox, reader: &IdReaderHandle, f
     let mut touches = vec![];
     let mut cards = vec![];
     let mut shutdowns = vec![];
+    let mut sessions = vec![];
     for flow in flows {
         timers.extend(flow.timers);
         openers.extend(flow.opens);
         touches.push(flow.touched);
         cards.push(flow.card);
         shutdowns.push(flow.shutdown);
+        sessions.extend(flow.session);
     }
+    // 返回首页 and "继续" are one pair of callbacks for every page: the flow whose page is shown answers.
+    let sessions = Rc::new(sessions);
+    let owner = move |w: &slint::Weak<AppWindow>| {
+        let page = w.upgrade().map(|w| w.global::<AppAdapter>().get_page());
+        (page, sessions.clone())
+    };
+    let shared = window.global::<SessionAdapter>();
+    let (weak, of) = (window.as_weak(), owner.clone());
+    shared.on_cancel(move || {
+        let (page, sessions) = of(&weak);
+        match sessions.iter().find(|s| Some(s.page) == page) {
+            Some(s) => (s.cancel)(),
+            None => log::error!("返回首页 was pressed on {page:?}, which no flow owns"),
+        }
+    });
+    let weak = window.as_weak();
+    shared.on_continue_session(move || {
+        let (page, sessions) = owner(&weak);
+        match sessions.iter().find(|s| Some(s.page) == page) {
+            Some(s) => (s.resume)(),
+            None => log::error!("继续 was pressed on {page:?}, which no flow owns"),
+        }
+    });
     window.global::<crate::ui::Activity>().on_touched(move || touches.iter().for_each(|t| t()));
     window.global::<HomeAdapter>().on_tile_activated(move |kind| match openers.iter().find(|(k, _)| *k == kind) {
         Some((_, open)) => open(),
@@ -190,7 +224,14 @@ pub fn bind(
         }
     });
     let touched: Opener = Rc::new(move || idle_ms.set(0));
-    FlowHandle { timers: vec![timer], opens: vec![], touched, card: Rc::new(|_| {}), shutdown: stop_assistance }
+    FlowHandle {
+        timers: vec![timer],
+        opens: vec![],
+        touched,
+        card: Rc::new(|_| {}),
+        shutdown: stop_assistance,
+        session: None,
+    }
 }
 
 /// 呼叫帮办: journaled off the UI thread with the page it was called from; the notice (help is coming, how

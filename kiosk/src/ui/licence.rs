@@ -132,9 +132,8 @@ impl Binding for Page_ {
         s.choices.clear();
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<PrintLicence>, english: bool, now_ms: u64) {
+    fn render(&self, window: &AppWindow, session: &Session<PrintLicence>, english: bool) {
         let a = window.global::<LicenceAdapter>();
-        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         match &session.phase {
             Phase::Home => {}
             Phase::Step(Step::CardPrompt { failure }) => {
@@ -220,7 +219,14 @@ fn ui_stage(stage: Stage) -> JobStage {
 }
 
 /// Wires the licence page.
-pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle {
+pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+    let services = Services {
+        licences: cx.licences.clone(),
+        reader: cx.reader.clone(),
+        timezone: cx.config.tz().clone(),
+        id_mask_keep: cx.config.journal.id_mask_keep,
+        choices: vec![],
+    };
     let (handle, d) = super::controller::bind(
         window,
         cx,
@@ -232,7 +238,7 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> FlowHandle 
         },
     );
     let a = window.global::<LicenceAdapter>();
-    crate::wire_session_callbacks!(a, d, rating);
+    crate::wire_rating!(a, d);
     a.on_more(sends(&d, Event::More));
     a.on_fewer(sends(&d, Event::Fewer));
     a.on_confirm(sends(&d, Event::Confirm));

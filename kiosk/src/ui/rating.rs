@@ -31,9 +31,8 @@ impl Binding for Page_ {
         });
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<RateService>, _english: bool, now_ms: u64) {
+    fn render(&self, window: &AppWindow, session: &Session<RateService>, _english: bool) {
         let a = window.global::<RatingAdapter>();
-        a.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         match &session.phase {
             Phase::Home => {}
             Phase::Step(Step::Choose) => a.set_screen(RatingScreen::Choose),
@@ -67,8 +66,9 @@ impl Binding for Page_ {
     }
 }
 
-/// Wires the rating page; `queue` finds the tickets it rates.
-pub fn bind(window: &AppWindow, cx: &Context, queue: Queue) -> FlowHandle {
+/// Wires the rating page; the queue finds the tickets it rates.
+pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+    let queue = cx.queue.clone();
     let prefixes: Vec<SharedString> = queue.categories().iter().map(|c| c.prefix.clone().into()).collect();
     let (handle, d) = super::controller::bind(
         window,
@@ -77,7 +77,7 @@ pub fn bind(window: &AppWindow, cx: &Context, queue: Queue) -> FlowHandle {
     );
     let a = window.global::<RatingAdapter>();
     a.set_prefixes(ModelRc::new(VecModel::from(prefixes)));
-    crate::wire_session_callbacks!(a, d, rating);
+    crate::wire_rating!(a, d);
     a.on_rate_ticket(sends(&d, Event::RateTicket));
     a.on_rate_hall(sends(&d, Event::RateHall));
     a.on_backspace(sends(&d, Event::Backspace));

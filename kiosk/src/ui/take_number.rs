@@ -69,9 +69,8 @@ impl Binding for Page_ {
         }
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<TakeNumber>, english: bool, now_ms: u64) {
+    fn render(&self, window: &AppWindow, session: &Session<TakeNumber>, english: bool) {
         let take = window.global::<TakeNumberAdapter>();
-        take.set_countdown(session.idle.countdown_s(now_ms).unwrap_or(0) as i32);
         match &session.phase {
             Phase::Home => {}
             Phase::Step(Step::Categories { categories, notice }) => {
@@ -164,8 +163,15 @@ fn category_rows(categories: &[CategoryView], english: bool) -> Vec<CategoryItem
 /// Opens take-a-number for one category (取号办理 from another service).
 pub type OpenFor = std::rc::Rc<dyn Fn(String)>;
 
-/// Wires the take-a-number page.
-pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> (FlowHandle, OpenFor) {
+/// Wires the take-a-number page, and registers it in the context as the door other services hand over to.
+pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
+    let services = Services {
+        config: cx.config.clone(),
+        timezone: cx.config.tz().clone(),
+        queue: cx.queue.clone(),
+        printer: cx.printer.clone(),
+        reader: cx.reader.clone(),
+    };
     let (handle, d) = super::controller::bind(
         window,
         cx,
@@ -177,10 +183,10 @@ pub fn bind(window: &AppWindow, cx: &Context, services: Services) -> (FlowHandle
         },
     );
     let take = window.global::<TakeNumberAdapter>();
-    crate::wire_session_callbacks!(take, d);
     let f = d.clone();
     take.on_choose(move |prefix| f(Input::Flow(Event::Choose(prefix.to_string()))));
-    (handle, std::rc::Rc::new(move |prefix| d(Input::Flow(Event::OpenFor(prefix)))))
+    cx.set_take_number(std::rc::Rc::new(move |prefix| d(Input::Flow(Event::OpenFor(prefix)))));
+    handle
 }
 
 /// The demo's simulator panel: place or remove a fixture card, set the virtual printer's status.

@@ -93,6 +93,8 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
         return;
     }
     let app = window.global::<AppAdapter>();
+    // The idle question is the window's, over any page: only the case that shows it asks.
+    window.global::<kiosk::ui::SessionAdapter>().set_countdown(0);
     let take = window.global::<TakeNumberAdapter>();
     let licence = window.global::<LicenceAdapter>();
     match case {
@@ -127,7 +129,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             app.set_page(Page::TakeNumber);
             take.set_screen(TakeScreen::Categories);
             take.set_categories(categories(english));
-            take.set_countdown(8);
+            window.global::<kiosk::ui::SessionAdapter>().set_countdown(8);
             window.global::<Guide>().set_home_in(8);
         }
         "licence-card" => {
