@@ -6,11 +6,11 @@
 use super::home::{FlowHandle, Opener};
 use super::inbox::{self, Inbox, Route};
 use super::{AppAdapter, AppWindow, Guide, Lang, Page, SessionAdapter, TileKind};
-use crate::devices::{IdReaderHandle, ReaderNews};
-use crate::flows::core::{Command, EndReason, Flow, Input, RATING_LEVELS, Session, Transaction};
 use crate::catalogue::store::CatalogueStore;
 use crate::config::Config;
 use crate::devices::ticket_printer::TicketPrinter;
+use crate::devices::{IdReaderHandle, ReaderNews};
+use crate::flows::core::{Command, EndReason, Flow, Input, RATING_LEVELS, Session, Transaction};
 use crate::journal::{Journal, NewEntry, payload};
 use crate::licence::Licences;
 use crate::platform::Platform;
