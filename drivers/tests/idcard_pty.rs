@@ -123,10 +123,12 @@ fn a_card_that_fails_to_read_is_tried_again_and_a_card_lying_there_is_read_again
     let (sim, slave, _h) = sim_on_pty();
     let path = slave.name().unwrap();
     let (tx, rx) = mpsc::channel();
-    let (stop, again) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let (s, a) = (stop.clone(), again.clone());
-    let reader =
-        std::thread::spawn(move || run_reader_until(&path, 115_200, Duration::from_millis(50), tx, &s, &a, &|| {}));
+    let again = Arc::new(AtomicBool::new(false));
+    let a = again.clone();
+    let mut reader = owner::Owned::spawn("id-reader", move |life| {
+        run_reader_until(&path, 115_200, Duration::from_millis(50), tx, &life.stop, &a, &|| {})
+    })
+    .unwrap();
     let next = || rx.recv_timeout(Duration::from_secs(10)).expect("an event");
     assert!(matches!(next(), ReaderEvent::Ready(_)));
 
@@ -159,8 +161,7 @@ fn a_card_that_fails_to_read_is_tried_again_and_a_card_lying_there_is_read_again
     sim.lock().unwrap().failing_reads = 0;
     sim.lock().unwrap().place(0);
     assert!(matches!(next(), ReaderEvent::CardInserted(_)));
-    stop.store(true, Ordering::SeqCst);
-    reader.join().unwrap();
+    reader.stop();
 }
 
 /// A reply frame as a SAM sends it: SW1 SW2 SW3 and the data.

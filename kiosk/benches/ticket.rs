@@ -2,7 +2,7 @@
 //! and printer status round trips included), against printing the same bytes without the journal.
 
 use drivers::escpos::transport::{TcpLink, print_job};
-use drivers::escpos::virtual_printer::{SimStatus, VirtualPrinter, spawn};
+use drivers::escpos::virtual_printer::{Server, SimStatus, VirtualPrinter};
 use kiosk::config::{Config, PrinterTransport};
 use kiosk::journal::{Journal, JournalSettings};
 use kiosk::queue::Queue;
@@ -18,7 +18,8 @@ fn main() {
     let n: usize = std::env::var("KIOSK_BENCH_TICKETS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     let dir = tempfile::tempdir().unwrap();
     let printer = VirtualPrinter::new(&dir.path().join("printed"), 576, SimStatus::Ok).unwrap();
-    let addr = spawn("127.0.0.1:0", printer).unwrap().to_string();
+    let server = Server::start("127.0.0.1:0", printer).unwrap();
+    let addr = server.addr.to_string();
     let mut config = Config::demo(dir.path());
     config.devices.ticket_printer.transport = PrinterTransport::Tcp;
     config.devices.ticket_printer.address = Some(addr.clone());

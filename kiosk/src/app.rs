@@ -11,7 +11,6 @@ use crate::ui::{AppWindow, HomeAdapter};
 use anyhow::Context;
 use slint::ComponentHandle;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// The demo's logo: a plain generated mark, not an emblem (assets/logo-demo.svg).
@@ -77,9 +76,9 @@ pub struct Kiosk {
     admin: Option<crate::admin::AdminServer>,
     /// The demo's virtual printer server, stopped after the printer's owner.
     printer_server: Option<drivers::escpos::virtual_printer::Server>,
-    licence_watch: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+    licence_watch: owner::Owned,
     /// The outbox's sender to the platform (ratings), when a platform is configured.
-    outbox: (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+    outbox: Option<owner::Owned>,
     /// The platform client the flows' workers and the outbox call, stopped first at shutdown.
     platform: Option<Arc<crate::platform::Platform>>,
     licence_printer: crate::licence::LicencePrinterOwner,
@@ -105,14 +104,10 @@ impl Kiosk {
         if let Some(a) = self.admin.as_mut() {
             a.stop();
         }
-        self.outbox.0.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(t) = self.outbox.1.take() {
-            let _ = t.join();
+        if let Some(o) = self.outbox.as_mut() {
+            o.stop();
         }
-        self.licence_watch.0.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(t) = self.licence_watch.1.take() {
-            let _ = t.join();
-        }
+        self.licence_watch.stop();
         self.licence_printer.stop();
         self.printer.stop();
         if let Some(s) = self.printer_server.as_mut() {
@@ -161,7 +156,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
         .context("cannot listen for SIGTERM and SIGINT")?;
     let signal_handle = signals.handle();
-    let listener = std::thread::Builder::new().name("signals".into()).spawn(move || {
+    let mut listener = owner::Owned::spawn("signals", move |_| {
         let mut signals = signals;
         if let Some(sig) = signals.forever().next() {
             log::info!("signal {sig}: stopping the kiosk");
@@ -173,7 +168,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let result = kiosk.window.show().and_then(|()| slint::run_event_loop_until_quit());
     let _ = kiosk.window.hide();
     signal_handle.close();
-    let _ = listener.join();
+    listener.stop();
     let clean = result.is_ok();
     if let Some(n) = &notifier {
         n.tell("STOPPING=1\nSTATUS=Stopping: open sessions end, devices close, the journal seals");
@@ -284,12 +279,8 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         Some(_) => Some(Arc::new(crate::platform::Platform::from_config(&config.platform, &config.kiosk.id)?)),
         None => None,
     };
-    let outbox_stop = Arc::new(AtomicBool::new(false));
-    let outbox_sender = platform.clone().map(|p| {
-        let (journal, stop) = (journal.clone(), outbox_stop.clone());
-        std::thread::Builder::new().name("outbox".into()).spawn(move || crate::platform::outbox::run(journal, p, stop))
-    });
-    let outbox_sender = match outbox_sender {
+    let outbox_sender = platform.clone().map(|p| crate::platform::outbox::start(journal.clone(), p));
+    let outbox = match outbox_sender {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
             log::error!("the outbox to the platform cannot start: {e}");
@@ -340,7 +331,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         admin,
         printer_server,
         licence_watch,
-        outbox: (outbox_stop, outbox_sender),
+        outbox,
         platform,
         licence_printer,
         integrity,
@@ -373,7 +364,7 @@ fn watch_licences(
     window: &AppWindow,
     inbox: &crate::ui::inbox::Inbox,
     licences: &crate::licence::Licences,
-) -> anyhow::Result<(Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>)> {
+) -> anyhow::Result<owner::Owned> {
     let weak = window.as_weak();
     let route = crate::ui::inbox::route(move |body| {
         if let (Some(w), Ok(reason)) = (weak.upgrade(), body.downcast::<Option<Reason>>()) {
@@ -393,9 +384,7 @@ fn watch_licences(
         };
         inbox.post(route, reason);
     });
-    let stop = Arc::new(AtomicBool::new(false));
-    let thread = licences.watch(LICENCE_PROBE_EVERY, stop.clone())?;
-    Ok((stop, Some(thread)))
+    Ok(licences.watch(LICENCE_PROBE_EVERY)?)
 }
 
 /// In the demo, the simulator panel also sets the simulated licence printer's faults.

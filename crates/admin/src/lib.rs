@@ -103,8 +103,7 @@ pub struct Api {
 
 /// The running staff API, for the kiosk to stop at shutdown.
 pub struct AdminServer {
-    stop: tokio::sync::watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: Option<owner::Owned>,
     api: Arc<Api>,
     /// Where it listens (the configured port, or the one the system chose for port 0).
     pub local_addr: SocketAddr,
@@ -114,11 +113,11 @@ impl AdminServer {
     /// Stops accepting, lets requests in hand finish (2 s at most), journals the unreported failed logins
     /// and waits for the API's thread.
     pub fn stop(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        // Only the first stop journals: the thread is gone after it.
+        if let Some(mut t) = self.thread.take() {
+            t.stop();
+            journal_auth_failures(&self.api);
         }
-        journal_auth_failures(&self.api);
     }
 }
 
@@ -182,7 +181,7 @@ pub fn start_with(config: &Config, queue: Queue, devices: Devices, limits: Limit
     let flusher_api = api.clone();
     let scheme = if tls.is_some() { "https" } else { "http" };
     log::info!("staff API on {scheme}://{local_addr}");
-    let thread = std::thread::Builder::new().name("admin-api".into()).spawn(move || {
+    let thread = owner::Owned::spawn("admin-api", move |_| {
         runtime.block_on(async move {
             let listener = match tokio::net::TcpListener::from_std(std_listener) {
                 Ok(l) => l,
@@ -209,8 +208,12 @@ pub fn start_with(config: &Config, queue: Queue, devices: Devices, limits: Limit
             let _ = flusher.await;
         });
         runtime.shutdown_timeout(Duration::from_secs(3));
-    })?;
-    Ok(AdminServer { stop, thread: Some(thread), api, local_addr })
+    })?
+    // The async side waits on its own watch channel; the owner's stop sends on it.
+    .waking_with(move || {
+        let _ = stop.send(true);
+    });
+    Ok(AdminServer { thread: Some(thread), api, local_addr })
 }
 
 /// Serves the API without the UI until SIGTERM or SIGINT, then stops cleanly.

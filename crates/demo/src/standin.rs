@@ -393,13 +393,14 @@ pub fn certificate(dir: &Path) -> Result<(PathBuf, tokio_rustls::TlsAcceptor), S
     Ok((cert, acceptor))
 }
 
-/// A stand-in serving on a background thread (tests), until the process ends.
+/// A stand-in serving on its own owned thread (the demo, tests), until this is dropped.
 pub struct Running {
     pub port: u16,
     /// The certificate to trust (`[platform] ca_file`).
     pub cert: PathBuf,
     /// What it has been asked (delivery requests), for tests.
     pub standin: Arc<StandIn>,
+    _thread: owner::Owned,
 }
 
 impl std::fmt::Debug for Running {
@@ -415,27 +416,47 @@ pub fn spawn(standin: StandIn, fault: Fault, dir: &Path) -> Result<Running, Stan
     let port = listener.local_addr()?.port();
     let standin = Arc::new(standin);
     let serving = standin.clone();
-    std::thread::spawn(move || {
-        if let Err(e) = serve(serving, fault, listener, acceptor) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let thread = owner::Owned::spawn("platform-standin", move |_| {
+        if let Err(e) = serve_until(serving, fault, listener, acceptor, stopped) {
             log::error!("stand-in platform stopped: {e:#}");
         }
+    })?
+    .waking_with(move || {
+        let _ = stop.send(true);
     });
-    Ok(Running { port, cert, standin })
+    Ok(Running { port, cert, standin, _thread: thread })
 }
 
-/// Serves `listener` until the process ends.
+/// Serves `listener` until the process ends (`kiosk sim platform`).
 pub fn serve(
     standin: Arc<StandIn>,
     fault: Fault,
     listener: std::net::TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
 ) -> std::io::Result<()> {
+    let (_never, stopped) = tokio::sync::watch::channel(false);
+    serve_until(standin, fault, listener, acceptor, stopped)
+}
+
+/// [`serve`] until `stop` says so; the connections in hand end with it (the runtime goes).
+pub fn serve_until(
+    standin: Arc<StandIn>,
+    fault: Fault,
+    listener: std::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         loop {
-            let (tcp, _) = match listener.accept().await {
+            let accepted = tokio::select! {
+                _ = stop.changed() => return Ok(()),
+                accepted = listener.accept() => accepted,
+            };
+            let (tcp, _) = match accepted {
                 Ok(a) => a,
                 Err(_) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;

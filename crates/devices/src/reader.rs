@@ -43,8 +43,10 @@ pub struct IdReaderHandle {
     /// The simulated SAM in demo mode, so the simulator panel can place and remove cards.
     pub simulator: Option<Arc<Mutex<SamSim>>>,
     subscribers: Arc<Mutex<Vec<Subscriber>>>,
-    stop: Arc<AtomicBool>,
-    threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
+    /// One stop for the reader's threads: set, the owner closes the port, its sender goes, and the publisher
+    /// ends after the last news.
+    stop: owner::Stop,
+    threads: Arc<Mutex<owner::Owners>>,
     /// The owner's sign of life for the watchdog: beaten on every poll and every backoff nap.
     pub heartbeat: crate::watchdog::Heartbeat,
 }
@@ -86,11 +88,10 @@ impl IdReaderHandle {
 
     /// Stops the reader's threads and closes the serial link; returns when they have ended.
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let threads = self.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
-        for t in threads {
-            let _ = t.join();
-        }
+        self.stop.set();
+        let mut threads = self.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        // The publisher first (it ends once the owner has), then the owner, then the simulator.
+        threads.stop();
         self.take_card();
     }
 
@@ -126,10 +127,10 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
         serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(100))?;
         let path = serialport::SerialPort::name(&slave).unwrap_or_default();
         let served = sim.clone();
-        let stop = handle.stop.clone();
-        let thread = std::thread::Builder::new().name("id-reader-sim".into()).spawn(move || {
+        let life = owner::Life { stop: handle.stop.clone(), ..Default::default() };
+        let thread = owner::Owned::spawn_with("id-reader-sim", life, move |life| {
             let _keep_open = slave;
-            let _ = serve_until(served, master, false, &stop);
+            let _ = serve_until(served, master, false, &life.stop);
         })?;
         if let Ok(mut t) = handle.threads.lock() {
             t.push(thread);
@@ -141,17 +142,18 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
     };
     let (tx, rx) = mpsc::channel();
     let (baud, poll) = (r.baud, Duration::from_millis(u64::from(r.poll_interval_ms)));
-    let (stop, read_again) = (handle.stop.clone(), handle.read_again.clone());
-    let heartbeat = handle.heartbeat.clone();
-    let owner = std::thread::Builder::new().name("id-reader".into()).spawn(move || {
-        run_reader_until(&path, baud, poll, tx, &stop, &read_again, &|| {
-            heartbeat.beat();
+    let read_again = handle.read_again.clone();
+    let life = owner::Life { stop: handle.stop.clone(), heartbeat: handle.heartbeat.clone() };
+    let owner = owner::Owned::spawn_with("id-reader", life, move |life| {
+        run_reader_until(&path, baud, poll, tx, &life.stop, &read_again, &|| {
+            life.heartbeat.beat();
             crate::watchdog::debug_hang("id-reader");
         })
     })?;
     let h = handle.clone();
     // Ends when the owner has returned and dropped its sender.
-    let publisher = std::thread::Builder::new().name("id-reader-events".into()).spawn(move || {
+    let life = owner::Life { stop: handle.stop.clone(), ..Default::default() };
+    let publisher = owner::Owned::spawn_with("id-reader-events", life, move |_| {
         for event in rx {
             let record = |entry: NewEntry| {
                 if let Err(e) = journal.append(entry) {
@@ -218,7 +220,8 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
         }
     })?;
     if let Ok(mut t) = handle.threads.lock() {
-        t.extend([owner, publisher]);
+        t.push(owner);
+        t.push(publisher);
     }
     Ok(handle)
 }

@@ -37,7 +37,8 @@ enum Request {
 #[derive(Clone)]
 pub struct TicketPrinter {
     tx: Arc<Mutex<Option<Sender<Request>>>>,
-    owner: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    // Declared after `tx`: the last handle drops the sender first, so the joined owner has stopped.
+    owner: Arc<Mutex<Option<owner::Owned>>>,
     profile: Profile,
     /// Draws lines the printer's two-byte font cannot (rare characters in names) with the kiosk's own font;
     /// made on the first such line, not at start.
@@ -74,12 +75,11 @@ impl TicketPrinter {
         };
         let health = DeviceHealth::new("ticket_printer", |f: &StatusFault| f.code().to_string());
         let (tx, rx) = channel();
-        let heartbeat = crate::watchdog::Heartbeat::default();
+        let life = owner::Life::default();
+        let heartbeat = life.heartbeat.clone();
         let mut owner =
             Owner { endpoint, link: None, health: health.clone(), watch: None, heartbeat: heartbeat.clone() };
-        let thread = std::thread::Builder::new()
-            .name("ticket-printer".into())
-            .spawn(move || owner.run(rx))
+        let thread = owner::Owned::spawn_with("ticket-printer", life, move |_| owner.run(rx))
             .map_err(|e| format!("Cannot start the ticket printer's thread ({e})."))?;
         Ok(TicketPrinter {
             tx: Arc::new(Mutex::new(Some(tx))),
@@ -158,8 +158,8 @@ impl TicketPrinter {
     /// Stops the owner after the request it is running, closing the link. Later requests fail as no answer.
     pub fn stop(&self) {
         self.tx.lock().map(|mut t| t.take()).ok();
-        if let Some(h) = self.owner.lock().ok().and_then(|mut h| h.take()) {
-            let _ = h.join();
+        if let Some(mut owned) = self.owner.lock().ok().and_then(|mut h| h.take()) {
+            owned.stop();
         }
     }
 }

@@ -6,44 +6,10 @@
 //! silent: a printer job or a card read is allowed its own timeouts, never more. The notify protocol is
 //! one datagram per message to `$NOTIFY_SOCKET` (sd_notify(3)); it is small enough to speak directly.
 
+pub use owner::Heartbeat;
 use std::os::unix::net::UnixDatagram;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Milliseconds since the first use of this module, the common clock of every heartbeat.
-fn since_origin(at: Instant) -> u64 {
-    static ORIGIN: OnceLock<Instant> = OnceLock::new();
-    let origin = *ORIGIN.get_or_init(Instant::now);
-    u64::try_from(at.saturating_duration_since(origin).as_millis()).unwrap_or(u64::MAX)
-}
-
-/// One thread's sign of life: cheap to beat (one atomic store), cloned into the thread that beats it.
-#[derive(Clone, Debug)]
-pub struct Heartbeat(Arc<AtomicU64>);
-
-impl Default for Heartbeat {
-    fn default() -> Self {
-        let h = Heartbeat(Arc::new(AtomicU64::new(0)));
-        h.beat();
-        h
-    }
-}
-
-impl Heartbeat {
-    /// "I am alive now."
-    pub fn beat(&self) {
-        self.beat_at(Instant::now());
-    }
-
-    fn beat_at(&self, at: Instant) {
-        self.0.store(since_origin(at), Ordering::Relaxed);
-    }
-
-    fn last(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
 
 /// A watched part: its name as a technician reads it in the log, how long it may stay silent, its beat.
 #[derive(Debug)]
@@ -69,14 +35,13 @@ impl Liveness {
 
     /// The parts silent longer than their limit at `now`, with how long they have been silent.
     pub fn silent(&self, now: Instant) -> Vec<(String, Duration)> {
-        let now = since_origin(now);
         let Ok(parts) = self.parts.lock() else {
             return vec![("the watchdog's list of parts".into(), Duration::ZERO)];
         };
         parts
             .iter()
             .filter_map(|p| {
-                let quiet = Duration::from_millis(now.saturating_sub(p.heartbeat.last()));
+                let quiet = p.heartbeat.silent_for(now);
                 (quiet > p.limit).then(|| (p.name.clone(), quiet))
             })
             .collect()
@@ -128,24 +93,19 @@ pub fn watchdog_interval() -> Option<Duration> {
     (usec > 0).then(|| Duration::from_micros(usec))
 }
 
-/// The running watchdog thread: pings while everything is alive; stopped by [`Watchdog::stop`].
+/// The running watchdog thread: pings while everything is alive; stopped by [`Watchdog::stop`] or a drop.
 #[derive(Debug)]
-pub struct Watchdog {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub struct Watchdog(owner::Owned);
 
 impl Watchdog {
     /// Starts pinging `notifier` at a third of `interval` (systemd's advice is at most half) while no part
     /// of `liveness` is silent. A silent part is logged once, by name, and the pings stop until it beats
     /// again, so systemd's `WatchdogSec` runs out and it restarts the kiosk.
     pub fn start(notifier: Notifier, interval: Duration, liveness: Liveness) -> std::io::Result<Watchdog> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
         let every = (interval / 3).max(Duration::from_millis(100));
-        let thread = std::thread::Builder::new().name("watchdog".into()).spawn(move || {
+        let thread = owner::Owned::spawn("watchdog", move |life| {
             let mut withheld = false;
-            while !flag.load(Ordering::SeqCst) {
+            loop {
                 let silent = liveness.silent(Instant::now());
                 if silent.is_empty() {
                     if withheld {
@@ -164,26 +124,16 @@ impl Watchdog {
                     );
                     notifier.tell(&format!("STATUS=Not alive: {}", names.join(", ")));
                 }
-                let until = Instant::now() + every;
-                while !flag.load(Ordering::SeqCst) && Instant::now() < until {
-                    std::thread::sleep(Duration::from_millis(50).min(every));
+                if life.stop.wait(every) {
+                    break;
                 }
             }
         })?;
-        Ok(Watchdog { stop, thread: Some(thread) })
+        Ok(Watchdog(thread))
     }
 
     pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.stop();
+        self.0.stop();
     }
 }
 

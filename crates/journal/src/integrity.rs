@@ -4,7 +4,6 @@
 //! and the kiosk keeps serving: history is never rewritten to "repair" it.
 
 use super::{Journal, JournalError, Verdict, payload};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What the checks have found so far.
@@ -45,23 +44,13 @@ impl IntegrityStatus {
 /// The running checker, for the kiosk to stop at shutdown.
 pub struct IntegrityCheck {
     pub status: IntegrityStatus,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: owner::Owned,
 }
 
 impl IntegrityCheck {
-    /// Stops the background check where it is and waits for its thread.
+    /// Stops the background check where it is and waits for its thread (a drop does the same).
     pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for IntegrityCheck {
-    fn drop(&mut self) {
-        self.stop();
+        self.thread.stop();
     }
 }
 
@@ -92,9 +81,8 @@ pub fn start(journal: &Journal) -> std::io::Result<IntegrityCheck> {
         Ok(Verdict::OldFormat { what }) => status.set(IntegrityState::Unknown(what)),
         Err(e) => status.set(IntegrityState::Unknown(e.to_string())),
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let (j, st, halt) = (journal.clone(), status.clone(), stop.clone());
-    let thread = std::thread::Builder::new().name("journal-integrity".into()).spawn(move || {
+    let (j, st) = (journal.clone(), status.clone());
+    let thread = owner::Owned::spawn("journal-integrity", move |life| {
         // Low priority: citizens' sessions and the journal's writer come first.
         let _ = rustix::process::nice(10);
         let started = std::time::Instant::now();
@@ -102,7 +90,7 @@ pub fn start(journal: &Journal) -> std::io::Result<IntegrityCheck> {
             if n.is_multiple_of(100_000) {
                 log::info!("journal integrity check: {n} entries verified");
             }
-            !halt.load(Ordering::SeqCst)
+            !life.stopped()
         };
         match super::verify::verify_database(&j.settings().path, own.as_ref(), &mut tick) {
             Ok(Verdict::Intact { entries, .. }) => {
@@ -127,5 +115,5 @@ pub fn start(journal: &Journal) -> std::io::Result<IntegrityCheck> {
             }
         }
     })?;
-    Ok(IntegrityCheck { status, stop, thread: Some(thread) })
+    Ok(IntegrityCheck { status, thread })
 }

@@ -96,15 +96,15 @@ pub struct Signed {
 
 struct Inner {
     tx: Mutex<Option<SyncSender<Request>>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    thread: Mutex<Option<owner::Owned>>,
 }
 
 impl Inner {
     fn close(&self) {
         // Closing the channel lets the writer finish what it has and stop.
         self.tx.lock().map(|mut t| t.take()).ok();
-        if let Some(handle) = self.thread.lock().ok().and_then(|mut h| h.take()) {
-            let _ = handle.join();
+        if let Some(mut owned) = self.thread.lock().ok().and_then(|mut h| h.take()) {
+            owned.stop();
         }
     }
 }
@@ -158,9 +158,7 @@ impl Journal {
         }
         let root_key = schema::meta(&writer.conn, "public_key")?.unwrap_or_default();
         let (tx, rx) = sync_channel(4 * MAX_GROUP);
-        let thread = std::thread::Builder::new()
-            .name("journal-writer".into())
-            .spawn(move || writer.run(rx))
+        let thread = owner::Owned::spawn("journal-writer", move |_| writer.run(rx))
             .map_err(|e| JournalError::Refused(format!("Cannot start the journal writer thread ({e}).")))?;
         Ok(Journal {
             inner: Arc::new(Inner { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }),

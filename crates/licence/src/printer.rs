@@ -132,7 +132,7 @@ enum Request {
 #[derive(Clone)]
 pub struct LicencePrinterOwner {
     tx: Arc<Mutex<Option<std::sync::mpsc::Sender<Request>>>>,
-    thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    thread: Arc<Mutex<Option<owner::Owned>>>,
     describe: String,
     simulated: Option<SimulatedA4>,
     heartbeat: devices::watchdog::Heartbeat,
@@ -153,9 +153,9 @@ impl LicencePrinterOwner {
             LicencePrinter::Ipp(_) => None,
         };
         let (tx, rx) = std::sync::mpsc::channel::<Request>();
-        let heartbeat = devices::watchdog::Heartbeat::default();
-        let beat = heartbeat.clone();
-        let thread = std::thread::Builder::new().name("licence-printer".into()).spawn(move || {
+        let life = owner::Life::default();
+        let (heartbeat, beat) = (life.heartbeat.clone(), life.heartbeat.clone());
+        let thread = owner::Owned::spawn_with("licence-printer", life, move |_| {
             loop {
                 beat.beat();
                 devices::watchdog::debug_hang("licence-printer");
@@ -258,8 +258,8 @@ impl LicencePrinterOwner {
     /// Stops the owner after the request it is running.
     pub fn stop(&self) {
         self.tx.lock().map(|mut t| t.take()).ok();
-        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = t.join();
+        if let Some(mut owned) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            owned.stop();
         }
     }
 }

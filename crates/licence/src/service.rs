@@ -312,20 +312,15 @@ impl Licences {
         fault
     }
 
-    /// Probes the licence printer every `every` until `stop` is set, so its tile and the journal follow
-    /// its state between prints. Returns the watcher thread for the caller to join.
-    pub fn watch(
-        &self,
-        every: Duration,
-        stop: Arc<std::sync::atomic::AtomicBool>,
-    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    /// Probes the licence printer every `every` until its owner stops, so its tile and the journal follow
+    /// its state between prints. Returns the watcher's owned thread.
+    pub fn watch(&self, every: Duration) -> std::io::Result<owner::Owned> {
         let me = self.clone();
-        std::thread::Builder::new().name("licence-printer-health".into()).spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        owner::Owned::spawn("licence-printer-health", move |life| {
+            loop {
                 me.ask_printer("probe");
-                let until = std::time::Instant::now() + every;
-                while std::time::Instant::now() < until && !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(50));
+                if life.stop.wait(every) {
+                    return;
                 }
             }
         })

@@ -7,7 +7,6 @@ use super::{Platform, PlatformError};
 use journal::{Journal, JournalError};
 use rusqlite::{Connection, OptionalExtension};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub const SCHEMA: &str = "
@@ -150,19 +149,21 @@ pub fn send_due(journal: &Journal, platform: &Platform, now: jiff::Timestamp) ->
     Ok((delivered, pending))
 }
 
-/// Sends what is due every second until `stop` is set (the kiosk's own thread).
-pub fn run(journal: Journal, platform: Arc<Platform>, stop: Arc<AtomicBool>) {
-    while !stop.load(Ordering::Relaxed) {
+/// Sends what is due every second until its owner stops it.
+pub fn run(journal: Journal, platform: Arc<Platform>, life: owner::Life) {
+    loop {
         if let Err(e) = send_due(&journal, &platform, jiff::Timestamp::now()) {
             log::error!("outbox: {e}");
         }
-        for _ in 0..10 {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        if life.rest(Duration::from_secs(1)) {
+            return;
         }
     }
+}
+
+/// Starts the outbox's sender on its own owned thread.
+pub fn start(journal: Journal, platform: Arc<Platform>) -> std::io::Result<owner::Owned> {
+    owner::Owned::spawn("outbox", move |life| run(journal, platform, life))
 }
 
 #[cfg(test)]

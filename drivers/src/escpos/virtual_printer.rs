@@ -54,6 +54,9 @@ pub struct VirtualPrinter {
     jobs: Arc<AtomicU32>,
     /// Loaded with the first job's picture (shared with the rest of the process), not at start.
     font: Arc<std::sync::OnceLock<Option<Arc<Vec<u8>>>>>,
+    /// The pictures being drawn, each on its own thread, joined when the last handle goes (or the next job
+    /// finds them done).
+    drawing: Arc<Mutex<Vec<owner::Owned>>>,
 }
 
 impl VirtualPrinter {
@@ -65,6 +68,7 @@ impl VirtualPrinter {
             width_dots,
             jobs: Arc::new(AtomicU32::new(0)),
             font: Arc::default(),
+            drawing: Arc::default(),
         })
     }
 
@@ -82,40 +86,63 @@ impl VirtualPrinter {
         self.jobs.load(Ordering::SeqCst)
     }
 
-    /// Accepts connections forever, one thread each.
+    /// Accepts connections until the process ends, one thread each (`kiosk sim printer`).
     pub fn serve(&self, listener: TcpListener) {
-        self.serve_until(listener, &std::sync::atomic::AtomicBool::new(false));
+        self.serve_until(listener, &owner::Stop::default());
     }
 
     /// [`VirtualPrinter::serve`] that ends at the first connection after `stop` is set (the stopper connects
-    /// once to wake it; see [`Server::stop`]); connections already open run to their end.
-    pub fn serve_until(&self, listener: TcpListener, stop: &std::sync::atomic::AtomicBool) {
+    /// once to wake it; see [`Server::stop`]). Each connection has an owned thread; they are shut down and
+    /// joined when this returns.
+    pub fn serve_until(&self, listener: TcpListener, stop: &owner::Stop) {
+        let mut connections: Vec<owner::Owned> = vec![];
         for stream in listener.incoming() {
-            if stop.load(std::sync::atomic::Ordering::SeqCst) {
-                return;
+            if stop.is_set() {
+                break;
             }
             let Ok(stream) = stream else {
                 // Out of file handles, say: try again shortly rather than spin.
-                std::thread::sleep(std::time::Duration::from_millis(20));
+                if stop.wait(std::time::Duration::from_millis(20)) {
+                    break;
+                }
                 continue;
             };
+            connections.retain(|c| !c.is_finished());
             // Status answers are single bytes: without this, Nagle holds them for the host's delayed ACK.
             let _ = stream.set_nodelay(true);
+            let Ok(closer) = stream.try_clone() else { continue };
             let me = self.clone();
-            std::thread::spawn(move || {
+            let connection = owner::Owned::spawn("virtual-printer-conn", move |_| {
                 if let Err(e) = me.handle(stream) {
                     log::debug!("virtual printer: connection ended: {e}");
                 }
             });
+            match connection {
+                // Stopping shuts the socket down: a host that keeps its connection open does not hold us.
+                Ok(c) => connections.push(c.waking_with(move || {
+                    let _ = closer.shutdown(std::net::Shutdown::Both);
+                })),
+                Err(e) => log::warn!("virtual printer: cannot serve a connection: {e}"),
+            }
         }
+        connections.reverse();
+        drop(connections);
     }
 
     /// Serves one byte stream (a TCP connection or a pty) until it closes.
-    pub fn handle(&self, mut stream: impl Read + Write) -> std::io::Result<()> {
+    pub fn handle(&self, stream: impl Read + Write) -> std::io::Result<()> {
+        self.handle_until(stream, &owner::Stop::default())
+    }
+
+    /// [`VirtualPrinter::handle`] that also returns once `stop` is set (seen after the stream's read timeout).
+    pub fn handle_until(&self, mut stream: impl Read + Write, stop: &owner::Stop) -> std::io::Result<()> {
         let mut decoder = Decoder::default();
         let mut job: Vec<Command> = Vec::new();
         let mut buf = [0u8; 4096];
         loop {
+            if stop.is_set() {
+                return Ok(());
+            }
             let n = match crate::read_available(&mut stream, &mut buf)? {
                 Some(0) => return Ok(()),
                 Some(n) => n,
@@ -182,13 +209,17 @@ impl VirtualPrinter {
             })
             .clone();
         let (job, width) = (job.to_vec(), self.width_dots);
-        std::thread::spawn(move || {
+        let drawn = owner::Owned::spawn("virtual-printer-png", move |_| {
             let png = render_png(&job, width, font.as_deref().map(Vec::as_slice));
             let tmp = stem.with_extension("png.part");
             if std::fs::write(&tmp, png).and_then(|()| std::fs::rename(&tmp, stem.with_extension("png"))).is_err() {
                 log::warn!("virtual printer: cannot write {}", stem.with_extension("png").display());
             }
-        });
+        })?;
+        if let Ok(mut drawing) = self.drawing.lock() {
+            drawing.retain(|d| !d.is_finished());
+            drawing.push(drawn);
+        }
         Ok(())
     }
 }
@@ -417,20 +448,11 @@ impl Canvas {
     }
 }
 
-/// Starts a virtual printer on `addr` in a background thread; returns the bound address.
-pub fn spawn(addr: &str, printer: VirtualPrinter) -> std::io::Result<std::net::SocketAddr> {
-    let listener = TcpListener::bind(addr)?;
-    let local = listener.local_addr()?;
-    std::thread::Builder::new().name("virtual-printer".into()).spawn(move || printer.serve(listener))?;
-    Ok(local)
-}
-
-/// A virtual printer listening on its own thread, which [`Server::stop`] ends.
+/// A virtual printer listening on its own thread, which [`Server::stop`] (or a drop) ends.
 #[derive(Debug)]
 pub struct Server {
     pub addr: std::net::SocketAddr,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: owner::Owned,
 }
 
 impl Server {
@@ -438,38 +460,55 @@ impl Server {
     pub fn start(addr: &str, printer: VirtualPrinter) -> std::io::Result<Server> {
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("virtual-printer".into())
-            .spawn(move || printer.serve_until(listener, &flag))?;
-        Ok(Server { addr: local, stop, thread: Some(thread) })
+        let thread = owner::Owned::spawn("virtual-printer", move |life| printer.serve_until(listener, &life.stop))?
+            // Wake the blocking accept; it sees the stop and returns.
+            .waking_with(move || {
+                let _ = std::net::TcpStream::connect_timeout(&local, std::time::Duration::from_secs(1));
+            });
+        Ok(Server { addr: local, thread })
     }
 
-    /// Stops accepting and waits for the listener thread.
+    /// Stops accepting, ends the open connections and waits for the threads.
     pub fn stop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        // Wake the blocking accept; it sees the flag and returns.
-        let _ = std::net::TcpStream::connect_timeout(&self.addr, std::time::Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.thread.stop();
     }
 }
 
-/// Serves the virtual printer on a new pseudo-terminal; returns the path a host opens as its serial port.
-/// The returned guard keeps the pty alive.
-pub fn spawn_pty(printer: VirtualPrinter) -> std::io::Result<(String, serialport::TTYPort)> {
+/// The virtual printer served on a new pseudo-terminal: the path a host opens as its serial port, and the
+/// owner of the serving thread (dropping it closes the pty and joins the thread).
+pub struct PtyServer {
+    pub path: String,
+    // Dropped first: the pty's far end closes, so the serving read ends.
+    slave: Option<serialport::TTYPort>,
+    thread: owner::Owned,
+}
+
+impl PtyServer {
+    pub fn stop(&mut self) {
+        self.slave.take();
+        self.thread.stop();
+    }
+}
+
+impl Drop for PtyServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Serves the virtual printer on a new pseudo-terminal.
+pub fn spawn_pty(printer: VirtualPrinter) -> std::io::Result<PtyServer> {
     let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::from)?;
     let path = serialport::SerialPort::name(&slave).ok_or_else(|| std::io::Error::other("the pty has no name"))?;
-    serialport::SerialPort::set_timeout(&mut master, std::time::Duration::from_secs(3600))
+    // Short reads, so the serving thread sees its stop soon after it is set.
+    serialport::SerialPort::set_timeout(&mut master, std::time::Duration::from_millis(200))
         .map_err(std::io::Error::from)?;
-    std::thread::Builder::new().name("virtual-printer-pty".into()).spawn(move || {
-        if let Err(e) = printer.handle(master) {
+    let thread = owner::Owned::spawn("virtual-printer-pty", move |life| {
+        if let Err(e) = printer.handle_until(master, &life.stop) {
             log::warn!("virtual printer pty: {e}");
         }
     })?;
-    Ok((path, slave))
+    Ok(PtyServer { path, slave: Some(slave), thread })
 }
 
 #[cfg(test)]

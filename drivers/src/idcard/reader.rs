@@ -145,24 +145,14 @@ pub enum ReaderEvent {
 /// Opens the port at `path` and reads cards until `events` is dropped. Never panics on device bytes.
 pub fn run_reader(path: &str, baud: u32, poll: Duration, events: std::sync::mpsc::Sender<ReaderEvent>) {
     let never = std::sync::atomic::AtomicBool::new(false);
-    run_reader_until(path, baud, poll, events, &never, &never, &|| {});
+    run_reader_until(path, baud, poll, events, &owner::Stop::default(), &never, &|| {});
 }
 
-/// Sleeps `d`, waking early when `stop` is set; true when stopping. `alive` is told first: every turn of
+/// Waits `d`, woken at once when `stop` is set; true when stopping. `alive` is told first: every turn of
 /// the reader's loop naps, so this is where its owner shows a watchdog it is not stuck.
-fn nap(d: Duration, stop: &std::sync::atomic::AtomicBool, alive: &dyn Fn()) -> bool {
+fn nap(d: Duration, stop: &owner::Stop, alive: &dyn Fn()) -> bool {
     alive();
-    let until = Instant::now() + d;
-    loop {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) {
-            return true;
-        }
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return false;
-        }
-        std::thread::sleep(left.min(Duration::from_millis(50)));
-    }
+    stop.wait(d)
 }
 
 /// What the reader does about the card on it, poll by poll (sans-IO: presence in, what to do out). A card
@@ -241,7 +231,8 @@ impl CardWatch {
     }
 }
 
-/// [`run_reader`] that also returns (closing the port) within about 50 ms of `stop` being set: the kiosk's
+/// [`run_reader`] that also returns (closing the port) within about 50 ms of `stop` being set (a wait wakes
+/// at once; a read in progress ends at its 50 ms timeout): the kiosk's
 /// reader owner stops this way at shutdown. Setting `read_again` reads the card on the reader afresh (it is
 /// cleared when seen).
 pub fn run_reader_until(
@@ -249,7 +240,7 @@ pub fn run_reader_until(
     baud: u32,
     poll: Duration,
     events: std::sync::mpsc::Sender<ReaderEvent>,
-    stop: &std::sync::atomic::AtomicBool,
+    stop: &owner::Stop,
     read_again: &std::sync::atomic::AtomicBool,
     alive: &dyn Fn(),
 ) {

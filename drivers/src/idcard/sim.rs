@@ -142,7 +142,7 @@ impl SamSim {
 
 /// Serves the SAM on `port` until it closes; `paced` writes at the real 115200-baud rate (86.8 µs a byte).
 pub fn serve(sim: Arc<Mutex<SamSim>>, port: impl Read + Write, paced: bool) -> std::io::Result<()> {
-    serve_until(sim, port, paced, &std::sync::atomic::AtomicBool::new(false))
+    serve_until(sim, port, paced, &owner::Stop::default())
 }
 
 /// [`serve`] that returns once `stop` is set; the port's read timeout bounds how long that takes.
@@ -150,12 +150,12 @@ pub fn serve_until(
     sim: Arc<Mutex<SamSim>>,
     mut port: impl Read + Write,
     paced: bool,
-    stop: &std::sync::atomic::AtomicBool,
+    stop: &owner::Stop,
 ) -> std::io::Result<()> {
     let mut dec = Decoder::default();
     let mut buf = [0u8; 1024];
     loop {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+        if stop.is_set() {
             return Ok(());
         }
         let n = match crate::read_available(&mut port, &mut buf)? {

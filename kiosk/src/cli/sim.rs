@@ -103,8 +103,8 @@ pub fn run_sim(cmd: SimCommand) -> anyhow::Result<()> {
     })?;
     let printer = VirtualPrinter::new(&out, width_dots, status)?;
     if pty {
-        let (path, _keep_open) = drivers::escpos::virtual_printer::spawn_pty(printer)?;
-        eprintln!("virtual printer listening on {path}, jobs go to {}", out.display());
+        let served = drivers::escpos::virtual_printer::spawn_pty(printer)?;
+        eprintln!("virtual printer listening on {}, jobs go to {}", served.path, out.display());
         loop {
             std::thread::park();
         }
@@ -139,21 +139,27 @@ fn idreader(
     let sim = std::sync::Arc::new(std::sync::Mutex::new(sim));
     let served = sim.clone();
     let _keep_open;
-    if pty {
+    // Short reads, so the serving thread sees its stop soon after stdin ends.
+    let short = std::time::Duration::from_millis(200);
+    let _serving = if pty {
         let (master, slave) = serialport::TTYPort::pair().map_err(|e| anyhow::anyhow!("cannot create a pty: {e}"))?;
         let path = serialport::SerialPort::name(&slave).unwrap_or_default();
         let mut master = master;
-        serialport::SerialPort::set_timeout(&mut master, std::time::Duration::from_secs(3600))?;
+        serialport::SerialPort::set_timeout(&mut master, short)?;
         _keep_open = slave;
         eprintln!("ID reader simulator on {path}");
-        std::thread::spawn(move || drivers::idcard::sim::serve(served, master, paced));
+        owner::Owned::spawn("id-reader-sim", move |life| {
+            let _ = drivers::idcard::sim::serve_until(served, master, paced, &life.stop);
+        })?
     } else if let Some(p) = port {
-        let link = serialport::new(&p, 115_200).timeout(std::time::Duration::from_secs(3600)).open_native()?;
+        let link = serialport::new(&p, 115_200).timeout(short).open_native()?;
         eprintln!("ID reader simulator on {p}");
-        std::thread::spawn(move || drivers::idcard::sim::serve(served, link, paced));
+        owner::Owned::spawn("id-reader-sim", move |life| {
+            let _ = drivers::idcard::sim::serve_until(served, link, paced, &life.stop);
+        })?
     } else {
         return Err(invalid("Give --pty or --port PATH."));
-    }
+    };
     // Commands on stdin: the technician (or a test) places and removes cards.
     for line in std::io::BufRead::lines(std::io::stdin().lock()) {
         let line = line?;

@@ -93,13 +93,17 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
     let config = load_config(&path)?;
     let journal = Journal::open(JournalSettings::from_config(&config))?;
     let queue = Queue::new(&config, journal)?;
-    let printer = || -> anyhow::Result<TicketPrinter> {
-        TicketPrinter::from_config(&config, simulated_printer(&config)?.map(|s| s.address))
-            .map_err(|m| Exit { code: EXIT_INVALID, message: m }.into())
+    // The simulated printer (its server thread) lives as long as the command: it is returned beside the
+    // owner that prints to it.
+    let printer = || -> anyhow::Result<(TicketPrinter, Option<crate::devices::ticket_printer::SimulatedPrinter>)> {
+        let simulated = simulated_printer(&config)?;
+        let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
+            .map_err(|m| Exit { code: EXIT_INVALID, message: m })?;
+        Ok((printer, simulated))
     };
     if let TicketCommand::Issue { category, count, pause_ms, .. } = &cmd {
         let needs_card = config.queue.categories.iter().any(|c| c.prefix == *category && c.requires_id);
-        let printer = printer()?;
+        let (printer, _simulated) = printer()?;
         for i in 0..*count {
             if i > 0 && *pause_ms > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(*pause_ms));
@@ -127,7 +131,7 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
     }
     let result = match cmd {
         TicketCommand::Issue { .. } => return Ok(()),
-        TicketCommand::Reprint { ticket, .. } => reprint(&queue, &printer()?, &config.kiosk.hall_name, &ticket),
+        TicketCommand::Reprint { ticket, .. } => reprint(&queue, &printer()?.0, &config.kiosk.hall_name, &ticket),
         TicketCommand::Void { ticket, reason, .. } => void(&queue, &ticket, &reason),
     };
     outcome(result)

@@ -27,34 +27,52 @@ pub struct Services {
     pub reader: IdReaderHandle,
 }
 
+/// The dates whose appointments can be open for check-in at `now`: today's, and yesterday's or tomorrow's
+/// when the check-in window reaches over midnight (a 24-hour hall: at 23:50 an appointment at 00:05 opens
+/// at 23:35). Today's first.
+pub fn check_in_days(
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+    window: &crate::config::AppointmentsSection,
+) -> Vec<String> {
+    let day = |t: jiff::Timestamp| t.to_zoned_datetime(tz.clone()).date().to_string();
+    let minutes = |m: u32| jiff::SignedDuration::from_mins(i64::from(m));
+    let mut days = vec![day(now)];
+    for edge in [now.checked_sub(minutes(window.late_minutes)), now.checked_add(minutes(window.early_minutes))] {
+        if let Ok(t) = edge
+            && !days.contains(&day(t))
+        {
+            days.push(day(t));
+        }
+    }
+    days
+}
+
 impl Services {
     fn today(&self, now: jiff::Timestamp) -> String {
         now.to_zoned_datetime(self.config.tz().clone()).date().to_string()
     }
 
-    /// Today's appointments of a holder (`id_number` and its `subject`) or a code: from the platform, or,
-    /// when it cannot be reached (or is not configured), from the day's imported file.
+    /// Today's appointments of a holder (`id_number` and its `subject`) or a code (with those of the day
+    /// before or after whose check-in window reaches now): from the platform, or, when it cannot be reached
+    /// (or is not configured), from the day's imported file.
     fn find(&self, id: Option<(&str, String)>, code: Option<&str>, now: jiff::Timestamp) -> Event {
-        let day = self.today(now);
-        let online = self.platform.as_ref().map(|p| p.appointments(id.as_ref().map(|(n, _)| *n), code, &day));
-        let (found, offline) = match online {
-            Some(Ok(v)) => (v, false),
-            Some(Err(PlatformError::NotFound)) => (vec![], false),
-            other => {
-                if let Some(Err(e)) = &other {
-                    log::warn!("appointments: {e} Using the day's imported appointments.");
+        let mut found = vec![];
+        let mut offline_any = false;
+        for (i, day) in check_in_days(now, self.config.tz(), &self.config.appointments).into_iter().enumerate() {
+            match self.find_on(&id, code, &day) {
+                Ok((v, offline)) => {
+                    found.extend(v);
+                    offline_any |= offline;
                 }
-                let subject = id.map(|(_, s)| s);
-                match offline::find(self.queue.journal(), &day, subject, code.map(str::to_owned)) {
-                    Ok(v) if !v.is_empty() || other.is_none() => (v, true),
-                    Ok(_) => return Event::LookupFailed(Reason::PlatformUnavailable),
-                    Err(e) => {
-                        log::error!("appointments: the imported appointments cannot be read ({e})");
-                        return Event::LookupFailed(Reason::PlatformUnavailable);
-                    }
-                }
+                // Today's answer decides; a neighbouring day that cannot be asked only adds nothing.
+                Err(why) if i == 0 => return Event::LookupFailed(why),
+                Err(_) => {}
             }
-        };
+        }
+        found.sort_by_key(|a: &Appointment| a.start);
+        found.dedup_by(|a, b| a.code == b.code);
+        let offline = offline_any;
         let a = &self.config.appointments;
         let shown = found
             .into_iter()
@@ -66,8 +84,36 @@ impl Services {
         Event::Found { shown, offline }
     }
 
+    /// One day's appointments, and whether they came from the imported file.
+    fn find_on(
+        &self,
+        id: &Option<(&str, String)>,
+        code: Option<&str>,
+        day: &str,
+    ) -> Result<(Vec<Appointment>, bool), Reason> {
+        let online = self.platform.as_ref().map(|p| p.appointments(id.as_ref().map(|(n, _)| *n), code, day));
+        match online {
+            Some(Ok(v)) => Ok((v, false)),
+            Some(Err(PlatformError::NotFound)) => Ok((vec![], false)),
+            other => {
+                if let Some(Err(e)) = &other {
+                    log::warn!("appointments: {e} Using the day's imported appointments.");
+                }
+                let subject = id.as_ref().map(|(_, s)| s.clone());
+                match offline::find(self.queue.journal(), day, subject, code.map(str::to_owned)) {
+                    Ok(v) if !v.is_empty() || other.is_none() => Ok((v, true)),
+                    Ok(_) => Err(Reason::PlatformUnavailable),
+                    Err(e) => {
+                        log::error!("appointments: the imported appointments cannot be read ({e})");
+                        Err(Reason::PlatformUnavailable)
+                    }
+                }
+            }
+        }
+    }
+
     fn check_in(&self, a: &Appointment, offline: bool, session_id: &str) -> Event {
-        let now = jiff::Timestamp::now();
+        let now = crate::clock::now();
         let (code, category) = (a.code.clone(), a.category.clone());
         let result = issue_for_appointment(
             &self.queue,
@@ -86,7 +132,7 @@ impl Services {
             Err(e) => return Event::CheckInFailed(e.reason()),
         };
         // The platform hears of it through the outbox (also of a check-in made offline, once it is back).
-        if offline && let Err(e) = offline::mark_checked_in(self.queue.journal(), &self.today(now), &a.code) {
+        if offline && let Err(e) = offline::mark_checked_in(self.queue.journal(), &self.today(a.start), &a.code) {
             log::error!("appointments: {} not marked checked in ({e})", a.code);
         }
         Event::CheckedIn {
@@ -114,7 +160,7 @@ impl Binding for Page_ {
     const PAGE: Page = Page::Appointment;
 
     fn run(s: &mut Services, work: Work, job: &Job<Event>) {
-        let now = jiff::Timestamp::now();
+        let now = crate::clock::now();
         let reply = match work {
             Work::FindByCard => match s.reader.take_card() {
                 None => Event::LookupFailed(Reason::CardUnreadable),
@@ -262,4 +308,24 @@ pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
         take_number(String::new());
     });
     handle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn around_midnight_the_neighbouring_day_is_asked_too() {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        let window = crate::config::AppointmentsSection { early_minutes: 30, late_minutes: 15 };
+        let at =
+            |s: &str| s.parse::<jiff::civil::DateTime>().unwrap().to_zoned_datetime(tz.clone()).unwrap().timestamp();
+        assert_eq!(check_in_days(at("2026-12-07T10:00"), &tz, &window), ["2026-12-07"]);
+        // 00:05 tomorrow opens at 23:35.
+        assert_eq!(check_in_days(at("2026-12-07T23:40"), &tz, &window), ["2026-12-07", "2026-12-08"]);
+        assert_eq!(check_in_days(at("2026-12-07T23:29"), &tz, &window), ["2026-12-07"]);
+        // 23:55 yesterday may be checked in until 00:10.
+        assert_eq!(check_in_days(at("2026-12-08T00:05"), &tz, &window), ["2026-12-08", "2026-12-07"]);
+        assert_eq!(check_in_days(at("2026-12-08T00:16"), &tz, &window), ["2026-12-08"]);
+    }
 }

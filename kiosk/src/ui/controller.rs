@@ -166,7 +166,7 @@ struct Controller<B: Binding> {
     session_id: String,
     started: Instant,
     tasks: Option<Sender<Task<WorkOf<B>>>>,
-    worker: Option<std::thread::JoinHandle<()>>,
+    worker: Option<owner::Owned>,
     reader: IdReaderHandle,
     window: slint::Weak<AppWindow>,
     defaults: super::home::Defaults,
@@ -251,8 +251,8 @@ impl<B: Binding> Controller<B> {
 
     fn stop_worker(&mut self) {
         self.tasks = None;
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
+        if let Some(mut w) = self.worker.take() {
+            w.stop();
         }
     }
 }
@@ -425,9 +425,8 @@ where
         }
     });
     let (services, journal, inbox) = (setup.services, cx.journal.clone(), cx.inbox.clone());
-    let worker = std::thread::Builder::new()
-        .name(format!("flow-{:?}", B::PAGE).to_lowercase())
-        .spawn(move || run_worker::<B>(rx, services, journal, inbox, route));
+    let name = format!("flow-{:?}", B::PAGE).to_lowercase();
+    let worker = owner::Owned::spawn(&name, move |_| run_worker::<B>(rx, services, journal, inbox, route));
     match worker {
         Ok(w) => ctl.borrow_mut().worker = Some(w),
         Err(e) => log::error!("the {:?} flow's worker could not start: {e}", B::PAGE),

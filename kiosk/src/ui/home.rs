@@ -257,7 +257,7 @@ fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) -> Opene
     // before the journal records the shutdown and closes, so no call is appended after that.
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let worker_inbox = inbox.clone();
-    let spawned = std::thread::Builder::new().name("assistance".into()).spawn(move || {
+    let spawned = owner::Owned::spawn("assistance", move |_| {
         for page in rx {
             let journaled = match journal.append(payload::AssistanceCalled { from: page }.into()) {
                 Ok(_) => true,
@@ -291,8 +291,8 @@ fn bind_assistance(window: &AppWindow, journal: Journal, inbox: &Inbox) -> Opene
     });
     Rc::new(move || {
         sender.borrow_mut().take();
-        if let Some(t) = worker.borrow_mut().take() {
-            let _ = t.join();
+        if let Some(mut t) = worker.borrow_mut().take() {
+            t.stop();
         }
     })
 }

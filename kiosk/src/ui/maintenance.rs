@@ -247,15 +247,15 @@ impl Worker {
 /// The maintenance worker, for the kiosk to stop at shutdown.
 pub struct Maintenance {
     tx: Rc<RefCell<Option<Sender<Task>>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: Option<owner::Owned>,
 }
 
 impl Maintenance {
     /// Lets the worker finish what it was asked and waits for it.
     pub fn stop(&mut self) {
         self.tx.borrow_mut().take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(mut t) = self.thread.take() {
+            t.stop();
         }
     }
 }
@@ -298,7 +298,7 @@ pub fn bind(window: &AppWindow, inbox: &Inbox, services: MaintenanceServices) ->
     });
     let (tx, rx) = channel::<Task>();
     let inbox = inbox.clone();
-    let spawned = std::thread::Builder::new().name("maintenance".into()).spawn(move || {
+    let spawned = owner::Owned::spawn("maintenance", move |_| {
         // A restart does not lift a lockout: it is rebuilt from the journal's login entries.
         let (failures, remaining) = lockout_from_journal(&services.journal, jiff::Timestamp::now());
         let locked_until = remaining.map(|r| Instant::now() + r);

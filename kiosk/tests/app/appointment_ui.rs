@@ -6,7 +6,7 @@
 use kiosk::demo::standin::Fault;
 use slint::ComponentHandle;
 
-use crate::common::appointments::{config_and_standin, journal_rows};
+use crate::common::appointments::{config_and_standin, config_and_standin_at, journal_rows, look_up_code};
 use crate::common::{drive, find, find_now, find_starting, sleep};
 
 #[test]
@@ -103,4 +103,30 @@ fn check_in_with_the_card_and_take_a_normal_ticket_for_a_missed_appointment() {
     for id in ["371329198812122020", "371329195003071012"] {
         assert!(!bytes.windows(id.len()).any(|w| w == id.as_bytes()), "{id} in the journal");
     }
+}
+
+/// A 24-hour hall at 23:50: an appointment at 00:00 tomorrow opens for check-in at 23:30, so it is found
+/// and checked in (the kiosk asked the platform for today's date only, and said there was none).
+#[test]
+fn an_appointment_just_after_midnight_is_checked_in_before_it() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    // 李小梅's 户籍证明开具 is "in 10 minutes": 00:00 tomorrow.
+    let (config, _standin) = config_and_standin_at(dir.path(), Fault::None, (23, 50));
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    drive(async move {
+        look_up_code(&window, "26112701").await?;
+        find(&window, "签到 Check in")
+            .await
+            .ok_or("tomorrow's 00:00 appointment was not offered")?
+            .invoke_accessible_default_action();
+        find(&window, "签到成功，请取走您的号票 You are checked in; please take your ticket")
+            .await
+            .ok_or("not checked in")?;
+        Ok::<(), &str>(())
+    });
+    kiosk.shutdown(true).unwrap();
+    let rows = journal_rows(dir.path(), "'appointment_checked_in'");
+    assert!(rows.len() == 1 && rows[0].contains("\"code\":\"26112701\""), "{rows:#?}");
 }

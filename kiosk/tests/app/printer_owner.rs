@@ -38,7 +38,8 @@ fn a_printer_unplugged_mid_job_fails_that_job_once_and_is_used_again_when_it_ret
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("printed");
     let printer = VirtualPrinter::new(&out, 576, SimStatus::Ok).unwrap();
-    let (pty, _keep) = spawn_pty(printer.clone()).unwrap();
+    let served = spawn_pty(printer.clone()).unwrap();
+    let pty = served.path.clone();
     let link = dir.path().join("ttyUSB0");
     std::os::unix::fs::symlink(&pty, &link).unwrap();
 

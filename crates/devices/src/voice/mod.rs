@@ -94,7 +94,7 @@ fn say_ranges(text: &str, english: bool) -> String {
 pub struct Speaker {
     orders: Sender<Order>,
     recent: Arc<Mutex<VecDeque<Spoken>>>,
-    owner: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    owner: Arc<Mutex<Option<owner::Owned>>>,
 }
 
 impl Speaker {
@@ -102,7 +102,7 @@ impl Speaker {
     pub fn start(settings: &VoiceSection) -> Speaker {
         let (orders, rx) = channel();
         let settings = settings.clone();
-        let owner = std::thread::Builder::new().name("voice".into()).spawn(move || run(rx, &settings));
+        let owner = owner::Owned::spawn("voice", move |_| run(rx, &settings));
         let owner = match owner {
             Ok(h) => Some(h),
             Err(e) => {
@@ -137,8 +137,8 @@ impl Speaker {
     /// Stops speaking and ends the owner thread (at shutdown).
     pub fn stop(&self) {
         let _ = self.orders.send(Order::Stop);
-        if let Some(h) = self.owner.lock().ok().and_then(|mut o| o.take()) {
-            let _ = h.join();
+        if let Some(mut owned) = self.owner.lock().ok().and_then(|mut o| o.take()) {
+            owned.stop();
         }
     }
 }

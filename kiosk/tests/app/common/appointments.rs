@@ -11,12 +11,30 @@ pub fn config(dir: &std::path::Path, fault: Fault) -> Config {
 
 /// The same, with the running stand-in (to ask what it received).
 pub fn config_and_standin(dir: &std::path::Path, fault: Fault) -> (Config, kiosk::demo::standin::Running) {
+    // The fixtures say "in 10 minutes", "4 hours from now": at 10:00 in the hall, every one of them falls on
+    // today, whatever the hour the test runs at (run at 20:00–24:00 in the hall, "in 4 hours" was tomorrow).
+    config_and_standin_at(dir, fault, (10, 0))
+}
+
+/// [`config_and_standin`] with the app's clock (and the fixtures' "now") at `hour:minute` today in the hall.
+pub fn config_and_standin_at(
+    dir: &std::path::Path,
+    fault: Fault,
+    (hour, minute): (i8, i8),
+) -> (Config, kiosk::demo::standin::Running) {
     let mut config = Config::demo(dir);
     config.admin.listen = "127.0.0.1:0".into();
     config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
     config.voice.mode = kiosk::config::VoiceMode::Off;
-    let standin =
-        StandIn::from_jsonl("", None).unwrap().with_fixtures(SAMPLE_FIXTURES, jiff::Timestamp::now()).unwrap();
+    let at = jiff::Timestamp::now()
+        .to_zoned_datetime(config.tz().clone())
+        .date()
+        .at(hour, minute, 0, 0)
+        .to_zoned_datetime(config.tz().clone())
+        .unwrap()
+        .timestamp();
+    kiosk::clock::set_for_tests(at);
+    let standin = StandIn::from_jsonl("", None).unwrap().with_fixtures(SAMPLE_FIXTURES, at).unwrap();
     let running = spawn(standin, fault, &dir.join("platform")).unwrap();
     config.platform.url = Some(format!("https://127.0.0.1:{}", running.port));
     config.platform.ca_file = Some(running.cert.clone());
