@@ -169,7 +169,7 @@ fn ticket_printer(config: &Config, test_print: bool) -> Check {
     }
     let printer = match crate::devices::TicketPrinter::from_config(config, None) {
         Ok(p) => p,
-        Err(e) => return check("ticket_printer", Level::Fail, e, "Correct [devices.ticket_printer]."),
+        Err(e) => return check("ticket_printer", Level::Fail, e.to_string(), "Correct [devices.ticket_printer]."),
     };
     let result = match printer.probe() {
         Err(f) => check(

@@ -20,7 +20,7 @@ fn journal_stats_give_the_good_rate_per_day_flow_and_category() {
                 level,
                 level_name: String::new(),
                 reason: None,
-                channel: "kiosk".into(),
+                channel: kiosk::journal::payload::Channel::Kiosk,
                 follow_up: level <= 2,
                 contact_masked: None,
             };

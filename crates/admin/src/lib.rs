@@ -542,10 +542,9 @@ async fn test_print(State(api): State<Arc<Api>>, axum::Extension(caller): axum::
             );
         };
         let k = &api.config.kiosk;
-        let result = devices::ticket::test_page(&k.hall_name, &k.id, api.config.tz())
-            .and_then(|doc| printer.print_document(&doc, &api.journal));
+        let result = devices::ticket::print_test_page(printer, &api.journal, &k.hall_name, &k.id, api.config.tz());
         let entry = journal::payload::MaintenanceAction {
-            action: "test_print".into(),
+            action: journal::payload::MaintenanceActionKind::TestPrint,
             ok: Some(result.is_ok()),
             detail: Some(match &result {
                 Ok(()) => format!("staff API, token {}", caller.name),
@@ -586,7 +585,8 @@ async fn stats(State(api): State<Arc<Api>>, uri: Uri) -> Response {
     };
     match blocking(move || reports::stats(&api, from, to)).await {
         Ok(Ok(body)) => json_response(200, &body),
-        Ok(Err(message)) => refuse(400, &message),
+        Ok(Err(e)) if e.is_the_callers() => refuse(400, &e.to_string()),
+        Ok(Err(e)) => refuse(503, &e.to_string()),
         Err(r) => r,
     }
 }

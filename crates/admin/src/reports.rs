@@ -380,10 +380,31 @@ impl Stats {
 }
 
 /// Statistics for local dates `from`..=`to` (today when left out), or why the range is refused.
-pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil::Date>) -> Result<Value, String> {
+pub fn stats(api: &Api, from: Option<jiff::civil::Date>, to: Option<jiff::civil::Date>) -> Result<Value, StatsError> {
     stats_with(&api.config, from, to, |lo, hi| {
         entries_where(&api.readers, "time_utc >= ?1 AND time_utc < ?2", &[&lo, &hi]).map_err(|e| e.to_string())
     })
+}
+
+/// Why statistics were not given: a range the caller should change (400), or a journal that could not be
+/// read (503).
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    #[error("`to` ({to}) is before `from` ({from}); give the earlier date as `from`.")]
+    Reversed { from: jiff::civil::Date, to: jiff::civil::Date },
+    #[error("The range covers more than {MAX_STATS_DAYS} days; ask for a year at a time.")]
+    TooLong,
+    #[error("The dates cannot be placed in the kiosk's time zone ({0}).")]
+    Dates(String),
+    #[error("The journal cannot be read now ({0}); try again shortly.")]
+    Journal(String),
+}
+
+impl StatsError {
+    /// Whether the caller can fix it by asking differently.
+    pub fn is_the_callers(&self) -> bool {
+        !matches!(self, StatsError::Journal(_))
+    }
 }
 
 /// The entries between two UTC times, from a journal database opened read-only (`kiosk journal stats`).
@@ -410,23 +431,25 @@ pub fn stats_with(
     from: Option<jiff::civil::Date>,
     to: Option<jiff::civil::Date>,
     fetch: impl FnOnce(&str, &str) -> Result<Vec<Seen>, String>,
-) -> Result<Value, String> {
+) -> Result<Value, StatsError> {
     let tz = config.tz().clone();
     let today = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
     let (from, to) = (from.unwrap_or(to.unwrap_or(today)), to.unwrap_or(from.unwrap_or(today)));
     if to < from {
-        return Err(format!("`to` ({to}) is before `from` ({from}); give the earlier date as `from`."));
+        return Err(StatsError::Reversed { from, to });
     }
     if (to - from).get_days() >= MAX_STATS_DAYS as i32 {
-        return Err(format!("The range covers more than {MAX_STATS_DAYS} days; ask for a year at a time."));
+        return Err(StatsError::TooLong);
     }
     let start = |d: jiff::civil::Date| {
-        d.to_zoned_datetime(tz.clone()).map(|z| journal::format_utc(z.timestamp())).map_err(|e| e.to_string())
+        d.to_zoned_datetime(tz.clone())
+            .map(|z| journal::format_utc(z.timestamp()))
+            .map_err(|e| StatsError::Dates(e.to_string()))
     };
-    let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| e.to_string())?)?);
-    let seen = fetch(&lo, &hi)?;
+    let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| StatsError::Dates(e.to_string()))?)?);
+    let seen = fetch(&lo, &hi).map_err(StatsError::Journal)?;
     let s = Stats::count(&seen, &tz);
-    let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
+    let mut v = serde_json::to_value(&s).map_err(|e| StatsError::Journal(e.to_string()))?;
     v["from"] = json!(from.to_string());
     v["to"] = json!(to.to_string());
     v["timezone"] = json!(config.kiosk.timezone);

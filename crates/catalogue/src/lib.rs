@@ -566,6 +566,7 @@ fn check_catalogue(f: &CatalogueFile) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The sentence for an online address that is not one: a problem's message, placed by its caller.
 fn check_url(url: &str) -> Result<(), String> {
     if url.is_empty() || (url.starts_with("https://") && url.len() <= 200 && !url.contains(char::is_whitespace)) {
         Ok(())

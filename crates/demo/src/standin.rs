@@ -123,10 +123,11 @@ fn hall_tz() -> jiff::tz::TimeZone {
 
 impl StandIn {
     /// Loads an import-format JSONL file (the same fictional documents the local store takes).
-    pub fn from_jsonl(text: &str, token: Option<String>) -> Result<StandIn, String> {
+    pub fn from_jsonl(text: &str, token: Option<String>) -> Result<StandIn, FixtureError> {
         let mut docs = vec![];
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let l: ImportLine = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            let l: ImportLine =
+                serde_json::from_str(line).map_err(|e| FixtureError::Documents { line: n + 1, why: e.to_string() })?;
             let data = l.data.into_iter().map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)));
             let id_number = l.subject_id_number.trim().to_ascii_uppercase();
             docs.push((
@@ -147,8 +148,8 @@ impl StandIn {
     }
 
     /// Adds the appointments of a fixtures file (JSON), their relative times counted from `now`.
-    pub fn with_fixtures(self, text: &str, now: jiff::Timestamp) -> Result<StandIn, String> {
-        let f: Fixtures = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn with_fixtures(self, text: &str, now: jiff::Timestamp) -> Result<StandIn, FixtureError> {
+        let f: Fixtures = serde_json::from_str(text).map_err(|e| FixtureError::Fixtures(e.to_string()))?;
         let when = |fixed: Option<String>, minutes: Option<i64>, what: &str| match (fixed, minutes) {
             (Some(s), None) => Ok(s),
             (None, Some(m)) => {
@@ -156,7 +157,7 @@ impl StandIn {
                 let t = t.round(jiff::Unit::Minute).unwrap_or(t);
                 Ok(t.to_zoned_datetime(hall_tz()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
             }
-            _ => Err(format!("{what}: give a time or a time in minutes from now")),
+            _ => Err(FixtureError::NoTime(what.to_owned())),
         };
         let mut cases = vec![];
         for c in f.cases {
@@ -368,6 +369,17 @@ impl StandIn {
     pub fn delivery_count(&self) -> usize {
         self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
+}
+
+/// Why the stand-in's documents or fixtures cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("the stand-in's documents, line {line}: {why}")]
+    Documents { line: usize, why: String },
+    #[error("the stand-in's fixtures: {0}")]
+    Fixtures(String),
+    #[error("{0}: give a time or a time in minutes from now")]
+    NoTime(String),
 }
 
 /// Why the stand-in could not start.

@@ -58,7 +58,7 @@ pub fn admit(
     journal: &Journal,
     card: &IdCard,
     today: CardDate,
-    purpose: &str,
+    purpose: journal::payload::CardPurpose,
     priority: Option<bool>,
     id_mask_keep: (u8, u8),
     session_id: &str,
@@ -71,21 +71,16 @@ pub fn admit(
             subject: Some(subject),
             id_masked: Some(id_masked),
             card_kind: Some(card.kind),
-            purpose: Some(purpose.to_owned()),
+            purpose: Some(purpose),
             reason: refusal.code().to_owned(),
         }
         .into();
         journal.append(entry.in_session(session_id))?;
         return Err(CardRuleError::Refused(refusal));
     }
-    let entry: NewEntry = CardRead {
-        subject: subject.clone(),
-        id_masked: id_masked.clone(),
-        card_kind: card.kind,
-        purpose: purpose.to_owned(),
-        priority,
-    }
-    .into();
+    let entry: NewEntry =
+        CardRead { subject: subject.clone(), id_masked: id_masked.clone(), card_kind: card.kind, purpose, priority }
+            .into();
     journal.append(entry.in_session(session_id))?;
     Ok(AdmittedCard { subject, id_masked, age: card.age_on(today) })
 }

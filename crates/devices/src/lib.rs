@@ -25,7 +25,7 @@ type Listener<F> = Box<dyn Fn(Option<F>) + Send>;
 /// notice a change (the owner's probe, a job's outcome); transitions are journaled once and told to the
 /// listeners (the home screen's tiles).
 pub struct DeviceHealth<F> {
-    device: &'static str,
+    device: journal::payload::Device,
     code: fn(&F) -> String,
     inner: Mutex<HealthState<F>>,
 }
@@ -43,7 +43,7 @@ impl<F> std::fmt::Debug for DeviceHealth<F> {
 }
 
 impl<F: Clone + PartialEq + Send + 'static> DeviceHealth<F> {
-    pub fn new(device: &'static str, code: fn(&F) -> String) -> Arc<DeviceHealth<F>> {
+    pub fn new(device: journal::payload::Device, code: fn(&F) -> String) -> Arc<DeviceHealth<F>> {
         Arc::new(DeviceHealth { device, code, inner: Mutex::new(HealthState { current: None, listeners: vec![] }) })
     }
 
@@ -65,7 +65,7 @@ impl<F: Clone + PartialEq + Send + 'static> DeviceHealth<F> {
     /// What someone just saw of the device: journals a change (`source` says who noticed) and tells the
     /// listeners. The first observation of a healthy device is no recovery. Serialised by the lock, so two
     /// observers of one outage journal it once.
-    pub fn observe(&self, journal: &Journal, now: Option<F>, source: &'static str) {
+    pub fn observe(&self, journal: &Journal, now: Option<F>, source: journal::payload::HealthSource) {
         let Ok(mut st) = self.inner.lock() else { return };
         if st.current.as_ref() == Some(&now) {
             return;
@@ -73,18 +73,16 @@ impl<F: Clone + PartialEq + Send + 'static> DeviceHealth<F> {
         let entry: Option<NewEntry> = match &now {
             Some(f) => Some(
                 DeviceFault {
-                    device: self.device.into(),
-                    severity: "error".into(),
+                    device: self.device,
+                    severity: journal::payload::Severity::Error,
                     fault: Some((self.code)(f)),
-                    source: Some(source.into()),
+                    source: Some(source),
                     detail: None,
                     message: None,
                 }
                 .into(),
             ),
-            None if st.current.is_some() => {
-                Some(DeviceRecovered { device: self.device.into(), source: Some(source.into()) }.into())
-            }
+            None if st.current.is_some() => Some(DeviceRecovered { device: self.device, source: Some(source) }.into()),
             None => None,
         };
         if let Some(e) = entry

@@ -5,7 +5,7 @@
 use config::Config;
 use drivers::idcard::sim::{SamSim, serve_until};
 use drivers::idcard::{IdCard, ReaderEvent, fixtures, run_reader_until};
-use journal::payload::{CardReadFailed, DeviceFault, DeviceRecovered};
+use journal::payload::{CardReadFailed, Device, DeviceFault, DeviceRecovered, HealthSource, Severity};
 use journal::{Journal, NewEntry};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -178,10 +178,10 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
                     h.faulted.store(true, Ordering::SeqCst);
                     record(
                         DeviceFault {
-                            device: "id_reader".into(),
-                            severity: "error".into(),
+                            device: Device::IdReader,
+                            severity: Severity::Error,
                             fault: None,
-                            source: Some("reader".into()),
+                            source: Some(HealthSource::Reader),
                             detail: Some(detail),
                             message: None,
                         }
@@ -191,7 +191,7 @@ pub fn start_id_reader(config: &Config, journal: Journal) -> Result<IdReaderHand
                 }
                 ReaderEvent::Recovered => {
                     log::info!("ID-card reader recovered");
-                    record(DeviceRecovered { device: "id_reader".into(), source: Some("reader".into()) }.into());
+                    record(DeviceRecovered { device: Device::IdReader, source: Some(HealthSource::Reader) }.into());
                     // Told once the reader is ready again (its Ready follows).
                 }
                 ReaderEvent::CardInserted(card) => {

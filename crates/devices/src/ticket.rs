@@ -3,7 +3,7 @@
 pub use crate::ticket_printer::{PRINTER_TIMEOUT, TicketPrinter};
 use config::Config;
 use drivers::escpos::{Align, Block, Document, Size, StatusFault, encode_with};
-use journal::{NewEntry, TicketState, payload};
+use journal::{Journal, NewEntry, TicketState, payload};
 use queue::{Queue, QueueError, Ticket};
 use std::collections::BTreeMap;
 
@@ -121,7 +121,7 @@ pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Docu
 /// The transaction receipt template (assets/templates/receipt.toml).
 /// The test page the maintenance screen and `kiosk doctor --test-print` print: the receipt template with
 /// the hall, the kiosk and the local time.
-pub fn test_page(hall_name: &str, kiosk_id: &str, tz: &jiff::tz::TimeZone) -> Result<Document, String> {
+pub fn test_page(hall_name: &str, kiosk_id: &str, tz: &jiff::tz::TimeZone) -> Result<Document, TemplateError> {
     let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
     let values = std::collections::BTreeMap::from([
         ("hall_name", hall_name.to_owned()),
@@ -132,7 +132,28 @@ pub fn test_page(hall_name: &str, kiosk_id: &str, tz: &jiff::tz::TimeZone) -> Re
         ("transaction_id", format!("{kiosk_id}-test")),
         ("time", now),
     ]);
-    render_template(RECEIPT_TEMPLATE, &values, &[]).map_err(|e| e.to_string())
+    render_template(RECEIPT_TEMPLATE, &values, &[])
+}
+
+/// Prints the test page on `printer` (the maintenance screen, the staff API); the outcome updates its state.
+pub fn print_test_page(
+    printer: &TicketPrinter,
+    journal: &Journal,
+    hall_name: &str,
+    kiosk_id: &str,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(), TestPrintError> {
+    let doc = test_page(hall_name, kiosk_id, tz)?;
+    Ok(printer.print_document(&doc, journal)?)
+}
+
+/// Why the test page did not come out.
+#[derive(Debug, thiserror::Error)]
+pub enum TestPrintError {
+    #[error("the test page cannot be made ({0})")]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Document(#[from] crate::ticket_printer::DocumentError),
 }
 
 pub const RECEIPT_TEMPLATE: &str = include_str!("../../../assets/templates/receipt.toml");
@@ -195,7 +216,7 @@ pub fn print_document(
     })?;
     let result = printer.print(bytes);
     let fault = result.as_ref().err().map(drivers::escpos::transport::PrintError::fault);
-    printer.health().observe(journal, fault, "job");
+    printer.health().observe(journal, fault, journal::payload::HealthSource::Job);
     match fault {
         None => Ok(()),
         Some(f) => Err(Reason::Printer(crate::printer_trouble(f))),
@@ -247,7 +268,7 @@ pub fn issue_with_card(
         queue.journal(),
         card,
         today,
-        "ticket",
+        payload::CardPurpose::Ticket,
         Some(priority),
         config.journal.id_mask_keep,
         session_id,
@@ -325,16 +346,16 @@ fn print_ticket(
                 payload::TicketPrinted { ticket_id, state, number }.into()
             };
             queue.record(&ticket.id, state, entry, session_id)?;
-            printer.health().observe(queue.journal(), None, "job");
+            printer.health().observe(queue.journal(), None, journal::payload::HealthSource::Job);
             if report.paper_near_end {
                 queue
                     .journal()
                     .append(
                         payload::DeviceFault {
-                            device: "ticket_printer".into(),
-                            severity: "warning".into(),
+                            device: payload::Device::TicketPrinter,
+                            severity: payload::Severity::Warning,
                             fault: Some("paper_near_end".into()),
-                            source: Some("job".into()),
+                            source: Some(payload::HealthSource::Job),
                             detail: None,
                             message: Some("The ticket printer's paper is nearly out; replace the roll soon.".into()),
                         }
@@ -349,7 +370,7 @@ fn print_ticket(
             log::warn!("ticket {} not printed: {e}", ticket.display);
             queue.record(&ticket.id, TicketState::PrintFailed, failed(fault.code(), e.to_string()), session_id)?;
             // The printer's one state: a fault the owner's probe already journaled is not journaled again.
-            printer.health().observe(queue.journal(), Some(fault), "job");
+            printer.health().observe(queue.journal(), Some(fault), journal::payload::HealthSource::Job);
             Err(TicketError::NotPrinted { number: ticket.display, ticket_id: ticket.id, fault })
         }
     }

@@ -56,31 +56,25 @@ impl std::fmt::Debug for TicketPrinter {
 impl TicketPrinter {
     /// Starts the owner for `tcp`, `serial` or `usb-lp`; `simulated` needs the address of a running virtual
     /// printer.
-    pub fn from_config(config: &Config, simulated_address: Option<String>) -> Result<TicketPrinter, String> {
+    pub fn from_config(config: &Config, simulated_address: Option<String>) -> Result<TicketPrinter, PrinterSetupError> {
         let p = &config.devices.ticket_printer;
-        let profile = Profile::named(&p.model, p.paper_width_mm).ok_or_else(|| {
-            format!(
-                "The printer model \"{}\" is unknown; use generic-80, generic-58, raster-qr or raster-only.",
-                p.model
-            )
-        })?;
+        let profile = Profile::named(&p.model, p.paper_width_mm)
+            .ok_or_else(|| PrinterSetupError::UnknownModel(p.model.clone()))?;
         let path = || p.path.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
         let endpoint = match p.transport {
             PrinterTransport::Tcp => Endpoint::Tcp(p.address.clone().unwrap_or_default()),
-            PrinterTransport::Simulated => {
-                Endpoint::Tcp(simulated_address.ok_or("The simulated printer is not running.")?)
-            }
+            PrinterTransport::Simulated => Endpoint::Tcp(simulated_address.ok_or(PrinterSetupError::NoSimulator)?),
             PrinterTransport::Serial => Endpoint::Serial(path(), p.baud),
             PrinterTransport::UsbLp => Endpoint::UsbLp(path()),
         };
-        let health = DeviceHealth::new("ticket_printer", |f: &StatusFault| f.code().to_string());
+        let health = DeviceHealth::new(journal::payload::Device::TicketPrinter, |f: &StatusFault| f.code().to_string());
         let (tx, rx) = channel();
         let life = owner::Life::default();
         let heartbeat = life.heartbeat.clone();
         let mut owner =
             Owner { endpoint, link: None, health: health.clone(), watch: None, heartbeat: heartbeat.clone() };
         let thread = owner::Owned::spawn_with("ticket-printer", life, move |_| owner.run(rx))
-            .map_err(|e| format!("Cannot start the ticket printer's thread ({e})."))?;
+            .map_err(PrinterSetupError::Thread)?;
         Ok(TicketPrinter {
             tx: Arc::new(Mutex::new(Some(tx))),
             owner: Arc::new(Mutex::new(Some(thread))),
@@ -139,11 +133,11 @@ impl TicketPrinter {
 
     /// Prints any document (a test page, a receipt) and reports whether it came out; the outcome updates
     /// the printer's state.
-    pub fn print_document(&self, doc: &Document, journal: &Journal) -> Result<(), String> {
-        let bytes = encode_with(doc, &self.profile, self.raster()).map_err(|e| e.to_string())?;
+    pub fn print_document(&self, doc: &Document, journal: &Journal) -> Result<(), DocumentError> {
+        let bytes = encode_with(doc, &self.profile, self.raster())?;
         let result = self.print(bytes);
-        self.health.observe(journal, result.as_ref().err().map(PrintError::fault), "job");
-        result.map(|_| ()).map_err(|e| e.to_string())
+        self.health.observe(journal, result.as_ref().err().map(PrintError::fault), journal::payload::HealthSource::Job);
+        result.map(|_| ()).map_err(DocumentError::Print)
     }
 
     /// Asks the printer for its status now, in the owner's turn.
@@ -162,6 +156,26 @@ impl TicketPrinter {
             owned.stop();
         }
     }
+}
+
+/// Why the ticket printer's owner could not start from `[devices.ticket_printer]`.
+#[derive(Debug, thiserror::Error)]
+pub enum PrinterSetupError {
+    #[error("The printer model \"{0}\" is unknown; use generic-80, generic-58, raster-qr or raster-only.")]
+    UnknownModel(String),
+    #[error("The simulated printer is not running.")]
+    NoSimulator,
+    #[error("Cannot start the ticket printer's thread ({0}).")]
+    Thread(std::io::Error),
+}
+
+/// Why a document (a test page, a guide, a slip) did not come out of the ticket printer.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error(transparent)]
+    Encode(#[from] drivers::escpos::EncodeError),
+    #[error(transparent)]
+    Print(PrintError),
 }
 
 struct Owner {
@@ -200,7 +214,7 @@ impl Owner {
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some((journal, every)) = self.watch.clone() {
                         let fault = self.probe().err();
-                        self.health.observe(&journal, fault, "probe");
+                        self.health.observe(&journal, fault, journal::payload::HealthSource::Probe);
                         next_probe = Some(Instant::now() + every);
                     }
                 }

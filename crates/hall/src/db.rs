@@ -75,7 +75,7 @@ impl DbAddress {
             }),
             None => config.ssl_mode(postgres::config::SslMode::Disable).connect(NoTls).map_err(failed),
             Some(ca) => {
-                let tls = tls_to(ca).map_err(|why| DbError::Connect { target: target.clone(), why })?;
+                let tls = tls_to(ca).map_err(|e| DbError::Connect { target: target.clone(), why: e.to_string() })?;
                 config.ssl_mode(postgres::config::SslMode::Require).connect(tls).map_err(failed)
             }
         }
@@ -113,7 +113,7 @@ impl DbAddress {
                 Ok((client, tokio::spawn(async move { drop(connection.await) })))
             }
             Some(ca) => {
-                let tls = tls_to(ca).map_err(|why| DbError::Connect { target: target.clone(), why })?;
+                let tls = tls_to(ca).map_err(|e| DbError::Connect { target: target.clone(), why: e.to_string() })?;
                 let (client, connection) =
                     config.ssl_mode(tokio_postgres::config::SslMode::Require).connect(tls).await.map_err(failed)?;
                 Ok((client, tokio::spawn(async move { drop(connection.await) })))
@@ -127,22 +127,36 @@ impl DbAddress {
     }
 }
 
+/// Why the CA file for the database's TLS cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error("the CA file {} cannot be read ({detail})", path.display())]
+    Unreadable { path: std::path::PathBuf, detail: String },
+    #[error("the CA file {} holds no certificate", path.display())]
+    Empty { path: std::path::PathBuf },
+    #[error(transparent)]
+    Unusable(#[from] net::tls::TlsError),
+    #[error("TLS cannot be set up ({0})")]
+    Rustls(#[from] rustls::Error),
+}
+
 /// TLS that trusts the CA certificates in `ca` (PEM) and nothing else.
-fn tls_to(ca: &std::path::Path) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+fn tls_to(ca: &std::path::Path) -> Result<tokio_postgres_rustls::MakeRustlsConnect, CaError> {
     use rustls::pki_types::{CertificateDer, pem::PemObject};
     let certs = CertificateDer::pem_file_iter(ca)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("the CA file {} cannot be read ({e})", ca.display()))?;
+        .map_err(|e| CaError::Unreadable { path: ca.to_owned(), detail: e.to_string() })?;
     if certs.is_empty() {
-        return Err(format!("the CA file {} holds no certificate", ca.display()));
+        return Err(CaError::Empty { path: ca.to_owned() });
     }
-    let net::Trust::Roots(roots) = net::Trust::roots(certs)? else {
-        return Err("no trust roots".into());
+    let roots = match net::Trust::roots(certs)? {
+        net::Trust::Roots(roots) => roots,
+        // `roots` makes nothing else; an empty store trusts nobody.
+        _ => std::sync::Arc::new(rustls::RootCertStore::empty()),
     };
     let config =
         rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))

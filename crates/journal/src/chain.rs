@@ -84,16 +84,15 @@ impl Checkpoint {
     }
 
     /// Checks the signature against `trusted` (or, without one, the key the checkpoint names).
-    pub fn verify(&self, trusted: Option<&VerifyingKey>) -> Result<(), String> {
+    pub fn verify(&self, trusted: Option<&VerifyingKey>) -> Result<(), KeyError> {
         let named = parse_public_key(&self.public_key)?;
         let key = match trusted {
             Some(t) if t != &named => {
-                return Err(format!(
-                    "checkpoint at seq {} was signed by key {}, not by the trusted key {}",
-                    self.seq,
-                    self.public_key,
-                    hex::encode(t.as_bytes())
-                ));
+                return Err(KeyError::SignedByAnother {
+                    seq: self.seq,
+                    named: self.public_key.clone(),
+                    trusted: hex::encode(t.as_bytes()),
+                });
             }
             Some(t) => *t,
             None => named,
@@ -101,28 +100,43 @@ impl Checkpoint {
         let sig: [u8; 64] = hex::decode(&self.signature)
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| format!("checkpoint at seq {} has a malformed signature", self.seq))?;
+            .ok_or(KeyError::MalformedSignature { seq: self.seq })?;
         let text = Self::signed_text(&self.kiosk_id, self.seq, &self.head_hash, &self.time_utc);
-        key.verify(text.as_bytes(), &Signature::from_bytes(&sig)).map_err(|_| {
-            format!("checkpoint at seq {} has a signature that does not verify (forged or altered)", self.seq)
-        })
+        key.verify(text.as_bytes(), &Signature::from_bytes(&sig)).map_err(|_| KeyError::BadSignature { seq: self.seq })
     }
 }
 
+/// Why a key or a checkpoint's signature is not accepted; each says what is wrong, the caller where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("\"{0}\" is not an ed25519 public key (64 hex digits)")]
+    NotHex(String),
+    #[error("\"{0}\" is not a valid ed25519 public key")]
+    NotAKey(String),
+    #[error("{arg}: cannot read it ({why})")]
+    Unreadable { arg: String, why: String },
+    #[error("checkpoint at seq {seq} was signed by key {named}, not by the trusted key {trusted}")]
+    SignedByAnother { seq: u64, named: String, trusted: String },
+    #[error("checkpoint at seq {seq} has a malformed signature")]
+    MalformedSignature { seq: u64 },
+    #[error("checkpoint at seq {seq} has a signature that does not verify (forged or altered)")]
+    BadSignature { seq: u64 },
+}
+
 /// Parses a 64-hex-digit ed25519 public key.
-pub fn parse_public_key(s: &str) -> Result<VerifyingKey, String> {
+pub fn parse_public_key(s: &str) -> Result<VerifyingKey, KeyError> {
     let bytes: [u8; 32] = hex::decode(s.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| format!("\"{}\" is not an ed25519 public key (64 hex digits)", s.trim()))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| format!("\"{}\" is not a valid ed25519 public key", s.trim()))
+        .ok_or_else(|| KeyError::NotHex(s.trim().to_owned()))?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::NotAKey(s.trim().to_owned()))
 }
 
 /// A public key as a command line gives it: 64 hex digits, or a file holding them.
-pub fn public_key_from_arg(arg: &str) -> Result<VerifyingKey, String> {
+pub fn public_key_from_arg(arg: &str) -> Result<VerifyingKey, KeyError> {
     let path = std::path::Path::new(arg);
     let text = if path.is_file() {
-        std::fs::read_to_string(path).map_err(|e| format!("{arg}: cannot read it ({e})"))?
+        std::fs::read_to_string(path).map_err(|e| KeyError::Unreadable { arg: arg.to_owned(), why: e.to_string() })?
     } else {
         arg.to_owned()
     };

@@ -53,6 +53,67 @@ impl std::fmt::Display for TicketState {
     }
 }
 
+/// Declares a payload field's closed set of values: serde writes each as its snake_case name, exactly the
+/// bytes the string field wrote before (docs/journal-format.md lists them).
+macro_rules! field_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+field_enum! {
+    /// The devices whose outages are journaled.
+    Device { IdReader => "id_reader", TicketPrinter => "ticket_printer", LicencePrinter => "licence_printer" }
+}
+
+field_enum! {
+    /// How bad a device fault is: `error` stops the device's service, `warning` does not (yet).
+    Severity { Error => "error", Warning => "warning" }
+}
+
+field_enum! {
+    /// Who noticed a device's state: a probe, a job, a licence print, the reader itself, a flow asking
+    /// before it starts.
+    HealthSource { Probe => "probe", Job => "job", Print => "print", Reader => "reader", Flow => "flow" }
+}
+
+field_enum! {
+    /// What a card was read for.
+    CardPurpose { Ticket => "ticket", Licence => "licence", Appointment => "appointment", CaseProgress => "case_progress" }
+}
+
+field_enum! {
+    /// Where a rating was given.
+    Channel { Kiosk => "kiosk" }
+}
+
+field_enum! {
+    /// How a technician logged in to the maintenance screen.
+    LoginMethod { Pin => "pin" }
+}
+
+field_enum! {
+    /// What a technician did on the maintenance screen (or through the staff API).
+    MaintenanceActionKind { TestPrint => "test_print", ExportJournal => "export_journal", Logout => "logout" }
+}
+
 macro_rules! payloads {
     ($( $(#[$doc:meta])* $kind:ident { $( $(#[$m:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
         $(
@@ -101,7 +162,7 @@ payloads! {
         subject: String,
         id_masked: String,
         card_kind: drivers::idcard::CardKind,
-        purpose: String,
+        purpose: CardPurpose,
         #[serde(skip_serializing_if = "Option::is_none")]
         priority: Option<bool>,
     }
@@ -115,7 +176,7 @@ payloads! {
         #[serde(skip_serializing_if = "Option::is_none")]
         card_kind: Option<drivers::idcard::CardKind>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        purpose: Option<String>,
+        purpose: Option<CardPurpose>,
         reason: String,
     }
     TicketIssued {
@@ -175,7 +236,7 @@ payloads! {
         level: u8,
         level_name: String,
         reason: Option<String>,
-        channel: String,
+        channel: Channel,
         follow_up: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         contact_masked: Option<String>,
@@ -204,26 +265,26 @@ payloads! {
     DeliveryFailed { case_number: String, idempotency_key: String, reason: String }
     /// One per outage of `device`, whoever noticed it (`source`: `probe`, `job`, `print`).
     DeviceFault {
-        device: String,
-        severity: String,
+        device: Device,
+        severity: Severity,
         #[serde(skip_serializing_if = "Option::is_none")]
         fault: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        source: Option<String>,
+        source: Option<HealthSource>,
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     }
     DeviceRecovered {
-        device: String,
+        device: Device,
         #[serde(skip_serializing_if = "Option::is_none")]
-        source: Option<String>,
+        source: Option<HealthSource>,
     }
-    MaintenanceLogin { method: String }
+    MaintenanceLogin { method: LoginMethod }
     MaintenanceLoginFailed { attempt: u32 }
     MaintenanceAction {
-        action: String,
+        action: MaintenanceActionKind,
         #[serde(skip_serializing_if = "Option::is_none")]
         ok: Option<bool>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -253,27 +314,40 @@ payloads! {
 /// struct (unknown fields are allowed: a newer kiosk may add some), and the values the county's figures
 /// read must be in their range (a rating's `level` 1–5, a ticket's `business_day` a calendar date).
 /// A purged payload (NULL) is not checked. The sentence names the kind and what is wrong.
-pub fn check(kind: &str, payload: &str) -> Result<(), String> {
-    let value: serde_json::Value =
-        serde_json::from_str(payload).map_err(|e| format!("the {kind} payload is not JSON ({e})"))?;
+pub fn check(kind: &str, payload: &str) -> Result<(), PayloadProblem> {
+    let value: serde_json::Value = serde_json::from_str(payload)
+        .map_err(|e| PayloadProblem::NotJson { kind: kind.to_owned(), why: e.to_string() })?;
     let Some(known) = EntryKind::parse(kind) else { return Ok(()) };
     if let Some(Err(e)) = parse_as(known, payload) {
-        return Err(format!("the payload does not parse as {kind} ({e})"));
+        return Err(PayloadProblem::NotItsKind { kind: kind.to_owned(), why: e.to_string() });
     }
     match known {
         EntryKind::Evaluation => match value.get("level").and_then(serde_json::Value::as_u64) {
             Some(1..=5) => Ok(()),
-            _ => Err(format!("the evaluation's level {} is not one of 1 to 5", value["level"])),
+            _ => Err(PayloadProblem::LevelOutOfRange(value["level"].to_string())),
         },
         EntryKind::TicketIssued => {
             let day = value.get("business_day").and_then(serde_json::Value::as_str).unwrap_or_default();
             match (day.len(), day.parse::<jiff::civil::Date>()) {
                 (10, Ok(_)) => Ok(()),
-                _ => Err(format!("the ticket's business_day {day:?} is not a date (YYYY-MM-DD)")),
+                _ => Err(PayloadProblem::NotADate(day.to_owned())),
             }
         }
         _ => Ok(()),
     }
+}
+
+/// What is wrong with a sealed payload, for the county's store ([`check`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadProblem {
+    #[error("the {kind} payload is not JSON ({why})")]
+    NotJson { kind: String, why: String },
+    #[error("the payload does not parse as {kind} ({why})")]
+    NotItsKind { kind: String, why: String },
+    #[error("the evaluation's level {0} is not one of 1 to 5")]
+    LevelOutOfRange(String),
+    #[error("the ticket's business_day {0:?} is not a date (YYYY-MM-DD)")]
+    NotADate(String),
 }
 
 #[cfg(test)]
@@ -288,21 +362,25 @@ mod tests {
             )
         };
         assert_eq!(check("evaluation", &rating("5")), Ok(()));
-        let wrong = check("evaluation", &rating("\"x\"")).unwrap_err();
+        let wrong = check("evaluation", &rating("\"x\"")).unwrap_err().to_string();
         assert!(wrong.starts_with("the payload does not parse as evaluation (invalid type: string \"x\""), "{wrong}");
-        assert_eq!(check("evaluation", &rating("9")), Err("the evaluation's level 9 is not one of 1 to 5".into()));
+        assert_eq!(check("evaluation", &rating("9")), Err(PayloadProblem::LevelOutOfRange("9".into())));
+        assert_eq!(
+            check("evaluation", &rating("9")).unwrap_err().to_string(),
+            "the evaluation's level 9 is not one of 1 to 5"
+        );
         let ticket = |day: &str| {
             format!(
                 r#"{{"ticket_id":"t","number":"A001","category":"A","business_day":"{day}","waiting_ahead":0,"priority":false}}"#
             )
         };
         assert_eq!(check("ticket_issued", &ticket("2026-11-25")), Ok(()));
-        assert!(check("ticket_issued", &ticket("2026-02-30")).unwrap_err().contains("is not a date"));
-        assert!(check("ticket_issued", &ticket("someday")).unwrap_err().contains("is not a date"));
-        assert!(check("session_end", "{\"reason\":\"bored\"}").unwrap_err().contains("unknown variant"));
+        assert!(check("ticket_issued", &ticket("2026-02-30")).unwrap_err().to_string().contains("is not a date"));
+        assert!(check("ticket_issued", &ticket("someday")).unwrap_err().to_string().contains("is not a date"));
+        assert!(check("session_end", "{\"reason\":\"bored\"}").unwrap_err().to_string().contains("unknown variant"));
         assert!(check("boot", "{\"version\":\"1\",\"added_later\":1}").is_ok(), "unknown fields are allowed");
         assert!(check("a_kind_from_a_newer_kiosk", "{}").is_ok());
-        assert!(check("a_kind_from_a_newer_kiosk", "{").unwrap_err().contains("is not JSON"));
+        assert!(check("a_kind_from_a_newer_kiosk", "{").unwrap_err().to_string().contains("is not JSON"));
         assert!(check("ticket_called", r#"{"ticket_id":"t","state":"called","counter":"3"}"#).is_ok());
     }
 
@@ -315,7 +393,7 @@ mod tests {
             level: 4,
             level_name: "满意".into(),
             reason: None,
-            channel: "kiosk".into(),
+            channel: Channel::Kiosk,
             follow_up: false,
             contact_masked: None,
         }

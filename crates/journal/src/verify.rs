@@ -508,7 +508,7 @@ fn root_key(
         (Some(t), _) => Ok(Some(*t)),
         (None, Some(n)) if !n.is_empty() => {
             notes.push("seals and signatures were checked from the root key the input names itself; pass --pubkey with the key the county recorded for a trustworthy check".into());
-            super::chain::parse_public_key(n).map(Some)
+            super::chain::parse_public_key(n).map(Some).map_err(|e| e.to_string())
         }
         (None, _) => Ok(None),
     }
@@ -1095,7 +1095,7 @@ fn check_pages(
         }
         checker.check_checkpoint(&page.checkpoint, chain).map_err(|(_, what)| at(what))?;
         // The statement is signed by the same key as the page's checkpoint (the epoch current then).
-        let key = super::chain::parse_public_key(&page.checkpoint.public_key).map_err(at)?;
+        let key = super::chain::parse_public_key(&page.checkpoint.public_key).map_err(|e| at(e.to_string()))?;
         let sig: Option<[u8; 64]> = hex::decode(&st.signature).ok().and_then(|b| b.try_into().ok());
         let text = st.signed_text(&header.kiosk_id, &page.checkpoint);
         let verified = sig.is_some_and(|b| key.verify(text.as_bytes(), &Signature::from_bytes(&b)).is_ok());

@@ -410,7 +410,8 @@ pub fn render(template: &Template, input: &RenderInput<'_>, font: &PdfFont) -> R
         .map_err(|e| RenderError::Pdf(format!("{e:?}")))?;
     let settings = SerializeSettings { configuration, ..SerializeSettings::default() };
     let mut document = Document::new_with(settings);
-    let title = fill(&format!("{} {{document_id}}", template.title_zh), &fields).map_err(RenderError::Data)?;
+    let title = fill(&format!("{} {{document_id}}", template.title_zh), &fields)
+        .map_err(|e| RenderError::Data(e.to_string()))?;
     document.set_metadata(
         Metadata::new()
             .title(title)

@@ -166,7 +166,9 @@ impl Licences {
             journal,
             source,
             printer,
-            health: DeviceHealth::new("licence_printer", |f: &PrinterFault| f.code().to_string()),
+            health: DeviceHealth::new(journal::payload::Device::LicencePrinter, |f: &PrinterFault| {
+                f.code().to_string()
+            }),
             templates,
             font_at: PdfFont::locate(l.font.as_deref(), l.font_index).map_err(|e| e.to_string()),
             font: Arc::default(),
@@ -295,18 +297,18 @@ impl Licences {
             log::error!("cannot journal a failed licence print: {err}");
         }
         if let LicenceError::Printer(f) = e {
-            self.health.observe(&self.journal, Some(f.clone()), "print");
+            self.health.observe(&self.journal, Some(f.clone()), journal::payload::HealthSource::Print);
         }
     }
 
     /// Asks the licence printer now whether it can print (a flow starting); what it says goes to its one
     /// state, as a probe's does.
     pub fn check_printer(&self) -> Result<(), LicenceError> {
-        self.ask_printer("flow").map_or(Ok(()), |f| Err(LicenceError::Printer(f)))
+        self.ask_printer(journal::payload::HealthSource::Flow).map_or(Ok(()), |f| Err(LicenceError::Printer(f)))
     }
 
     /// The printer's state now, told to its one state (which journals an outage once) as seen by `source`.
-    fn ask_printer(&self, source: &'static str) -> Option<PrinterFault> {
+    fn ask_printer(&self, source: journal::payload::HealthSource) -> Option<PrinterFault> {
         let fault = self.printer.status().and_then(|s| s.fault().map_or(Ok(()), Err)).err();
         self.health.observe(&self.journal, fault.clone(), source);
         fault
@@ -318,7 +320,7 @@ impl Licences {
         let me = self.clone();
         owner::Owned::spawn("licence-printer-health", move |life| {
             loop {
-                me.ask_printer("probe");
+                me.ask_printer(journal::payload::HealthSource::Probe);
                 if life.stop.wait(every) {
                     return;
                 }
@@ -392,7 +394,7 @@ impl Licences {
             let entry: NewEntry = payload::LicencePrinted { print_id: id, document_id, copies, job_id }.into();
             Ok((vec![entry.in_session(sess)], ()))
         })?;
-        self.health.observe(&self.journal, None, "print");
+        self.health.observe(&self.journal, None, journal::payload::HealthSource::Print);
         Ok(Printed { print_id, job_id, copies, remaining: doc.copies_allowed.saturating_sub(used_before + copies) })
     }
 }

@@ -222,27 +222,52 @@ pub fn plausible_id_number(id: &str) -> bool {
         || (b.len() == 15 && b[..3].iter().all(u8::is_ascii_uppercase) && b[3..].iter().all(u8::is_ascii_digit))
 }
 
+/// Why a line of a documents file is refused ([`check_line`]); the caller adds the file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum LineProblem {
+    #[error("{0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error("id \"{0}\" must be 1 to 64 letters, digits, '-', '_' or '.'")]
+    BadId(String),
+    #[error(transparent)]
+    Template(#[from] crate::template::TemplateError),
+    #[error("subject_id_number is not a valid ID number (GB 11643 check digit or permit format)")]
+    BadIdNumber,
+    #[error("copies_allowed {0} must be 1 to {MAX_COPIES_ALLOWED}")]
+    Copies(u32),
+    #[error("data.{field} must be text, not {value}")]
+    NotText { field: String, value: String },
+    #[error("data.{field} is longer than {MAX_FIELD_CHARS} characters")]
+    TooLong { field: String },
+    #[error(
+        "data.{field} contains \"{ch}\" (U+{code:04X}), which the licence font {font} cannot print; install fonts-noto-cjk or set [licence] font"
+    )]
+    Unprintable { field: String, ch: String, code: u32, font: String },
+    #[error("data lacks {fields} (required by the {doc_type} template)")]
+    Lacks { fields: String, doc_type: String },
+}
+
 /// Checks one parsed line; `Err` is the reason (the caller adds file and line).
 pub fn check_line(
     line: ImportLine,
     templates: &Templates,
     key: &SubjectKey,
     font: Option<&PdfFont>,
-) -> Result<LicenceDocument, String> {
+) -> Result<LicenceDocument, LineProblem> {
     if line.id.is_empty()
         || line.id.len() > 64
         || !line.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         // Echoed escaped: a file's bytes never reach the terminal raw.
-        return Err(format!("id \"{}\" must be 1 to 64 letters, digits, '-', '_' or '.'", line.id.escape_debug()));
+        return Err(LineProblem::BadId(line.id.escape_debug().to_string()));
     }
-    let template = templates.get(&line.doc_type).map_err(|e| e.to_string())?;
+    let template = templates.get(&line.doc_type)?;
     let id_number = line.subject_id_number.trim().to_ascii_uppercase();
     if !plausible_id_number(&id_number) {
-        return Err("subject_id_number is not a valid ID number (GB 11643 check digit or permit format)".into());
+        return Err(LineProblem::BadIdNumber);
     }
     if !(1..=MAX_COPIES_ALLOWED).contains(&line.copies_allowed) {
-        return Err(format!("copies_allowed {} must be 1 to {MAX_COPIES_ALLOWED}", line.copies_allowed));
+        return Err(LineProblem::Copies(line.copies_allowed));
     }
     let mut data = BTreeMap::new();
     for (k, v) in line.data {
@@ -251,24 +276,24 @@ pub fn check_line(
         let s = match v {
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),
-            other => return Err(format!("data.{shown} must be text, not {other}")),
+            other => return Err(LineProblem::NotText { field: shown, value: other.to_string() }),
         };
         if s.chars().count() > MAX_FIELD_CHARS {
-            return Err(format!("data.{shown} is longer than {MAX_FIELD_CHARS} characters"));
+            return Err(LineProblem::TooLong { field: shown });
         }
         if let Some(ch) = font.and_then(|f| f.missing(&s)) {
-            return Err(format!(
-                "data.{shown} contains \"{}\" (U+{:04X}), which the licence font {} cannot print; install fonts-noto-cjk or set [licence] font",
-                ch.escape_debug(),
-                ch as u32,
-                font.map(|f| f.path.display().to_string()).unwrap_or_default()
-            ));
+            return Err(LineProblem::Unprintable {
+                field: shown,
+                ch: ch.escape_debug().to_string(),
+                code: ch as u32,
+                font: font.map(|f| f.path.display().to_string()).unwrap_or_default(),
+            });
         }
         data.insert(k, s);
     }
     let missing = template.missing_fields(&data);
     if !missing.is_empty() {
-        return Err(format!("data lacks {} (required by the {} template)", missing.join(", "), template.doc_type));
+        return Err(LineProblem::Lacks { fields: missing.join(", "), doc_type: template.doc_type.clone() });
     }
     Ok(LicenceDocument {
         id: line.id,
@@ -297,7 +322,7 @@ pub fn parse_import(
             continue;
         }
         let parsed: Result<ImportLine, _> = serde_json::from_str(raw);
-        match parsed.map_err(|e| e.to_string()).and_then(|l| check_line(l, templates, key, font)) {
+        match parsed.map_err(LineProblem::from).and_then(|l| check_line(l, templates, key, font)) {
             Ok(d) => {
                 if let Some(first) = seen.insert(d.id.clone(), n) {
                     errors.push(format!("{file}:{n}: id \"{}\" appears again (first on line {first})", d.id));

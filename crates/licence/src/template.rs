@@ -144,7 +144,7 @@ pub fn placeholders(text: &str) -> Vec<&str> {
 /// a missing one here is an error, never an empty gap on an official document. A value (from the platform
 /// or an imported file) is filled in printable (`drivers::text::printable`): no control character or
 /// bidirectional override reaches the document or the screen's preview.
-pub fn fill(text: &str, fields: &BTreeMap<String, String>) -> Result<String, String> {
+pub fn fill(text: &str, fields: &BTreeMap<String, String>) -> Result<String, MissingField> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -155,13 +155,18 @@ pub fn fill(text: &str, fields: &BTreeMap<String, String>) -> Result<String, Str
             return Ok(out);
         };
         let name = &after[..close];
-        let value = fields.get(name).ok_or_else(|| format!("the field \"{name}\" has no value"))?;
+        let value = fields.get(name).ok_or_else(|| MissingField(name.to_owned()))?;
         out.push_str(&drivers::text::printable(value));
         rest = &after[close + 1..];
     }
     out.push_str(rest);
     Ok(out)
 }
+
+/// A placeholder with no value ([`fill`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the field \"{0}\" has no value")]
+pub struct MissingField(pub String);
 
 /// `#rrggbb` to RGB.
 pub fn parse_color(c: &str) -> Option<(u8, u8, u8)> {
@@ -394,7 +399,7 @@ mod tests {
     fn fill_and_placeholders() {
         let f = BTreeMap::from([("name".to_string(), "临沭".to_string())]);
         assert_eq!(fill("名称：{name}。", &f).unwrap(), "名称：临沭。");
-        assert!(fill("{nope}", &f).unwrap_err().contains("nope"));
+        assert_eq!(fill("{nope}", &f).unwrap_err(), MissingField("nope".into()));
         assert_eq!(placeholders("{a} and {b}"), ["a", "b"]);
     }
 

@@ -32,19 +32,15 @@ impl Endpoint {
 
     /// Refuses a plain `http://` address to another machine for a request that carries a secret (a staff
     /// token would cross the network in clear).
-    pub fn check_secret_may_travel(&self) -> Result<(), String> {
+    pub fn check_secret_may_travel(&self) -> Result<(), AddressError> {
         if self.tls || self.is_loopback() {
             return Ok(());
         }
-        Err(format!(
-            "http://{}:{} is plain HTTP to another machine, and the staff token would cross the network in clear; write https:// and the certificate's --pin (plain http is for 127.0.0.1 only)",
-            self.host, self.port
-        ))
+        Err(AddressError::SecretInClear { host: self.host.clone(), port: self.port })
     }
 
-    pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let bad =
-            || format!("\"{url}\" is not a service address; write https://HOST:PORT, e.g. https://192.0.2.10:8443");
+    pub fn parse(url: &str) -> Result<Endpoint, AddressError> {
+        let bad = || AddressError::NotAnAddress(url.to_owned());
         let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
             (true, r)
         } else if let Some(r) = url.strip_prefix("http://") {
@@ -78,6 +74,17 @@ impl Endpoint {
     }
 }
 
+/// Why a service address cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("\"{0}\" is not a service address; write https://HOST:PORT, e.g. https://192.0.2.10:8443")]
+    NotAnAddress(String),
+    #[error(
+        "http://{host}:{port} is plain HTTP to another machine, and the staff token would cross the network in clear; write https:// and the certificate's --pin (plain http is for 127.0.0.1 only)"
+    )]
+    SecretInClear { host: String, port: u16 },
+}
+
 /// Whom a TLS connection trusts.
 #[derive(Clone)]
 pub enum Trust {
@@ -101,10 +108,10 @@ impl std::fmt::Debug for Trust {
 
 impl Trust {
     /// Trusts the certificates in a PEM file as roots.
-    pub fn roots(certs: Vec<CertificateDer<'static>>) -> Result<Trust, String> {
+    pub fn roots(certs: Vec<CertificateDer<'static>>) -> Result<Trust, tls::TlsError> {
         let mut store = rustls::RootCertStore::empty();
         for c in certs {
-            store.add(c).map_err(|e| format!("a certificate cannot be used as a trust root ({e})"))?;
+            store.add(c).map_err(|e| tls::TlsError::NotARoot(e.to_string()))?;
         }
         Ok(Trust::Roots(Arc::new(store)))
     }
@@ -352,7 +359,7 @@ mod tests {
         for ok in ["https://192.0.2.10:8443", "http://127.0.0.1:8080", "http://[::1]:80", "http://localhost:1"] {
             assert_eq!(Endpoint::parse(ok).unwrap().check_secret_may_travel(), Ok(()), "{ok}");
         }
-        let e = Endpoint::parse("http://192.0.2.10:8080").unwrap().check_secret_may_travel().unwrap_err();
+        let e = Endpoint::parse("http://192.0.2.10:8080").unwrap().check_secret_may_travel().unwrap_err().to_string();
         assert!(e.contains("would cross the network in clear") && e.contains("https://"), "{e}");
         assert!(Endpoint::parse("https://x:port").is_err());
         assert!(Endpoint::parse("https://:1").is_err());

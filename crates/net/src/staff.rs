@@ -10,8 +10,8 @@ pub enum StaffError {
     #[error("an https address needs --pin with the certificate fingerprint `kiosk admin gen-cert` printed")]
     NoPin,
     /// Plain HTTP to another machine: the token would travel in clear.
-    #[error("{0}")]
-    InClear(String),
+    #[error(transparent)]
+    InClear(#[from] crate::AddressError),
     #[error(transparent)]
     Net(#[from] NetError),
     #[error("the kiosk answered {status}: {why}")]

@@ -26,6 +26,10 @@ pub enum TlsError {
     Generate(#[from] rcgen::Error),
     #[error("TLS cannot be set up ({0})")]
     Rustls(#[from] rustls::Error),
+    #[error("a certificate cannot be used as a trust root ({0})")]
+    NotARoot(String),
+    #[error("\"{0}\" is not a certificate fingerprint; give the sha256:… that `kiosk admin gen-cert` printed")]
+    NotAPin(String),
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -188,13 +192,11 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
 }
 
 /// Parses a pin: `sha256:` and 64 hex digits, or the colon-separated form.
-pub fn parse_pin(s: &str) -> Result<[u8; 32], String> {
+pub fn parse_pin(s: &str) -> Result<[u8; 32], TlsError> {
     let s = s.trim();
     let hex_part = s.strip_prefix("sha256:").or_else(|| s.strip_prefix("SHA256:")).unwrap_or(s).replace(':', "");
     let mut pin = [0u8; 32];
-    hex::decode_to_slice(&hex_part, &mut pin).map_err(|_| {
-        format!("\"{s}\" is not a certificate fingerprint; give the sha256:… that `kiosk admin gen-cert` printed")
-    })?;
+    hex::decode_to_slice(&hex_part, &mut pin).map_err(|_| TlsError::NotAPin(s.to_owned()))?;
     Ok(pin)
 }
 

@@ -8,6 +8,28 @@ use serde::{Deserialize, Serialize};
 /// The steps a case goes through, in order.
 pub const STEPS: [&str; 4] = ["受理", "审核", "办结", "送达"];
 
+/// A case's steps in order, as the platform names them (`STEPS`): accepted, reviewed, finished, delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CaseStep {
+    Accepted,
+    Reviewed,
+    Finished,
+    Delivered,
+}
+
+impl CaseStep {
+    pub const ALL: [CaseStep; 4] = [CaseStep::Accepted, CaseStep::Reviewed, CaseStep::Finished, CaseStep::Delivered];
+
+    /// The platform's (and the slip's) name of the step.
+    pub fn name_zh(self) -> &'static str {
+        STEPS[self as usize]
+    }
+
+    pub fn parse(name: &str) -> Option<CaseStep> {
+        Self::ALL.into_iter().find(|s| s.name_zh() == name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WireStep {
@@ -88,7 +110,7 @@ pub struct DeliveryAccepted {
 /// A step with its local time ("2026-11-20 10:15"), or none yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    pub name: String,
+    pub step: CaseStep,
     pub at: Option<jiff::Timestamp>,
 }
 
@@ -119,16 +141,17 @@ impl Case {
             )));
         }
         let mut steps = vec![];
-        for name in STEPS {
+        for step in CaseStep::ALL {
+            let name = step.name_zh();
             let at = match w.steps.iter().find(|s| s.name == name).and_then(|s| s.at.as_deref()) {
                 Some(t) => Some(t.parse().map_err(|e| {
                     PlatformError::Malformed(format!("case {}: step {name} at \"{t}\" ({e})", w.number))
                 })?),
                 None => None,
             };
-            steps.push(Step { name: name.to_owned(), at });
+            steps.push(Step { step, at });
         }
-        if let Some(s) = w.steps.iter().find(|s| !STEPS.contains(&s.name.as_str())) {
+        if let Some(s) = w.steps.iter().find(|s| CaseStep::parse(&s.name).is_none()) {
             return Err(PlatformError::Malformed(format!("case {}: unknown step \"{}\"", w.number, s.name)));
         }
         Ok(Case {
@@ -142,7 +165,12 @@ impl Case {
 
     /// Finished (办结 reached): the result exists and can be sent.
     pub fn finished(&self) -> bool {
-        self.steps.iter().any(|s| s.name == "办结" && s.at.is_some())
+        self.reached(CaseStep::Finished)
+    }
+
+    /// Whether `step` has been reached.
+    pub fn reached(&self, step: CaseStep) -> bool {
+        self.steps.iter().any(|s| s.step == step && s.at.is_some())
     }
 
     /// 邮寄到家 can be asked for.
@@ -205,8 +233,8 @@ pub fn next_step_zh(case: &Case, delivery_requested: bool) -> String {
     }
     match case.steps.iter().find(|s| s.at.is_none()) {
         None => "办理完毕".into(),
-        Some(s) if s.name == STEPS[3] => "下一步：已办结，请到大厅窗口领取，或在本机申请邮寄到家".into(),
-        Some(s) => format!("下一步：等待{}，可随时在本机或扫码查询进度", s.name),
+        Some(s) if s.step == CaseStep::Delivered => "下一步：已办结，请到大厅窗口领取，或在本机申请邮寄到家".into(),
+        Some(s) => format!("下一步：等待{}，可随时在本机或扫码查询进度", s.step.name_zh()),
     }
 }
 
@@ -236,8 +264,8 @@ pub fn slip(
     ];
     for s in &case.steps {
         let when = match s.at {
-            Some(t) => format!("■ {} {}", s.name, t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M")),
-            None => format!("□ {} 未到", s.name),
+            Some(t) => format!("■ {} {}", s.step.name_zh(), t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M")),
+            None => format!("□ {} 未到", s.step.name_zh()),
         };
         b.push(text(when));
     }
@@ -293,7 +321,7 @@ mod tests {
             delivery_requested: false,
         };
         let c = Case::from_wire(w.clone()).unwrap();
-        assert_eq!(c.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), STEPS);
+        assert_eq!(c.steps.iter().map(|s| s.step.name_zh()).collect::<Vec<_>>(), STEPS);
         assert!(!c.finished() && !c.can_deliver());
         let mut done = w.clone();
         done.steps.push(WireStep { name: "办结".into(), at: Some("2026-11-25T16:00:00+08:00".into()) });

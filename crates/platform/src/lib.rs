@@ -63,9 +63,11 @@ pub enum SetupError {
     #[error("[platform] url is not set")]
     NoUrl,
     #[error("[platform] {0}")]
-    Address(String),
+    Address(#[from] net::AddressError),
+    #[error("[platform] pin: {0}")]
+    Pin(net::tls::TlsError),
     #[error("[platform] ca_file: {0}")]
-    Trust(String),
+    Trust(net::tls::TlsError),
     #[error(transparent)]
     Certificate(#[from] net::tls::TlsError),
     #[error("cannot read the platform token {} ({why})", path.display())]
@@ -97,7 +99,7 @@ impl Platform {
         let url = p.url.as_deref().ok_or(SetupError::NoUrl)?;
         let endpoint = Endpoint::parse(url).map_err(SetupError::Address)?;
         let trust = match (&p.pin, &p.ca_file) {
-            (Some(pin), _) => Trust::Pinned(net::tls::parse_pin(pin).map_err(SetupError::Address)?),
+            (Some(pin), _) => Trust::Pinned(net::tls::parse_pin(pin).map_err(SetupError::Pin)?),
             (None, Some(ca)) => Trust::roots(net::tls::load_certs(ca)?).map_err(SetupError::Trust)?,
             // Allowed only by the demo's own configuration (see `config::validate`).
             (None, None) => Trust::Plain,

@@ -10,5 +10,5 @@ pub mod sim;
 pub use card::{CardDate, CardError, CardKind, Gender, IdCard, Validity};
 pub use frame::{Decoder, Frame, FrameError, Request, SamStatus};
 pub use reader::{CardWatch, Next, ReaderEvent, Sam, SamInfo, run_reader, run_reader_until};
-pub use reply::{Reply, ReplyError, decode_hex_reply, interpret};
+pub use reply::{HexReplyError, Reply, ReplyError, decode_hex_reply, interpret};
 pub use sim::{Fault, SamSim};

@@ -79,10 +79,10 @@ pub fn interpret(req: Request, frame: &Frame) -> Result<Reply, ReplyError> {
 }
 
 /// Reads a card from one hex-encoded 30 01 or 30 10 reply frame (whitespace ignored, noise before the preamble tolerated).
-pub fn decode_hex_reply(hex: &str) -> Result<IdCard, String> {
+pub fn decode_hex_reply(hex: &str) -> Result<IdCard, HexReplyError> {
     let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
     if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err("the input is not hex digits (an even number of 0-9 A-F, whitespace allowed)".into());
+        return Err(HexReplyError::NotHex);
     }
     let bytes: Vec<u8> =
         (0..digits.len()).step_by(2).filter_map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok()).collect();
@@ -90,8 +90,8 @@ pub fn decode_hex_reply(hex: &str) -> Result<IdCard, String> {
     dec.feed(&bytes);
     let frame = match dec.next_frame() {
         Some(Ok(f)) => f,
-        Some(Err(e)) => return Err(format!("the frame is broken: {e}")),
-        None => return Err("no complete frame (AA AA AA 96 69 …) in the input".into()),
+        Some(Err(e)) => return Err(HexReplyError::Broken(e.to_string())),
+        None => return Err(HexReplyError::NoFrame),
     };
     // 30 10 replies carry three length fields; try the layout the lengths fit.
     let with_fp = frame.data.len() >= 6 && {
@@ -101,7 +101,22 @@ pub fn decode_hex_reply(hex: &str) -> Result<IdCard, String> {
     let req = if with_fp { Request::ReadTextWithFingerprint } else { Request::ReadText };
     match interpret(req, &frame) {
         Ok(Reply::CardData(card)) => Ok(*card),
-        Ok(_) => Err("the frame is not a card data reply".into()),
-        Err(e) => Err(e.to_string()),
+        Ok(_) => Err(HexReplyError::NotCardData),
+        Err(e) => Err(HexReplyError::Reply(e)),
     }
+}
+
+/// Why a hex-encoded reply frame gives no card ([`decode_hex_reply`]).
+#[derive(Debug, thiserror::Error)]
+pub enum HexReplyError {
+    #[error("the input is not hex digits (an even number of 0-9 A-F, whitespace allowed)")]
+    NotHex,
+    #[error("the frame is broken: {0}")]
+    Broken(String),
+    #[error("no complete frame (AA AA AA 96 69 …) in the input")]
+    NoFrame,
+    #[error("the frame is not a card data reply")]
+    NotCardData,
+    #[error(transparent)]
+    Reply(ReplyError),
 }

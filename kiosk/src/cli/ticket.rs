@@ -98,7 +98,7 @@ pub fn run_ticket(cmd: TicketCommand) -> anyhow::Result<()> {
     let printer = || -> anyhow::Result<(TicketPrinter, Option<crate::devices::ticket_printer::SimulatedPrinter>)> {
         let simulated = simulated_printer(&config)?;
         let printer = TicketPrinter::from_config(&config, simulated.as_ref().map(|s| s.address.clone()))
-            .map_err(|m| Exit { code: EXIT_INVALID, message: m })?;
+            .map_err(|m| Exit { code: EXIT_INVALID, message: m.to_string() })?;
         Ok((printer, simulated))
     };
     if let TicketCommand::Issue { category, count, pause_ms, .. } = &cmd {

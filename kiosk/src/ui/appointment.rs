@@ -168,7 +168,7 @@ impl Binding for Page_ {
                     s.queue.journal(),
                     &card,
                     crate::cards::today(now, s.config.tz()),
-                    "appointment",
+                    crate::journal::payload::CardPurpose::Appointment,
                     None,
                     s.config.journal.id_mask_keep,
                     &job.session_id,

@@ -76,7 +76,7 @@ impl Binding for Page_ {
                         &s.journal,
                         &card,
                         crate::cards::today(now, s.config.tz()),
-                        "case_progress",
+                        crate::journal::payload::CardPurpose::CaseProgress,
                         None,
                         s.config.journal.id_mask_keep,
                         &job.session_id,
@@ -210,7 +210,7 @@ impl Binding for Page_ {
                         number: c.number.as_str().into(),
                         masked: vocabulary::mask::number(&c.number).into(),
                         item: c.item_name.as_str().into(),
-                        state: if c.steps.iter().any(|s| s.name == "送达" && s.at.is_some()) {
+                        state: if c.reached(crate::platform::cases::CaseStep::Delivered) {
                             2
                         } else if c.finished() {
                             1

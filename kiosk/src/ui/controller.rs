@@ -349,7 +349,7 @@ fn run_worker<B: Binding>(
                     "level": level,
                     "level_name": name,
                     "reason": reason,
-                    "channel": "kiosk",
+                    "channel": payload::Channel::Kiosk,
                     "at": crate::journal::format_utc(now),
                 });
                 // The number for the follow-up call goes to the platform (and leaves the outbox once
@@ -362,7 +362,7 @@ fn run_worker<B: Binding>(
                     level,
                     level_name: name.into(),
                     reason,
-                    channel: "kiosk".into(),
+                    channel: payload::Channel::Kiosk,
                     follow_up: level <= 2,
                     contact_masked: contact.as_deref().map(vocabulary::mask::phone),
                 };

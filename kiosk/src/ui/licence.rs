@@ -79,8 +79,15 @@ impl Binding for Page_ {
                     return;
                 };
                 let today = crate::cards::today(jiff::Timestamp::now(), &s.timezone);
-                let admitted =
-                    crate::cards::admit(&job.journal, &card, today, "licence", None, s.id_mask_keep, &job.session_id);
+                let admitted = crate::cards::admit(
+                    &job.journal,
+                    &card,
+                    today,
+                    crate::journal::payload::CardPurpose::Licence,
+                    None,
+                    s.id_mask_keep,
+                    &job.session_id,
+                );
                 match admitted {
                     Err(crate::cards::CardRuleError::Refused(r)) => return job.reply(Event::CardRefused(r.reason())),
                     Err(crate::cards::CardRuleError::Journal(e)) => {

@@ -141,7 +141,7 @@ impl Worker {
         }
         if crate::secrets::pin_matches(pin, &self.s.pin_hash) {
             self.failures = 0;
-            if !self.journal(payload::MaintenanceLogin { method: "pin".into() }) {
+            if !self.journal(payload::MaintenanceLogin { method: payload::LoginMethod::Pin }) {
                 return Answer::Notice { notice: Notice::JournalUnwritable, minutes: 0 };
             }
             return Answer::LoggedIn { status: self.status() };
@@ -158,10 +158,10 @@ impl Worker {
 
     fn test_print(&self) -> Answer {
         let s = &self.s;
-        let result = crate::ticket::test_page(&s.hall_name, &s.kiosk_id, &s.timezone)
-            .and_then(|doc| s.printer.print_document(&doc, &s.journal));
+        let result = crate::ticket::print_test_page(&s.printer, &s.journal, &s.hall_name, &s.kiosk_id, &s.timezone)
+            .map_err(|e| e.to_string());
         self.journal(payload::MaintenanceAction {
-            action: "test_print".into(),
+            action: payload::MaintenanceActionKind::TestPrint,
             ok: Some(result.is_ok()),
             detail: result.as_ref().err().cloned(),
         });
@@ -233,7 +233,7 @@ impl Worker {
             }
             Err(e) => {
                 self.journal(payload::MaintenanceAction {
-                    action: "export_journal".into(),
+                    action: payload::MaintenanceActionKind::ExportJournal,
                     ok: Some(false),
                     detail: Some(e.to_string()),
                 });
@@ -315,7 +315,11 @@ pub fn bind(window: &AppWindow, inbox: &Inbox, services: MaintenanceServices) ->
                     Some(worker.export_journal(&progress))
                 }
                 Task::Logout => {
-                    worker.journal(payload::MaintenanceAction { action: "logout".into(), ok: None, detail: None });
+                    worker.journal(payload::MaintenanceAction {
+                        action: payload::MaintenanceActionKind::Logout,
+                        ok: None,
+                        detail: None,
+                    });
                     None
                 }
             };

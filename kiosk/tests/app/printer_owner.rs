@@ -56,7 +56,7 @@ fn a_printer_unplugged_mid_job_fails_that_job_once_and_is_used_again_when_it_ret
     // Unplugged while the next job is under way: the device node goes and the printer stops answering.
     std::fs::remove_file(&link).unwrap();
     printer.set_status(SimStatus::Silent);
-    let failed = owner.print_document(&page("第二张 second"), &journal).unwrap_err();
+    let failed = owner.print_document(&page("第二张 second"), &journal).unwrap_err().to_string();
     assert!(failed.contains("not available"), "{failed}");
     // Probes meanwhile find no device: still the same outage, not a new one.
     std::thread::sleep(Duration::from_millis(800));

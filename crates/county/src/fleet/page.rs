@@ -156,17 +156,23 @@ fn storable(e: &Entry) -> Result<std::time::SystemTime, PageProblem> {
 
 /// A seal must name an entry the county holds with the hash it holds: `stored` is that hash, if any.
 /// Err: what is wrong (the seal's seq is where the chain breaks).
-pub fn check_seal_against_store(seal: &Seal, stored: Option<&str>) -> Result<(), String> {
+pub fn check_seal_against_store(seal: &Seal, stored: Option<&str>) -> Result<(), SealMismatch> {
     match stored {
         Some(h) if h == seal.head_hash => Ok(()),
-        Some(_) => Err(format!(
-            "the seal of epoch {} records a different entry {} than the one the county holds: entries of a sealed epoch were rewritten",
-            seal.epoch, seal.seq
-        )),
-        None => {
-            Err(format!("the seal of epoch {} names entry {}, which the county does not hold", seal.epoch, seal.seq))
-        }
+        Some(_) => Err(SealMismatch::Rewritten { epoch: seal.epoch, seq: seal.seq }),
+        None => Err(SealMismatch::NotHeld { epoch: seal.epoch, seq: seal.seq }),
     }
+}
+
+/// Why a pulled seal does not fit what the county holds ([`check_seal_against_store`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealMismatch {
+    #[error(
+        "the seal of epoch {epoch} records a different entry {seq} than the one the county holds: entries of a sealed epoch were rewritten"
+    )]
+    Rewritten { epoch: u64, seq: u64 },
+    #[error("the seal of epoch {epoch} names entry {seq}, which the county does not hold")]
+    NotHeld { epoch: u64, seq: u64 },
 }
 
 #[cfg(test)]

@@ -167,7 +167,7 @@ pub fn store_page(
             .collect();
         for seal in earlier {
             if let Err(what) = check_seal_against_store(seal, stored.get(&(seal.seq as i64)).map(String::as_str)) {
-                return Ok(Stored::Broken { seq: seal.seq, what });
+                return Ok(Stored::Broken { seq: seal.seq, what: what.to_string() });
             }
         }
     }
@@ -233,7 +233,7 @@ pub fn store_page(
 
 /// What is wrong with an entry's payload for the county's figures (None: nothing, or purged).
 pub fn payload_problem(kind: &str, payload: Option<&str>) -> Option<String> {
-    payload.and_then(|p| journal::payload::check(kind, p).err())
+    payload.and_then(|p| journal::payload::check(kind, p).err()).map(|e| e.to_string())
 }
 
 fn left_out_alert(seq: u64, kind: &str, problem: &str) -> String {

@@ -143,12 +143,27 @@ impl Speaker {
     }
 }
 
+/// Why the voice could not say something.
+#[derive(Debug, thiserror::Error)]
+pub enum VoiceError {
+    #[error("espeak-ng could not be started ({0}); install the espeak-ng package")]
+    NoEspeak(std::io::Error),
+    #[error("espeak-ng failed ({0})")]
+    Espeak(String),
+    #[error("speech-dispatcher is not answering on {} ({why})", socket.display())]
+    NotAnswering { socket: std::path::PathBuf, why: std::io::Error },
+    #[error("speech-dispatcher {0}")]
+    Dispatcher(String),
+    #[error("{0}; {1}")]
+    Both(Box<VoiceError>, Box<VoiceError>),
+}
+
 /// Something that speaks.
 trait Engine {
-    fn speak(&mut self, spoken: &Spoken) -> Result<(), String>;
+    fn speak(&mut self, spoken: &Spoken) -> Result<(), VoiceError>;
     fn cancel(&mut self);
     /// Speaks the parts of one text in turn (see [`utterances`]).
-    fn speak_all(&mut self, parts: &[Spoken]) -> Result<(), String> {
+    fn speak_all(&mut self, parts: &[Spoken]) -> Result<(), VoiceError> {
         parts.iter().try_for_each(|p| self.speak(p))
     }
 }
@@ -201,7 +216,7 @@ fn run(rx: Receiver<Order>, settings: &VoiceSection) {
 struct Silent;
 
 impl Engine for Silent {
-    fn speak(&mut self, _: &Spoken) -> Result<(), String> {
+    fn speak(&mut self, _: &Spoken) -> Result<(), VoiceError> {
         Ok(())
     }
     fn cancel(&mut self) {}
@@ -225,28 +240,28 @@ pub fn espeak_command(settings: &VoiceSection, spoken: &Spoken, wav: Option<&Pat
 }
 
 /// Renders `spoken` to a WAV file with espeak-ng, as the kiosk would speak it (`kiosk voice render`, tests).
-pub fn render_wav(settings: &VoiceSection, spoken: &Spoken, wav: &Path) -> Result<(), String> {
-    let mut child = espeak_command(settings, spoken, Some(wav))
-        .spawn()
-        .map_err(|e| format!("espeak-ng could not be started ({e}); install the espeak-ng package"))?;
+pub fn render_wav(settings: &VoiceSection, spoken: &Spoken, wav: &Path) -> Result<(), VoiceError> {
+    let mut child = espeak_command(settings, spoken, Some(wav)).spawn().map_err(VoiceError::NoEspeak)?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(spoken.text.as_bytes()).map_err(|e| format!("espeak-ng did not take the text ({e})"))?;
+        stdin
+            .write_all(spoken.text.as_bytes())
+            .map_err(|e| VoiceError::Espeak(format!("it did not take the text ({e})")))?;
     }
-    let out = child.wait_with_output().map_err(|e| format!("espeak-ng failed ({e})"))?;
+    let out = child.wait_with_output().map_err(|e| VoiceError::Espeak(e.to_string()))?;
     if !out.status.success() {
-        return Err(format!("espeak-ng failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(VoiceError::Espeak(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())));
     }
     Ok(())
 }
 
 /// Speaks one text with the configured engine and returns once it has been said (`kiosk voice`): espeak-ng
 /// is waited for; speech-dispatcher is given the time the text takes to say.
-pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), String> {
-    let espeak = |settings: &VoiceSection| -> Result<(), String> {
+pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), VoiceError> {
+    let espeak = |settings: &VoiceSection| -> Result<(), VoiceError> {
         let mut engine = EspeakNg { settings: settings.clone(), child: None };
         engine.speak_all(&utterances(spoken))?;
         if let Some(mut c) = engine.child.take() {
-            c.wait().map_err(|e| format!("espeak-ng failed ({e})"))?;
+            c.wait().map_err(|e| VoiceError::Espeak(e.to_string()))?;
         }
         Ok(())
     };
@@ -263,7 +278,7 @@ pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), Stri
                     Ok(())
                 }
                 // As the kiosk does: espeak-ng directly where speech-dispatcher cannot speak.
-                Err(e) => espeak(settings).map_err(|e2| format!("{e}; {e2}")),
+                Err(e) => espeak(settings).map_err(|e2| VoiceError::Both(Box::new(e), Box::new(e2))),
             }
         }
     }
@@ -276,7 +291,7 @@ struct EspeakNg {
 
 impl Engine for EspeakNg {
     /// Mixed parts in one espeak-ng process (a new text can cut it), each in its voice through SSML.
-    fn speak_all(&mut self, parts: &[Spoken]) -> Result<(), String> {
+    fn speak_all(&mut self, parts: &[Spoken]) -> Result<(), VoiceError> {
         match parts {
             [] => Ok(()),
             [one] => self.speak(one),
@@ -294,7 +309,7 @@ impl Engine for EspeakNg {
                     .arg("-m")
                     .stderr(Stdio::null())
                     .spawn()
-                    .map_err(|e| format!("espeak-ng could not be started ({e}); install the espeak-ng package"))?;
+                    .map_err(VoiceError::NoEspeak)?;
                 if let Some(mut stdin) = child.stdin.take() {
                     let _ = stdin.write_all(text.as_bytes());
                 }
@@ -304,11 +319,9 @@ impl Engine for EspeakNg {
         }
     }
 
-    fn speak(&mut self, spoken: &Spoken) -> Result<(), String> {
-        let mut child = espeak_command(&self.settings, spoken, None)
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("espeak-ng could not be started ({e}); install the espeak-ng package"))?;
+    fn speak(&mut self, spoken: &Spoken) -> Result<(), VoiceError> {
+        let mut child =
+            espeak_command(&self.settings, spoken, None).stderr(Stdio::null()).spawn().map_err(VoiceError::NoEspeak)?;
         if let Some(mut stdin) = child.stdin.take() {
             // Dropping stdin after the text ends espeak-ng's input.
             let _ = stdin.write_all(spoken.text.as_bytes());
@@ -346,7 +359,7 @@ impl SpeechDispatcher {
         SpeechDispatcher { socket, settings: settings.clone(), link: None, sent: None, spawned: false }
     }
 
-    fn connect(&mut self) -> Result<&mut UnixStream, String> {
+    fn connect(&mut self) -> Result<&mut UnixStream, VoiceError> {
         if self.link.is_none() {
             let stream = match UnixStream::connect(&self.socket) {
                 Ok(s) => s,
@@ -359,33 +372,37 @@ impl SpeechDispatcher {
                         .stderr(Stdio::null())
                         .status();
                     UnixStream::connect(&self.socket)
-                        .map_err(|e| format!("speech-dispatcher is not answering on {} ({e})", self.socket.display()))?
+                        .map_err(|e| VoiceError::NotAnswering { socket: self.socket.clone(), why: e })?
                 }
-                Err(e) => return Err(format!("speech-dispatcher is not answering on {} ({e})", self.socket.display())),
+                Err(e) => return Err(VoiceError::NotAnswering { socket: self.socket.clone(), why: e }),
             };
-            stream.set_read_timeout(Some(Duration::from_secs(3))).map_err(|e| e.to_string())?;
-            stream.set_write_timeout(Some(Duration::from_secs(3))).map_err(|e| e.to_string())?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(3)))
+                .map_err(|e| VoiceError::NotAnswering { socket: self.socket.clone(), why: e })?;
+            stream
+                .set_write_timeout(Some(Duration::from_secs(3)))
+                .map_err(|e| VoiceError::NotAnswering { socket: self.socket.clone(), why: e })?;
             self.link = Some(stream);
             self.sent = None;
             self.exchange(&ssip::command("SET SELF CLIENT_NAME kiosk:kiosk:guidance"))?;
         }
-        self.link.as_mut().ok_or_else(|| "no connection".to_string())
+        self.link.as_mut().ok_or_else(|| VoiceError::Dispatcher("has no connection".into()))
     }
 
     /// Sends one command and reads its reply; a refusal or a broken link drops the connection.
-    fn exchange(&mut self, bytes: &[u8]) -> Result<ssip::Reply, String> {
+    fn exchange(&mut self, bytes: &[u8]) -> Result<ssip::Reply, VoiceError> {
         let result = (|| {
-            let link = self.link.as_mut().ok_or("no connection to speech-dispatcher")?;
-            link.write_all(bytes).map_err(|e| format!("speech-dispatcher's socket refused a write ({e})"))?;
+            let link = self.link.as_mut().ok_or_else(|| VoiceError::Dispatcher("has no connection".into()))?;
+            link.write_all(bytes).map_err(|e| VoiceError::Dispatcher(format!("its socket refused a write ({e})")))?;
             let mut buf = Vec::new();
             let mut chunk = [0u8; 512];
             loop {
-                if let Some((reply, _)) = ssip::parse_reply(&buf)? {
+                if let Some((reply, _)) = ssip::parse_reply(&buf).map_err(|e| VoiceError::Dispatcher(e.to_string()))? {
                     return Ok(reply);
                 }
-                let n = link.read(&mut chunk).map_err(|e| format!("speech-dispatcher did not answer ({e})"))?;
+                let n = link.read(&mut chunk).map_err(|e| VoiceError::Dispatcher(format!("did not answer ({e})")))?;
                 if n == 0 {
-                    return Err("speech-dispatcher closed the connection".to_string());
+                    return Err(VoiceError::Dispatcher("closed the connection".into()));
                 }
                 buf.extend_from_slice(&chunk[..n]);
             }
@@ -398,7 +415,7 @@ impl SpeechDispatcher {
 }
 
 impl Engine for SpeechDispatcher {
-    fn speak(&mut self, spoken: &Spoken) -> Result<(), String> {
+    fn speak(&mut self, spoken: &Spoken) -> Result<(), VoiceError> {
         self.connect()?;
         let wanted = ssip::Settings {
             language: if spoken.english { "en" } else { "zh" },
@@ -423,11 +440,11 @@ impl Engine for SpeechDispatcher {
         }
         let reply = self.exchange(&ssip::command("SPEAK"))?;
         if reply.code != 230 {
-            return Err(format!("speech-dispatcher would not take a text: {} {}", reply.code, reply.text));
+            return Err(VoiceError::Dispatcher(format!("would not take a text: {} {}", reply.code, reply.text)));
         }
         let reply = self.exchange(&ssip::text_block(&spoken.text))?;
         if !reply.ok() {
-            return Err(format!("speech-dispatcher did not queue the text: {} {}", reply.code, reply.text));
+            return Err(VoiceError::Dispatcher(format!("did not queue the text: {} {}", reply.code, reply.text)));
         }
         Ok(())
     }

@@ -12,11 +12,12 @@ pub fn config(dir: &std::path::Path, fault: Fault) -> Config {
 /// The same, with the running stand-in (to ask what it received).
 pub fn config_and_standin(dir: &std::path::Path, fault: Fault) -> (Config, kiosk::demo::standin::Running) {
     // The fixtures say "in 10 minutes", "4 hours from now": at 10:00 in the hall, every one of them falls on
-    // today, whatever the hour the test runs at (run at 20:00–24:00 in the hall, "in 4 hours" was tomorrow).
+    // the same day, whatever the hour the test runs at (run at 20:00–24:00 in the hall, "in 4 hours" was
+    // tomorrow).
     config_and_standin_at(dir, fault, (10, 0))
 }
 
-/// [`config_and_standin`] with the app's clock (and the fixtures' "now") at `hour:minute` today in the hall.
+/// [`config_and_standin`] with the app's clock (and the fixtures' "now") at the last `hour:minute` in the hall.
 pub fn config_and_standin_at(
     dir: &std::path::Path,
     fault: Fault,
@@ -26,13 +27,15 @@ pub fn config_and_standin_at(
     config.admin.listen = "127.0.0.1:0".into();
     config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
     config.voice.mode = kiosk::config::VoiceMode::Off;
-    let at = jiff::Timestamp::now()
-        .to_zoned_datetime(config.tz().clone())
-        .date()
-        .at(hour, minute, 0, 0)
-        .to_zoned_datetime(config.tz().clone())
-        .unwrap()
-        .timestamp();
+    // The latest such moment that has passed: what the kiosk records then (an outbox row's due time) is due
+    // on the real clock the outbox reads. (Today's 10:00 before 10:00 in the hall was in the future, and a
+    // check-in's delivery waited for it: the test failed every night from midnight to 10:00 hall time.)
+    let real = jiff::Timestamp::now();
+    let on = |date: jiff::civil::Date| {
+        date.at(hour, minute, 0, 0).to_zoned_datetime(config.tz().clone()).unwrap().timestamp()
+    };
+    let today = real.to_zoned_datetime(config.tz().clone()).date();
+    let at = if on(today) <= real { on(today) } else { on(today.yesterday().unwrap()) };
     kiosk::clock::set_for_tests(at);
     let standin = StandIn::from_jsonl("", None).unwrap().with_fixtures(SAMPLE_FIXTURES, at).unwrap();
     let running = spawn(standin, fault, &dir.join("platform")).unwrap();
