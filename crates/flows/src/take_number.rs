@@ -36,9 +36,11 @@ pub enum Step {
     },
     /// "Take your ticket": the number, the people ahead, where to wait and about how long.
     Done(Issued),
-    /// A sentence for the citizen (printer fault, category closed, limit reached).
+    /// A sentence for the citizen (printer fault, category closed, limit reached). `reprint`: the ticket that
+    /// was issued but not printed, which 重新打印 prints again (same number, same place in the queue).
     Failed {
         message: Reason,
+        reprint: Option<String>,
     },
 }
 
@@ -56,6 +58,10 @@ pub enum Event {
     CardRefused(Reason),
     TicketPrinted(Issued),
     TicketFailed(Reason),
+    /// The ticket was issued (it has its number and its place) but the printer did not print it.
+    TicketNotPrinted { message: Reason, ticket_id: String },
+    /// 重新打印 on the failed screen.
+    Reprint,
 }
 
 /// A printed ticket as the citizen is told about it.
@@ -77,6 +83,8 @@ pub enum Work {
     LoadCategories,
     /// Issue and print; `with_card` takes the card on the reader for the subject and priority.
     Issue { prefix: String, with_card: bool },
+    /// Print again a ticket issued but not printed.
+    Reprint { ticket_id: String },
 }
 
 /// The take-a-number flow.
@@ -144,8 +152,15 @@ impl Flow for TakeNumber {
                 Transition::Go(Step::Done(issued), vec![])
             }
             (Step::Printing { .. }, StepInput::Event(Event::TicketFailed(message))) => {
-                Transition::Go(Step::Failed { message }, vec![])
+                Transition::Go(Step::Failed { message, reprint: None }, vec![])
             }
+            (Step::Printing { .. }, StepInput::Event(Event::TicketNotPrinted { message, ticket_id })) => {
+                Transition::Go(Step::Failed { message, reprint: Some(ticket_id) }, vec![])
+            }
+            (Step::Failed { reprint: Some(ticket_id), .. }, StepInput::Event(Event::Reprint)) => Transition::Go(
+                Step::Printing { prefix: String::new() },
+                vec![Work::Reprint { ticket_id: ticket_id.clone() }],
+            ),
             _ => Transition::Ignore,
         }
     }
@@ -225,6 +240,31 @@ mod tests {
             vec![Command::EndSession { reason: EndReason::Completed }]
         );
         assert_eq!(s.phase, Phase::Home);
+    }
+
+    /// Issue #30 item 5: a ticket issued but not printed (paper out) is offered again with 重新打印 — the same
+    /// number and place — instead of only "go to the service desk"; a failure with no ticket offers no retry.
+    #[test]
+    fn a_ticket_that_did_not_print_can_be_printed_again() {
+        let mut s = opened();
+        choose(&mut s, "A", 1_000);
+        let not_printed = Reason::TicketNotPrinted { number: "A023".into(), trouble: crate::core::PrinterTrouble::PaperOut };
+        s.handle(Input::Flow(Event::TicketNotPrinted { message: not_printed.clone(), ticket_id: "t1".into() }), 2_000);
+        assert_eq!(s.step(), Some(&Step::Failed { message: not_printed, reprint: Some("t1".into()) }));
+        assert_eq!(
+            s.handle(Input::Flow(Event::Reprint), 3_000),
+            vec![Command::Work(Work::Reprint { ticket_id: "t1".into() })]
+        );
+        assert!(matches!(s.step(), Some(Step::Printing { .. })));
+        assert_eq!(s.handle(Input::Flow(Event::Reprint), 3_100), vec![], "one reprint at a time");
+        let issued = Issued { ticket_id: "t1".into(), number: "A023".into(), ..Issued::default() };
+        s.handle(Input::Flow(Event::TicketPrinted(issued.clone())), 4_000);
+        assert_eq!(s.step(), Some(&Step::Done(issued)));
+
+        let mut s = opened();
+        choose(&mut s, "A", 1_000);
+        s.handle(Input::Flow(Event::TicketFailed(Reason::QueueUnavailable)), 2_000);
+        assert_eq!(s.handle(Input::Flow(Event::Reprint), 3_000), vec![], "nothing was issued to print again");
     }
 
     /// Issue #30 item 2: the card prompt says when the reader is down (and stops saying it when it is back)

@@ -23,6 +23,26 @@ pub struct Services {
 
 struct Page_;
 
+/// What the flow hears of a ticket issued (and printed, or not).
+fn outcome(result: Result<crate::queue::Ticket, TicketError>) -> Event {
+    match result {
+        Ok(t) => Event::TicketPrinted(Issued {
+            ticket_id: t.id,
+            number: t.display,
+            waiting_ahead: t.waiting_ahead,
+            window: Named::new(t.window_zh, t.window_en),
+            wait_minutes: t.wait_minutes,
+            priority: t.priority,
+        }),
+        Err(TicketError::CardRefused(r)) => Event::CardRefused(r.reason()),
+        Err(TicketError::NotPrinted { number, ticket_id, fault }) => Event::TicketNotPrinted {
+            message: Reason::TicketNotPrinted { number, trouble: crate::devices::printer_trouble(fault) },
+            ticket_id,
+        },
+        Err(e) => Event::TicketFailed(e.reason()),
+    }
+}
+
 impl Binding for Page_ {
     type Flow = TakeNumber;
     type Services = Services;
@@ -53,18 +73,10 @@ impl Binding for Page_ {
                 } else {
                     issue_and_print(&s.queue, &s.printer, &s.config.kiosk.hall_name, &prefix, now, &job.session_id)
                 };
-                job.reply(match result {
-                    Ok(t) => Event::TicketPrinted(Issued {
-                        ticket_id: t.id,
-                        number: t.display,
-                        waiting_ahead: t.waiting_ahead,
-                        window: Named::new(t.window_zh, t.window_en),
-                        wait_minutes: t.wait_minutes,
-                        priority: t.priority,
-                    }),
-                    Err(TicketError::CardRefused(r)) => Event::CardRefused(r.reason()),
-                    Err(e) => Event::TicketFailed(e.reason()),
-                });
+                job.reply(outcome(result));
+            }
+            Work::Reprint { ticket_id } => {
+                job.reply(outcome(crate::ticket::reprint(&s.queue, &s.printer, &s.config.kiosk.hall_name, &ticket_id)))
             }
         }
     }
@@ -93,8 +105,9 @@ impl Binding for Page_ {
                 take.set_window(issued.window.zh.clone().into());
                 take.set_window_en(issued.window.en.clone().into());
             }
-            Phase::Step(Step::Failed { message }) => {
+            Phase::Step(Step::Failed { message, reprint }) => {
                 take.set_screen(TakeScreen::Failed);
+                take.set_can_reprint(reprint.is_some());
                 if let Reason::TicketNotPrinted { number, .. } = message {
                     take.set_number(number.into());
                     take.set_number_spoken(spoken_number(number).into());
@@ -185,6 +198,7 @@ pub fn bind(window: &AppWindow, cx: &Context) -> FlowHandle {
     let take = window.global::<TakeNumberAdapter>();
     let f = d.clone();
     take.on_choose(move |prefix| f(Input::Flow(Event::Choose(prefix.to_string()))));
+    take.on_reprint(super::controller::sends(&d, Event::Reprint));
     cx.set_take_number(std::rc::Rc::new(move |prefix| d(Input::Flow(Event::OpenFor(prefix)))));
     handle
 }

@@ -120,3 +120,47 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     assert!(transcript.contains("Please wait at the accompanied-service desk"), "{transcript}");
     assert!(transcript.contains(&format!("https://zwfw.example.invalid/rate/{issued_id}")), "{transcript}");
 }
+
+/// Issue #30 item 5: the paper runs out between the category list and the print. The number is issued and
+/// said; 重新打印 (once the paper is back) prints the same number, and the journal has the failure and the
+/// reprint. Before, the citizen was only told to go to the service desk.
+#[test]
+fn a_ticket_that_did_not_print_is_printed_again_with_the_same_number() {
+    use drivers::escpos::virtual_printer::SimStatus;
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    config.admin.listen = "127.0.0.1:0".into();
+    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
+    config.voice.mode = kiosk::config::VoiceMode::Off;
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    let printer = kiosk.printer_sim.clone().expect("the demo's virtual printer");
+    let sim = printer.clone();
+    drive(async move {
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        let category = find(&window, "帮办代办 Accompanied service").await.ok_or("no category D")?;
+        sim.set_status(SimStatus::PaperOut);
+        category.invoke_accessible_default_action();
+        find(&window, "D3001").await.ok_or("the number is not shown when the ticket did not print")?;
+        let again = find(&window, "重新打印 Print again").await.ok_or("no 重新打印")?;
+        sim.set_status(SimStatus::Ok);
+        again.invoke_accessible_default_action();
+        find(&window, "请取走您的号票 Please take your ticket").await.ok_or("not printed again")?;
+        find(&window, "D3001").await.ok_or("not the same number")?;
+        Ok::<(), &str>(())
+    });
+    kiosk.shutdown(true).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM entries WHERE kind LIKE 'ticket_%' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, ["ticket_issued", "ticket_print_failed", "ticket_reprinted"], "{kinds:?}");
+    let printed = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();
+    assert!(printed.contains("D3001"), "{printed}");
+    assert_eq!(printer.jobs_printed(), 1);
+}
