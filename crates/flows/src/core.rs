@@ -167,6 +167,9 @@ pub fn is_contact_number(s: &str) -> bool {
     (7..=12).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// How long work may be in flight before the citizen is told the kiosk is still at it.
+pub const STILL_WORKING_AFTER_MS: u64 = 2_000;
+
 /// One citizen session of flow `F`, with everything sessions share.
 #[derive(Debug, Clone)]
 pub struct Session<F: Flow> {
@@ -213,6 +216,15 @@ impl<F: Flow> Session<F> {
     /// Whether the session is waiting for a card (the controller then tells it about one already there).
     pub fn wants_card(&self) -> bool {
         self.step().is_some_and(|s| self.flow.wants_card(s))
+    }
+
+    /// Seconds a step with work in flight has been waiting, once it is past [`STILL_WORKING_AFTER_MS`] (a
+    /// slow platform, a printer taking its time): the window then shows and says that the kiosk is still at
+    /// it, so nobody thinks it has hung. None otherwise.
+    pub fn still_working_s(&self, now_ms: u64) -> Option<u64> {
+        let busy = self.step().is_some_and(|s| self.flow.busy(s));
+        let waited = self.idle.on_screen_ms(now_ms);
+        (busy && waited >= STILL_WORKING_AFTER_MS).then_some(waited / 1000)
     }
 
     /// Seconds until the session goes home by itself, for the Home button: a closing screen's own time, or
@@ -398,6 +410,21 @@ mod tests {
         fn wants_card(&self, step: &Step) -> bool {
             *step == Step::Form
         }
+    }
+
+    /// Issue #30 item 5: work in flight past two seconds is said to be still going (a slow platform), and
+    /// only while it is in flight.
+    #[test]
+    fn work_in_flight_past_two_seconds_is_still_working() {
+        let mut s = Session::new(Form, 60_000);
+        s.handle(Input::Flow("open"), 0);
+        assert_eq!(s.still_working_s(10_000), None, "a form waits for the citizen, not for work");
+        s.handle(Input::Flow("submit"), 10_000);
+        assert_eq!(s.still_working_s(11_999), None);
+        assert_eq!(s.still_working_s(12_000), Some(2));
+        assert_eq!(s.still_working_s(17_500), Some(7));
+        s.handle(Input::Flow("sent"), 18_000);
+        assert_eq!(s.still_working_s(30_000), None);
     }
 
     #[test]

@@ -59,7 +59,10 @@ pub enum Event {
     TicketPrinted(Issued),
     TicketFailed(Reason),
     /// The ticket was issued (it has its number and its place) but the printer did not print it.
-    TicketNotPrinted { message: Reason, ticket_id: String },
+    TicketNotPrinted {
+        message: Reason,
+        ticket_id: String,
+    },
     /// 重新打印 on the failed screen.
     Reprint,
 }
@@ -248,7 +251,8 @@ mod tests {
     fn a_ticket_that_did_not_print_can_be_printed_again() {
         let mut s = opened();
         choose(&mut s, "A", 1_000);
-        let not_printed = Reason::TicketNotPrinted { number: "A023".into(), trouble: crate::core::PrinterTrouble::PaperOut };
+        let not_printed =
+            Reason::TicketNotPrinted { number: "A023".into(), trouble: crate::core::PrinterTrouble::PaperOut };
         s.handle(Input::Flow(Event::TicketNotPrinted { message: not_printed.clone(), ticket_id: "t1".into() }), 2_000);
         assert_eq!(s.step(), Some(&Step::Failed { message: not_printed, reprint: Some("t1".into()) }));
         assert_eq!(

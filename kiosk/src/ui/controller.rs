@@ -302,9 +302,11 @@ fn dispatch_now<B: Binding>(ctl: &Rc<RefCell<Controller<B>>>, input: Input<Event
         window.global::<Guide>().set_home_in(home_in);
         window.global::<Guide>().set_card_on_reader(c.session.card_on_reader);
         shared.set_countdown(c.session.idle.countdown_s(now).unwrap_or(0).min(i32::MAX as u64) as i32);
+        shared.set_still_working_s(c.session.still_working_s(now).unwrap_or(0).min(i32::MAX as u64) as i32);
     } else if app.get_page() == B::PAGE {
         window.global::<Guide>().set_card_on_reader(false);
         shared.set_countdown(0);
+        shared.set_still_working_s(0);
     }
     if c.session.phase == crate::flows::core::Phase::Home {
         // Only the flow that owns the page sends it home: every flow's clock ticks all the time.

@@ -130,3 +130,30 @@ fn an_appointment_just_after_midnight_is_checked_in_before_it() {
     let rows = journal_rows(dir.path(), "'appointment_checked_in'");
     assert!(rows.len() == 1 && rows[0].contains("\"code\":\"26112701\""), "{rows:#?}");
 }
+
+/// Issue #30 item 5: a slow platform (it answers after 5 s) is shown and said to be still at it after two
+/// seconds, and the list comes when the answer does. Before, the page said "查询中" and nothing else.
+#[test]
+fn a_slow_platform_is_said_to_be_still_at_it() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, _standin) = config_and_standin(dir.path(), Fault::Slow);
+    config.platform.timeout_seconds = 15;
+    config.voice.mode = kiosk::config::VoiceMode::Always;
+    config.voice.engine = kiosk::config::VoiceEngine::None;
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    let voice = kiosk.voice.clone();
+    drive(async move {
+        look_up_code(&window, "26112701").await?;
+        crate::common::find_starting(&window, "仍在处理，请稍候（已等待")
+            .await
+            .ok_or("nothing said the platform was still being asked")?;
+        find(&window, "签到 Check in").await.ok_or("the list did not come after the slow answer")?;
+        Ok::<(), &str>(())
+    });
+    kiosk.shutdown(true).unwrap();
+    let spoken: Vec<String> = voice.recent().into_iter().map(|s| s.text).collect();
+    let still = spoken.iter().position(|t| t == "仍在处理，请稍候。").unwrap_or_else(|| panic!("{spoken:#?}"));
+    assert!(spoken[still + 1..].iter().any(|t| t.contains("预约")), "the list is said after it: {spoken:#?}");
+}

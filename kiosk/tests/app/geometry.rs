@@ -197,7 +197,8 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                         if !has("呼叫帮办", "Call for assistance") {
                             failures.push(format!("{at}: no 呼叫帮办 on the page"));
                         }
-                        if case != "home" && !has("返回首页", "Home") {
+                        // A ticket at the printer (still-working) is followed to its end: Home comes back after.
+                        if case != "home" && case != "still-working" && !has("返回首页", "Home") {
                             failures.push(format!("{at}: no way home on the page"));
                         }
                     }

@@ -95,6 +95,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
     let app = window.global::<AppAdapter>();
     // The idle question is the window's, over any page: only the case that shows it asks.
     window.global::<kiosk::ui::SessionAdapter>().set_countdown(0);
+    window.global::<kiosk::ui::SessionAdapter>().set_still_working_s(0);
     let take = window.global::<TakeNumberAdapter>();
     let licence = window.global::<LicenceAdapter>();
     match case {
@@ -123,7 +124,14 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
                 number: "A024".into(),
                 trouble: kiosk::flows::core::PrinterTrouble::PaperOut,
             }));
+            // Issued, not printed: 重新打印 is offered.
+            take.set_can_reprint(true);
             window.global::<Guide>().set_home_in(52);
+        }
+        "still-working" => {
+            app.set_page(Page::TakeNumber);
+            take.set_screen(TakeScreen::Printing);
+            window.global::<kiosk::ui::SessionAdapter>().set_still_working_s(4);
         }
         "idle-prompt" => {
             app.set_page(Page::TakeNumber);
@@ -416,11 +424,12 @@ fn show_long_list(window: &AppWindow, base: &str) {
 pub const LONG_CASES: [&str; 3] = ["appointment-list-long", "case-list-long", "case-addresses-long"];
 
 /// The pages under test.
-pub const CASES: [&str; 31] = [
+pub const CASES: [&str; 32] = [
     "home",
     "take-number",
     "ticket-taken",
     "ticket-failed",
+    "still-working",
     "idle-prompt",
     "licence-card",
     "licence-card-expired",
