@@ -79,6 +79,8 @@ pub struct Kiosk {
     licence_watch: owner::Owned,
     /// The outbox's sender to the platform (ratings), when a platform is configured.
     outbox: Option<owner::Owned>,
+    /// Asks the platform whether it answers while nothing else has, for the home tiles that need it.
+    platform_probe: Option<owner::Owned>,
     /// The platform client the flows' workers and the outbox call, stopped first at shutdown.
     platform: Option<Arc<crate::platform::Platform>>,
     licence_printer: crate::licence::LicencePrinterOwner,
@@ -106,6 +108,9 @@ impl Kiosk {
         }
         if let Some(o) = self.outbox.as_mut() {
             o.stop();
+        }
+        if let Some(p) = self.platform_probe.as_mut() {
+            p.stop();
         }
         self.licence_watch.stop();
         self.licence_printer.stop();
@@ -279,6 +284,10 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         Some(_) => Some(Arc::new(crate::platform::Platform::from_config(&config.platform, &config.kiosk.id)?)),
         None => None,
     };
+    let platform_probe = match &platform {
+        Some(p) => Some(watch_platform(&window, &inbox, p.clone())?),
+        None => None,
+    };
     let outbox_sender = platform.clone().map(|p| crate::platform::outbox::start(journal.clone(), p));
     let outbox = match outbox_sender {
         Some(Ok(t)) => Some(t),
@@ -332,6 +341,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         printer_server,
         licence_watch,
         outbox,
+        platform_probe,
         platform,
         licence_printer,
         integrity,
@@ -385,6 +395,45 @@ fn watch_licences(
         inbox.post(route, reason);
     });
     Ok(licences.watch(LICENCE_PROBE_EVERY)?)
+}
+
+/// How often the platform is asked whether it answers while nothing else has asked it: every 30 s while it
+/// does, every 10 s while it does not (so the tiles clear soon after it is back).
+const PLATFORM_PROBE_UP: Duration = Duration::from_secs(30);
+const PLATFORM_PROBE_DOWN: Duration = Duration::from_secs(10);
+
+/// 办件查询 and 预约签到 say on their tiles, before a citizen starts, when the provincial platform does not
+/// answer (they stay usable: the flows offer what can be done without it). The state comes from every call
+/// the kiosk makes and from a probe while it makes none.
+fn watch_platform(
+    window: &AppWindow,
+    inbox: &crate::ui::inbox::Inbox,
+    platform: Arc<crate::platform::Platform>,
+) -> anyhow::Result<owner::Owned> {
+    let weak = window.as_weak();
+    let route = crate::ui::inbox::route(move |body| {
+        if let (Some(w), Ok(up)) = (weak.upgrade(), body.downcast::<bool>()) {
+            w.global::<crate::ui::HomeAdapter>().set_platform_ok(*up);
+        }
+    });
+    let inbox = inbox.clone();
+    platform.reach.subscribe(move |up| {
+        if !up {
+            log::warn!("the provincial platform does not answer: the tiles that need it say so");
+        }
+        inbox.post(route, up);
+    });
+    Ok(owner::Owned::spawn("platform-probe", move |life| {
+        loop {
+            let every = if platform.reach.get() == Some(false) { PLATFORM_PROBE_DOWN } else { PLATFORM_PROBE_UP };
+            if platform.reach.since_heard().is_none_or(|quiet| quiet >= every) {
+                platform.probe();
+            }
+            if life.stop.wait(Duration::from_secs(1)) {
+                return;
+            }
+        }
+    })?)
 }
 
 /// In the demo, the simulator panel also sets the simulated licence printer's faults.

@@ -46,6 +46,58 @@ impl PlatformError {
     }
 }
 
+/// How long a probe waits for the platform (less than a citizen's call may).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+type ReachListener = Box<dyn Fn(bool) + Send>;
+
+/// Whether the provincial platform answered when last asked, and who wants to hear when that changes (the
+/// home tiles that need it). Unknown until the first call or probe.
+#[derive(Default)]
+pub struct Reachability {
+    inner: Mutex<(Option<bool>, Vec<ReachListener>)>,
+    heard: Mutex<Option<std::time::Instant>>,
+}
+
+impl Reachability {
+    /// What a call or a probe found: told to the listeners when it differs from the last.
+    pub fn observe(&self, up: bool) {
+        *self.heard.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.0 == Some(up) {
+            return;
+        }
+        inner.0 = Some(up);
+        for l in &inner.1 {
+            l(up);
+        }
+    }
+
+    pub fn get(&self) -> Option<bool> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    /// How long since anything was heard of the platform (None: never).
+    pub fn since_heard(&self) -> Option<Duration> {
+        self.heard.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.elapsed())
+    }
+
+    /// Tells `listener` every change from now on, starting with the state now when it is known.
+    pub fn subscribe(&self, listener: impl Fn(bool) + Send + 'static) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(up) = inner.0 {
+            listener(up);
+        }
+        inner.1.push(Box::new(listener));
+    }
+}
+
+impl std::fmt::Debug for Reachability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reachability").field("up", &self.get()).finish()
+    }
+}
+
 impl From<NetError> for PlatformError {
     fn from(e: NetError) -> Self {
         match e {
@@ -79,6 +131,12 @@ pub enum SetupError {
 /// The platform client: one kept-alive HTTPS connection, used by one call at a time.
 pub struct Platform {
     client: Mutex<HttpClient>,
+    /// A second connection for [`Platform::probe`], so a probe of a silent platform never holds up a citizen's
+    /// call (each connection is used by one caller at a time).
+    probe_client: Mutex<HttpClient>,
+    probe_stopper: net::Stopper,
+    /// Whether the platform answered the last time it was asked (a citizen's call, the outbox, a probe).
+    pub reach: std::sync::Arc<Reachability>,
     /// Ends the call in flight when the kiosk stops (the client's lock is held by the caller meanwhile).
     stopper: net::Stopper,
     token: Option<Zeroizing<String>>,
@@ -113,15 +171,44 @@ impl Platform {
             )),
             None => None,
         };
-        let client = HttpClient::new(endpoint, trust, Duration::from_secs(p.timeout_seconds.into()))?;
-        let stopper = client.stopper();
-        Ok(Platform { client: Mutex::new(client), stopper, token, kiosk_id: kiosk_id.to_owned(), url: url.to_owned() })
+        let timeout = Duration::from_secs(p.timeout_seconds.into());
+        let probe_client = HttpClient::new(endpoint.clone(), trust.clone(), timeout.min(PROBE_TIMEOUT))?;
+        let client = HttpClient::new(endpoint, trust, timeout)?;
+        let (stopper, probe_stopper) = (client.stopper(), probe_client.stopper());
+        Ok(Platform {
+            client: Mutex::new(client),
+            probe_client: Mutex::new(probe_client),
+            probe_stopper,
+            reach: std::sync::Arc::default(),
+            stopper,
+            token,
+            kiosk_id: kiosk_id.to_owned(),
+            url: url.to_owned(),
+        })
     }
 
     /// Ends the call in flight at once and refuses later ones (the kiosk is stopping: a worker waiting on a
     /// silent platform must not hold the stop for the platform's deadline).
     pub fn stop_calls(&self) {
         self.stopper.stop();
+        self.probe_stopper.stop();
+    }
+
+    /// Asks whether the platform answers at all (`GET /v1/ping`: any HTTP answer below 500 counts, as
+    /// docs/backend-api.md says), on the probe's own connection within [`PROBE_TIMEOUT`]; the outcome goes to
+    /// [`Platform::reach`].
+    pub fn probe(&self) -> bool {
+        let answered = {
+            let mut client = self.probe_client.lock().unwrap_or_else(|p| p.into_inner());
+            client.request("GET", "/v1/ping", &[], &[], 4096)
+        };
+        let up = match answered {
+            Ok((status, _)) => status < 500,
+            Err(NetError::Stopped(_)) => return self.reach.get().unwrap_or(true),
+            Err(_) => false,
+        };
+        self.reach.observe(up);
+        up
     }
 
     pub fn kiosk_id(&self) -> &str {
@@ -150,10 +237,16 @@ impl Platform {
         if let Some(b) = &bearer {
             headers.push(("Authorization", b.as_str()));
         }
-        let (status, answer) = {
+        let answered = {
             let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
-            client.request(method, path, &headers, &bytes, max_answer)?
+            client.request(method, path, &headers, &bytes, max_answer)
         };
+        match &answered {
+            Ok((status, _)) => self.reach.observe(*status < 500),
+            Err(NetError::Stopped(_)) => {}
+            Err(_) => self.reach.observe(false),
+        }
+        let (status, answer) = answered?;
         match status {
             200 | 201 => serde_json::from_slice(&answer).map_err(|e| PlatformError::Malformed(e.to_string())),
             401 | 403 => Err(PlatformError::Refused(status)),

@@ -60,3 +60,45 @@ fn with_the_platform_unreachable_a_failed_lookup_offers_a_ticket_and_the_hotline
     let ends = journal_rows(dir.path(), "'session_end'");
     assert!(ends.iter().filter(|e| e.contains("handed_over")).count() >= 2, "{ends:#?}");
 }
+
+/// Issue #30 item 5: the tiles say the platform is away before a citizen starts (they stay usable: the
+/// flows offer a ticket, the imported appointments, the hotline), and say nothing while it answers.
+#[test]
+fn the_tiles_say_the_platform_is_away_before_anyone_starts() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let away = "省政务服务平台暂时连不上，可取号到窗口办理";
+    for reachable in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut config, _standin) = config_and_standin(dir.path(), Fault::None);
+        if !reachable {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            config.platform.url = Some(format!("https://127.0.0.1:{port}"));
+        }
+        let kiosk = kiosk::app::start(config).unwrap();
+        let window = kiosk.window.clone_strong();
+        let said = drive(async move {
+            let mut said = vec![];
+            for tile in ["办件查询 Case progress", "预约签到 Appointment check-in"] {
+                let t = find(&window, tile).await.ok_or("no tile")?;
+                // The probe asks at start; its answer reaches the tile within a second or two (a reachable
+                // platform is watched for the whole four seconds: the tile must stay clear).
+                let mut description = String::new();
+                for _ in 0..40 {
+                    description = t.accessible_description().map(|d| d.to_string()).unwrap_or_default();
+                    if description == away {
+                        break;
+                    }
+                    crate::common::sleep(100).await;
+                }
+                if !t.accessible_enabled().unwrap_or(false) {
+                    return Err("the tile was disabled: its flow still has a way on without the platform");
+                }
+                said.push(description);
+            }
+            Ok::<Vec<String>, &str>(said)
+        });
+        kiosk.shutdown(true).unwrap();
+        let want = if reachable { "" } else { away };
+        assert_eq!(said, [want, want], "platform reachable: {reachable}");
+    }
+}
