@@ -164,3 +164,52 @@ fn a_ticket_that_did_not_print_is_printed_again_with_the_same_number() {
     assert!(printed.contains("D3001"), "{printed}");
     assert_eq!(printer.jobs_printed(), 1);
 }
+
+/// Issue #30 item 5: the paper runs out while the category list is shown: the categories grey at once (the
+/// printer's next probe) and say why, instead of taking a tap that issues a number nobody gets; they come
+/// back when the paper does.
+#[test]
+fn a_printer_fault_that_starts_on_the_list_greys_the_categories_and_says_why() {
+    use drivers::escpos::virtual_printer::SimStatus;
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    config.admin.listen = "127.0.0.1:0".into();
+    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
+    config.voice.mode = kiosk::config::VoiceMode::Off;
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    let sim = kiosk.printer_sim.clone().expect("the demo's virtual printer");
+    drive(async move {
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        let category = find(&window, "帮办代办 Accompanied service").await.ok_or("no category D")?;
+        if category.accessible_enabled() != Some(true) {
+            return Err("the category is not usable before the fault");
+        }
+        sim.set_status(SimStatus::PaperOut);
+        let mut greyed = false;
+        for _ in 0..100 {
+            if category.accessible_enabled() == Some(false) {
+                greyed = true;
+                break;
+            }
+            sleep(100).await;
+        }
+        if !greyed {
+            return Err("the category was still usable ten seconds after the paper ran out");
+        }
+        let why = category.accessible_description().unwrap_or_default();
+        if !why.starts_with("打印机缺纸") {
+            return Err("the greyed category does not say why");
+        }
+        sim.set_status(SimStatus::Ok);
+        for _ in 0..100 {
+            if category.accessible_enabled() == Some(true) {
+                return Ok(());
+            }
+            sleep(100).await;
+        }
+        Err("the category did not come back with the paper")
+    });
+    kiosk.shutdown(true).unwrap();
+}
