@@ -427,7 +427,7 @@ pub enum VoiceMode {
     Elder,
     /// In every session.
     Always,
-    /// Never on its own; 再听一遍 still speaks.
+    /// Never on its own; a citizen who asks (语音播报 on the home screen, 再听一遍 on a page) has it for the visit.
     Off,
 }
 

@@ -77,7 +77,9 @@ pub fn fresh_start(window: &AppWindow, defaults: Defaults) {
     if theme.get_elder_mode() != defaults.elder {
         theme.set_elder_mode(defaults.elder);
     }
-    window.global::<Guide>().set_home_in(0);
+    let guide = window.global::<Guide>();
+    guide.set_home_in(0);
+    guide.set_voice_choice(0);
 }
 
 /// Whether a session ending for `reason` ends the citizen's visit (the language and mode go back to the

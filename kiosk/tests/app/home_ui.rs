@@ -124,3 +124,65 @@ fn home_controls_work_and_find_a_service_searches() {
         .unwrap();
     assert_eq!(health, ["device_fault:paper_out", "device_recovered:"]);
 }
+
+/// Issue #30 item 3: in standard mode the voice stays quiet unless a citizen asks for it; 语音播报 on the
+/// home screen (or 再听一遍 on any page) turns it on for the visit, so every page after says itself; 关闭语音
+/// turns it off again. Before, only elder mode (or the hall's setting) read the pages.
+#[test]
+fn a_citizen_turns_the_voice_on_for_the_visit() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    config.admin.listen = "127.0.0.1:0".into();
+    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
+    config.voice.engine = kiosk::config::VoiceEngine::None;
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    let (voice, heard) = (kiosk.voice.clone(), kiosk.voice.clone());
+    let said = move |text: &str| voice.recent().iter().filter(|s| s.text == text).count();
+    let ticket_said = move || heard.recent().iter().any(|s| s.text.starts_with("您的号码是"));
+    let categories = "请选择要办理的业务。";
+    drive(async move {
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        find(&window, "帮办代办 Accompanied service").await.ok_or("no categories")?;
+        sleep(300).await;
+        if said(categories) != 0 {
+            return Err("standard mode spoke without being asked");
+        }
+        find_starting(&window, "返回首页").await.ok_or("no way home")?.invoke_accessible_default_action();
+        find(&window, "语音播报 Read aloud")
+            .await
+            .ok_or("no voice button on the home screen")?
+            .invoke_accessible_default_action();
+        find(&window, "关闭语音 Voice off").await.ok_or("the voice button does not show it is on")?;
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        find(&window, "帮办代办 Accompanied service").await.ok_or("no categories")?;
+        sleep(300).await;
+        if said(categories) != 1 {
+            return Err("with the voice on, the page did not say itself");
+        }
+        // Off again from the home screen; then 再听一遍 on a page turns it on.
+        find_starting(&window, "返回首页").await.ok_or("no way home")?.invoke_accessible_default_action();
+        find(&window, "关闭语音 Voice off").await.ok_or("no voice-off button")?.invoke_accessible_default_action();
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        find(&window, "帮办代办 Accompanied service").await.ok_or("no categories")?;
+        sleep(300).await;
+        if said(categories) != 1 {
+            return Err("the voice spoke after it was turned off");
+        }
+        find(&window, "再听一遍 Repeat").await.ok_or("no 再听一遍")?.invoke_accessible_default_action();
+        sleep(300).await;
+        if said(categories) != 2 {
+            return Err("再听一遍 did not say the page");
+        }
+        find(&window, "帮办代办 Accompanied service").await.ok_or("no categories")?.invoke_accessible_default_action();
+        for _ in 0..50 {
+            if ticket_said() {
+                return Ok(());
+            }
+            sleep(100).await;
+        }
+        Err("after 再听一遍 the next screen did not say itself")
+    });
+    kiosk.shutdown(true).unwrap();
+}
