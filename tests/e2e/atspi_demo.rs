@@ -153,6 +153,8 @@ fn elder_mode_in_portrait_prints_a_licence_and_takes_a_number_with_voice() {
     let speechd = FakeSpeechd::start(desktop.dir.path());
     let state = desktop.dir.path().join("demo");
     let _kiosk = desktop.kiosk(&[
+        // Every category open: the list the voice reads is the same at any hour.
+        "--all-hours".as_ref(),
         "--portrait".as_ref(),
         "--elder".as_ref(),
         "--voice-socket".as_ref(),
@@ -182,12 +184,12 @@ fn elder_mode_in_portrait_prints_a_licence_and_takes_a_number_with_voice() {
     let mut rest = texts.iter();
     for want in [
         "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动",
-        "请选择要打印的证照。",
+        "请选择要打印的证照。1，营业执照（副本）；2，就业登记证明。",
         "请选择份数，然后点开始打印。",
         // Issue #30 item 8: the levels are read out, in order.
         "打印完成。请从打印机取走证照，并取回您的身份证。请评价本次服务：五，非常满意；四，满意；三，基本满意；二，不满意；一，非常不满意。",
         "感谢您的评价。",
-        "请选择要办理的业务。",
+        "请选择要办理的业务。1，综合业务；2，不动产登记；3，社保医保；4，帮办代办。",
         "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。",
     ] {
         assert!(rest.any(|s| s == want), "\"{want}\" was not said in order: {texts:#?}");

@@ -230,6 +230,8 @@ impl Binding for Page_ {
                 }
                 a.set_rows(model);
                 a.set_offline(*offline);
+                let names = shown.iter().map(|s| format!("{} {}", hhmm(s.appointment.start), s.appointment.item_name));
+                a.set_choices_spoken(super::spoken_choices(names, english).into());
                 AppointmentScreen::List
             }
             Phase::Step(Step::CheckingIn { .. }) => AppointmentScreen::CheckingIn,

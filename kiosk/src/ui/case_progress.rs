@@ -159,7 +159,7 @@ impl Binding for Page_ {
         job.reply(reply);
     }
 
-    fn render(&self, window: &AppWindow, session: &Session<CaseProgress>, _english: bool) {
+    fn render(&self, window: &AppWindow, session: &Session<CaseProgress>, english: bool) {
         let a = window.global::<CaseAdapter>();
         let tz = self.tz.clone();
         let show_case = |case: &Case, slip: &Slip| {
@@ -224,6 +224,7 @@ impl Binding for Page_ {
                     a.set_first_case(0);
                 }
                 a.set_cases(model);
+                a.set_choices_spoken(super::spoken_choices(cases.iter().map(|c| &c.item_name), english).into());
                 CaseScreen::List
             }
             Phase::Step(Step::Case { case, slip, from_list }) => {

@@ -153,6 +153,7 @@ impl Binding for Page_ {
                 a.set_screen(LicenceScreen::Documents);
                 a.set_greeting_name(holding.greeting.clone().into());
                 let items: Vec<DocumentItem> = holding.documents.iter().map(|d| item(d, english)).collect();
+                a.set_choices_spoken(super::spoken_choices(items.iter().map(|i| i.title.to_string()), english).into());
                 a.set_documents(super::keep_or_new(a.get_documents(), items));
             }
             Phase::Step(Step::Copies { holding, chosen, copies, preview }) => {

@@ -89,6 +89,10 @@ impl Binding for Page_ {
                 take.set_screen(TakeScreen::Categories);
                 take.set_reason(super::reasons::to_ui_opt(notice.as_ref()));
                 take.set_categories(super::keep_or_new(take.get_categories(), category_rows(categories, english)));
+                let open = categories.iter().filter(|c| c.closed.is_none());
+                take.set_choices_spoken(
+                    super::spoken_choices(open.map(|c| if english { &c.name_en } else { &c.name_zh }), english).into(),
+                );
             }
             Phase::Step(Step::CardPrompt { failure, .. }) => {
                 take.set_screen(TakeScreen::CardPrompt);

@@ -76,7 +76,8 @@ fn print_a_business_licence_by_accessible_labels() {
     let expected = [
         "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动",
         "此身份证已过期。请换一张有效证件，或点“呼叫帮办”",
-        "请选择要打印的证照。",
+        // Issue #30 item 3: the choices are read after the question, numbered.
+        "请选择要打印的证照。1，营业执照（副本）；2，就业登记证明。",
         "请选择份数，然后点开始打印。",
         // Issue #30 item 8: the levels are read out, in order.
         "打印完成。请从打印机取走证照，并取回您的身份证。请评价本次服务：五，非常满意；四，满意；三，基本满意；二，不满意；一，非常不满意。",

@@ -14,6 +14,8 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     let mut config = Config::demo(dir.path());
     // 帮办代办 (D) is open round the clock; let it require an ID card for this test.
     config.queue.categories[3].requires_id = true;
+    // Every category open, so the list the voice reads is the same at any hour.
+    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
     config.admin.listen = "127.0.0.1:0".into();
     // Speak every step (silently: the texts are what is checked).
     config.voice.mode = kiosk::config::VoiceMode::Always;
@@ -61,8 +63,13 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
     let done = "您的号码是 D 3 0 0 1 号，前面还有 0 人。请取走号票，到帮办代办服务台等候叫号。这是优先号。请取回您的身份证。证件还在读卡器上。";
     // Issue #30 item 3: the priority is said (张三丰 is 76), and 呼叫帮办 says help is coming.
     let help = "已通知工作人员，请稍候，约 3 分钟到。";
-    let expected =
-        ["请选择要办理的业务。", "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动", done, done, help];
+    let expected = [
+        "请选择要办理的业务。1，综合业务；2，不动产登记；3，社保医保；4，帮办代办。",
+        "请将身份证放在读卡器上。读卡器在屏幕右侧，放好后请勿移动",
+        done,
+        done,
+        help,
+    ];
     let mut rest = spoken.iter();
     for want in expected {
         assert!(rest.any(|s| s == want), "\"{want}\" was not spoken in order: {spoken:#?}");
