@@ -8,8 +8,7 @@ use super::{AppWindow, AppointmentAdapter, AppointmentRow, AppointmentScreen, Pa
 use crate::config::Config;
 use crate::devices::IdReaderHandle;
 use crate::flows::appointment::{AppointmentCheckIn, Event, Shown, Step, Work};
-use crate::flows::core::{Input, Named, PadKey, Phase, Reason, Session};
-use crate::flows::take_number::Issued;
+use crate::flows::core::{Input, PadKey, Phase, Reason, Session};
 use crate::journal::payload;
 use crate::platform::appointments::{Appointment, Window, check_in_message, window};
 use crate::platform::{Platform, PlatformError, offline};
@@ -135,17 +134,7 @@ impl Services {
         if offline && let Err(e) = offline::mark_checked_in(self.queue.journal(), &self.today(a.start), &a.code) {
             log::error!("appointments: {} not marked checked in ({e})", a.code);
         }
-        Event::CheckedIn {
-            issued: Issued {
-                ticket_id: t.id,
-                number: t.display,
-                waiting_ahead: t.waiting_ahead,
-                window: Named::new(t.window_zh, t.window_en),
-                wait_minutes: t.wait_minutes,
-                priority: t.priority,
-            },
-            item_name: a.item_name.clone(),
-        }
+        Event::CheckedIn { issued: super::take_number::issued(t), item_name: a.item_name.clone() }
     }
 }
 

@@ -23,17 +23,22 @@ pub struct Services {
 
 struct Page_;
 
+/// A printed ticket as the citizen is told about it (take-a-number, an appointment's check-in).
+pub fn issued(t: crate::queue::Ticket) -> Issued {
+    Issued {
+        ticket_id: t.id,
+        number: t.display,
+        waiting_ahead: t.waiting_ahead,
+        window: Named::new(t.window_zh, t.window_en),
+        wait_minutes: t.wait_minutes,
+        priority: t.priority,
+    }
+}
+
 /// What the flow hears of a ticket issued (and printed, or not).
 fn outcome(result: Result<crate::queue::Ticket, TicketError>) -> Event {
     match result {
-        Ok(t) => Event::TicketPrinted(Issued {
-            ticket_id: t.id,
-            number: t.display,
-            waiting_ahead: t.waiting_ahead,
-            window: Named::new(t.window_zh, t.window_en),
-            wait_minutes: t.wait_minutes,
-            priority: t.priority,
-        }),
+        Ok(t) => Event::TicketPrinted(issued(t)),
         Err(TicketError::CardRefused(r)) => Event::CardRefused(r.reason()),
         Err(TicketError::NotPrinted { number, ticket_id, fault }) => Event::TicketNotPrinted {
             message: Reason::TicketNotPrinted { number, trouble: crate::devices::printer_trouble(fault) },

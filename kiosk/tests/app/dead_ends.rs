@@ -15,7 +15,7 @@ fn with_the_platform_unreachable_a_failed_lookup_offers_a_ticket_and_the_hotline
     let dir = tempfile::tempdir().unwrap();
     let (mut config, standin) = config_and_standin(dir.path(), Fault::None);
     // Nothing listens where the platform should be: every call is refused at once.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::common::CLOSED_PORT;
     drop(standin);
     config.platform.url = Some(format!("https://127.0.0.1:{port}"));
     config.ui.hotline = "0539-12345".into();
@@ -71,7 +71,7 @@ fn the_tiles_say_the_platform_is_away_before_anyone_starts() {
         let dir = tempfile::tempdir().unwrap();
         let (mut config, _standin) = config_and_standin(dir.path(), Fault::None);
         if !reachable {
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let port = crate::common::CLOSED_PORT;
             config.platform.url = Some(format!("https://127.0.0.1:{port}"));
         }
         let kiosk = kiosk::app::start(config).unwrap();

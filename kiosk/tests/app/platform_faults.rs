@@ -69,9 +69,7 @@ fn every_platform_failure_is_told_plainly_and_within_the_deadline() {
     }
 
     // Nothing listening at all.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let port = crate::common::CLOSED_PORT;
     let platform = Platform::from_config(&section(dir.path(), port, &ok.cert, "t0ken"), "k-01").unwrap();
     let err = query(platform).unwrap_err();
     assert!(err.to_string().contains("cannot be reached"), "{err}");
@@ -123,9 +121,7 @@ fn a_rating_waits_in_the_outbox_while_the_platform_is_away_and_is_retried_with_b
 
     // Away: nothing listens.
     let running = spawn(standin(), Fault::None, dir.path()).unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let away = closed.local_addr().unwrap().port();
-    drop(closed);
+    let away = crate::common::CLOSED_PORT;
     let platform = Platform::from_config(&section(dir.path(), away, &running.cert, "t0ken"), "k-01").unwrap();
     assert_eq!(kiosk::platform::outbox::send_due(&journal, &platform, now).unwrap(), (0, 1));
     let status = kiosk::platform::outbox::status(&journal).unwrap();

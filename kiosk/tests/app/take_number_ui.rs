@@ -134,13 +134,8 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
 #[test]
 fn a_ticket_that_did_not_print_is_printed_again_with_the_same_number() {
     use drivers::escpos::virtual_printer::SimStatus;
-    i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::demo(dir.path());
-    config.admin.listen = "127.0.0.1:0".into();
-    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
-    config.voice.mode = kiosk::config::VoiceMode::Off;
-    let kiosk = kiosk::app::start(config).unwrap();
+    let kiosk = quiet_kiosk(dir.path());
     let window = kiosk.window.clone_strong();
     let printer = kiosk.printer_sim.clone().expect("the demo's virtual printer");
     let sim = printer.clone();
@@ -178,13 +173,8 @@ fn a_ticket_that_did_not_print_is_printed_again_with_the_same_number() {
 #[test]
 fn a_printer_fault_that_starts_on_the_list_greys_the_categories_and_says_why() {
     use drivers::escpos::virtual_printer::SimStatus;
-    i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::demo(dir.path());
-    config.admin.listen = "127.0.0.1:0".into();
-    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
-    config.voice.mode = kiosk::config::VoiceMode::Off;
-    let kiosk = kiosk::app::start(config).unwrap();
+    let kiosk = quiet_kiosk(dir.path());
     let window = kiosk.window.clone_strong();
     let sim = kiosk.printer_sim.clone().expect("the demo's virtual printer");
     drive(async move {
@@ -219,4 +209,14 @@ fn a_printer_fault_that_starts_on_the_list_greys_the_categories_and_says_why() {
         Err("the category did not come back with the paper")
     });
     kiosk.shutdown(true).unwrap();
+}
+
+/// The demo kiosk with every category open and the voice off, on Slint's testing backend.
+fn quiet_kiosk(dir: &std::path::Path) -> kiosk::app::Kiosk {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let mut config = Config::demo(dir);
+    config.admin.listen = "127.0.0.1:0".into();
+    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
+    config.voice.mode = kiosk::config::VoiceMode::Off;
+    kiosk::app::start(config).unwrap()
 }

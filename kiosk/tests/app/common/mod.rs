@@ -140,3 +140,8 @@ pub async fn enter_pin(window: &kiosk::ui::AppWindow, pin: &'static str) -> Resu
     }
     press(window, "确定 OK").await
 }
+
+/// A port where nothing listens, so a connection is refused at once: port 1 (tcpmux), privileged and never
+/// used here. A port taken from the system and let go is not one: the system hands it to the next test
+/// process that binds port 0 beside this one, and a "closed" platform was once found answering there.
+pub const CLOSED_PORT: u16 = 1;
