@@ -79,11 +79,14 @@ fn the_tiles_say_the_platform_is_away_before_anyone_starts() {
         let said = drive(async move {
             let mut said = vec![];
             for tile in ["办件查询 Case progress", "预约签到 Appointment check-in"] {
-                let t = find(&window, tile).await.ok_or("no tile")?;
+                let mut t = find(&window, tile).await.ok_or("no tile")?;
                 // The probe asks at start; its answer reaches the tile within a second or two (a reachable
-                // platform is watched for the whole four seconds: the tile must stay clear).
+                // platform is watched for the whole four seconds: the tile must stay clear). The tile is
+                // found afresh each time: a change of state makes the home screen draw new tiles, and a
+                // handle to the old one reads nothing (the full suite's load once showed it).
                 let mut description = String::new();
                 for _ in 0..40 {
+                    t = crate::common::find_now(&window, tile).unwrap_or(t);
                     description = t.accessible_description().map(|d| d.to_string()).unwrap_or_default();
                     if description == away {
                         break;
