@@ -130,8 +130,16 @@ def main(path, root):
             raise Tampered(s["seq"], f"the seal of epoch {n} is missing")
         if s["kiosk_id"] != header["kiosk_id"] or s["public_key"] != key:
             raise Tampered(s["seq"], f"the seal of epoch {n} is not signed by the key the chain hands over to")
-        text = "kiosk-journal-seal-v1\n" + "".join(
-            f"{s[k]}\n" for k in ("kiosk_id", "epoch", "seq", "head_hash", "time_utc", "public_key", "next_public_key"))
+        fields = ("kiosk_id", "epoch", "seq", "head_hash", "time_utc", "public_key", "next_public_key")
+        if "policy" in s:
+            p = s["policy"]
+            if set(p) != {"epoch_entries", "epoch_minutes", "retention_days"} or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in p.values()):
+                raise Tampered(s["seq"], f"the seal of epoch {n} has a malformed policy")
+            text = "kiosk-journal-seal-v2\n" + "".join(f"{s[k]}\n" for k in fields) + "".join(
+                f"{p[k]}\n" for k in ("epoch_entries", "epoch_minutes", "retention_days"))
+        else:
+            text = "kiosk-journal-seal-v1\n" + "".join(f"{s[k]}\n" for k in fields)
         if not verified(key, s["signature"], text):
             raise Tampered(s["seq"], f"the seal of epoch {n} does not verify")
         if s["seq"] <= last_sealed:
@@ -193,6 +201,45 @@ def main(path, root):
     for e in entries:
         if e["kind"] in ("session_end", "shutdown") and e["seq"] > last_sealed:
             raise Tampered(e["seq"], f"{e['kind']} not sealed: seals were removed")
+    # The sealing policy: each seal announces the next epoch's; epoch 0 and epochs after a seal without one
+    # are held to the loosest any configuration allows.
+    loosest = {"epoch_entries": 10000, "epoch_minutes": 60, "retention_days": 180}
+    epochs = []  # (first seq, last seq, closed by a seal, policy)
+    start, policy = 1, loosest
+    for s in seals:
+        if s["seq"] >= start:
+            epochs.append((start, s["seq"], True, policy))
+            start = s["seq"] + 1
+        policy = s.get("policy") or loosest
+    if prev is not None and start <= prev["seq"]:
+        epochs.append((start, prev["seq"], False, policy))
+
+    def policy_at(seq):
+        for first, last, _, p in epochs:
+            if first <= seq <= last:
+                return p
+        return loosest
+
+    if header["contiguous"] and entries:
+        for first, last, sealed, p in epochs:
+            inside = [e for e in entries if first <= e["seq"] <= last]
+            if not inside:
+                continue
+            # The last transaction: the trailing run of entries sharing boot_id, time_utc and mono_ms.
+            key = lambda e: (e["boot_id"], e["time_utc"], e["mono_ms"])
+            i = len(inside) - 1
+            while i > 0 and key(inside[i - 1]) == key(inside[-1]):
+                i -= 1
+            before_last = i
+            spans = {}
+            for e in inside:
+                lo, hi = spans.get(e["boot_id"], (e["mono_ms"], e["mono_ms"]))
+                spans[e["boot_id"]] = (min(lo, e["mono_ms"]), max(hi, e["mono_ms"]))
+            longest = max(hi - lo for lo, hi in spans.values())
+            if before_last >= p["epoch_entries"] + 16 or longest >= p["epoch_minutes"] * 60000:
+                failed = any(e["kind"] == "seal_failed" for e in inside)
+                if not (sealed and failed):
+                    raise Tampered(inside[0]["seq"], "an epoch longer than its sealing policy: seals were removed")
     # A purged payload must be older than the cut-off of a consistent retention_purge entry after it (at
     # least 180 days, its cut-off that many days before the purge's own time): checked when the export skips
     # nothing and runs to the head.
@@ -205,7 +252,7 @@ def main(path, root):
             if e["kind"] == "retention_purge" and e["payload"] is not None:
                 p = json.loads(e["payload"])
                 days = p.get("retention_days")
-                if (isinstance(days, int) and days >= 180
+                if (isinstance(days, int) and days >= max(180, policy_at(e["seq"])["retention_days"])
                         and ts(p["before"]) <= ts(e["time_utc"]) - datetime.timedelta(days=days)):
                     purges.append((e["seq"], p["before"]))
         for e in entries:

@@ -17,6 +17,10 @@ pub const EPOCH_MAX_ENTRIES: u64 = 200;
 /// … or this long after it began, when anything was written (`[journal] epoch_minutes`; also at every
 /// session end and at shutdown).
 pub const EPOCH_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+/// The longest epochs a configuration may set: what a verifier holds an epoch to when no seal announced its
+/// policy.
+pub const MAX_EPOCH_ENTRIES: u64 = 10_000;
+pub const MAX_EPOCH_MINUTES: u64 = 60;
 
 pub const DEMO_TOML: &str = include_str!("../../../config/kiosk.toml");
 

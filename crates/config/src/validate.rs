@@ -143,8 +143,8 @@ fn check_journal(c: &Config) -> Result<(), Problem> {
     }
     // What is written in an epoch is unprotected until it ends: neither may be zero or very long.
     for (key, value, max, unit, default) in [
-        ("epoch_entries", j.epoch_entries, 10_000, "entries", 200),
-        ("epoch_minutes", j.epoch_minutes, 60, "minutes", 5),
+        ("epoch_entries", j.epoch_entries, crate::MAX_EPOCH_ENTRIES, "entries", 200),
+        ("epoch_minutes", j.epoch_minutes, crate::MAX_EPOCH_MINUTES, "minutes", 5),
     ] {
         if !(1..=max).contains(&value) {
             return fail(

@@ -81,10 +81,11 @@ pub enum EntryKind {
     DeliveryRequested,
     DeliveryIntent,
     DeliveryFailed,
+    SealFailed,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 38] = [
+    pub const ALL: [EntryKind; 39] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -123,6 +124,7 @@ impl EntryKind {
         EntryKind::DeliveryRequested,
         EntryKind::DeliveryIntent,
         EntryKind::DeliveryFailed,
+        EntryKind::SealFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -165,6 +167,7 @@ impl EntryKind {
             EntryKind::DeliveryRequested => "delivery_requested",
             EntryKind::DeliveryIntent => "delivery_intent",
             EntryKind::DeliveryFailed => "delivery_failed",
+            EntryKind::SealFailed => "seal_failed",
         }
     }
 
@@ -284,16 +287,17 @@ pub struct PurgeSummary {
 /// journals a retention_purge entry in the same transaction, and folds the WAL in so the
 /// cleared text is gone from disk (secure_delete overwrites the freed cells).
 pub fn purge(journal: &Journal, retention_days: u32, now: jiff::Timestamp) -> Result<PurgeSummary, JournalError> {
-    let days = retention_days.max(MIN_RETENTION_DAYS);
-    let cutoff = now
-        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
-        .map_err(|e| JournalError::Refused(format!("The retention cutoff is out of range ({e}).")))?;
-    let before = format_utc(cutoff);
-    let b = before.clone();
-    let (_, payloads_cleared) = journal.transact(move |conn| {
-        let n = conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&b])?;
-        let entry = payload::RetentionPurge { before: b, retention_days: days, payloads_cleared: n }.into();
-        Ok((vec![entry], n))
+    let (_, (before, days, payloads_cleared)) = journal.transact(move |conn| {
+        // Never shorter than the newest seal announced for this epoch: the verifier holds the purge to it.
+        let announced = schema::last_seal(conn)?.and_then(|s| s.policy).map_or(0, |p| p.retention_days);
+        let days = retention_days.max(MIN_RETENTION_DAYS).max(announced);
+        let cutoff = now
+            .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+            .map_err(|e| JournalError::Refused(format!("The retention cutoff is out of range ({e}).")))?;
+        let before = format_utc(cutoff);
+        let n = conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&before])?;
+        let entry = payload::RetentionPurge { before: before.clone(), retention_days: days, payloads_cleared: n }.into();
+        Ok((vec![entry], (before, days, n)))
     })?;
     let conn = rusqlite::Connection::open(&journal.settings().path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -307,6 +307,9 @@ payloads! {
     /// The kiosk's own check found the journal altered (`check`: `start` for the tail, `background` for the
     /// whole file) at `seq`; the kiosk keeps serving and never rewrites history to repair it.
     JournalIntegrityFailed { check: String, seq: u64, what: String }
+    /// A seal could not be written (its epoch, the head it was for, why): the entries committed, and the
+    /// stretch they start stays unsealed until a later seal succeeds. Written once per epoch.
+    SealFailed { epoch: u64, seq: u64, error: String }
 }
 
 /// Why an entry's payload is not what its kind says, for the county's store (which keeps the entry, since

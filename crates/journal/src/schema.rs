@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS seals (
     time_utc        TEXT NOT NULL,
     public_key      TEXT NOT NULL,
     next_public_key TEXT NOT NULL,
-    signature       TEXT NOT NULL
+    signature       TEXT NOT NULL,
+    policy          TEXT
 ) STRICT;
 CREATE TRIGGER IF NOT EXISTS seals_never_deleted BEFORE DELETE ON seals
 BEGIN SELECT RAISE(ABORT, 'seals are never deleted'); END;
@@ -124,6 +125,10 @@ fn try_open_for_writing(path: &Path, kiosk_id: &str) -> Result<Connection, Journ
     .map_err(open_err)?;
     // All of the schema or none of it, even if the power goes during the first start.
     conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;")).map_err(open_err)?;
+    // A journal from before seals announced policies gets the column (its old seals keep NULL).
+    if !has_column(&conn, "seals", "policy").map_err(open_err)? {
+        conn.execute_batch("ALTER TABLE seals ADD COLUMN policy TEXT").map_err(open_err)?;
+    }
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('kiosk_id', ?1)", [kiosk_id]).map_err(open_err)?;
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', ?1)", [FORMAT_VERSION])
         .map_err(open_err)?;
@@ -262,8 +267,18 @@ pub fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
-/// The columns [`seal_from_row`] reads, in its order.
-pub const SEAL_COLUMNS: &str = "kiosk_id, epoch, seq, head_hash, time_utc, public_key, next_public_key, signature";
+/// The columns [`seal_from_row`] reads, in its order (a file from before policies has no `policy`).
+fn seal_columns(conn: &Connection) -> rusqlite::Result<&'static str> {
+    Ok(if has_column(conn, "seals", "policy")? {
+        "kiosk_id, epoch, seq, head_hash, time_utc, public_key, next_public_key, signature, policy"
+    } else {
+        "kiosk_id, epoch, seq, head_hash, time_utc, public_key, next_public_key, signature, NULL"
+    })
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) = 1 FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |r| r.get(0))
+}
 
 pub fn seal_from_row(r: &Row<'_>) -> rusqlite::Result<super::seal::Seal> {
     Ok(super::seal::Seal {
@@ -275,6 +290,17 @@ pub fn seal_from_row(r: &Row<'_>) -> rusqlite::Result<super::seal::Seal> {
         public_key: r.get(5)?,
         next_public_key: r.get(6)?,
         signature: r.get(7)?,
+        policy: match r.get::<_, Option<String>>(8)? {
+            None => None,
+            Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    8,
+                    rusqlite::types::Type::Text,
+                    format!("the seal of epoch {}'s policy {text:?} is not a policy ({e})", r.get::<_, i64>(1).unwrap_or(-1))
+                        .into(),
+                )
+            })?),
+        },
     })
 }
 
@@ -284,7 +310,7 @@ pub fn seals(conn: &Connection, from: u64, to: Option<u64>) -> rusqlite::Result<
         return Ok(Vec::new());
     }
     let sql =
-        format!("SELECT {SEAL_COLUMNS} FROM seals WHERE epoch >= ?1 AND (?2 IS NULL OR epoch < ?2) ORDER BY epoch");
+        format!("SELECT {} FROM seals WHERE epoch >= ?1 AND (?2 IS NULL OR epoch < ?2) ORDER BY epoch", seal_columns(conn)?);
     conn.prepare_cached(&sql)?.query_map(rusqlite::params![from as i64, to.map(|t| t as i64)], seal_from_row)?.collect()
 }
 
@@ -293,7 +319,7 @@ pub fn last_seal(conn: &Connection) -> rusqlite::Result<Option<super::seal::Seal
     if !has_table(conn, "seals")? {
         return Ok(None);
     }
-    let sql = format!("SELECT {SEAL_COLUMNS} FROM seals ORDER BY epoch DESC LIMIT 1");
+    let sql = format!("SELECT {} FROM seals ORDER BY epoch DESC LIMIT 1", seal_columns(conn)?);
     match conn.query_row(&sql, [], seal_from_row) {
         Ok(s) => Ok(Some(s)),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
@@ -303,8 +329,8 @@ pub fn last_seal(conn: &Connection) -> rusqlite::Result<Option<super::seal::Seal
 
 pub fn insert_seal(conn: &Connection, s: &super::seal::Seal) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO seals (epoch, kiosk_id, seq, head_hash, time_utc, public_key, next_public_key, signature)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO seals (epoch, kiosk_id, seq, head_hash, time_utc, public_key, next_public_key, signature, policy)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(rusqlite::params![
         s.epoch as i64,
@@ -314,7 +340,8 @@ pub fn insert_seal(conn: &Connection, s: &super::seal::Seal) -> rusqlite::Result
         s.time_utc,
         s.public_key,
         s.next_public_key,
-        s.signature
+        s.signature,
+        s.policy.map(|p| serde_json::to_string(&p).unwrap_or_default()),
     ])?;
     Ok(())
 }

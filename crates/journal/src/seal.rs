@@ -3,8 +3,40 @@
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
-/// First line of a seal's signed text (format version 1).
+/// First line of a seal's signed text (format version 1: no policy).
 pub const SEAL_HEADER: &str = "kiosk-journal-seal-v1";
+/// First line of a seal's signed text that announces the next epoch's policy (format version 2).
+pub const SEAL_HEADER_V2: &str = "kiosk-journal-seal-v2";
+
+/// The sealing policy and retention period a seal announces for the epoch after it: that epoch ends after
+/// `epoch_entries` entries or `epoch_minutes` minutes, and no payload younger than `retention_days` is
+/// purged in it. Signed with the seal, so it cannot be changed after the fact (docs/journal-format.md,
+/// "The sealing policy").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub epoch_entries: u64,
+    pub epoch_minutes: u64,
+    pub retention_days: u32,
+}
+
+impl Policy {
+    /// What binds an epoch no seal announced a policy for (epoch 0, and epochs after a version 1 seal): the
+    /// longest epochs any configuration may set (`[journal] epoch_entries` ≤ 10,000, `epoch_minutes` ≤ 60)
+    /// and the legal retention floor.
+    pub const LOOSEST: Policy =
+        Policy { epoch_entries: config::MAX_EPOCH_ENTRIES, epoch_minutes: config::MAX_EPOCH_MINUTES, retention_days: 180 };
+
+    /// The stricter of two policies in each of its parts: what a writer keeps to while the epoch it is in
+    /// was announced with one policy and its configuration says another.
+    pub fn strictest(self, other: Policy) -> Policy {
+        Policy {
+            epoch_entries: self.epoch_entries.min(other.epoch_entries),
+            epoch_minutes: self.epoch_minutes.min(other.epoch_minutes),
+            retention_days: self.retention_days.max(other.retention_days),
+        }
+    }
+}
 /// When an epoch ends: the configuration's defaults.
 pub use config::{EPOCH_MAX_AGE, EPOCH_MAX_ENTRIES};
 
@@ -23,17 +55,50 @@ pub struct Seal {
     pub public_key: String,
     /// Hex of the next epoch's public key.
     pub next_public_key: String,
+    /// The next epoch's policy (version 2 seals); absent in version 1 seals, written before policies were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
     /// Hex of the 64-byte ed25519 signature over [`Seal::signed_text`].
     pub signature: String,
 }
 
 impl Seal {
-    /// The exact bytes that are signed: seven lines after the header, each ending in "\n".
+    /// The exact bytes that are signed: seven lines after the header (version 1), or ten with the next
+    /// epoch's policy (version 2), each ending in "\n".
     pub fn signed_text(&self) -> String {
-        format!(
-            "{SEAL_HEADER}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
-            self.kiosk_id, self.epoch, self.seq, self.head_hash, self.time_utc, self.public_key, self.next_public_key
-        )
+        let base = format!(
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            if self.policy.is_some() { SEAL_HEADER_V2 } else { SEAL_HEADER },
+            self.kiosk_id,
+            self.epoch,
+            self.seq,
+            self.head_hash,
+            self.time_utc,
+            self.public_key,
+            self.next_public_key
+        );
+        match &self.policy {
+            Some(p) => format!("{base}{}\n{}\n{}\n", p.epoch_entries, p.epoch_minutes, p.retention_days),
+            None => base,
+        }
+    }
+
+    /// A version 2 seal: as [`Seal::sign`], announcing the next epoch's policy.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign_with_policy(
+        key: &SigningKey,
+        kiosk_id: &str,
+        epoch: u64,
+        seq: u64,
+        head_hash: &[u8; 32],
+        time_utc: &str,
+        next: &VerifyingKey,
+        policy: Policy,
+    ) -> Seal {
+        let mut seal = Seal::sign(key, kiosk_id, epoch, seq, head_hash, time_utc, next);
+        seal.policy = Some(policy);
+        seal.signature = hex::encode(key.sign(seal.signed_text().as_bytes()).to_bytes());
+        seal
     }
 
     pub fn sign(
@@ -53,6 +118,7 @@ impl Seal {
             time_utc: time_utc.to_owned(),
             public_key: hex::encode(key.verifying_key().as_bytes()),
             next_public_key: hex::encode(next.as_bytes()),
+            policy: None,
             signature: String::new(),
         };
         seal.signature = hex::encode(key.sign(seal.signed_text().as_bytes()).to_bytes());
@@ -82,16 +148,24 @@ pub struct SealChain {
     keys: Vec<VerifyingKey>,
     /// The newest seal's (seq, head hash hex); None before the first.
     pub sealed: Option<(u64, String)>,
+    /// The seq each walked seal covers and the policy it announces for the next epoch, in epoch order.
+    seqs: Vec<(u64, Option<Policy>)>,
 }
 
 impl SealChain {
     pub fn new(root: VerifyingKey) -> Self {
-        SealChain { keys: vec![root], sealed: None }
+        SealChain { keys: vec![root], sealed: None, seqs: Vec::new() }
     }
 
     /// Seals walked so far.
     pub fn seals(&self) -> u64 {
         self.keys.len() as u64 - 1
+    }
+
+    /// The seq each walked seal covers (where the epochs end) and the policy it announces for the next
+    /// epoch, in epoch order.
+    pub fn seal_seqs(&self) -> &[(u64, Option<Policy>)] {
+        &self.seqs
     }
 
     /// The key of the current (unsealed) epoch: the one that signs checkpoints and statements now.
@@ -161,6 +235,7 @@ impl SealChain {
             .map_err(|e| (seal.seq, format!("the seal of epoch {epoch}: {e}")))?;
         self.keys.push(next);
         self.sealed = Some((seal.seq, seal.head_hash.clone()));
+        self.seqs.push((seal.seq, seal.policy));
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use super::chain::{ChainFields, Checkpoint, GENESIS, entry_hash, lower_hex32, payload_digest};
 use super::export::{CSV_HEADER, EXPORT_FORMAT_NAME, ExportHeader};
 use super::schema::{ENTRY_COLUMNS, entry_from_row, open_for_verify};
-use super::seal::{Seal, SealChain, SealLine};
+use super::seal::{Policy, Seal, SealChain, SealLine};
 use super::{Entry, JournalError};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use sha2::Digest;
@@ -67,10 +67,31 @@ struct Checker {
     always_sealed: Vec<(u64, &'static str)>,
     /// Entries whose payload was purged: (seq, time_utc).
     purged: Vec<(u64, String)>,
-    /// Retention purges whose record is consistent (at least 180 days, a cut-off that many days before the
-    /// purge itself): (seq, cut-off).
-    purges: Vec<(u64, String)>,
+    /// Retention purges whose cut-off is as many days before the purge itself as it says: (seq, cut-off,
+    /// days). Whether the days are enough depends on the policy of the purge's epoch (seals come later).
+    purges: Vec<(u64, String, u64)>,
+    /// The entries as transactions: a run of consecutive entries with the same boot, time and clock.
+    runs: Vec<Run>,
+    /// The boots seen, interned: a run names its boot by index.
+    boots: HashMap<String, u32>,
+    /// The time_utc of the newest run (runs end where it changes).
+    run_time: String,
+    /// Where the kiosk journaled that a seal failed (`seal_failed`).
+    seal_failures: Vec<u64>,
 }
+
+/// Entries of one transaction as the file shows it: consecutive seqs sharing boot, time and clock.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    first_seq: u64,
+    last_seq: u64,
+    boot: u32,
+    mono_ms: i64,
+}
+
+/// Entries a tool run beside the kiosk may append to an epoch without sealing (it holds no key): allowed
+/// above the policy's count before an epoch's last transaction.
+pub const TOOL_ENTRIES_ALLOWANCE: u64 = 16;
 
 /// The kinds whose entry is always sealed in the transaction that writes it (docs/journal-format.md).
 const ALWAYS_SEALED: [&str; 2] = ["session_end", "shutdown"];
@@ -149,20 +170,38 @@ impl Checker {
             always_sealed: Vec::new(),
             purged: Vec::new(),
             purges: Vec::new(),
+            runs: Vec::new(),
+            boots: HashMap::new(),
+            run_time: String::new(),
+            seal_failures: Vec::new(),
         }
     }
 
     /// Every purged payload must be older than the cut-off of a consistent `retention_purge` entry after it:
     /// one purged younger shows that payloads were erased before they were due. Only an input that holds
     /// every entry can show it (a kind-filtered export may leave the purge entries out).
-    fn check_purges(&self) -> Result<(), Bad> {
+    /// A purge counts only when it kept payloads at least as long as the policy of its epoch says (the one
+    /// the seal before it announced; 180 days, the legal floor, where none did). `seals`: as for
+    /// [`Checker::check_stretches`].
+    fn check_purges(&self, seals: &[(u64, Option<Policy>)]) -> Result<(), Bad> {
+        let required = |seq: u64| {
+            let before = seals.partition_point(|(s, _)| *s < seq);
+            let policy = before.checked_sub(1).and_then(|i| seals[i].1).unwrap_or(Policy::LOOSEST);
+            u64::from(policy.retention_days.max(super::MIN_RETENTION_DAYS))
+        };
+        let purges: Vec<(u64, &str)> = self
+            .purges
+            .iter()
+            .filter(|(seq, _, days)| *days >= required(*seq))
+            .map(|(seq, before, _)| (*seq, before.as_str()))
+            .collect();
         // The latest cut-off among the purges from each position on.
-        let mut latest_after: Vec<&str> = vec![""; self.purges.len() + 1];
-        for i in (0..self.purges.len()).rev() {
-            latest_after[i] = latest_after[i + 1].max(self.purges[i].1.as_str());
+        let mut latest_after: Vec<&str> = vec![""; purges.len() + 1];
+        for i in (0..purges.len()).rev() {
+            latest_after[i] = latest_after[i + 1].max(purges[i].1);
         }
         for (seq, time) in &self.purged {
-            let first_after = self.purges.partition_point(|(p, _)| p <= seq);
+            let first_after = purges.partition_point(|(p, _)| p <= seq);
             let cutoff = latest_after[first_after];
             if time.as_str() >= cutoff {
                 return Err((
@@ -201,10 +240,11 @@ impl Checker {
             .parse::<jiff::Timestamp>()
             .ok()
             .and_then(|t| t.checked_sub(jiff::SignedDuration::from_hours(24 * days as i64)).ok());
+        // At least the legal floor; whether as long as the epoch's policy says is decided with the seals.
         let consistent = days >= u64::from(super::MIN_RETENTION_DAYS)
             && before.parse::<jiff::Timestamp>().ok().zip(due).is_some_and(|(b, due)| b <= due);
         if consistent {
-            self.purges.push((e.seq, before.to_owned()));
+            self.purges.push((e.seq, before.to_owned(), days));
         }
     }
 
@@ -225,6 +265,114 @@ impl Checker {
             )),
             None => Ok(()),
         }
+    }
+
+    /// Extends the newest run, or starts one: a new transaction shows as a change of boot, time or clock.
+    fn note_run(&mut self, e: &EntryRef<'_>) {
+        let next = self.boots.len() as u32;
+        let boot = *self.boots.entry(e.boot_id.to_owned()).or_insert(next);
+        if let Some(run) = self.runs.last_mut()
+            && run.last_seq + 1 == e.seq
+            && run.boot == boot
+            && run.mono_ms == e.mono_ms
+            && self.run_time == e.time_utc
+        {
+            run.last_seq = e.seq;
+            return;
+        }
+        self.run_time.clear();
+        self.run_time.push_str(e.time_utc);
+        self.runs.push(Run { first_seq: e.seq, last_seq: e.seq, boot, mono_ms: e.mono_ms });
+    }
+
+    /// Every epoch must be as short as its policy makes it (the one the seal before it announced; the
+    /// longest any configuration allows where none did): fewer than `epoch_entries` entries (plus a tool's
+    /// few) before its last transaction, and each run of a process spanning less than `epoch_minutes` on
+    /// its own clock. A longer sealed epoch shows that a seal inside it was removed, unless the kiosk
+    /// journaled there that a seal failed; a longer unsealed tail, that the seals after it were removed (or
+    /// that sealing has been failing). `seals`: each walked seal's seq and announced policy, in order. Only
+    /// an input without gaps can show it.
+    fn check_stretches(&self, seals: &[(u64, Option<Policy>)]) -> Result<(), Bad> {
+        if !self.contiguous || !self.gaps.is_empty() {
+            return Ok(());
+        }
+        let (Some(first), Some((last, _))) = (self.first_seq, self.prev.as_ref()) else { return Ok(()) };
+        let last = *last;
+        // (first seq, last seq, closed by a seal, its policy, the seal that announced it)
+        let mut epochs: Vec<(u64, u64, bool, Policy, Option<usize>)> = Vec::new();
+        let (mut start, mut policy, mut by) = (1, Policy::LOOSEST, None);
+        for (n, &(end, announced)) in seals.iter().enumerate() {
+            if end >= start {
+                epochs.push((start, end, true, policy, by));
+                start = end + 1;
+            }
+            policy = announced.unwrap_or(Policy::LOOSEST);
+            by = announced.map(|_| n);
+        }
+        if start <= last {
+            epochs.push((start, last, false, policy, by));
+        }
+        let mut r = 0;
+        for (start, end, sealed, policy, by) in epochs {
+            let (start, end) = (start.max(first), end.min(last));
+            if start > end {
+                continue;
+            }
+            while r < self.runs.len() && self.runs[r].last_seq < start {
+                r += 1;
+            }
+            let mut spans: HashMap<u32, (i64, i64)> = HashMap::new();
+            let mut final_first = start;
+            let mut i = r;
+            while i < self.runs.len() && self.runs[i].first_seq <= end {
+                let run = self.runs[i];
+                let span = spans.entry(run.boot).or_insert((run.mono_ms, run.mono_ms));
+                span.0 = span.0.min(run.mono_ms);
+                span.1 = span.1.max(run.mono_ms);
+                final_first = run.first_seq.max(start);
+                i += 1;
+            }
+            let before_last = final_first - start;
+            let max_ms = i64::try_from(policy.epoch_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX);
+            let longest = spans.values().map(|(a, b)| b - a).max().unwrap_or(0);
+            let too_many = before_last >= policy.epoch_entries.saturating_add(TOOL_ENTRIES_ALLOWANCE);
+            let too_long = longest >= max_ms;
+            if !(too_many || too_long) {
+                continue;
+            }
+            let failed = self.seal_failures.iter().find(|s| (start..=end).contains(*s));
+            if sealed && failed.is_some() {
+                continue;
+            }
+            let measure = if too_many {
+                format!("{before_last} entries before its last transaction")
+            } else {
+                format!("one process writing for {} min {} s", longest / 60_000, longest % 60_000 / 1000)
+            };
+            let allowed = match by {
+                Some(n) => format!(
+                    "the seal of epoch {n} announced epochs of at most {} entries or {} minutes",
+                    policy.epoch_entries, policy.epoch_minutes
+                ),
+                None => format!(
+                    "no configuration allows an epoch of more than {} entries or {} minutes",
+                    policy.epoch_entries, policy.epoch_minutes
+                ),
+            };
+            let why = match (sealed, failed) {
+                (_, Some(f)) => format!("the kiosk journaled at seq {f} that a seal failed, and nothing has sealed since"),
+                (true, None) => "a seal inside it was removed".to_owned(),
+                (false, None) => "the seals after it were removed".to_owned(),
+            };
+            return Err((
+                start,
+                format!(
+                    "entries {start} to {end} are {}, with {measure}, but {allowed}: {why}",
+                    if sealed { "sealed as one epoch" } else { "unsealed" },
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Reports a gap that no later entry explained.
@@ -300,6 +448,10 @@ impl Checker {
         if let Some(kind) = ALWAYS_SEALED.into_iter().find(|k| *k == e.kind) {
             self.always_sealed.push((e.seq, kind));
         }
+        if e.kind == "seal_failed" {
+            self.seal_failures.push(e.seq);
+        }
+        self.note_run(e);
         self.note_retention(e);
         self.entries += 1;
         self.first_seq.get_or_insert(e.seq);
@@ -622,7 +774,15 @@ pub fn verify_database(
         .and_then(|c| c.sealed.as_ref())
         .map(|(s, _)| *s)
         .unwrap_or_else(|| seals.iter().map(|s| s.seq).max().unwrap_or(0));
-    if let Err(bad) = checker.check_always_sealed(sealed).and_then(|()| checker.check_purges()) {
+    let seal_seqs: Vec<(u64, Option<Policy>)> = match &chain {
+        Some(c) => c.seal_seqs().to_vec(),
+        None => seals.iter().map(|s| (s.seq, s.policy)).collect(),
+    };
+    if let Err(bad) = checker
+        .check_always_sealed(sealed)
+        .and_then(|()| checker.check_stretches(&seal_seqs))
+        .and_then(|()| checker.check_purges(&seal_seqs))
+    {
         return Ok(tampered(bad));
     }
     Ok(checker.finish(n, chain.as_ref(), last.saturating_sub(sealed)))
@@ -1045,7 +1205,7 @@ fn verify_jsonl(
     let sealed = chain.sealed.as_ref().map_or(0, |(s, _)| *s);
     // Files from before seals (version 2 exports, and version 1 files without seal lines) cannot show them.
     if (header.version >= 3 || !seals.is_empty())
-        && let Err(bad) = checker.check_always_sealed(sealed)
+        && let Err(bad) = checker.check_always_sealed(sealed).and_then(|()| checker.check_stretches(chain.seal_seqs()))
     {
         return Ok(tampered(bad));
     }
@@ -1055,7 +1215,7 @@ fn verify_jsonl(
         ["to", "to_utc", "limit"].iter().all(|k| header.filter.get(k).is_none_or(serde_json::Value::is_null));
     if checker.contiguous
         && open_ended
-        && let Err(bad) = checker.check_purges()
+        && let Err(bad) = checker.check_purges(chain.seal_seqs())
     {
         return Ok(tampered(bad));
     }
@@ -1276,7 +1436,7 @@ fn verify_csv(
     let sealed = chain.sealed.as_ref().map_or(0, |(s, _)| *s);
     // A version 1 signature carried no seals.
     if (sig.version >= 2 || !sig.seals.is_empty())
-        && let Err(bad) = checker.check_always_sealed(sealed)
+        && let Err(bad) = checker.check_always_sealed(sealed).and_then(|()| checker.check_stretches(chain.seal_seqs()))
     {
         return Ok(tampered(bad));
     }

@@ -4,9 +4,10 @@ use super::chain::{ChainFields, Checkpoint, entry_hash, payload_digest};
 use super::epoch_key::{self, EpochKey, OnDisk};
 use super::keys::{SubjectKey, load_or_create_secret};
 use super::schema::insert_checkpoint;
-use super::seal::Seal;
-use super::{EntryKind, JournalError, NewEntry, schema, utc_now};
+use super::seal::{Policy, Seal};
+use super::{EntryKind, JournalError, NewEntry, payload, schema, utc_now};
 use rusqlite::{Connection, TransactionBehavior};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,9 @@ pub fn set_test_commit_delay(delay: Duration) {
 
 /// Upper bound on requests grouped into one transaction.
 const MAX_GROUP: usize = 512;
+
+/// A request's reply: the seqs its entries got, once durable.
+type Reply = SyncSender<Result<Vec<u64>, JournalError>>;
 
 /// How long a process that does not hold the sealing lock waits for it when asked to sign.
 const SIGNING_LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -51,6 +55,9 @@ pub struct JournalSettings {
     /// The current epoch's signing key (on day one: the root key).
     pub signing_key_path: PathBuf,
     pub epoch: EpochRule,
+    /// Days a payload is kept before a retention purge may clear it (`[journal] retention_days`, at least
+    /// 180): recorded with the sealing policy.
+    pub retention_days: u32,
 }
 
 impl JournalSettings {
@@ -63,6 +70,7 @@ impl JournalSettings {
             secret_path: j.secret_path.clone().unwrap_or_else(|| dir.join("subject.key")),
             signing_key_path: j.signing_key_path.clone().unwrap_or_else(|| dir.join("checkpoint.ed25519")),
             epoch: EpochRule { max_entries: j.epoch_entries, max_age: Duration::from_secs(60 * j.epoch_minutes) },
+            retention_days: j.retention_days.max(super::MIN_RETENTION_DAYS),
         }
     }
 
@@ -74,6 +82,7 @@ impl JournalSettings {
             secret_path: dir.join("subject.key"),
             signing_key_path: dir.join("checkpoint.ed25519"),
             epoch: EpochRule::default(),
+            retention_days: super::MIN_RETENTION_DAYS,
         }
     }
 }
@@ -150,11 +159,14 @@ impl Journal {
             started: Instant::now(),
             key_path: settings.signing_key_path.clone(),
             rule: settings.epoch,
+            retention_days: settings.retention_days,
             sealer: None,
+            unnoted_seal_failure: None,
         };
         let key_problem = writer.take_sealing_role()?;
         if let Err(e) = writer.seal_head() {
             log::warn!("journal: the tail an earlier run left was not sealed: {e}");
+            writer.note_seal_failure(&e);
         }
         let root_key = schema::meta(&writer.conn, "public_key")?.unwrap_or_default();
         let (tx, rx) = sync_channel(4 * MAX_GROUP);
@@ -271,6 +283,14 @@ struct Sealer {
     /// The newest seal's seq (0 before the first).
     sealed_seq: u64,
     epoch_began: Instant,
+    /// This process's clock (`mono_ms`) at its first entry after the newest seal: the epoch ends before an
+    /// entry would be written `max_age` or more after it, so a stretch of one run never spans longer.
+    first_unsealed_mono: Option<i64>,
+    /// A failed seal of this epoch is already in the journal (`seal_failed` is written once per epoch).
+    failure_noted: bool,
+    /// The policy the newest seal announced for this epoch (None before the first seal, or after a seal from
+    /// before policies): the epoch keeps to it as well as to the configuration's.
+    announced: Option<Policy>,
 }
 
 /// What the journal's seals say the current epoch and its key must be.
@@ -378,7 +398,10 @@ struct Writer {
     started: Instant,
     key_path: PathBuf,
     rule: EpochRule,
+    retention_days: u32,
     sealer: Option<Sealer>,
+    /// A seal that failed outside a write (its own transaction rolled back): the next write journals it.
+    unnoted_seal_failure: Option<payload::SealFailed>,
 }
 
 impl Writer {
@@ -456,7 +479,16 @@ impl Writer {
             log::error!("journal: {p}");
         }
         let sealed_seq = expected.map_or(0, |x| x.sealed_seq);
-        self.sealer = Some(Sealer { _lock: lock, key, sealed_seq, epoch_began: Instant::now() });
+        let announced = schema::last_seal(&self.conn)?.and_then(|s| s.policy);
+        self.sealer = Some(Sealer {
+            _lock: lock,
+            key,
+            sealed_seq,
+            epoch_began: Instant::now(),
+            first_unsealed_mono: None,
+            failure_noted: false,
+            announced,
+        });
         Ok(problem)
     }
 
@@ -483,7 +515,7 @@ impl Writer {
     fn run(&mut self, rx: Receiver<Request>) {
         loop {
             let wait = match &self.sealer {
-                Some(s) => self.rule.max_age.saturating_sub(s.epoch_began.elapsed()).max(Duration::from_millis(50)),
+                Some(s) => self.limits().1.saturating_sub(s.epoch_began.elapsed()).max(Duration::from_millis(50)),
                 None => Duration::from_secs(30),
             };
             let first = match rx.recv_timeout(wait.min(Duration::from_secs(30))) {
@@ -512,7 +544,7 @@ impl Writer {
 
     fn seal_if_old(&mut self) {
         if self.rule.max_entries > 0
-            && self.sealer.as_ref().is_some_and(|s| s.epoch_began.elapsed() >= self.rule.max_age)
+            && self.sealer.as_ref().is_some_and(|s| s.epoch_began.elapsed() >= self.limits().1)
         {
             match self.seal_head() {
                 Ok(None) => {
@@ -522,13 +554,17 @@ impl Writer {
                     }
                 }
                 Ok(Some(_)) => {}
-                Err(e) => log::warn!("journal: the epoch's seal failed: {e}"),
+                Err(e) => {
+                    log::warn!("journal: the epoch's seal failed: {e}");
+                    self.note_seal_failure(&e);
+                }
             }
         }
     }
 
     /// Seals the head in its own transaction, if anything was written since the last seal.
     fn seal_head(&mut self) -> Result<Option<Seal>, JournalError> {
+        let policy = self.policy();
         let Some(sealer) = &self.sealer else { return Ok(None) };
         if self.rule.max_entries == 0 {
             return Ok(None);
@@ -538,7 +574,7 @@ impl Writer {
         if seq <= sealer.sealed_seq {
             return Ok(None);
         }
-        let (next, seal) = prepare_seal(sealer, &self.key_path, &self.kiosk_id, &tx, seq, &head, &utc_now())?;
+        let (next, seal) = prepare_seal(sealer, &self.key_path, &self.kiosk_id, &tx, seq, &head, &utc_now(), policy)?;
         match tx.commit() {
             Ok(()) => {
                 self.finish_seal(next, seq);
@@ -553,6 +589,7 @@ impl Writer {
 
     /// After the seal's commit: the old key is erased and the next takes its place, on disk and here.
     fn finish_seal(&mut self, next: EpochKey, seq: u64) {
+        let policy = self.policy();
         if let Err(e) = epoch_key::hand_over(&self.key_path) {
             // The next start finishes it (the seal names the next key).
             log::error!("journal: the key hand-over after a seal failed: {e}");
@@ -562,7 +599,43 @@ impl Writer {
             s.key = next;
             s.sealed_seq = seq;
             s.epoch_began = Instant::now();
+            s.first_unsealed_mono = None;
+            s.failure_noted = false;
+            s.announced = Some(policy);
         }
+    }
+
+    /// The policy the configuration sets: what each seal announces for the epoch after it.
+    fn policy(&self) -> Policy {
+        Policy {
+            epoch_entries: self.rule.max_entries,
+            epoch_minutes: self.rule.max_age.as_secs() / 60,
+            retention_days: self.retention_days,
+        }
+    }
+
+    /// The current epoch's limits: the configuration's, and no looser than what the newest seal announced
+    /// (a configuration changed since keeps to the announced policy until the next seal announces its own).
+    fn limits(&self) -> (u64, Duration) {
+        match self.sealer.as_ref().and_then(|s| s.announced) {
+            Some(a) => (
+                self.rule.max_entries.min(a.epoch_entries),
+                self.rule.max_age.min(Duration::from_secs(60 * a.epoch_minutes)),
+            ),
+            None => (self.rule.max_entries, self.rule.max_age),
+        }
+    }
+
+    /// Keeps a failed seal for the next write to journal (once per epoch): the stretch it leaves unsealed
+    /// is then explained in the journal itself, under the seal that finally covers it.
+    fn note_seal_failure(&mut self, e: &JournalError) {
+        let Some(sealer) = &self.sealer else { return };
+        if sealer.failure_noted || self.unnoted_seal_failure.is_some() {
+            return;
+        }
+        let seq = schema::head(&self.conn).map_or(0, |(s, _)| s);
+        self.unnoted_seal_failure =
+            Some(payload::SealFailed { epoch: sealer.key.epoch, seq, error: e.to_string() });
     }
 
     fn sign_checkpoint(&mut self, at: Option<(u64, [u8; 32])>) -> Result<Option<Checkpoint>, JournalError> {
@@ -597,20 +670,7 @@ impl Writer {
             }
         }
         if !txns.is_empty() {
-            match self.commit_group(txns) {
-                Ok(replies) => {
-                    for (reply, result) in replies {
-                        let _ = reply.send(result);
-                    }
-                }
-                Err((replies, e)) => {
-                    log::error!("journal commit failed: {e}");
-                    let msg = e.to_string();
-                    for reply in replies {
-                        let _ = reply.send(Err(JournalError::CommitFailed(msg.clone())));
-                    }
-                }
-            }
+            self.commit_all(txns);
         }
         for req in rest {
             match req {
@@ -628,33 +688,94 @@ impl Writer {
         }
     }
 
-    /// One transaction for the whole group; each request in its own savepoint. The epoch's seal goes into
-    /// the same transaction when the group ends it.
+    /// Commits the requests in as few transactions as the epochs allow: a transaction ends with the request
+    /// that ends an epoch (its seal goes into that transaction), and the rest go into the next. So within
+    /// one epoch, the entries before its last transaction are fewer than the policy's count (the rule the
+    /// verifier holds each stretch to).
+    fn commit_all(&mut self, txns: Vec<(Work, Reply)>) {
+        let mut queue: VecDeque<(Work, Reply)> = txns.into();
+        while !queue.is_empty() {
+            let mono_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            self.seal_before_writing(mono_ms);
+            match self.commit_group(&mut queue, mono_ms) {
+                Ok(replies) => {
+                    for (reply, result) in replies {
+                        let _ = reply.send(result);
+                    }
+                }
+                Err((replies, e)) => {
+                    log::error!("journal commit failed: {e}");
+                    let msg = e.to_string();
+                    for reply in replies {
+                        let _ = reply.send(Err(JournalError::CommitFailed(msg.clone())));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the epoch first when writing now would make it longer than the policy allows: its first entry
+    /// of this run is `max_age` old, or it already holds `max_entries` (a tool's entries, or a failed seal).
+    fn seal_before_writing(&mut self, mono_ms: i64) {
+        let Some(sealer) = &self.sealer else { return };
+        if self.rule.max_entries == 0 {
+            return;
+        }
+        let (max_entries, max_age) = self.limits();
+        let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+        let old = sealer.first_unsealed_mono.is_some_and(|first| mono_ms.saturating_sub(first) >= max_age_ms);
+        let full = schema::head(&self.conn)
+            .is_ok_and(|(seq, _)| seq.saturating_sub(sealer.sealed_seq) >= max_entries);
+        if (old || full)
+            && let Err(e) = self.seal_head()
+        {
+            log::warn!("journal: the epoch's seal failed: {e}");
+            self.note_seal_failure(&e);
+        }
+    }
+
+    /// One transaction for the requests at the front of `queue`, each in its own savepoint, up to and with
+    /// the one that ends the epoch; the epoch's seal goes into the same transaction.
     #[allow(clippy::type_complexity)]
     fn commit_group(
         &mut self,
-        txns: Vec<(Work, SyncSender<Result<Vec<u64>, JournalError>>)>,
-    ) -> Result<
-        Vec<(SyncSender<Result<Vec<u64>, JournalError>>, Result<Vec<u64>, JournalError>)>,
-        (Vec<SyncSender<Result<Vec<u64>, JournalError>>>, JournalError),
-    > {
-        let mono_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        queue: &mut VecDeque<(Work, Reply)>,
+        mono_ms: i64,
+    ) -> Result<Vec<(Reply, Result<Vec<u64>, JournalError>)>, (Vec<Reply>, JournalError)> {
         let (kiosk_id, boot_id) = (self.kiosk_id.clone(), self.boot_id.clone());
+        let (max_entries, _) = self.limits();
+        let policy = self.policy();
         let mut tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
-            Err(e) => return Err((txns.into_iter().map(|(_, r)| r).collect(), e.into())),
+            Err(e) => return Err((queue.drain(..).map(|(_, r)| r).collect(), e.into())),
         };
-        let mut results = Vec::with_capacity(txns.len());
+        let mut results = Vec::with_capacity(queue.len());
         let head = schema::head(&tx);
         let (mut seq, mut prev) = match head {
             Ok(h) => h,
-            Err(e) => return Err((txns.into_iter().map(|(_, r)| r).collect(), e.into())),
+            Err(e) => return Err((queue.drain(..).map(|(_, r)| r).collect(), e.into())),
         };
         let mut ends_epoch = false;
         let time_utc = utc_now();
+        // A seal that failed outside a write is journaled first, in this transaction.
+        let mut noted = false;
+        if let Some(failed) = self.unnoted_seal_failure.take() {
+            match insert_entry(&tx, seq + 1, &prev, &kiosk_id, &boot_id, &time_utc, mono_ms, &failed.into()) {
+                Ok(p) => {
+                    (seq, prev) = (seq + 1, p);
+                    noted = true;
+                    if let Some(s) = &mut self.sealer {
+                        s.failure_noted = true;
+                    }
+                }
+                Err(e) => log::error!("journal: a failed seal could not be journaled: {e}"),
+            }
+        }
+        let sealing = self.rule.max_entries > 0 && self.sealer.is_some();
+        let sealed_seq = self.sealer.as_ref().map_or(0, |s| s.sealed_seq);
         // A lone request needs no savepoint: if it fails, the whole transaction rolls back.
-        let alone = txns.len() == 1;
-        for (work, reply) in txns {
+        let alone = queue.len() == 1 && !noted;
+        while let Some((work, reply)) = queue.pop_front() {
             let outcome = (|| -> Result<(Vec<u64>, u64, [u8; 32], bool), JournalError> {
                 let run = |conn: &Connection| -> Result<(Vec<u64>, u64, [u8; 32], bool), JournalError> {
                     let entries = work(conn)?;
@@ -684,6 +805,10 @@ impl Writer {
                 }
                 Err(e) => results.push((reply, Err(e))),
             }
+            if sealing && seq > sealed_seq && (ends_epoch || seq - sealed_seq >= max_entries) {
+                // The epoch ends with this request: the rest go into the next transaction.
+                break;
+            }
         }
         if alone && results.iter().any(|(_, r)| r.is_err()) {
             // The lone request failed: undo whatever it wrote (dropping the transaction rolls back).
@@ -691,15 +816,27 @@ impl Writer {
             return Ok(results);
         }
         let mut sealed = None;
-        if let Some(sealer) = &self.sealer
-            && self.rule.max_entries > 0
+        if let Some(sealer) = &mut self.sealer
+            && sealing
             && seq > sealer.sealed_seq
-            && (ends_epoch || seq - sealer.sealed_seq >= self.rule.max_entries)
         {
-            match prepare_seal(sealer, &self.key_path, &kiosk_id, &tx, seq, &prev, &time_utc) {
-                Ok((next, _)) => sealed = Some(next),
-                // The entries matter more than the seal: they commit, and the next group seals them.
-                Err(e) => log::warn!("journal: seal at seq {seq} not written: {e}"),
+            sealer.first_unsealed_mono.get_or_insert(mono_ms);
+            if ends_epoch || seq - sealer.sealed_seq >= max_entries {
+                match prepare_seal(sealer, &self.key_path, &kiosk_id, &tx, seq, &prev, &time_utc, policy) {
+                    Ok((next, _)) => sealed = Some(next),
+                    // The entries matter more than the seal: they commit, and a later write seals them. The
+                    // failure goes into this transaction, so the stretch left unsealed says why.
+                    Err(e) => {
+                        log::warn!("journal: seal at seq {seq} not written: {e}");
+                        if !sealer.failure_noted {
+                            let failed = payload::SealFailed { epoch: sealer.key.epoch, seq, error: e.to_string() };
+                            match insert_entry(&tx, seq + 1, &prev, &kiosk_id, &boot_id, &time_utc, mono_ms, &failed.into()) {
+                                Ok(_) => sealer.failure_noted = true,
+                                Err(e) => log::error!("journal: a failed seal could not be journaled: {e}"),
+                            }
+                        }
+                    }
+                }
             }
         }
         let delay = TEST_COMMIT_DELAY_MS.load(std::sync::atomic::Ordering::Relaxed);
@@ -717,14 +854,17 @@ impl Writer {
                 if sealed.is_some() {
                     abandon_seal(&self.key_path);
                 }
+                // The requests not yet taken stay in the queue for the next transaction.
                 Err((results.into_iter().map(|(r, _)| r).collect(), e.into()))
             }
         }
     }
 }
 
-/// Writes the next epoch's key durably beside the current one, then the seal into `conn`'s open
-/// transaction. The caller commits, then hands over ([`Writer::finish_seal`]) or abandons.
+/// Writes the next epoch's key durably beside the current one, then the seal (announcing `policy` for the
+/// next epoch) into `conn`'s open transaction. The caller commits, then hands over
+/// ([`Writer::finish_seal`]) or abandons.
+#[allow(clippy::too_many_arguments)]
 fn prepare_seal(
     sealer: &Sealer,
     key_path: &Path,
@@ -733,6 +873,7 @@ fn prepare_seal(
     seq: u64,
     head: &[u8; 32],
     time_utc: &str,
+    policy: Policy,
 ) -> Result<(EpochKey, Seal), JournalError> {
     let next_path = epoch_key::next_path(key_path);
     epoch_key::erase(&next_path)?;
@@ -747,7 +888,8 @@ fn prepare_seal(
         next = next.of_journal(r);
     }
     epoch_key::create(&next_path, &next)?;
-    let seal = Seal::sign(&sealer.key.key, kiosk_id, sealer.key.epoch, seq, head, time_utc, &next.public());
+    let seal =
+        Seal::sign_with_policy(&sealer.key.key, kiosk_id, sealer.key.epoch, seq, head, time_utc, &next.public(), policy);
     if let Err(e) = schema::insert_seal(conn, &seal) {
         abandon_seal(key_path);
         return Err(e.into());
