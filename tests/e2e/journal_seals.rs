@@ -529,6 +529,9 @@ fn corpus_agrees(k: &Kiosk, root: &str, lines: &[String], at_least: usize) {
     corpus_agrees_with(k, root, lines, at_least, vec![]);
 }
 
+/// How a seal's line in an export begins.
+const SEAL_LINE: &str = "{\"seal\":";
+
 fn corpus_agrees_with(k: &Kiosk, root: &str, lines: &[String], at_least: usize, extra: Vec<(String, Vec<String>)>) {
     let lines = lines.to_vec();
     // A hex digit changed to another: the first one after `"key":"`.
@@ -573,6 +576,19 @@ fn corpus_agrees_with(k: &Kiosk, root: &str, lines: &[String], at_least: usize, 
                 l[i] = edited;
                 cases.push((format!("line {}: a digit of {key} changed", i + 1), l));
             }
+        }
+        if lines[i].starts_with(SEAL_LINE) {
+            // The policy a seal announces is signed with it: loosened, or removed to pass as a version 1 seal.
+            let mut v: serde_json::Value = serde_json::from_str(&lines[i]).unwrap();
+            assert!(v["seal"]["policy"].is_object(), "seals announce a policy: {}", lines[i]);
+            v["seal"]["policy"]["epoch_entries"] = json!(10_000);
+            let mut l = lines.clone();
+            l[i] = v.to_string();
+            cases.push((format!("line {}: the seal's policy loosened", i + 1), l));
+            v["seal"].as_object_mut().unwrap().remove("policy");
+            let mut l = lines.clone();
+            l[i] = v.to_string();
+            cases.push((format!("line {}: the seal's policy removed", i + 1), l));
         }
         if is_entry {
             let v: serde_json::Value = serde_json::from_str(&lines[i]).unwrap();
@@ -652,5 +668,198 @@ fn an_export_beside_the_running_kiosk_is_refused_with_where_to_export_instead() 
     running.append(NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": "D1" }))).unwrap();
     drop(running);
     let (code, text) = verify(&k.db, &["--pubkey", &root_key(&k), "--require-sealed"]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+/// A kiosk whose configuration seals every `epoch_entries` entries (the rest of its configuration as shipped).
+fn kiosk_with_epochs(epoch_entries: u64) -> Kiosk {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let config = config_in(&dir);
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "epoch_entries = 200",
+        &format!("epoch_entries = {epoch_entries}"),
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    Kiosk { db: dir.join("journal.sqlite3"), key: dir.join("checkpoint.ed25519"), dir, config, _tmp: tmp }
+}
+
+fn append_tickets(journal: &Journal, n: u32) {
+    for i in 0..n {
+        journal.append(NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": format!("A{i:03}") }))).unwrap();
+    }
+}
+
+/// Issue #28: the file proves what it must contain. Each seal announces the next epoch's policy under its
+/// signature (seal 0 under the root key's); a tail longer than the announced policy shows the seals after it
+/// were removed, although no session end lies in it.
+#[test]
+fn seals_announce_the_policy_and_a_tail_longer_than_it_shows_later_seals_were_removed() {
+    let k = kiosk_with_epochs(20);
+    let journal = Journal::open(k.settings()).unwrap();
+    append_tickets(&journal, 100);
+    drop(journal);
+    let all = seals(&k.db);
+    assert_eq!(all.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![20, 40, 60, 80, 100]);
+    let announced = all[0].policy.expect("a version 2 seal");
+    assert_eq!((announced.epoch_entries, announced.epoch_minutes, announced.retention_days), (20, 5, 180));
+    assert!(all[0].signed_text().starts_with("kiosk-journal-seal-v2\n"));
+    assert!(all[0].signed_text().ends_with("\n20\n5\n180\n"), "{}", all[0].signed_text());
+    let root = root_key(&k);
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(0), "{text}");
+
+    // The seals after epoch 1 deleted (and the checkpoints with them): before, this verified intact with an
+    // unsealed tail of 60 entries.
+    raw_db(&k.db).execute_batch("DELETE FROM seals WHERE epoch > 1; DELETE FROM checkpoints WHERE seq > 40;").unwrap();
+    for args in [&["--pubkey", root.as_str()][..], &[][..]] {
+        let (code, text) = verify(&k.db, args);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains(
+                "TAMPERED at seq 41: entries 41 to 100 are unsealed, with 59 entries before its last transaction, but the seal of epoch 1 announced epochs of at most 20 entries or 5 minutes: the seals after it were removed"
+            ),
+            "{text}"
+        );
+    }
+    // Cut back to what the policy allows, the tail is what any running kiosk has: only the key shows it.
+    raw_db(&k.db).execute_batch("DELETE FROM entries WHERE seq > 50;").unwrap();
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verify(&k.db, &["--pubkey", &root, "--key-file", k.key.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+}
+
+/// The announced policy is signed: changing it in a seal, or removing it to pass the seal off as a version 1
+/// seal, breaks the seal's signature.
+#[test]
+fn an_edited_or_removed_policy_breaks_its_seal() {
+    let k = kiosk_with_epochs(20);
+    let journal = Journal::open(k.settings()).unwrap();
+    append_tickets(&journal, 45);
+    drop(journal);
+    let root = root_key(&k);
+    for (edit, what) in [
+        (
+            r#"UPDATE seals SET policy = '{"epoch_entries":10000,"epoch_minutes":60,"retention_days":180}' WHERE epoch = 0"#,
+            "loosened",
+        ),
+        ("UPDATE seals SET policy = NULL WHERE epoch = 0", "removed"),
+    ] {
+        let copy = k.dir.join(format!("{what}.sqlite3"));
+        std::fs::copy(&k.db, &copy).unwrap();
+        raw_db(&copy).execute_batch(edit).unwrap();
+        let (code, text) = verify(&copy, &["--pubkey", &root]);
+        assert_eq!(code, Some(1), "{what}: {text}");
+        assert!(
+            text.contains("TAMPERED at seq 20: the seal of epoch 0 has a signature that does not verify"),
+            "{what}: {text}"
+        );
+    }
+}
+
+/// A journal whose every seal was deleted has no announced policy left; it is held to the longest epoch any
+/// configuration allows. A kiosk that ran for more than an hour without a seal is not one that kept to it.
+#[test]
+fn a_journal_without_seals_that_ran_for_over_an_hour_shows_its_seals_were_removed() {
+    let k = kiosk_with_epochs(200);
+    let journal = Journal::open(k.settings()).unwrap();
+    append_tickets(&journal, 30);
+    drop(journal);
+    let root = root_key(&k);
+    // What a kiosk that ran 70 minutes (one entry every 2 min 25 s) looks like once its seals and
+    // checkpoints are deleted; the chain is rebuilt as the attacker would.
+    let conn = raw_db(&k.db);
+    conn.execute_batch(
+        "DELETE FROM seals; DELETE FROM checkpoints;
+         UPDATE entries SET mono_ms = (SELECT mono_ms FROM entries WHERE seq = 1) + (seq - 1) * 145000 WHERE seq > 1;",
+    )
+    .unwrap();
+    rehash_from(&conn, 2);
+    drop(conn);
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "TAMPERED at seq 1: entries 1 to 30 are unsealed, with one process writing for 70 min 5 s, but no configuration allows an epoch of more than 10000 entries or 60 minutes: the journal's seals were removed"
+        ),
+        "{text}"
+    );
+    // The same within the hour: indistinguishable from a young journal's first epoch.
+    let conn = raw_db(&k.db);
+    conn.execute_batch(
+        "UPDATE entries SET mono_ms = (SELECT mono_ms FROM entries WHERE seq = 1) + (seq - 1) * 1000 WHERE seq > 1;",
+    )
+    .unwrap();
+    rehash_from(&conn, 2);
+    drop(conn);
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+/// A seal that fails leaves a longer epoch: the kiosk journals why (`seal_failed`, once), the seal that finally
+/// covers it makes that genuine, and verify says so instead of calling it tampered. While nothing has sealed
+/// since, the unprotected tail is reported, with the failure named.
+#[test]
+fn a_failed_seal_is_journaled_and_explains_the_longer_epoch_it_leaves() {
+    let k = kiosk_with_epochs(10);
+    let journal = Journal::open(k.settings()).unwrap();
+    append_tickets(&journal, 15);
+    // The next key cannot be written: a folder stands where it goes.
+    let next = k.dir.join("checkpoint.ed25519.next");
+    std::fs::create_dir(&next).unwrap();
+    append_tickets(&journal, 40);
+    let root = root_key(&k);
+    let conn = rusqlite::Connection::open(&k.db).unwrap();
+    let failed: Vec<(i64, String)> = conn
+        .prepare("SELECT seq, payload FROM entries WHERE kind = 'seal_failed'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(failed.len(), 1, "once per epoch: {failed:?}");
+    assert_eq!(failed[0].0, 21, "in the transaction whose seal failed");
+    assert!(failed[0].1.contains("\"epoch\":1") && failed[0].1.contains("\"seq\":20"), "{failed:?}");
+    assert_eq!(seals(&k.db).len(), 1);
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(1), "an unsealed tail past the policy: {text}");
+    assert!(
+        text.contains("TAMPERED at seq 11: entries 11 to 56 are unsealed, with 45 entries before its last transaction, but the seal of epoch 0 announced epochs of at most 10 entries or 5 minutes: the kiosk journaled at seq 21 that a seal failed, and nothing has sealed since"),
+        "{text}"
+    );
+
+    std::fs::remove_dir(&next).unwrap();
+    append_tickets(&journal, 1);
+    drop(journal);
+    assert_eq!(seals(&k.db).get(1).map(|s| s.seq), Some(56), "the next write first seals what waited");
+    let (code, text) = verify(&k.db, &["--pubkey", &root]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("entries 11 to 56 were sealed later than their policy says: the kiosk journaled at seq 21 that a seal failed"),
+        "{text}"
+    );
+}
+
+/// A configuration that lengthens the epochs takes effect from the next seal: the epoch already announced
+/// keeps to its policy, so every epoch verifies against what its seal announced.
+#[test]
+fn a_changed_policy_is_announced_by_the_next_seal_and_the_running_epoch_keeps_the_old_one() {
+    let k = kiosk_with_epochs(10);
+    let journal = Journal::open(k.settings()).unwrap();
+    append_tickets(&journal, 25);
+    drop(journal);
+    let before = seals(&k.db);
+    assert_eq!(before.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![10, 20, 25]);
+    let text = std::fs::read_to_string(&k.config).unwrap().replacen("epoch_entries = 10", "epoch_entries = 30", 1);
+    std::fs::write(&k.config, text).unwrap();
+    let journal = Journal::open(k.settings()).unwrap();
+    append_tickets(&journal, 70);
+    drop(journal);
+    let after = seals(&k.db);
+    assert_eq!(after.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![10, 20, 25, 35, 65, 95]);
+    assert_eq!(after[3].policy.map(|p| p.epoch_entries), Some(30), "the first seal after the change announces it");
+    let (code, text) = verify(&k.db, &["--pubkey", &root_key(&k)]);
     assert_eq!(code, Some(0), "{text}");
 }

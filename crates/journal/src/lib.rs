@@ -295,8 +295,10 @@ pub fn purge(journal: &Journal, retention_days: u32, now: jiff::Timestamp) -> Re
             .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
             .map_err(|e| JournalError::Refused(format!("The retention cutoff is out of range ({e}).")))?;
         let before = format_utc(cutoff);
-        let n = conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&before])?;
-        let entry = payload::RetentionPurge { before: before.clone(), retention_days: days, payloads_cleared: n }.into();
+        let n =
+            conn.execute("UPDATE entries SET payload = NULL WHERE time_utc < ?1 AND payload IS NOT NULL", [&before])?;
+        let entry =
+            payload::RetentionPurge { before: before.clone(), retention_days: days, payloads_cleared: n }.into();
         Ok((vec![entry], (before, days, n)))
     })?;
     let conn = rusqlite::Connection::open(&journal.settings().path)?;

@@ -296,8 +296,11 @@ pub fn seal_from_row(r: &Row<'_>) -> rusqlite::Result<super::seal::Seal> {
                 rusqlite::Error::FromSqlConversionFailure(
                     8,
                     rusqlite::types::Type::Text,
-                    format!("the seal of epoch {}'s policy {text:?} is not a policy ({e})", r.get::<_, i64>(1).unwrap_or(-1))
-                        .into(),
+                    format!(
+                        "the seal of epoch {}'s policy {text:?} is not a policy ({e})",
+                        r.get::<_, i64>(1).unwrap_or(-1)
+                    )
+                    .into(),
                 )
             })?),
         },
@@ -309,8 +312,10 @@ pub fn seals(conn: &Connection, from: u64, to: Option<u64>) -> rusqlite::Result<
     if !has_table(conn, "seals")? {
         return Ok(Vec::new());
     }
-    let sql =
-        format!("SELECT {} FROM seals WHERE epoch >= ?1 AND (?2 IS NULL OR epoch < ?2) ORDER BY epoch", seal_columns(conn)?);
+    let sql = format!(
+        "SELECT {} FROM seals WHERE epoch >= ?1 AND (?2 IS NULL OR epoch < ?2) ORDER BY epoch",
+        seal_columns(conn)?
+    );
     conn.prepare_cached(&sql)?.query_map(rusqlite::params![from as i64, to.map(|t| t as i64)], seal_from_row)?.collect()
 }
 

@@ -24,8 +24,11 @@ impl Policy {
     /// What binds an epoch no seal announced a policy for (epoch 0, and epochs after a version 1 seal): the
     /// longest epochs any configuration may set (`[journal] epoch_entries` ≤ 10,000, `epoch_minutes` ≤ 60)
     /// and the legal retention floor.
-    pub const LOOSEST: Policy =
-        Policy { epoch_entries: config::MAX_EPOCH_ENTRIES, epoch_minutes: config::MAX_EPOCH_MINUTES, retention_days: 180 };
+    pub const LOOSEST: Policy = Policy {
+        epoch_entries: config::MAX_EPOCH_ENTRIES,
+        epoch_minutes: config::MAX_EPOCH_MINUTES,
+        retention_days: 180,
+    };
 
     /// The stricter of two policies in each of its parts: what a writer keeps to while the epoch it is in
     /// was announced with one policy and its configuration says another.

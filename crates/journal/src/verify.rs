@@ -76,6 +76,8 @@ struct Checker {
     boots: HashMap<String, u32>,
     /// The time_utc of the newest run (runs end where it changes).
     run_time: String,
+    /// The boot_id of the newest run.
+    run_boot: String,
     /// Where the kiosk journaled that a seal failed (`seal_failed`).
     seal_failures: Vec<u64>,
 }
@@ -173,6 +175,7 @@ impl Checker {
             runs: Vec::new(),
             boots: HashMap::new(),
             run_time: String::new(),
+            run_boot: String::new(),
             seal_failures: Vec::new(),
         }
     }
@@ -269,8 +272,16 @@ impl Checker {
 
     /// Extends the newest run, or starts one: a new transaction shows as a change of boot, time or clock.
     fn note_run(&mut self, e: &EntryRef<'_>) {
-        let next = self.boots.len() as u32;
-        let boot = *self.boots.entry(e.boot_id.to_owned()).or_insert(next);
+        // Most entries continue the last run's boot: compared first, without a lookup or a copy.
+        let boot = match self.runs.last() {
+            Some(run) if self.run_boot == e.boot_id => run.boot,
+            _ => {
+                self.run_boot.clear();
+                self.run_boot.push_str(e.boot_id);
+                let next = self.boots.len() as u32;
+                *self.boots.entry(e.boot_id.to_owned()).or_insert(next)
+            }
+        };
         if let Some(run) = self.runs.last_mut()
             && run.last_seq + 1 == e.seq
             && run.boot == boot
@@ -292,7 +303,7 @@ impl Checker {
     /// journaled there that a seal failed; a longer unsealed tail, that the seals after it were removed (or
     /// that sealing has been failing). `seals`: each walked seal's seq and announced policy, in order. Only
     /// an input without gaps can show it.
-    fn check_stretches(&self, seals: &[(u64, Option<Policy>)]) -> Result<(), Bad> {
+    fn check_stretches(&mut self, seals: &[(u64, Option<Policy>)]) -> Result<(), Bad> {
         if !self.contiguous || !self.gaps.is_empty() {
             return Ok(());
         }
@@ -340,8 +351,11 @@ impl Checker {
             if !(too_many || too_long) {
                 continue;
             }
-            let failed = self.seal_failures.iter().find(|s| (start..=end).contains(*s));
-            if sealed && failed.is_some() {
+            let failed = self.seal_failures.iter().find(|s| (start..=end).contains(*s)).copied();
+            if let (true, Some(f)) = (sealed, failed) {
+                self.notes.push(format!(
+                    "entries {start} to {end} were sealed later than their policy says: the kiosk journaled at seq {f} that a seal failed"
+                ));
                 continue;
             }
             let measure = if too_many {
@@ -360,8 +374,11 @@ impl Checker {
                 ),
             };
             let why = match (sealed, failed) {
-                (_, Some(f)) => format!("the kiosk journaled at seq {f} that a seal failed, and nothing has sealed since"),
+                (_, Some(f)) => {
+                    format!("the kiosk journaled at seq {f} that a seal failed, and nothing has sealed since")
+                }
                 (true, None) => "a seal inside it was removed".to_owned(),
+                (false, None) if seals.is_empty() => "the journal's seals were removed".to_owned(),
                 (false, None) => "the seals after it were removed".to_owned(),
             };
             return Err((

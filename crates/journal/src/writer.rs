@@ -162,6 +162,7 @@ impl Journal {
             retention_days: settings.retention_days,
             sealer: None,
             unnoted_seal_failure: None,
+            last_mono: -1,
         };
         let key_problem = writer.take_sealing_role()?;
         if let Err(e) = writer.seal_head() {
@@ -402,6 +403,8 @@ struct Writer {
     sealer: Option<Sealer>,
     /// A seal that failed outside a write (its own transaction rolled back): the next write journals it.
     unnoted_seal_failure: Option<payload::SealFailed>,
+    /// The `mono_ms` of the last transaction: the next one's is later.
+    last_mono: i64,
 }
 
 impl Writer {
@@ -543,8 +546,7 @@ impl Writer {
     }
 
     fn seal_if_old(&mut self) {
-        if self.rule.max_entries > 0
-            && self.sealer.as_ref().is_some_and(|s| s.epoch_began.elapsed() >= self.limits().1)
+        if self.rule.max_entries > 0 && self.sealer.as_ref().is_some_and(|s| s.epoch_began.elapsed() >= self.limits().1)
         {
             match self.seal_head() {
                 Ok(None) => {
@@ -634,8 +636,7 @@ impl Writer {
             return;
         }
         let seq = schema::head(&self.conn).map_or(0, |(s, _)| s);
-        self.unnoted_seal_failure =
-            Some(payload::SealFailed { epoch: sealer.key.epoch, seq, error: e.to_string() });
+        self.unnoted_seal_failure = Some(payload::SealFailed { epoch: sealer.key.epoch, seq, error: e.to_string() });
     }
 
     fn sign_checkpoint(&mut self, at: Option<(u64, [u8; 32])>) -> Result<Option<Checkpoint>, JournalError> {
@@ -695,7 +696,11 @@ impl Writer {
     fn commit_all(&mut self, txns: Vec<(Work, Reply)>) {
         let mut queue: VecDeque<(Work, Reply)> = txns.into();
         while !queue.is_empty() {
-            let mono_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            // Each transaction its own clock reading, so that a verifier tells transactions apart (one more
+            // than the last when the clock has not moved on).
+            let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let mono_ms = elapsed.max(self.last_mono.saturating_add(1));
+            self.last_mono = mono_ms;
             self.seal_before_writing(mono_ms);
             match self.commit_group(&mut queue, mono_ms) {
                 Ok(replies) => {
@@ -724,8 +729,7 @@ impl Writer {
         let (max_entries, max_age) = self.limits();
         let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
         let old = sealer.first_unsealed_mono.is_some_and(|first| mono_ms.saturating_sub(first) >= max_age_ms);
-        let full = schema::head(&self.conn)
-            .is_ok_and(|(seq, _)| seq.saturating_sub(sealer.sealed_seq) >= max_entries);
+        let full = schema::head(&self.conn).is_ok_and(|(seq, _)| seq.saturating_sub(sealer.sealed_seq) >= max_entries);
         if (old || full)
             && let Err(e) = self.seal_head()
         {
@@ -830,7 +834,16 @@ impl Writer {
                         log::warn!("journal: seal at seq {seq} not written: {e}");
                         if !sealer.failure_noted {
                             let failed = payload::SealFailed { epoch: sealer.key.epoch, seq, error: e.to_string() };
-                            match insert_entry(&tx, seq + 1, &prev, &kiosk_id, &boot_id, &time_utc, mono_ms, &failed.into()) {
+                            match insert_entry(
+                                &tx,
+                                seq + 1,
+                                &prev,
+                                &kiosk_id,
+                                &boot_id,
+                                &time_utc,
+                                mono_ms,
+                                &failed.into(),
+                            ) {
                                 Ok(_) => sealer.failure_noted = true,
                                 Err(e) => log::error!("journal: a failed seal could not be journaled: {e}"),
                             }
@@ -888,8 +901,16 @@ fn prepare_seal(
         next = next.of_journal(r);
     }
     epoch_key::create(&next_path, &next)?;
-    let seal =
-        Seal::sign_with_policy(&sealer.key.key, kiosk_id, sealer.key.epoch, seq, head, time_utc, &next.public(), policy);
+    let seal = Seal::sign_with_policy(
+        &sealer.key.key,
+        kiosk_id,
+        sealer.key.epoch,
+        seq,
+        head,
+        time_utc,
+        &next.public(),
+        policy,
+    );
     if let Err(e) = schema::insert_seal(conn, &seal) {
         abandon_seal(key_path);
         return Err(e.into());

@@ -41,6 +41,17 @@ fn concurrent_appends_get_unique_gap_free_seqs() {
     drop(journal);
     assert_eq!(seqs(&dir.path().join("journal.sqlite3")).len(), 1600);
     assert_eq!(assert_intact(&dir.path().join("journal.sqlite3")), 1600);
+    // Grouped requests from eight threads: the group's transaction ends where the epoch does, so the seals
+    // fall on every 200th entry exactly (before, a group ran past it by up to 511 requests).
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let sealed: Vec<i64> = conn
+        .prepare("SELECT seq FROM seals ORDER BY epoch")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(sealed, (1..=8).map(|n| n * 200).collect::<Vec<i64>>());
 }
 
 #[test]
