@@ -863,3 +863,126 @@ fn a_changed_policy_is_announced_by_the_next_seal_and_the_running_epoch_keeps_th
     let (code, text) = verify(&k.db, &["--pubkey", &root_key(&k)]);
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// Issue #28 item 8, the CSV rules: a CSV export and its `.sig`, verified by both verifiers; every tampering
+/// of a row (deleted, duplicated, swapped, a hash digit, its payload edited or erased — with the `.sig`'s
+/// SHA-256 brought up to date, as a tamperer would) and of the signature (its digits, a seal removed or its
+/// policy loosened, the counts, `contiguous`, the filter, the checkpoint; the `.sig` removed; relabelled as
+/// version 1) is refused by both.
+#[test]
+fn the_independent_verifier_agrees_on_tamperings_of_a_csv_export() {
+    let k = three_epochs();
+    let root = root_key(&k);
+    let csv = k.dir.join("export.csv");
+    let (code, _, err) = run(kiosk()
+        .args(["journal", "export", "--config"])
+        .arg(&k.config)
+        .args(["--format", "csv", "--out"])
+        .arg(&csv));
+    assert_eq!(code, Some(0), "{err}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let sig: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(k.dir.join("export.csv.sig")).unwrap()).unwrap();
+    let rows: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert_eq!(rows.len(), 19, "a header and 18 rows");
+
+    // (name, rows, the .sig or None for none)
+    let mut cases: Vec<(String, Vec<String>, Option<serde_json::Value>)> =
+        vec![("untouched".into(), rows.clone(), Some(sig.clone()))];
+    let rehashed = |rows: &[String]| -> serde_json::Value {
+        let mut s = sig.clone();
+        s["csv_sha256"] =
+            json!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest((rows.join("\n") + "\n").as_bytes())));
+        s
+    };
+    for i in 1..rows.len() {
+        let mut edits: Vec<(String, Vec<String>)> = Vec::new();
+        let mut l = rows.clone();
+        l.remove(i);
+        edits.push((format!("row {i} deleted"), l));
+        let mut l = rows.clone();
+        l.insert(i, rows[i].clone());
+        edits.push((format!("row {i} duplicated"), l));
+        if i + 1 < rows.len() {
+            let mut l = rows.clone();
+            l.swap(i, i + 1);
+            edits.push((format!("rows {i} and {} swapped", i + 1), l));
+        }
+        let cells: Vec<&str> = rows[i].rsplitn(2, ',').collect();
+        let hash = cells[0];
+        let flipped = format!("{}{}", if hash.starts_with('0') { '1' } else { '0' }, &hash[1..]);
+        let mut l = rows.clone();
+        l[i] = rows[i].replacen(hash, &flipped, 1);
+        edits.push((format!("row {i}: a digit of its hash changed"), l));
+        if rows[i].contains("A0") || rows[i].contains("A1") || rows[i].contains("A2") {
+            let mut l = rows.clone();
+            l[i] = rows[i].replacen("\"\"A", "\"\"B", 1);
+            if l[i] != rows[i] {
+                edits.push((format!("row {i}: its payload edited"), l));
+            }
+        }
+        for (name, l) in edits {
+            let s = rehashed(&l);
+            cases.push((name, l, Some(s)));
+        }
+    }
+    let mut sig_edit = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut s = sig.clone();
+        edit(&mut s);
+        cases.push((name.to_owned(), rows.clone(), Some(s)));
+    };
+    let flip = |v: &mut serde_json::Value| {
+        let t = v.as_str().unwrap().to_owned();
+        *v = json!(format!("{}{}", if t.starts_with('0') { '1' } else { '0' }, &t[1..]));
+    };
+    sig_edit("a digit of the signature changed", &|s| flip(&mut s["signature"]));
+    sig_edit("a digit of the first seal's signature changed", &|s| flip(&mut s["seals"][0]["signature"]));
+    sig_edit("a digit of the checkpoint's signature changed", &|s| flip(&mut s["checkpoint"]["signature"]));
+    sig_edit("the last seal removed", &|s| {
+        s["seals"].as_array_mut().unwrap().pop();
+    });
+    sig_edit("the first seal's policy loosened", &|s| s["seals"][0]["policy"]["epoch_entries"] = json!(10_000));
+    sig_edit("the first seal's policy removed", &|s| {
+        s["seals"][0].as_object_mut().unwrap().remove("policy");
+    });
+    sig_edit("one entry fewer", &|s| s["entries"] = json!(17));
+    sig_edit("contiguous set false", &|s| s["contiguous"] = json!(false));
+    sig_edit("the filter changed", &|s| s["filter"] = json!({ "kinds": ["evaluation"] }));
+    sig_edit("the checkpoint moved back", &|s| s["checkpoint"]["seq"] = json!(17));
+    sig_edit("relabelled version 1", &|s| {
+        s["version"] = json!(1);
+        s.as_object_mut().unwrap().remove("seals");
+    });
+    sig_edit("an unknown key added", &|s| s["note"] = json!("fine"));
+    cases.push(("the .sig removed".into(), rows.clone(), None));
+    assert!(cases.len() >= 100, "{} cases", cases.len());
+
+    let edited = k.dir.join("edited.csv");
+    let edited_sig = k.dir.join("edited.csv.sig");
+    let mut disagreements = vec![];
+    for (name, l, s) in &cases {
+        std::fs::write(&edited, l.join("\n") + "\n").unwrap();
+        match s {
+            Some(s) => std::fs::write(&edited_sig, s.to_string()).unwrap(),
+            None => std::fs::remove_file(&edited_sig).unwrap(),
+        }
+        let (ours, text) = verify(&edited, &["--pubkey", &root]);
+        let theirs = independent(&edited, &root);
+        let expected = name == "untouched";
+        if (ours == Some(0), theirs.status.code() == Some(0)) != (expected, expected) {
+            disagreements.push(format!(
+                "{name}: kiosk {ours:?} {}; independent {:?} {}",
+                text.trim(),
+                theirs.status.code(),
+                (String::from_utf8_lossy(&theirs.stdout) + String::from_utf8_lossy(&theirs.stderr)).trim()
+            ));
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} cases:\n{}",
+        disagreements.len(),
+        cases.len(),
+        disagreements.join("\n")
+    );
+}

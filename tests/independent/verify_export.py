@@ -2,11 +2,14 @@
 """An independent verifier of a kiosk's JSON-lines journal export, written from docs/journal-format.md alone.
 
 Usage: verify_export.py EXPORT.jsonl ROOT_PUBLIC_KEY_HEX
+       verify_export.py EXPORT.csv ROOT_PUBLIC_KEY_HEX      (its signature beside it, EXPORT.csv.sig)
 Exit 0 intact, 1 tampered (prints "TAMPERED at seq N: why"), 2 unreadable. Uses Debian's python3-cryptography
 for Ed25519 and nothing of the kiosk's code, so that the document, not the implementation, is what is tested.
 """
+import csv
 import datetime
 import hashlib
+import io
 import json
 import struct
 import sys
@@ -53,7 +56,185 @@ def verified(key_hex, signature_hex, text):
         return False
 
 
+CSV_HEADER = ["seq", "kiosk_id", "boot_id", "time_utc", "mono_ms", "session_id", "kind", "payload",
+              "payload_digest", "prev_hash", "hash"]
+
+
+def seal_text(s, n):
+    fields = ("kiosk_id", "epoch", "seq", "head_hash", "time_utc", "public_key", "next_public_key")
+    if "policy" in s:
+        p = s["policy"]
+        if not isinstance(p, dict) or set(p) != {"epoch_entries", "epoch_minutes", "retention_days"} or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in p.values()):
+            raise Tampered(s["seq"], f"the seal of epoch {n} has a malformed policy")
+        return "kiosk-journal-seal-v2\n" + "".join(f"{s[k]}\n" for k in fields) + "".join(
+            f"{p[k]}\n" for k in ("epoch_entries", "epoch_minutes", "retention_days"))
+    return "kiosk-journal-seal-v1\n" + "".join(f"{s[k]}\n" for k in fields)
+
+
+def check_entries(entries, kiosk_id, contiguous):
+    """Digest, hash, links; a contiguous file skips no seq. Returns {seq: hash}."""
+    prev = None
+    hashes = {}
+    for e in entries:
+        seq = e["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise Tampered(0, "seq is not a whole number >= 1")
+        for k in ("payload_digest", "prev_hash", "hash"):
+            if not hex64(e[k]):
+                raise Tampered(seq, f"{k} is not 64 lower-case hex digits")
+        if e["payload"] is not None and hashlib.sha256(e["payload"].encode()).hexdigest() != e["payload_digest"]:
+            raise Tampered(seq, "payload altered")
+        if entry_hash(e) != e["hash"]:
+            raise Tampered(seq, "hash does not match the fields")
+        if e["kiosk_id"] != kiosk_id:
+            raise Tampered(seq, "another kiosk")
+        if prev is not None:
+            if seq <= prev["seq"]:
+                raise Tampered(seq, "duplicated or out of order")
+            if seq == prev["seq"] + 1 and e["prev_hash"] != prev["hash"]:
+                raise Tampered(seq, "chain broken")
+            if seq > prev["seq"] + 1 and contiguous:
+                raise Tampered(seq, "entries missing")
+        elif seq == 1 and e["prev_hash"] != "0" * 64:
+            raise Tampered(seq, "does not start at genesis")
+        hashes[seq] = e["hash"]
+        prev = e
+    return hashes
+
+
+def walk_seals(seals, root, kiosk_id, hashes):
+    """The walk from the root: returns the keys it reaches (epoch n's at index n) and the newest sealed seq."""
+    key, keys, last_sealed = root, [root], 0
+    for n, s in enumerate(seals):
+        if s["epoch"] != n:
+            raise Tampered(s["seq"], f"the seal of epoch {n} is missing")
+        if s["kiosk_id"] != kiosk_id or s["public_key"] != key:
+            raise Tampered(s["seq"], f"the seal of epoch {n} is not signed by the key the chain hands over to")
+        if not verified(key, s["signature"], seal_text(s, n)):
+            raise Tampered(s["seq"], f"the seal of epoch {n} does not verify")
+        if s["seq"] <= last_sealed:
+            raise Tampered(s["seq"], "seals go backwards")
+        if s["seq"] in hashes and hashes[s["seq"]] != s["head_hash"]:
+            raise Tampered(s["seq"], f"entries of epoch {n} were rewritten")
+        last_sealed = s["seq"]
+        key = s["next_public_key"]
+        keys.append(key)
+    return keys, last_sealed
+
+
+def check_checkpoint(cp, keys, kiosk_id, hashes):
+    if cp["public_key"] not in keys:
+        raise Tampered(cp["seq"], "the checkpoint's key is not reached from the root")
+    cp_text = f"kiosk-journal-checkpoint-v1\n{cp['kiosk_id']}\n{cp['seq']}\n{cp['head_hash']}\n{cp['time_utc']}\n"
+    if not verified(cp["public_key"], cp["signature"], cp_text) or cp["kiosk_id"] != kiosk_id:
+        raise Tampered(cp["seq"], "the checkpoint does not verify")
+    if hashes.get(cp["seq"]) != cp["head_hash"]:
+        raise Tampered(cp["seq"], "the checkpoint's entry differs or is missing")
+
+
+def check_sealed_kinds(entries, last_sealed):
+    """session_end and shutdown are sealed in the transaction that writes them."""
+    for e in entries:
+        if e["kind"] in ("session_end", "shutdown") and e["seq"] > last_sealed:
+            raise Tampered(e["seq"], f"{e['kind']} not sealed: seals were removed")
+
+
+LOOSEST = {"epoch_entries": 10000, "epoch_minutes": 60, "retention_days": 180}
+
+
+def epochs_of(seals, entries):
+    """(first seq, last seq, closed by a seal, its policy): each seal announces the next epoch's."""
+    epochs = []
+    start, policy = 1, LOOSEST
+    for s in seals:
+        if s["seq"] >= start:
+            epochs.append((start, s["seq"], True, policy))
+            start = s["seq"] + 1
+        policy = s.get("policy") or LOOSEST
+    if entries and start <= entries[-1]["seq"]:
+        epochs.append((start, entries[-1]["seq"], False, policy))
+    return epochs
+
+
+def check_policy(epochs, entries):
+    """Every epoch keeps to its policy: fewer than epoch_entries + 16 entries before its last transaction
+    (a run sharing boot_id, time_utc and mono_ms), each boot's clock spanning less than epoch_minutes; a
+    sealed epoch that does not is excused by a seal_failed entry inside it."""
+    for first, last, sealed, p in epochs:
+        inside = [e for e in entries if first <= e["seq"] <= last]
+        if not inside:
+            continue
+        key = lambda e: (e["boot_id"], e["time_utc"], e["mono_ms"])
+        i = len(inside) - 1
+        while i > 0 and key(inside[i - 1]) == key(inside[-1]):
+            i -= 1
+        spans = {}
+        for e in inside:
+            lo, hi = spans.get(e["boot_id"], (e["mono_ms"], e["mono_ms"]))
+            spans[e["boot_id"]] = (min(lo, e["mono_ms"]), max(hi, e["mono_ms"]))
+        longest = max(hi - lo for lo, hi in spans.values())
+        if i >= p["epoch_entries"] + 16 or longest >= p["epoch_minutes"] * 60000:
+            if not (sealed and any(e["kind"] == "seal_failed" for e in inside)):
+                raise Tampered(inside[0]["seq"], "an epoch longer than its sealing policy: seals were removed")
+
+
+def verify_csv(path, root):
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        with open(path + ".sig", "rb") as f:
+            sig = json.loads(f.read().decode("utf-8"), object_pairs_hook=strict)
+    except FileNotFoundError:
+        print("NOT VERIFIED: a CSV without its .sig signs nothing of what it must hold")
+        return 1
+    if sig.get("format") != "kiosk-journal-csv-signature":
+        raise Tampered(0, "the .sig is not a CSV signature")
+    if sig.get("version") != 2:
+        print(f"NOT VERIFIED: a version {sig.get('version')} CSV signature, older than version 2")
+        return 1
+    if set(sig) != {"format", "version", "kiosk_id", "public_key", "csv_sha256", "entries", "first_seq", "last_seq",
+                    "contiguous", "filter", "checkpoint", "seals", "signature"}:
+        raise Tampered(0, "the .sig has unknown or missing keys")
+    if sig["public_key"] != root:
+        raise Tampered(sig["first_seq"], "the signature names another root key")
+    if hashlib.sha256(raw).hexdigest() != sig["csv_sha256"]:
+        raise Tampered(sig["first_seq"], "the CSV is not the file signed")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    if not rows or rows[0] != CSV_HEADER:
+        print("not a journal CSV", file=sys.stderr)
+        return 2
+    entries = []
+    for row in rows[1:]:
+        if len(row) != 11:
+            raise Tampered(0, "a row without its eleven fields")
+        e = dict(zip(CSV_HEADER, row))
+        e["seq"], e["mono_ms"] = int(e["seq"]), int(e["mono_ms"])
+        e["payload"] = e["payload"] or None
+        entries.append(e)
+    hashes = check_entries(entries, sig["kiosk_id"], sig["contiguous"])
+    keys, last_sealed = walk_seals(sig["seals"], root, sig["kiosk_id"], hashes)
+    cp = sig["checkpoint"]
+    text = (f"kiosk-journal-csv-signature v{sig['version']}\n{sig['kiosk_id']}\n{sig['csv_sha256']}\n{sig['entries']}\n"
+            f"{sig['first_seq']}\n{sig['last_seq']}\n{'true' if sig['contiguous'] else 'false'}\n"
+            f"{json.dumps(sig['filter'], separators=(',', ':'), ensure_ascii=False)}\n{cp['seq']}\n{cp['head_hash']}\n")
+    if not verified(keys[-1], sig["signature"], text):
+        raise Tampered(sig["first_seq"], "the signature does not verify under the key the seals hand over to")
+    if not entries:
+        raise Tampered(0, "a signed CSV without rows")
+    if (sig["entries"], sig["first_seq"], sig["last_seq"]) != (len(entries), entries[0]["seq"], entries[-1]["seq"]):
+        raise Tampered(sig["first_seq"], "rows were cut or removed")
+    check_checkpoint(cp, keys, sig["kiosk_id"], hashes)
+    check_sealed_kinds(entries, last_sealed)
+    if sig["contiguous"]:
+        check_policy(epochs_of(sig["seals"], entries), entries)
+    print(f"intact: {len(entries)} rows, {len(sig['seals'])} seals")
+    return 0
+
+
 def main(path, root):
+    if path.endswith(".csv"):
+        return verify_csv(path, root)
     with open(path, "rb") as f:
         raw = f.read()
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -90,73 +271,17 @@ def main(path, root):
             if seals:
                 raise Tampered(obj.get("seq", 0), "an entry after the seals")
             entries.append(obj)
-    # Entries: digest, hash, links; a contiguous export skips no seq.
-    prev = None
-    hashes = {}
-    for e in entries:
-        seq = e["seq"]
-        if not isinstance(seq, int) or seq < 1:
-            raise Tampered(0, "seq is not a whole number >= 1")
-        for k in ("payload_digest", "prev_hash", "hash"):
-            if not hex64(e[k]):
-                raise Tampered(seq, f"{k} is not 64 lower-case hex digits")
-        if e["payload"] is not None and hashlib.sha256(e["payload"].encode()).hexdigest() != e["payload_digest"]:
-            raise Tampered(seq, "payload altered")
-        if entry_hash(e) != e["hash"]:
-            raise Tampered(seq, "hash does not match the fields")
-        if e["kiosk_id"] != header["kiosk_id"]:
-            raise Tampered(seq, "another kiosk")
-        if prev is not None:
-            if seq <= prev["seq"]:
-                raise Tampered(seq, "duplicated or out of order")
-            if seq == prev["seq"] + 1 and e["prev_hash"] != prev["hash"]:
-                raise Tampered(seq, "chain broken")
-            if seq > prev["seq"] + 1 and header["contiguous"]:
-                raise Tampered(seq, "entries missing")
-        elif seq == 1 and e["prev_hash"] != "0" * 64:
-            raise Tampered(seq, "does not start at genesis")
-        hashes[seq] = e["hash"]
-        prev = e
+    hashes = check_entries(entries, header["kiosk_id"], header["contiguous"])
+    prev = entries[-1] if entries else None
     if joined and pages:
         closing = {"checkpoint": pages[-1]["checkpoint"]}
     if closing is None:
         raise Tampered((prev or {"seq": 0})["seq"] + 1, "no closing line")
-    # The walk of seals from the root.
-    key = root
-    keys = [root]
-    last_sealed = 0
-    for n, s in enumerate(seals):
-        if s["epoch"] != n:
-            raise Tampered(s["seq"], f"the seal of epoch {n} is missing")
-        if s["kiosk_id"] != header["kiosk_id"] or s["public_key"] != key:
-            raise Tampered(s["seq"], f"the seal of epoch {n} is not signed by the key the chain hands over to")
-        fields = ("kiosk_id", "epoch", "seq", "head_hash", "time_utc", "public_key", "next_public_key")
-        if "policy" in s:
-            p = s["policy"]
-            if set(p) != {"epoch_entries", "epoch_minutes", "retention_days"} or not all(
-                    isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in p.values()):
-                raise Tampered(s["seq"], f"the seal of epoch {n} has a malformed policy")
-            text = "kiosk-journal-seal-v2\n" + "".join(f"{s[k]}\n" for k in fields) + "".join(
-                f"{p[k]}\n" for k in ("epoch_entries", "epoch_minutes", "retention_days"))
-        else:
-            text = "kiosk-journal-seal-v1\n" + "".join(f"{s[k]}\n" for k in fields)
-        if not verified(key, s["signature"], text):
-            raise Tampered(s["seq"], f"the seal of epoch {n} does not verify")
-        if s["seq"] <= last_sealed:
-            raise Tampered(s["seq"], "seals go backwards")
-        if s["seq"] in hashes and hashes[s["seq"]] != s["head_hash"]:
-            raise Tampered(s["seq"], f"entries of epoch {n} were rewritten")
-        last_sealed = s["seq"]
-        key = s["next_public_key"]
-        keys.append(key)
-    def check_checkpoint(cp):
-        if cp["public_key"] not in keys:
-            raise Tampered(cp["seq"], "the checkpoint's key is not reached from the root")
-        cp_text = f"kiosk-journal-checkpoint-v1\n{cp['kiosk_id']}\n{cp['seq']}\n{cp['head_hash']}\n{cp['time_utc']}\n"
-        if not verified(cp["public_key"], cp["signature"], cp_text) or cp["kiosk_id"] != header["kiosk_id"]:
-            raise Tampered(cp["seq"], "the checkpoint does not verify")
-        if hashes.get(cp["seq"]) != cp["head_hash"]:
-            raise Tampered(cp["seq"], "the checkpoint's entry differs or is missing")
+    keys, last_sealed = walk_seals(seals, root, header["kiosk_id"], hashes)
+    key = keys[-1]
+
+    def check_checkpoint_here(cp):
+        check_checkpoint(cp, keys, header["kiosk_id"], hashes)
 
     def statement_text(st, cp):
         return (f"kiosk-journal-export-statement v1\n{header['kiosk_id']}\n{st['header_sha256']}\n{st['entries']}\n"
@@ -164,7 +289,7 @@ def main(path, root):
 
     # The closing checkpoint, and the export's statement (a joined file: every page's).
     cp = closing["checkpoint"]
-    check_checkpoint(cp)
+    check_checkpoint_here(cp)
     if prev is None or cp["seq"] != prev["seq"]:
         raise Tampered(cp["seq"], "the checkpoint does not cover the last entry")
     if joined:
@@ -179,7 +304,7 @@ def main(path, root):
                 raise Tampered(st["first_seq"], "a page's header is not a contiguous version 3 page of this journal")
             if st["header_sha256"] != hashlib.sha256(page["header"].encode()).hexdigest():
                 raise Tampered(st["first_seq"], "a page's header is not the one signed")
-            check_checkpoint(pcp)
+            check_checkpoint_here(pcp)
             if not verified(pcp["public_key"], st["signature"], statement_text(st, pcp)):
                 raise Tampered(st["first_seq"], "a page's statement does not verify")
             if st["first_seq"] != expect or st["last_seq"] < st["first_seq"] or pcp["seq"] != st["last_seq"] \
@@ -196,50 +321,17 @@ def main(path, root):
             raise Tampered(entries[0]["seq"], "the header is not the one signed")
         if (st["entries"], st["first_seq"], st["last_seq"]) != (len(entries), entries[0]["seq"], prev["seq"]):
             raise Tampered(st["first_seq"], "entries were cut or removed")
-    # session_end and shutdown are sealed in the transaction that writes them: one after the newest seal
-    # shows that seals were removed.
-    for e in entries:
-        if e["kind"] in ("session_end", "shutdown") and e["seq"] > last_sealed:
-            raise Tampered(e["seq"], f"{e['kind']} not sealed: seals were removed")
-    # The sealing policy: each seal announces the next epoch's; epoch 0 and epochs after a seal without one
-    # are held to the loosest any configuration allows.
-    loosest = {"epoch_entries": 10000, "epoch_minutes": 60, "retention_days": 180}
-    epochs = []  # (first seq, last seq, closed by a seal, policy)
-    start, policy = 1, loosest
-    for s in seals:
-        if s["seq"] >= start:
-            epochs.append((start, s["seq"], True, policy))
-            start = s["seq"] + 1
-        policy = s.get("policy") or loosest
-    if prev is not None and start <= prev["seq"]:
-        epochs.append((start, prev["seq"], False, policy))
+    check_sealed_kinds(entries, last_sealed)
+    epochs = epochs_of(seals, entries)
+    if header["contiguous"]:
+        check_policy(epochs, entries)
 
     def policy_at(seq):
         for first, last, _, p in epochs:
             if first <= seq <= last:
                 return p
-        return loosest
+        return LOOSEST
 
-    if header["contiguous"] and entries:
-        for first, last, sealed, p in epochs:
-            inside = [e for e in entries if first <= e["seq"] <= last]
-            if not inside:
-                continue
-            # The last transaction: the trailing run of entries sharing boot_id, time_utc and mono_ms.
-            key = lambda e: (e["boot_id"], e["time_utc"], e["mono_ms"])
-            i = len(inside) - 1
-            while i > 0 and key(inside[i - 1]) == key(inside[-1]):
-                i -= 1
-            before_last = i
-            spans = {}
-            for e in inside:
-                lo, hi = spans.get(e["boot_id"], (e["mono_ms"], e["mono_ms"]))
-                spans[e["boot_id"]] = (min(lo, e["mono_ms"]), max(hi, e["mono_ms"]))
-            longest = max(hi - lo for lo, hi in spans.values())
-            if before_last >= p["epoch_entries"] + 16 or longest >= p["epoch_minutes"] * 60000:
-                failed = any(e["kind"] == "seal_failed" for e in inside)
-                if not (sealed and failed):
-                    raise Tampered(inside[0]["seq"], "an epoch longer than its sealing policy: seals were removed")
     # A purged payload must be older than the cut-off of a consistent retention_purge entry after it (at
     # least 180 days, its cut-off that many days before the purge's own time): checked when the export skips
     # nothing and runs to the head.
