@@ -61,6 +61,9 @@ pub struct Header {
 pub struct Department {
     pub id: String,
     pub name: String,
+    /// Shown on an English screen; without it, the Chinese name is.
+    #[serde(default)]
+    pub name_en: String,
 }
 
 /// A 一件事 bundle: several items a life event needs.
@@ -69,6 +72,8 @@ pub struct Department {
 pub struct Theme {
     pub id: String,
     pub name: String,
+    #[serde(default)]
+    pub name_en: String,
 }
 
 /// Where in the county an item can be done.
@@ -126,6 +131,25 @@ pub struct Material {
     pub count: u32,
     #[serde(default)]
     pub note: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub note_en: String,
+}
+
+impl Material {
+    pub fn name_in(&self, english: bool) -> &str {
+        pick(&self.name, &self.name_en, english)
+    }
+    pub fn note_in(&self, english: bool) -> &str {
+        pick(&self.note, &self.note_en, english)
+    }
+}
+
+/// The English text on an English screen when the file has one, else the Chinese (the catalogue's own
+/// language, which every field has).
+pub fn pick<'a>(zh: &'a str, en: &'a str, english: bool) -> &'a str {
+    if english && !en.trim().is_empty() { en } else { zh }
 }
 
 fn one() -> u32 {
@@ -164,6 +188,28 @@ pub struct Item {
     pub category: String,
     #[serde(default)]
     pub materials: Vec<Material>,
+    /// English: the name, short name, common names (searched, as the Chinese ones are) and fee.
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub short_name_en: String,
+    #[serde(default)]
+    pub common_names_en: Vec<String>,
+    #[serde(default)]
+    pub fee_en: String,
+}
+
+impl Item {
+    pub fn name_in(&self, english: bool) -> &str {
+        pick(&self.name, &self.name_en, english)
+    }
+    pub fn fee_in(&self, english: bool) -> &str {
+        pick(&self.fee, &self.fee_en, english)
+    }
+    /// The common names in the screen's language (the Chinese ones when the file has no English).
+    pub fn common_names_in(&self, english: bool) -> &[String] {
+        if english && !self.common_names_en.is_empty() { &self.common_names_en } else { &self.common_names }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -204,6 +250,24 @@ pub struct Point {
     /// Items it handles beyond those that name its type.
     #[serde(default)]
     pub items: Vec<String>,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub town_en: String,
+    #[serde(default)]
+    pub address_en: String,
+}
+
+impl Point {
+    pub fn name_in(&self, english: bool) -> &str {
+        pick(&self.name, &self.name_en, english)
+    }
+    pub fn town_in(&self, english: bool) -> &str {
+        pick(&self.town, &self.town_en, english)
+    }
+    pub fn address_in(&self, english: bool) -> &str {
+        pick(&self.address, &self.address_en, english)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -284,7 +348,7 @@ pub fn parse_catalogue(src: &str, file: &Path) -> Result<CatalogueFileChecked, C
     let parsed: CatalogueFile = toml::from_str(src)
         .map_err(|e| CatalogueError::Invalid(Box::new(locate_serde_error(src, file, &e, "config/catalogue.toml"))))?;
     refuse_unprintable(src, file)?;
-    check_catalogue(&parsed).map_err(|p| located(src, file, p))?;
+    check_catalogue(&parsed).and_then(|()| check_english(&parsed)).map_err(|p| located(src, file, p))?;
     Ok(CatalogueFileChecked(parsed))
 }
 
@@ -311,7 +375,9 @@ pub fn parse_partners(
         .map_err(|e| CatalogueError::Invalid(Box::new(locate_serde_error(src, file, &e, "config/partners.toml"))))?;
     let codes: Option<HashSet<&str>> = catalogue.map(|c| c.0.items.iter().map(|i| i.code.as_str()).collect());
     refuse_unprintable(src, file)?;
-    check_partners(&parsed, codes.as_ref()).map_err(|p| located(src, file, p))?;
+    check_partners(&parsed, codes.as_ref())
+        .and_then(|()| check_english_points(&parsed))
+        .map_err(|p| located(src, file, p))?;
     Ok(Partners { header: parsed.partners, points: parsed.points })
 }
 
@@ -376,6 +442,21 @@ impl Catalogue {
 
     pub fn theme_name<'a>(&'a self, id: &'a str) -> &'a str {
         self.themes.iter().find(|t| t.id == id).map_or(id, |t| t.name.as_str())
+    }
+
+    /// A department's name in the screen's language.
+    pub fn department_name_in<'a>(&'a self, id: &'a str, english: bool) -> &'a str {
+        self.departments.iter().find(|d| d.id == id).map_or(id, |d| pick(&d.name, &d.name_en, english))
+    }
+
+    pub fn theme_name_in<'a>(&'a self, id: &'a str, english: bool) -> &'a str {
+        self.themes.iter().find(|t| t.id == id).map_or(id, |t| pick(&t.name, &t.name_en, english))
+    }
+
+    /// A town's name (as [`Catalogue::towns`] gives it) in the screen's language: the English its partner
+    /// points write.
+    pub fn town_name_in<'a>(&'a self, town: &'a str, english: bool) -> &'a str {
+        self.partners.points.iter().find(|p| p.town == town).map_or(town, |p| p.town_in(english))
     }
 
     /// The online service address of an item, if it can be done online.
@@ -573,6 +654,68 @@ fn check_url(url: &str) -> Result<(), String> {
     } else {
         Err(format!("\"{url}\" is not an https:// address of at most 200 characters."))
     }
+}
+
+/// Han characters in an English field: a citizen reading English would meet Chinese there.
+fn has_han(s: &str) -> bool {
+    s.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F))
+}
+
+fn english_problem(path: FieldPath, value: &str) -> Problem {
+    problem(
+        path,
+        format!(
+            "\"{value}\" is an English field but holds Chinese characters; write it in English, or leave the field out and the Chinese is shown."
+        ),
+    )
+}
+
+/// Every `*_en` field of a catalogue is English: no Chinese character in it.
+fn check_english(f: &CatalogueFile) -> Result<(), Problem> {
+    let root = FieldPath::default();
+    if has_han(&f.catalogue.title_en) {
+        return Err(english_problem(root.key("catalogue").key("title_en"), &f.catalogue.title_en));
+    }
+    for (i, d) in f.departments.iter().enumerate() {
+        if has_han(&d.name_en) {
+            return Err(english_problem(root.clone().key("department").index(i).key("name_en"), &d.name_en));
+        }
+    }
+    for (i, t) in f.themes.iter().enumerate() {
+        if has_han(&t.name_en) {
+            return Err(english_problem(root.clone().key("theme").index(i).key("name_en"), &t.name_en));
+        }
+    }
+    for (i, it) in f.items.iter().enumerate() {
+        let p = root.clone().key("item").index(i);
+        for (field, value) in [("name_en", &it.name_en), ("short_name_en", &it.short_name_en), ("fee_en", &it.fee_en)] {
+            if has_han(value) {
+                return Err(english_problem(p.clone().key(field), value));
+            }
+        }
+        if let Some(n) = it.common_names_en.iter().position(|c| has_han(c)) {
+            return Err(english_problem(p.clone().key("common_names_en").index(n), &it.common_names_en[n]));
+        }
+        for (m, mat) in it.materials.iter().enumerate() {
+            for (field, value) in [("name_en", &mat.name_en), ("note_en", &mat.note_en)] {
+                if has_han(value) {
+                    return Err(english_problem(p.clone().key("materials").index(m).key(field), value));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_english_points(f: &PartnersFile) -> Result<(), Problem> {
+    for (i, pt) in f.points.iter().enumerate() {
+        for (field, value) in [("name_en", &pt.name_en), ("town_en", &pt.town_en), ("address_en", &pt.address_en)] {
+            if has_han(value) {
+                return Err(english_problem(FieldPath::default().key("point").index(i).key(field), value));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_partners(f: &PartnersFile, codes: Option<&HashSet<&str>>) -> Result<(), Problem> {

@@ -141,6 +141,8 @@ impl Index {
     pub fn build<'a>(items: &'a [Item]) -> Index {
         let mut index = Index::default();
         let mut by_text: HashMap<&'_ str, u32> = HashMap::new();
+        // English texts with their spaces taken out: owned here, indexed after the Chinese ones.
+        let mut english: Vec<(u32, String, Source)> = Vec::new();
         for (n, item) in items.iter().enumerate() {
             let n = n as u32;
             index.items.push((item.high_frequency, item.name.chars().count().min(u16::MAX as usize) as u16));
@@ -165,6 +167,30 @@ impl Index {
             }
             for m in &item.materials {
                 add(&m.name, Source::Material);
+            }
+            // English, as a reader of English types it: letters only ("ID card" is found by "id", "idc",
+            // "card").
+            for (text, source) in [(&item.name_en, Source::Name), (&item.short_name_en, Source::Name)]
+                .into_iter()
+                .chain(item.common_names_en.iter().map(|c| (c, Source::CommonName)))
+                .chain(item.materials.iter().map(|m| (&m.name_en, Source::Material)))
+            {
+                let letters: String = text.chars().filter(char::is_ascii_alphanumeric).collect();
+                if !letters.is_empty() {
+                    english.push((n, letters, source));
+                }
+            }
+        }
+        for (n, text, source) in &english {
+            let id = *by_text.entry(text.as_str()).or_insert_with(|| {
+                let chars: Vec<char> = text.chars().take(u16::MAX as usize).collect();
+                let readings = chars.iter().map(|&c| readings_of(c)).collect();
+                index.fields.push(Field { chars, readings, owners: vec![] });
+                (index.fields.len() - 1) as u32
+            });
+            let owners = &mut index.fields[id as usize].owners;
+            if !owners.contains(&(*n, *source)) {
+                owners.push((*n, *source));
             }
         }
         for (f, field) in index.fields.iter().enumerate() {

@@ -112,7 +112,7 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_query(query.to_uppercase().into());
             let per = screen.rows(Rows::Results);
             set_page(&a, *first, per, results.len());
-            a.set_results(super::keep_or_new(a.get_results(), rows(c, results.iter().skip(*first).take(per))));
+            a.set_results(super::keep_or_new(a.get_results(), rows(c, results.iter().skip(*first).take(per), english)));
             a.set_total((*total).min(i32::MAX as usize) as i32);
             a.set_approximate(*approximate);
         }
@@ -122,12 +122,18 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
                 Groups::Themes => c
                     .themes
                     .iter()
-                    .map(|t| group(&t.id, &t.name, c.items.iter().filter(|i| i.themes.contains(&t.id)).count()))
+                    .map(|t| {
+                        let name = crate::catalogue::pick(&t.name, &t.name_en, english);
+                        group(&t.id, name, c.items.iter().filter(|i| i.themes.contains(&t.id)).count())
+                    })
                     .collect(),
                 Groups::Departments => c
                     .departments
                     .iter()
-                    .map(|d| group(&d.id, &d.name, c.items.iter().filter(|i| i.department == d.id).count()))
+                    .map(|d| {
+                        let name = crate::catalogue::pick(&d.name, &d.name_en, english);
+                        group(&d.id, name, c.items.iter().filter(|i| i.department == d.id).count())
+                    })
                     .collect(),
             };
             a.set_groups_are_themes(*g == Groups::Themes);
@@ -139,8 +145,8 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_screen(FindScreen::List);
             use crate::flows::find::Source;
             let (title, kind) = match source {
-                Source::Theme(id) => (c.theme_name(id).to_owned(), 0),
-                Source::Department(id) => (c.department_name(id).to_owned(), 0),
+                Source::Theme(id) => (c.theme_name_in(id, english).to_owned(), 0),
+                Source::Department(id) => (c.department_name_in(id, english).to_owned(), 0),
                 Source::Frequent => (String::new(), 1),
                 Source::Village => (String::new(), 2),
                 Source::Search => (String::new(), 0),
@@ -149,14 +155,17 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_list_kind(kind);
             let per = screen.rows(Rows::Items);
             set_page(&a, *first, per, items.len());
-            a.set_list(super::keep_or_new(a.get_list(), rows(c, items.iter().skip(*first).take(per))));
+            a.set_list(super::keep_or_new(a.get_list(), rows(c, items.iter().skip(*first).take(per), english)));
         }
         Step::Towns { item, first } => {
             a.set_screen(FindScreen::Towns);
             let Step::Item { item, .. } = &**item else { return };
             let Some(it) = c.items.get(*item) else { return };
-            let towns: Vec<GroupRow> =
-                c.towns().into_iter().map(|t| group(t, t, c.points_in(it, Some(t)).count())).collect();
+            let towns: Vec<GroupRow> = c
+                .towns()
+                .into_iter()
+                .map(|t| group(t, c.town_name_in(t, english), c.points_in(it, Some(t)).count()))
+                .collect();
             let per = screen.rows(Rows::Groups);
             set_page(&a, *first, per, towns.len());
             a.set_groups(super::keep_or_new(a.get_groups(), towns.into_iter().skip(*first).take(per).collect()));
@@ -164,29 +173,29 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
         Step::Item { item, guide, town, .. } => {
             let Some(it) = c.items.get(*item) else { return };
             a.set_screen(FindScreen::Item);
-            a.set_item_name(it.name.clone().into());
+            a.set_item_name(it.name_in(english).into());
             a.set_item_code(it.code.clone().into());
             a.set_item_category(it.category.clone().into());
-            a.set_item_department(c.department_name(&it.department).to_owned().into());
-            a.set_item_common(it.common_names.join("、").into());
+            a.set_item_department(c.department_name_in(&it.department, english).into());
+            a.set_item_common(it.common_names_in(english).join(if english { ", " } else { "、" }).into());
             let materials: Vec<MaterialRow> = it
                 .materials
                 .iter()
                 .map(|m| MaterialRow {
-                    name: m.name.clone().into(),
+                    name: m.name_in(english).into(),
                     form: match m.form {
                         Form::Original => 0,
                         Form::Copy => 1,
                         Form::OriginalAndCopy => 2,
                     },
                     count: m.count as i32,
-                    note: m.note.clone().into(),
+                    note: m.note_in(english).into(),
                 })
                 .collect();
             a.set_materials(super::keep_or_new(a.get_materials(), materials));
             a.set_legal_days(it.legal_days as i32);
             a.set_promised_days(it.promised_days as i32);
-            a.set_fee(it.fee.clone().into());
+            a.set_fee(it.fee_in(english).into());
             a.set_online(match it.online {
                 Online::Full => 0,
                 Online::Partial => 1,
@@ -202,15 +211,31 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             let points: Vec<_> = c.points_for(it).collect();
             a.set_points(points.len() as i32);
             a.set_can_choose_town(!points.is_empty() || it.levels.iter().any(|l| *l != Level::County));
-            a.set_town(town.clone().unwrap_or_default().into());
+            a.set_town(town.as_deref().map(|t| c.town_name_in(t, english)).unwrap_or_default().into());
             let town_points: Vec<String> = c
                 .points_in(it, Some(town.as_deref().unwrap_or_default()))
                 .take(3)
-                .map(|p| format!("{}（{}）", p.name, p.hours))
+                .map(|p| {
+                    if english {
+                        format!("{} ({})", p.name_in(true), p.hours)
+                    } else {
+                        format!("{}（{}）", p.name, p.hours)
+                    }
+                })
                 .collect();
             a.set_town_points(strings(if town.is_some() { town_points } else { vec![] }));
             a.set_point_example(
-                points.first().map(|p| format!("{}（{}，{}）", p.name, p.town, p.hours)).unwrap_or_default().into(),
+                points
+                    .first()
+                    .map(|p| {
+                        if english {
+                            format!("{} ({}, {})", p.name_in(true), p.town_in(true), p.hours)
+                        } else {
+                            format!("{}（{}，{}）", p.name, p.town, p.hours)
+                        }
+                    })
+                    .unwrap_or_default()
+                    .into(),
             );
             a.set_can_take_number(window_here.is_some() && it.levels.contains(&Level::County));
             let (ui, problem) = match guide {
@@ -275,13 +300,13 @@ fn group(id: &str, name: &str, count: usize) -> GroupRow {
     GroupRow { id: id.into(), name: name.into(), count: count as i32 }
 }
 
-fn rows<'a>(c: &Catalogue, items: impl Iterator<Item = &'a usize>) -> Vec<ItemRow> {
+fn rows<'a>(c: &Catalogue, items: impl Iterator<Item = &'a usize>, english: bool) -> Vec<ItemRow> {
     items
         .filter_map(|&i| c.items.get(i))
         .map(|it| ItemRow {
             code: it.code.clone().into(),
-            name: it.name.clone().into(),
-            note: c.department_name(&it.department).to_owned().into(),
+            name: it.name_in(english).into(),
+            note: c.department_name_in(&it.department, english).into(),
         })
         .collect()
 }

@@ -12,6 +12,7 @@ mod catalogue_api;
 mod common;
 mod contrast;
 mod dead_ends;
+mod english_content;
 mod find_service_ui;
 mod geometry;
 mod home_idle_ui;
