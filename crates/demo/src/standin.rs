@@ -79,6 +79,8 @@ pub struct FixtureCase {
     pub number: String,
     pub id_number: String,
     pub item_name: String,
+    #[serde(default)]
+    pub item_name_en: Option<String>,
     /// Each reached step with its time: fixed (`at`) or relative (`at_in_minutes`, negative: in the past).
     pub steps: Vec<FixtureStep>,
     #[serde(default)]
@@ -103,6 +105,8 @@ pub struct FixtureAppointment {
     pub code: String,
     pub id_number: String,
     pub item_name: String,
+    #[serde(default)]
+    pub item_name_en: Option<String>,
     pub category: String,
     #[serde(default)]
     pub start: Option<String>,
@@ -171,6 +175,7 @@ impl StandIn {
                 case: WireCase {
                     number: c.number,
                     item_name: c.item_name,
+                    item_name_en: c.item_name_en,
                     steps,
                     delivery_offered: c.delivery_offered,
                     delivery_requested: false,
@@ -182,8 +187,14 @@ impl StandIn {
         let mut v = vec![];
         for a in f.appointments {
             let start = when(a.start, a.start_in_minutes, &format!("appointment {}", a.code))?;
-            let wire =
-                WireAppointment { code: a.code, item_name: a.item_name, category: a.category, start, status: a.status };
+            let wire = WireAppointment {
+                code: a.code,
+                item_name: a.item_name,
+                item_name_en: a.item_name_en,
+                category: a.category,
+                start,
+                status: a.status,
+            };
             v.push((a.id_number.trim().to_ascii_uppercase(), wire));
         }
         *self.appointments.lock().unwrap_or_else(|p| p.into_inner()) = v;

@@ -4,7 +4,7 @@
 //! worker asks the platform (or the day's imported file when it cannot be reached) and sorts each
 //! appointment into its window.
 
-use super::core::{EndReason, Flow, PadKey, Reason, StepInput, Transition};
+use super::core::{EndReason, Flow, Named, PadKey, Reason, StepInput, Transition};
 use super::take_number::Issued;
 use platform::appointments::{Appointment, Window, is_code};
 
@@ -38,7 +38,8 @@ pub enum Step {
     },
     Done {
         issued: Issued,
-        item_name: String,
+        /// The matter, in Chinese and (when the platform has it) English.
+        item_name: Named,
         code: String,
     },
     Failed {
@@ -62,7 +63,7 @@ pub enum Event {
     CheckIn(String),
     CheckedIn {
         issued: Issued,
-        item_name: String,
+        item_name: Named,
     },
     CheckInFailed(Reason),
     /// 普通取号 for an appointment missed: the session ends and take-a-number opens in its category.
@@ -197,6 +198,7 @@ mod tests {
         Appointment {
             code: code.into(),
             item_name: "不动产登记".into(),
+            item_name_en: String::new(),
             category: category.into(),
             start: Timestamp::UNIX_EPOCH,
             checked_in,
@@ -231,8 +233,11 @@ mod tests {
             vec![Command::Work(Work::CheckIn { appointment: shown[0].appointment.clone(), offline: false })]
         );
         let issued = Issued { number: "B1001".into(), ..Issued::default() };
-        ev(&mut s, Event::CheckedIn { issued: issued.clone(), item_name: "不动产登记".into() });
-        assert_eq!(s.step(), Some(&Step::Done { issued, item_name: "不动产登记".into(), code: "20261127001".into() }));
+        ev(&mut s, Event::CheckedIn { issued: issued.clone(), item_name: Named::zh("不动产登记") });
+        assert_eq!(
+            s.step(),
+            Some(&Step::Done { issued, item_name: Named::zh("不动产登记"), code: "20261127001".into() })
+        );
         // Issue #30 item 8: the rating was asked right after the check-in ticket, before the citizen was
         // served; the ticket is rated from 好差评 once it has been served.
         assert_eq!(s.flow.rating_offer(s.step().unwrap()), None);

@@ -268,6 +268,7 @@ mod tests {
         Case::from_wire(WireCase {
             number: number.into(),
             item_name: "不动产登记".into(),
+            item_name_en: None,
             steps,
             delivery_offered: true,
             delivery_requested: false,

@@ -13,6 +13,9 @@ pub struct WireAppointment {
     pub code: String,
     /// The matter, as the citizen booked it ("不动产登记").
     pub item_name: String,
+    /// Its English name, when the platform has one ("Real estate registration"): an English screen shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_name_en: Option<String>,
     /// The hall's queue category that serves it ("B").
     pub category: String,
     /// RFC 3339 with offset, e.g. "2026-11-27T09:30:00+08:00".
@@ -57,6 +60,8 @@ pub struct CheckIn {
 pub struct Appointment {
     pub code: String,
     pub item_name: String,
+    /// Empty when the platform sent none.
+    pub item_name_en: String,
     pub category: String,
     pub start: Timestamp,
     pub checked_in: bool,
@@ -81,7 +86,13 @@ impl Appointment {
         let item_name =
             bounds::text(&format!("appointment {}: item_name", w.code), w.item_name, bounds::MAX_NAME_CHARS)?;
         let category = bounds::text(&format!("appointment {}: category", w.code), w.category, 8)?;
-        Ok(Some(Appointment { code: w.code, item_name, category, start, checked_in }))
+        let item_name_en = bounds::english(&format!("appointment {}: item_name_en", w.code), w.item_name_en)?;
+        Ok(Some(Appointment { code: w.code, item_name, item_name_en, category, start, checked_in }))
+    }
+
+    /// The matter's name on a screen in that language.
+    pub fn name_in(&self, english: bool) -> &str {
+        if english && !self.item_name_en.is_empty() { &self.item_name_en } else { &self.item_name }
     }
 }
 
@@ -161,6 +172,7 @@ mod tests {
         let a = Appointment {
             code: "20261127001".into(),
             item_name: "不动产登记".into(),
+            item_name_en: String::new(),
             category: "B".into(),
             start: at("2026-11-27T01:30:00Z"),
             checked_in: false,
@@ -180,6 +192,7 @@ mod tests {
         let w = WireAppointment {
             code: "20261127001".into(),
             item_name: "不动产登记".into(),
+            item_name_en: None,
             category: "B".into(),
             start: "2026-11-27T09:30:00+08:00".into(),
             status: "booked".into(),

@@ -39,9 +39,32 @@ pub fn text(what: &str, text: String, max: usize) -> Result<String, PlatformErro
     })
 }
 
+/// An optional English name, bounded as any name: empty when absent, and when it holds Chinese characters
+/// (the platform put the Chinese where the English goes): an English screen then shows the Chinese name, as
+/// it would without one, and the log says so.
+pub fn english(what: &str, name: Option<String>) -> Result<String, PlatformError> {
+    let Some(name) = name else { return Ok(String::new()) };
+    let name = text(what, name, MAX_NAME_CHARS)?;
+    if name.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F))
+    {
+        log::warn!("platform: {what} \"{name}\" is not English; the Chinese name is shown instead");
+        return Ok(String::new());
+    }
+    Ok(name.trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_english_name_is_bounded_and_one_in_chinese_is_not_shown() {
+        assert_eq!(english("n", None).unwrap(), "");
+        assert_eq!(english("n", Some(" Real estate registration ".into())).unwrap(), "Real estate registration");
+        assert_eq!(english("n", Some("不动产登记".into())).unwrap(), "", "the Chinese name is shown instead");
+        let long = english("case 1: item_name_en", Some("a".repeat(101))).unwrap_err().to_string();
+        assert!(long.contains("case 1: item_name_en is 101 characters long (at most 100)"), "{long}");
+    }
 
     #[test]
     fn long_lists_and_long_names_are_refused_and_control_characters_dropped() {

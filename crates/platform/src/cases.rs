@@ -45,6 +45,9 @@ pub struct WireStep {
 pub struct WireCase {
     pub number: String,
     pub item_name: String,
+    /// Its English name, when the platform has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_name_en: Option<String>,
     pub steps: Vec<WireStep>,
     /// The result can be sent home by post (政务专递) once the case is finished.
     #[serde(default)]
@@ -119,6 +122,8 @@ pub struct Step {
 pub struct Case {
     pub number: String,
     pub item_name: String,
+    /// Empty when the platform sent none.
+    pub item_name_en: String,
     /// 受理, 审核, 办结, 送达 in order, each reached or not.
     pub steps: Vec<Step>,
     pub delivery_offered: bool,
@@ -131,6 +136,7 @@ impl Case {
             return Err(PlatformError::Malformed(format!("case \"{}\" lacks a number or a name", w.number)));
         }
         let item_name = bounds::text(&format!("case {}: item_name", w.number), w.item_name, bounds::MAX_NAME_CHARS)?;
+        let item_name_en = bounds::english(&format!("case {}: item_name_en", w.number), w.item_name_en)?;
         // Only the known steps are kept (an unknown one is refused below); more than a case can have is not read.
         if w.steps.len() > STEPS.len() * 2 {
             return Err(PlatformError::Malformed(format!(
@@ -157,10 +163,16 @@ impl Case {
         Ok(Case {
             number: w.number,
             item_name,
+            item_name_en,
             steps,
             delivery_offered: w.delivery_offered,
             delivery_requested: w.delivery_requested,
         })
+    }
+
+    /// The matter's name on a screen in that language.
+    pub fn name_in(&self, english: bool) -> &str {
+        if english && !self.item_name_en.is_empty() { &self.item_name_en } else { &self.item_name }
     }
 
     /// Finished (办结 reached): the result exists and can be sent.
@@ -313,6 +325,7 @@ mod tests {
         let w = WireCase {
             number: "202611200123".into(),
             item_name: "不动产登记".into(),
+            item_name_en: None,
             steps: vec![
                 WireStep { name: "受理".into(), at: Some("2026-11-20T09:00:00+08:00".into()) },
                 WireStep { name: "审核".into(), at: Some("2026-11-21T09:00:00+08:00".into()) },

@@ -165,7 +165,15 @@ pub fn find(
     Ok(rows
         .into_iter()
         .filter_map(|(code, item_name, category, start, checked_in)| {
-            Some(Appointment { code, item_name, category, start: start.parse().ok()?, checked_in })
+            // The day's imported list names the matter in Chinese only.
+            Some(Appointment {
+                code,
+                item_name,
+                item_name_en: String::new(),
+                category,
+                start: start.parse().ok()?,
+                checked_in,
+            })
         })
         .collect())
 }

@@ -99,6 +99,16 @@ impl Named {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Named {
         Named { zh: zh.into(), en: en.into() }
     }
+
+    /// A name that has only its Chinese form.
+    pub fn zh(zh: impl Into<String>) -> Named {
+        Named { zh: zh.into(), en: String::new() }
+    }
+
+    /// The name on a screen in that language: the English when there is one, else the Chinese.
+    pub fn pick(&self, english: bool) -> &str {
+        if english && !self.en.trim().is_empty() { &self.en } else { &self.zh }
+    }
 }
 
 /// Why the ticket printer cannot print, as the citizen is told.

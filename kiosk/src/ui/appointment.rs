@@ -134,7 +134,10 @@ impl Services {
         if offline && let Err(e) = offline::mark_checked_in(self.queue.journal(), &self.today(a.start), &a.code) {
             log::error!("appointments: {} not marked checked in ({e})", a.code);
         }
-        Event::CheckedIn { issued: super::take_number::issued(t), item_name: a.item_name.clone() }
+        Event::CheckedIn {
+            issued: super::take_number::issued(t),
+            item_name: crate::flows::core::Named::new(a.item_name.clone(), a.item_name_en.clone()),
+        }
     }
 }
 
@@ -206,7 +209,7 @@ impl Binding for Page_ {
                         AppointmentRow {
                             code: s.appointment.code.as_str().into(),
                             time: hhmm(s.appointment.start).into(),
-                            item: s.appointment.item_name.as_str().into(),
+                            item: s.appointment.name_in(english).into(),
                             category: s.appointment.category.as_str().into(),
                             state,
                             opens: opens.into(),
@@ -219,7 +222,8 @@ impl Binding for Page_ {
                 }
                 a.set_rows(model);
                 a.set_offline(*offline);
-                let names = shown.iter().map(|s| format!("{} {}", hhmm(s.appointment.start), s.appointment.item_name));
+                let names =
+                    shown.iter().map(|s| format!("{} {}", hhmm(s.appointment.start), s.appointment.name_in(english)));
                 a.set_choices_spoken(super::spoken_choices(names, english).into());
                 AppointmentScreen::List
             }
@@ -227,7 +231,7 @@ impl Binding for Page_ {
             Phase::Step(Step::Done { issued, item_name, .. }) => {
                 a.set_number(issued.number.as_str().into());
                 a.set_number_spoken(super::take_number::spoken_number(&issued.number).into());
-                a.set_item(item_name.as_str().into());
+                a.set_item(item_name.pick(english).into());
                 a.set_waiting_ahead(issued.waiting_ahead as i32);
                 a.set_window(if english { &issued.window.en } else { &issued.window.zh }.as_str().into());
                 AppointmentScreen::Done

@@ -165,7 +165,7 @@ impl Binding for Page_ {
         let show_case = |case: &Case, slip: &Slip| {
             // The one masking rule: as in the list (vocabulary::mask).
             a.set_case_number(vocabulary::mask::number(&case.number).into());
-            a.set_case_item(case.item_name.as_str().into());
+            a.set_case_item(case.name_in(english).into());
             let steps: Vec<StepRow> = case
                 .steps
                 .iter()
@@ -209,7 +209,7 @@ impl Binding for Page_ {
                     .map(|c| CaseRow {
                         number: c.number.as_str().into(),
                         masked: vocabulary::mask::number(&c.number).into(),
-                        item: c.item_name.as_str().into(),
+                        item: c.name_in(english).into(),
                         state: if c.reached(crate::platform::cases::CaseStep::Delivered) {
                             2
                         } else if c.finished() {
@@ -224,7 +224,7 @@ impl Binding for Page_ {
                     a.set_first_case(0);
                 }
                 a.set_cases(model);
-                a.set_choices_spoken(super::spoken_choices(cases.iter().map(|c| &c.item_name), english).into());
+                a.set_choices_spoken(super::spoken_choices(cases.iter().map(|c| c.name_in(english)), english).into());
                 CaseScreen::List
             }
             Phase::Step(Step::Case { case, slip, from_list }) => {
@@ -245,7 +245,7 @@ impl Binding for Page_ {
                 CaseScreen::Addresses
             }
             Phase::Step(Step::Confirm { case, address }) => {
-                a.set_case_item(case.item_name.as_str().into());
+                a.set_case_item(case.name_in(english).into());
                 a.set_address(address.masked.as_str().into());
                 CaseScreen::Confirm
             }

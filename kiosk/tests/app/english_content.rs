@@ -124,3 +124,52 @@ fn an_english_field_with_chinese_in_it_is_refused_where_it_is() {
     assert!(err.contains("name_en") && err.contains("holds Chinese characters"), "{err}");
     assert!(err.starts_with("catalogue.toml:"), "{err}");
 }
+
+/// Whether any element's label contains `text` now (a row's label holds its time or number beside the name).
+fn shown_containing(window: &kiosk::ui::AppWindow, text: &str) -> bool {
+    crate::common::on_screen(window).iter().any(|(_, label)| label.contains(text))
+}
+
+async fn wait_containing(window: &kiosk::ui::AppWindow, text: &str) -> bool {
+    for _ in 0..200 {
+        if shown_containing(window, text) {
+            return true;
+        }
+        crate::common::sleep(50).await;
+    }
+    false
+}
+
+/// Cases and appointments come with their English names from the platform (the stand-in sends them, as
+/// docs/backend-api.md's `item_name_en` says): an English screen lists them so, and the voice reads them so.
+#[test]
+fn cases_and_appointments_are_listed_by_the_english_names_the_platform_sends() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    for (tile, english, chinese) in [
+        ("Case progress", "Real estate registration", "不动产登记"),
+        ("Appointment check-in", "Household registration certificate", "户籍证明开具"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut config, _standin) =
+            crate::common::appointments::config_and_standin(dir.path(), kiosk::demo::standin::Fault::None);
+        config.kiosk.languages = vec!["en".into(), "zh-CN".into()];
+        let kiosk = kiosk::app::start(config).unwrap();
+        let window = kiosk.window.clone_strong();
+        let reader = kiosk.reader.clone();
+        let spoken = crate::common::drive(async move {
+            let sim = reader.simulator.clone().ok_or("no simulated reader")?;
+            crate::common::find(&window, tile).await.ok_or("no tile in English")?.invoke_accessible_default_action();
+            // On the reader as the page opens: a card step reads a card already there.
+            sim.lock().map_err(|_| "sim")?.place(1);
+            if !wait_containing(&window, english).await {
+                return Err("the list does not name the matter in English");
+            }
+            if shown_containing(&window, chinese) {
+                return Err("the Chinese name is shown on the English screen");
+            }
+            Ok::<String, &str>(window.global::<SessionAdapter>().get_spoken().to_string())
+        });
+        kiosk.shutdown(true).unwrap();
+        assert!(spoken.contains(english) && !han(&spoken), "{tile}: the voice says {spoken:?}");
+    }
+}

@@ -67,6 +67,7 @@ fn the_case_slip_says_what_comes_next_and_its_qr_reads_back_as_the_case_s_page()
     let case = Case::from_wire(WireCase {
         number: "202611200123".into(),
         item_name: "不动产登记".into(),
+        item_name_en: None,
         steps: vec![
             step("受理", Some("2026-11-20T09:00:00+08:00")),
             step("审核", Some("2026-11-22T10:30:00+08:00")),
