@@ -81,7 +81,10 @@ fn an_english_screen_shows_no_chinese_in_the_frequent_items_and_their_pages() {
                     texts.extend(e.accessible_label().map(|l| ("on screen", l.to_string())));
                     texts.extend(e.accessible_description().map(|l| ("on screen", l.to_string())));
                 }
-                texts.push(("spoken", window.global::<SessionAdapter>().get_spoken().to_string()));
+                // What the voice says on entering the step (the page's own words, before the session copies them).
+                let spoken = window.global::<FindAdapter>().get_spoken().to_string();
+                assert!(!spoken.is_empty(), "{name}: the page says nothing");
+                texts.push(("spoken", spoken));
                 for (where_, text) in texts {
                     seen += 1;
                     if han(&text.replace("中文", "")) {
@@ -172,4 +175,46 @@ fn cases_and_appointments_are_listed_by_the_english_names_the_platform_sends() {
         kiosk.shutdown(true).unwrap();
         assert!(spoken.contains(english) && !han(&spoken), "{tile}: the voice says {spoken:?}");
     }
+}
+
+/// One is one in English: "1 service found", "1 working day", not "1 services", "1 working days".
+#[test]
+fn one_of_a_thing_is_singular_in_english() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        renderer_name: Some("software".into()),
+        ..Default::default()
+    })))
+    .ok();
+    let dir = tempfile::tempdir().unwrap();
+    let c = Catalogue::sample();
+    let mut config = Config::demo(dir.path());
+    config.kiosk.languages = vec!["en".into(), "zh-CN".into()];
+    let window = kiosk::app::build_window(&config).unwrap();
+    window.global::<AppAdapter>().set_page(Page::FindService);
+    window.show().unwrap();
+    let labels = |window: &kiosk::ui::AppWindow| -> Vec<String> {
+        ElementQuery::from_root(window)
+            .match_descendants()
+            .find_all()
+            .into_iter()
+            .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+            .collect()
+    };
+    let one = c.items.iter().position(|i| i.promised_days == 1).expect("an item promised in 1 working day");
+    let search = Step::Search { query: "x".into(), results: vec![one], total: 1, approximate: false, first: 0 };
+    kiosk::ui::find::show(&window, &c, &search, &config.queue.categories, true);
+    let shown = labels(&window);
+    assert!(shown.iter().any(|l| l == "1 service found"), "{shown:?}");
+    assert_eq!(window.global::<FindAdapter>().get_spoken(), "1 service found; please choose it.");
+    let item = Step::Item {
+        item: one,
+        from: Source::Search,
+        guide: GuideState::None,
+        town: None,
+        back: Box::new(search.clone()),
+    };
+    kiosk::ui::find::show(&window, &c, &item, &config.queue.categories, true);
+    let shown = labels(&window);
+    assert!(shown.iter().any(|l| l.contains("1 working day") && !l.contains("1 working days")), "{shown:?}");
+    assert!(!shown.iter().any(|l| l.contains(" 1 working days")), "{shown:?}");
 }
