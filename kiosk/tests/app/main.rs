@@ -36,5 +36,6 @@ mod rating_ui;
 mod screenshots;
 mod shutdown;
 mod take_number_ui;
+mod touch_to_hear;
 mod translations;
 mod usb_export;
