@@ -685,6 +685,15 @@ fn kiosk_with_epochs(epoch_entries: u64) -> Kiosk {
     Kiosk { db: dir.join("journal.sqlite3"), key: dir.join("checkpoint.ed25519"), dir, config, _tmp: tmp }
 }
 
+/// A kiosk sealing every `epoch_entries` entries whose journal holds `tickets` issued, one commit each.
+fn journal_of(epoch_entries: u64, tickets: u32) -> Kiosk {
+    let k = kiosk_with_epochs(epoch_entries);
+    let journal = Journal::open(k.settings()).unwrap();
+    append_tickets(&journal, tickets);
+    drop(journal);
+    k
+}
+
 fn append_tickets(journal: &Journal, n: u32) {
     for i in 0..n {
         journal.append(NewEntry::new(EntryKind::TicketIssued, json!({ "ticket": format!("A{i:03}") }))).unwrap();
@@ -696,10 +705,7 @@ fn append_tickets(journal: &Journal, n: u32) {
 /// were removed, although no session end lies in it.
 #[test]
 fn seals_announce_the_policy_and_a_tail_longer_than_it_shows_later_seals_were_removed() {
-    let k = kiosk_with_epochs(20);
-    let journal = Journal::open(k.settings()).unwrap();
-    append_tickets(&journal, 100);
-    drop(journal);
+    let k = journal_of(20, 100);
     let all = seals(&k.db);
     assert_eq!(all.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![20, 40, 60, 80, 100]);
     let announced = all[0].policy.expect("a version 2 seal");
@@ -735,10 +741,7 @@ fn seals_announce_the_policy_and_a_tail_longer_than_it_shows_later_seals_were_re
 /// seal, breaks the seal's signature.
 #[test]
 fn an_edited_or_removed_policy_breaks_its_seal() {
-    let k = kiosk_with_epochs(20);
-    let journal = Journal::open(k.settings()).unwrap();
-    append_tickets(&journal, 45);
-    drop(journal);
+    let k = journal_of(20, 45);
     let root = root_key(&k);
     for (edit, what) in [
         (
@@ -763,10 +766,7 @@ fn an_edited_or_removed_policy_breaks_its_seal() {
 /// configuration allows. A kiosk that ran for more than an hour without a seal is not one that kept to it.
 #[test]
 fn a_journal_without_seals_that_ran_for_over_an_hour_shows_its_seals_were_removed() {
-    let k = kiosk_with_epochs(200);
-    let journal = Journal::open(k.settings()).unwrap();
-    append_tickets(&journal, 30);
-    drop(journal);
+    let k = journal_of(200, 30);
     let root = root_key(&k);
     // What a kiosk that ran 70 minutes (one entry every 2 min 25 s) looks like once its seals and
     // checkpoints are deleted; the chain is rebuilt as the attacker would.
@@ -846,10 +846,7 @@ fn a_failed_seal_is_journaled_and_explains_the_longer_epoch_it_leaves() {
 /// keeps to its policy, so every epoch verifies against what its seal announced.
 #[test]
 fn a_changed_policy_is_announced_by_the_next_seal_and_the_running_epoch_keeps_the_old_one() {
-    let k = kiosk_with_epochs(10);
-    let journal = Journal::open(k.settings()).unwrap();
-    append_tickets(&journal, 25);
-    drop(journal);
+    let k = journal_of(10, 25);
     let before = seals(&k.db);
     assert_eq!(before.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![10, 20, 25]);
     let text = std::fs::read_to_string(&k.config).unwrap().replacen("epoch_entries = 10", "epoch_entries = 30", 1);

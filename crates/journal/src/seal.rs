@@ -86,22 +86,12 @@ impl Seal {
         }
     }
 
-    /// A version 2 seal: as [`Seal::sign`], announcing the next epoch's policy.
-    #[allow(clippy::too_many_arguments)]
-    pub fn sign_with_policy(
-        key: &SigningKey,
-        kiosk_id: &str,
-        epoch: u64,
-        seq: u64,
-        head_hash: &[u8; 32],
-        time_utc: &str,
-        next: &VerifyingKey,
-        policy: Policy,
-    ) -> Seal {
-        let mut seal = Seal::sign(key, kiosk_id, epoch, seq, head_hash, time_utc, next);
-        seal.policy = Some(policy);
-        seal.signature = hex::encode(key.sign(seal.signed_text().as_bytes()).to_bytes());
-        seal
+    /// The same seal as a version 2 seal, announcing the next epoch's policy: signed again by `key` (the one
+    /// that signed it), over the longer text.
+    pub fn announcing(mut self, policy: Policy, key: &SigningKey) -> Seal {
+        self.policy = Some(policy);
+        self.signature = hex::encode(key.sign(self.signed_text().as_bytes()).to_bytes());
+        self
     }
 
     pub fn sign(

@@ -901,16 +901,8 @@ fn prepare_seal(
         next = next.of_journal(r);
     }
     epoch_key::create(&next_path, &next)?;
-    let seal = Seal::sign_with_policy(
-        &sealer.key.key,
-        kiosk_id,
-        sealer.key.epoch,
-        seq,
-        head,
-        time_utc,
-        &next.public(),
-        policy,
-    );
+    let seal = Seal::sign(&sealer.key.key, kiosk_id, sealer.key.epoch, seq, head, time_utc, &next.public())
+        .announcing(policy, &sealer.key.key);
     if let Err(e) = schema::insert_seal(conn, &seal) {
         abandon_seal(key_path);
         return Err(e.into());
