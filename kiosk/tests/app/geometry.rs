@@ -10,6 +10,7 @@ use kiosk::ui::{AppWindow, HomeAdapter, Theme};
 use slint::ComponentHandle;
 
 use crate::common::pages::{CASES, LONG_CASES, show_case};
+use kiosk::flows::core::Reason;
 
 #[derive(Debug, Clone, Copy)]
 struct Rect {
@@ -85,6 +86,98 @@ fn items(window: &AppWindow) -> (Vec<Item>, Vec<Rect>, Option<Rect>) {
     (out, plain_texts, modal)
 }
 
+/// Every reason a citizen can be told, with the longest names the sample data has: each is shown on
+/// take-a-number's and the licence's failure screens (issue #30 item 6: every error state).
+fn every_reason() -> Vec<Reason> {
+    use kiosk::flows::core::{A4Trouble, Named, PrinterTrouble};
+    let category =
+        Named::new("不动产登记（含抵押、转移、变更）", "Real estate registration (mortgage, transfer, change)");
+    let mut all = vec![
+        Reason::CardExpired,
+        Reason::CardUnreadable,
+        Reason::ReaderUnavailable,
+        Reason::CategoryClosed { name: category.clone(), opens: Named::new("明天 08:30", "tomorrow at 08:30") },
+        Reason::NumbersExhausted { name: category.clone(), first: "B001".into(), last: "B999".into() },
+        Reason::DailyLimit { name: category.clone(), limit: 2 },
+        Reason::QueueUnavailable,
+        Reason::TicketFailed,
+        Reason::LicenceUnavailable,
+        Reason::NoDocuments,
+        Reason::LookupUnavailable,
+        Reason::DocumentGone,
+        Reason::CopyLimit { allowed: 5 },
+        Reason::LicenceFailed,
+        Reason::TicketUnknown { number: "B1024".into() },
+        Reason::TicketNotServed { number: "B1024".into() },
+        Reason::TicketRated { number: "B1024".into() },
+        Reason::PlatformUnavailable,
+        Reason::NoAppointments,
+        Reason::NoCases,
+        Reason::NoAddresses,
+    ];
+    let printer = [
+        PrinterTrouble::PaperOut,
+        PrinterTrouble::CoverOpen,
+        PrinterTrouble::Cutter,
+        PrinterTrouble::Unavailable,
+        PrinterTrouble::Broken,
+    ];
+    all.extend(printer.map(Reason::Printer));
+    all.extend(printer.map(|trouble| Reason::TicketNotPrinted { number: "B1024".into(), trouble }));
+    all.extend(
+        [
+            A4Trouble::PaperOut,
+            A4Trouble::Jam,
+            A4Trouble::Toner,
+            A4Trouble::CoverOpen,
+            A4Trouble::Unavailable,
+            A4Trouble::JobFailed,
+        ]
+        .map(Reason::A4),
+    );
+    all
+}
+
+/// A page to check: its name in a failure, the page case it starts from, and what is changed on it.
+type Walk = (String, &'static str, Box<dyn Fn(&AppWindow)>);
+
+/// What is walked: each page of [`CASES`] and [`LONG_CASES`]; each again after 呼叫帮办 (its longer
+/// "staff are on their way" line); every reason on the two failure screens.
+fn walks() -> Vec<Walk> {
+    let mut walks: Vec<Walk> = vec![];
+    for case in CASES.into_iter().chain(LONG_CASES) {
+        walks.push((case.to_owned(), case, Box::new(|_: &AppWindow| {})));
+        walks.push((
+            format!("{case} after 呼叫帮办"),
+            case,
+            Box::new(|w: &AppWindow| w.global::<kiosk::ui::Guide>().set_help_called(true)),
+        ));
+    }
+    for reason in every_reason() {
+        let (r, ticket) = (reason.clone(), format!("ticket-failed: {reason:?}"));
+        walks.push((
+            ticket,
+            "ticket-failed",
+            Box::new(move |w: &AppWindow| {
+                let take = w.global::<kiosk::ui::TakeNumberAdapter>();
+                take.set_can_reprint(matches!(r, Reason::TicketNotPrinted { .. }));
+                take.set_reason(kiosk::ui::reasons::to_ui(&r));
+            }),
+        ));
+        let (r, licence) = (reason.clone(), format!("licence failed: {reason:?}"));
+        walks.push((
+            licence,
+            "licence-card",
+            Box::new(move |w: &AppWindow| {
+                let l = w.global::<kiosk::ui::LicenceAdapter>();
+                l.set_screen(kiosk::ui::LicenceScreen::Failed);
+                l.set_reason(kiosk::ui::reasons::to_ui(&r));
+            }),
+        ));
+    }
+    walks
+}
+
 fn is_latin(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii() || "–—…·’“”".contains(c))
 }
@@ -106,7 +199,7 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
     {
         for (english, lang) in [(false, "zh"), (true, "en")] {
             for (elder, mode) in [(false, "standard"), (true, "elder")] {
-                for case in CASES.into_iter().chain(LONG_CASES) {
+                for (name, case, vary) in walks() {
                     let mut config = Config::demo(dir.path());
                     config.ui.orientation = orientation;
                     config.ui.elder_mode = elder;
@@ -120,6 +213,7 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                     home.set_clock("2026-11-25 09:30".into());
                     home.set_weekday(3);
                     show_case(&window, case, english);
+                    vary(&window);
                     window.show().unwrap();
                     let body = window.global::<Theme>().get_body_size();
                     if elder {
@@ -127,7 +221,7 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                     } else {
                         standard_body = body
                     }
-                    let at = format!("{case} ({o}, {lang}, {mode})");
+                    let at = format!("{name} ({o}, {lang}, {mode})");
                     let screen = Rect { x: 0.0, y: 0.0, w, h };
                     let (found, plain_texts, modal) = items(&window);
                     checked += found.len();
@@ -194,7 +288,7 @@ fn nothing_is_cut_off_on_any_page_in_any_orientation_language_or_mode() {
                         found.iter().any(|i| i.button && (i.what.starts_with(zh) || i.what.starts_with(en)))
                     };
                     if modal.is_none() && !case.starts_with("maintenance") {
-                        if !has("呼叫帮办", "Call for assistance") {
+                        if !has("呼叫帮办", "Call for assistance") && !has("已呼叫", "Called: help") {
                             failures.push(format!("{at}: no 呼叫帮办 on the page"));
                         }
                         // A ticket at the printer (still-working) is followed to its end: Home comes back after.

@@ -58,9 +58,7 @@ fn home_controls_work_and_find_a_service_searches() {
             .ok_or("no assistance button")?
             .invoke_accessible_default_action();
         // Help is coming, and how long it usually takes.
-        find(&window, "已通知工作人员，约 3 分钟到 Staff are on their way, about 3 min")
-            .await
-            .ok_or("no notice after calling")?;
+        find(&window, "已呼叫，约 3 分钟到 Called: help in about 3 min").await.ok_or("no notice after calling")?;
 
         find(&window, "长者模式 Elder mode").await.ok_or("no elder mode button")?.invoke_accessible_default_action();
         if !window.global::<kiosk::ui::Theme>().get_elder_mode() {
@@ -99,7 +97,7 @@ fn home_controls_work_and_find_a_service_searches() {
 
         find(&window, "English").await.ok_or("no language switch")?.invoke_accessible_default_action();
         find(&window, "Take a number").await.ok_or("the tiles did not switch to English")?;
-        find(&window, "Staff are on their way, about 3 min").await.ok_or("the buttons did not switch to English")?;
+        find(&window, "Called: help in about 3 min").await.ok_or("the buttons did not switch to English")?;
         find(&window, "中文").await.ok_or("no way back to Chinese")?.invoke_accessible_default_action();
         find(&window, "取号 Take a number").await.ok_or("the tiles did not switch back")?;
         // English for the citizen's visit: a second task after 返回首页 is still in English.

@@ -52,9 +52,7 @@ fn take_a_number_with_an_id_card_by_accessible_labels() {
             .await
             .ok_or("no 呼叫帮办 here")?
             .invoke_accessible_default_action();
-        find(&window, "已通知工作人员，约 3 分钟到 Staff are on their way, about 3 min")
-            .await
-            .ok_or("no notice after calling")?;
+        find(&window, "已呼叫，约 3 分钟到 Called: help in about 3 min").await.ok_or("no notice after calling")?;
         Ok::<String, &str>(shown)
     });
     let shown = result;
