@@ -13,6 +13,7 @@ mod common;
 mod contrast;
 mod dead_ends;
 mod english_content;
+mod every_page_speaks;
 mod find_service_ui;
 mod geometry;
 mod home_idle_ui;
