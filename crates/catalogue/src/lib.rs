@@ -11,6 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use vocabulary::has_han;
 
 /// The sample catalogue and partner points shipped for the demo (config/), built into the binary.
 pub const SAMPLE_CATALOGUE: &str = include_str!("../../../config/catalogue.toml");
@@ -654,11 +655,6 @@ fn check_url(url: &str) -> Result<(), String> {
     } else {
         Err(format!("\"{url}\" is not an https:// address of at most 200 characters."))
     }
-}
-
-/// Han characters in an English field: a citizen reading English would meet Chinese there.
-fn has_han(s: &str) -> bool {
-    s.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F))
 }
 
 fn english_problem(path: FieldPath, value: &str) -> Problem {

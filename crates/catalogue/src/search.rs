@@ -10,6 +10,7 @@
 use super::Item;
 use pinyin::ToPinyinMulti;
 use std::collections::HashMap;
+use vocabulary::is_han;
 
 /// Why an item matched, best first: the order results are ranked in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -131,10 +132,6 @@ pub fn normalize(query: &str) -> Vec<char> {
         .filter(|c| c.is_ascii_alphanumeric() || is_han(*c))
         .take(64)
         .collect()
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 impl Index {

@@ -45,8 +45,7 @@ pub fn text(what: &str, text: String, max: usize) -> Result<String, PlatformErro
 pub fn english(what: &str, name: Option<String>) -> Result<String, PlatformError> {
     let Some(name) = name else { return Ok(String::new()) };
     let name = text(what, name, MAX_NAME_CHARS)?;
-    if name.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F))
-    {
+    if vocabulary::has_han(&name) {
         log::warn!("platform: {what} \"{name}\" is not English; the Chinese name is shown instead");
         return Ok(String::new());
     }

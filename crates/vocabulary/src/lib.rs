@@ -3,6 +3,16 @@
 //! and credential hashes. No IO, no clock, no dependency on any other kiosk crate.
 
 pub mod mask;
+
+/// A Han (Chinese) character: what an English text must not hold, and what the pinyin search reads.
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Whether `s` holds a Han character.
+pub fn has_han(s: &str) -> bool {
+    s.chars().any(is_han)
+}
 pub mod secrets;
 pub mod ticket_number;
 

@@ -9,11 +9,8 @@ use kiosk::catalogue::Catalogue;
 use kiosk::config::{Config, Orientation};
 use kiosk::flows::find::{Groups, GuideState, Source, Step};
 use kiosk::ui::{AppAdapter, FindAdapter, Lang, Page, SessionAdapter, Theme};
+use kiosk::vocabulary::has_han as han;
 use slint::ComponentHandle;
-
-fn han(s: &str) -> bool {
-    s.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F))
-}
 
 /// Every step a citizen reading English meets in 常办事项, with what it is called in a failure.
 fn steps(c: &Catalogue) -> Vec<(String, Step)> {

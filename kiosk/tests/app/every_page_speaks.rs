@@ -6,13 +6,10 @@
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kiosk::config::Config;
 use kiosk::ui::{Lang, SessionAdapter};
+use kiosk::vocabulary::has_han as han;
 use slint::ComponentHandle;
 
 use crate::common::pages::{CASES, show_case};
-
-fn han(s: &str) -> bool {
-    s.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F))
-}
 
 #[test]
 fn every_page_has_words_for_the_voice_in_the_screens_language() {
