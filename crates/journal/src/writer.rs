@@ -611,7 +611,8 @@ impl Writer {
     fn policy(&self) -> Policy {
         Policy {
             epoch_entries: self.rule.max_entries,
-            epoch_minutes: self.rule.max_age.as_secs() / 60,
+            // Whole minutes, never 0 (a configuration sets whole minutes; a shorter rule rounds up).
+            epoch_minutes: self.rule.max_age.as_secs().div_ceil(60).max(1),
             retention_days: self.retention_days,
         }
     }
