@@ -173,6 +173,18 @@ pub fn set_printer_fault(window: &AppWindow, fault: Option<drivers::escpos::Stat
 /// Wires the home screen's buttons, 呼叫帮办 on every page (journaled off the UI thread; the notice shows
 /// once the journal has it), the voice, and the fresh start of an idle home screen. Returns the home
 /// screen's part in routing (its timer and what a touch does).
+/// What the window asks to be said (`Guide.speak`: a page's words on entering it, a touched button, a help
+/// call) goes to the voice, in the screen's language, slower in elder mode.
+pub fn bind_voice(window: &AppWindow, speaker: Speaker) {
+    let weak = window.as_weak();
+    window.global::<Guide>().on_speak(move |text| {
+        let Some(w) = weak.upgrade() else { return };
+        let english = w.global::<Lang>().get_english();
+        let slow = w.global::<Theme>().get_elder_mode();
+        speaker.say(Spoken { text: text.to_string(), english, slow });
+    });
+}
+
 pub fn bind(
     window: &AppWindow,
     journal: Journal,
@@ -197,14 +209,8 @@ pub fn bind(
             theme.set_elder_mode(!theme.get_elder_mode());
         }
     });
+    bind_voice(window, speaker);
     let guide = window.global::<Guide>();
-    let weak = window.as_weak();
-    guide.on_speak(move |text| {
-        let Some(w) = weak.upgrade() else { return };
-        let english = w.global::<Lang>().get_english();
-        let slow = w.global::<Theme>().get_elder_mode();
-        speaker.say(Spoken { text: text.to_string(), english, slow });
-    });
     guide.on_drop_last(|text| {
         let mut t = text.to_string();
         t.pop();

@@ -10,6 +10,7 @@ mod card_edges;
 mod case_progress_ui;
 mod catalogue_api;
 mod common;
+// The end-to-end tests' support: here for its stand-in speech-dispatcher (every_page_speaks).
 mod contrast;
 mod dead_ends;
 mod english_content;
@@ -36,6 +37,9 @@ mod rating_ticket_ui;
 mod rating_ui;
 mod screenshots;
 mod shutdown;
+#[allow(dead_code)]
+#[path = "../../../tests/src/lib.rs"]
+mod support;
 mod take_number_ui;
 mod touch_to_hear;
 mod translations;
