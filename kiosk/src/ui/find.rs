@@ -112,7 +112,9 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_query(query.to_uppercase().into());
             let per = screen.rows(Rows::Results);
             set_page(&a, *first, per, results.len());
-            a.set_results(super::keep_or_new(a.get_results(), rows(c, results.iter().skip(*first).take(per), english)));
+            let shown = rows(c, results.iter().skip(*first).take(per), english);
+            a.set_choices_spoken(super::spoken_choices(shown.iter().map(|r| &r.name), english).into());
+            a.set_results(super::keep_or_new(a.get_results(), shown));
             a.set_total((*total).min(i32::MAX as usize) as i32);
             a.set_approximate(*approximate);
         }
@@ -139,7 +141,9 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_groups_are_themes(*g == Groups::Themes);
             let per = screen.rows(Rows::Groups);
             set_page(&a, *first, per, groups.len());
-            a.set_groups(super::keep_or_new(a.get_groups(), groups.into_iter().skip(*first).take(per).collect()));
+            let shown: Vec<GroupRow> = groups.into_iter().skip(*first).take(per).collect();
+            a.set_choices_spoken(super::spoken_choices(shown.iter().map(|g| &g.name), english).into());
+            a.set_groups(super::keep_or_new(a.get_groups(), shown));
         }
         Step::List { source, items, first, .. } => {
             a.set_screen(FindScreen::List);
@@ -155,7 +159,9 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_list_kind(kind);
             let per = screen.rows(Rows::Items);
             set_page(&a, *first, per, items.len());
-            a.set_list(super::keep_or_new(a.get_list(), rows(c, items.iter().skip(*first).take(per), english)));
+            let shown = rows(c, items.iter().skip(*first).take(per), english);
+            a.set_choices_spoken(super::spoken_choices(shown.iter().map(|r| &r.name), english).into());
+            a.set_list(super::keep_or_new(a.get_list(), shown));
         }
         Step::Towns { item, first } => {
             a.set_screen(FindScreen::Towns);
@@ -168,7 +174,9 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
                 .collect();
             let per = screen.rows(Rows::Groups);
             set_page(&a, *first, per, towns.len());
-            a.set_groups(super::keep_or_new(a.get_groups(), towns.into_iter().skip(*first).take(per).collect()));
+            let shown: Vec<GroupRow> = towns.into_iter().skip(*first).take(per).collect();
+            a.set_choices_spoken(super::spoken_choices(shown.iter().map(|g| &g.name), english).into());
+            a.set_groups(super::keep_or_new(a.get_groups(), shown));
         }
         Step::Item { item, guide, town, .. } => {
             let Some(it) = c.items.get(*item) else { return };
@@ -192,6 +200,8 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
                     note: m.note_in(english).into(),
                 })
                 .collect();
+            // The voice reads the materials in order, after the item's name.
+            a.set_choices_spoken(super::spoken_choices(materials.iter().map(|m| &m.name), english).into());
             a.set_materials(super::keep_or_new(a.get_materials(), materials));
             a.set_legal_days(it.legal_days as i32);
             a.set_promised_days(it.promised_days as i32);
@@ -204,27 +214,38 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_qr(c.online_url(it).map(|u| qr_image(&u)).unwrap_or_default());
             let window_here = categories.iter().find(|k| k.prefix == it.category);
             a.set_here(it.levels.contains(&Level::County));
-            let here_window = window_here.map(|k| if english { &k.window_en } else { &k.window_zh });
-            a.set_here_window(here_window.cloned().unwrap_or_default().into());
+            let here_window = |english: bool| -> slint::SharedString {
+                window_here
+                    .map(|k| if english { &k.window_en } else { &k.window_zh })
+                    .cloned()
+                    .unwrap_or_default()
+                    .into()
+            };
+            a.set_here_window(here_window(english));
+            a.set_here_window_en(here_window(true));
             a.set_towns(it.levels.contains(&Level::Town) || it.levels.contains(&Level::Street));
             a.set_villages(it.levels.contains(&Level::Village));
             let points: Vec<_> = c.points_for(it).collect();
             a.set_points(points.len() as i32);
             a.set_can_choose_town(!points.is_empty() || it.levels.iter().any(|l| *l != Level::County));
-            a.set_town(town.as_deref().map(|t| c.town_name_in(t, english)).unwrap_or_default().into());
-            let town_points: Vec<String> = c
-                .points_in(it, Some(town.as_deref().unwrap_or_default()))
-                .take(3)
-                .map(|p| {
-                    if english {
-                        format!("{} ({})", p.name_in(true), p.hours)
-                    } else {
-                        format!("{}（{}）", p.name, p.hours)
-                    }
-                })
-                .collect();
-            a.set_town_points(strings(if town.is_some() { town_points } else { vec![] }));
-            a.set_point_example(
+            let town_in = |english: bool| -> slint::SharedString {
+                town.as_deref().map(|t| c.town_name_in(t, english)).unwrap_or_default().into()
+            };
+            a.set_town(town_in(english));
+            a.set_town_en(town_in(true));
+            // In the citizen's town, each point with where it is and how to ring it.
+            let town_points = |english: bool| -> slint::ModelRc<slint::SharedString> {
+                let lines: Vec<String> = c
+                    .points_in(it, Some(town.as_deref().unwrap_or_default()))
+                    // Elder mode's larger type leaves room for one (the printed guide lists them all).
+                    .take(if screen.elder { 1 } else { 3 })
+                    .map(|p| point_line(p, english))
+                    .collect();
+                strings(if town.is_some() { lines } else { vec![] })
+            };
+            a.set_town_points(town_points(english));
+            a.set_town_points_en(town_points(true));
+            let example = |english: bool| -> slint::SharedString {
                 points
                     .first()
                     .map(|p| {
@@ -235,8 +256,10 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
                         }
                     })
                     .unwrap_or_default()
-                    .into(),
-            );
+                    .into()
+            };
+            a.set_point_example(example(english));
+            a.set_point_example_en(example(true));
             a.set_can_take_number(window_here.is_some() && it.levels.contains(&Level::County));
             let (ui, problem) = match guide {
                 GuideState::None => (UiGuide::None, None),
@@ -247,6 +270,18 @@ pub fn show(window: &AppWindow, c: &Catalogue, step: &Step, categories: &[Catego
             a.set_guide(ui);
             a.set_guide_problem(super::reasons::to_ui_opt(problem));
         }
+    }
+}
+
+/// A partner point as the item page lists it in the citizen's town: its name, address, hours and telephone
+/// (when it has one).
+pub fn point_line(p: &crate::catalogue::Point, english: bool) -> String {
+    let (name, address) = (p.name_in(english), p.address_in(english));
+    match (english, p.phone.is_empty()) {
+        (true, true) => format!("{name}, {address}, {}", p.hours),
+        (true, false) => format!("{name}, {address}, {}, tel. {}", p.hours, p.phone),
+        (false, true) => format!("{name}，{address}，{}", p.hours),
+        (false, false) => format!("{name}，{address}，{}，电话 {}", p.hours, p.phone),
     }
 }
 

@@ -202,7 +202,10 @@ fn one_of_a_thing_is_singular_in_english() {
     kiosk::ui::find::show(&window, &c, &search, &config.queue.categories, true);
     let shown = labels(&window);
     assert!(shown.iter().any(|l| l == "1 service found"), "{shown:?}");
-    assert_eq!(window.global::<FindAdapter>().get_spoken(), "1 service found; please choose it.");
+    assert_eq!(
+        window.global::<FindAdapter>().get_spoken(),
+        format!("1 service found; please choose it. 1: {}.", c.items[one].name_in(true))
+    );
     let item = Step::Item {
         item: one,
         from: Source::Search,

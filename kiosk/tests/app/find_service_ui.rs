@@ -43,7 +43,7 @@ fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number() {
         )
         .await
         .ok_or("no time limits")?;
-        find(&window, "本大厅 二楼 不动产专区 This hall, 二楼 不动产专区")
+        find(&window, "本大厅 二楼 不动产专区 This hall, the real estate area, 2nd floor")
             .await
             .ok_or("this hall's counters are not named")?;
         find(&window, "网上办理二维码").await.ok_or("no online QR")?;
@@ -109,4 +109,65 @@ fn find_real_estate_registration_by_bdc_print_its_guide_and_take_a_number() {
     let loaded: String =
         conn.query_row("SELECT payload FROM entries WHERE kind = 'catalogue_loaded'", [], |r| r.get(0)).unwrap();
     assert!(loaded.contains("\"source\":\"start\"") && loaded.contains("\"items\":301"), "{loaded}");
+}
+
+/// An item's page says where to go (issue #30 items 3 and 4): the voice reads the item, its materials in order
+/// and this hall's counters; the citizen picks a town and sees each partner point there with its address,
+/// hours and telephone, the English line under it in English; the voice names the first point.
+#[test]
+fn an_items_page_reads_its_materials_and_names_the_towns_points_with_address_and_telephone() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo(dir.path());
+    config.admin.listen = "127.0.0.1:0".into();
+    config.voice.mode = kiosk::config::VoiceMode::Always;
+    config.voice.engine = kiosk::config::VoiceEngine::None;
+    let kiosk = kiosk::app::start(config).unwrap();
+    let window = kiosk.window.clone_strong();
+    let voice = kiosk.voice.clone();
+    drive(async move {
+        find(&window, "事项查询 Find a service").await.ok_or("no 事项查询 tile")?.invoke_accessible_default_action();
+        for key in ["S", "B", "K"] {
+            find(&window, key).await.ok_or("no letter keys")?.invoke_accessible_default_action();
+        }
+        crate::common::find_starting(&window, "社会保障卡申领")
+            .await
+            .ok_or("社会保障卡申领 is not found by SBK")?
+            .invoke_accessible_default_action();
+        find(&window, "所需材料 What to bring").await.ok_or("no materials on the item page")?;
+        crate::common::sleep(100).await;
+        let said = voice.recent().last().map(|s| s.text.clone()).unwrap_or_default();
+        if said
+            != "社会保障卡申领。所需材料：1，居民身份证；2，近期二寸免冠彩色照片。可在本大厅6–8 号窗口办理。\
+                可以打印办事指南，或直接取号办理。"
+        {
+            return Ok(Err(format!("the item page said {said:?}")));
+        }
+        crate::common::find_starting(&window, "查看我所在镇（街道）的办理地点")
+            .await
+            .ok_or("no town button")?
+            .invoke_accessible_default_action();
+        crate::common::find_starting(&window, "临沭街道")
+            .await
+            .ok_or("临沭街道 is not among the towns")?
+            .invoke_accessible_default_action();
+        find(
+            &window,
+            "合作网点：临沭农商银行临沭支行，临沭街道临沭路1号，08:30-17:00，电话 0539-6010037 \
+             Partner point: Linshu Rural Commercial Bank, Linshu Branch, No. 1, Linshu Road, Linshu Subdistrict, \
+             08:30-17:00, tel. 0539-6010037",
+        )
+        .await
+        .ok_or("the town's partner point is not shown with its address and telephone")?;
+        crate::common::sleep(100).await;
+        let said = voice.recent().last().map(|s| s.text.clone()).unwrap_or_default();
+        if !said
+            .contains("在临沭街道，可到临沭农商银行临沭支行，临沭街道临沭路1号，08:30-17:00，电话 0539-6010037办理。")
+        {
+            return Ok(Err(format!("the item page in a town said {said:?}")));
+        }
+        Ok(Ok(()))
+    })
+    .unwrap();
+    kiosk.shutdown(true).unwrap();
 }
