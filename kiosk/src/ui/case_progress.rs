@@ -179,6 +179,8 @@ impl Binding for Page_ {
                         .into(),
                 })
                 .collect();
+            // The furthest step reached, for the voice (-1 before any).
+            a.set_reached_step(case.steps.iter().rposition(|s| s.at.is_some()).map_or(-1, |i| i as i32));
             a.set_steps(super::keep_or_new(a.get_steps(), steps));
             a.set_can_deliver(case.can_deliver());
             a.set_delivery_requested(case.delivery_requested);
@@ -241,6 +243,9 @@ impl Binding for Page_ {
                 if changed {
                     a.set_first_address(0);
                 }
+                a.set_choices_spoken(
+                    super::spoken_choices(addresses.iter().map(|x| x.masked.as_str()), english).into(),
+                );
                 a.set_addresses(model);
                 CaseScreen::Addresses
             }

@@ -8,7 +8,7 @@ use kiosk::demo::standin::Fault;
 use slint::ComponentHandle;
 
 use crate::common::appointments::{config_and_standin, journal_rows};
-use crate::common::{drive, find, find_starting, sleep};
+use crate::common::{drive, find, find_starting, says, sleep};
 
 #[test]
 fn a_finished_case_found_by_the_card_is_posted_home() {
@@ -50,15 +50,27 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
             .invoke_accessible_default_action();
         find(&window, "办件编号 2026****0123 Case number 2026****0123").await.ok_or("not the case's page")?;
         find(&window, "尚未到这一步 Not yet").await.ok_or("送达 is not shown as not reached")?;
+        // The voice says where the case is (issue #30 item 3), the addresses in order, and the one to confirm.
+        if let Err(e) = says(&window, "不动产登记：已办结。可以打印进度单。").await {
+            return Ok(Err(e));
+        }
         find(&window, "打印进度单 Print the progress").await.ok_or("no slip")?.invoke_accessible_default_action();
         find(&window, "进度单已打印，请在出纸口取走 The slip is printed; please take it from the slot")
             .await
             .ok_or("the slip was not printed")?;
         find(&window, "邮寄到家 Post it home").await.ok_or("no 邮寄到家")?.invoke_accessible_default_action();
+        if let Err(e) = says(&window, "请选择收件地址。1，").await {
+            return Ok(Err(e));
+        }
         find(&window, "临沭县临沭街道滨河路***号 李**")
             .await
             .ok_or("no saved address")?
             .invoke_accessible_default_action();
+        find(&window, "确认邮寄 Confirm").await.ok_or("not asked to confirm")?;
+        if let Err(e) = says(&window, "请确认把“不动产登记”的材料邮寄到：临沭县临沭街道滨河路***号 李**。").await
+        {
+            return Ok(Err(e));
+        }
         find(&window, "确认邮寄 Confirm").await.ok_or("not asked to confirm")?.invoke_accessible_default_action();
         find_starting(&window, "已申请邮寄到 临沭县临沭街道滨河路***号 李**，申请编号 D0001")
             .await
@@ -80,8 +92,9 @@ fn a_finished_case_found_by_the_card_is_posted_home() {
         if crate::common::find_now(&window, "邮寄到家 Post it home").is_some() {
             return Err("posting offered twice");
         }
-        Ok::<(), &str>(())
-    });
+        Ok::<Result<(), String>, &str>(Ok(()))
+    })
+    .unwrap();
     kiosk.shutdown(true).unwrap();
 
     let slip = std::fs::read_to_string(dir.path().join("printed/job-0001.txt")).unwrap();

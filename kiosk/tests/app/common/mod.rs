@@ -145,3 +145,20 @@ pub async fn enter_pin(window: &kiosk::ui::AppWindow, pin: &'static str) -> Resu
 /// used here. A port taken from the system and let go is not one: the system hands it to the next test
 /// process that binds port 0 beside this one, and a "closed" platform was once found answering there.
 pub const CLOSED_PORT: u16 = 1;
+
+/// Waits (on the event loop) until the window's words — what the voice says on entering a page — contain
+/// `want`; the words at the deadline otherwise.
+pub async fn says(window: &kiosk::ui::AppWindow, want: &str) -> Result<(), String> {
+    use slint::ComponentHandle;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let said = window.global::<kiosk::ui::Guide>().get_prompt().to_string();
+        if said.contains(want) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the page says {said:?}, not {want:?}"));
+        }
+        sleep(50).await;
+    }
+}

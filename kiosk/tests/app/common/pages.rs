@@ -244,7 +244,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             app.set_page(Page::CaseProgress);
             let a = window.global::<CaseAdapter>();
             a.set_case_number("2026****0123".into());
-            a.set_case_item("不动产登记".into());
+            a.set_case_item(if english { "Real estate registration" } else { "不动产登记" }.into());
             a.set_address("临沭县临沭街道滨河路***号 李**".into());
             let rows = |v: Vec<AddressRow>| ModelRc::new(VecModel::from(v));
             match case {
@@ -276,16 +276,19 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
                         step(2, "2026-11-26 16:00"),
                         step(3, ""),
                     ])));
+                    a.set_reached_step(2);
                     a.set_can_deliver(true);
                     a.set_can_go_back(true);
                     a.set_slip(2);
                 }
                 "case-addresses" => {
                     a.set_screen(CaseScreen::Addresses);
+                    let masked = ["临沭县青云镇青云路**号 李**", "临沭县临沭街道滨河路***号 李**"];
                     a.set_addresses(rows(vec![
-                        AddressRow { id: "addr-1".into(), masked: "临沭县青云镇青云路**号 李**".into() },
-                        AddressRow { id: "addr-2".into(), masked: "临沭县临沭街道滨河路***号 李**".into() },
+                        AddressRow { id: "addr-1".into(), masked: masked[0].into() },
+                        AddressRow { id: "addr-2".into(), masked: masked[1].into() },
                     ]));
+                    a.set_choices_spoken(kiosk::ui::spoken_choices(masked, english).into());
                 }
                 _ => a.set_screen(CaseScreen::Confirm),
             }
