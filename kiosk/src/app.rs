@@ -81,6 +81,8 @@ pub struct Kiosk {
     outbox: Option<owner::Owned>,
     /// Asks the platform whether it answers while nothing else has, for the home tiles that need it.
     platform_probe: Option<owner::Owned>,
+    /// With a shared hall queue: this kiosk and the hall's queue brought together (hall_sync).
+    hall_sync: Option<owner::Owned>,
     /// The platform client the flows' workers and the outbox call, stopped first at shutdown.
     platform: Option<Arc<crate::platform::Platform>>,
     licence_printer: crate::licence::LicencePrinterOwner,
@@ -111,6 +113,9 @@ impl Kiosk {
         }
         if let Some(p) = self.platform_probe.as_mut() {
             p.stop();
+        }
+        if let Some(h) = self.hall_sync.as_mut() {
+            h.stop();
         }
         self.licence_watch.stop();
         self.licence_printer.stop();
@@ -209,6 +214,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
     liveness.watch("the UI event loop", UI_SILENCE, ui_beat.clone());
     let clock = start_clock(&window, tz.clone(), ui_beat);
     let queue = Queue::new(&config, journal.clone())?;
+    let hall_sync = crate::hall_sync::start(&queue);
     let reader = crate::devices::start_id_reader(&config, journal.clone())?;
     liveness.watch("the ID-card reader's owner", ID_READER_SILENCE, reader.heartbeat.clone());
     let queue_for_api = queue.clone();
@@ -342,6 +348,7 @@ pub fn start(config: Config) -> anyhow::Result<Kiosk> {
         licence_watch,
         outbox,
         platform_probe,
+        hall_sync,
         platform,
         licence_printer,
         integrity,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod doctor;
+pub mod hall_sync;
 pub mod secrets;
 pub mod ui;
 pub mod usb_export;

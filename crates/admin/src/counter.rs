@@ -8,11 +8,31 @@ use serde_json::{Value, json};
 /// A parsed API request, independent of the HTTP library (so routing is testable without sockets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiRequest {
-    CallNext { counter: String, categories: Vec<String> },
-    Recall { ticket_id: String, counter: String },
-    Complete { ticket_id: String },
-    NoShow { ticket_id: String },
+    CallNext {
+        counter: String,
+        categories: Vec<String>,
+    },
+    Recall {
+        ticket_id: String,
+        counter: String,
+    },
+    Complete {
+        ticket_id: String,
+    },
+    NoShow {
+        ticket_id: String,
+    },
+    /// Back to waiting in `category` (for `counter` only when given).
+    Transfer {
+        ticket_id: String,
+        category: String,
+        counter: Option<String>,
+    },
     Queue,
+    /// The calls after `since` (0: the latest), for the calling display.
+    Calls {
+        since: i64,
+    },
 }
 
 /// An HTTP status and a JSON body.
@@ -41,6 +61,7 @@ fn too_long(field: &str, max: usize) -> ApiResponse {
 /// Maps method, path (without its query, `/api/v1/…` or the old `/api/…`) and body to a request, or to
 /// the error response a client gets.
 pub fn route(method: &str, path: &str, body: &[u8]) -> Result<ApiRequest, ApiResponse> {
+    let raw_path = path;
     let path = path.split('?').next().unwrap_or("");
     let path = path.strip_prefix("/api/v1/").map_or_else(|| path.to_owned(), |rest| format!("/api/{rest}"));
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
@@ -52,6 +73,10 @@ pub fn route(method: &str, path: &str, body: &[u8]) -> Result<ApiRequest, ApiRes
     };
     match (method, parts.as_slice()) {
         ("GET", ["", "api", "queue"]) => Ok(ApiRequest::Queue),
+        ("GET", ["", "api", "calls"]) => {
+            let since = query_since(raw_path)?;
+            Ok(ApiRequest::Calls { since })
+        }
         ("POST", ["", "api", "counters", counter, "call-next"]) => {
             let v = json_body()?;
             let categories = match v.get("categories") {
@@ -92,11 +117,52 @@ pub fn route(method: &str, path: &str, body: &[u8]) -> Result<ApiRequest, ApiRes
                 }
                 "complete" => Ok(ApiRequest::Complete { ticket_id }),
                 "no-show" => Ok(ApiRequest::NoShow { ticket_id }),
-                _ => Err(error(404, format!("Unknown ticket action \"{action}\"; use recall, complete or no-show."))),
+                "transfer" => {
+                    let v = json_body()?;
+                    let category = match v.get("category").and_then(Value::as_str) {
+                        Some(c) if !c.is_empty() => c.to_owned(),
+                        _ => {
+                            return Err(error(
+                                400,
+                                "Send {\"category\": \"B\"} (and \"counter\" to send it to one window).",
+                            ));
+                        }
+                    };
+                    if category.chars().count() > MAX_CATEGORY {
+                        return Err(too_long("category", MAX_CATEGORY));
+                    }
+                    let counter = match v.get("counter") {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(c)) if c.chars().count() > MAX_COUNTER => {
+                            return Err(too_long("counter", MAX_COUNTER));
+                        }
+                        Some(Value::String(c)) if !c.is_empty() => Some(c.clone()),
+                        Some(Value::String(_)) => None,
+                        Some(_) => return Err(error(400, "`counter` must be a window's name such as \"3\".")),
+                    };
+                    Ok(ApiRequest::Transfer { ticket_id, category, counter })
+                }
+                _ => Err(error(
+                    404,
+                    format!("Unknown ticket action \"{action}\"; use recall, complete, no-show or transfer."),
+                )),
             }
         }
         (_, ["", "api", ..]) => Err(error(404, format!("No API endpoint {method} {path}."))),
         _ => Err(error(404, "Not found.")),
+    }
+}
+
+/// `since` from a query string: a call's id, 0 when absent.
+fn query_since(path: &str) -> Result<i64, ApiResponse> {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    match query.split('&').find_map(|p| p.strip_prefix("since=")) {
+        None => Ok(0),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| error(400, "`since` must be a call's id: a whole number, 0 or more.")),
     }
 }
 
@@ -109,6 +175,13 @@ pub fn handle(
     now: jiff::Timestamp,
 ) -> ApiResponse {
     let day = business_day(now, tz, rollover).to_string();
+    // With a hall queue, the hall's: any counter calls any kiosk's tickets. When the hall database does not
+    // answer (within its deadline), this kiosk's own tickets, as a kiosk alone would.
+    if queue.hall().is_some()
+        && let Some(answered) = in_hall::handle(queue, &day, &req)
+    {
+        return answered.unwrap_or_else(|e| queue_error(&e));
+    }
     let result = match req {
         ApiRequest::Queue => waiting_counts(queue, &day),
         ApiRequest::CallNext { counter, categories } => call_next(queue, &day, &counter, &categories),
@@ -125,6 +198,8 @@ pub fn handle(
         ApiRequest::NoShow { ticket_id } => transition(queue, &ticket_id, TicketState::NoShow, |ticket_id, state| {
             payload::TicketNoShow { ticket_id, state }.into()
         }),
+        ApiRequest::Transfer { ticket_id, category, counter } => transfer(queue, &ticket_id, &category, counter),
+        ApiRequest::Calls { since } => local_calls(queue, &day, since),
     };
     result.unwrap_or_else(|e| queue_error(&e))
 }
@@ -146,14 +221,14 @@ fn waiting_counts(queue: &Queue, day: &str) -> Result<ApiResponse, QueueError> {
     for cat in queue.categories() {
         let n: i64 = conn
             .query_row(
-                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed'",
                 [day, &cat.prefix],
                 |r| r.get(0),
             )
             .map_err(JournalError::from)?;
         out.insert(cat.prefix.clone(), json!({ "waiting": n, "name_zh": cat.name_zh, "name_en": cat.name_en }));
     }
-    Ok(ApiResponse { status: 200, body: json!({ "business_day": day, "categories": out }) })
+    Ok(ApiResponse { status: 200, body: json!({ "business_day": day, "hall": false, "categories": out }) })
 }
 
 fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> Result<ApiResponse, QueueError> {
@@ -163,23 +238,39 @@ fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> 
         }
     }
     let (day, counter_owned, cats) = (day.to_owned(), counter.to_owned(), categories.to_vec());
+    let shared = queue.hall().is_some();
     let (_, called) = queue.journal().transact(move |conn| {
         let marks = (0..cats.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
         // Priority tickets first, then the order they were issued in.
         let sql = format!(
-            "SELECT id, prefix, number FROM tickets WHERE business_day = ?1 AND state = 'printed' AND prefix IN ({marks})
-             ORDER BY priority DESC, issued_seq, number LIMIT 1"
+            "SELECT id, prefix, number FROM tickets WHERE business_day = ?1 AND state = 'printed'
+                AND coalesce(waits_in, prefix) IN ({marks}) AND (for_counter IS NULL OR for_counter = ?{counter_mark})
+             ORDER BY priority DESC, issued_seq, number LIMIT 1",
+            counter_mark = cats.len() + 2
         );
         let mut args: Vec<&dyn rusqlite::ToSql> = vec![&day];
         args.extend(cats.iter().map(|c| c as &dyn rusqlite::ToSql));
-        let row = conn.query_row(&sql, args.as_slice(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)));
+        args.push(&counter_owned);
+        let row = conn.query_row(&sql, args.as_slice(), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        });
         let (id, prefix, number) = match row {
             Ok(r) => r,
             Err(rusqlite::Error::QueryReturnedNoRows) => return Ok((vec![], None)),
             Err(e) => return Err(e.into()),
         };
-        conn.execute("UPDATE tickets SET state = 'called' WHERE id = ?1", [&id])?;
-        let entry = payload::TicketCalled { ticket_id: id.clone(), state: TicketState::Called, counter: counter_owned, recall: false }.into();
+        conn.execute("UPDATE tickets SET state = 'called', for_counter = NULL WHERE id = ?1", [&id])?;
+        // With a hall queue whose database is away: the hall learns of this call when it is back.
+        if shared {
+            conn.execute("INSERT OR IGNORE INTO hall_pending (ticket_id) VALUES (?1)", [&id])?;
+        }
+        let entry = payload::TicketCalled {
+            ticket_id: id.clone(),
+            state: TicketState::Called,
+            counter: counter_owned,
+            recall: false,
+        }
+        .into();
         Ok((vec![entry], Some((id, prefix, number))))
     })?;
     Ok(match called {
@@ -197,6 +288,69 @@ fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> 
     })
 }
 
+/// Sends a called ticket of this kiosk back to wait in `category` (its place by its issue time), for
+/// `counter` only when given.
+fn transfer(
+    queue: &Queue,
+    ticket_id: &str,
+    category: &str,
+    counter: Option<String>,
+) -> Result<ApiResponse, QueueError> {
+    if !queue.categories().iter().any(|k| k.prefix == category) {
+        return Ok(error(400, format!("There is no queue category \"{category}\".")));
+    }
+    let (ticket, state) = queue.load(ticket_id)?;
+    if state != TicketState::Called {
+        return Ok(error(409, format!("Ticket {} is {state}; this needs a ticket that is called.", ticket.display)));
+    }
+    let entry = payload::TicketTransferred {
+        ticket_id: ticket_id.to_owned(),
+        state: TicketState::Printed,
+        category: category.to_owned(),
+        counter: counter.clone(),
+    };
+    queue.transfer(ticket_id, category, counter.as_deref(), entry)?;
+    Ok(ApiResponse {
+        status: 200,
+        body: json!({ "ticket_id": ticket_id, "number": ticket.display, "state": "waiting", "category": category, "counter": counter }),
+    })
+}
+
+/// This kiosk's calls of the business day after `since` (the journal's seq is the cursor), for the calling
+/// display of a kiosk alone.
+fn local_calls(queue: &Queue, day: &str, since: i64) -> Result<ApiResponse, QueueError> {
+    let conn = journal::open_reader(&queue.journal().settings().path)?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT e.seq, t.id, t.prefix, t.number, coalesce(t.waits_in, t.prefix), json_extract(e.payload, '$.counter'),
+                    coalesce(json_extract(e.payload, '$.recall'), 0), e.time_utc
+               FROM entries e JOIN tickets t ON t.id = json_extract(e.payload, '$.ticket_id')
+              WHERE e.kind = 'ticket_called' AND e.seq > ?1 AND t.business_day = ?2
+              ORDER BY e.seq DESC LIMIT 50",
+        )
+        .map_err(JournalError::from)?;
+    let mut calls: Vec<Value> = stmt
+        .query_map(rusqlite::params![since, day], |r| {
+            let (prefix, number): (String, i64) = (r.get(2)?, r.get(3)?);
+            let width =
+                queue.categories().iter().find(|c| c.prefix == prefix).map_or(3, |c| c.last.to_string().len().max(3));
+            Ok(json!({
+                "id": r.get::<_, i64>(0)?,
+                "ticket_id": r.get::<_, String>(1)?,
+                "number": format!("{prefix}{number:0width$}"),
+                "category": r.get::<_, String>(4)?,
+                "counter": r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                "recall": r.get::<_, i64>(6)? != 0,
+                "at": r.get::<_, String>(7)?,
+            }))
+        })
+        .map_err(JournalError::from)?
+        .collect::<Result<_, _>>()
+        .map_err(JournalError::from)?;
+    calls.reverse();
+    Ok(ApiResponse { status: 200, body: json!({ "hall": false, "calls": calls }) })
+}
+
 /// Moves a called ticket to `to` (recall keeps it called), journaled with the entry `entry` makes.
 fn transition(
     queue: &Queue,
@@ -210,6 +364,153 @@ fn transition(
     }
     queue.record(ticket_id, to, entry(ticket_id.to_owned(), to), "")?;
     Ok(ApiResponse { status: 200, body: json!({ "ticket_id": ticket_id, "number": ticket.display, "state": to }) })
+}
+
+/// The counter calls against the hall's queue (issue #31): the hall's order across every kiosk, calls
+/// journaled by the kiosk that answered them. None when the hall database did not answer (the caller uses this
+/// kiosk's own tickets).
+mod in_hall {
+    use super::{ApiRequest, ApiResponse, error};
+    use journal::{TicketState, payload};
+    use queue::{Acted, HallAction, Queue, QueueError};
+    use serde_json::json;
+    use std::time::Instant;
+
+    pub fn handle(queue: &Queue, day: &str, req: &ApiRequest) -> Option<Result<ApiResponse, QueueError>> {
+        let now = Instant::now();
+        // What this kiosk printed (or called) while the hall database was away goes in first.
+        queue.publish_pending(now);
+        let hall = queue.hall()?;
+        match req {
+            ApiRequest::Queue => {
+                let waiting = hall.lock().ok()?.waiting(day, now).ok()?;
+                let mut out = serde_json::Map::new();
+                for cat in queue.categories() {
+                    let n = waiting.iter().find(|(c, _)| *c == cat.prefix).map_or(0, |(_, n)| *n);
+                    out.insert(
+                        cat.prefix.clone(),
+                        json!({ "waiting": n, "name_zh": cat.name_zh, "name_en": cat.name_en }),
+                    );
+                }
+                Some(Ok(ApiResponse {
+                    status: 200,
+                    body: json!({ "business_day": day, "hall": true, "categories": out }),
+                }))
+            }
+            ApiRequest::Calls { since } => {
+                let calls = hall.lock().ok()?.calls(*since, 50, now).ok()?;
+                let calls: Vec<serde_json::Value> = calls
+                    .iter()
+                    .map(|c| {
+                        let at = jiff::Timestamp::from_millisecond((c.at_epoch_s * 1000.0) as i64)
+                            .map(|t| t.to_string())
+                            .unwrap_or_default();
+                        json!({ "id": c.id, "ticket_id": c.ticket_id, "number": c.display, "category": c.category,
+                                "counter": c.counter, "recall": c.recall, "at": at })
+                    })
+                    .collect();
+                Some(Ok(ApiResponse { status: 200, body: json!({ "hall": true, "calls": calls }) }))
+            }
+            ApiRequest::CallNext { counter, categories } => {
+                if let Some(c) = categories.iter().find(|c| !queue.categories().iter().any(|k| &&k.prefix == c)) {
+                    return Some(Ok(error(400, format!("There is no queue category \"{c}\"."))));
+                }
+                let called = hall.lock().ok()?.call_next(day, counter, categories, now).ok()?;
+                Some(match called {
+                    None => Ok(ApiResponse {
+                        status: 200,
+                        body: json!({ "called": null, "hall": true, "message": "No ticket is waiting in these categories." }),
+                    }),
+                    Some(c) => {
+                        let entry = payload::TicketCalled {
+                            ticket_id: c.ticket_id.clone(),
+                            state: TicketState::Called,
+                            counter: counter.clone(),
+                            recall: false,
+                        };
+                        queue.journal_hall_action(&c.ticket_id, TicketState::Called, None, entry).map(|_| ApiResponse {
+                            status: 200,
+                            body: json!({ "called": { "ticket_id": c.ticket_id, "number": c.display, "category": c.category,
+                                          "counter": counter, "kiosk_id": c.kiosk_id }, "hall": true }),
+                        })
+                    }
+                })
+            }
+            ApiRequest::Recall { ticket_id, counter } => {
+                act(queue, ticket_id, HallAction::Recall { counter: counter.clone() }, now)
+            }
+            ApiRequest::Complete { ticket_id } => act(queue, ticket_id, HallAction::Complete, now),
+            ApiRequest::NoShow { ticket_id } => act(queue, ticket_id, HallAction::NoShow, now),
+            ApiRequest::Transfer { ticket_id, category, counter } => {
+                if !queue.categories().iter().any(|k| &k.prefix == category) {
+                    return Some(Ok(error(400, format!("There is no queue category \"{category}\"."))));
+                }
+                act(
+                    queue,
+                    ticket_id,
+                    HallAction::Transfer { category: category.clone(), counter: counter.clone() },
+                    now,
+                )
+            }
+        }
+    }
+
+    fn act(
+        queue: &Queue,
+        ticket_id: &str,
+        action: HallAction,
+        now: Instant,
+    ) -> Option<Result<ApiResponse, QueueError>> {
+        let acted = queue.hall()?.lock().ok()?.act(ticket_id, &action, now).ok()?;
+        Some(match acted {
+            Acted::Unknown => Err(QueueError::UnknownTicket(ticket_id.to_owned())),
+            Acted::NotCalled { display, state } => Ok(error(
+                409,
+                format!("Ticket {display} is {}; this needs a ticket that is called.", state.replace('_', "-")),
+            )),
+            Acted::Done { display, state, counter } => {
+                let id = ticket_id.to_owned();
+                let (local, waits_in, entry): (TicketState, Option<String>, journal::NewEntry) = match &action {
+                    HallAction::Recall { counter: c } => (
+                        TicketState::Called,
+                        None,
+                        payload::TicketCalled {
+                            ticket_id: id,
+                            state: TicketState::Called,
+                            counter: c.clone(),
+                            recall: true,
+                        }
+                        .into(),
+                    ),
+                    HallAction::Complete => (
+                        TicketState::Completed,
+                        None,
+                        payload::TicketCompleted { ticket_id: id, state: TicketState::Completed }.into(),
+                    ),
+                    HallAction::NoShow => (
+                        TicketState::NoShow,
+                        None,
+                        payload::TicketNoShow { ticket_id: id, state: TicketState::NoShow }.into(),
+                    ),
+                    HallAction::Transfer { category, counter } => (
+                        TicketState::Printed,
+                        Some(category.clone()),
+                        payload::TicketTransferred {
+                            ticket_id: id,
+                            state: TicketState::Printed,
+                            category: category.clone(),
+                            counter: counter.clone(),
+                        }
+                        .into(),
+                    ),
+                };
+                queue.journal_hall_action(ticket_id, local, waits_in, entry).map(|_| ApiResponse {
+                    status: 200,
+                    body: json!({ "ticket_id": ticket_id, "number": display, "state": state, "counter": counter, "hall": true }),
+                })
+            }
+        })
+    }
 }
 
 #[cfg(test)]

@@ -279,6 +279,7 @@ fn router(api: Arc<Api>) -> axum::Router {
     let counter_routes = |prefix: &str| {
         axum::Router::new()
             .route(&format!("{prefix}/queue"), get(counter_call))
+            .route(&format!("{prefix}/calls"), get(counter_call))
             .route(&format!("{prefix}/counters/{{counter}}/call-next"), post(counter_call))
             .route(&format!("{prefix}/tickets/{{id}}/{{action}}"), post(counter_call))
     };
@@ -440,7 +441,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 async fn counter_call(State(api): State<Arc<Api>>, method: Method, uri: Uri, body: Bytes) -> Response {
-    let request = match route(method.as_str(), uri.path(), &body) {
+    // The query too: the calls' `since`.
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let request = match route(method.as_str(), path, &body) {
         Ok(r) => r,
         Err(resp) => return json_response(resp.status, &resp.body),
     };

@@ -111,6 +111,8 @@ pub fn render_ticket(template: &str, hall_name: &str, t: &Ticket) -> Result<Docu
         (!t.window_zh.is_empty() || !t.window_en.is_empty(), "window"),
         (t.wait_minutes > 0, "wait"),
         (!t.rating_url.is_empty(), "rating"),
+        // The hall's queue did not answer: the count above is this kiosk's own.
+        (t.counted == queue::Counted::KioskOnly, "kiosk_only"),
     ]
     .into_iter()
     .filter_map(|(on, flag)| on.then_some(flag))

@@ -78,6 +78,8 @@ pub struct Issued {
     pub wait_minutes: u32,
     /// A priority ticket (elderly, an appointment's check-in): called first, and said so.
     pub priority: bool,
+    /// The hall's queue did not answer: `waiting_ahead` counts this kiosk's tickets only (said so).
+    pub counted_here_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +237,7 @@ mod tests {
             window: Named::new("1–3 号窗口", "windows 1–3"),
             wait_minutes: 25,
             priority: false,
+            counted_here_only: false,
         };
         s.handle(Input::Flow(Event::TicketPrinted(issued.clone())), 2_000);
         assert_eq!(s.phase, Phase::Step(Step::Done(issued)));

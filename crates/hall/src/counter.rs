@@ -59,6 +59,19 @@ pub enum Probe {
     NoSchema(String),
 }
 
+/// A hall number as taken, with what the hall knew of its category at that moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    pub number: u32,
+    /// Tickets of the whole hall waiting in the category.
+    pub waiting: u32,
+    /// When today's tickets of the category were called, in seconds since the epoch, oldest first.
+    pub calls_epoch_s: Vec<f64>,
+}
+
+/// One piece of work on the hall database: a future that borrows the connection.
+pub(crate) type Work<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, TakeError>> + 'c>>;
+
 /// Why no hall number was taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TakeError {
@@ -133,29 +146,77 @@ impl HallCounter {
     }
 
     /// The next hall number of `category` on `business_day` (YYYY-MM-DD), starting at `first`; committed in
-    /// the hall database when this returns. Returns within the deadline whatever the database does. Err:
+    /// the hall database when this returns, with the hall's count of tickets waiting in the category and
+    /// today's call times there (for the wait). Returns within the deadline whatever the database does. Err:
     /// why the offline band must be used now. A number whose answer was lost (the deadline passed after the
     /// statement reached the server) is skipped, never given twice.
-    pub fn take(&mut self, business_day: &str, category: &str, first: u32, now: Instant) -> Result<u32, TakeError> {
+    pub fn take(&mut self, business_day: &str, category: &str, first: u32, now: Instant) -> Result<Taken, TakeError> {
+        let first = i32::try_from(first).map_err(|e| TakeError::Failed(e.to_string()))?;
+        let (hall, day, category) = (self.hall.clone(), business_day.to_owned(), category.to_owned());
+        self.run(now, move |client| {
+            Box::pin(async move {
+                let row = client
+                    .query_one(
+                        "WITH n AS (
+                           INSERT INTO hall_counters (hall, business_day, category, last_number)
+                           VALUES ($1, $2::text::date, $3, $4)
+                           ON CONFLICT (hall, business_day, category) DO UPDATE SET last_number = hall_counters.last_number + 1
+                           RETURNING last_number)
+                         SELECT (SELECT last_number FROM n),
+                                (SELECT count(*) FROM hall_tickets
+                                  WHERE hall = $1 AND business_day = $2::text::date AND category = $3 AND state = 'waiting'),
+                                (SELECT coalesce(array_agg(extract(epoch FROM called_at)::float8 ORDER BY called_at), '{}')
+                                   FROM hall_tickets
+                                  WHERE hall = $1 AND business_day = $2::text::date AND category = $3 AND called_at IS NOT NULL)",
+                        &[&hall, &day, &category, &first],
+                    )
+                    .await
+                    .map_err(|e| TakeError::Failed(pg_message(&e)))?;
+                let n: i32 = row.get(0);
+                let number =
+                    u32::try_from(n).map_err(|_| TakeError::Failed(format!("the hall database gave number {n}")))?;
+                let waiting: i64 = row.get(1);
+                let calls: Vec<f64> = row.get(2);
+                Ok(Taken { number, waiting: u32::try_from(waiting).unwrap_or(u32::MAX), calls_epoch_s: calls })
+            })
+        })
+    }
+
+    /// The hall this counter numbers for.
+    pub fn hall(&self) -> &str {
+        &self.hall
+    }
+
+    /// Runs `work` on the hall database within the deadline (connecting first when needed). While the
+    /// database is resting after a failure it is not tried; a failure drops the connection and rests it for
+    /// `retry_seconds`; the first failure and the first success after failures are logged.
+    pub(crate) fn run<T>(
+        &mut self,
+        now: Instant,
+        work: impl for<'c> FnOnce(&'c tokio_postgres::Client) -> Work<'c, T>,
+    ) -> Result<T, TakeError> {
         if let Some(until) = self.offline_until
             && now < until
         {
             return Err(TakeError::Resting);
         }
-        match self.try_take(business_day, category, first) {
-            Ok(n) => {
+        match self.try_run(work) {
+            Ok(v) => {
                 if self.offline_until.take().is_some() {
                     log::info!(
-                        "the hall database ({}) answers again: tickets are numbered for the whole hall",
+                        "the hall database ({}) answers again: tickets are numbered and called for the whole hall",
                         self.hall
                     );
                 }
-                Ok(n)
+                Ok(v)
             }
             Err(why) => {
                 self.client = None;
                 if self.offline_until.is_none() {
-                    log::warn!("the hall database cannot be used ({why}): tickets come from this kiosk's offline band");
+                    log::warn!(
+                        "the hall database cannot be used ({why}): tickets come from this kiosk's offline band, \
+                         and counters reaching this kiosk call its own tickets"
+                    );
                 }
                 self.offline_until = Some(now + self.retry);
                 Err(why)
@@ -163,35 +224,27 @@ impl HallCounter {
         }
     }
 
-    fn try_take(&mut self, business_day: &str, category: &str, first: u32) -> Result<u32, TakeError> {
-        let first = i32::try_from(first).map_err(|e| TakeError::Failed(e.to_string()))?;
+    fn try_run<T>(
+        &mut self,
+        work: impl for<'c> FnOnce(&'c tokio_postgres::Client) -> Work<'c, T>,
+    ) -> Result<T, TakeError> {
         if self.runtime.is_none() {
             self.runtime = Some(runtime()?);
         }
-        let (Some(runtime), db, hall, deadline) = (&self.runtime, &self.db, &self.hall, self.deadline) else {
+        let (Some(runtime), db, deadline) = (&self.runtime, &self.db, self.deadline) else {
             return Err(TakeError::Failed("no runtime".into()));
         };
         let slot = &mut self.client;
         runtime
             .block_on(async {
                 tokio::time::timeout(deadline, async {
-                if slot.is_none() {
-                    *slot = Some(connect(db).await.map_err(|e| TakeError::Failed(e.to_string()))?);
-                }
-                let Some(connected) = slot.as_ref() else { return Err(TakeError::Failed("no connection".into())) };
-                let row = connected
-                    .client
-                    .query_one(
-                        "INSERT INTO hall_counters (hall, business_day, category, last_number)
-                         VALUES ($1, $2::text::date, $3, $4)
-                         ON CONFLICT (hall, business_day, category) DO UPDATE SET last_number = hall_counters.last_number + 1
-                         RETURNING last_number",
-                        &[hall, &business_day, &category, &first],
-                    )
-                    .await
-                    .map_err(|e| TakeError::Failed(pg_message(&e)))?;
-                let n: i32 = row.get(0);
-                u32::try_from(n).map_err(|_| TakeError::Failed(format!("the hall database gave number {n}")))
+                    if slot.is_none() {
+                        *slot = Some(connect(db).await.map_err(|e| TakeError::Failed(e.to_string()))?);
+                    }
+                    let Some(connected) = slot.as_ref() else {
+                        return Err(TakeError::Failed("no connection".into()));
+                    };
+                    work(&connected.client).await
                 })
                 .await
             })

@@ -58,6 +58,7 @@ pub enum EntryKind {
     TicketCalled,
     TicketCompleted,
     TicketNoShow,
+    TicketTransferred,
     ReceiptPrinted,
     LicencePrintRequested,
     LicencePrinted,
@@ -85,7 +86,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 39] = [
+    pub const ALL: [EntryKind; 40] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -101,6 +102,7 @@ impl EntryKind {
         EntryKind::TicketCalled,
         EntryKind::TicketCompleted,
         EntryKind::TicketNoShow,
+        EntryKind::TicketTransferred,
         EntryKind::ReceiptPrinted,
         EntryKind::LicencePrintRequested,
         EntryKind::LicencePrinted,
@@ -144,6 +146,7 @@ impl EntryKind {
             EntryKind::TicketCalled => "ticket_called",
             EntryKind::TicketCompleted => "ticket_completed",
             EntryKind::TicketNoShow => "ticket_no_show",
+            EntryKind::TicketTransferred => "ticket_transferred",
             EntryKind::ReceiptPrinted => "receipt_printed",
             EntryKind::LicencePrintRequested => "licence_print_requested",
             EntryKind::LicencePrinted => "licence_printed",

@@ -191,6 +191,10 @@ payloads! {
         /// With a shared hall queue: "hall" (the hall database gave it) or "offline" (this kiosk's band).
         #[serde(skip_serializing_if = "Option::is_none")]
         numbering: Option<String>,
+        /// With a shared hall queue, whose tickets `waiting_ahead` counts: "hall" (the hall database's) or
+        /// "kiosk" (this kiosk's only: the hall database did not answer).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ahead_counted: Option<String>,
     }
     TicketPrinted { ticket_id: String, state: TicketState, number: String }
     /// `cause` is the printer fault's code, or `layout`.
@@ -206,6 +210,14 @@ payloads! {
     }
     TicketCompleted { ticket_id: String, state: TicketState }
     TicketNoShow { ticket_id: String, state: TicketState }
+    /// A called ticket sent back to wait in `category`, for `counter` only when given.
+    TicketTransferred {
+        ticket_id: String,
+        state: TicketState,
+        category: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        counter: Option<String>,
+    }
     /// Written before the job is sent: the copies are reserved with it.
     LicencePrintRequested {
         print_id: String,

@@ -6,6 +6,9 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use journal::{Journal, JournalError, NewEntry, TicketState};
 
+/// The hall's queue as the counters use it through a kiosk (issue #31).
+pub use hall::queue::{Acted, Action as HallAction, Call as HallCall, Called as HallCalled};
+
 /// The day a ticket belongs to: local date in the hall's zone, shifted back by the rollover time.
 pub fn business_day(now: Timestamp, tz: &TimeZone, rollover_minutes: u32) -> Date {
     let shifted = now - jiff::SignedDuration::from_mins(i64::from(rollover_minutes));
@@ -36,6 +39,20 @@ pub struct Ticket {
     pub wait_minutes: u32,
     /// The link the ticket's QR rates it at ("" for none).
     pub rating_url: String,
+    /// Whose tickets `waiting_ahead` counts.
+    pub counted: Counted,
+}
+
+/// Whose tickets a ticket's people-ahead count (and so its wait) counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Counted {
+    /// This kiosk numbers alone: its tickets are the hall's.
+    Kiosk,
+    /// The hall database's count, every kiosk of the hall.
+    Hall,
+    /// The hall database did not answer: this kiosk's tickets only (the citizen is told).
+    KioskOnly,
 }
 
 /// What 好差评 may do with a ticket number.
@@ -139,6 +156,11 @@ CREATE TABLE IF NOT EXISTS tickets (
     issued_at    TEXT NOT NULL,
     UNIQUE (business_day, prefix, number)
 ) STRICT;
+-- With a shared hall queue: tickets whose state here has not reached the hall's queue yet (a printed
+-- ticket, or one called here while the hall database was away), published in this order.
+CREATE TABLE IF NOT EXISTS hall_pending (
+    ticket_id TEXT PRIMARY KEY
+) STRICT;
 -- With a shared hall queue: the last number this kiosk gave from its offline band.
 CREATE TABLE IF NOT EXISTS offline_counters (
     business_day TEXT NOT NULL,
@@ -147,6 +169,18 @@ CREATE TABLE IF NOT EXISTS offline_counters (
     PRIMARY KEY (business_day, prefix)
 ) STRICT;
 ";
+
+/// A local ticket state as the hall's queue knows it; None for a ticket that does not wait (issued and not
+/// printed yet, print failed, voided).
+fn hall_state(state: TicketState) -> Option<&'static str> {
+    match state {
+        TicketState::Printed => Some("waiting"),
+        TicketState::Called => Some("called"),
+        TicketState::Completed => Some("completed"),
+        TicketState::NoShow => Some("no_show"),
+        TicketState::Issued | TicketState::PrintFailed | TicketState::Voided => None,
+    }
+}
 
 /// This kiosk's own counters in the journal file: its numbers when it numbers alone, its offline band's
 /// when it takes part in a hall queue.
@@ -226,6 +260,18 @@ impl Queue {
     pub fn new(config: &Config, journal: Journal) -> Result<Queue, QueueError> {
         journal.transact(|conn| {
             conn.execute_batch(SCHEMA)?;
+            // Columns added after the first release: a transferred ticket's category and window.
+            let has = |column: &str| -> Result<bool, rusqlite::Error> {
+                conn.query_row("SELECT count(*) FROM pragma_table_info('tickets') WHERE name = ?1", [column], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|n| n > 0)
+            };
+            if !has("waits_in")? {
+                conn.execute_batch(
+                    "ALTER TABLE tickets ADD COLUMN waits_in TEXT; ALTER TABLE tickets ADD COLUMN for_counter TEXT;",
+                )?;
+            }
             Ok((vec![], ()))
         })?;
         Ok(Queue {
@@ -327,7 +373,17 @@ impl Queue {
             h.counter
                 .lock()
                 .map_err(|_| hall::counter::TakeError::Failed("the hall counter's lock is poisoned".into()))
-                .and_then(|mut c| c.take(&day, &cat.prefix, cat.first, std::time::Instant::now()))
+                .and_then(|mut c| {
+                    // Tickets printed here and not yet in the hall's queue go first, so the count below has them.
+                    let now = std::time::Instant::now();
+                    let pending = self.pending_publications().unwrap_or_default();
+                    let published = c.publish(&pending, now).is_ok();
+                    let taken = c.take(&day, &cat.prefix, cat.first, now)?;
+                    if published {
+                        self.forget_pending(&pending);
+                    }
+                    Ok(taken)
+                })
         });
         let offline_band = self.hall.as_ref().map(|h| h.offline_band);
         // Today's calls are the ones of the last day at most (the business day's tickets, below).
@@ -357,9 +413,13 @@ impl Queue {
             }
             // A hall number was committed in the hall database before this transaction journals it: if the
             // kiosk fails in between, the number is skipped, never given twice.
+            let mut from_hall: Option<(u32, Vec<f64>)> = None;
             let (number, numbering) = match (hall_number, offline_band) {
-                (Some(Ok(n)), _) if n > cat.last => return Err(exhausted(cat.first, cat.last)),
-                (Some(Ok(n)), _) => (n, Some("hall")),
+                (Some(Ok(t)), _) if t.number > cat.last => return Err(exhausted(cat.first, cat.last)),
+                (Some(Ok(t)), _) => {
+                    from_hall = Some((t.waiting, t.calls_epoch_s));
+                    (t.number, Some("hall"))
+                }
                 (Some(Err(_)), Some(band)) => {
                     let n = next_in_band(conn, LocalCounter::Offline, &day, &cat.prefix, band)?;
                     (n.ok_or_else(|| exhausted(band[0], band[1]))?, Some("offline"))
@@ -370,7 +430,7 @@ impl Queue {
                 }
             };
             let waiting: i64 = conn.query_row(
-                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed'",
                 [&day, &cat.prefix],
                 |r| r.get(0),
             )?;
@@ -386,6 +446,18 @@ impl Queue {
                 .query_map([&since, &day, &cat.prefix], |r| r.get::<_, String>(0))?
                 .filter_map(|t| t.ok().and_then(|t| t.parse().ok()))
                 .collect();
+            // With a hall queue, the hall's count and pace when it answered; this kiosk's own otherwise.
+            let (waiting, calls, counted) = match (from_hall, numbering) {
+                (Some((w, hall_calls)), _) => {
+                    let calls = hall_calls
+                        .iter()
+                        .filter_map(|s| Timestamp::from_millisecond((s * 1000.0) as i64).ok())
+                        .collect::<Vec<_>>();
+                    (i64::from(w), calls, Counted::Hall)
+                }
+                (None, Some(_)) => (waiting, calls, Counted::KioskOnly),
+                (None, None) => (waiting, calls, Counted::Kiosk),
+            };
             conn.execute(
                 "INSERT INTO tickets (id, business_day, prefix, number, state, priority, subject, issued_at)
                  VALUES (?1, ?2, ?3, ?4, 'issued', ?5, ?6, ?7)",
@@ -407,6 +479,7 @@ impl Queue {
                 window_en: cat.window_en.clone(),
                 wait_minutes: estimated_wait_minutes(waiting as u32, &calls, cat.service_minutes),
                 rating_url,
+                counted,
             };
             let entry: NewEntry = journal::payload::TicketIssued {
                 ticket_id: ticket.id.clone(),
@@ -417,6 +490,11 @@ impl Queue {
                 priority,
                 subject: subject.clone(),
                 numbering: numbering.map(str::to_owned),
+                ahead_counted: match counted {
+                    Counted::Kiosk => None,
+                    Counted::Hall => Some("hall".into()),
+                    Counted::KioskOnly => Some("kiosk".into()),
+                },
             }
             .into();
             Ok((vec![entry.in_session(session)], ticket))
@@ -462,14 +540,217 @@ impl Queue {
     ) -> Result<u64, QueueError> {
         let id = ticket_id.to_owned();
         let entry = entry.into().in_session(session_id);
+        let shared = self.hall.is_some();
         let (seqs, ()) = self.journal.transact(move |conn| {
             let n = conn.execute("UPDATE tickets SET state = ?1 WHERE id = ?2", [state.as_str(), &id])?;
             if n == 0 {
                 return Err(JournalError::Refused(QueueError::UnknownTicket(id).to_string()));
             }
+            // With a hall queue, a printed ticket joins it (and a ticket called here while the hall database
+            // was away tells it so): the row is written with the state, so no ticket is left out of the hall.
+            if shared && hall_state(state).is_some() {
+                conn.execute("INSERT OR IGNORE INTO hall_pending (ticket_id) VALUES (?1)", [&id])?;
+            }
+            Ok((vec![entry], ()))
+        })?;
+        if shared && hall_state(state).is_some() {
+            self.publish_pending(std::time::Instant::now());
+        }
+        Ok(seqs[0])
+    }
+
+    /// Publishes what waits in `hall_pending` to the hall's queue, in order; true when nothing is left.
+    /// Within the hall counter's deadline; when the hall database does not answer, the rows stay for the
+    /// next try (the next ticket, the next counter call, or the app's hall sync).
+    pub fn publish_pending(&self, now: std::time::Instant) -> bool {
+        let Some(h) = &self.hall else { return true };
+        let pending = match self.pending_publications() {
+            Ok(p) => p,
+            Err(e) => {
+                log::warn!("the tickets waiting for the hall's queue could not be read ({e})");
+                return false;
+            }
+        };
+        if pending.is_empty() {
+            return true;
+        }
+        let Ok(mut counter) = h.counter.lock() else { return false };
+        match counter.publish(&pending, now) {
+            Ok(()) => {
+                drop(counter);
+                self.forget_pending(&pending);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The tickets of `hall_pending` as the hall's queue takes them, in the order they were written.
+    fn pending_publications(&self) -> Result<Vec<hall::queue::HallTicket>, QueueError> {
+        let conn = journal::open_reader(&self.journal.settings().path)?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.id, t.business_day, coalesce(t.waits_in, t.prefix), t.number, t.priority, t.state,
+                        (SELECT e.time_utc FROM entries e WHERE e.seq = t.issued_seq),
+                        (SELECT json_extract(e.payload, '$.numbering') FROM entries e WHERE e.seq = t.issued_seq),
+                        (SELECT json_extract(e.payload, '$.counter') FROM entries e
+                          WHERE e.kind = 'ticket_called' AND json_extract(e.payload, '$.ticket_id') = t.id
+                          ORDER BY e.seq DESC LIMIT 1),
+                        t.prefix
+                   FROM hall_pending p JOIN tickets t ON t.id = p.ticket_id ORDER BY p.rowid",
+            )
+            .map_err(JournalError::from)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, String>(9)?,
+                ))
+            })
+            .map_err(JournalError::from)?;
+        let mut out = vec![];
+        for row in rows {
+            let (id, day, category, number, priority, state, issued, numbering, counter, prefix) =
+                row.map_err(JournalError::from)?;
+            let Some(state) = TicketState::parse(&state).and_then(hall_state) else { continue };
+            let width = self.category(&prefix).map_or(3, |c| c.last.to_string().len().max(3));
+            out.push(hall::queue::HallTicket {
+                ticket_id: id,
+                business_day: day,
+                kiosk_id: self.kiosk_id.clone(),
+                category,
+                number: number as u32,
+                display: format!("{prefix}{number:0width$}"),
+                priority,
+                issued_at: issued.unwrap_or_default(),
+                numbering: numbering.unwrap_or_else(|| "kiosk".into()),
+                state: state.to_owned(),
+                counter,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Takes published tickets off `hall_pending`.
+    fn forget_pending(&self, published: &[hall::queue::HallTicket]) {
+        if published.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = published.iter().map(|t| t.ticket_id.clone()).collect();
+        let done = self.journal.transact(move |conn| {
+            for id in &ids {
+                conn.execute("DELETE FROM hall_pending WHERE ticket_id = ?1", [id])?;
+            }
+            Ok((vec![], ()))
+        });
+        if let Err(e) = done {
+            log::warn!(
+                "published tickets could not be taken off the list for the hall ({e}); they are published again"
+            );
+        }
+    }
+
+    /// Brings this kiosk and the hall's queue together: what waits to be published goes first, then the
+    /// hall's state of this kiosk's tickets of the business day of `at` comes back (a ticket called,
+    /// completed or transferred at a counter that reached another kiosk). False when the hall database did
+    /// not answer. Run by the app's hall sync every few seconds, within the counter's deadline each time.
+    pub fn sync_hall(&self, at: Timestamp, now: std::time::Instant) -> bool {
+        let Some(h) = &self.hall else { return true };
+        if !self.publish_pending(now) {
+            return false;
+        }
+        let day = business_day(at, &self.tz, self.rollover_minutes).to_string();
+        let states = match h.counter.lock() {
+            Ok(mut c) => c.own_tickets(&self.kiosk_id, &day, now),
+            Err(_) => return false,
+        };
+        let Ok(states) = states else { return false };
+        let done = self.journal.transact(move |conn| {
+            for (id, state, category) in &states {
+                let local = match state.as_str() {
+                    "waiting" => TicketState::Printed,
+                    "called" => TicketState::Called,
+                    "completed" => TicketState::Completed,
+                    _ => TicketState::NoShow,
+                };
+                // Only forward, and not over a change made here that the hall has not had yet.
+                conn.execute(
+                    "UPDATE tickets SET state = ?2, waits_in = nullif(?3, prefix)
+                      WHERE id = ?1 AND state IN ('printed', 'called') AND state != ?2
+                        AND id NOT IN (SELECT ticket_id FROM hall_pending)",
+                    rusqlite::params![id, local.as_str(), category],
+                )?;
+            }
+            Ok((vec![], ()))
+        });
+        done.is_ok()
+    }
+
+    /// Journals a call, completion, no-show or transfer a counter made in the hall's queue through this
+    /// kiosk (the ticket may be another kiosk's), and follows it in this kiosk's own record when the ticket
+    /// is its own.
+    pub fn journal_hall_action(
+        &self,
+        ticket_id: &str,
+        state: TicketState,
+        waits_in: Option<String>,
+        entry: impl Into<NewEntry>,
+    ) -> Result<u64, QueueError> {
+        let (id, entry) = (ticket_id.to_owned(), entry.into());
+        let (seqs, ()) = self.journal.transact(move |conn| {
+            conn.execute(
+                "UPDATE tickets SET state = ?2, waits_in = coalesce(nullif(?3, prefix), waits_in) WHERE id = ?1",
+                rusqlite::params![id, state.as_str(), waits_in],
+            )?;
             Ok((vec![entry], ()))
         })?;
         Ok(seqs[0])
+    }
+
+    /// Sends a called ticket of this kiosk back to wait in `category`, for `counter` only when given; journaled
+    /// with `entry` in the same transaction.
+    pub fn transfer(
+        &self,
+        ticket_id: &str,
+        category: &str,
+        counter: Option<&str>,
+        entry: impl Into<NewEntry>,
+    ) -> Result<u64, QueueError> {
+        let (id, category, counter, entry) =
+            (ticket_id.to_owned(), category.to_owned(), counter.map(str::to_owned), entry.into());
+        let shared = self.hall.is_some();
+        let (seqs, ()) = self.journal.transact(move |conn| {
+            let n = conn.execute(
+                "UPDATE tickets SET state = 'printed', waits_in = nullif(?2, prefix), for_counter = ?3
+                  WHERE id = ?1 AND state = 'called'",
+                rusqlite::params![id, category, counter],
+            )?;
+            if n == 0 {
+                return Err(JournalError::Refused(QueueError::UnknownTicket(id).to_string()));
+            }
+            if shared {
+                conn.execute("INSERT OR IGNORE INTO hall_pending (ticket_id) VALUES (?1)", [&id])?;
+            }
+            Ok((vec![entry], ()))
+        })?;
+        Ok(seqs[0])
+    }
+
+    /// The hall's queue, when this kiosk takes part in one.
+    pub fn hall(&self) -> Option<&std::sync::Mutex<hall::counter::HallCounter>> {
+        self.hall.as_ref().map(|h| &*h.counter)
+    }
+
+    pub fn kiosk_id(&self) -> &str {
+        &self.kiosk_id
     }
 
     /// A stored ticket with its current state, for reprinting and the counter API.
@@ -497,7 +778,7 @@ impl Queue {
         let cat = self.category(&prefix)?;
         let waiting: i64 = conn
             .query_row(
-                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed' AND number < ?3",
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed' AND number < ?3",
                 rusqlite::params![day, prefix, number],
                 |r| r.get(0),
             )
@@ -519,6 +800,7 @@ impl Queue {
             wait_minutes: estimated_wait_minutes(waiting as u32, &[], cat.service_minutes),
             rating_url: self.rating_url.replace("{ticket_id}", ticket_id),
             issued_at,
+            counted: if self.hall.is_some() { Counted::KioskOnly } else { Counted::Kiosk },
         };
         let state = TicketState::parse(&state).ok_or_else(|| {
             QueueError::Journal(JournalError::Refused(format!("Ticket {ticket_id} has an unknown state \"{state}\".")))
@@ -565,7 +847,7 @@ impl Queue {
         for cat in &self.categories {
             let n: i64 = conn
                 .query_row(
-                    "SELECT count(*) FROM tickets WHERE business_day = ?1 AND prefix = ?2 AND state = 'printed'",
+                    "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed'",
                     [&day, &cat.prefix],
                     |r| r.get(0),
                 )

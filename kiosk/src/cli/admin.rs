@@ -58,6 +58,8 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
             }
             let journal = crate::journal::Journal::open(crate::journal::JournalSettings::from_config(&config))?;
             let queue = crate::queue::Queue::new(&config, journal)?;
+            // Stopped and joined when this returns.
+            let _hall_sync = crate::hall_sync::start(&queue);
             Ok(crate::admin::serve(&config, queue)?)
         }
         AdminCommand::GenCert { config, names, years, force } => gen_cert(&config, names, years, force),

@@ -32,6 +32,7 @@ pub fn issued(t: crate::queue::Ticket) -> Issued {
         window: Named::new(t.window_zh, t.window_en),
         wait_minutes: t.wait_minutes,
         priority: t.priority,
+        counted_here_only: t.counted == crate::queue::Counted::KioskOnly,
     }
 }
 
@@ -111,6 +112,7 @@ impl Binding for Page_ {
                 take.set_waiting_ahead(issued.waiting_ahead as i32);
                 take.set_wait_minutes(issued.wait_minutes.min(i32::MAX as u32) as i32);
                 take.set_priority(issued.priority);
+                take.set_counted_here_only(issued.counted_here_only);
                 take.set_window(issued.window.zh.clone().into());
                 take.set_window_en(issued.window.en.clone().into());
             }
