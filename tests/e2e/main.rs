@@ -20,6 +20,7 @@ mod demo_window;
 mod doctor;
 mod fleet_pull;
 mod fleet_tls;
+mod hall_one_queue;
 mod hall_queue;
 mod idcard_cli;
 mod journal_cli;
