@@ -39,8 +39,9 @@ fn serve(config: &Path, port: u16) -> KillOnDrop {
 
 /// Issues `n` tickets of `category` at a kiosk; their numbers.
 fn issue(config: &Path, category: &str, n: u32) -> Vec<String> {
-    let (code, out, err) =
-        run(kiosk().args(["ticket", "issue", "--category", category, "--count", &n.to_string(), "--config"]).arg(config));
+    let (code, out, err) = run(kiosk()
+        .args(["ticket", "issue", "--category", category, "--count", &n.to_string(), "--config"])
+        .arg(config));
     assert_eq!(code, Some(0), "{err}");
     out.lines().map(|l| l.split(' ').next().unwrap().to_owned()).collect()
 }
@@ -107,7 +108,11 @@ fn three_kiosks_one_queue_two_counters_call_it_in_the_halls_order() {
     let _s1 = serve(&k1, p1);
     let _s2 = serve(&k2, p2);
     let (status, body) = http(p2, "GET", "/api/v1/queue", Some(TOKEN), "");
-    assert_eq!((status, body["hall"].as_bool(), body["categories"]["A"]["waiting"].as_i64()), (200, Some(true), Some(5)), "{body}");
+    assert_eq!(
+        (status, body["hall"].as_bool(), body["categories"]["A"]["waiting"].as_i64()),
+        (200, Some(true), Some(5)),
+        "{body}"
+    );
 
     // Counter 1 reaches kiosk 1, counter 2 reaches kiosk 2; they call in turn.
     let mut called = vec![];
@@ -136,7 +141,8 @@ fn three_kiosks_one_queue_two_counters_call_it_in_the_halls_order() {
 
     // Any counter may act on a called ticket, through any kiosk: counter 2 recalls A003 to its window and
     // completes A001, which counter 1 called.
-    let (status, body) = http(p2, "POST", &format!("/api/v1/tickets/{}/recall", ids["A003"]), Some(TOKEN), r#"{"counter":"2"}"#);
+    let (status, body) =
+        http(p2, "POST", &format!("/api/v1/tickets/{}/recall", ids["A003"]), Some(TOKEN), r#"{"counter":"2"}"#);
     assert_eq!((status, body["counter"].as_str()), (200, Some("2")), "recalled to counter 2: {body}");
     let (status, body) = http(p2, "POST", &format!("/api/v1/tickets/{}/complete", ids["A001"]), Some(TOKEN), "");
     assert_eq!((status, body["state"].as_str()), (200, Some("completed")), "{body}");
@@ -184,7 +190,13 @@ fn three_kiosks_one_queue_two_counters_call_it_in_the_halls_order() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["number"].as_str().unwrap().into(), c["counter"].as_str().unwrap().into(), c["recall"].as_bool().unwrap()))
+        .map(|c| {
+            (
+                c["number"].as_str().unwrap().into(),
+                c["counter"].as_str().unwrap().into(),
+                c["recall"].as_bool().unwrap(),
+            )
+        })
         .collect();
     let want: Vec<(String, String, bool)> = [
         ("A001", "1", false),
@@ -239,6 +251,18 @@ fn counters_calling_at_the_same_instant_never_get_the_same_ticket() {
     let distinct: BTreeSet<String> = all.iter().cloned().collect();
     assert_eq!(all.len(), distinct.len(), "a ticket was called twice: {all:?}");
     assert_eq!(distinct, issued, "every ticket called once");
+
+    // A ticket of an earlier business day still waiting (the hall rolled over) is not called today.
+    pg.client()
+        .execute(
+            "INSERT INTO hall_tickets (hall, ticket_id, business_day, kiosk_id, category, number, display, priority,
+                                       issued_at, numbering)
+             VALUES ('linshu-county', 'linshu-county-01-20200101-A001', '2020-01-01', 'linshu-county-01', 'A', 1,
+                     'A001', true, '2020-01-01T10:00:00Z', 'hall')",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(number(&call_next(p1, "1", "[\"A\"]")), "none", "yesterday's ticket stays yesterday's");
 }
 
 #[test]
@@ -262,7 +286,7 @@ fn with_the_hall_database_away_offline_tickets_join_the_queue_in_issue_order_whe
     let s1 = serve(&k1, p1);
     let body = call_next(p1, "1", "[\"A\"]");
     assert_eq!(number(&body), "A001", "{body}");
-    assert_eq!(body["hall"].as_bool(), None, "this kiosk's own queue: {body}");
+    assert_eq!(body["hall"].as_bool(), Some(false), "this kiosk's own queue: {body}");
     drop(s1);
 
     pg.start_server();
@@ -285,10 +309,7 @@ fn with_the_hall_database_away_offline_tickets_join_the_queue_in_issue_order_whe
         ["A002", "A950", "A951", "A966", "A003", "none"],
         "A001 was called while the database was away (the hall learned it); the rest in issue order"
     );
-    let hall: i64 = pg
-        .client()
-        .query_one("SELECT count(*) FROM hall_tickets WHERE state = 'called'", &[])
-        .unwrap()
-        .get(0);
+    let hall: i64 =
+        pg.client().query_one("SELECT count(*) FROM hall_tickets WHERE state = 'called'", &[]).unwrap().get(0);
     assert_eq!(hall, 6, "every ticket in the hall's queue, called once");
 }

@@ -21,6 +21,7 @@ mod doctor;
 mod fleet_pull;
 mod fleet_tls;
 mod hall_one_queue;
+mod hall_pages;
 mod hall_queue;
 mod idcard_cli;
 mod journal_cli;

@@ -889,3 +889,166 @@ impl FleetKiosk {
         )
     }
 }
+
+/// Debian's ChromeDriver driving headless Chromium over WebDriver (plain HTTP and JSON): the hall's counter
+/// page and calling display are used as a person would, by clicking and reading.
+pub struct ChromeDriver {
+    _driver: KillOnDrop,
+    port: u16,
+    profiles: PathBuf,
+}
+
+/// One browser window of a [`ChromeDriver`].
+pub struct Browser {
+    port: u16,
+    session: String,
+}
+
+/// A WebDriver request to the driver on `port` (its Host must be local, or it refuses): status and JSON.
+fn webdriver(port: u16, method: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("ChromeDriver listens");
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let body = if method == "GET" { String::new() } else { body.to_string() };
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send to ChromeDriver");
+    // ChromeDriver keeps the connection open whatever the request says: read the head, then the body by
+    // its length.
+    let mut resp = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = resp.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return parse_response(&resp),
+            Ok(n) => resp.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&resp[..head_end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    while resp.len() < head_end + length {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => resp.extend_from_slice(&chunk[..n]),
+        }
+    }
+    parse_response(&resp)
+}
+
+impl ChromeDriver {
+    pub fn start(dir: &Path) -> ChromeDriver {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
+        let driver = KillOnDrop(child);
+        wait_for(Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+            .expect("ChromeDriver listens");
+        ChromeDriver { _driver: driver, port, profiles: dir.to_owned() }
+    }
+
+    /// A new headless window of `width` × `height` that plays sound without a click (a TV has no one to
+    /// click).
+    pub fn open(&self, name: &str, width: u32, height: u32) -> Browser {
+        let profile = self.profiles.join(format!("chromium-{name}"));
+        let caps = serde_json::json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                     "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+                     format!("--window-size={width},{height}"), format!("--user-data-dir={}", profile.display())]
+        }}}});
+        let (status, body) = webdriver(self.port, "POST", "/session", &caps);
+        assert_eq!(status, 200, "a Chromium session: {body}");
+        Browser { port: self.port, session: body["value"]["sessionId"].as_str().unwrap().to_owned() }
+    }
+}
+
+impl Browser {
+    fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, answer) = webdriver(self.port, method, &format!("/session/{}{path}", self.session), &body);
+        assert_eq!(status, 200, "WebDriver {method} {path}: {answer}");
+        answer["value"].clone()
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.call("POST", "/url", serde_json::json!({ "url": url }));
+    }
+
+    /// Runs `script` (a function body; `arguments` are `args`) in the page; what it returns.
+    pub fn run(&self, script: &str, args: serde_json::Value) -> serde_json::Value {
+        self.call("POST", "/execute/sync", serde_json::json!({ "script": script, "args": args }))
+    }
+
+    /// The text of the element `css` shows now ("" when there is none or it is hidden).
+    pub fn text(&self, css: &str) -> String {
+        self.run(
+            "const e = document.querySelector(arguments[0]); return e && !e.closest('[hidden]') ? e.innerText : '';",
+            serde_json::json!([css]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Clicks the element `css` as a person would (WebDriver's click: it must be shown and enabled).
+    pub fn click(&self, css: &str) {
+        let found = self.call("POST", "/element", serde_json::json!({ "using": "css selector", "value": css }));
+        let id = found.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).expect("an element id");
+        self.call("POST", &format!("/element/{id}/click"), serde_json::json!({}));
+    }
+
+    /// Waits (up to `limit`) until the element `css` shows text containing `want`; the text at the end.
+    pub fn wait_text(&self, css: &str, want: &str, limit: Duration) -> Result<String, String> {
+        wait_for(limit, || {
+            let t = self.text(css);
+            t.contains(want).then_some(t)
+        })
+        .ok_or_else(|| self.text(css))
+    }
+
+    /// A PNG of the window.
+    pub fn screenshot(&self, png: &Path) {
+        let data = self.call("GET", "/screenshot", serde_json::Value::Null);
+        std::fs::write(png, base64_decode(data.as_str().unwrap())).expect("write the screenshot");
+    }
+}
+
+/// Standard base64 (WebDriver's screenshots), decoded; padding and line breaks skipped.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let (mut out, mut acc, mut bits) = (Vec::with_capacity(text.len() * 3 / 4), 0u32, 0);
+    for v in text.bytes().filter_map(value) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = webdriver(self.port, "DELETE", &format!("/session/{}", self.session), &serde_json::Value::Null);
+    }
+}

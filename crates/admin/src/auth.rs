@@ -184,7 +184,7 @@ pub fn role_for(path: &str) -> Option<Role> {
     match path {
         "/metrics" | "/journal" | "/checkpoint" | "/stats" | "/catalogue" | "/catalogue/partners" => Some(Role::Staff),
         "/health" | "/test-print" => Some(Role::Technician),
-        "/queue" => Some(Role::Counter),
+        "/queue" | "/calls" | "/announcement" => Some(Role::Counter),
         p if p.starts_with("/counters/") || p.starts_with("/tickets/") => Some(Role::Counter),
         _ => None,
     }

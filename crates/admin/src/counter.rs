@@ -177,11 +177,23 @@ pub fn handle(
     let day = business_day(now, tz, rollover).to_string();
     // With a hall queue, the hall's: any counter calls any kiosk's tickets. When the hall database does not
     // answer (within its deadline), this kiosk's own tickets, as a kiosk alone would.
-    if queue.hall().is_some()
-        && let Some(answered) = in_hall::handle(queue, &day, &req)
-    {
-        return answered.unwrap_or_else(|e| queue_error(&e));
+    let shared = queue.hall().is_some();
+    let mut response = if shared && let Some(answered) = in_hall::handle(queue, &day, &req) {
+        answered.unwrap_or_else(|e| queue_error(&e))
+    } else {
+        handle_here(queue, &day, req)
+    };
+    // Whether this kiosk takes part in a hall queue: with `hall` false, its database did not answer.
+    if let Some(body) = response.body.as_object_mut() {
+        body.insert("shared".into(), json!(shared));
+        body.entry("hall").or_insert(json!(false));
     }
+    response
+}
+
+/// A counter call against this kiosk's own tickets (a kiosk alone, or a hall database that did not answer).
+fn handle_here(queue: &Queue, day: &str, req: ApiRequest) -> ApiResponse {
+    let day = day.to_owned();
     let result = match req {
         ApiRequest::Queue => waiting_counts(queue, &day),
         ApiRequest::CallNext { counter, categories } => call_next(queue, &day, &counter, &categories),

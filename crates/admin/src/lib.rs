@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod client;
 pub mod counter;
+pub mod hall_pages;
 mod listener;
 pub mod reports;
 pub mod tls;
@@ -295,10 +296,95 @@ fn router(api: Arc<Api>) -> axum::Router {
         .route("/api/v1/catalogue", axum::routing::put(put_catalogue).get(catalogue_info))
         .route("/api/v1/catalogue/partners", axum::routing::put(put_partners))
         .route("/metrics", get(metrics))
+        .route("/api/v1/announcement", get(announcement))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(api.clone(), gate))
+        // The hall's pages hold only code: served without a token (their calls carry the counter token).
+        .merge(
+            axum::Router::new()
+                .route("/counter", get(|| async { page("text/html; charset=utf-8", hall_pages::COUNTER_HTML) }))
+                .route("/display", get(|| async { page("text/html; charset=utf-8", hall_pages::DISPLAY_HTML) }))
+                .route("/hall.js", get(|| async { page("text/javascript; charset=utf-8", hall_pages::HALL_JS) }))
+                .route("/hall.css", get(|| async { page("text/css; charset=utf-8", hall_pages::HALL_CSS) })),
+        )
         .with_state(api)
+}
+
+/// One of the hall's pages, with a policy that lets it load only itself and talk only to this server.
+fn page(content_type: &'static str, body: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// How long the synthesiser may take for one announcement.
+const ANNOUNCEMENT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A call as the hall hears it (`?number=A001&counter=3&lang=zh|en`): WAV from the kiosk's voice engine
+/// (espeak-ng), which the calling display plays.
+async fn announcement(State(api): State<Arc<Api>>, uri: Uri) -> Response {
+    let q = query(&uri);
+    let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| percent_decode(v)).unwrap_or_default();
+    let english = match get("lang").as_str() {
+        "zh" => false,
+        "en" => true,
+        _ => return refuse(400, "`lang` must be zh or en."),
+    };
+    let text = match hall_pages::announcement(&get("number"), &get("counter"), english) {
+        Ok(t) => t,
+        Err(why) => return refuse(400, &why),
+    };
+    let voice = api.config.voice.clone();
+    let rendered = blocking(move || {
+        let spoken = devices::voice::Spoken { text, english, slow: false };
+        devices::voice::render_wav_bytes(&voice, &spoken, ANNOUNCEMENT_DEADLINE)
+    })
+    .await;
+    match rendered {
+        Ok(Ok(wav)) => {
+            let mut r = wav.into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+            r
+        }
+        Ok(Err(e)) => {
+            refuse(503, &format!("The announcement could not be spoken ({e}); the display still shows the call."))
+        }
+        Err(r) => r,
+    }
+}
+
+/// `%XX` escapes and `+` of a query value, decoded (as UTF-8, lossy).
+fn percent_decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A JSON body with a status.

@@ -39,6 +39,15 @@ fn every_documented_endpoint_is_served_to_its_role_only() {
             let role = op["x-role"].as_str().unwrap();
             let concrete =
                 path.replace("{counter}", "5").replace("{id}", "no-such-ticket").replace("{action}", "complete");
+            // Required query parameters with their documented examples.
+            let required: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query" && p["required"] == true)
+                .map(|p| format!("{}={}", p["name"].as_str().unwrap(), p["example"].as_str().unwrap()))
+                .collect();
+            let concrete = if required.is_empty() { concrete } else { format!("{concrete}?{}", required.join("&")) };
             let body = match concrete.as_str() {
                 c if c.ends_with("call-next") => r#"{"categories":["A"]}"#,
                 c if c.ends_with("/catalogue") && method == "put" => kiosk::catalogue::SAMPLE_CATALOGUE,
@@ -128,11 +137,44 @@ fn every_bound_the_document_states_is_the_servers() {
                 }
                 checked += 1;
             };
-            ask(fill(None), base_body, false, "the plain request");
+            // Required query parameters carry their documented example in every request but the one that
+            // tries a value of that parameter.
+            let required: Vec<(String, String)> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query" && p["required"] == true)
+                .map(|p| {
+                    let example = p["example"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{path}: a required parameter without an example"));
+                    (p["name"].as_str().unwrap().to_owned(), example.to_owned())
+                })
+                .collect();
+            let with_required = |base: String, except: &str, value: Option<String>| -> String {
+                let mut pairs: Vec<String> =
+                    required.iter().filter(|(n, _)| n != except).map(|(n, e)| format!("{n}={e}")).collect();
+                if let Some(v) = value {
+                    pairs.push(format!("{except}={v}"));
+                }
+                if pairs.is_empty() { base } else { format!("{base}?{}", pairs.join("&")) }
+            };
+            ask(with_required(fill(None), "", None), base_body, false, "the plain request");
             for prm in op["parameters"].as_array().into_iter().flatten() {
                 let (name, schema) = (prm["name"].as_str().unwrap(), &prm["schema"]);
-                let query = |v: String| format!("{}?{name}={v}", fill(None));
+                let query = |v: String| with_required(fill(None), name, Some(v));
                 match (prm["in"].as_str().unwrap(), schema["type"].as_str().unwrap()) {
+                    ("query", "string") if schema.get("enum").is_some() => {
+                        for v in schema["enum"].as_array().unwrap() {
+                            ask(query(v.as_str().unwrap().to_owned()), base_body, false, "a value it lists");
+                        }
+                        ask(query("xx".into()), base_body, true, "a value it does not list");
+                    }
+                    ("query", "string") if schema.get("maxLength").is_some() => {
+                        let max = schema["maxLength"].as_u64().unwrap() as usize;
+                        ask(query("9".repeat(max + 1)), base_body, true, "one longer than its longest");
+                        ask(query(String::new()), base_body, true, "empty");
+                    }
                     ("query", "integer") => {
                         let (min, max) = (schema["minimum"].as_u64().unwrap(), schema["maximum"].as_u64());
                         let max = max.unwrap_or_else(|| panic!("{path} {name}: an integer without a maximum"));

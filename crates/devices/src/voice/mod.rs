@@ -254,6 +254,39 @@ pub fn render_wav(settings: &VoiceSection, spoken: &Spoken, wav: &Path) -> Resul
     Ok(())
 }
 
+/// Renders `spoken` to WAV bytes with espeak-ng within `deadline` (the calling display's announcements): a
+/// synthesiser that hangs is killed at the deadline, and the temporary file is removed either way.
+pub fn render_wav_bytes(settings: &VoiceSection, spoken: &Spoken, deadline: Duration) -> Result<Vec<u8>, VoiceError> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let wav = std::env::temp_dir().join(format!("kiosk-announcement-{}-{n}.wav", std::process::id()));
+    let outcome = (|| {
+        let mut child = espeak_command(settings, spoken, Some(&wav)).spawn().map_err(VoiceError::NoEspeak)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(spoken.text.as_bytes())
+                .map_err(|e| VoiceError::Espeak(format!("it did not take the text ({e})")))?;
+        }
+        let until = Instant::now() + deadline;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => break,
+                Ok(Some(status)) => return Err(VoiceError::Espeak(format!("it ended with {status}"))),
+                Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(10)),
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(VoiceError::Espeak(format!("it did not finish within {deadline:?}")));
+                }
+                Err(e) => return Err(VoiceError::Espeak(e.to_string())),
+            }
+        }
+        std::fs::read(&wav).map_err(|e| VoiceError::Espeak(format!("its WAV could not be read ({e})")))
+    })();
+    let _ = std::fs::remove_file(&wav);
+    outcome
+}
+
 /// Speaks one text with the configured engine and returns once it has been said (`kiosk voice`): espeak-ng
 /// is waited for; speech-dispatcher is given the time the text takes to say.
 pub fn say_and_wait(settings: &VoiceSection, spoken: &Spoken) -> Result<(), VoiceError> {
