@@ -271,6 +271,14 @@ fn with_the_hall_database_away_offline_tickets_join_the_queue_in_issue_order_whe
     let pg = migrated(root.path());
     let (k1, p1) = hall_kiosk(root.path(), 1, &pg, [950, 965]);
     let (k2, p2) = hall_kiosk(root.path(), 2, &pg, [966, 981]);
+    // Kiosk 2 prints on a network printer whose paper the test reads.
+    let (_printer, addr) =
+        crate::support::sim_printer(&root.path().join("printed-2"), "ok", &["--listen", "127.0.0.1:0"]);
+    let text = std::fs::read_to_string(&k2)
+        .unwrap()
+        .replace("transport = \"simulated\"", "transport = \"tcp\"")
+        .replace("address = \"127.0.0.1:9100\"", &format!("address = \"{addr}\""));
+    std::fs::write(&k2, text).unwrap();
     let mut order = issue(&k1, "A", 2);
     pg.stop_server();
     order.extend(issue(&k1, "A", 2));
@@ -282,6 +290,13 @@ fn with_the_hall_database_away_offline_tickets_join_the_queue_in_issue_order_whe
           WHERE kind = 'ticket_issued'",
     );
     assert_eq!(counted, [["0", "kiosk"]], "kiosk 2 counts its own tickets and says so");
+    let paper = std::fs::read_to_string(root.path().join("printed-2/job-0001.txt")).unwrap();
+    assert!(
+        paper.contains("前面还有 0 人")
+            && paper.contains("（暂时只统计本机取的号）")
+            && paper.contains("this machine's tickets only"),
+        "the ticket says whose tickets it counted: {paper}"
+    );
     // While the database is away, a counter reaching kiosk 1 calls kiosk 1's tickets.
     let s1 = serve(&k1, p1);
     let body = call_next(p1, "1", "[\"A\"]");

@@ -839,9 +839,22 @@ impl Queue {
         Ok(if rated { Rateable::Rated } else { Rateable::Yes(id) })
     }
 
-    /// Printed, not yet called tickets per category in the business day of `now`.
+    /// Printed, not yet called tickets per category in the business day of `now`: the hall's when this kiosk
+    /// takes part in a hall queue and its database answers (within its deadline), else this kiosk's.
     pub fn waiting_counts(&self, now: Timestamp) -> Result<Vec<(String, u32)>, QueueError> {
         let day = business_day(now, &self.tz, self.rollover_minutes).to_string();
+        if let Some(h) = &self.hall {
+            let at = std::time::Instant::now();
+            self.publish_pending(at);
+            let hall = h.counter.lock().ok().and_then(|mut c| c.waiting(&day, at).ok());
+            if let Some(hall) = hall {
+                return Ok(self
+                    .categories
+                    .iter()
+                    .map(|c| (c.prefix.clone(), hall.iter().find(|(k, _)| *k == c.prefix).map_or(0, |(_, n)| *n)))
+                    .collect());
+            }
+        }
         let conn = journal::open_reader(&self.journal.settings().path)?;
         let mut out = Vec::new();
         for cat in &self.categories {

@@ -98,6 +98,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
     window.global::<kiosk::ui::SessionAdapter>().set_still_working_s(0);
     let take = window.global::<TakeNumberAdapter>();
     let licence = window.global::<LicenceAdapter>();
+    take.set_counted_here_only(false);
     match case {
         "home" => app.set_page(Page::Home),
         "take-number" => {
@@ -105,8 +106,10 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             take.set_screen(TakeScreen::Categories);
             take.set_categories(categories(english));
         }
-        "ticket-taken" => {
+        "ticket-taken" | "ticket-taken-here-only" => {
             app.set_page(Page::TakeNumber);
+            // A hall queue whose database did not answer: the count is this kiosk's, and the screen says so.
+            take.set_counted_here_only(case == "ticket-taken-here-only");
             take.set_screen(TakeScreen::Done);
             take.set_number("A023".into());
             take.set_number_spoken("A 0 2 3".into());
@@ -427,10 +430,11 @@ fn show_long_list(window: &AppWindow, base: &str) {
 pub const LONG_CASES: [&str; 3] = ["appointment-list-long", "case-list-long", "case-addresses-long"];
 
 /// The pages under test.
-pub const CASES: [&str; 32] = [
+pub const CASES: [&str; 33] = [
     "home",
     "take-number",
     "ticket-taken",
+    "ticket-taken-here-only",
     "ticket-failed",
     "still-working",
     "idle-prompt",
