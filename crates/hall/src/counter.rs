@@ -114,7 +114,9 @@ pub fn probe(shared: &SharedQueue) -> Probe {
             connected
                 .client
                 .query_one(
-                    "SELECT count(*) FROM hall_counters WHERE hall = $1 AND business_day >= current_date - 1",
+                    // The hall's queue too: a database migrated before it (V5) has no `hall_tickets`.
+                    "SELECT (SELECT count(*) FROM hall_counters WHERE hall = $1 AND business_day >= current_date - 1),
+                            (SELECT count(*) FROM hall_tickets WHERE hall = $1 AND false)",
                     &[&shared.hall],
                 )
                 .await
