@@ -252,16 +252,34 @@ fn counters_calling_at_the_same_instant_never_get_the_same_ticket() {
     assert_eq!(all.len(), distinct.len(), "a ticket was called twice: {all:?}");
     assert_eq!(distinct, issued, "every ticket called once");
 
-    // A ticket of an earlier business day still waiting (the hall rolled over) is not called today.
-    pg.client()
-        .execute(
+    // Priority first (an elderly citizen's ticket, an appointment's check-in), whenever it was issued: two
+    // tickets published as a kiosk publishes them, the priority one issued later.
+    let mut db = pg.client();
+    for (id, number, priority, at) in [("late-priority", 901i32, true, "2 minutes"), ("early", 902, false, "5 minutes")]
+    {
+        let display = format!("A{number}");
+        db.execute(
             "INSERT INTO hall_tickets (hall, ticket_id, business_day, kiosk_id, category, number, display, priority,
+                                       issued_at, numbering)
+             SELECT 'linshu-county', $1, business_day, 'linshu-county-02', 'A', $2, $5, $3,
+                    now() - $4::text::interval, 'hall'
+               FROM hall_tickets LIMIT 1",
+            &[&id, &number, &priority, &at, &display],
+        )
+        .unwrap();
+    }
+    assert_eq!(number(&call_next(p2, "2", "[\"A\"]")), "A901", "the priority ticket first");
+    assert_eq!(number(&call_next(p1, "1", "[\"A\"]")), "A902");
+
+    // A ticket of an earlier business day still waiting (the hall rolled over) is not called today.
+    db.execute(
+        "INSERT INTO hall_tickets (hall, ticket_id, business_day, kiosk_id, category, number, display, priority,
                                        issued_at, numbering)
              VALUES ('linshu-county', 'linshu-county-01-20200101-A001', '2020-01-01', 'linshu-county-01', 'A', 1,
                      'A001', true, '2020-01-01T10:00:00Z', 'hall')",
-            &[],
-        )
-        .unwrap();
+        &[],
+    )
+    .unwrap();
     assert_eq!(number(&call_next(p1, "1", "[\"A\"]")), "none", "yesterday's ticket stays yesterday's");
 }
 
