@@ -40,6 +40,9 @@ pub fn build_window(config: &Config) -> anyhow::Result<AppWindow> {
         }
     }
     window.global::<crate::ui::Theme>().set_elder_mode(config.ui.elder_mode);
+    window
+        .global::<crate::ui::HomeAdapter>()
+        .set_tickets_on_screen(config.queue.categories.iter().any(|c| c.show_when_unprinted));
     let guide = window.global::<crate::ui::Guide>();
     guide.set_hotline(config.ui.hotline.clone().into());
     guide.set_help_minutes(config.ui.assistance_minutes as i32);

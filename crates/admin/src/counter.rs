@@ -233,7 +233,7 @@ fn waiting_counts(queue: &Queue, day: &str) -> Result<ApiResponse, QueueError> {
     for cat in queue.categories() {
         let n: i64 = conn
             .query_row(
-                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed'",
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state IN ('printed', 'shown')",
                 [day, &cat.prefix],
                 |r| r.get(0),
             )
@@ -255,7 +255,7 @@ fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> 
         let marks = (0..cats.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
         // Priority tickets first, then the order they were issued in.
         let sql = format!(
-            "SELECT id, prefix, number FROM tickets WHERE business_day = ?1 AND state = 'printed'
+            "SELECT id, prefix, number FROM tickets WHERE business_day = ?1 AND state IN ('printed', 'shown')
                 AND coalesce(waits_in, prefix) IN ({marks}) AND (for_counter IS NULL OR for_counter = ?{counter_mark})
              ORDER BY priority DESC, issued_seq, number LIMIT 1",
             counter_mark = cats.len() + 2
@@ -272,6 +272,16 @@ fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> 
             Err(e) => return Err(e.into()),
         };
         conn.execute("UPDATE tickets SET state = 'called', for_counter = NULL WHERE id = ?1", [&id])?;
+        // A number shown on screen, not printed: the code the citizen's screen shows, for the clerk.
+        let shown_code: Option<String> = conn
+            .query_row(
+                "SELECT json_extract(payload, '$.code') FROM entries
+                  WHERE kind = 'ticket_shown' AND json_extract(payload, '$.ticket_id') = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
         // With a hall queue whose database is away: the hall learns of this call when it is back.
         if shared {
             conn.execute("INSERT OR IGNORE INTO hall_pending (ticket_id) VALUES (?1)", [&id])?;
@@ -283,18 +293,19 @@ fn call_next(queue: &Queue, day: &str, counter: &str, categories: &[String]) -> 
             recall: false,
         }
         .into();
-        Ok((vec![entry], Some((id, prefix, number))))
+        Ok((vec![entry], Some((id, prefix, number, shown_code))))
     })?;
     Ok(match called {
         None => ApiResponse {
             status: 200,
             body: json!({ "called": null, "message": "No ticket is waiting in these categories." }),
         },
-        Some((id, prefix, _)) => {
+        Some((id, prefix, _, shown_code)) => {
             let (ticket, _) = queue.load(&id)?;
             ApiResponse {
                 status: 200,
-                body: json!({ "called": { "ticket_id": id, "number": ticket.display, "category": prefix, "counter": counter } }),
+                body: json!({ "called": { "ticket_id": id, "number": ticket.display, "category": prefix, "counter": counter,
+                              "shown_code": shown_code } }),
             }
         }
     })
@@ -443,7 +454,8 @@ mod in_hall {
                         queue.journal_hall_action(&c.ticket_id, TicketState::Called, None, entry).map(|_| ApiResponse {
                             status: 200,
                             body: json!({ "called": { "ticket_id": c.ticket_id, "number": c.display, "category": c.category,
-                                          "counter": counter, "kiosk_id": c.kiosk_id }, "hall": true }),
+                                          "counter": counter, "kiosk_id": c.kiosk_id, "shown_code": c.shown_code },
+                                          "hall": true }),
                         })
                     }
                 })

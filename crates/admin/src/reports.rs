@@ -136,6 +136,8 @@ fn text<'a>(v: &'a Value, key: &str) -> &'a str {
 pub struct Tally {
     pub tickets_issued: BTreeMap<String, u64>,
     pub tickets_printed: BTreeMap<String, u64>,
+    /// Shown on screen, not printed (the printer could not print).
+    pub tickets_shown: BTreeMap<String, u64>,
     pub tickets_failed: BTreeMap<(String, String), u64>,
     pub licence_pages: u64,
     pub ratings: BTreeMap<u64, u64>,
@@ -152,6 +154,7 @@ impl Tally {
             match e.kind.as_str() {
                 "ticket_issued" => *t.tickets_issued.entry(text(p, "category").to_owned()).or_default() += 1,
                 "ticket_printed" => *t.tickets_printed.entry(category_of(text(p, "number"))).or_default() += 1,
+                "ticket_shown" => *t.tickets_shown.entry(category_of(text(p, "number"))).or_default() += 1,
                 "ticket_print_failed" => {
                     *t.tickets_failed
                         .entry((category_of(text(p, "number")), text(p, "cause").to_owned()))
@@ -212,6 +215,14 @@ pub fn metrics(api: &Api) -> Result<String, JournalError> {
     for (c, n) in &t.tickets_printed {
         x.sample("kiosk_tickets_printed_total", &[("category", c)], n);
     }
+    x.family(
+        "kiosk_tickets_shown_total",
+        "counter",
+        "Queue tickets shown on screen because the printer could not print, by category.",
+    );
+    for (c, n) in &t.tickets_shown {
+        x.sample("kiosk_tickets_shown_total", &[("category", c)], n);
+    }
     x.family("kiosk_tickets_print_failed_total", "counter", "Queue tickets that did not print, by category and cause.");
     for ((c, cause), n) in &t.tickets_failed {
         x.sample("kiosk_tickets_print_failed_total", &[("category", c), ("cause", cause)], n);
@@ -270,6 +281,8 @@ pub struct Stats {
     pub licence_copies: u64,
     /// Device outages, by device.
     pub faults: BTreeMap<String, u64>,
+    /// Tickets shown on screen because the printer could not print, by category (the others were printed).
+    pub tickets_shown: BTreeMap<String, u64>,
 }
 
 /// Ratings by level (1 非常不满意 … 5 非常满意) and their 好评率.
@@ -348,6 +361,7 @@ impl Stats {
                     s.licence_copies += p.get("copies").and_then(Value::as_u64).unwrap_or(1);
                 }
                 "device_fault" => *s.faults.entry(text(p, "device").to_owned()).or_default() += 1,
+                "ticket_shown" => *s.tickets_shown.entry(category_of(text(p, "number"))).or_default() += 1,
                 _ => {}
             }
         }
@@ -593,10 +607,12 @@ mod tests {
     fn tallies_read_categories_from_ticket_numbers_and_escape_labels() {
         let t = Tally::count(&[
             seen("ticket_printed", "", json!({"number": "AB012"})),
+            seen("ticket_shown", "", json!({"number": "A013", "code": "123456"})),
             seen("ticket_print_failed", "", json!({"number": "A1", "cause": "paper_out"})),
             seen("session_start", "", json!({"flow": "take_number"})),
         ]);
         assert_eq!(t.tickets_printed["AB"], 1);
+        assert_eq!(t.tickets_shown["A"], 1, "shown on screen, told apart from printed");
         assert_eq!(t.tickets_failed[&("A".to_owned(), "paper_out".to_owned())], 1);
         assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }

@@ -355,6 +355,15 @@ pub struct CategoryConfig {
     /// Minutes one ticket usually takes, for the estimated wait until today's calls show the real pace.
     #[serde(default = "default_service_minutes")]
     pub service_minutes: u32,
+    /// When the ticket printer cannot print (paper out, cover open, unreachable), take-a-number shows the
+    /// number on screen with a QR code and a verification code instead (issue #32); false: the category
+    /// waits for the printer.
+    #[serde(default = "yes")]
+    pub show_when_unprinted: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_service_minutes() -> u32 {

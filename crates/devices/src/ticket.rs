@@ -314,6 +314,31 @@ pub fn void(queue: &Queue, ticket_id: &str, reason: &str) -> Result<Ticket, Tick
     Ok(ticket)
 }
 
+/// The six-digit code of a ticket shown on screen: keyed with this kiosk's secret (the subject key), so a
+/// picture of a made-up number does not carry the right code; the counter API gives it with the ticket.
+pub fn verification_code(journal: &journal::Journal, ticket_id: &str) -> Result<String, QueueError> {
+    let secret = journal::keys::load_or_create_secret(&journal.settings().secret_path)?;
+    let keyed = journal::SubjectKey::from_bytes(*secret).subject(&format!("shown-ticket:{ticket_id}"));
+    let n = u32::from_str_radix(keyed.get(..8).unwrap_or("0"), 16).unwrap_or(0);
+    Ok(format!("{:06}", n % 1_000_000))
+}
+
+/// Shows `ticket` on screen instead of printing it (the printer's `cause` fault is known and the category
+/// offers it): journaled as `ticket_shown` with its code, and it waits like a printed ticket.
+fn show_ticket(queue: &Queue, mut ticket: Ticket, cause: &str, session_id: &str) -> Result<Ticket, TicketError> {
+    let code = verification_code(queue.journal(), &ticket.id)?;
+    let entry = payload::TicketShown {
+        ticket_id: ticket.id.clone(),
+        state: TicketState::Shown,
+        number: ticket.display.clone(),
+        code: code.clone(),
+        cause: cause.to_owned(),
+    };
+    queue.record(&ticket.id, TicketState::Shown, entry, session_id)?;
+    ticket.shown_code = Some(code);
+    Ok(ticket)
+}
+
 fn print_ticket(
     queue: &Queue,
     printer: &TicketPrinter,
@@ -322,6 +347,13 @@ fn print_ticket(
     reprint: bool,
     session_id: &str,
 ) -> Result<Ticket, TicketError> {
+    // A printer known not to print, and a category that offers its number on screen: shown, not printed.
+    if !reprint
+        && let Some(fault) = printer.health().fault()
+        && queue.categories().iter().any(|c| c.prefix == ticket.prefix && c.show_when_unprinted)
+    {
+        return show_ticket(queue, ticket, fault.code(), session_id);
+    }
     let failed = |cause: &str, detail: String| payload::TicketPrintFailed {
         ticket_id: ticket.id.clone(),
         state: TicketState::PrintFailed,

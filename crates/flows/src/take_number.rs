@@ -14,6 +14,8 @@ pub struct CategoryView {
     /// None when open; why not (with the next opening) when closed.
     pub closed: Option<Reason>,
     pub requires_id: bool,
+    /// Shows its number on screen when the ticket printer cannot print.
+    pub on_screen: bool,
 }
 
 /// What the citizen sees.
@@ -80,6 +82,10 @@ pub struct Issued {
     pub priority: bool,
     /// The hall's queue did not answer: `waiting_ahead` counts this kiosk's tickets only (said so).
     pub counted_here_only: bool,
+    /// Shown on screen instead of printed (the printer could not print): its verification code ("" printed)
+    /// and what its QR code holds.
+    pub shown_code: String,
+    pub shown_qr: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +202,7 @@ mod tests {
             waiting: 2,
             closed: closed.then_some(Reason::QueueUnavailable),
             requires_id,
+            on_screen: true,
         }
     }
 
@@ -238,6 +245,8 @@ mod tests {
             wait_minutes: 25,
             priority: false,
             counted_here_only: false,
+            shown_code: String::new(),
+            shown_qr: String::new(),
         };
         s.handle(Input::Flow(Event::TicketPrinted(issued.clone())), 2_000);
         assert_eq!(s.phase, Phase::Step(Step::Done(issued)));

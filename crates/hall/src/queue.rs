@@ -28,6 +28,8 @@ pub struct HallTicket {
     pub state: String,
     /// The counter that called it, when called.
     pub counter: Option<String>,
+    /// Shown on screen, not printed: its verification code.
+    pub shown_code: Option<String>,
 }
 
 /// A ticket a counter called.
@@ -37,6 +39,8 @@ pub struct Called {
     pub display: String,
     pub category: String,
     pub kiosk_id: String,
+    /// Shown on screen, not printed: the code on the citizen's screen.
+    pub shown_code: Option<String>,
 }
 
 /// What a counter does to a called ticket.
@@ -108,9 +112,9 @@ impl HallCounter {
         let (hall, tickets) = (self.hall().to_owned(), tickets.to_vec());
         let sql = format!(
             "INSERT INTO hall_tickets (hall, ticket_id, business_day, kiosk_id, category, number, display, priority,
-                                       issued_at, numbering, state, counter, called_at)
+                                       issued_at, numbering, state, counter, called_at, shown_code)
              VALUES ($1, $2, $3::text::date, $4, $5, $6, $7, $8, $9::text::timestamptz, $10, $11, $12,
-                     CASE WHEN $11 = 'waiting' THEN NULL ELSE now() END)
+                     CASE WHEN $11 = 'waiting' THEN NULL ELSE now() END, $13)
              ON CONFLICT (hall, ticket_id) DO UPDATE
                 SET state = EXCLUDED.state, counter = coalesce(EXCLUDED.counter, hall_tickets.counter),
                     called_at = coalesce(hall_tickets.called_at, EXCLUDED.called_at)
@@ -139,6 +143,7 @@ impl HallCounter {
                                 &t.numbering,
                                 &t.state,
                                 &t.counter,
+                                &t.shown_code,
                             ],
                         )
                         .await
@@ -174,11 +179,11 @@ impl HallCounter {
                          called AS (
                            UPDATE hall_tickets t SET state = 'called', counter = $4, called_at = now(), for_counter = NULL
                              FROM next WHERE t.hall = $1 AND t.ticket_id = next.ticket_id
-                           RETURNING t.ticket_id, t.display, t.category, t.kiosk_id),
+                           RETURNING t.ticket_id, t.display, t.category, t.kiosk_id, t.shown_code),
                          logged AS (
                            INSERT INTO hall_calls (hall, ticket_id, display, category, counter)
                            SELECT $1, ticket_id, display, category, $4 FROM called)
-                         SELECT ticket_id, display, category, kiosk_id FROM called",
+                         SELECT ticket_id, display, category, kiosk_id, shown_code FROM called",
                         &[&hall, &day, &categories, &counter],
                     )
                     .await
@@ -188,6 +193,7 @@ impl HallCounter {
                     display: r.get(1),
                     category: r.get(2),
                     kiosk_id: r.get(3),
+                    shown_code: r.get(4),
                 }))
             })
         })

@@ -52,6 +52,7 @@ pub enum EntryKind {
     CardReadFailed,
     TicketIssued,
     TicketPrinted,
+    TicketShown,
     TicketPrintFailed,
     TicketReprinted,
     TicketVoided,
@@ -86,7 +87,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 40] = [
+    pub const ALL: [EntryKind; 41] = [
         EntryKind::Boot,
         EntryKind::Shutdown,
         EntryKind::ConfigLoaded,
@@ -96,6 +97,7 @@ impl EntryKind {
         EntryKind::CardReadFailed,
         EntryKind::TicketIssued,
         EntryKind::TicketPrinted,
+        EntryKind::TicketShown,
         EntryKind::TicketPrintFailed,
         EntryKind::TicketReprinted,
         EntryKind::TicketVoided,
@@ -140,6 +142,7 @@ impl EntryKind {
             EntryKind::CardReadFailed => "card_read_failed",
             EntryKind::TicketIssued => "ticket_issued",
             EntryKind::TicketPrinted => "ticket_printed",
+            EntryKind::TicketShown => "ticket_shown",
             EntryKind::TicketPrintFailed => "ticket_print_failed",
             EntryKind::TicketReprinted => "ticket_reprinted",
             EntryKind::TicketVoided => "ticket_voided",

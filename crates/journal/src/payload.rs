@@ -17,10 +17,12 @@ pub enum TicketState {
     Called,
     Completed,
     NoShow,
+    /// Issued and shown on screen, not printed (the printer could not print): it waits like a printed one.
+    Shown,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 7] = [
+    pub const ALL: [TicketState; 8] = [
         TicketState::Issued,
         TicketState::Printed,
         TicketState::PrintFailed,
@@ -28,6 +30,7 @@ impl TicketState {
         TicketState::Called,
         TicketState::Completed,
         TicketState::NoShow,
+        TicketState::Shown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +42,7 @@ impl TicketState {
             TicketState::Called => "called",
             TicketState::Completed => "completed",
             TicketState::NoShow => "no_show",
+            TicketState::Shown => "shown",
         }
     }
 
@@ -197,6 +201,8 @@ payloads! {
         ahead_counted: Option<String>,
     }
     TicketPrinted { ticket_id: String, state: TicketState, number: String }
+    /// The printer could not print: the number was shown on screen with its verification `code`.
+    TicketShown { ticket_id: String, state: TicketState, number: String, code: String, cause: String }
     /// `cause` is the printer fault's code, or `layout`.
     TicketPrintFailed { ticket_id: String, state: TicketState, number: String, cause: String, detail: String }
     TicketReprinted { ticket_id: String, state: TicketState, number: String }

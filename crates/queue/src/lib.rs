@@ -41,6 +41,8 @@ pub struct Ticket {
     pub rating_url: String,
     /// Whose tickets `waiting_ahead` counts.
     pub counted: Counted,
+    /// Shown on screen instead of printed (the printer could not print): its six-digit verification code.
+    pub shown_code: Option<String>,
 }
 
 /// Whose tickets a ticket's people-ahead count (and so its wait) counts.
@@ -149,7 +151,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     business_day TEXT NOT NULL,
     prefix       TEXT NOT NULL,
     number       INTEGER NOT NULL,
-    state        TEXT NOT NULL,  -- issued, printed, print_failed, voided, called, completed, no_show
+    state        TEXT NOT NULL,  -- issued, printed, shown, print_failed, voided, called, completed, no_show
     priority     INTEGER NOT NULL,
     subject      TEXT,
     issued_seq   INTEGER,
@@ -174,7 +176,7 @@ CREATE TABLE IF NOT EXISTS offline_counters (
 /// printed yet, print failed, voided).
 fn hall_state(state: TicketState) -> Option<&'static str> {
     match state {
-        TicketState::Printed => Some("waiting"),
+        TicketState::Printed | TicketState::Shown => Some("waiting"),
         TicketState::Called => Some("called"),
         TicketState::Completed => Some("completed"),
         TicketState::NoShow => Some("no_show"),
@@ -430,7 +432,7 @@ impl Queue {
                 }
             };
             let waiting: i64 = conn.query_row(
-                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed'",
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state IN ('printed', 'shown')",
                 [&day, &cat.prefix],
                 |r| r.get(0),
             )?;
@@ -480,6 +482,7 @@ impl Queue {
                 wait_minutes: estimated_wait_minutes(waiting as u32, &calls, cat.service_minutes),
                 rating_url,
                 counted,
+                shown_code: None,
             };
             let entry: NewEntry = journal::payload::TicketIssued {
                 ticket_id: ticket.id.clone(),
@@ -596,7 +599,9 @@ impl Queue {
                         (SELECT json_extract(e.payload, '$.counter') FROM entries e
                           WHERE e.kind = 'ticket_called' AND json_extract(e.payload, '$.ticket_id') = t.id
                           ORDER BY e.seq DESC LIMIT 1),
-                        t.prefix
+                        t.prefix,
+                        (SELECT json_extract(e.payload, '$.code') FROM entries e
+                          WHERE e.kind = 'ticket_shown' AND json_extract(e.payload, '$.ticket_id') = t.id)
                    FROM hall_pending p JOIN tickets t ON t.id = p.ticket_id ORDER BY p.rowid",
             )
             .map_err(JournalError::from)?;
@@ -613,12 +618,13 @@ impl Queue {
                     r.get::<_, Option<String>>(7)?,
                     r.get::<_, Option<String>>(8)?,
                     r.get::<_, String>(9)?,
+                    r.get::<_, Option<String>>(10)?,
                 ))
             })
             .map_err(JournalError::from)?;
         let mut out = vec![];
         for row in rows {
-            let (id, day, category, number, priority, state, issued, numbering, counter, prefix) =
+            let (id, day, category, number, priority, state, issued, numbering, counter, prefix, shown_code) =
                 row.map_err(JournalError::from)?;
             let Some(state) = TicketState::parse(&state).and_then(hall_state) else { continue };
             let width = self.category(&prefix).map_or(3, |c| c.last.to_string().len().max(3));
@@ -634,6 +640,7 @@ impl Queue {
                 numbering: numbering.unwrap_or_else(|| "kiosk".into()),
                 state: state.to_owned(),
                 counter,
+                shown_code,
             });
         }
         Ok(out)
@@ -683,8 +690,10 @@ impl Queue {
                 };
                 // Only forward, and not over a change made here that the hall has not had yet.
                 conn.execute(
+                    // (A ticket shown on screen waits as `shown`, not `printed`.)
                     "UPDATE tickets SET state = ?2, waits_in = nullif(?3, prefix)
-                      WHERE id = ?1 AND state IN ('printed', 'called') AND state != ?2
+                      WHERE id = ?1 AND state IN ('printed', 'shown', 'called') AND state != ?2
+                        AND NOT (state = 'shown' AND ?2 = 'printed')
                         AND id NOT IN (SELECT ticket_id FROM hall_pending)",
                     rusqlite::params![id, local.as_str(), category],
                 )?;
@@ -778,7 +787,7 @@ impl Queue {
         let cat = self.category(&prefix)?;
         let waiting: i64 = conn
             .query_row(
-                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed' AND number < ?3",
+                "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state IN ('printed', 'shown') AND number < ?3",
                 rusqlite::params![day, prefix, number],
                 |r| r.get(0),
             )
@@ -801,6 +810,7 @@ impl Queue {
             rating_url: self.rating_url.replace("{ticket_id}", ticket_id),
             issued_at,
             counted: if self.hall.is_some() { Counted::KioskOnly } else { Counted::Kiosk },
+            shown_code: None,
         };
         let state = TicketState::parse(&state).ok_or_else(|| {
             QueueError::Journal(JournalError::Refused(format!("Ticket {ticket_id} has an unknown state \"{state}\".")))
@@ -860,7 +870,7 @@ impl Queue {
         for cat in &self.categories {
             let n: i64 = conn
                 .query_row(
-                    "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state = 'printed'",
+                    "SELECT count(*) FROM tickets WHERE business_day = ?1 AND coalesce(waits_in, prefix) = ?2 AND state IN ('printed', 'shown')",
                     [&day, &cat.prefix],
                     |r| r.get(0),
                 )

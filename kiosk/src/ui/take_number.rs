@@ -25,6 +25,12 @@ struct Page_;
 
 /// A printed ticket as the citizen is told about it (take-a-number, an appointment's check-in).
 pub fn issued(t: crate::queue::Ticket) -> Issued {
+    // What the QR code of a number shown on screen holds: enough for a counter to read it back.
+    let shown_qr = t
+        .shown_code
+        .as_ref()
+        .map(|code| format!("{} {} {} {} {code}", t.display, t.category_zh, t.issued_at, t.id))
+        .unwrap_or_default();
     Issued {
         ticket_id: t.id,
         number: t.display,
@@ -33,6 +39,8 @@ pub fn issued(t: crate::queue::Ticket) -> Issued {
         wait_minutes: t.wait_minutes,
         priority: t.priority,
         counted_here_only: t.counted == crate::queue::Counted::KioskOnly,
+        shown_qr,
+        shown_code: t.shown_code.unwrap_or_default(),
     }
 }
 
@@ -113,6 +121,12 @@ impl Binding for Page_ {
                 take.set_wait_minutes(issued.wait_minutes.min(i32::MAX as u32) as i32);
                 take.set_priority(issued.priority);
                 take.set_counted_here_only(issued.counted_here_only);
+                take.set_shown_code(issued.shown_code.as_str().into());
+                take.set_shown_qr(if issued.shown_qr.is_empty() {
+                    slint::Image::default()
+                } else {
+                    super::find::qr_image(&issued.shown_qr)
+                });
                 take.set_window(issued.window.zh.clone().into());
                 take.set_window_en(issued.window.en.clone().into());
             }
@@ -162,6 +176,7 @@ fn categories(s: &Services, now: jiff::Timestamp) -> Vec<CategoryView> {
             waiting: waiting.iter().find(|(p, _)| *p == c.prefix).map_or(0, |(_, n)| *n),
             closed: s.queue.check_open(c, now).err().map(|e| e.reason()),
             requires_id: c.requires_id,
+            on_screen: c.show_when_unprinted,
         })
         .collect()
 }
@@ -179,6 +194,7 @@ fn category_rows(categories: &[CategoryView], english: bool) -> Vec<CategoryItem
                 open: c.closed.is_none(),
                 closed: super::reasons::to_ui_opt(c.closed.as_ref()),
                 requires_id: c.requires_id,
+                on_screen: c.on_screen,
             }
         })
         .collect()

@@ -172,7 +172,10 @@ fn a_ticket_that_did_not_print_is_printed_again_with_the_same_number() {
 fn a_printer_fault_that_starts_on_the_list_greys_the_categories_and_says_why() {
     use drivers::escpos::virtual_printer::SimStatus;
     let dir = tempfile::tempdir().unwrap();
-    let kiosk = quiet_kiosk(dir.path());
+    // 帮办代办 waits for the printer (it does not show its number on screen).
+    let kiosk = quiet_kiosk_with(dir.path(), |c| {
+        c.queue.categories.iter_mut().filter(|k| k.prefix == "D").for_each(|k| k.show_when_unprinted = false)
+    });
     let window = kiosk.window.clone_strong();
     let sim = kiosk.printer_sim.clone().expect("the demo's virtual printer");
     drive(async move {
@@ -211,10 +214,104 @@ fn a_printer_fault_that_starts_on_the_list_greys_the_categories_and_says_why() {
 
 /// The demo kiosk with every category open and the voice off, on Slint's testing backend.
 fn quiet_kiosk(dir: &std::path::Path) -> kiosk::app::Kiosk {
+    quiet_kiosk_with(dir, |_| {})
+}
+
+fn quiet_kiosk_with(dir: &std::path::Path, change: impl FnOnce(&mut Config)) -> kiosk::app::Kiosk {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let mut config = Config::demo(dir);
     config.admin.listen = "127.0.0.1:0".into();
     config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
     config.voice.mode = kiosk::config::VoiceMode::Off;
+    change(&mut config);
     kiosk::app::start(config).unwrap()
+}
+
+/// A number on screen when nothing can print (issue #32 item 4): with the ticket printer out of paper,
+/// take-a-number still gives a number — on screen, large, with a QR code (number, category, time, ticket,
+/// code) and a six-digit verification code, said aloud; journaled as issued and shown, not printed; it waits
+/// like any ticket, and the counter that calls it gets the code the citizen's screen shows.
+#[test]
+fn with_the_printer_out_the_number_is_shown_on_screen_and_a_counter_calls_it() {
+    use drivers::escpos::virtual_printer::SimStatus;
+    use kiosk::ui::TakeNumberAdapter;
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = quiet_kiosk(dir.path());
+    let window = kiosk.window.clone_strong();
+    let sim = kiosk.printer_sim.clone().expect("the demo's virtual printer");
+    let code: Result<String, String> = drive(async move {
+        sim.set_status(SimStatus::PaperOut);
+        find(&window, "取号 Take a number").await.ok_or("no 取号 tile")?.invoke_accessible_default_action();
+        // Once the kiosk knows, the list says the number will be shown on screen.
+        if crate::common::find_starting(&window, "打印机缺纸，请联系工作人员。号码将显示在屏幕上，请拍照记下")
+            .await
+            .is_none()
+        {
+            return Ok(Err("the list does not say the number will be shown on screen".to_owned()));
+        }
+        let general = find(&window, "综合业务 General services").await.ok_or("no category A")?;
+        if general.accessible_enabled() != Some(true) {
+            return Ok(Err("综合业务 is greyed although it shows its number on screen".to_owned()));
+        }
+        general.invoke_accessible_default_action();
+        find(
+            &window,
+            "号票打印不了，请拍下或记住您的号码 The ticket cannot be printed: please take a photo of your number or note it",
+        )
+        .await
+        .ok_or("no on-screen ticket")?;
+        find(&window, "A001").await.ok_or("the number is not on screen")?;
+        find(&window, "号票二维码").await.ok_or("no QR code on screen")?;
+        let shown = crate::common::find_starting(&window, "验证码 ").await.ok_or("no verification code")?;
+        let label = shown.accessible_label().unwrap_or_default().to_string();
+        let code: String = label.chars().skip(4).take_while(char::is_ascii_digit).collect();
+        if code.len() != 6 {
+            return Ok(Err(format!("the verification code is not six digits: {label:?}")));
+        }
+        // The QR code holds the number, the category, the ticket and the code.
+        let qr = window.global::<TakeNumberAdapter>().get_shown_qr().to_rgba8().ok_or("the QR is not an image")?;
+        let (w, h) = (qr.width() as usize, qr.height() as usize);
+        let pixels = qr.as_slice().to_vec();
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x].r);
+        let read: Vec<String> =
+            image.detect_grids().iter().filter_map(|g| g.decode().ok()).map(|(_, text)| text).collect();
+        if !read.iter().any(|t| t.contains("A001") && t.contains("综合业务") && t.ends_with(&code)) {
+            return Ok(Err(format!("the QR code reads {read:?}")));
+        }
+        if let Err(e) = crate::common::says(&window, &format!("请拍照或记下，验证码 {code}。")).await {
+            return Ok(Err(e));
+        }
+        Ok(Ok(code))
+    });
+    kiosk.shutdown(true).unwrap();
+    let code = code.unwrap();
+
+    let conn = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let (state, journaled): (String, String) = conn
+        .query_row(
+            "SELECT t.state, json_extract(e.payload, '$.code') FROM tickets t
+               JOIN entries e ON e.kind = 'ticket_shown' AND json_extract(e.payload, '$.ticket_id') = t.id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((state.as_str(), journaled.as_str()), ("shown", code.as_str()), "journaled as shown with its code");
+    let printed: i64 =
+        conn.query_row("SELECT count(*) FROM entries WHERE kind = 'ticket_printed'", [], |r| r.get(0)).unwrap();
+    assert_eq!(printed, 0, "nothing was printed");
+    drop(conn);
+
+    // It waits like any ticket: the counter calls it and reads back the code on the citizen's screen.
+    // The configuration quiet_kiosk ran with.
+    let mut config = Config::demo(dir.path());
+    config.queue.categories.iter_mut().for_each(kiosk::config::CategoryConfig::open_round_the_clock);
+    let journal = kiosk::journal::Journal::open(kiosk::journal::JournalSettings::from_config(&config)).unwrap();
+    let queue = kiosk::queue::Queue::new(&config, journal.clone()).unwrap();
+    let waiting = queue.waiting_counts(jiff::Timestamp::now()).unwrap();
+    assert_eq!(waiting.iter().find(|(p, _)| p == "A").map(|(_, n)| *n), Some(1), "it waits");
+    let req = kiosk::admin::counter::ApiRequest::CallNext { counter: "3".into(), categories: vec!["A".into()] };
+    let r = kiosk::admin::counter::handle(&queue, config.tz(), config.rollover_minutes(), req, jiff::Timestamp::now());
+    assert_eq!(r.body["called"]["number"], "A001", "{}", r.body);
+    assert_eq!(r.body["called"]["shown_code"].as_str(), Some(code.as_str()), "{}", r.body);
+    journal.close();
 }

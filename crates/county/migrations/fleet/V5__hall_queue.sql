@@ -14,6 +14,9 @@ CREATE TABLE hall_tickets (
     -- takes its place among the others.
     issued_at    timestamptz NOT NULL,
     numbering    text        NOT NULL CHECK (numbering IN ('hall', 'offline', 'kiosk')),
+    -- Shown on screen instead of printed (the printer could not print): its verification code, which the
+    -- counter that calls it reads back.
+    shown_code   text,
     state        text        NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'called', 'completed', 'no_show')),
     -- A ticket transferred to one window waits for that counter only.
     for_counter  text,

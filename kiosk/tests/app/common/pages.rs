@@ -19,6 +19,7 @@ pub fn categories(english: bool) -> ModelRc<CategoryItem> {
         .map(|(i, c)| {
             let (name, subtitle) = if english { (&c.name_en, &c.name_zh) } else { (&c.name_zh, &c.name_en) };
             CategoryItem {
+                on_screen: true,
                 prefix: c.prefix.clone().into(),
                 name: name.into(),
                 subtitle: subtitle.into(),
@@ -99,6 +100,8 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
     let take = window.global::<TakeNumberAdapter>();
     let licence = window.global::<LicenceAdapter>();
     take.set_counted_here_only(false);
+    take.set_shown_code("".into());
+    take.set_shown_qr(slint::Image::default());
     match case {
         "home" => app.set_page(Page::Home),
         "take-number" => {
@@ -106,10 +109,17 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             take.set_screen(TakeScreen::Categories);
             take.set_categories(categories(english));
         }
-        "ticket-taken" | "ticket-taken-here-only" => {
+        "ticket-taken" | "ticket-taken-here-only" | "ticket-shown" => {
             app.set_page(Page::TakeNumber);
             // A hall queue whose database did not answer: the count is this kiosk's, and the screen says so.
             take.set_counted_here_only(case == "ticket-taken-here-only");
+            // The printer could not print: the number on screen with its QR code and verification code.
+            if case == "ticket-shown" {
+                take.set_shown_code("482913".into());
+                take.set_shown_qr(kiosk::ui::find::qr_image(
+                    "A023 综合业务 2026-11-26 09:30 linshu-county-01-20261126-A023 482913",
+                ));
+            }
             take.set_screen(TakeScreen::Done);
             take.set_number("A023".into());
             take.set_number_spoken("A 0 2 3".into());
@@ -430,11 +440,12 @@ fn show_long_list(window: &AppWindow, base: &str) {
 pub const LONG_CASES: [&str; 3] = ["appointment-list-long", "case-list-long", "case-addresses-long"];
 
 /// The pages under test.
-pub const CASES: [&str; 33] = [
+pub const CASES: [&str; 34] = [
     "home",
     "take-number",
     "ticket-taken",
     "ticket-taken-here-only",
+    "ticket-shown",
     "ticket-failed",
     "still-working",
     "idle-prompt",
