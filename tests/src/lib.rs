@@ -890,6 +890,12 @@ impl FleetKiosk {
     }
 }
 
+/// The 99th percentile of `times` (the benchmarks' figure): the time 99 % of them took at most.
+pub fn p99(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[(times.len() * 99).div_ceil(100).saturating_sub(1)]
+}
+
 /// Debian's ChromeDriver driving headless Chromium over WebDriver (plain HTTP and JSON): the hall's counter
 /// page and calling display are used as a person would, by clicking and reading.
 pub struct ChromeDriver {

@@ -122,6 +122,7 @@ impl Binding for Page_ {
                 take.set_priority(issued.priority);
                 take.set_counted_here_only(issued.counted_here_only);
                 take.set_shown_code(issued.shown_code.as_str().into());
+                take.set_shown_code_spoken(spoken_number(&issued.shown_code).into());
                 take.set_shown_qr(if issued.shown_qr.is_empty() {
                     slint::Image::default()
                 } else {

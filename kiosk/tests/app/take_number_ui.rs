@@ -278,7 +278,9 @@ fn with_the_printer_out_the_number_is_shown_on_screen_and_a_counter_calls_it() {
         if !read.iter().any(|t| t.contains("A001") && t.contains("综合业务") && t.ends_with(&code)) {
             return Ok(Err(format!("the QR code reads {read:?}")));
         }
-        if let Err(e) = crate::common::says(&window, &format!("请拍照或记下，验证码 {code}。")).await {
+        // The code is read digit by digit, as a number is.
+        let spoken = kiosk::ui::take_number::spoken_number(&code);
+        if let Err(e) = crate::common::says(&window, &format!("请拍照或记下，验证码 {spoken}。")).await {
             return Ok(Err(e));
         }
         Ok(Ok(code))

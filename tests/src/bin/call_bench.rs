@@ -5,7 +5,7 @@
 //! Usage: KIOSK_BIN=target/release/kiosk KIOSK_COUNTY_BIN=target/release/kiosk-county call-bench [TICKETS]
 //! (at most 890: 帮办代办's 999 numbers, less the 100 the lone counter calls first)
 
-use kiosk_e2e::{KillOnDrop, Postgres, free_port, hall_config, http, kiosk, wait_for};
+use kiosk_e2e::{KillOnDrop, Postgres, free_port, hall_config, http, kiosk, p99, wait_for};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -48,11 +48,6 @@ fn call(port: u16, counter: &str) -> (Duration, Option<String>) {
     assert_eq!(status, 200, "call-next: {body}");
     assert_eq!(body["hall"].as_bool(), Some(true), "called from the hall's queue: {body}");
     (took, body["called"]["number"].as_str().map(str::to_owned))
-}
-
-fn p99(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[(times.len() * 99).div_ceil(100).saturating_sub(1)]
 }
 
 fn main() {

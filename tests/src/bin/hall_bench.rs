@@ -4,7 +4,7 @@
 //!
 //! Usage: KIOSK_BIN=target/release/kiosk KIOSK_COUNTY_BIN=target/release/kiosk-county hall-bench [TICKETS]
 
-use kiosk_e2e::{Postgres, hall_config, kiosk};
+use kiosk_e2e::{Postgres, hall_config, kiosk, p99};
 use std::io::BufRead;
 use std::path::Path;
 use std::process::Stdio;
@@ -33,11 +33,6 @@ fn ticket_times(config: &Path, tickets: u32) -> Vec<Duration> {
     assert!(child.wait().expect("the kiosk ends").success(), "kiosk ticket issue failed");
     assert_eq!(times.len(), tickets as usize, "every ticket printed");
     times
-}
-
-fn p99(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[(times.len() * 99).div_ceil(100).saturating_sub(1)]
 }
 
 fn main() {

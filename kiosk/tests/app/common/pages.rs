@@ -116,6 +116,7 @@ pub fn show_case(window: &AppWindow, case: &str, english: bool) {
             // The printer could not print: the number on screen with its QR code and verification code.
             if case == "ticket-shown" {
                 take.set_shown_code("482913".into());
+                take.set_shown_code_spoken("4 8 2 9 1 3".into());
                 take.set_shown_qr(kiosk::ui::find::qr_image(
                     "A023 综合业务 2026-11-26 09:30 linshu-county-01-20261126-A023 482913",
                 ));
