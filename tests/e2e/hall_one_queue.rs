@@ -5,9 +5,8 @@
 //! stopped mid-day, offline-band tickets join the queue in issue order when it is back, nothing twice and
 //! nothing lost.
 
-use crate::support::{KillOnDrop, Postgres, free_port, hall_config, http, kiosk, run, wait_for};
+use crate::support::{KillOnDrop, Postgres, hall_config_serving, http, kiosk, run, serve_staff_api, wait_for};
 use std::collections::BTreeSet;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,20 +20,12 @@ fn migrated(root: &Path) -> Postgres {
 
 /// A kiosk of the hall: its configuration (with its own staff API port) and that port.
 fn hall_kiosk(root: &Path, n: u32, pg: &Postgres, band: [u32; 2]) -> (PathBuf, u16) {
-    let config = hall_config(root, n, &pg.url(), band, 1);
-    let port = free_port();
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""));
-    std::fs::write(&config, text).unwrap();
-    (config, port)
+    hall_config_serving(root, n, &pg.url(), band, 1)
 }
 
 /// `kiosk admin serve` for a kiosk: a counter reaches the hall through it.
 fn serve(config: &Path, port: u16) -> KillOnDrop {
-    let child = kiosk().args(["admin", "serve", "--demo", "--config"]).arg(config).spawn().unwrap();
-    wait_for(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).ok()).expect("the staff API listens");
-    KillOnDrop(child)
+    serve_staff_api(config, port)
 }
 
 /// Issues `n` tickets of `category` at a kiosk; their numbers.

@@ -4,9 +4,8 @@
 //! database stopped, both pages say so. Screenshots go to target/hall-pages/.
 
 use crate::support::{
-    ChromeDriver, KillOnDrop, Postgres, free_port, hall_config, kiosk, run, wait_for, workspace_root,
+    ChromeDriver, Postgres, hall_config_serving, kiosk, run, serve_staff_api, wait_for, workspace_root,
 };
-use std::net::TcpStream;
 use std::time::Duration;
 
 const TOKEN: &str = "demo-counter-token";
@@ -16,17 +15,11 @@ fn a_call_on_the_counter_page_is_shown_and_said_on_the_display_and_a_lost_databa
     let root = tempfile::tempdir().unwrap();
     let pg = Postgres::start(root.path());
     pg.migrate();
-    let config = hall_config(root.path(), 1, &pg.url(), [950, 965], 1);
-    let port = free_port();
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""));
-    std::fs::write(&config, text).unwrap();
+    let (config, port) = hall_config_serving(root.path(), 1, &pg.url(), [950, 965], 1);
     let (code, _, err) =
         run(kiosk().args(["ticket", "issue", "--category", "A", "--count", "3", "--config"]).arg(&config));
     assert_eq!(code, Some(0), "{err}");
-    let _api = KillOnDrop(kiosk().args(["admin", "serve", "--demo", "--config"]).arg(&config).spawn().unwrap());
-    wait_for(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).ok()).expect("the staff API listens");
+    let _api = serve_staff_api(&config, port);
     let shots = workspace_root().join("target/hall-pages");
     std::fs::create_dir_all(&shots).unwrap();
 

@@ -299,6 +299,26 @@ pub fn hall_config(root: &Path, n: u32, db: &str, band: [u32; 2], retry_seconds:
     config
 }
 
+/// A [`hall_config`] kiosk whose staff API listens on a port of its own (a counter reaches the hall through
+/// it, with [`serve_staff_api`]): the configuration and the port.
+pub fn hall_config_serving(root: &Path, n: u32, db: &str, band: [u32; 2], retry_seconds: u32) -> (PathBuf, u16) {
+    let config = hall_config(root, n, db, band, retry_seconds);
+    let port = free_port();
+    let text = std::fs::read_to_string(&config)
+        .expect("the configuration")
+        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""));
+    std::fs::write(&config, text).expect("write the configuration");
+    (config, port)
+}
+
+/// `kiosk admin serve --demo` for `config`, once it listens on `port`.
+pub fn serve_staff_api(config: &Path, port: u16) -> KillOnDrop {
+    let child = kiosk().args(["admin", "serve", "--demo", "--config"]).arg(config).spawn().expect("admin serve");
+    wait_for(Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .expect("the staff API listens");
+    KillOnDrop(child)
+}
+
 /// Starts `kiosk sim printer` with `args` (e.g. `["--listen", "127.0.0.1:0"]` or `["--pty"]`) writing jobs to `out`;
 /// returns the process and the address or pty path it says it listens on.
 pub fn sim_printer(out: &Path, status: &str, args: &[&str]) -> (KillOnDrop, String) {

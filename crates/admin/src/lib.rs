@@ -331,9 +331,17 @@ const ANNOUNCEMENT_DEADLINE: std::time::Duration = std::time::Duration::from_sec
 
 /// A call as the hall hears it (`?number=A001&counter=3&lang=zh|en`): WAV from the kiosk's voice engine
 /// (espeak-ng), which the calling display plays.
-async fn announcement(State(api): State<Arc<Api>>, uri: Uri) -> Response {
-    let q = query(&uri);
-    let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| percent_decode(v)).unwrap_or_default();
+async fn announcement(
+    State(api): State<Arc<Api>>,
+    q: Result<
+        axum::extract::Query<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    let Ok(axum::extract::Query(q)) = q else {
+        return refuse(400, "The query is not name=value pairs; send ?number=A001&counter=3&lang=zh.");
+    };
+    let get = |name: &str| q.get(name).cloned().unwrap_or_default();
     let english = match get("lang").as_str() {
         "zh" => false,
         "en" => true,
@@ -360,31 +368,6 @@ async fn announcement(State(api): State<Arc<Api>>, uri: Uri) -> Response {
         }
         Err(r) => r,
     }
-}
-
-/// `%XX` escapes and `+` of a query value, decoded (as UTF-8, lossy).
-fn percent_decode(v: &str) -> String {
-    let bytes = v.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A JSON body with a status.

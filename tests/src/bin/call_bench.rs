@@ -5,22 +5,12 @@
 //! Usage: KIOSK_BIN=target/release/kiosk KIOSK_COUNTY_BIN=target/release/kiosk-county call-bench [TICKETS]
 //! (at most 890: 帮办代办's 999 numbers, less the 100 the lone counter calls first)
 
-use kiosk_e2e::{KillOnDrop, Postgres, free_port, hall_config, http, kiosk, p99, wait_for};
+use kiosk_e2e::{Postgres, hall_config_serving, http, kiosk, p99, serve_staff_api};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "demo-counter-token";
-
-fn hall_kiosk(root: &Path, n: u32, pg: &Postgres) -> (PathBuf, u16) {
-    let config = hall_config(root, n, &pg.url(), [950 + 16 * (n - 1), 965 + 16 * (n - 1)], 1);
-    let port = free_port();
-    let text = std::fs::read_to_string(&config)
-        .expect("the configuration")
-        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""));
-    std::fs::write(&config, text).expect("write the configuration");
-    (config, port)
-}
 
 fn issue(config: &Path, n: u32) {
     let status = kiosk()
@@ -30,13 +20,6 @@ fn issue(config: &Path, n: u32) {
         .status()
         .expect("kiosk ticket issue");
     assert!(status.success(), "issuing failed");
-}
-
-fn serve(config: &Path, port: u16) -> KillOnDrop {
-    let child = kiosk().args(["admin", "serve", "--demo", "--config"]).arg(config).spawn().expect("admin serve");
-    wait_for(Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", port)).ok())
-        .expect("the staff API listens");
-    KillOnDrop(child)
 }
 
 /// One call-next: how long it took and the number called (None when nothing waits).
@@ -55,12 +38,12 @@ fn main() {
     let root = tempfile::tempdir().expect("a temporary folder");
     let pg = Postgres::start(root.path());
     pg.migrate();
-    let (k1, p1) = hall_kiosk(root.path(), 1, &pg);
-    let (k2, p2) = hall_kiosk(root.path(), 2, &pg);
+    let (k1, p1) = hall_config_serving(root.path(), 1, &pg.url(), [950, 965], 1);
+    let (k2, p2) = hall_config_serving(root.path(), 2, &pg.url(), [966, 981], 1);
     issue(&k1, tickets / 2 + 100);
     issue(&k2, tickets / 2);
-    let _s1 = serve(&k1, p1);
-    let _s2 = serve(&k2, p2);
+    let _s1 = serve_staff_api(&k1, p1);
+    let _s2 = serve_staff_api(&k2, p2);
     // One counter alone: 100 calls.
     let alone: Vec<Duration> = (0..100).map(|_| call(p1, "1").0).collect();
     // Twenty at once, half through each kiosk, until nothing waits.
